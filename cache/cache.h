@@ -1,0 +1,64 @@
+/*
+ * cache.h — the block cache between fs/ and protocols/ (see DESIGN.md, "Cache
+ * and read-ahead"). fs/ opens one read stream per open file handle and reads
+ * through it; the cache serves blocks from memory, then from the disk tier,
+ * then from the backend, and runs read-ahead on its own worker pool.
+ *
+ * Blocks are block_size bytes, keyed by xxh3_128(backend, path, identity
+ * (size, mtime, etag), gen, block index): a new version of an object, or a
+ * local write (the caller bumps gen), never hits old blocks.
+ */
+#ifndef UFS_CACHE_H
+#define UFS_CACHE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "protocols/backend.h"
+
+struct ufs_budget;
+struct ufs_cache;
+struct ufs_rstream;
+
+struct ufs_cache_cfg {
+	struct ufs_budget *budget; /* shared memory budget (required) */
+	uint64_t block_size;	   /* bytes, e.g. 8 MiB */
+	uint64_t readahead_max;	   /* read-ahead window cap in bytes */
+	const char *cache_dir;	   /* disk tier, NULL = memory only */
+	uint64_t cache_size;	   /* disk tier bound in bytes */
+	unsigned workers;	   /* fetch threads */
+};
+
+struct ufs_cache_stats {
+	uint64_t mem_hits, mem_misses;
+	uint64_t disk_hits, disk_misses, disk_checksum_failures, disk_bytes;
+	uint64_t prefetch_bytes, prefetch_used_bytes, prefetch_wasted_bytes;
+	uint64_t fetched_bytes; /* from backends */
+	uint64_t mem_used, mem_limit, mem_peak;
+};
+
+/* Create the cache (and its worker pool). 0 or -errno with a message. */
+int ufs_cache_create(const struct ufs_cache_cfg *cfg, struct ufs_cache **pc, char *err,
+		     size_t errlen);
+/* Stop workers, free every block; NULL is a no-op. Streams must be closed. */
+void ufs_cache_destroy(struct ufs_cache *c);
+
+/* Open a read stream over obj (its identity is copied: the pin). gen is the
+ * caller's local-write generation for this file. 0 or -ENOMEM. */
+int ufs_cache_open(struct ufs_cache *c, struct ufs_backend *be, const struct ufs_obj *obj,
+		   uint64_t gen, struct ufs_rstream **ps);
+/* Read up to len bytes at off; returns bytes (short only at end of object)
+ * or -errno (-ESTALE if the object changed, backend errors as they come).
+ * Safe to call from several threads on one stream. */
+ssize_t ufs_cache_read(struct ufs_rstream *s, void *buf, size_t len, uint64_t off);
+/* Close the stream; its speculative blocks become evictable first. */
+void ufs_cache_close(struct ufs_rstream *s);
+
+/* Directory-order prefetch hint: the reader is likely to open obj next;
+ * start fetching its first block(s) in the background. */
+void ufs_cache_hint(struct ufs_cache *c, struct ufs_backend *be, const struct ufs_obj *obj);
+
+/* Snapshot of the counters. */
+void ufs_cache_get_stats(struct ufs_cache *c, struct ufs_cache_stats *pst);
+
+#endif

@@ -1,0 +1,109 @@
+/*
+ * config.h — the unifs configuration: [global] keys and one [mount "/prefix"]
+ * section per subtree, parsed from an INI file with inih (or synthesised from
+ * a single URL). Every value is validated here so that later layers can trust
+ * it; errors name the file and line ("unifs.conf:12: unknown key 'foo'").
+ *
+ * Mount sections keep their keys as validated strings; backends read the ones
+ * they understand with ufs_mcfg_get*(). The list of keys accepted in a mount
+ * section is fixed here (an unknown key is an error, so typos are caught).
+ */
+#ifndef UFS_CONFIG_H
+#define UFS_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ufs_kv {
+	char *key;
+	char *value;
+	int line; /* line in the config file, 0 when synthesised */
+};
+
+struct ufs_mount_cfg {
+	char *prefix; /* normalised namespace path: "/", "/a/b"; never a trailing '/' */
+	char *url;    /* backend URL: file://, nfs://, s3://, az:// */
+	int readonly; /* readonly = true */
+	int line;     /* line of the section header */
+	struct ufs_kv *kv; /* every key of the section, url/readonly included */
+	size_t n_kv;
+};
+
+struct ufs_config {
+	char *path;		 /* config file path, or the URL it was built from */
+	uint64_t memory;	 /* memory = 2G: block cache + read-ahead + write buffers */
+	char *cache_dir;	 /* disk tier directory, NULL = none */
+	uint64_t cache_size;	 /* disk tier bound in bytes */
+	char *log_level;	 /* error|warn|info|debug */
+	uint64_t block_size;	 /* cache block size, default 8 MiB */
+	uint64_t readahead_max;	 /* read-ahead window cap, default 256 MiB */
+	uint64_t part_size;	 /* multipart / block upload part size, default 8 MiB */
+	unsigned workers;	 /* backend worker threads for read-ahead/uploads, default 16 */
+	double attr_ttl;	 /* seconds, default 60 */
+	double dir_ttl;		 /* seconds, default 60 */
+	double negative_ttl;	 /* seconds, default 5 */
+	double op_timeout;	 /* seconds a backend call may take before it fails, default 20 */
+	double retry_down;	 /* seconds a down backend fails fast before it is retried, default 2 */
+	int allow_other;	 /* FUSE allow_other */
+	int readonly;		 /* whole namespace read-only (-o ro) */
+	char *staging_dir;	 /* local staging for object-store random writes, default cache_dir or /tmp */
+	struct ufs_mount_cfg *mounts;
+	size_t n_mounts;
+};
+
+/*
+ * Parse the INI file at path. On success *pcfg is an owned config (free with
+ * ufs_config_destroy) and 0 is returned. On failure returns -errno and writes
+ * a one-line message naming file and line into err. A file that holds a secret
+ * (a key named like *key*, *secret*, *token*, sas) and is readable by group or
+ * other is refused with -EPERM.
+ */
+int ufs_config_load(const char *path, struct ufs_config **pcfg, char *err, size_t errlen);
+
+/*
+ * Build a config holding one mount of url at "/" (used by `unifs mount URL`
+ * and `unifs ls URL`). Returns 0 or -EINVAL with a message (unknown scheme...).
+ */
+int ufs_config_from_url(const char *url, struct ufs_config **pcfg, char *err, size_t errlen);
+
+/*
+ * Apply one "-o key=value" override of a [global] key (memory=1G, log=debug,
+ * cache_dir=..., attr_ttl=...) or a flag (ro, allow_other). Unknown keys
+ * return -EINVAL with a message. Validates like the file parser.
+ */
+int ufs_config_set_global(struct ufs_config *cfg, const char *key, const char *value, char *err,
+			  size_t errlen);
+
+/* Re-check cross-field invariants after overrides; 0 or -EINVAL + message. */
+int ufs_config_validate(struct ufs_config *cfg, char *err, size_t errlen);
+
+/* Free cfg and everything it owns. NULL is a no-op. */
+void ufs_config_destroy(struct ufs_config *cfg);
+
+/* Value of key in mount m, or NULL when absent. */
+const char *ufs_mcfg_get(const struct ufs_mount_cfg *m, const char *key);
+
+/* Boolean key: true/false/yes/no/1/0/on/off; def when absent. -EINVAL if malformed. */
+int ufs_mcfg_get_bool(const struct ufs_mount_cfg *m, const char *key, int def, int *pout);
+
+/* Size key ("8M", "1G", "4096"); def when absent. -EINVAL if malformed. */
+int ufs_mcfg_get_size(const struct ufs_mount_cfg *m, const char *key, uint64_t def,
+		      uint64_t *pout);
+
+/* Seconds key ("1.5"); def when absent. -EINVAL if malformed. */
+int ufs_mcfg_get_double(const struct ufs_mount_cfg *m, const char *key, double def, double *pout);
+
+/* Parse a size with optional K/M/G/T suffix (powers of 1024). 0 or -EINVAL. */
+int ufs_parse_size(const char *s, uint64_t *pout);
+
+/* Parse a boolean word. 0 or -EINVAL. */
+int ufs_parse_bool(const char *s, int *pout);
+
+/*
+ * Refuse a file holding a secret that group/other can read: returns 0 if the
+ * file's mode is 0600-like, -EPERM with "FILE: holds a secret but is readable
+ * by group/other (chmod 600 FILE)" otherwise, -errno if it cannot be stat'ed.
+ */
+int ufs_check_secret_file(const char *path, char *err, size_t errlen);
+
+#endif

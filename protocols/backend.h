@@ -1,0 +1,250 @@
+/*
+ * backend.h — the one interface every protocol implements (file, nfs, s3, az).
+ *
+ * Paths handed to a backend are relative to its root, with no leading '/';
+ * the root itself is "". Components may hold any byte but '/' and NUL
+ * (spaces, unicode, '%', '+', '?', ...): each backend encodes them for its
+ * wire format itself.
+ *
+ * Errors: every slot returns 0 (or a byte count) on success and -errno on
+ * failure, converted from the protocol's own codes once, inside the backend:
+ * not found -> -ENOENT, denied/bad credentials -> -EACCES, exists -> -EEXIST,
+ * object changed under a pinned read -> -ESTALE, server unreachable or not
+ * answering within op_timeout -> -ETIMEDOUT/-ECONNREFUSED/-EHOSTDOWN, server
+ * errors after the retries are spent -> -EIO. The server's own message is
+ * kept with ufs_be_set_error() for logs.
+ *
+ * Threads: backends are called concurrently from many threads (FUSE workers,
+ * read-ahead and upload workers). A backend keeps one connection per calling
+ * thread (a CURL easy handle, an nfs_context), so calls on different threads
+ * never wait for one another. A struct ufs_writer is used by one thread at a
+ * time (the caller serialises).
+ *
+ * Callers outside protocols/ use the ufs_be_*() wrappers of backend.c, never
+ * the slots directly: the wrappers map a NULL slot to -ENOTSUP (reads) or
+ * -EROFS (writes), refuse writes on readonly mounts, and keep the health
+ * state that isolates a dead server (fail fast with -EHOSTDOWN for
+ * retry_down seconds after a connection failure, then try again).
+ */
+#ifndef UFS_BACKEND_H
+#define UFS_BACKEND_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/statvfs.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "common/config.h"
+
+struct ufs_budget;
+
+#define UFS_ETAG_MAX 96
+#define UFS_UID_OWNER ((uint32_t)-1) /* "the user who mounted" (object stores) */
+
+/* Attributes of one entry. mode == 0 means "type unknown" (list only). */
+struct ufs_attr {
+	uint32_t mode; /* full st_mode: S_IFREG/S_IFDIR/S_IFLNK + permission bits */
+	uint32_t nlink;
+	uint32_t uid; /* UFS_UID_OWNER when the protocol has no owner */
+	uint32_t gid; /* UFS_UID_OWNER when the protocol has no owner */
+	uint64_t size;
+	uint64_t ino; /* server's file id, 0 when none */
+	struct timespec atime, mtime, ctime;
+	char etag[UFS_ETAG_MAX]; /* version tag; "" on file/nfs (identity = mtime+size) */
+};
+
+/* The identity a read is pinned to. A read that finds the object is no
+ * longer this version fails with -ESTALE rather than mixing two versions. */
+struct ufs_obj {
+	const char *path; /* relative to the backend root */
+	uint64_t size;
+	struct timespec mtime;
+	char etag[UFS_ETAG_MAX];
+};
+
+/* Called once per directory entry (never "." or ".."). attr->mode may be 0
+ * when the listing gives no type. Return non-zero to stop the listing; that
+ * value is then returned by list(). */
+typedef int (*ufs_list_cb)(void *arg, const char *name, const struct ufs_attr *attr);
+
+/* setattr() field mask */
+enum {
+	UFS_SET_MODE = 1 << 0,
+	UFS_SET_UID = 1 << 1,
+	UFS_SET_GID = 1 << 2,
+	UFS_SET_SIZE = 1 << 3,
+	UFS_SET_ATIME = 1 << 4,
+	UFS_SET_MTIME = 1 << 5,
+	UFS_SET_ATIME_NOW = 1 << 6,
+	UFS_SET_MTIME_NOW = 1 << 7,
+};
+
+/* Backend capability bits (ufs_backend_ops.caps) */
+enum {
+	UFS_CAP_POSIX_WRITE = 1 << 0, /* writers take any offset, truncate, O_RDWR */
+	UFS_CAP_HARDLINK = 1 << 1,
+	UFS_CAP_SYMLINK = 1 << 2,
+	UFS_CAP_CHMOD = 1 << 3, /* mode/uid/gid are stored */
+};
+
+enum ufs_req_kind {
+	UFS_REQ_GET,
+	UFS_REQ_HEAD,
+	UFS_REQ_LIST,
+	UFS_REQ_PUT,
+	UFS_REQ_POST,
+	UFS_REQ_DELETE,
+	UFS_REQ_COPY,
+	UFS_REQ_OTHER,
+	UFS_REQ__COUNT
+};
+
+/* Per-backend counters, updated by the backend (ufs_be_count*()). */
+struct ufs_be_stats {
+	atomic_uint_least64_t req[UFS_REQ__COUNT];
+	atomic_uint_least64_t bytes_in;
+	atomic_uint_least64_t bytes_out;
+	atomic_uint_least64_t errors;
+	atomic_uint_least64_t retries;
+};
+
+struct ufs_backend;
+struct ufs_writer;
+
+struct ufs_writer_ops {
+	/* Write len bytes at off; returns len or -errno. A writer of a backend
+	 * without UFS_CAP_POSIX_WRITE accepts only off == bytes written so far
+	 * and returns -ESPIPE otherwise (the caller then stages locally). */
+	ssize_t (*pwrite)(struct ufs_writer *w, const void *buf, size_t len, uint64_t off);
+	/* Set the file size (POSIX writers only; NULL otherwise). */
+	int (*truncate)(struct ufs_writer *w, uint64_t size);
+	/* Make what was written durable, or for uploads: wait until every part
+	 * handed over so far is stored and report the first upload error. */
+	int (*fsync)(struct ufs_writer *w);
+	/* Finish (commit the upload / close the file) and free w. Returns the
+	 * first error of the writer's life: an upload error is never lost. */
+	int (*close)(struct ufs_writer *w);
+	/* Discard: abort the upload (no leftover parts), free w. */
+	void (*abort)(struct ufs_writer *w);
+};
+
+struct ufs_writer {
+	const struct ufs_writer_ops *ops;
+	struct ufs_backend *be;
+};
+
+struct ufs_backend_ops {
+	const char *scheme; /* "file", "nfs", "s3", "az" */
+	unsigned caps;	    /* UFS_CAP_* */
+
+	/* Parse m->url and the section's keys, load credentials, allocate the
+	 * backend; no network I/O. On error: -errno and a one-line message in
+	 * err naming the mount (e.g. "mount /ckpt: AWS_SECRET_ACCESS_KEY not set"). */
+	int (*create)(const struct ufs_mount_cfg *m, const struct ufs_config *g,
+		      struct ufs_backend **pbe, char *err, size_t errlen);
+	/* Contact the server and check the root exists and credentials work.
+	 * 0, or -errno with a one-line reason in err ("bucket 'x' does not exist"). */
+	int (*check)(struct ufs_backend *be, char *err, size_t errlen);
+
+	int (*getattr)(struct ufs_backend *be, const char *path, struct ufs_attr *pattr);
+	int (*list)(struct ufs_backend *be, const char *dir, ufs_list_cb cb, void *arg);
+	/* Read up to len bytes at off of obj's pinned version into buf; returns
+	 * bytes read (short only at end of object) or -errno (-ESTALE if changed). */
+	ssize_t (*read)(struct ufs_backend *be, const struct ufs_obj *obj, uint64_t off, size_t len,
+			void *buf);
+	/* Open path for writing. flags: O_CREAT, O_EXCL, O_TRUNC, O_APPEND,
+	 * O_RDWR/O_WRONLY as in open(2); object stores always write a whole new
+	 * object (the caller stages for anything else). */
+	int (*open_writer)(struct ufs_backend *be, const char *path, int flags, mode_t mode,
+			   struct ufs_writer **pw);
+	int (*unlink)(struct ufs_backend *be, const char *path);
+	int (*mkdir)(struct ufs_backend *be, const char *path, mode_t mode);
+	int (*rmdir)(struct ufs_backend *be, const char *path);
+	/* flags: RENAME_NOREPLACE / RENAME_EXCHANGE as in renameat2(2), or 0 */
+	int (*rename)(struct ufs_backend *be, const char *from, const char *to, unsigned flags);
+	int (*symlink)(struct ufs_backend *be, const char *target, const char *path);
+	/* Fills buf (NUL-terminated, truncated to size-1); returns length or -errno. */
+	int (*readlink)(struct ufs_backend *be, const char *path, char *buf, size_t size);
+	int (*link)(struct ufs_backend *be, const char *from, const char *to);
+	int (*setattr)(struct ufs_backend *be, const char *path, const struct ufs_attr *attr,
+		       unsigned to_set);
+	int (*statfs)(struct ufs_backend *be, struct statvfs *pst);
+	/* Free the backend, its connections and everything it owns. */
+	void (*destroy)(struct ufs_backend *be);
+};
+
+/* Common head of every backend; a protocol embeds it first in its own struct. */
+struct ufs_backend {
+	const struct ufs_backend_ops *ops;
+	const struct ufs_mount_cfg *mcfg; /* borrowed from the config, outlives be */
+	const struct ufs_config *gcfg;	  /* borrowed */
+	struct ufs_budget *budget;	  /* write-buffer memory budget, NULL = unbounded */
+	char *name;			  /* mount prefix, for messages */
+	int readonly;
+	struct ufs_be_stats stats;
+	/* health (backend.c) */
+	pthread_mutex_t lock;
+	int down;	     /* 1 while the server is considered unreachable */
+	int down_errno;	     /* the errno that marked it down */
+	double retry_at;     /* monotonic seconds when the next real call may try */
+	char last_error[256]; /* server's last message, for logs */
+};
+
+/* Initialise the common head (called by each protocol's create()). */
+void ufs_be_init(struct ufs_backend *be, const struct ufs_backend_ops *ops,
+		 const struct ufs_mount_cfg *m, const struct ufs_config *g);
+/* Release what ufs_be_init() set up (called by each protocol's destroy()). */
+void ufs_be_fini(struct ufs_backend *be);
+
+/* Create the backend for m->url by scheme. Unknown scheme -> -EPROTONOSUPPORT
+ * and "mount /x: unknown URL scheme 'ftp' (use file, nfs, s3 or az)". */
+int ufs_backend_create(const struct ufs_mount_cfg *m, const struct ufs_config *g,
+		       struct ufs_backend **pbe, char *err, size_t errlen);
+/* Destroy via the ops; NULL is a no-op. */
+void ufs_backend_destroy(struct ufs_backend *be);
+
+/* Record the server's message for logs (printf-like; thread-safe). */
+void ufs_be_set_error(struct ufs_backend *be, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Copy the last recorded message into buf. */
+void ufs_be_last_error(struct ufs_backend *be, char *buf, size_t size);
+/* Count one request of kind k (and bytes moved). */
+void ufs_be_count(struct ufs_backend *be, enum ufs_req_kind k, uint64_t bytes_in,
+		  uint64_t bytes_out);
+void ufs_be_count_error(struct ufs_backend *be);
+void ufs_be_count_retry(struct ufs_backend *be);
+/* True for errnos that mean "server unreachable" (mark the backend down). */
+int ufs_errno_is_unreachable(int err);
+
+/* Guarded calls used by fs/, cache/ and the CLI (see the file comment). */
+int ufs_be_check(struct ufs_backend *be, char *err, size_t errlen);
+int ufs_be_getattr(struct ufs_backend *be, const char *path, struct ufs_attr *pattr);
+int ufs_be_list(struct ufs_backend *be, const char *dir, ufs_list_cb cb, void *arg);
+ssize_t ufs_be_read(struct ufs_backend *be, const struct ufs_obj *obj, uint64_t off, size_t len,
+		    void *buf);
+int ufs_be_open_writer(struct ufs_backend *be, const char *path, int flags, mode_t mode,
+		       struct ufs_writer **pw);
+int ufs_be_unlink(struct ufs_backend *be, const char *path);
+int ufs_be_mkdir(struct ufs_backend *be, const char *path, mode_t mode);
+int ufs_be_rmdir(struct ufs_backend *be, const char *path);
+int ufs_be_rename(struct ufs_backend *be, const char *from, const char *to, unsigned flags);
+int ufs_be_symlink(struct ufs_backend *be, const char *target, const char *path);
+int ufs_be_readlink(struct ufs_backend *be, const char *path, char *buf, size_t size);
+int ufs_be_link(struct ufs_backend *be, const char *from, const char *to);
+int ufs_be_setattr(struct ufs_backend *be, const char *path, const struct ufs_attr *attr,
+		   unsigned to_set);
+int ufs_be_statfs(struct ufs_backend *be, struct statvfs *pst);
+
+/* Join a backend-relative dir and a name ("" + "a" -> "a", "d" + "a" -> "d/a").
+ * Returns a malloc'd string or NULL. */
+char *ufs_path_join(const char *dir, const char *name);
+
+extern const struct ufs_backend_ops ufs_file_ops;
+extern const struct ufs_backend_ops ufs_nfs_ops;
+extern const struct ufs_backend_ops ufs_s3_ops;
+extern const struct ufs_backend_ops ufs_az_ops;
+
+#endif
