@@ -1,0 +1,172 @@
+/*
+ * budget.c — the global memory budget (see budget.h).
+ *
+ * State: used <= limit always holds for reservations made through acquire and
+ * try. The reclaim hook is called without the lock (it calls release, which
+ * takes the lock). Waiters sleep on a condition variable signalled by release.
+ */
+#include "common/budget.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+
+struct ufs_budget {
+	pthread_mutex_t lock;
+	pthread_cond_t freed;
+	uint64_t limit;
+	uint64_t used;
+	uint64_t peak;
+	ufs_reclaim_fn reclaim;
+	void *reclaim_arg;
+};
+
+struct ufs_budget *ufs_budget_create(uint64_t limit)
+{
+	struct ufs_budget *b = calloc(1, sizeof(*b));
+	pthread_condattr_t ca;
+
+	if (!b)
+		return NULL;
+	pthread_mutex_init(&b->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&b->freed, &ca);
+	pthread_condattr_destroy(&ca);
+	b->limit = limit;
+	return b;
+}
+
+void ufs_budget_destroy(struct ufs_budget *b)
+{
+	if (!b)
+		return;
+	pthread_cond_destroy(&b->freed);
+	pthread_mutex_destroy(&b->lock);
+	free(b);
+}
+
+void ufs_budget_set_reclaim(struct ufs_budget *b, ufs_reclaim_fn fn, void *arg)
+{
+	pthread_mutex_lock(&b->lock);
+	b->reclaim = fn;
+	b->reclaim_arg = arg;
+	pthread_mutex_unlock(&b->lock);
+}
+
+/* Take n if it fits; caller holds the lock. */
+static int budget_take_locked(struct ufs_budget *b, uint64_t n)
+{
+	if (b->used + n > b->limit)
+		return 0;
+	b->used += n;
+	if (b->used > b->peak)
+		b->peak = b->used;
+	return 1;
+}
+
+int ufs_budget_try(struct ufs_budget *b, uint64_t n)
+{
+	int ok;
+
+	if (!b)
+		return 0;
+	pthread_mutex_lock(&b->lock);
+	ok = budget_take_locked(b, n);
+	pthread_mutex_unlock(&b->lock);
+	return ok ? 0 : -ENOMEM;
+}
+
+/* Ask the reclaim hook for the shortfall (lock not held). */
+static void budget_reclaim(struct ufs_budget *b, uint64_t n)
+{
+	ufs_reclaim_fn fn;
+	void *arg;
+	uint64_t need;
+
+	pthread_mutex_lock(&b->lock);
+	fn = b->reclaim;
+	arg = b->reclaim_arg;
+	need = b->used + n > b->limit ? b->used + n - b->limit : 0;
+	pthread_mutex_unlock(&b->lock);
+	if (fn && need)
+		fn(arg, need);
+}
+
+int ufs_budget_acquire(struct ufs_budget *b, uint64_t n, int wait_ms)
+{
+	struct timespec deadline;
+	int rc = 0;
+
+	if (!b)
+		return 0;
+	if (n > b->limit)
+		return -ENOMEM;
+	if (ufs_budget_try(b, n) == 0)
+		return 0;
+	budget_reclaim(b, n);
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	if (wait_ms > 0) {
+		deadline.tv_sec += wait_ms / 1000;
+		deadline.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+		if (deadline.tv_nsec >= 1000000000L) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000L;
+		}
+	}
+	pthread_mutex_lock(&b->lock);
+	while (!budget_take_locked(b, n)) {
+		if (wait_ms == 0) {
+			rc = -ENOMEM;
+			break;
+		}
+		if (wait_ms < 0) {
+			pthread_cond_wait(&b->freed, &b->lock);
+		} else if (pthread_cond_timedwait(&b->freed, &b->lock, &deadline) == ETIMEDOUT) {
+			rc = budget_take_locked(b, n) ? 0 : -ENOMEM;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&b->lock);
+	return rc;
+}
+
+void ufs_budget_release(struct ufs_budget *b, uint64_t n)
+{
+	if (!b)
+		return;
+	pthread_mutex_lock(&b->lock);
+	b->used = n > b->used ? 0 : b->used - n;
+	pthread_cond_broadcast(&b->freed);
+	pthread_mutex_unlock(&b->lock);
+}
+
+uint64_t ufs_budget_used(const struct ufs_budget *b)
+{
+	uint64_t v;
+
+	if (!b)
+		return 0;
+	pthread_mutex_lock((pthread_mutex_t *)&b->lock);
+	v = b->used;
+	pthread_mutex_unlock((pthread_mutex_t *)&b->lock);
+	return v;
+}
+
+uint64_t ufs_budget_limit(const struct ufs_budget *b)
+{
+	return b ? b->limit : 0;
+}
+
+uint64_t ufs_budget_peak(const struct ufs_budget *b)
+{
+	uint64_t v;
+
+	if (!b)
+		return 0;
+	pthread_mutex_lock((pthread_mutex_t *)&b->lock);
+	v = b->peak;
+	pthread_mutex_unlock((pthread_mutex_t *)&b->lock);
+	return v;
+}

@@ -1,0 +1,764 @@
+/*
+ * config.c — parse and validate the unifs configuration (see config.h).
+ *
+ * The INI syntax is inih's; this file only interprets sections and keys.
+ * inih reports the line of the first rejected key, so every handler error is
+ * printed as "FILE:LINE: message". Errors found after parsing (a mount without
+ * url) look the section's line up in the file again.
+ *
+ * Inline comments: inih strips ';' comments; DESIGN.md's examples also use
+ * '#' after whitespace, so "value   # comment" is trimmed here too.
+ */
+#include "common/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MAX_VALUE 4096
+
+/* Keys accepted in a [mount "..."] section. */
+static const char *const mount_keys[] = {
+    "url",
+    "readonly",
+    "endpoint",
+    "region",
+    "path_style",
+    "credentials_file",
+    "profile",
+    "part_size",
+    "account",
+    "key_file",
+    "sas_file",
+    "token_file",
+    "block_size",
+    "attr_ttl",
+    "dir_ttl",
+    "negative_ttl",
+    "op_timeout",
+    "access_key_id",
+    "secret_access_key",
+    "session_token",
+    "account_key",
+    "sas_token",
+    NULL,
+};
+
+/* Keys whose value is a secret: their presence makes the file sensitive. */
+static const char *const secret_keys[] = {
+    "secret_access_key", "session_token", "account_key", "sas_token", NULL,
+};
+
+static const char *const schemes[] = {"file", "nfs", "s3", "az", NULL};
+
+struct parse_state {
+	struct ufs_config *cfg;
+	struct ufs_mount_cfg *cur; /* mount section being filled, or NULL */
+	int in_global;
+	int has_secret;
+	char msg[512]; /* first handler error */
+};
+
+static int str_in(const char *s, const char *const *list)
+{
+	for (size_t i = 0; list[i]; i++)
+		if (strcmp(s, list[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static void set_msg(struct parse_state *st, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void set_msg(struct parse_state *st, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (st->msg[0])
+		return;
+	va_start(ap, fmt);
+	vsnprintf(st->msg, sizeof(st->msg), fmt, ap);
+	va_end(ap);
+}
+
+int ufs_parse_size(const char *s, uint64_t *pout)
+{
+	char *end;
+	unsigned long long v;
+	int shift = 0;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	switch (toupper((unsigned char)*end)) {
+	case 'K':
+		shift = 10;
+		break;
+	case 'M':
+		shift = 20;
+		break;
+	case 'G':
+		shift = 30;
+		break;
+	case 'T':
+		shift = 40;
+		break;
+	case '\0':
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (*end) {
+		end++;
+		if (*end == 'i' || *end == 'I')
+			end++;
+		if (*end == 'b' || *end == 'B')
+			end++;
+		if (*end)
+			return -EINVAL;
+	}
+	if (shift && v > (UINT64_MAX >> shift))
+		return -EINVAL;
+	*pout = (uint64_t)v << shift;
+	return 0;
+}
+
+int ufs_parse_bool(const char *s, int *pout)
+{
+	static const char *const yes[] = {"true", "yes", "1", "on", NULL};
+	static const char *const no[] = {"false", "no", "0", "off", NULL};
+
+	if (str_in(s, yes)) {
+		*pout = 1;
+		return 0;
+	}
+	if (str_in(s, no)) {
+		*pout = 0;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int parse_seconds(const char *s, double *pout)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || v < 0)
+		return -EINVAL;
+	*pout = v;
+	return 0;
+}
+
+/* Copy value without a trailing "  # comment" and surrounding blanks. */
+static void clean_value(const char *value, char *out, size_t size)
+{
+	size_t n;
+
+	snprintf(out, size, "%s", value);
+	for (char *p = out; *p; p++) {
+		if (*p == '#' && (p == out || isspace((unsigned char)p[-1]))) {
+			*p = '\0';
+			break;
+		}
+	}
+	n = strlen(out);
+	while (n && isspace((unsigned char)out[n - 1]))
+		out[--n] = '\0';
+}
+
+/* Normalise a namespace prefix: "/a//b/" -> "/a/b"; rejects "." and "..". */
+static char *normalise_prefix(const char *raw)
+{
+	size_t len = strlen(raw);
+	char *out = malloc(len + 2);
+	size_t o = 0;
+	const char *p = raw;
+
+	if (!out || raw[0] != '/') {
+		free(out);
+		return NULL;
+	}
+	while (*p) {
+		const char *comp;
+		size_t n;
+
+		while (*p == '/')
+			p++;
+		comp = p;
+		while (*p && *p != '/')
+			p++;
+		n = (size_t)(p - comp);
+		if (n == 0)
+			break;
+		if ((n == 1 && comp[0] == '.') || (n == 2 && comp[0] == '.' && comp[1] == '.')) {
+			free(out);
+			return NULL;
+		}
+		out[o++] = '/';
+		memcpy(out + o, comp, n);
+		o += n;
+	}
+	if (o == 0)
+		out[o++] = '/';
+	out[o] = '\0';
+	return out;
+}
+
+static int set_global_key(struct ufs_config *cfg, const char *key, const char *v, char *msg,
+			  size_t msglen);
+
+static struct ufs_mount_cfg *add_mount(struct ufs_config *cfg, const char *prefix)
+{
+	struct ufs_mount_cfg *arr;
+	struct ufs_mount_cfg *m;
+
+	arr = realloc(cfg->mounts, (cfg->n_mounts + 1) * sizeof(*arr));
+	if (!arr)
+		return NULL;
+	cfg->mounts = arr;
+	m = &arr[cfg->n_mounts];
+	memset(m, 0, sizeof(*m));
+	m->prefix = normalise_prefix(prefix);
+	if (!m->prefix)
+		return NULL;
+	cfg->n_mounts++;
+	return m;
+}
+
+static int mount_add_kv(struct ufs_mount_cfg *m, const char *key, const char *value, int line)
+{
+	struct ufs_kv *kv = realloc(m->kv, (m->n_kv + 1) * sizeof(*kv));
+
+	if (!kv)
+		return -ENOMEM;
+	m->kv = kv;
+	kv[m->n_kv].key = strdup(key);
+	kv[m->n_kv].value = strdup(value);
+	kv[m->n_kv].line = line;
+	if (!kv[m->n_kv].key || !kv[m->n_kv].value)
+		return -ENOMEM;
+	m->n_kv++;
+	return 0;
+}
+
+static int url_scheme_ok(const char *url, char *msg, size_t msglen)
+{
+	const char *sep = strstr(url, "://");
+	char scheme[16];
+	size_t n;
+
+	if (!sep) {
+		snprintf(msg, msglen,
+			 "url '%s' has no scheme (expected file://, nfs://, s3:// or az://)", url);
+		return 0;
+	}
+	n = (size_t)(sep - url);
+	if (n >= sizeof(scheme))
+		n = sizeof(scheme) - 1;
+	memcpy(scheme, url, n);
+	scheme[n] = '\0';
+	if (!str_in(scheme, schemes)) {
+		snprintf(msg, msglen, "unknown URL scheme '%s' (use file, nfs, s3 or az)", scheme);
+		return 0;
+	}
+	return 1;
+}
+
+/* Validate one mount key; 1 if fine, 0 with msg. */
+static int check_mount_key(struct ufs_mount_cfg *m, const char *key, const char *v, char *msg,
+			   size_t msglen)
+{
+	uint64_t sz;
+	double d;
+	int b;
+
+	if (!str_in(key, mount_keys)) {
+		snprintf(msg, msglen, "unknown key '%s' in [mount \"%s\"]", key, m->prefix);
+		return 0;
+	}
+	if (ufs_mcfg_get(m, key)) {
+		snprintf(msg, msglen, "duplicate key '%s'", key);
+		return 0;
+	}
+	if (strcmp(key, "url") == 0)
+		return url_scheme_ok(v, msg, msglen);
+	if (strcmp(key, "readonly") == 0 || strcmp(key, "path_style") == 0) {
+		if (ufs_parse_bool(v, &b) == 0) {
+			if (strcmp(key, "readonly") == 0)
+				m->readonly = b;
+			return 1;
+		}
+		snprintf(msg, msglen, "%s: expected true or false, got '%s'", key, v);
+		return 0;
+	}
+	if (strcmp(key, "part_size") == 0 || strcmp(key, "block_size") == 0) {
+		if (ufs_parse_size(v, &sz) == 0 && sz >= 4096)
+			return 1;
+		snprintf(msg, msglen, "%s: expected a size such as 8M, got '%s'", key, v);
+		return 0;
+	}
+	if (strstr(key, "ttl") || strcmp(key, "op_timeout") == 0) {
+		if (parse_seconds(v, &d) == 0)
+			return 1;
+		snprintf(msg, msglen, "%s: expected seconds, got '%s'", key, v);
+		return 0;
+	}
+	return 1;
+}
+
+static int parse_section_name(const char *section, char *prefix, size_t size)
+{
+	const char *p = section;
+	size_t n;
+
+	if (strncmp(p, "mount", 5) != 0 || !isspace((unsigned char)p[5]))
+		return 0;
+	p += 5;
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p != '"')
+		return 0;
+	p++;
+	n = strcspn(p, "\"");
+	if (p[n] != '"' || p[n + 1] != '\0' || n == 0 || n >= size)
+		return 0;
+	memcpy(prefix, p, n);
+	prefix[n] = '\0';
+	return 1;
+}
+
+/* Switch to the section named in an inih callback. 1 ok, 0 with msg. */
+static int enter_section(struct parse_state *st, const char *section)
+{
+	char prefix[1024];
+
+	if (strcmp(section, "global") == 0) {
+		st->in_global = 1;
+		st->cur = NULL;
+		return 1;
+	}
+	st->in_global = 0;
+	if (!parse_section_name(section, prefix, sizeof(prefix))) {
+		set_msg(st, "unknown section [%s] (expected [global] or [mount \"/path\"])",
+			section);
+		return 0;
+	}
+	for (size_t i = 0; i < st->cfg->n_mounts; i++) {
+		char *norm = normalise_prefix(prefix);
+		int same = norm && strcmp(norm, st->cfg->mounts[i].prefix) == 0;
+
+		free(norm);
+		if (same) {
+			st->cur = &st->cfg->mounts[i];
+			return 1;
+		}
+	}
+	st->cur = add_mount(st->cfg, prefix);
+	if (!st->cur) {
+		set_msg(st, "invalid mount path \"%s\" (must be absolute, without . or ..)",
+			prefix);
+		return 0;
+	}
+	return 1;
+}
+
+static int config_ini_handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_state *st = user;
+	char v[MAX_VALUE];
+	char msg[512];
+	if (!enter_section(st, section))
+		return 0;
+	clean_value(value, v, sizeof(v));
+	if (str_in(name, secret_keys) || strcmp(name, "key") == 0)
+		st->has_secret = 1;
+	if (st->in_global) {
+		if (set_global_key(st->cfg, name, v, msg, sizeof(msg)) != 0) {
+			set_msg(st, "%s", msg);
+			return 0;
+		}
+		return 1;
+	}
+	if (!check_mount_key(st->cur, name, v, msg, sizeof(msg))) {
+		set_msg(st, "%s", msg);
+		return 0;
+	}
+	if (strcmp(name, "url") == 0) {
+		free(st->cur->url);
+		st->cur->url = strdup(v);
+	}
+	if (mount_add_kv(st->cur, name, v, 0) != 0) {
+		set_msg(st, "out of memory");
+		return 0;
+	}
+	return 1;
+}
+
+static struct ufs_config *config_new(const char *path)
+{
+	struct ufs_config *cfg = calloc(1, sizeof(*cfg));
+
+	if (!cfg)
+		return NULL;
+	cfg->path = strdup(path);
+	cfg->memory = 2ULL << 30;
+	cfg->cache_size = 10ULL << 30;
+	cfg->log_level = strdup("info");
+	cfg->block_size = 8ULL << 20;
+	cfg->readahead_max = 256ULL << 20;
+	cfg->part_size = 8ULL << 20;
+	cfg->workers = 16;
+	cfg->attr_ttl = 60;
+	cfg->dir_ttl = 60;
+	cfg->negative_ttl = 5;
+	cfg->op_timeout = 20;
+	cfg->retry_down = 2;
+	if (!cfg->path || !cfg->log_level) {
+		ufs_config_destroy(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+static int replace_str(char **dst, const char *v)
+{
+	char *s = strdup(v);
+
+	if (!s)
+		return -ENOMEM;
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
+static int set_size_key(uint64_t *dst, const char *key, const char *v, uint64_t min, char *msg,
+			size_t msglen)
+{
+	uint64_t sz;
+
+	if (ufs_parse_size(v, &sz) != 0 || sz < min) {
+		snprintf(msg, msglen,
+			 "%s: expected a size such as 2G (at least %llu bytes), got '%s'", key,
+			 (unsigned long long)min, v);
+		return -EINVAL;
+	}
+	*dst = sz;
+	return 0;
+}
+
+static int set_seconds_key(double *dst, const char *key, const char *v, char *msg, size_t msglen)
+{
+	if (parse_seconds(v, dst) != 0) {
+		snprintf(msg, msglen, "%s: expected seconds, got '%s'", key, v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int set_bool_key(int *dst, const char *key, const char *v, char *msg, size_t msglen)
+{
+	if (ufs_parse_bool(v, dst) != 0) {
+		snprintf(msg, msglen, "%s: expected true or false, got '%s'", key, v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int set_global_key(struct ufs_config *cfg, const char *key, const char *v, char *msg,
+			  size_t msglen)
+{
+	uint64_t n;
+	enum { MIB = 1 << 20 };
+
+	if (strcmp(key, "memory") == 0)
+		return set_size_key(&cfg->memory, key, v, 64 * MIB, msg, msglen);
+	if (strcmp(key, "cache_size") == 0)
+		return set_size_key(&cfg->cache_size, key, v, 0, msg, msglen);
+	if (strcmp(key, "block_size") == 0)
+		return set_size_key(&cfg->block_size, key, v, 64 << 10, msg, msglen);
+	if (strcmp(key, "readahead_max") == 0)
+		return set_size_key(&cfg->readahead_max, key, v, 0, msg, msglen);
+	if (strcmp(key, "part_size") == 0)
+		return set_size_key(&cfg->part_size, key, v, 64 << 10, msg, msglen);
+	if (strcmp(key, "attr_ttl") == 0)
+		return set_seconds_key(&cfg->attr_ttl, key, v, msg, msglen);
+	if (strcmp(key, "dir_ttl") == 0)
+		return set_seconds_key(&cfg->dir_ttl, key, v, msg, msglen);
+	if (strcmp(key, "negative_ttl") == 0)
+		return set_seconds_key(&cfg->negative_ttl, key, v, msg, msglen);
+	if (strcmp(key, "op_timeout") == 0)
+		return set_seconds_key(&cfg->op_timeout, key, v, msg, msglen);
+	if (strcmp(key, "retry_down") == 0)
+		return set_seconds_key(&cfg->retry_down, key, v, msg, msglen);
+	if (strcmp(key, "allow_other") == 0)
+		return set_bool_key(&cfg->allow_other, key, v, msg, msglen);
+	if (strcmp(key, "readonly") == 0)
+		return set_bool_key(&cfg->readonly, key, v, msg, msglen);
+	if (strcmp(key, "cache_dir") == 0)
+		return replace_str(&cfg->cache_dir, v);
+	if (strcmp(key, "staging_dir") == 0)
+		return replace_str(&cfg->staging_dir, v);
+	if (strcmp(key, "log") == 0) {
+		static const char *const levels[] = {"error", "warn", "info", "debug", NULL};
+
+		if (!str_in(v, levels)) {
+			snprintf(msg, msglen, "log: expected error, warn, info or debug, got '%s'",
+				 v);
+			return -EINVAL;
+		}
+		return replace_str(&cfg->log_level, v);
+	}
+	if (strcmp(key, "workers") == 0) {
+		if (ufs_parse_size(v, &n) != 0 || n < 1 || n > 256) {
+			snprintf(msg, msglen, "workers: expected 1..256, got '%s'", v);
+			return -EINVAL;
+		}
+		cfg->workers = (unsigned)n;
+		return 0;
+	}
+	snprintf(msg, msglen, "unknown key '%s' in [global]", key);
+	return -EINVAL;
+}
+
+int ufs_config_set_global(struct ufs_config *cfg, const char *key, const char *value, char *err,
+			  size_t errlen)
+{
+	if (strcmp(key, "ro") == 0 && !value)
+		return set_bool_key(&cfg->readonly, "ro", "true", err, errlen);
+	if (strcmp(key, "rw") == 0 && !value)
+		return set_bool_key(&cfg->readonly, "rw", "false", err, errlen);
+	if (strcmp(key, "allow_other") == 0 && !value)
+		return set_bool_key(&cfg->allow_other, key, "true", err, errlen);
+	if (!value) {
+		snprintf(err, errlen, "option '%s' needs a value (%s=...)", key, key);
+		return -EINVAL;
+	}
+	return set_global_key(cfg, key, value, err, errlen);
+}
+
+/* Line of the [mount "prefix"] header in path, 0 if not found. */
+static int find_section_line(const char *path, const char *prefix)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+	int n = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char name[1024];
+		char *close;
+		char *norm;
+		const char *p = line;
+
+		n++;
+		while (isspace((unsigned char)*p))
+			p++;
+		if (*p != '[')
+			continue;
+		snprintf(name, sizeof(name), "%s", p + 1);
+		close = strrchr(name, ']');
+		if (!close)
+			continue;
+		*close = '\0';
+		if (!parse_section_name(name, name, sizeof(name)))
+			continue;
+		norm = normalise_prefix(name);
+		if (norm && strcmp(norm, prefix) == 0) {
+			free(norm);
+			fclose(f);
+			return n;
+		}
+		free(norm);
+	}
+	fclose(f);
+	return 0;
+}
+
+int ufs_config_validate(struct ufs_config *cfg, char *err, size_t errlen)
+{
+	if (cfg->n_mounts == 0) {
+		snprintf(err, errlen, "%s: no [mount \"/path\"] section", cfg->path);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < cfg->n_mounts; i++) {
+		struct ufs_mount_cfg *m = &cfg->mounts[i];
+
+		if (!m->url) {
+			int line = find_section_line(cfg->path, m->prefix);
+
+			snprintf(err, errlen, "%s:%d: [mount \"%s\"] has no url", cfg->path, line,
+				 m->prefix);
+			return -EINVAL;
+		}
+	}
+	if (cfg->block_size > cfg->memory / 4) {
+		snprintf(err, errlen, "%s: block_size must be at most a quarter of memory",
+			 cfg->path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int ufs_check_secret_file(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0) {
+		int e = errno;
+
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		return -e;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		snprintf(err, errlen,
+			 "%s: holds a secret but is readable by group/other (chmod 600 %s)", path,
+			 path);
+		return -EPERM;
+	}
+	return 0;
+}
+
+int ufs_config_load(const char *path, struct ufs_config **pcfg, char *err, size_t errlen)
+{
+	struct parse_state st;
+	FILE *f;
+	int rc;
+
+	memset(&st, 0, sizeof(st));
+	f = fopen(path, "r");
+	if (!f) {
+		int e = errno;
+
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		return -e;
+	}
+	st.cfg = config_new(path);
+	if (!st.cfg) {
+		fclose(f);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	rc = ini_parse_file(f, config_ini_handler, &st);
+	fclose(f);
+	if (rc != 0) {
+		if (rc < 0)
+			snprintf(err, errlen, "%s: cannot read", path);
+		else
+			snprintf(err, errlen, "%s:%d: %s", path, rc,
+				 st.msg[0] ? st.msg
+					   : "syntax error (expected key = value or [section])");
+		ufs_config_destroy(st.cfg);
+		return -EINVAL;
+	}
+	if (st.has_secret) {
+		rc = ufs_check_secret_file(path, err, errlen);
+		if (rc != 0) {
+			ufs_config_destroy(st.cfg);
+			return rc;
+		}
+	}
+	rc = ufs_config_validate(st.cfg, err, errlen);
+	if (rc != 0) {
+		ufs_config_destroy(st.cfg);
+		return rc;
+	}
+	*pcfg = st.cfg;
+	return 0;
+}
+
+int ufs_config_from_url(const char *url, struct ufs_config **pcfg, char *err, size_t errlen)
+{
+	struct ufs_config *cfg;
+	struct ufs_mount_cfg *m;
+	char msg[256];
+
+	if (!url_scheme_ok(url, msg, sizeof(msg))) {
+		snprintf(err, errlen, "%s", msg);
+		return -EINVAL;
+	}
+	cfg = config_new(url);
+	if (!cfg || !(m = add_mount(cfg, "/")) || !(m->url = strdup(url)) ||
+	    mount_add_kv(m, "url", url, 0) != 0) {
+		ufs_config_destroy(cfg);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	*pcfg = cfg;
+	return 0;
+}
+
+void ufs_config_destroy(struct ufs_config *cfg)
+{
+	if (!cfg)
+		return;
+	for (size_t i = 0; i < cfg->n_mounts; i++) {
+		struct ufs_mount_cfg *m = &cfg->mounts[i];
+
+		for (size_t k = 0; k < m->n_kv; k++) {
+			free(m->kv[k].key);
+			free(m->kv[k].value);
+		}
+		free(m->kv);
+		free(m->prefix);
+		free(m->url);
+	}
+	free(cfg->mounts);
+	free(cfg->path);
+	free(cfg->cache_dir);
+	free(cfg->log_level);
+	free(cfg->staging_dir);
+	free(cfg);
+}
+
+const char *ufs_mcfg_get(const struct ufs_mount_cfg *m, const char *key)
+{
+	for (size_t i = 0; i < m->n_kv; i++)
+		if (strcmp(m->kv[i].key, key) == 0)
+			return m->kv[i].value;
+	return NULL;
+}
+
+int ufs_mcfg_get_bool(const struct ufs_mount_cfg *m, const char *key, int def, int *pout)
+{
+	const char *v = ufs_mcfg_get(m, key);
+
+	if (!v) {
+		*pout = def;
+		return 0;
+	}
+	return ufs_parse_bool(v, pout);
+}
+
+int ufs_mcfg_get_size(const struct ufs_mount_cfg *m, const char *key, uint64_t def, uint64_t *pout)
+{
+	const char *v = ufs_mcfg_get(m, key);
+
+	if (!v) {
+		*pout = def;
+		return 0;
+	}
+	return ufs_parse_size(v, pout);
+}
+
+int ufs_mcfg_get_double(const struct ufs_mount_cfg *m, const char *key, double def, double *pout)
+{
+	const char *v = ufs_mcfg_get(m, key);
+
+	if (!v) {
+		*pout = def;
+		return 0;
+	}
+	return parse_seconds(v, pout);
+}
