@@ -1,0 +1,102 @@
+/* test_budget.c — the shared memory budget: limits, reclaim hook, waiting, peak. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include "common/budget.h"
+
+struct reclaimer {
+	struct ufs_budget *b;
+	uint64_t held; /* bytes the fake cache could give back */
+	int calls;
+};
+
+static uint64_t fake_reclaim(void *arg, uint64_t need)
+{
+	struct reclaimer *r = arg;
+	uint64_t give = need < r->held ? need : r->held;
+
+	r->calls++;
+	r->held -= give;
+	ufs_budget_release(r->b, give);
+	return give;
+}
+
+static void test_limit_and_peak(void **state)
+{
+	struct ufs_budget *b = ufs_budget_create(100);
+
+	(void)state;
+	assert_int_equal(ufs_budget_try(b, 60), 0);
+	assert_int_equal(ufs_budget_try(b, 41), -ENOMEM);
+	assert_int_equal(ufs_budget_acquire(b, 40, 0), 0);
+	assert_int_equal(ufs_budget_used(b), 100);
+	assert_int_equal(ufs_budget_acquire(b, 1, 10), -ENOMEM);
+	ufs_budget_release(b, 70);
+	assert_int_equal(ufs_budget_used(b), 30);
+	assert_int_equal(ufs_budget_peak(b), 100);
+	assert_int_equal(ufs_budget_acquire(b, 101, -1), -ENOMEM); /* never fits */
+	ufs_budget_destroy(b);
+}
+
+static void test_reclaim_hook(void **state)
+{
+	struct ufs_budget *b = ufs_budget_create(100);
+	struct reclaimer r = {.b = b, .held = 80};
+
+	(void)state;
+	ufs_budget_set_reclaim(b, fake_reclaim, &r);
+	assert_int_equal(ufs_budget_try(b, 90), 0); /* 80 of it "cached" */
+	assert_int_equal(ufs_budget_acquire(b, 50, 0), 0);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.held, 40); /* gave back exactly the 40 needed */
+	assert_true(ufs_budget_peak(b) <= 100);
+	ufs_budget_destroy(b);
+}
+
+static void *release_later(void *arg)
+{
+	usleep(50 * 1000);
+	ufs_budget_release(arg, 50);
+	return NULL;
+}
+
+static void test_wait_for_release(void **state)
+{
+	struct ufs_budget *b = ufs_budget_create(100);
+	pthread_t t;
+
+	(void)state;
+	assert_int_equal(ufs_budget_try(b, 100), 0);
+	pthread_create(&t, NULL, release_later, b);
+	assert_int_equal(ufs_budget_acquire(b, 50, 5000), 0);
+	pthread_join(t, NULL);
+	assert_int_equal(ufs_budget_used(b), 100);
+	ufs_budget_destroy(b);
+}
+
+static void test_null_budget_is_unbounded(void **state)
+{
+	(void)state;
+	assert_int_equal(ufs_budget_acquire(NULL, UINT64_MAX, 0), 0);
+	assert_int_equal(ufs_budget_try(NULL, 1), 0);
+	ufs_budget_release(NULL, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_limit_and_peak),
+	    cmocka_unit_test(test_reclaim_hook),
+	    cmocka_unit_test(test_wait_for_release),
+	    cmocka_unit_test(test_null_budget_is_unbounded),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
