@@ -178,7 +178,7 @@ static int write_gate(struct ufs_backend *be, const void *slot)
 	if (be->readonly)
 		return -EROFS;
 	if (!slot)
-		return -EROFS;
+		return -ENOTSUP;
 	return health_gate(be);
 }
 

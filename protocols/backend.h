@@ -21,8 +21,8 @@
  * time (the caller serialises).
  *
  * Callers outside protocols/ use the ufs_be_*() wrappers of backend.c, never
- * the slots directly: the wrappers map a NULL slot to -ENOTSUP (reads) or
- * -EROFS (writes), refuse writes on readonly mounts, and keep the health
+ * the slots directly: the wrappers map a NULL slot to -ENOTSUP, refuse
+ * writes on readonly mounts with -EROFS, and keep the health
  * state that isolates a dead server (fail fast with -EHOSTDOWN for
  * retry_down seconds after a connection failure, then try again).
  */
