@@ -1,0 +1,252 @@
+/*
+ * test_azblob.c — the pure parts of the Azure Blob backend: az:// URL and
+ * endpoint parsing, block ids, names, dates and the List Blobs page parser.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <openssl/evp.h>
+
+#include "protocols/azblob_i.h"
+
+static void test_parse_url(void **state)
+{
+	char *c = NULL, *p = NULL, err[256];
+
+	(void)state;
+	assert_int_equal(ufs_az_parse_url("az://data/", &c, &p, err, sizeof(err)), 0);
+	assert_string_equal(c, "data");
+	assert_string_equal(p, "");
+	free(c);
+	free(p);
+	assert_int_equal(ufs_az_parse_url("az://my-data//a//b c/", &c, &p, err, sizeof(err)), 0);
+	assert_string_equal(c, "my-data");
+	assert_string_equal(p, "a/b c/");
+	free(c);
+	free(p);
+	assert_int_equal(ufs_az_parse_url("az://box/x", &c, &p, err, sizeof(err)), 0);
+	assert_string_equal(p, "x/");
+	free(c);
+	free(p);
+	assert_int_equal(ufs_az_parse_url("az://Upper/", &c, &p, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "'Upper' is not a valid container name"));
+	assert_int_equal(ufs_az_parse_url("az://ab", &c, &p, err, sizeof(err)), -EINVAL);
+	assert_int_equal(ufs_az_parse_url("az://a--b", &c, &p, err, sizeof(err)), -EINVAL);
+	assert_int_equal(ufs_az_parse_url("s3://abc", &c, &p, err, sizeof(err)), -EINVAL);
+}
+
+static void expect_endpoint(const char *ep, const char *acct, const char *base, const char *want)
+{
+	char *b = NULL, *a = NULL, err[256];
+
+	assert_int_equal(ufs_az_parse_endpoint(ep, acct, &b, &a, err, sizeof(err)), 0);
+	assert_string_equal(b, base);
+	assert_string_equal(a, want);
+	free(b);
+	free(a);
+}
+
+static void test_parse_endpoint(void **state)
+{
+	char *b = NULL, *a = NULL, err[256];
+
+	(void)state;
+	expect_endpoint(NULL, "acct", "https://acct.blob.core.windows.net", "acct");
+	expect_endpoint("http://127.0.0.1:10000/devstoreaccount1/", NULL,
+			"http://127.0.0.1:10000/devstoreaccount1", "devstoreaccount1");
+	expect_endpoint("http://127.0.0.1:10000/devstoreaccount1", "devstoreaccount1",
+			"http://127.0.0.1:10000/devstoreaccount1", "devstoreaccount1");
+	expect_endpoint("https://foo.blob.core.windows.net/", NULL,
+			"https://foo.blob.core.windows.net", "foo");
+	expect_endpoint("http://10.0.0.1:8080", "bar", "http://10.0.0.1:8080", "bar");
+
+	assert_int_equal(
+	    ufs_az_parse_endpoint("http://h:1/acct1", "acct2", &b, &a, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "does not match"));
+	assert_int_equal(ufs_az_parse_endpoint("http://h:1", NULL, &b, &a, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "no account"));
+	assert_int_equal(ufs_az_parse_endpoint("ftp://h/a", NULL, &b, &a, err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(ufs_az_parse_endpoint("http://h/a/b", NULL, &b, &a, err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(ufs_az_parse_endpoint(NULL, NULL, &b, &a, err, sizeof(err)), -EINVAL);
+	assert_null(b);
+	assert_null(a);
+}
+
+static void test_block_id(void **state)
+{
+	char id0[UFS_AZ_BLOCK_ID_MAX], id1[UFS_AZ_BLOCK_ID_MAX];
+	unsigned char raw[32];
+
+	(void)state;
+	ufs_az_block_id(0, id0);
+	ufs_az_block_id(49999, id1);
+	assert_int_equal(strlen(id0), 16);
+	assert_int_equal(strlen(id1), 16);
+	assert_string_not_equal(id0, id1);
+	assert_int_equal(EVP_DecodeBlock(raw, (unsigned char *)id1, 16), 12);
+	raw[12] = '\0';
+	assert_string_equal((char *)raw, "ufsb00049999");
+}
+
+static void test_names_dates_etags(void **state)
+{
+	struct timespec ts;
+	char etag[UFS_ETAG_MAX];
+	char longname[300];
+
+	(void)state;
+	assert_true(ufs_az_name_valid("a b+%?&é", strlen("a b+%?&é")));
+	assert_true(ufs_az_name_valid("...", 3));
+	assert_false(ufs_az_name_valid(".", 1));
+	assert_false(ufs_az_name_valid("..", 2));
+	assert_false(ufs_az_name_valid("", 0));
+	assert_false(ufs_az_name_valid("a/b", 3));
+	memset(longname, 'x', sizeof(longname));
+	assert_false(ufs_az_name_valid(longname, 256));
+	assert_true(ufs_az_name_valid(longname, 255));
+
+	assert_int_equal(ufs_az_parse_date("Sun, 06 Nov 1994 08:49:37 GMT", &ts), 0);
+	assert_int_equal(ts.tv_sec, 784111777);
+	assert_int_equal(ts.tv_nsec, 0);
+	assert_int_equal(ufs_az_parse_date("not a date", &ts), -EINVAL);
+
+	ufs_az_etag_copy(etag, "\"0x8D9ABC\"", 10);
+	assert_string_equal(etag, "0x8D9ABC");
+	ufs_az_etag_copy(etag, "0x8D9ABC", 8);
+	assert_string_equal(etag, "0x8D9ABC");
+}
+
+/* ---- List Blobs ---- */
+
+struct seen {
+	char names[32][64];
+	struct ufs_attr attr[32];
+	int n;
+	int stop_at; /* return 7 on this entry (1-based), 0 = never */
+};
+
+static int collect(void *arg, const char *name, const struct ufs_attr *a)
+{
+	struct seen *s = arg;
+
+	assert_true(s->n < 32);
+	snprintf(s->names[s->n], sizeof(s->names[0]), "%s", name);
+	s->attr[s->n] = *a;
+	s->n++;
+	return s->n == s->stop_at ? 7 : 0;
+}
+
+static int find(const struct seen *s, const char *name)
+{
+	int hit = -1;
+
+	for (int i = 0; i < s->n; i++) {
+		if (strcmp(s->names[i], name) == 0) {
+			assert_int_equal(hit, -1); /* reported once */
+			hit = i;
+		}
+	}
+	return hit;
+}
+
+#define BLOB(name, len, extra)                                                                     \
+	"<Blob><Name>" name "</Name><Properties>"                                                  \
+	"<Last-Modified>Sun, 06 Nov 1994 08:49:37 GMT</Last-Modified>"                             \
+	"<Etag>\"0x1\"</Etag><Content-Length>" len "</Content-Length>"                             \
+	"<BlobType>BlockBlob</BlobType></Properties>" extra "</Blob>"
+#define FOLDER "<Metadata><hdi_isfolder>true</hdi_isfolder></Metadata>"
+
+static const char page1[] =
+    "<?xml version=\"1.0\" encoding=\"utf-8\"?>"
+    "<EnumerationResults ServiceEndpoint=\"http://x/\" ContainerName=\"c\">"
+    "<Prefix>p/</Prefix><Delimiter>/</Delimiter><Blobs>" BLOB("p/", "0", FOLDER)
+	BLOB("p/a b &amp; c+%?.txt", "1234", "") BLOB("p/empty", "0", FOLDER) BLOB(
+	    "p/file", "5",
+	    "<Metadata><other>x</other></Metadata>") "<BlobPrefix><Name>p/file/</Name></BlobPrefix>"
+						     "<BlobPrefix><Name>p/sub/</Name></"
+						     "BlobPrefix>" BLOB("p/..", "1", "") BLOB(
+							 "p/zmark", "0",
+							 FOLDER) "</Blobs><NextMarker>MARK1</"
+								 "NextMarker></EnumerationResults>";
+
+static const char page2[] = "<EnumerationResults><Blobs>"
+			    "<BlobPrefix><Name>p/zmark/</Name></BlobPrefix>"
+			    "<BlobPrefix><Name>p/zz/</Name></BlobPrefix>"
+			    "<BlobPrefix><Name>p//</Name></BlobPrefix>"
+			    "</Blobs><NextMarker /></EnumerationResults>";
+
+static void test_list_pages(void **state)
+{
+	struct ufs_az_lister l;
+	struct seen s = {0};
+	int i;
+
+	(void)state;
+	ufs_az_lister_init(&l, "p/", collect, &s);
+	assert_int_equal(ufs_az_list_page(&l, page1, strlen(page1)), 0);
+	assert_string_equal(l.next_marker, "MARK1");
+	assert_int_equal(ufs_az_list_page(&l, page2, strlen(page2)), 0);
+	assert_true(l.next_marker == NULL || l.next_marker[0] == '\0');
+	assert_int_equal(l.skipped, 2); /* ".." and "p//" */
+
+	assert_int_equal(s.n, 6);
+	i = find(&s, "a b & c+%?.txt");
+	assert_true(i >= 0);
+	assert_int_equal(s.attr[i].mode, 0100644);
+	assert_int_equal(s.attr[i].size, 1234);
+	assert_int_equal(s.attr[i].mtime.tv_sec, 784111777);
+	assert_string_equal(s.attr[i].etag, "0x1");
+	i = find(&s, "empty");
+	assert_true(i >= 0);
+	assert_int_equal(s.attr[i].mode, 040755);
+	i = find(&s, "file"); /* file and prefix of the same name: the file wins */
+	assert_true(i >= 0);
+	assert_int_equal(s.attr[i].mode, 0100644);
+	assert_int_equal(s.attr[i].size, 5);
+	i = find(&s, "sub");
+	assert_true(i >= 0);
+	assert_int_equal(s.attr[i].mode, 040755);
+	i = find(&s, "zmark"); /* marker on page 1, prefix on page 2: once */
+	assert_true(i >= 0);
+	assert_int_equal(s.attr[i].mode, 040755);
+	assert_true(find(&s, "zz") >= 0);
+	ufs_az_lister_fini(&l);
+}
+
+static void test_list_stop_and_errors(void **state)
+{
+	struct ufs_az_lister l;
+	struct seen s = {0};
+
+	(void)state;
+	s.stop_at = 2;
+	ufs_az_lister_init(&l, "p/", collect, &s);
+	assert_int_equal(ufs_az_list_page(&l, page1, strlen(page1)), 7);
+	assert_int_equal(s.n, 2);
+	ufs_az_lister_fini(&l);
+
+	memset(&s, 0, sizeof(s));
+	ufs_az_lister_init(&l, "", collect, &s);
+	assert_int_equal(ufs_az_list_page(&l, "<EnumerationResults><Blobs>", 27), -EIO);
+	ufs_az_lister_fini(&l);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_parse_url),  cmocka_unit_test(test_parse_endpoint),
+	    cmocka_unit_test(test_block_id),   cmocka_unit_test(test_names_dates_etags),
+	    cmocka_unit_test(test_list_pages), cmocka_unit_test(test_list_stop_and_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
