@@ -27,7 +27,7 @@
  */
 #include "protocols/backend.h"
 
-#include "common/log.h"
+#include "protocols/http.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -80,45 +80,6 @@ static struct file_be *file_be_of(struct ufs_backend *be)
 
 /* ---- URL and path helpers ---------------------------------------------- */
 
-static int file_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Percent-decode s into a new string; NULL on a malformed escape, a NUL
- * byte, or ENOMEM. */
-static char *file_pct_decode(const char *s)
-{
-	size_t n = strlen(s);
-	char *out = malloc(n + 1);
-	size_t j = 0;
-
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] != '%') {
-			out[j++] = s[i];
-			continue;
-		}
-		int hi = i + 2 < n ? file_hexval(s[i + 1]) : -1;
-		int lo = hi >= 0 ? file_hexval(s[i + 2]) : -1;
-		if (lo < 0 || (hi == 0 && lo == 0)) {
-			free(out);
-			return NULL;
-		}
-		out[j++] = (char)(hi * 16 + lo);
-		i += 2;
-	}
-	out[j] = '\0';
-	return out;
-}
-
 /* Root directory of a file:// URL ("file:///a/b", "file://localhost/a/b"),
  * decoded, without trailing slashes (but "/" stays "/"). NULL if invalid. */
 static char *file_url_root(const char *url)
@@ -132,9 +93,9 @@ static char *file_url_root(const char *url)
 	p = url + 7;
 	if (strncmp(p, "localhost/", 10) == 0)
 		p += 9;
-	if (*p != '/')
+	if (*p != '/' || strstr(p, "%00"))
 		return NULL;
-	root = file_pct_decode(p);
+	root = ufs_uri_decode(p, strlen(p));
 	if (!root)
 		return NULL;
 	n = strlen(root);
@@ -737,25 +698,41 @@ static int file_mkdir(struct ufs_backend *be, const char *path, mode_t mode)
 	return rc;
 }
 
-static int file_rename(struct ufs_backend *be, const char *from, const char *to, unsigned flags)
+/* renameat2 (link == 0) or linkat (link == 1) from -> to. */
+static int file_two_paths(struct file_be *fb, const char *from, const char *to, int link,
+			  unsigned flags)
 {
-	struct file_be *fb = file_be_of(be);
 	struct file_loc lf, lt;
 	int rc = file_locate(fb, from, &lf);
 
-	ufs_be_count(be, UFS_REQ_OTHER, 0, 0);
 	if (rc < 0)
 		return rc;
 	rc = file_locate(fb, to, &lt);
 	if (rc == 0) {
-		if (renameat2(lf.dirfd, lf.name, lt.dirfd, lt.name, flags) < 0)
+		if ((link ? linkat(lf.dirfd, lf.name, lt.dirfd, lt.name, 0)
+			  : renameat2(lf.dirfd, lf.name, lt.dirfd, lt.name, flags)) < 0)
 			rc = -errno;
 		file_unlocate(&lt);
 	}
 	file_unlocate(&lf);
+	return rc;
+}
+
+static int file_rename(struct ufs_backend *be, const char *from, const char *to, unsigned flags)
+{
+	struct file_be *fb = file_be_of(be);
+	int rc = file_two_paths(fb, from, to, 0, flags);
+
+	ufs_be_count(be, UFS_REQ_OTHER, 0, 0);
 	file_fdc_drop(fb, from);
 	file_fdc_drop(fb, to);
 	return rc;
+}
+
+static int file_link(struct ufs_backend *be, const char *from, const char *to)
+{
+	ufs_be_count(be, UFS_REQ_OTHER, 0, 0);
+	return file_two_paths(file_be_of(be), from, to, 1, 0);
 }
 
 static int file_symlink(struct ufs_backend *be, const char *target, const char *path)
@@ -790,25 +767,6 @@ static int file_readlink(struct ufs_backend *be, const char *path, char *buf, si
 	if (n >= 0)
 		buf[n] = '\0';
 	file_unlocate(&loc);
-	return rc;
-}
-
-static int file_link(struct ufs_backend *be, const char *from, const char *to)
-{
-	struct file_be *fb = file_be_of(be);
-	struct file_loc lf, lt;
-	int rc = file_locate(fb, from, &lf);
-
-	ufs_be_count(be, UFS_REQ_OTHER, 0, 0);
-	if (rc < 0)
-		return rc;
-	rc = file_locate(fb, to, &lt);
-	if (rc == 0) {
-		if (linkat(lf.dirfd, lf.name, lt.dirfd, lt.name, 0) < 0)
-			rc = -errno;
-		file_unlocate(&lt);
-	}
-	file_unlocate(&lf);
 	return rc;
 }
 
