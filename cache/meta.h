@@ -1,0 +1,101 @@
+/*
+ * meta.h — the metadata cache: attributes, negative entries and directory
+ * listings of backend paths, each with a time to live.
+ *
+ * Keys are (mount index, backend-relative path). TTLs are per mount
+ * ([global] attr_ttl, dir_ttl, negative_ttl, overridable in a mount section
+ * with the same keys). Storing a listing also stores the attributes of its
+ * entries whose type is known, so `ls -l` needs one listing and no per-entry
+ * getattr. Every change made through the mount invalidates what it touched.
+ *
+ * The clock is injectable (tests); the default is CLOCK_MONOTONIC in seconds.
+ * All functions are thread-safe. Nothing here knows about FUSE.
+ */
+#ifndef UFS_META_H
+#define UFS_META_H
+
+#include <stddef.h>
+
+#include "common/config.h"
+#include "protocols/backend.h"
+
+struct ufs_meta;
+struct ufs_meta_dir;
+
+/* Time to live, in seconds, of each kind of entry of one mount. 0 disables
+ * that kind of caching. */
+struct ufs_meta_ttl {
+	double attr;
+	double dir;
+	double negative;
+};
+
+/* Monotonic seconds. */
+typedef double (*ufs_clock_fn)(void *arg);
+
+/* TTLs of mount i of cfg: the [global] values, overridden by the mount's own
+ * attr_ttl / dir_ttl / negative_ttl keys. 0, or -EINVAL with a message. */
+int ufs_meta_ttl_from_config(const struct ufs_config *cfg, size_t i, struct ufs_meta_ttl *pttl,
+			     char *err, size_t errlen);
+
+/*
+ * New cache for n_mounts mounts with ttls[i] for mount i (copied). clock NULL
+ * selects CLOCK_MONOTONIC. max_entries bounds the number of cached paths (0:
+ * a default of one million); past it, expired entries and then everything are
+ * dropped. Returns an owned cache or NULL on ENOMEM.
+ */
+struct ufs_meta *ufs_meta_create(size_t n_mounts, const struct ufs_meta_ttl *ttls,
+				 ufs_clock_fn clock, void *clock_arg, size_t max_entries);
+/* Free the cache; listings still referenced elsewhere stay valid. NULL: no-op. */
+void ufs_meta_destroy(struct ufs_meta *m);
+
+/* TTLs of mount (borrowed). */
+const struct ufs_meta_ttl *ufs_meta_ttl(const struct ufs_meta *m, int mount);
+
+/* Cached attributes of path: 1 and *pattr filled on a hit, -ENOENT on a
+ * live negative entry, 0 on a miss or an expired entry. */
+int ufs_meta_get_attr(struct ufs_meta *m, int mount, const char *path, struct ufs_attr *pattr);
+/* Store attributes (attr->mode must be non-zero); clears a negative entry. */
+void ufs_meta_put_attr(struct ufs_meta *m, int mount, const char *path,
+		       const struct ufs_attr *attr);
+/* Remember that path does not exist (for negative_ttl). */
+void ufs_meta_put_negative(struct ufs_meta *m, int mount, const char *path);
+
+/* Cached listing of dir: a new reference (release with ufs_meta_dir_unref),
+ * or NULL on a miss or an expired listing. */
+struct ufs_meta_dir *ufs_meta_get_dir(struct ufs_meta *m, int mount, const char *dir);
+/* Store the listing d of dir (the cache takes its own reference; d must not
+ * be changed afterwards) and the attributes of its typed entries. */
+void ufs_meta_put_dir(struct ufs_meta *m, int mount, const char *dir, struct ufs_meta_dir *d);
+
+/* Forget what is known about path (attributes, negative entry, listing) and
+ * the listing of its parent directory. */
+void ufs_meta_invalidate(struct ufs_meta *m, int mount, const char *path);
+/* Like ufs_meta_invalidate() for path and everything below it (rename,
+ * rmdir of a directory). */
+void ufs_meta_invalidate_tree(struct ufs_meta *m, int mount, const char *path);
+
+/* Number of cached paths (tests, stats). */
+size_t ufs_meta_count(struct ufs_meta *m);
+
+/* A listing: an immutable-once-stored array of (name, attributes), counted
+ * by reference. create() returns it with one reference. */
+struct ufs_meta_dir *ufs_meta_dir_create(void);
+/* Append an entry (attr may have mode 0 when the type is unknown; NULL:
+ * unknown). 0 or -ENOMEM. */
+int ufs_meta_dir_add(struct ufs_meta_dir *d, const char *name, const struct ufs_attr *attr);
+size_t ufs_meta_dir_count(const struct ufs_meta_dir *d);
+/* Name of entry i (i < count), its attributes in *pattr (borrowed). */
+const char *ufs_meta_dir_entry(const struct ufs_meta_dir *d, size_t i,
+			       const struct ufs_attr **pattr);
+/* Index of name in d, or -1. */
+long ufs_meta_dir_find(const struct ufs_meta_dir *d, const char *name);
+/* Reading cursor kept with the listing (index of the entry last opened; -1
+ * initially): lets the reader see that files are opened in listing order. */
+long ufs_meta_dir_cursor(const struct ufs_meta_dir *d);
+void ufs_meta_dir_set_cursor(struct ufs_meta_dir *d, long i);
+/* Take one more reference / drop one (the last one frees d). NULL: no-op. */
+struct ufs_meta_dir *ufs_meta_dir_ref(struct ufs_meta_dir *d);
+void ufs_meta_dir_unref(struct ufs_meta_dir *d);
+
+#endif
