@@ -13,7 +13,6 @@
 #include "mount-helpers/cli_i.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +21,10 @@
 #include <time.h>
 
 #include "fs/namespace.h"
+
+/* ls options: "-1" short format; "-l" (the default) is accepted. */
+#define LS_FLAGS "1l"
+#define LS_SHORT 1u
 
 struct browse_entry {
 	char *name;
@@ -100,7 +103,7 @@ static int browse_collect(struct cli_target *t, struct browse_list *l)
 	}
 	if (rc == 0 && t->synthetic)
 		rc = ufs_ns_list_synthetic(t->ns, t->nspath, browse_on_synthetic, l);
-	if (rc == 0)
+	if (rc == 0 && l->n > 1)
 		qsort(l->v, l->n, sizeof(*l->v), browse_cmp);
 	return rc;
 }
@@ -213,36 +216,14 @@ static void ls_usage(FILE *f)
 	      f);
 }
 
+static int ls_run(struct cli_target *t)
+{
+	return browse_ls(t, t->flags & LS_SHORT);
+}
+
 int cli_ls_main(int argc, char **argv)
 {
-	struct cli_target t = {.cmd = "ls"};
-	int short_fmt = 0;
-	int next, rc, c;
-
-	if (cli_wants_help(argc, argv)) {
-		ls_usage(stdout);
-		return CLI_OK;
-	}
-	optind = 1;
-	while ((c = getopt(argc, argv, "+1l")) != -1) {
-		if (c == '1') {
-			short_fmt = 1;
-		} else if (c == 'l') {
-			short_fmt = 0;
-		} else {
-			ls_usage(stderr);
-			return CLI_USAGE;
-		}
-	}
-	rc = cli_target_open(&t, argc, argv, optind, &next);
-	if (rc == CLI_OK && next != argc) {
-		ls_usage(stderr);
-		rc = CLI_USAGE;
-	} else if (rc == CLI_OK) {
-		rc = browse_ls(&t, short_fmt);
-	}
-	cli_target_close(&t);
-	return rc;
+	return cli_target_command(argc, argv, "ls", LS_FLAGS, ls_usage, ls_run);
 }
 
 static const char *browse_type_name(uint32_t mode)
@@ -309,5 +290,5 @@ static int stat_run(struct cli_target *t)
 
 int cli_stat_main(int argc, char **argv)
 {
-	return cli_target_command(argc, argv, "stat", stat_usage, stat_run);
+	return cli_target_command(argc, argv, "stat", "", stat_usage, stat_run);
 }

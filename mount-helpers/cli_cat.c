@@ -212,5 +212,5 @@ static int cat_run(struct cli_target *t)
 
 int cli_cat_main(int argc, char **argv)
 {
-	return cli_target_command(argc, argv, "cat", cat_usage, cat_run);
+	return cli_target_command(argc, argv, "cat", "", cat_usage, cat_run);
 }

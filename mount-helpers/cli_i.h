@@ -100,13 +100,13 @@ struct cli_target {
 	char *rel;		/* owned backend-relative path */
 	char *nspath;		/* owned normalised namespace path; NULL for URLs */
 	int synthetic;		/* nspath is a synthetic directory */
+	unsigned flags;		/* bit i: option letter i of the command's flags seen */
 };
 
-/* Parse "TARGET" or "-c CONFIG /path" from argv[first..] into t (cmd set by
- * the caller) and open it. Prints the reason and returns CLI_USAGE or
- * CLI_FAIL on error; CLI_OK when t is ready (close with cli_target_close).
- * *pnext receives the index of the first unused argument. */
-int cli_target_open(struct cli_target *t, int argc, char **argv, int first, int *pnext);
+/* Open the target: config == NULL: name is a URL; else name is a path in
+ * the namespace of the config file. Prints the reason and returns CLI_FAIL
+ * on error; CLI_OK when t is ready (close with cli_target_close). */
+int cli_target_open(struct cli_target *t, const char *config, const char *name);
 
 /* Free what t owns. */
 void cli_target_close(struct cli_target *t);
@@ -119,12 +119,14 @@ int cli_target_getattr(struct cli_target *t, struct ufs_attr *pattr);
 int cli_target_fail(struct cli_target *t, int rc);
 
 /*
- * Run a one-target command "unifs CMD TARGET": --help prints usage to
- * stdout, a bad command line prints it to stderr (CLI_USAGE); otherwise the
- * target is opened, run(t) gives the exit status, and t is closed.
+ * Run a one-target command "unifs CMD [-FLAGS] (URL | -c CONFIG /path)":
+ * --help prints usage to stdout, a bad command line prints it to stderr
+ * (CLI_USAGE); otherwise the target is opened (t->flags records which of
+ * the single-letter options in flags were given), run(t) gives the exit
+ * status, and t is closed.
  */
-int cli_target_command(int argc, char **argv, const char *cmd, void (*usage)(FILE *f),
-		       int (*run)(struct cli_target *t));
+int cli_target_command(int argc, char **argv, const char *cmd, const char *flags,
+		       void (*usage)(FILE *f), int (*run)(struct cli_target *t));
 
 /* Command entry points (argv[0] is the command name). */
 int cli_mount_main(int argc, char **argv);

@@ -247,21 +247,27 @@ static int mount_detached(const struct cli_mount_req *req, struct ufs_config *cf
 	return rc;
 }
 
-/* Print what ufs_fs_run left in the ready pipe when it failed (the reason). */
-static void mount_drain_reason(const struct cli_mount_req *req, int rfd)
+/* Print what ufs_fs_run left in the ready pipe when it failed (the reason);
+ * returns how many lines were printed. */
+static int mount_drain_reason(const struct cli_mount_req *req, int rfd)
 {
 	char buf[CLI_ERR_MAX * 4];
-	ssize_t n;
 	char *save = NULL;
+	ssize_t n;
+	int lines = 0;
 
 	fcntl(rfd, F_SETFL, O_NONBLOCK);
 	n = read(rfd, buf, sizeof(buf) - 1);
 	if (n <= 0)
-		return;
+		return 0;
 	buf[n] = '\0';
-	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-		if (strcmp(l, "OK") != 0)
+	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		if (strcmp(l, "OK") != 0) {
 			fprintf(stderr, "unifs: %s: %s\n", req->cmd, l);
+			lines++;
+		}
+	}
+	return lines;
 }
 
 static int mount_foreground(const struct cli_mount_req *req, struct ufs_config *cfg,
@@ -277,8 +283,8 @@ static int mount_foreground(const struct cli_mount_req *req, struct ufs_config *
 	}
 	/* ufs_fs_run owns fds[1] from here on. */
 	rc = ufs_fs_run(cfg, abs, fds[1]);
-	if (rc != 0)
-		mount_drain_reason(req, fds[0]);
+	if (rc != 0 && mount_drain_reason(req, fds[0]) == 0)
+		cli_error(req->cmd, "%s: %s", req->mountpoint, cli_strerror(rc));
 	close(fds[0]);
 	return rc == 0 ? CLI_OK : CLI_FAIL;
 }

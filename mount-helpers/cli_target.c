@@ -15,17 +15,19 @@
 #include "mount-helpers/cli_i.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "fs/namespace.h"
+#include "protocols/http.h"
 
 /* Split url into its parent URL and last path component. Returns 0 with
  * both malloc'd, or -EINVAL when the URL has no component below its root
  * (s3://bucket, nfs://host, file:///). An nfs:// query (?version=4) stays on
- * the parent. */
+ * the parent. The name is %XX-decoded like the rest of a URL path. */
 static int target_split_url(const char *url, char **pparent, char **pbase)
 {
 	const char *sep = strstr(url, "://");
@@ -47,7 +49,10 @@ static int target_split_url(const char *url, char **pparent, char **pbase)
 		return -EINVAL;
 	/* parent keeps its root '/' but no other trailing one */
 	plen = slash - 1 > (size_t)(path - url) ? slash - 1 : slash;
-	*pbase = strndup(url + slash, end - slash);
+	/* backends decode %XX in URL paths, so the split-off name is decoded too */
+	*pbase = ufs_uri_decode(url + slash, end - slash);
+	if (!*pbase)
+		*pbase = strndup(url + slash, end - slash);
 	*pparent = malloc(strlen(url) + 1);
 	if (!*pbase || !*pparent) {
 		free(*pbase);
@@ -151,24 +156,12 @@ static int target_open_ns(struct cli_target *t, const char *config, const char *
 	return CLI_OK;
 }
 
-int cli_target_open(struct cli_target *t, int argc, char **argv, int first, int *pnext)
+int cli_target_open(struct cli_target *t, const char *config, const char *name)
 {
-	if (first < argc && strcmp(argv[first], "-c") == 0) {
-		if (argc - first < 3 || argv[first + 2][0] != '/') {
-			cli_error(t->cmd, "usage: unifs %s -c CONFIG /path/in/namespace", t->cmd);
-			return CLI_USAGE;
-		}
-		t->name = argv[first + 2];
-		*pnext = first + 3;
-		return target_open_ns(t, argv[first + 1], argv[first + 2]);
-	}
-	if (first >= argc || !strstr(argv[first], "://")) {
-		cli_error(t->cmd, "usage: unifs %s URL | -c CONFIG /path/in/namespace", t->cmd);
-		return CLI_USAGE;
-	}
-	t->name = argv[first];
-	*pnext = first + 1;
-	return target_open_url(t, argv[first]);
+	t->name = name;
+	if (config)
+		return target_open_ns(t, config, name);
+	return target_open_url(t, name);
 }
 
 void cli_target_close(struct cli_target *t)
@@ -211,23 +204,52 @@ int cli_target_fail(struct cli_target *t, int rc)
 	return CLI_FAIL;
 }
 
-int cli_target_command(int argc, char **argv, const char *cmd, void (*usage)(FILE *f),
-		       int (*run)(struct cli_target *t))
+/* Parse the command line into t (flags, target); CLI_OK or CLI_USAGE. */
+static int target_parse_args(struct cli_target *t, int argc, char **argv, const char *flags,
+			     const char **pconfig)
+{
+	char optstring[32];
+	int c;
+
+	snprintf(optstring, sizeof(optstring), "+c:%s", flags);
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt(argc, argv, optstring)) != -1) {
+		const char *f = c != ':' && c != '?' ? strchr(flags, c) : NULL;
+
+		if (c == 'c')
+			*pconfig = optarg;
+		else if (f)
+			t->flags |= 1u << (f - flags);
+		else
+			return CLI_USAGE;
+	}
+	if (argc - optind != 1)
+		return CLI_USAGE;
+	t->name = argv[optind];
+	if (*pconfig ? t->name[0] != '/' : !strstr(t->name, "://"))
+		return CLI_USAGE;
+	return CLI_OK;
+}
+
+int cli_target_command(int argc, char **argv, const char *cmd, const char *flags,
+		       void (*usage)(FILE *f), int (*run)(struct cli_target *t))
 {
 	struct cli_target t = {.cmd = cmd};
-	int next, rc;
+	const char *config = NULL;
+	int rc;
 
 	if (cli_wants_help(argc, argv)) {
 		usage(stdout);
 		return CLI_OK;
 	}
-	rc = cli_target_open(&t, argc, argv, 1, &next);
-	if (rc == CLI_OK && next != argc) {
+	if (target_parse_args(&t, argc, argv, flags, &config) != CLI_OK) {
 		usage(stderr);
-		rc = CLI_USAGE;
-	} else if (rc == CLI_OK) {
-		rc = run(&t);
+		return CLI_USAGE;
 	}
+	rc = cli_target_open(&t, config, t.name);
+	if (rc == CLI_OK)
+		rc = run(&t);
 	cli_target_close(&t);
 	return rc;
 }
