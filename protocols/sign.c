@@ -25,6 +25,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <openssl/crypto.h>
+
+#include "common/log.h"
 
 /* ==== common digests ==== */
 
@@ -513,4 +518,337 @@ int ufs_sigv4_add_headers(const struct ufs_sigv4_req *r, const struct ufs_sigv4_
 		rc = ufs_http_hdrs_add(pauth, "Authorization: %s", o.authorization);
 	ufs_sigv4_out_free(&o);
 	return rc;
+}
+
+/* ==== Azure Blob: SharedKey, SAS and bearer-token auth ====
+ *
+ * SharedKey follows "Authorize with Shared Key" (version 2009-09-19+): the
+ * string-to-sign is built from the request exactly as http.c sends it (the
+ * caller's headers plus the hook's x-ms-date), so a retry re-signs with a
+ * fresh date. The bearer token is cached in the credential and re-read when
+ * its file's mtime changes (a token refresher rewrites the file). */
+
+int ufs_base64_encode(const void *in, size_t len, char *out, size_t cap)
+{
+	if (cap < 4 * ((len + 2) / 3) + 1)
+		return -ENOSPC;
+	return EVP_EncodeBlock((unsigned char *)out, in, (int)len);
+}
+
+int ufs_base64_decode(const char *in, void *out, size_t cap)
+{
+	size_t len = strlen(in), pad, raw;
+	unsigned char *tmp;
+	int n;
+
+	if (len == 0 || len % 4 != 0)
+		return -EINVAL;
+	pad = (size_t)(in[len - 1] == '=') + (size_t)(in[len - 2] == '=');
+	raw = len / 4 * 3;
+	if (raw - pad > cap)
+		return -ENOSPC;
+	tmp = malloc(raw + 1);
+	if (!tmp)
+		return -ENOMEM;
+	n = EVP_DecodeBlock(tmp, (const unsigned char *)in, (int)len);
+	if (n >= 0) {
+		n -= (int)pad;
+		memcpy(out, tmp, (size_t)n);
+	}
+	OPENSSL_cleanse(tmp, raw + 1);
+	free(tmp);
+	return n < 0 ? -EINVAL : n;
+}
+
+void ufs_http_date(time_t t, char out[UFS_HTTP_DATE_LEN])
+{
+	static const char *const wd[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+	static const char *const mo[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(out, UFS_HTTP_DATE_LEN, "%s, %02d %s %04d %02d:%02d:%02d GMT", wd[tm.tm_wday],
+		 tm.tm_mday, mo[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* The x-ms-* lines of the request (caller's + hook's), parsed and sorted. */
+static int az_ms_headers(const struct ufs_http_hdrs *h, const struct ufs_http_hdrs *x,
+			 struct sign_hdrset *s)
+{
+	size_t nh = h ? h->n : 0, nx = x ? x->n : 0;
+	int rc = 0;
+
+	s->n = 0;
+	s->h = calloc(nh + nx + 1, sizeof(*s->h));
+	if (!s->h)
+		return -ENOMEM;
+	for (size_t i = 0; !rc && i < nh + nx; i++) {
+		const char *line = i < nh ? h->line[i] : x->line[i - nh];
+
+		if (strncasecmp(line, "x-ms-", 5) != 0)
+			continue;
+		rc = sign_hdr_parse(line, i, &s->h[s->n]);
+		s->n++;
+	}
+	if (rc)
+		return rc;
+	qsort(s->h, s->n, sizeof(*s->h), sign_hdr_cmp);
+	return 0;
+}
+
+/* Append "\nname:v1,v2" per query parameter: names lower-cased, both decoded,
+ * sorted by name then value. 0, -ENOMEM or -EINVAL (malformed escape). */
+static int az_canonical_query(struct sign_str *b, const char *q)
+{
+	struct sign_param *v;
+	size_t n = 0, cnt = 1;
+	int rc = 0;
+
+	for (size_t i = 0; q && q[i]; i++)
+		cnt += q[i] == '&';
+	v = calloc(cnt, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	while (rc == 0 && q && *q) {
+		size_t len = strcspn(q, "&"), klen = strcspn(q, "=");
+
+		if (klen > len)
+			klen = len;
+		if (len > 0) {
+			v[n].name = ufs_uri_decode(q, klen);
+			v[n].value =
+			    ufs_uri_decode(q + klen + (klen < len), len - klen - (klen < len));
+			for (char *p = v[n].name; p && *p; p++)
+				*p = (char)tolower((unsigned char)*p);
+			rc = v[n].name && v[n].value ? 0 : -EINVAL;
+			n++;
+		}
+		q += len + (q[len] == '&');
+	}
+	if (rc == 0)
+		qsort(v, n, sizeof(*v), sign_param_cmp);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		int first = i == 0 || strcmp(v[i - 1].name, v[i].name) != 0;
+
+		sign_str_cat(b, first ? "\n" : ",");
+		if (first) {
+			sign_str_cat(b, v[i].name);
+			sign_str_cat(b, ":");
+		}
+		sign_str_cat(b, v[i].value);
+	}
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].value);
+	}
+	free(v);
+	return rc;
+}
+
+/* Value of a standard header from either list, "" when absent. */
+static const char *az_std(const struct ufs_http_hdrs *h, const struct ufs_http_hdrs *x,
+			  const char *name)
+{
+	const char *v = h ? ufs_http_hdrs_get(h, name) : NULL;
+
+	if (!v && x)
+		v = ufs_http_hdrs_get(x, name);
+	return v ? v : "";
+}
+
+/* Split an absolute URL into its path (up to '?') and query (after it). */
+static int az_url_split(const char *url, const char **ppath, size_t *plen, const char **pquery)
+{
+	const char *p = strstr(url, "://");
+	const char *q;
+
+	if (!p)
+		return -EINVAL;
+	p = strchr(p + 3, '/');
+	if (!p)
+		p = "/";
+	q = strchr(p, '?');
+	*ppath = p;
+	*plen = q ? (size_t)(q - p) : strlen(p);
+	*pquery = q ? q + 1 : NULL;
+	return 0;
+}
+
+/* VERB and the eleven standard header lines (Content-Length empty when 0). */
+static void az_std_lines(struct sign_str *b, const char *method, uint64_t content_length,
+			 const struct ufs_http_hdrs *h, const struct ufs_http_hdrs *x)
+{
+	static const char *const names[] = {"Content-Encoding",
+					    "Content-Language",
+					    "",
+					    "Content-MD5",
+					    "Content-Type",
+					    "Date",
+					    "If-Modified-Since",
+					    "If-Match",
+					    "If-None-Match",
+					    "If-Unmodified-Since",
+					    "Range"};
+	char len[24] = "";
+
+	if (content_length)
+		snprintf(len, sizeof(len), "%llu", (unsigned long long)content_length);
+	sign_str_cat(b, method);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		sign_str_cat(b, "\n");
+		sign_str_cat(b, names[i][0] ? az_std(h, x, names[i]) : len);
+	}
+	sign_str_cat(b, "\n");
+}
+
+char *ufs_az_string_to_sign(const char *method, const char *url, const char *account,
+			    uint64_t content_length, const struct ufs_http_hdrs *hdrs,
+			    const struct ufs_http_hdrs *extra)
+{
+	struct sign_str b = {0}, unused = {0};
+	struct sign_hdrset ms = {0};
+	const char *path, *query;
+	size_t plen;
+	int rc;
+
+	rc = az_url_split(url, &path, &plen, &query);
+	if (rc == 0)
+		rc = az_ms_headers(hdrs, extra, &ms);
+	if (rc == 0) {
+		az_std_lines(&b, method, content_length, hdrs, extra);
+		if (ms.n)
+			sign_canonical_headers(&b, &unused, &ms);
+		sign_str_cat(&b, "/");
+		sign_str_cat(&b, account);
+		sign_str_add(&b, path, plen);
+		rc = az_canonical_query(&b, query);
+	}
+	sign_hdrset_free(&ms);
+	free(unused.s);
+	if (rc || b.oom) {
+		free(b.s);
+		return NULL;
+	}
+	return b.s;
+}
+
+int ufs_az_signature(const void *key, size_t keylen, const char *sts, char out[UFS_AZ_SIG_LEN])
+{
+	unsigned char mac[UFS_SHA256_LEN];
+
+	if (ufs_hmac_sha256(key, keylen, sts, strlen(sts), mac) != 0)
+		return -EIO;
+	return ufs_base64_encode(mac, sizeof(mac), out, UFS_AZ_SIG_LEN) < 0 ? -EIO : 0;
+}
+
+static int az_add_date(struct ufs_http_hdrs *pauth)
+{
+	char date[UFS_HTTP_DATE_LEN];
+
+	ufs_http_date(time(NULL), date);
+	return ufs_http_hdrs_add(pauth, "x-ms-date: %s", date);
+}
+
+/* Body length as http.c will send it (Content-Length). */
+static uint64_t az_body_len(const struct ufs_http_req *req)
+{
+	return req->body || req->read_fn ? req->body_len : 0;
+}
+
+int ufs_az_sign_sharedkey(void *arg, const struct ufs_http_req *req, struct ufs_http_hdrs *pauth)
+{
+	struct ufs_az_cred *c = arg;
+	char sig[UFS_AZ_SIG_LEN];
+	char *sts;
+	int rc = az_add_date(pauth);
+
+	if (rc)
+		return rc;
+	sts = ufs_az_string_to_sign(req->method, req->url, c->account, az_body_len(req),
+				    &req->headers, pauth);
+	if (!sts)
+		return -ENOMEM;
+	rc = ufs_az_signature(c->key, c->key_len, sts, sig);
+	free(sts);
+	if (rc == 0)
+		rc = ufs_http_hdrs_add(pauth, "Authorization: SharedKey %s:%s", c->account, sig);
+	return rc;
+}
+
+/* Read the first line of path (blanks trimmed) into an owned string. */
+static int az_read_token(const char *path, char **ptok)
+{
+	char buf[16384];
+	FILE *f = fopen(path, "re");
+	size_t n;
+	char *s, *tok;
+
+	if (!f)
+		return -errno;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	s = buf + strspn(buf, " \t");
+	n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	tok = n ? strndup(s, n) : NULL;
+	OPENSSL_cleanse(buf, sizeof(buf));
+	if (!tok)
+		return n ? -ENOMEM : -ENODATA;
+	*ptok = tok;
+	return 0;
+}
+
+/* Re-read the token file when its mtime changed. Called with c->lock held. */
+static int az_token_refresh(struct ufs_az_cred *c)
+{
+	struct stat st;
+	char *tok = NULL;
+	int rc;
+
+	if (stat(c->token_file, &st) != 0) {
+		rc = -errno;
+	} else if (c->token && st.st_mtim.tv_sec == c->token_mtime.tv_sec &&
+		   st.st_mtim.tv_nsec == c->token_mtime.tv_nsec) {
+		return 0;
+	} else {
+		rc = az_read_token(c->token_file, &tok);
+	}
+	if (rc) {
+		ufs_err("az: cannot read token_file %s: %s", c->token_file,
+			rc == -ENODATA ? "it is empty" : strerror(-rc));
+		return -EACCES;
+	}
+	if (c->token)
+		OPENSSL_cleanse(c->token, strlen(c->token));
+	free(c->token);
+	c->token = tok;
+	c->token_mtime = st.st_mtim;
+	return 0;
+}
+
+int ufs_az_sign_bearer(void *arg, const struct ufs_http_req *req, struct ufs_http_hdrs *pauth)
+{
+	struct ufs_az_cred *c = arg;
+	int rc = az_add_date(pauth);
+
+	(void)req;
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&c->lock);
+	rc = az_token_refresh(c);
+	if (rc == 0)
+		rc = ufs_http_hdrs_add(pauth, "Authorization: Bearer %s", c->token);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+int ufs_az_sign_none(void *arg, const struct ufs_http_req *req, struct ufs_http_hdrs *pauth)
+{
+	(void)arg;
+	(void)req;
+	return az_add_date(pauth);
 }
