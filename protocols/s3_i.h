@@ -1,0 +1,154 @@
+/*
+ * s3_i.h — the pure parts of the S3 backend (protocols/s3.c), exposed for unit
+ * tests: URL parsing, request URLs, time formats, ETags, the ListObjectsV2
+ * page parser and the multipart XML bodies. Nothing here does I/O.
+ */
+#ifndef UFS_S3_I_H
+#define UFS_S3_I_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "protocols/backend.h"
+
+#define UFS_S3_LIST_MAX 1000	     /* ListObjectsV2 page size */
+#define UFS_S3_MIN_PART (5ULL << 20) /* S3's smallest non-last part */
+#define UFS_S3_MAX_PART (5ULL << 30) /* S3's largest part / single copy */
+#define UFS_S3_MAX_PARTS 10000	     /* parts per upload */
+
+/*
+ * Split "s3://bucket/prefix/..." into an owned bucket and an owned key prefix
+ * ("" or "a/b/": no leading '/', one trailing '/', no empty component). The
+ * bucket must follow S3's naming rules (3-63 of a-z 0-9 '.' '-'). 0, or
+ * -EINVAL / -ENOMEM with a one-line reason in err.
+ */
+int ufs_s3_parse_url(const char *url, char **pbucket, char **pprefix, char *err, size_t errlen);
+
+/*
+ * URL of key (raw bytes, may be "" for the bucket itself) with an optional
+ * query (already encoded, without '?'). endpoint is "scheme://host[:port]"
+ * without a trailing '/'. path_style: endpoint/bucket/key, else
+ * scheme://bucket.host/key. The key is percent-encoded ('/' kept). Returns a
+ * malloc'd string or NULL.
+ */
+char *ufs_s3_url(const char *endpoint, const char *bucket, int path_style, const char *key,
+		 const char *query);
+
+/* "2024-01-02T03:04:05.678Z" (ISO 8601, UTC) -> *pts. 0 or -EINVAL. */
+int ufs_s3_parse_iso8601(const char *s, size_t len, struct timespec *pts);
+
+/* "Tue, 02 Jan 2024 03:04:05 GMT" (RFC 7231) -> *pts. 0 or -EINVAL. */
+int ufs_s3_parse_http_date(const char *s, struct timespec *pts);
+
+/* Copy an ETag without its surrounding quotes (and a W/ prefix) into out. */
+void ufs_s3_etag_strip(const char *in, size_t len, char out[UFS_ETAG_MAX]);
+
+/* Is name usable as one POSIX file name? (non-empty, not "."/"..", no '/') */
+int ufs_s3_name_ok(const char *name);
+
+/* One entry of a listing page; name is relative to the listed prefix and
+ * may be "" or invalid (the caller filters with ufs_s3_name_ok()). */
+struct ufs_s3_entry {
+	const char *name;
+	int is_dir; /* from CommonPrefixes (trailing '/' removed) */
+	uint64_t size;
+	struct timespec mtime;
+	const char *etag; /* stripped; "" when none */
+};
+
+/* Called per entry; non-zero stops the parse and is returned by it. */
+typedef int (*ufs_s3_entry_cb)(void *arg, const struct ufs_s3_entry *e);
+
+struct ufs_s3_page {
+	int truncated;	    /* IsTruncated */
+	char *next_token;   /* NextContinuationToken (owned, NULL if none) */
+	unsigned n_entries; /* Contents + CommonPrefixes seen */
+};
+
+/*
+ * Parse one ListObjectsV2 page. Keys not under prefix are ignored. 0, the
+ * callback's stop value, or -EIO (malformed XML, or not a ListBucketResult)
+ * with a reason in err. page->next_token must be freed by the caller.
+ */
+int ufs_s3_parse_list(const char *xml, size_t len, const char *prefix, ufs_s3_entry_cb cb,
+		      void *arg, struct ufs_s3_page *page, char *err, size_t errlen);
+
+/* Text of the first element at path ("A/B/C"), entity-decoded, malloc'd;
+ * NULL if absent or the XML is malformed. */
+char *ufs_s3_xml_text(const char *xml, size_t len, const char *path);
+
+/* UploadId of an InitiateMultipartUploadResult, malloc'd; NULL if absent. */
+char *ufs_s3_parse_upload_id(const char *xml, size_t len);
+
+/*
+ * Is this 200 answer body an <Error> document? (CompleteMultipartUpload and
+ * CopyObject report failures that way.) Copies its code into code.
+ */
+int ufs_s3_body_is_error(const char *xml, size_t len, char *code, size_t codelen);
+
+/* CompleteMultipartUpload body for parts 1..n with their (stripped) ETags;
+ * malloc'd, or NULL. */
+char *ufs_s3_complete_body(char (*etags)[UFS_ETAG_MAX], unsigned n);
+
+/* Size of part number n (1-based) for a base part size: grows every 1,000
+ * parts so that 10,000 parts reach far beyond base * 10,000. */
+uint64_t ufs_s3_part_len(uint64_t base, unsigned n);
+
+/* ==== backend internals shared by s3.c and s3_upload.c ==== */
+
+#include <pthread.h>
+
+#include "protocols/creds.h"
+#include "protocols/http.h"
+
+struct s3_pool;
+
+struct s3_be {
+	struct ufs_backend base; /* first: a struct ufs_backend * is a struct s3_be * */
+	char *bucket;
+	char *prefix;	/* key prefix: "" or "a/b/" */
+	char *endpoint; /* "scheme://host[:port]", no trailing '/' */
+	char *region;
+	int path_style;
+	uint64_t part_size;
+	unsigned upload_threads; /* upload pool size */
+	unsigned max_inflight;	 /* parts in flight per writer */
+	struct ufs_aws_creds creds;
+	struct timespec created;   /* times of the synthetic root */
+	pthread_mutex_t pool_lock; /* guards pool creation */
+	struct s3_pool *pool;	   /* upload workers, started on first use */
+};
+
+/* One S3 request under construction: init, set body/output, perform, fini. */
+struct s3_call {
+	struct ufs_http_req req;
+	struct ufs_http_resp resp;
+	char *url;
+};
+
+/* Prepare a request of method on key (raw, under the bucket; the backend
+ * prefix is NOT added here) with an encoded query (or NULL). 0 or -ENOMEM. */
+int s3_call_init(struct s3_call *c, struct s3_be *sb, enum ufs_req_kind kind, const char *method,
+		 const char *key, const char *query);
+/* Sign (SigV4, fresh date per attempt) and send; 0 or -errno (see http.h). */
+int s3_call_perform(struct s3_call *c);
+/* Free what the call owns. */
+void s3_call_fini(struct s3_call *c);
+
+/* Full object key of a backend-relative path (prefix + path), malloc'd. */
+char *s3_key(const struct s3_be *sb, const char *path);
+
+/* "/bucket/encoded-key", the value of x-amz-copy-source; malloc'd or NULL. */
+char *s3_copy_source(const struct s3_be *sb, const char *key);
+
+/* Server-side copy of an object above 5 GiB with UploadPartCopy (s3_upload.c). */
+int s3_copy_multipart(struct s3_be *sb, const char *from_key, const char *to_key, uint64_t size);
+
+/* writers (s3_upload.c) */
+int s3_open_writer(struct ufs_backend *be, const char *path, int flags, mode_t mode,
+		   struct ufs_writer **pw);
+/* Stop the upload pool (backend destroy). */
+void s3_pool_destroy(struct s3_pool *p);
+
+#endif

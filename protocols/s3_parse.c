@@ -1,0 +1,374 @@
+/*
+ * s3_parse.c — the pure parts of the S3 backend; see s3_i.h. URL and time
+ * parsing, request URLs, and the XML documents of ListObjectsV2 and
+ * multipart uploads (parsed with xml.c). No I/O, no global state.
+ */
+#include "protocols/s3_i.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "protocols/http.h"
+#include "protocols/xml.h"
+
+/* ---- URLs ---- */
+
+static int s3_bucket_ok(const char *b, size_t n)
+{
+	if (n < 3 || n > 63 || b[0] == '.' || b[0] == '-' || b[n - 1] == '.' || b[n - 1] == '-')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!islower((unsigned char)b[i]) && !isdigit((unsigned char)b[i]) && b[i] != '.' &&
+		    b[i] != '-')
+			return 0;
+	return 1;
+}
+
+/* "a//b/" -> "a/b/" (components joined by one '/', trailing '/' added). */
+static char *s3_norm_prefix(const char *p)
+{
+	size_t len = strlen(p), o = 0;
+	char *out = malloc(len + 2);
+
+	if (!out)
+		return NULL;
+	while (*p) {
+		size_t n = strcspn(p, "/");
+
+		if (n) {
+			memcpy(out + o, p, n);
+			o += n;
+			out[o++] = '/';
+		}
+		p += n;
+		while (*p == '/')
+			p++;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+int ufs_s3_parse_url(const char *url, char **pbucket, char **pprefix, char *err, size_t errlen)
+{
+	const char *b, *slash;
+	size_t n;
+
+	if (strncmp(url, "s3://", 5) != 0) {
+		snprintf(err, errlen, "'%s' is not an s3:// URL", url);
+		return -EINVAL;
+	}
+	b = url + 5;
+	slash = strchr(b, '/');
+	n = slash ? (size_t)(slash - b) : strlen(b);
+	if (!s3_bucket_ok(b, n)) {
+		snprintf(err, errlen, "invalid bucket name '%.*s' in %s", (int)n, b, url);
+		return -EINVAL;
+	}
+	*pbucket = strndup(b, n);
+	*pprefix = s3_norm_prefix(slash ? slash : "");
+	if (!*pbucket || !*pprefix) {
+		free(*pbucket);
+		free(*pprefix);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+char *ufs_s3_url(const char *endpoint, const char *bucket, int path_style, const char *key,
+		 const char *query)
+{
+	char *ekey = ufs_uri_encode(key, strlen(key), 1);
+	const char *host = strstr(endpoint, "://");
+	const char *q = query && *query ? "?" : "";
+	char *url = NULL;
+	int n;
+
+	if (!ekey || !host)
+		goto out;
+	if (path_style)
+		n = asprintf(&url, "%s/%s/%s%s%s", endpoint, bucket, ekey, q, query ? query : "");
+	else
+		n = asprintf(&url, "%.*s%s.%s/%s%s%s", (int)(host + 3 - endpoint), endpoint, bucket,
+			     host + 3, ekey, q, query ? query : "");
+	if (n < 0)
+		url = NULL;
+out:
+	free(ekey);
+	return url;
+}
+
+/* ---- times and tags ---- */
+
+static int s3_tm_to_ts(struct tm *tm, long nsec, struct timespec *pts)
+{
+	time_t t = timegm(tm);
+
+	if (t == (time_t)-1)
+		return -EINVAL;
+	pts->tv_sec = t;
+	pts->tv_nsec = nsec;
+	return 0;
+}
+
+int ufs_s3_parse_iso8601(const char *s, size_t len, struct timespec *pts)
+{
+	char buf[64], frac[16] = "";
+	struct tm tm = {0};
+	long nsec = 0;
+	int used = 0;
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (sscanf(buf, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &used) != 6)
+		return -EINVAL;
+	if (buf[used] == '.' && sscanf(buf + used + 1, "%9[0-9]", frac) == 1) {
+		for (size_t i = 0; i < 9; i++)
+			nsec = nsec * 10 + (i < strlen(frac) ? frac[i] - '0' : 0);
+		used += 1 + (int)strlen(frac);
+	}
+	if (strcmp(buf + used, "Z") != 0 && strcmp(buf + used, "+00:00") != 0)
+		return -EINVAL;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return s3_tm_to_ts(&tm, nsec, pts);
+}
+
+int ufs_s3_parse_http_date(const char *s, struct timespec *pts)
+{
+	struct tm tm = {0};
+	const char *end = strptime(s, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+
+	if (!end || *end)
+		return -EINVAL;
+	return s3_tm_to_ts(&tm, 0, pts);
+}
+
+void ufs_s3_etag_strip(const char *in, size_t len, char out[UFS_ETAG_MAX])
+{
+	while (len > 0 && isspace((unsigned char)in[len - 1]))
+		len--;
+	if (len >= 2 && strncmp(in, "W/", 2) == 0) {
+		in += 2;
+		len -= 2;
+	}
+	if (len >= 2 && in[0] == '"' && in[len - 1] == '"') {
+		in++;
+		len -= 2;
+	}
+	if (len >= UFS_ETAG_MAX)
+		len = UFS_ETAG_MAX - 1;
+	memcpy(out, in, len);
+	out[len] = '\0';
+}
+
+int ufs_s3_name_ok(const char *name)
+{
+	return name[0] && strcmp(name, ".") != 0 && strcmp(name, "..") != 0 && !strchr(name, '/');
+}
+
+/* ---- ListObjectsV2 ---- */
+
+struct s3_list_state {
+	const char *prefix;
+	size_t plen;
+	ufs_s3_entry_cb cb;
+	void *arg;
+	struct ufs_s3_page *page;
+	int in_result; /* root element is ListBucketResult */
+	char *key;     /* Contents/Key or CommonPrefixes/Prefix */
+	uint64_t size;
+	struct timespec mtime;
+	char etag[UFS_ETAG_MAX];
+};
+
+static int s3_list_emit(struct s3_list_state *st, int is_dir)
+{
+	struct ufs_s3_entry e = {
+	    .is_dir = is_dir, .size = st->size, .mtime = st->mtime, .etag = st->etag};
+	char *key = st->key;
+	size_t klen;
+	int rc = 0;
+
+	st->key = NULL;
+	if (!key || strncmp(key, st->prefix, st->plen) != 0) {
+		free(key);
+		return 0;
+	}
+	st->page->n_entries++;
+	klen = strlen(key);
+	if (is_dir && klen > st->plen && key[klen - 1] == '/')
+		key[klen - 1] = '\0';
+	e.name = key + st->plen;
+	rc = st->cb ? st->cb(st->arg, &e) : 0;
+	free(key);
+	return rc;
+}
+
+static void s3_list_reset_entry(struct s3_list_state *st)
+{
+	free(st->key);
+	st->key = NULL;
+	st->size = 0;
+	st->mtime = (struct timespec){0, 0};
+	st->etag[0] = '\0';
+}
+
+static int s3_list_on_start(void *arg, const char *path, const char *text, size_t len)
+{
+	struct s3_list_state *st = arg;
+
+	(void)text;
+	(void)len;
+	if (strcmp(path, "ListBucketResult") == 0)
+		st->in_result = 1;
+	else if (strcmp(path, "ListBucketResult/Contents") == 0 ||
+		 strcmp(path, "ListBucketResult/CommonPrefixes") == 0)
+		s3_list_reset_entry(st);
+	return 0;
+}
+
+/* Fields of one Contents / CommonPrefixes element. */
+static int s3_list_field(struct s3_list_state *st, const char *f, const char *text, size_t len)
+{
+	char num[32];
+
+	if (strcmp(f, "Contents/Key") == 0 || strcmp(f, "CommonPrefixes/Prefix") == 0) {
+		free(st->key);
+		st->key = strndup(text, len);
+		return st->key ? 0 : -ENOMEM;
+	}
+	if (strcmp(f, "Contents/Size") == 0) {
+		snprintf(num, sizeof(num), "%.*s", (int)(len < 31 ? len : 31), text);
+		st->size = strtoull(num, NULL, 10);
+	} else if (strcmp(f, "Contents/LastModified") == 0) {
+		ufs_s3_parse_iso8601(text, len, &st->mtime);
+	} else if (strcmp(f, "Contents/ETag") == 0) {
+		ufs_s3_etag_strip(text, len, st->etag);
+	}
+	return 0;
+}
+
+static int s3_list_on_end(void *arg, const char *path, const char *text, size_t len)
+{
+	struct s3_list_state *st = arg;
+	const char *f;
+
+	if (strncmp(path, "ListBucketResult/", 17) != 0)
+		return 0;
+	f = path + 17;
+	if (strcmp(f, "Contents") == 0)
+		return s3_list_emit(st, 0);
+	if (strcmp(f, "CommonPrefixes") == 0)
+		return s3_list_emit(st, 1);
+	if (strcmp(f, "IsTruncated") == 0) {
+		st->page->truncated = len == 4 && strncmp(text, "true", 4) == 0;
+	} else if (strcmp(f, "NextContinuationToken") == 0) {
+		free(st->page->next_token);
+		st->page->next_token = strndup(text, len);
+		if (!st->page->next_token)
+			return -ENOMEM;
+	} else {
+		return s3_list_field(st, f, text, len);
+	}
+	return 0;
+}
+
+int ufs_s3_parse_list(const char *xml, size_t len, const char *prefix, ufs_s3_entry_cb cb,
+		      void *arg, struct ufs_s3_page *page, char *err, size_t errlen)
+{
+	struct s3_list_state st = {
+	    .prefix = prefix, .plen = strlen(prefix), .cb = cb, .arg = arg, .page = page};
+	int rc;
+
+	memset(page, 0, sizeof(*page));
+	rc = ufs_xml_parse(xml, len, s3_list_on_start, s3_list_on_end, &st, err, errlen);
+	free(st.key);
+	if (rc == 0 && !st.in_result) {
+		snprintf(err, errlen, "not a ListBucketResult document");
+		rc = -EIO;
+	}
+	if (rc == 0 && page->truncated && !page->next_token) {
+		snprintf(err, errlen, "truncated listing without NextContinuationToken");
+		rc = -EIO;
+	}
+	return rc;
+}
+
+/* ---- multipart documents ---- */
+
+struct s3_find {
+	const char *path;
+	char *value;
+	int oom;
+};
+
+static int s3_find_on_end(void *arg, const char *path, const char *text, size_t len)
+{
+	struct s3_find *f = arg;
+
+	if (strcmp(path, f->path) == 0 && !f->value) {
+		f->value = strndup(text, len);
+		f->oom = !f->value;
+	}
+	return 0;
+}
+
+char *ufs_s3_xml_text(const char *xml, size_t len, const char *path)
+{
+	struct s3_find f = {path, NULL, 0};
+	char err[128];
+
+	if (ufs_xml_parse(xml, len, NULL, s3_find_on_end, &f, err, sizeof(err)) != 0) {
+		free(f.value);
+		return NULL;
+	}
+	return f.value;
+}
+
+char *ufs_s3_parse_upload_id(const char *xml, size_t len)
+{
+	char *id = ufs_s3_xml_text(xml, len, "InitiateMultipartUploadResult/UploadId");
+
+	if (id && !*id) {
+		free(id);
+		id = NULL;
+	}
+	return id;
+}
+
+int ufs_s3_body_is_error(const char *xml, size_t len, char *code, size_t codelen)
+{
+	char msg[8];
+
+	if (codelen)
+		code[0] = '\0';
+	return xml && len && ufs_http_parse_error(xml, len, code, codelen, msg, sizeof(msg)) == 0;
+}
+
+char *ufs_s3_complete_body(char (*etags)[UFS_ETAG_MAX], unsigned n)
+{
+	size_t cap = 128 + (size_t)n * (64 + UFS_ETAG_MAX), o = 0;
+	char *out = malloc(cap);
+
+	if (!out)
+		return NULL;
+	o += (size_t)snprintf(out + o, cap - o, "<CompleteMultipartUpload>");
+	for (unsigned i = 0; i < n; i++)
+		o += (size_t)snprintf(out + o, cap - o,
+				      "<Part><PartNumber>%u</PartNumber><ETag>\"%s\"</ETag></Part>",
+				      i + 1, etags[i]);
+	snprintf(out + o, cap - o, "</CompleteMultipartUpload>");
+	return out;
+}
+
+uint64_t ufs_s3_part_len(uint64_t base, unsigned n)
+{
+	return base * (1 + (uint64_t)((n ? n - 1 : 0) / 1000));
+}
