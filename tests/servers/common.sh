@@ -120,7 +120,22 @@ start_node_daemon()
 {
 	local name=$1 logf=$2 pidf=$3
 	shift 3
-	setsid "$@" </dev/null >>"$logf" 2>&1 &
+	setsid "$@" </dev/null >>"$logf" 2>&1 9>&- &
 	echo $! >"$pidf"
 	disown 2>/dev/null || true
+}
+
+# kill_pidfile PIDFILE: SIGKILL the process in PIDFILE (if alive), wait until
+# it is gone (bounded 5 s), remove PIDFILE. Simulates a crashed server.
+kill_pidfile()
+{
+	local pid i
+	if pid=$(pidfile_pid "$1"); then
+		kill -KILL "$pid" 2>/dev/null || true
+		for ((i = 0; i < 50; i++)); do
+			pid_alive "$pid" || break
+			sleep 0.1
+		done
+	fi
+	rm -f "$1"
 }

@@ -125,7 +125,7 @@ do_start()
 	write_conf
 	: >>"$NFS_LOG"
 	# ganesha daemonizes itself; it writes the pid file.
-	ganesha.nfsd -f "$NFS_CONF" -L "$NFS_LOG" -p "$NFS_PID" -N NIV_EVENT ||
+	ganesha.nfsd -f "$NFS_CONF" -L "$NFS_LOG" -p "$NFS_PID" -N NIV_EVENT 9>&- ||
 		die "ganesha.nfsd failed to start (see $NFS_LOG)"
 	if ! wait_until 30 nfs_healthy; then
 		die "ganesha started but $NFS_URL / $NFS4_URL do not answer within 30 s (see $NFS_LOG)"
@@ -143,12 +143,7 @@ do_stop()
 
 do_kill()
 {
-	local pid
-	if pid=$(pidfile_pid "$NFS_PID"); then
-		kill -KILL "$pid" 2>/dev/null || true
-		wait_until 5 bash -c "! kill -0 $pid 2>/dev/null || grep -q '^State:.*Z' /proc/$pid/status"
-	fi
-	rm -f "$NFS_PID"
+	kill_pidfile "$NFS_PID"
 }
 
 case "${1:-}" in
