@@ -11,17 +11,25 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "common/budget.h"
 #include "common/log.h"
 #include "protocols/azblob_i.h"
+#include "protocols/http.h"
+#include "protocols/sign.h"
+#include "protocols/upload.h"
 #include "protocols/xml.h"
 
 /* ---- URL and endpoint parsing ------------------------------------------ */
@@ -472,3 +480,973 @@ int ufs_az_list_page(struct ufs_az_lister *l, const char *xml, size_t len)
 	l->cur = t;
 	return rc;
 }
+
+/* ==== the backend ======================================================= */
+
+enum az_auth { AZ_AUTH_NONE, AZ_AUTH_KEY, AZ_AUTH_SAS, AZ_AUTH_BEARER };
+
+struct az_backend {
+	struct ufs_backend base; /* first: the common head */
+	struct ufs_az_cred cred; /* account, key / bearer token */
+	enum az_auth auth;
+	char *account;
+	char *container;
+	char *prefix;	  /* "" or "dir/" */
+	char *endpoint;	  /* base URL, no trailing '/' (path-style: ends with /account) */
+	char *sas;	  /* SAS query without '?', NULL = none */
+	char *token_file; /* owned copy behind cred.token_file */
+	uint64_t block_size;
+	unsigned parallel; /* blocks in flight per writer */
+};
+
+static struct az_backend *az_of(struct ufs_backend *be)
+{
+	return (struct az_backend *)be;
+}
+
+/* "ENDPOINT/CONTAINER[/ENCODED-KEY][?QUERY][&SAS]"; NULL on ENOMEM. key is
+ * the full blob name (prefix included) or NULL for the container. */
+static char *az_url(const struct az_backend *az, const char *key, const char *query)
+{
+	char *enc = key ? ufs_uri_encode(key, strlen(key), 1) : NULL;
+	char *url = NULL;
+	int n;
+
+	if (key && !enc)
+		return NULL;
+	n = asprintf(&url, "%s/%s%s%s%s%s%s%s", az->endpoint, az->container, enc ? "/" : "",
+		     enc ? enc : "", query || az->sas ? "?" : "", query ? query : "",
+		     query && az->sas ? "&" : "", az->sas ? az->sas : "");
+	free(enc);
+	return n < 0 ? NULL : url;
+}
+
+/* Full blob name of a backend-relative path; NULL on ENOMEM. */
+static char *az_key(const struct az_backend *az, const char *path)
+{
+	char *key = NULL;
+
+	return asprintf(&key, "%s%s", az->prefix, path) < 0 ? NULL : key;
+}
+
+static ufs_http_sign_fn az_signer(const struct az_backend *az)
+{
+	switch (az->auth) {
+	case AZ_AUTH_KEY:
+		return ufs_az_sign_sharedkey;
+	case AZ_AUTH_BEARER:
+		return ufs_az_sign_bearer;
+	default:
+		return ufs_az_sign_none;
+	}
+}
+
+/* Perform req (url owned by the caller) with the version header and auth;
+ * clears req->headers afterwards. 0 or -errno. */
+static int az_perform(struct az_backend *az, struct ufs_http_req *req, struct ufs_http_resp *resp)
+{
+	int rc = ufs_http_hdrs_add(&req->headers, "x-ms-version: " UFS_AZ_VERSION);
+
+	req->be = &az->base;
+	req->sign = az_signer(az);
+	req->sign_arg = &az->cred;
+	if (rc == 0)
+		rc = ufs_http_perform(req, resp);
+	ufs_http_hdrs_clear(&req->headers);
+	return rc;
+}
+
+/* One request without a body to send or keep. Takes url (freed here) and
+ * the lines of hdrs (may be NULL; emptied); resp may be NULL. 0 or -errno. */
+static int az_simple(struct az_backend *az, enum ufs_req_kind kind, const char *method, char *url,
+		     struct ufs_http_hdrs *hdrs, struct ufs_http_resp *resp)
+{
+	struct ufs_http_req req = {.kind = kind, .method = method, .url = url};
+	struct ufs_http_resp own = {.content_length = -1};
+	int rc = -ENOMEM;
+
+	if (hdrs) {
+		req.headers = *hdrs;
+		*hdrs = (struct ufs_http_hdrs){0};
+	}
+	if (url)
+		rc = az_perform(az, &req, resp ? resp : &own);
+	ufs_http_hdrs_clear(&req.headers);
+	ufs_http_resp_clear(&own);
+	free(url);
+	return rc;
+}
+
+/* ---- attributes ---------------------------------------------------------- */
+
+static void az_attr_init(struct ufs_attr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->uid = a->gid = UFS_UID_OWNER;
+}
+
+/* Attributes from a Get Blob Properties answer. */
+static void az_attr_from_headers(const struct ufs_http_hdrs *h, struct ufs_attr *a)
+{
+	const char *v;
+
+	az_attr_init(a);
+	v = ufs_http_hdrs_get(h, "Content-Length");
+	a->size = v ? strtoull(v, NULL, 10) : 0;
+	v = ufs_http_hdrs_get(h, "Last-Modified");
+	if (v)
+		ufs_az_parse_date(v, &a->mtime);
+	a->atime = a->ctime = a->mtime;
+	v = ufs_http_hdrs_get(h, "ETag");
+	if (v)
+		ufs_az_etag_copy(a->etag, v, strlen(v));
+	v = ufs_http_hdrs_get(h, "x-ms-meta-hdi_isfolder");
+	if (v && strcasecmp(v, "true") == 0) {
+		az_attr_dir(a);
+		a->etag[0] = '\0';
+	} else {
+		a->mode = 0100644;
+		a->nlink = 1;
+	}
+}
+
+/* Get Blob Properties of a full blob name. 0 or -errno. */
+static int az_head(struct az_backend *az, const char *key, struct ufs_attr *pattr)
+{
+	struct ufs_http_resp resp = {.content_length = -1};
+	int rc = az_simple(az, UFS_REQ_HEAD, "HEAD", az_url(az, key, NULL), NULL, &resp);
+
+	if (rc == 0)
+		az_attr_from_headers(&resp.hdrs, pattr);
+	ufs_http_resp_clear(&resp);
+	return rc;
+}
+
+/* Fetch one List Blobs page into body. delim: use '/' as delimiter. */
+static int az_list_get(struct az_backend *az, const char *prefix, const char *marker, int delim,
+		       unsigned max, struct ufs_http_buf *body)
+{
+	struct ufs_http_req req = {.kind = UFS_REQ_LIST, .method = "GET", .out_grow = body};
+	struct ufs_http_resp resp = {.content_length = -1};
+	char *ep = ufs_uri_encode(prefix, strlen(prefix), 0);
+	char *em = marker ? ufs_uri_encode(marker, strlen(marker), 0) : NULL;
+	char *q = NULL;
+	int rc = -ENOMEM;
+
+	if (ep && (em || !marker) &&
+	    asprintf(
+		&q, "restype=container&comp=list&include=metadata&maxresults=%u&prefix=%s%s%s%s",
+		max, ep, delim ? "&delimiter=%2F" : "", em ? "&marker=" : "", em ? em : "") >= 0) {
+		char *url = az_url(az, NULL, q);
+
+		req.url = url;
+		rc = url ? az_perform(az, &req, &resp) : -ENOMEM;
+		free(url);
+	}
+	free(q);
+	free(ep);
+	free(em);
+	ufs_http_resp_clear(&resp);
+	return rc;
+}
+
+/* State of az_count(). */
+struct az_counter {
+	const char *self; /* a name that does not count (the prefix itself), or NULL */
+	unsigned n;
+};
+
+static int az_count_end(void *arg, const char *path, const char *text, size_t len)
+{
+	struct az_counter *c = arg;
+
+	if (strcmp(path, AZ_XB "/Name") != 0 && strcmp(path, AZ_XP "/Name") != 0)
+		return 0;
+	if (!c->self || strlen(c->self) != len || memcmp(c->self, text, len) != 0)
+		c->n++;
+	return 0;
+}
+
+/* How many names (at most max) start with prefix; a blob named exactly
+ * prefix (a "dir/" marker) counts only when count_self. -errno on failure. */
+static int az_count(struct az_backend *az, const char *prefix, unsigned max, int count_self)
+{
+	struct ufs_http_buf body = {0};
+	struct az_counter c = {count_self ? NULL : prefix, 0};
+	char err[128];
+	int rc = az_list_get(az, prefix, NULL, 0, max, &body);
+
+	if (rc == 0 && body.len)
+		rc = ufs_xml_parse(body.data, body.len, NULL, az_count_end, &c, err, sizeof(err));
+	free(body.data);
+	return rc ? rc : (int)c.n;
+}
+
+/* Is key an implicit directory (some blob named "key/...")? 1, 0 or -errno. */
+static int az_is_implicit_dir(struct az_backend *az, const char *key)
+{
+	char *dir = NULL;
+	int rc;
+
+	if (asprintf(&dir, "%s/", key) < 0)
+		return -ENOMEM;
+	rc = az_count(az, dir, 1, 1);
+	free(dir);
+	return rc < 0 ? rc : rc > 0;
+}
+
+static int az_getattr(struct ufs_backend *be, const char *path, struct ufs_attr *pattr)
+{
+	struct az_backend *az = az_of(be);
+	char *key;
+	int rc;
+
+	az_attr_init(pattr);
+	if (!*path) {
+		az_attr_dir(pattr);
+		return 0;
+	}
+	key = az_key(az, path);
+	if (!key)
+		return -ENOMEM;
+	rc = az_head(az, key, pattr);
+	if (rc == -ENOENT) {
+		rc = az_is_implicit_dir(az, key);
+		if (rc == 1)
+			az_attr_dir(pattr);
+		rc = rc == 1 ? 0 : rc == 0 ? -ENOENT : rc;
+	}
+	free(key);
+	return rc;
+}
+
+/* ---- list and read ------------------------------------------------------- */
+
+static int az_list(struct ufs_backend *be, const char *dir, ufs_list_cb cb, void *arg)
+{
+	struct az_backend *az = az_of(be);
+	struct ufs_az_lister l;
+	char *prefix = NULL;
+	char *marker = NULL;
+	int rc;
+
+	if (asprintf(&prefix, "%s%s%s", az->prefix, dir, *dir ? "/" : "") < 0)
+		return -ENOMEM;
+	ufs_az_lister_init(&l, prefix, cb, arg);
+	do {
+		struct ufs_http_buf body = {0};
+
+		rc = az_list_get(az, prefix, marker, 1, UFS_AZ_LIST_MAX, &body);
+		if (rc == 0)
+			rc = ufs_az_list_page(&l, body.data ? body.data : "", body.len);
+		free(body.data);
+		free(marker);
+		marker = l.next_marker && *l.next_marker ? strdup(l.next_marker) : NULL;
+		if (rc == 0 && l.next_marker && *l.next_marker && !marker)
+			rc = -ENOMEM;
+	} while (rc == 0 && marker);
+	/* a directory that lists empty must still exist (marker or root) */
+	if (rc == 0 && l.emitted == 0 && l.skipped == 0 && *dir) {
+		struct ufs_attr a;
+
+		rc = az_getattr(be, dir, &a);
+		if (rc == 0 && !S_ISDIR(a.mode))
+			rc = -ENOTDIR;
+	}
+	free(marker);
+	ufs_az_lister_fini(&l);
+	free(prefix);
+	return rc;
+}
+
+static ssize_t az_read(struct ufs_backend *be, const struct ufs_obj *obj, uint64_t off, size_t len,
+		       void *buf)
+{
+	struct az_backend *az = az_of(be);
+	struct ufs_http_req req = {.kind = UFS_REQ_GET, .method = "GET", .out_buf = buf};
+	struct ufs_http_resp resp = {.content_length = -1};
+	char *key;
+	int rc;
+
+	if (off >= obj->size || len == 0)
+		return 0;
+	if (len > obj->size - off)
+		len = (size_t)(obj->size - off);
+	key = az_key(az, obj->path);
+	req.url = key ? az_url(az, key, NULL) : NULL;
+	req.out_cap = len;
+	rc = req.url ? 0 : -ENOMEM;
+	if (rc == 0)
+		rc =
+		    ufs_http_hdrs_add(&req.headers, "x-ms-range: bytes=%llu-%llu",
+				      (unsigned long long)off, (unsigned long long)(off + len - 1));
+	if (rc == 0 && obj->etag[0])
+		rc = ufs_http_hdrs_add(&req.headers, "If-Match: \"%s\"", obj->etag);
+	if (rc == 0)
+		rc = az_perform(az, &req, &resp);
+	if (rc == 0 && resp.body_len != len)
+		rc = -EIO; /* the blob is shorter than its pinned size */
+	if (rc == -ERANGE)
+		rc = -ESTALE; /* shrank under a pin without an etag */
+	ufs_http_hdrs_clear(&req.headers);
+	ufs_http_resp_clear(&resp);
+	free((char *)req.url);
+	free(key);
+	return rc ? rc : (ssize_t)len;
+}
+
+/* ---- writers --------------------------------------------------------------
+ *
+ * A writer fills one block buffer (block_size bytes, reserved from the
+ * budget). A file that ends within its first block is stored with one Put
+ * Blob at close. Otherwise each full block goes to the upload pipeline as a
+ * Put Block (ids: ufs_az_block_id(n)), several in flight, and close commits
+ * them in order with Put Block List. Azure has no abort for uncommitted
+ * blocks: an aborted or failed writer commits nothing, the blob keeps its
+ * old content, and the service discards the uncommitted blocks by itself
+ * (after a week). Upload errors surface at fsync/close. */
+
+struct az_writer {
+	struct ufs_writer base;
+	struct az_backend *az;
+	char *key;	       /* full blob name */
+	int excl;	       /* O_EXCL: the commit must not replace a blob */
+	uint64_t written;      /* bytes accepted so far */
+	char *buf;	       /* block being filled (block_size bytes), NULL when none */
+	size_t fill;	       /* bytes in buf */
+	uint32_t nblocks;      /* blocks handed to the pipeline */
+	struct ufs_upload *up; /* NULL until the first full block */
+	int err;	       /* first error of the writer's life */
+};
+
+static struct az_writer *az_writer_of(struct ufs_writer *w)
+{
+	return (struct az_writer *)w;
+}
+
+/* PUT a body (blob or block or block list) to url (owned). 0 or -errno. */
+static int az_put(struct az_backend *az, char *url, struct ufs_http_hdrs *hdrs, const void *body,
+		  size_t len)
+{
+	struct ufs_http_req req = {.kind = UFS_REQ_PUT, .method = "PUT", .url = url};
+	struct ufs_http_resp resp = {.content_length = -1};
+	int rc = url ? 0 : -ENOMEM;
+
+	req.headers = *hdrs;
+	*hdrs = (struct ufs_http_hdrs){0};
+	req.body = body ? body : "";
+	req.body_len = len;
+	if (rc == 0)
+		rc = az_perform(az, &req, &resp);
+	ufs_http_hdrs_clear(&req.headers);
+	ufs_http_resp_clear(&resp);
+	free(url);
+	return rc;
+}
+
+/* Pipeline callback: Put Block number index of the writer's blob. */
+static int az_put_block(void *arg, uint32_t index, const void *buf, size_t len)
+{
+	struct az_writer *w = arg;
+	struct ufs_http_hdrs h = {0};
+	char id[UFS_AZ_BLOCK_ID_MAX], *eid, *q = NULL;
+	int rc;
+
+	ufs_az_block_id(index, id);
+	eid = ufs_uri_encode(id, strlen(id), 0);
+	if (!eid || asprintf(&q, "comp=block&blockid=%s", eid) < 0) {
+		free(eid);
+		return -ENOMEM;
+	}
+	rc = az_put(w->az, az_url(w->az, w->key, q), &h, buf, len);
+	free(eid);
+	free(q);
+	return rc;
+}
+
+/* Conditional header of the commit: O_EXCL must not replace a blob. */
+static int az_commit_headers(const struct az_writer *w, struct ufs_http_hdrs *h)
+{
+	int rc = ufs_http_hdrs_add(h, "x-ms-blob-content-type: application/octet-stream");
+
+	if (rc == 0 && w->excl)
+		rc = ufs_http_hdrs_add(h, "If-None-Match: *");
+	return rc;
+}
+
+/* The whole file in one Put Blob. */
+static int az_put_blob(struct az_writer *w)
+{
+	struct ufs_http_hdrs h = {0};
+	int rc = ufs_http_hdrs_add(&h, "x-ms-blob-type: BlockBlob");
+
+	if (rc == 0)
+		rc = az_commit_headers(w, &h);
+	if (rc == 0)
+		return az_put(w->az, az_url(w->az, w->key, NULL), &h, w->buf, w->fill);
+	ufs_http_hdrs_clear(&h);
+	return rc;
+}
+
+/* Put Block List body: every block id, in order. NULL on ENOMEM. */
+static char *az_block_list_xml(uint32_t n, size_t *plen)
+{
+	static const char head[] = "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>";
+	static const char tail[] = "</BlockList>";
+	size_t cap = sizeof(head) + sizeof(tail) + (size_t)n * (UFS_AZ_BLOCK_ID_MAX + 20);
+	char *x = malloc(cap), id[UFS_AZ_BLOCK_ID_MAX];
+	size_t o;
+
+	if (!x)
+		return NULL;
+	o = (size_t)snprintf(x, cap, "%s", head);
+	for (uint32_t i = 0; i < n; i++) {
+		ufs_az_block_id(i, id);
+		o += (size_t)snprintf(x + o, cap - o, "<Latest>%s</Latest>", id);
+	}
+	o += (size_t)snprintf(x + o, cap - o, "%s", tail);
+	*plen = o;
+	return x;
+}
+
+static int az_put_block_list(struct az_writer *w)
+{
+	struct ufs_http_hdrs h = {0};
+	size_t len = 0;
+	char *xml = az_block_list_xml(w->nblocks, &len);
+	int rc = xml ? az_commit_headers(w, &h) : -ENOMEM;
+
+	if (rc == 0)
+		rc = az_put(w->az, az_url(w->az, w->key, "comp=blocklist"), &h, xml, len);
+	ufs_http_hdrs_clear(&h);
+	free(xml);
+	return rc;
+}
+
+/* Hand the full buffer to the pipeline as the next block. */
+static int az_writer_flush_block(struct az_writer *w)
+{
+	int rc;
+
+	if (w->nblocks >= 50000)
+		return -EFBIG; /* Azure's limit of blocks per blob */
+	rc = ufs_upload_submit(w->up, w->nblocks++, w->buf, w->az->block_size, w->fill);
+	w->buf = NULL;
+	w->fill = 0;
+	return rc;
+}
+
+/* Room to copy into: a fresh buffer, after handing a full one over. A full
+ * buffer is kept until more data comes, so a file of exactly one block is
+ * still one Put Blob. 0 or -errno. */
+static int az_writer_room(struct az_writer *w)
+{
+	int rc = 0;
+
+	if (w->buf && w->fill == w->az->block_size)
+		rc = az_writer_flush_block(w);
+	if (rc == 0 && !w->buf)
+		rc = ufs_upload_alloc(w->up, w->az->block_size, &w->buf);
+	return rc;
+}
+
+static ssize_t az_writer_pwrite(struct ufs_writer *wb, const void *data, size_t len, uint64_t off)
+{
+	struct az_writer *w = az_writer_of(wb);
+	size_t done = 0;
+
+	if (off != w->written)
+		return -ESPIPE;
+	while (done < len && w->err == 0) {
+		size_t n = len - done;
+
+		w->err = az_writer_room(w);
+		if (w->err)
+			break;
+		if (n > w->az->block_size - w->fill)
+			n = w->az->block_size - w->fill;
+		memcpy(w->buf + w->fill, (const char *)data + done, n);
+		w->fill += n;
+		done += n;
+		w->written += n;
+	}
+	return w->err ? w->err : (ssize_t)len;
+}
+
+static int az_writer_fsync(struct ufs_writer *wb)
+{
+	struct az_writer *w = az_writer_of(wb);
+	int rc = ufs_upload_wait(w->up);
+
+	if (rc && !w->err)
+		w->err = rc;
+	return w->err;
+}
+
+/* Commit what was written: one Put Blob, or the last block + Put Block List. */
+static int az_writer_commit(struct az_writer *w)
+{
+	int rc;
+
+	if (w->nblocks == 0)
+		return az_put_blob(w);
+	rc = w->fill ? az_writer_flush_block(w) : 0;
+	if (rc == 0)
+		rc = ufs_upload_wait(w->up);
+	if (rc == 0)
+		rc = az_put_block_list(w);
+	return rc;
+}
+
+static void az_writer_free(struct az_writer *w)
+{
+	if (w->buf)
+		ufs_upload_free(w->up, w->buf, w->az->block_size);
+	ufs_upload_destroy(w->up); /* drops queued blocks, joins the threads */
+	free(w->key);
+	free(w);
+}
+
+static int az_writer_close(struct ufs_writer *wb)
+{
+	struct az_writer *w = az_writer_of(wb);
+	int rc = w->err;
+
+	if (rc == 0)
+		rc = az_writer_commit(w);
+	if (rc == -ESTALE && w->excl)
+		rc = -EEXIST; /* If-None-Match: * refused */
+	if (rc)
+		ufs_warn("az %s: upload of '%s' failed: %s (nothing committed)", w->az->base.name,
+			 w->key, strerror(-rc));
+	az_writer_free(w);
+	return rc;
+}
+
+static void az_writer_abort(struct ufs_writer *wb)
+{
+	az_writer_free(az_writer_of(wb));
+}
+
+static const struct ufs_writer_ops az_writer_ops = {
+    .pwrite = az_writer_pwrite,
+    .truncate = NULL,
+    .fsync = az_writer_fsync,
+    .close = az_writer_close,
+    .abort = az_writer_abort,
+};
+
+static int az_open_writer(struct ufs_backend *be, const char *path, int flags, mode_t mode,
+			  struct ufs_writer **pw)
+{
+	struct az_backend *az = az_of(be);
+	struct az_writer *w = calloc(1, sizeof(*w));
+	int wait_ms = (int)(be->gcfg ? be->gcfg->op_timeout * 1000 : 20000);
+	int rc = w ? 0 : -ENOMEM;
+
+	(void)mode;
+	if (rc == 0) {
+		w->base.ops = &az_writer_ops;
+		w->base.be = be;
+		w->az = az;
+		w->excl = (flags & O_CREAT) && (flags & O_EXCL);
+		w->key = az_key(az, path);
+		rc = w->key ? 0 : -ENOMEM;
+	}
+	if (rc == 0)
+		rc = ufs_upload_create(be->budget, az->parallel, wait_ms, az_put_block, w, &w->up);
+	if (rc) {
+		if (w)
+			free(w->key);
+		free(w);
+		return rc;
+	}
+	*pw = &w->base;
+	return 0;
+}
+
+/* ---- namespace operations ------------------------------------------------ */
+
+static int az_unlink(struct ufs_backend *be, const char *path)
+{
+	struct az_backend *az = az_of(be);
+	char *key = az_key(az, path);
+	int rc = key ? az_simple(az, UFS_REQ_DELETE, "DELETE", az_url(az, key, NULL), NULL, NULL)
+		     : -ENOMEM;
+
+	free(key);
+	return rc;
+}
+
+static int az_mkdir(struct ufs_backend *be, const char *path, mode_t mode)
+{
+	struct az_backend *az = az_of(be);
+	struct ufs_http_hdrs h = {0};
+	struct ufs_attr a;
+	char *key;
+	int rc;
+
+	(void)mode;
+	rc = az_getattr(be, path, &a);
+	if (rc != -ENOENT)
+		return rc == 0 ? -EEXIST : rc;
+	key = az_key(az, path);
+	rc = key ? ufs_http_hdrs_add(&h, "x-ms-blob-type: BlockBlob") : -ENOMEM;
+	if (rc == 0)
+		rc = ufs_http_hdrs_add(&h, "x-ms-meta-hdi_isfolder: true");
+	if (rc == 0)
+		rc = ufs_http_hdrs_add(&h, "If-None-Match: *");
+	if (rc == 0)
+		rc = az_put(az, az_url(az, key, NULL), &h, NULL, 0);
+	ufs_http_hdrs_clear(&h);
+	free(key);
+	return rc == -ESTALE ? -EEXIST : rc;
+}
+
+static int az_rmdir(struct ufs_backend *be, const char *path)
+{
+	struct az_backend *az = az_of(be);
+	struct ufs_attr a;
+	char *key, *dir = NULL;
+	int rc;
+
+	if (!*path)
+		return -EBUSY;
+	rc = az_getattr(be, path, &a);
+	if (rc == 0 && !S_ISDIR(a.mode))
+		rc = -ENOTDIR;
+	key = rc == 0 ? az_key(az, path) : NULL;
+	if (rc == 0 && (!key || asprintf(&dir, "%s/", key) < 0))
+		rc = -ENOMEM;
+	if (rc == 0) {
+		rc = az_count(az, dir, 2, 0);
+		rc = rc > 0 ? -ENOTEMPTY : rc;
+	}
+	if (rc == 0) {
+		/* the marker blob; an implicit directory has none (404 is fine) */
+		rc = az_simple(az, UFS_REQ_DELETE, "DELETE", az_url(az, key, NULL), NULL, NULL);
+		if (rc == -ENOENT)
+			rc = 0;
+		if (rc == 0)
+			rc = az_simple(az, UFS_REQ_DELETE, "DELETE", az_url(az, dir, NULL), NULL,
+				       NULL);
+		if (rc == -ENOENT)
+			rc = 0;
+	}
+	free(key);
+	free(dir);
+	return rc;
+}
+
+/* Poll the destination until a pending server-side copy ends. */
+static int az_copy_wait(struct az_backend *az, const char *key)
+{
+	double limit = az->base.gcfg ? az->base.gcfg->op_timeout * 10 : 200;
+
+	for (double waited = 0; waited < limit; waited += 0.05) {
+		struct ufs_http_resp resp = {.content_length = -1};
+		const char *st;
+		int rc = az_simple(az, UFS_REQ_HEAD, "HEAD", az_url(az, key, NULL), NULL, &resp);
+
+		st = rc == 0 ? ufs_http_hdrs_get(&resp.hdrs, "x-ms-copy-status") : NULL;
+		if (rc == 0 && st && strncmp(st, "pending", 7) != 0)
+			rc = strncmp(st, "success", 7) == 0 ? 0 : -EIO;
+		else if (rc == 0 && st)
+			rc = 1;
+		ufs_http_resp_clear(&resp);
+		if (rc <= 0)
+			return rc;
+		usleep(50000);
+	}
+	return -ETIMEDOUT;
+}
+
+/* Copy Blob from -> to (full names); src_etag pins the source version. */
+static int az_copy(struct az_backend *az, const char *from, const char *to, const char *src_etag,
+		   int noreplace)
+{
+	struct ufs_http_resp resp = {.content_length = -1};
+	struct ufs_http_hdrs h = {0};
+	char *src = az_url(az, from, NULL);
+	const char *st;
+	int rc = src ? ufs_http_hdrs_add(&h, "x-ms-copy-source: %s", src) : -ENOMEM;
+
+	if (rc == 0 && src_etag[0])
+		rc = ufs_http_hdrs_add(&h, "x-ms-source-if-match: \"%s\"", src_etag);
+	if (rc == 0 && noreplace)
+		rc = ufs_http_hdrs_add(&h, "If-None-Match: *");
+	if (rc == 0)
+		rc = az_simple(az, UFS_REQ_COPY, "PUT", az_url(az, to, NULL), &h, &resp);
+	st = rc == 0 ? ufs_http_hdrs_get(&resp.hdrs, "x-ms-copy-status") : NULL;
+	if (st && strncmp(st, "success", 7) != 0)
+		rc = az_copy_wait(az, to);
+	ufs_http_hdrs_clear(&h);
+	ufs_http_resp_clear(&resp);
+	free(src);
+	return rc;
+}
+
+static int az_rename(struct ufs_backend *be, const char *from, const char *to, unsigned flags)
+{
+	struct az_backend *az = az_of(be);
+	struct ufs_attr a, b;
+	char *kf = NULL, *kt = NULL;
+	int rc;
+
+	if (flags & ~1u) /* RENAME_NOREPLACE only; RENAME_EXCHANGE cannot be atomic here */
+		return -EINVAL;
+	rc = az_getattr(be, from, &a);
+	if (rc == 0 && S_ISDIR(a.mode))
+		rc = -EXDEV; /* a directory is many blobs: let mv copy them */
+	if (rc == 0) {
+		rc = az_getattr(be, to, &b);
+		rc = rc == -ENOENT ? 0 : rc == 0 && S_ISDIR(b.mode) ? -EISDIR : rc;
+		if (rc == 0 && (flags & 1u) && b.mode)
+			rc = -EEXIST;
+	}
+	kf = rc == 0 ? az_key(az, from) : NULL;
+	kt = rc == 0 ? az_key(az, to) : NULL;
+	if (rc == 0 && (!kf || !kt))
+		rc = -ENOMEM;
+	if (rc == 0)
+		rc = az_copy(az, kf, kt, a.etag, flags & 1u);
+	if (rc == 0)
+		rc = az_simple(az, UFS_REQ_DELETE, "DELETE", az_url(az, kf, NULL), NULL, NULL);
+	free(kf);
+	free(kt);
+	return rc == -ESTALE && (flags & 1u) ? -EEXIST : rc;
+}
+
+static int az_statfs(struct ufs_backend *be, struct statvfs *pst)
+{
+	(void)be;
+	memset(pst, 0, sizeof(*pst));
+	pst->f_bsize = 1 << 20;
+	pst->f_frsize = 1 << 20;
+	pst->f_blocks = pst->f_bfree = pst->f_bavail = 1ULL << 30; /* 1 EiB: no quota */
+	pst->f_files = pst->f_ffree = pst->f_favail = 1ULL << 32;
+	pst->f_namemax = NAME_MAX;
+	return 0;
+}
+
+/* ---- create, check, destroy ---------------------------------------------- */
+
+/* Read a secret file (refused when group/other may read it), trimmed. */
+static int az_read_secret(const char *path, char **pout, char *err, size_t errlen)
+{
+	char buf[8192];
+	size_t n, b = 0;
+	FILE *f;
+	int rc = ufs_check_secret_file(path, err, errlen);
+
+	if (rc)
+		return rc;
+	f = fopen(path, "re");
+	if (!f) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+		return rc;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	while (n > 0 && isspace((unsigned char)buf[n - 1]))
+		n--;
+	while (b < n && isspace((unsigned char)buf[b]))
+		b++;
+	*pout = strndup(buf + b, n - b);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return *pout ? 0 : -ENOMEM;
+}
+
+static int az_set_key(struct az_backend *az, const char *b64, const char *from, char *err,
+		      size_t errlen)
+{
+	int n = ufs_base64_decode(b64, az->cred.key, sizeof(az->cred.key));
+
+	if (n <= 0) {
+		snprintf(err, errlen, "%s is not a base64 account key", from);
+		return -EINVAL;
+	}
+	az->cred.key_len = (size_t)n;
+	az->auth = AZ_AUTH_KEY;
+	return 0;
+}
+
+static int az_set_sas(struct az_backend *az, const char *sas)
+{
+	az->sas = strdup(sas[0] == '?' ? sas + 1 : sas);
+	az->auth = AZ_AUTH_SAS;
+	return az->sas ? 0 : -ENOMEM;
+}
+
+/* Credentials from one of key_file / sas_file / token_file, else from
+ * AZURE_STORAGE_KEY / AZURE_STORAGE_SAS_TOKEN, else anonymous. */
+static int az_load_creds(struct az_backend *az, const struct ufs_mount_cfg *m, char *err,
+			 size_t errlen)
+{
+	const char *kf = ufs_mcfg_get(m, "key_file"), *sf = ufs_mcfg_get(m, "sas_file");
+	const char *tf = ufs_mcfg_get(m, "token_file"), *env;
+	char *text = NULL;
+	int rc = 0;
+
+	if (!!kf + !!sf + !!tf > 1) {
+		snprintf(err, errlen, "set only one of key_file, sas_file and token_file");
+		return -EINVAL;
+	}
+	if (kf || sf)
+		rc = az_read_secret(kf ? kf : sf, &text, err, errlen);
+	if (rc == 0 && kf)
+		rc = az_set_key(az, text, kf, err, errlen);
+	else if (rc == 0 && sf)
+		rc = az_set_sas(az, text);
+	else if (rc == 0 && tf) {
+		rc = ufs_check_secret_file(tf, err, errlen);
+		az->token_file = rc ? NULL : strdup(tf);
+		az->cred.token_file = az->token_file;
+		az->auth = AZ_AUTH_BEARER;
+		rc = rc ? rc : az->token_file ? 0 : -ENOMEM;
+	} else if (rc == 0 && (env = getenv("AZURE_STORAGE_KEY")) && *env) {
+		rc = az_set_key(az, env, "AZURE_STORAGE_KEY", err, errlen);
+	} else if (rc == 0 && (env = getenv("AZURE_STORAGE_SAS_TOKEN")) && *env) {
+		rc = az_set_sas(az, env);
+	}
+	if (text)
+		OPENSSL_cleanse(text, strlen(text));
+	free(text);
+	return rc;
+}
+
+/* Location and tuning keys of the section. */
+static int az_parse_cfg(struct az_backend *az, const struct ufs_mount_cfg *m,
+			const struct ufs_config *g, char *err, size_t errlen)
+{
+	const char *account = ufs_mcfg_get(m, "account");
+	uint64_t def = g && g->part_size ? g->part_size : 8ULL << 20;
+	int rc;
+
+	if (!account)
+		account = getenv("AZURE_STORAGE_ACCOUNT");
+	rc = ufs_az_parse_url(m->url, &az->container, &az->prefix, err, errlen);
+	if (rc == 0)
+		rc = ufs_az_parse_endpoint(ufs_mcfg_get(m, "endpoint"), account, &az->endpoint,
+					   &az->account, err, errlen);
+	if (rc == 0 && ufs_mcfg_get_size(m, "block_size", def, &az->block_size) != 0) {
+		snprintf(err, errlen, "block_size: not a size");
+		rc = -EINVAL;
+	}
+	if (rc == 0 && (az->block_size < (64 << 10) || az->block_size > (4000ULL << 20))) {
+		snprintf(err, errlen, "block_size must be between 64K and 4000M");
+		rc = -EINVAL;
+	}
+	az->parallel = g && g->workers ? (g->workers < 8 ? g->workers : 8) : 4;
+	return rc;
+}
+
+static void az_destroy(struct ufs_backend *be)
+{
+	struct az_backend *az = az_of(be);
+
+	if (!az)
+		return;
+	OPENSSL_cleanse(az->cred.key, sizeof(az->cred.key));
+	if (az->sas)
+		OPENSSL_cleanse(az->sas, strlen(az->sas));
+	if (az->cred.token)
+		OPENSSL_cleanse(az->cred.token, strlen(az->cred.token));
+	free(az->cred.token);
+	pthread_mutex_destroy(&az->cred.lock);
+	free(az->sas);
+	free(az->token_file);
+	free(az->account);
+	free(az->container);
+	free(az->prefix);
+	free(az->endpoint);
+	ufs_be_fini(&az->base);
+	free(az);
+}
+
+static int az_create(const struct ufs_mount_cfg *m, const struct ufs_config *g,
+		     struct ufs_backend **pbe, char *err, size_t errlen)
+{
+	struct az_backend *az = calloc(1, sizeof(*az));
+	char msg[384] = "out of memory";
+	int rc;
+
+	if (!az) {
+		snprintf(err, errlen, "mount %s: out of memory", m->prefix);
+		return -ENOMEM;
+	}
+	ufs_be_init(&az->base, &ufs_az_ops, m, g);
+	pthread_mutex_init(&az->cred.lock, NULL);
+	rc = az_parse_cfg(az, m, g, msg, sizeof(msg));
+	if (rc == 0)
+		rc = az_load_creds(az, m, msg, sizeof(msg));
+	if (rc) {
+		snprintf(err, errlen, "mount %s: %s", m->prefix, msg);
+		az_destroy(&az->base);
+		return rc;
+	}
+	az->cred.account = az->account;
+	if (az->auth == AZ_AUTH_NONE)
+		ufs_info("az %s: no credentials (AZURE_STORAGE_KEY, key_file, sas_file, "
+			 "token_file): anonymous access",
+			 m->prefix);
+	*pbe = &az->base;
+	return 0;
+}
+
+static const char *az_auth_hint(const struct az_backend *az)
+{
+	switch (az->auth) {
+	case AZ_AUTH_KEY:
+		return "check AZURE_STORAGE_KEY / key_file";
+	case AZ_AUTH_SAS:
+		return "check AZURE_STORAGE_SAS_TOKEN / sas_file: invalid, expired or lacking "
+		       "permissions";
+	case AZ_AUTH_BEARER:
+		return "check token_file";
+	default:
+		return "no credentials: set AZURE_STORAGE_KEY or key_file";
+	}
+}
+
+static int az_check(struct ufs_backend *be, char *err, size_t errlen)
+{
+	struct az_backend *az = az_of(be);
+	struct ufs_http_resp resp = {.content_length = -1};
+	char *q = az->auth == AZ_AUTH_SAS || az->auth == AZ_AUTH_NONE
+		      ? "restype=container&comp=list&maxresults=1"
+		      : "restype=container";
+	int rc = az_simple(az, UFS_REQ_OTHER, "GET", az_url(az, NULL, q), NULL, &resp);
+
+	if (rc == -ENOENT && strcmp(resp.err_code, "ResourceNotFound") != 0)
+		snprintf(err, errlen, "mount %s: container '%s' does not exist in account '%s'",
+			 be->name, az->container, az->account);
+	else if (rc == -EACCES || rc == -ENOENT)
+		snprintf(err, errlen, "mount %s: authentication failed for account '%s' (%s)%s%s",
+			 be->name, az->account, az_auth_hint(az), resp.err_code[0] ? ": " : "",
+			 resp.err_code);
+	else if (rc)
+		snprintf(err, errlen, "mount %s: %s: %s", be->name, az->endpoint, strerror(-rc));
+	if (rc == -ENOENT && strcmp(resp.err_code, "ResourceNotFound") == 0)
+		rc = -EACCES; /* anonymous access to a private container */
+	ufs_http_resp_clear(&resp);
+	return rc;
+}
+
+const struct ufs_backend_ops ufs_az_ops = {
+    .scheme = "az",
+    .caps = 0,
+    .create = az_create,
+    .check = az_check,
+    .getattr = az_getattr,
+    .list = az_list,
+    .read = az_read,
+    .open_writer = az_open_writer,
+    .unlink = az_unlink,
+    .mkdir = az_mkdir,
+    .rmdir = az_rmdir,
+    .rename = az_rename,
+    .statfs = az_statfs,
+    .destroy = az_destroy,
+};
