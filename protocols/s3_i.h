@@ -69,7 +69,8 @@ struct ufs_s3_page {
 /*
  * Parse one ListObjectsV2 page. Keys not under prefix are ignored. 0, the
  * callback's stop value, or -EIO (malformed XML, or not a ListBucketResult)
- * with a reason in err. page->next_token must be freed by the caller.
+ * with a reason in err. On success page->next_token must be freed by the
+ * caller; on failure it is NULL.
  */
 int ufs_s3_parse_list(const char *xml, size_t len, const char *prefix, ufs_s3_entry_cb cb,
 		      void *arg, struct ufs_s3_page *page, char *err, size_t errlen);

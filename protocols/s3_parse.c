@@ -298,6 +298,10 @@ int ufs_s3_parse_list(const char *xml, size_t len, const char *prefix, ufs_s3_en
 		snprintf(err, errlen, "truncated listing without NextContinuationToken");
 		rc = -EIO;
 	}
+	if (rc) {
+		free(page->next_token);
+		page->next_token = NULL;
+	}
 	return rc;
 }
 
