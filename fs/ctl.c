@@ -1,0 +1,379 @@
+/*
+ * ctl.c — the control socket of a mount: a Unix stream socket at
+ * ufs_ctl_socket_path(mountpoint) (directory /run/unifs, mode 0700; socket
+ * mode 0600) served by one thread.
+ *
+ * Protocol: the client sends one line, the server answers and closes.
+ *   "stats\n"      -> a human-readable table
+ *   "stats json\n" -> one JSON object (see fs_stats_format)
+ * Anything else gets "error: unknown request\n".
+ *
+ * The thread polls the listening socket and a stop pipe; fs_ctl_stop()
+ * writes the pipe, joins the thread and unlinks the socket. Each client gets
+ * a 2 s receive timeout, so a silent client cannot block the server long.
+ */
+#include "fs/fs.h"
+#include "fs/fs_i.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "common/budget.h"
+#include "common/log.h"
+
+#define CTL_DIR "/run/unifs"
+
+struct ufs_ctl {
+	int lfd;
+	int stop[2];
+	pthread_t thread;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+void ufs_ctl_socket_path(const char *mountpoint, char *buf, size_t size)
+{
+	snprintf(buf, size, CTL_DIR "/%016llx.sock",
+		 (unsigned long long)XXH64(mountpoint, strlen(mountpoint), 0));
+}
+
+/* A growing string. */
+struct ctl_buf {
+	char *s;
+	size_t len, cap;
+	int oom;
+};
+
+static void cb_printf(struct ctl_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void cb_printf(struct ctl_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->oom)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->oom = 1;
+			return;
+		}
+		if (b->s && b->len + (size_t)n < b->cap) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t cap = (b->cap + (size_t)n + 1) * 2;
+		char *s = realloc(b->s, cap);
+
+		if (!s) {
+			b->oom = 1;
+			return;
+		}
+		b->s = s;
+		b->cap = cap;
+	}
+}
+
+/* Append s as a JSON string literal. */
+static void cb_json_str(struct ctl_buf *b, const char *s)
+{
+	cb_printf(b, "\"");
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			cb_printf(b, "\\%c", *p);
+		else if (*p < 0x20)
+			cb_printf(b, "\\u%04x", *p);
+		else
+			cb_printf(b, "%c", *p);
+	}
+	cb_printf(b, "\"");
+}
+
+static const char *const ctl_req_names[UFS_REQ__COUNT] = {"GET",  "HEAD",   "LIST", "PUT",
+							  "POST", "DELETE", "COPY", "OTHER"};
+
+/* Health of be as "up"/"down" and its last error. */
+static const char *ctl_state(struct ufs_backend *be, char *err, size_t errlen)
+{
+	int down;
+
+	pthread_mutex_lock(&be->lock);
+	down = be->down;
+	pthread_mutex_unlock(&be->lock);
+	ufs_be_last_error(be, err, errlen);
+	return down ? "down" : "up";
+}
+
+#define CTL_U64(x) ((unsigned long long)(x))
+
+static void ctl_json_backend(struct ctl_buf *b, struct ufs_fs *fs, size_t i)
+{
+	struct ufs_backend *be = fs->be[i];
+	char err[256];
+	const char *state = ctl_state(be, err, sizeof(err));
+
+	cb_printf(b, "%s{\"mount\":", i ? "," : "");
+	cb_json_str(b, fs->cfg->mounts[i].prefix);
+	cb_printf(b, ",\"url\":");
+	cb_json_str(b, fs->cfg->mounts[i].url);
+	cb_printf(b, ",\"state\":\"%s\",\"requests\":{", state);
+	for (int k = 0; k < UFS_REQ__COUNT; k++)
+		cb_printf(b, "%s\"%s\":%llu", k ? "," : "", ctl_req_names[k],
+			  CTL_U64(atomic_load(&be->stats.req[k])));
+	cb_printf(
+	    b, "},\"bytes_in\":%llu,\"bytes_out\":%llu,\"errors\":%llu,\"retries\":%llu",
+	    CTL_U64(atomic_load(&be->stats.bytes_in)), CTL_U64(atomic_load(&be->stats.bytes_out)),
+	    CTL_U64(atomic_load(&be->stats.errors)), CTL_U64(atomic_load(&be->stats.retries)));
+	cb_printf(b, ",\"last_error\":");
+	cb_json_str(b, err);
+	cb_printf(b, "}");
+}
+
+/* The cache counters as name/value pairs, in struct order. */
+#define CTL_CACHE_FIELDS(X)                                                                        \
+	X(mem_hits)                                                                                \
+	X(mem_misses)                                                                              \
+	X(disk_hits)                                                                               \
+	X(disk_misses)                                                                             \
+	X(disk_checksum_failures)                                                                  \
+	X(disk_bytes)                                                                              \
+	X(prefetch_bytes)                                                                          \
+	X(prefetch_used_bytes)                                                                     \
+	X(prefetch_wasted_bytes)                                                                   \
+	X(fetched_bytes)                                                                           \
+	X(mem_used)                                                                                \
+	X(mem_limit)                                                                               \
+	X(mem_peak)
+
+static void ctl_json(struct ctl_buf *b, struct ufs_fs *fs)
+{
+	struct ufs_cache_stats cs;
+	const char *sep = "";
+
+	fs_cache_stats(fs, &cs);
+	cb_printf(b, "{\"mountpoint\":");
+	cb_json_str(b, fs->mountpoint);
+	cb_printf(b, ",\"memory\":{\"used\":%llu,\"limit\":%llu,\"peak\":%llu},\"cache\":{",
+		  CTL_U64(ufs_budget_used(fs->budget)), CTL_U64(ufs_budget_limit(fs->budget)),
+		  CTL_U64(ufs_budget_peak(fs->budget)));
+#define X(f)                                                                                       \
+	cb_printf(b, "%s\"" #f "\":%llu", sep, CTL_U64(cs.f));                                     \
+	sep = ",";
+	CTL_CACHE_FIELDS(X)
+#undef X
+	cb_printf(b, "},\"backends\":[");
+	for (size_t i = 0; i < fs->n_be; i++)
+		ctl_json_backend(b, fs, i);
+	cb_printf(b, "]}\n");
+}
+
+static void ctl_text_backend(struct ctl_buf *b, struct ufs_fs *fs, size_t i)
+{
+	struct ufs_backend *be = fs->be[i];
+	char err[256];
+	const char *state = ctl_state(be, err, sizeof(err));
+
+	cb_printf(b, "%-20s %-5s %s\n", fs->cfg->mounts[i].prefix, state, fs->cfg->mounts[i].url);
+	cb_printf(b, "  requests:");
+	for (int k = 0; k < UFS_REQ__COUNT; k++)
+		cb_printf(b, " %s=%llu", ctl_req_names[k], CTL_U64(atomic_load(&be->stats.req[k])));
+	cb_printf(
+	    b, "\n  bytes in %llu, out %llu; errors %llu, retries %llu\n",
+	    CTL_U64(atomic_load(&be->stats.bytes_in)), CTL_U64(atomic_load(&be->stats.bytes_out)),
+	    CTL_U64(atomic_load(&be->stats.errors)), CTL_U64(atomic_load(&be->stats.retries)));
+	if (err[0])
+		cb_printf(b, "  last error: %s\n", err);
+}
+
+static void ctl_text(struct ctl_buf *b, struct ufs_fs *fs)
+{
+	struct ufs_cache_stats cs;
+
+	fs_cache_stats(fs, &cs);
+	cb_printf(b, "mountpoint %s\n", fs->mountpoint);
+	cb_printf(b, "memory     used %llu  limit %llu  peak %llu\n",
+		  CTL_U64(ufs_budget_used(fs->budget)), CTL_U64(ufs_budget_limit(fs->budget)),
+		  CTL_U64(ufs_budget_peak(fs->budget)));
+	cb_printf(b, "cache\n");
+#define X(f) cb_printf(b, "  %-24s %llu\n", #f, CTL_U64(cs.f));
+	CTL_CACHE_FIELDS(X)
+#undef X
+	cb_printf(b, "backends\n");
+	for (size_t i = 0; i < fs->n_be; i++)
+		ctl_text_backend(b, fs, i);
+}
+
+char *fs_stats_format(struct ufs_fs *fs, int json)
+{
+	struct ctl_buf b = {0};
+
+	if (json)
+		ctl_json(&b, fs);
+	else
+		ctl_text(&b, fs);
+	if (b.oom) {
+		free(b.s);
+		return NULL;
+	}
+	return b.s;
+}
+
+/* Read one request line (without '\n') into line. */
+static int ctl_read_line(int fd, char *line, size_t size)
+{
+	size_t n = 0;
+
+	while (n + 1 < size) {
+		ssize_t r = read(fd, line + n, 1);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || line[n] == '\n')
+			break;
+		n++;
+	}
+	line[n] = '\0';
+	return (int)n;
+}
+
+static void ctl_write_all(int fd, const char *s, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, s, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		s += n;
+		len -= (size_t)n;
+	}
+}
+
+static void ctl_serve(struct ufs_fs *fs, int fd)
+{
+	struct timeval tv = {.tv_sec = 2};
+	char line[64];
+	char *out = NULL;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	ctl_read_line(fd, line, sizeof(line));
+	if (strcmp(line, "stats") == 0)
+		out = fs_stats_format(fs, 0);
+	else if (strcmp(line, "stats json") == 0)
+		out = fs_stats_format(fs, 1);
+	if (out)
+		ctl_write_all(fd, out, strlen(out));
+	else
+		ctl_write_all(fd, "error: unknown request\n", 23);
+	free(out);
+}
+
+static void *ctl_thread(void *arg)
+{
+	struct ufs_fs *fs = arg;
+	struct ufs_ctl *c = fs->ctl;
+	struct pollfd pfd[2] = {{.fd = c->lfd, .events = POLLIN},
+				{.fd = c->stop[0], .events = POLLIN}};
+
+	for (;;) {
+		int fd;
+
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (pfd[1].revents)
+			break;
+		if (!(pfd[0].revents & POLLIN))
+			continue;
+		fd = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ctl_serve(fs, fd);
+		close(fd);
+	}
+	return NULL;
+}
+
+/* Create, bind and listen on the socket at c->path. */
+static int ctl_listen(struct ufs_ctl *c, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+	if (mkdir(CTL_DIR, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "control socket: cannot create " CTL_DIR ": %s",
+			 strerror(errno));
+		return -errno;
+	}
+	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->lfd < 0)
+		return -errno;
+	memcpy(sa.sun_path, c->path, sizeof(sa.sun_path));
+	unlink(c->path); /* a leftover of a daemon that died */
+	if (bind(c->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(c->path, 0600) < 0 ||
+	    listen(c->lfd, 16) < 0) {
+		int e = errno;
+
+		snprintf(err, errlen, "control socket %s: %s", c->path, strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+int fs_ctl_start(struct ufs_fs *fs, char *err, size_t errlen)
+{
+	struct ufs_ctl *c = calloc(1, sizeof(*c));
+	int rc;
+
+	if (!c)
+		return -ENOMEM;
+	c->lfd = -1;
+	c->stop[0] = c->stop[1] = -1;
+	ufs_ctl_socket_path(fs->mountpoint, c->path, sizeof(c->path));
+	rc = ctl_listen(c, err, errlen);
+	if (rc == 0 && pipe2(c->stop, O_CLOEXEC) < 0)
+		rc = -errno;
+	fs->ctl = c;
+	if (rc == 0 && (rc = -pthread_create(&c->thread, NULL, ctl_thread, fs)) == 0)
+		return 0;
+	if (c->lfd >= 0) {
+		close(c->lfd);
+		unlink(c->path);
+	}
+	if (c->stop[0] >= 0) {
+		close(c->stop[0]);
+		close(c->stop[1]);
+	}
+	free(c);
+	fs->ctl = NULL;
+	return rc;
+}
+
+void fs_ctl_stop(struct ufs_fs *fs)
+{
+	struct ufs_ctl *c = fs->ctl;
+
+	if (!c)
+		return;
+	if (write(c->stop[1], "x", 1) < 0)
+		ufs_warn("control socket: cannot stop its thread: %s", strerror(errno));
+	pthread_join(c->thread, NULL);
+	close(c->lfd);
+	close(c->stop[0]);
+	close(c->stop[1]);
+	unlink(c->path);
+	free(c);
+	fs->ctl = NULL;
+}

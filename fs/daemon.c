@@ -1,0 +1,407 @@
+/*
+ * daemon.c — ufs_fs_run(): build a mount's state, mount, serve, tear down.
+ *
+ * Order: check the mount point -> memory budget, namespace, inode table,
+ * metadata cache, block cache -> backends (create all, then check all in
+ * parallel: each check is bounded by op_timeout inside the backend) ->
+ * FUSE session, signal handlers, mount -> control socket -> "OK" on
+ * ready_fd -> multi-threaded loop -> teardown in reverse order.
+ *
+ * A backend whose server is unreachable does not fail the mount (its
+ * subtree reports errors until the server answers); any other backend
+ * error does, with a one-line reason on ready_fd.
+ *
+ * The loop runs with up to FS_MAX_THREADS workers and keeps FS_IDLE_THREADS
+ * idle ones, so requests stuck on a dead server (bounded by op_timeout)
+ * cannot starve requests for the other subtrees.
+ *
+ * After the kernel's INIT the bdi read-ahead of the mount is raised to
+ * FS_READAHEAD_KB (the kernel clamps the INIT value to its 128 KiB default;
+ * sysfs is the only way past it).
+ */
+#include "fs/fs.h"
+#include "fs/fs_i.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/budget.h"
+#include "common/log.h"
+
+#define FS_MAX_THREADS 256
+#define FS_IDLE_THREADS 64
+#define FS_IO_SIZE (1u << 20)
+#define FS_READAHEAD_KB 4096
+
+static atomic_int fs_init_done;
+
+/* Write one line to the ready pipe (if any). */
+static void run_say(int fd, const char *line)
+{
+	size_t len = strlen(line);
+
+	if (fd < 0)
+		return;
+	if (write(fd, line, len) != (ssize_t)len || write(fd, "\n", 1) != 1)
+		ufs_debug("ready pipe: %s", strerror(errno));
+}
+
+/* Undo the \ooo escapes of /proc/self/mountinfo in place. */
+static void run_unescape(char *s)
+{
+	char *o = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '7' && s[2] && s[3]) {
+			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+}
+
+/* Find the FUSE mount at mp in mountinfo: 1 and its "major:minor" in dev,
+ * or 0 when mp is not a FUSE mount point. */
+static int run_fuse_mount_dev(const char *mp, char *dev, size_t devlen)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[8192];
+	int found = 0;
+
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char mdev[64], mpoint[4096], fstype[256];
+		char *dash = strstr(line, " - ");
+
+		if (!dash || sscanf(line, "%*s %*s %63s %*s %4095s", mdev, mpoint) != 2 ||
+		    sscanf(dash + 3, "%255s", fstype) != 1)
+			continue;
+		run_unescape(mpoint);
+		if (strcmp(mpoint, mp) == 0 && strncmp(fstype, "fuse", 4) == 0) {
+			snprintf(dev, devlen, "%s", mdev);
+			found = 1;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static int run_check_mountpoint(const char *mp, char *err, size_t errlen)
+{
+	struct stat st;
+	char dev[64];
+
+	if (stat(mp, &st) < 0) {
+		int e = errno;
+
+		if (e == ENOTCONN)
+			snprintf(err, errlen, "mount: %s: already mounted (not answering)", mp);
+		else if (e == ENOENT)
+			snprintf(err, errlen, "mount: %s: no such directory", mp);
+		else
+			snprintf(err, errlen, "mount: %s: %s", mp, strerror(e));
+		return e == ENOTCONN ? -EBUSY : -e;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "mount: %s: not a directory", mp);
+		return -ENOTDIR;
+	}
+	if (run_fuse_mount_dev(mp, dev, sizeof(dev))) {
+		snprintf(err, errlen, "mount: %s: already mounted", mp);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/* One backend check, run on its own thread. */
+struct run_check {
+	struct ufs_backend *be;
+	pthread_t thread;
+	int started;
+	int rc;
+	char err[256];
+};
+
+static void *run_check_thread(void *arg)
+{
+	struct run_check *c = arg;
+
+	c->rc = ufs_be_check(c->be, c->err, sizeof(c->err));
+	return NULL;
+}
+
+/* Judge the result of the check of mount i: 0 to go on (warning sent for
+ * an unreachable server), or -errno with the reason in err. */
+static int run_judge_check(struct ufs_fs *fs, size_t i, struct run_check *c, int ready_fd,
+			   char *err, size_t errlen)
+{
+	const struct ufs_mount_cfg *m = &fs->cfg->mounts[i];
+	const char *why = c->err[0] ? c->err : strerror(-c->rc);
+	char line[768];
+
+	if (c->rc == 0)
+		return 0;
+	if (ufs_errno_is_unreachable(c->rc)) {
+		snprintf(line, sizeof(line),
+			 "warning: mount %s: %s: server unreachable (%s); subtree will report "
+			 "errors until it answers",
+			 m->prefix, m->url, why);
+		ufs_warn("%s", line + 9);
+		run_say(ready_fd, line);
+		return 0;
+	}
+	if (strncmp(why, "mount ", 6) == 0)
+		snprintf(err, errlen, "%s", why);
+	else
+		snprintf(err, errlen, "mount %s: %s: %s", m->prefix, m->url, why);
+	return c->rc;
+}
+
+/* Check every backend in parallel; fail on the first non-network error. */
+static int run_check_backends(struct ufs_fs *fs, int ready_fd, char *err, size_t errlen)
+{
+	struct run_check *c = calloc(fs->n_be ? fs->n_be : 1, sizeof(*c));
+	int rc = 0;
+
+	if (!c)
+		return -ENOMEM;
+	for (size_t i = 0; i < fs->n_be; i++) {
+		c[i].be = fs->be[i];
+		c[i].started = pthread_create(&c[i].thread, NULL, run_check_thread, &c[i]) == 0;
+		if (!c[i].started)
+			run_check_thread(&c[i]);
+	}
+	for (size_t i = 0; i < fs->n_be; i++) {
+		if (c[i].started)
+			pthread_join(c[i].thread, NULL);
+	}
+	for (size_t i = 0; i < fs->n_be && rc == 0; i++)
+		rc = run_judge_check(fs, i, &c[i], ready_fd, err, errlen);
+	free(c);
+	return rc;
+}
+
+static int run_create_backends(struct ufs_fs *fs, char *err, size_t errlen)
+{
+	fs->be = calloc(fs->cfg->n_mounts ? fs->cfg->n_mounts : 1, sizeof(*fs->be));
+	if (!fs->be)
+		return -ENOMEM;
+	for (size_t i = 0; i < fs->cfg->n_mounts; i++) {
+		int rc = ufs_backend_create(&fs->cfg->mounts[i], fs->cfg, &fs->be[i], err, errlen);
+
+		if (rc < 0)
+			return rc;
+		fs->be[i]->budget = fs->budget;
+		fs->n_be = i + 1;
+	}
+	return 0;
+}
+
+static int run_create_meta(struct ufs_fs *fs, char *err, size_t errlen)
+{
+	size_t n = fs->cfg->n_mounts;
+	struct ufs_meta_ttl *ttl = calloc(n ? n : 1, sizeof(*ttl));
+	int rc = ttl ? 0 : -ENOMEM;
+
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = ufs_meta_ttl_from_config(fs->cfg, i, &ttl[i], err, errlen);
+	if (rc == 0) {
+		fs->meta = ufs_meta_create(n, ttl, NULL, NULL, 0);
+		rc = fs->meta ? 0 : -ENOMEM;
+	}
+	free(ttl);
+	return rc;
+}
+
+/* Everything but the FUSE session. */
+static int run_setup(struct ufs_fs *fs, int ready_fd, char *err, size_t errlen)
+{
+	int root_mount;
+	const char *rel;
+	int rc;
+
+	fs->uid = getuid();
+	fs->gid = getgid();
+	fs->budget = ufs_budget_create(fs->cfg->memory);
+	fs->ns = ufs_ns_create(fs->cfg);
+	if (!fs->budget || !fs->ns)
+		return -ENOMEM;
+	ufs_ns_resolve(fs->ns, "/", &root_mount, &rel);
+	fs->itab = ufs_itab_create(root_mount);
+	if (!fs->itab)
+		return -ENOMEM;
+	rc = run_create_meta(fs, err, errlen);
+	if (rc == 0)
+		rc = fs_cache_create(fs, err, errlen);
+	if (rc == 0)
+		rc = run_create_backends(fs, err, errlen);
+	if (rc == 0)
+		rc = run_check_backends(fs, ready_fd, err, errlen);
+	return rc;
+}
+
+static void run_teardown(struct ufs_fs *fs)
+{
+	fs_ctl_stop(fs);
+	fs_cache_destroy(fs);
+	for (size_t i = 0; i < fs->n_be; i++)
+		ufs_backend_destroy(fs->be[i]);
+	free(fs->be);
+	ufs_meta_destroy(fs->meta);
+	ufs_itab_destroy(fs->itab);
+	ufs_ns_destroy(fs->ns);
+	ufs_budget_destroy(fs->budget);
+	free(fs->mountpoint);
+}
+
+static void run_init(void *userdata, struct fuse_conn_info *conn)
+{
+	(void)userdata;
+	conn->max_write = FS_IO_SIZE;
+	conn->max_read = FS_IO_SIZE;
+	conn->max_readahead = FS_IO_SIZE;
+	if (conn->capable & FUSE_CAP_READDIRPLUS)
+		conn->want |= FUSE_CAP_READDIRPLUS;
+	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+	if (conn->capable & FUSE_CAP_PARALLEL_DIROPS)
+		conn->want |= FUSE_CAP_PARALLEL_DIROPS;
+	conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE;
+	atomic_store(&fs_init_done, 1);
+}
+
+/* Raise the read-ahead of the mount's bdi once the kernel's INIT is done
+ * (best effort: a failure only costs throughput). */
+static void *run_tune_thread(void *arg)
+{
+	struct ufs_fs *fs = arg;
+	char dev[64], path[128];
+	FILE *f;
+
+	for (int i = 0; i < 100 && !atomic_load(&fs_init_done); i++)
+		usleep(50 * 1000);
+	usleep(100 * 1000); /* the INIT reply reaches the kernel after init() */
+	if (!run_fuse_mount_dev(fs->mountpoint, dev, sizeof(dev)))
+		return NULL;
+	snprintf(path, sizeof(path), "/sys/class/bdi/%s/read_ahead_kb", dev);
+	f = fopen(path, "we");
+	if (!f) {
+		ufs_debug("%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	fprintf(f, "%d\n", FS_READAHEAD_KB);
+	if (fclose(f) != 0)
+		ufs_debug("%s: %s", path, strerror(errno));
+	return NULL;
+}
+
+static struct fuse_session *run_session_new(struct ufs_fs *fs)
+{
+	struct fuse_lowlevel_ops ops = {.init = run_init};
+	char opts[256];
+	char *argv[] = {"unifs", "-o", opts, NULL};
+	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
+	struct fuse_session *se;
+
+	snprintf(opts, sizeof(opts),
+		 "fsname=unifs,subtype=unifs,default_permissions,max_read=%u%s%s", FS_IO_SIZE,
+		 fs->cfg->allow_other ? ",allow_other" : "", fs->cfg->readonly ? ",ro" : "");
+	fs_ops_fill(&ops);
+	se = fuse_session_new(&args, &ops, sizeof(ops), fs);
+	fuse_opt_free_args(&args);
+	return se;
+}
+
+/* Run the session loop until unmount or a signal. */
+static int run_loop(struct ufs_fs *fs)
+{
+	struct fuse_loop_config *lc = fuse_loop_cfg_create();
+	pthread_t tune;
+	int tuned, rc;
+
+	if (!lc)
+		return -ENOMEM;
+	fuse_loop_cfg_set_clone_fd(lc, 1);
+	fuse_loop_cfg_set_max_threads(lc, FS_MAX_THREADS);
+	fuse_loop_cfg_set_idle_threads(lc, FS_IDLE_THREADS);
+	tuned = pthread_create(&tune, NULL, run_tune_thread, fs) == 0;
+	rc = fuse_session_loop_mt(fs->se, lc);
+	if (tuned)
+		pthread_join(tune, NULL);
+	fuse_loop_cfg_destroy(lc);
+	return rc < 0 ? rc : 0; /* > 0: the signal that ended it: a clean stop */
+}
+
+/* Mount and announce; on failure err holds the reason. */
+static int run_mount(struct ufs_fs *fs, int ready_fd, char *err, size_t errlen)
+{
+	int rc;
+
+	fs->se = run_session_new(fs);
+	if (!fs->se) {
+		snprintf(err, errlen, "mount: %s: cannot start a FUSE session", fs->mountpoint);
+		return -EIO;
+	}
+	if (fuse_set_signal_handlers(fs->se) < 0 ||
+	    fuse_session_mount(fs->se, fs->mountpoint) < 0) {
+		snprintf(err, errlen, "mount: %s: the kernel refused the FUSE mount (see log)",
+			 fs->mountpoint);
+		return -EIO;
+	}
+	rc = fs_ctl_start(fs, err, errlen);
+	if (rc < 0)
+		ufs_warn("%s (unifs stats will not work)", err);
+	ufs_info("mounted %s (%zu mount%s)", fs->mountpoint, fs->n_be, fs->n_be == 1 ? "" : "s");
+	run_say(ready_fd, "OK");
+	return 0;
+}
+
+static void run_end_session(struct ufs_fs *fs, int mounted)
+{
+	if (!fs->se)
+		return;
+	fuse_remove_signal_handlers(fs->se);
+	if (mounted)
+		fuse_session_unmount(fs->se);
+	fuse_session_destroy(fs->se);
+	fs->se = NULL;
+}
+
+int ufs_fs_run(struct ufs_config *cfg, const char *mountpoint, int ready_fd)
+{
+	struct ufs_fs fs = {.cfg = cfg};
+	char err[768] = "";
+	int rc = run_check_mountpoint(mountpoint, err, sizeof(err));
+
+	fs.mountpoint = strdup(mountpoint);
+	if (rc == 0 && !fs.mountpoint)
+		rc = -ENOMEM;
+	if (rc == 0)
+		rc = run_setup(&fs, ready_fd, err, sizeof(err));
+	if (rc == 0)
+		rc = run_mount(&fs, ready_fd, err, sizeof(err));
+	if (ready_fd >= 0) {
+		if (rc < 0)
+			run_say(ready_fd, err[0] ? err : strerror(-rc));
+		close(ready_fd);
+	}
+	if (rc == 0) {
+		rc = run_loop(&fs);
+		ufs_info("unmounting %s", fs.mountpoint);
+		fs_ctl_stop(&fs);
+	}
+	if (rc < 0 && err[0])
+		ufs_err("%s", err);
+	run_end_session(&fs, fs.se != NULL);
+	run_teardown(&fs);
+	return rc;
+}

@@ -1,0 +1,204 @@
+/*
+ * fs_i.h — private interfaces of the FUSE daemon (fs/).
+ *
+ * One struct ufs_fs per mount holds everything the FUSE operations need. It
+ * is built by daemon.c before the session starts and torn down after it
+ * ends; during the session its fields are read-only (the objects they point
+ * to are thread-safe), so operations never lock the struct itself.
+ *
+ * FUSE API version: 3.12 (FUSE_USE_VERSION 312), the one whose loop config
+ * can raise max_threads; libfuse's 3.5 loop config caps the worker threads
+ * at 10, and one hung backend could then starve every other subtree.
+ *
+ * Modules: namespace.c (mount table), inode.c (inode table), node.c (path
+ * resolution, attributes, entry replies), ops.c (attribute/namespace ops),
+ * ops_dir.c (directories), ops_file.c (open files), readpath.c (reads,
+ * the one place that talks to the block cache), writepath.c + staging.c
+ * (writes), ctl.c (control socket), daemon.c (ufs_fs_run).
+ */
+#ifndef UFS_FS_I_H
+#define UFS_FS_I_H
+
+#define FUSE_USE_VERSION 312
+#include <fuse_lowlevel.h>
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "cache/cache.h"
+#include "cache/meta.h"
+#include "common/config.h"
+#include "fs/inode_i.h"
+#include "fs/namespace.h"
+#include "protocols/backend.h"
+
+#define FS_NAME_MAX 255
+
+struct ufs_ctl;
+
+struct ufs_fs {
+	struct ufs_config *cfg;
+	char *mountpoint; /* canonical */
+	struct ufs_ns *ns;
+	struct ufs_itab *itab;
+	struct ufs_meta *meta;
+	struct ufs_budget *budget;
+	struct ufs_cache *cache; /* NULL: reads go straight to the backends */
+	struct ufs_backend **be; /* one per mount, index = mount index */
+	size_t n_be;
+	uid_t uid; /* owner reported for UFS_UID_OWNER */
+	gid_t gid;
+	struct fuse_session *se;
+	struct ufs_ctl *ctl;
+};
+
+/* ---- node.c: where a path lives, and its attributes ---- */
+
+/* A resolved namespace path (owned copies). */
+struct fs_node {
+	char *path;		/* namespace path */
+	int mount;		/* -1: synthetic-only directory */
+	const char *rel;	/* backend-relative path, into path */
+	struct ufs_backend *be; /* NULL when mount < 0 */
+	int synthetic;		/* path is a synthetic directory */
+	uint64_t ino;		/* inode number when known, else 0 */
+};
+
+/* Resolve inode ino. 0 or -errno (-ESTALE for an unknown inode). */
+int fs_node_of_ino(struct ufs_fs *fs, uint64_t ino, struct fs_node *pn);
+/* Resolve name in directory parent (-ENAMETOOLONG past 255 bytes, -ENOENT
+ * outside every mount). 0 or -errno. */
+int fs_node_of_child(struct ufs_fs *fs, uint64_t parent, const char *name, struct fs_node *pn);
+/* A name to create in parent: -EEXIST for a synthetic name or mount point,
+ * -EROFS where nothing can be written. 0 or -errno (pn freed on error). */
+int fs_node_of_new(struct ufs_fs *fs, uint64_t parent, const char *name, struct fs_node *pn);
+/* An existing name to remove or rename: -EBUSY for a synthetic name or a
+ * mount point, -EROFS where nothing can be written. 0 or -errno. */
+int fs_node_of_old(struct ufs_fs *fs, uint64_t parent, const char *name, struct fs_node *pn);
+/* 1 for a name the namespace owns (synthetic directory, mount root). */
+int fs_node_is_fixed(const struct fs_node *n);
+/* Free the copies held by n. */
+void fs_node_free(struct fs_node *n);
+/* -EROFS unless entries may be created/changed at n (mount, not readonly). */
+int fs_node_writable(struct ufs_fs *fs, const struct fs_node *n);
+/* Attribute/entry time to live for n, in seconds. */
+double fs_node_attr_ttl(struct ufs_fs *fs, const struct fs_node *n);
+
+/* Attributes of a synthetic directory. */
+void fs_attr_synthetic(struct ufs_fs *fs, struct ufs_attr *pattr);
+/*
+ * Attributes of n: from the metadata cache unless fresh, else from the
+ * backend (then cached, or a negative entry stored). Synthetic directories
+ * and mount roots the backend cannot show get synthetic attributes; a file
+ * still being written through the mount reports its local size. 0 or -errno.
+ */
+int fs_node_getattr(struct ufs_fs *fs, struct fs_node *n, int fresh, struct ufs_attr *pattr);
+/* Fill st from attr for inode ino (owner mapping, blocks, blksize). */
+void fs_attr_to_stat(struct ufs_fs *fs, const struct ufs_attr *attr, uint64_t ino, struct stat *st);
+/* Reply to a lookup-like request with n and attr (counts one lookup). */
+void fs_reply_entry(fuse_req_t req, struct ufs_fs *fs, struct fs_node *n,
+		    const struct ufs_attr *attr);
+/* Fill e for n/attr and count one lookup; 0 or -ENOMEM. */
+int fs_fill_entry(struct ufs_fs *fs, struct fs_node *n, const struct ufs_attr *attr,
+		  struct fuse_entry_param *e);
+/* Forget what the caches know about n after a change through the mount. */
+void fs_node_changed(struct ufs_fs *fs, const struct fs_node *n);
+
+/* ---- readpath.c: reads (block cache when present) ---- */
+
+struct fs_reader;
+
+/* Create / destroy the block cache of fs (fs->cache stays NULL without it). */
+int fs_cache_create(struct ufs_fs *fs, char *err, size_t errlen);
+void fs_cache_destroy(struct ufs_fs *fs);
+/* Counters of the block cache (zeros without one). */
+void fs_cache_stats(struct ufs_fs *fs, struct ufs_cache_stats *pst);
+/* Open a reader pinned to obj (copied) at write generation gen. 0/-errno. */
+int fs_reader_open(struct ufs_fs *fs, struct ufs_backend *be, const struct ufs_obj *obj,
+		   uint64_t gen, struct fs_reader **pr);
+/* Read up to len bytes at off: bytes (short only at the end) or -errno. */
+ssize_t fs_reader_read(struct fs_reader *r, void *buf, size_t len, uint64_t off);
+/* Close r; NULL is a no-op. */
+void fs_reader_close(struct fs_reader *r);
+/* The next file in directory order is likely to be read: prefetch it. */
+void fs_read_hint(struct ufs_fs *fs, struct ufs_backend *be, const struct ufs_obj *obj);
+
+/* ---- staging.c: local staging file of an object-store write ---- */
+
+struct fs_stage;
+
+/* New empty staging file in dir (created 0600 and unlinked at once). */
+int fs_stage_create(const char *dir, struct fs_stage **ps);
+/* Fill st with the current content of obj (st must be empty). 0/-errno. */
+int fs_stage_fill(struct fs_stage *st, struct ufs_backend *be, const struct ufs_obj *obj);
+ssize_t fs_stage_pwrite(struct fs_stage *st, const void *buf, size_t len, uint64_t off);
+ssize_t fs_stage_pread(struct fs_stage *st, void *buf, size_t len, uint64_t off);
+int fs_stage_truncate(struct fs_stage *st, uint64_t size);
+uint64_t fs_stage_size(const struct fs_stage *st);
+/* Upload the whole file as a new version of rel. 0 or the first -errno. */
+int fs_stage_upload(struct fs_stage *st, struct ufs_backend *be, const char *rel);
+/* Close and free; NULL is a no-op. */
+void fs_stage_destroy(struct fs_stage *st);
+
+/* ---- writepath.c: the write side of one open file handle ---- */
+
+struct fs_wfile;
+
+/*
+ * Open the write side of rel on be. flags as in open(2); mode for a new file;
+ * cur: current attributes when the file exists (NULL when it is new or being
+ * created). Not thread-safe: the caller serialises calls per handle.
+ */
+int fs_wfile_open(struct ufs_backend *be, const char *rel, int flags, mode_t mode,
+		  const struct ufs_attr *cur, const char *staging_dir, struct fs_wfile **pw);
+/* Write len bytes at off (O_APPEND: at the end). Bytes or -errno. */
+ssize_t fs_wfile_write(struct fs_wfile *w, const void *buf, size_t len, uint64_t off);
+/* Read through the write side when it owns the data (staging); *phandled
+ * is 0 when the caller must read from the backend instead. */
+ssize_t fs_wfile_read(struct fs_wfile *w, void *buf, size_t len, uint64_t off, int *phandled);
+/* Set the file size. 0 or -errno. */
+int fs_wfile_truncate(struct fs_wfile *w, uint64_t size);
+/* Commit what was written (close a stream, upload a dirty staging file):
+ * the place where upload errors surface. 0 or -errno. */
+int fs_wfile_flush(struct fs_wfile *w);
+/* Make what was written durable on the server. 0 or -errno. */
+int fs_wfile_fsync(struct fs_wfile *w);
+/* Flush what is left and free w; returns the first unreported error. */
+int fs_wfile_close(struct fs_wfile *w);
+/* Size of the file as written through w, or -1 when the server knows it
+ * (POSIX backends). */
+int64_t fs_wfile_size(const struct fs_wfile *w);
+/* The file was renamed: later uploads go to rel. 0 or -ENOMEM. */
+int fs_wfile_rename(struct fs_wfile *w, const char *rel);
+
+/* ---- ops_file.c: open files ---- */
+
+/* Set the size of n, through the open handle fi when given (NULL: none).
+ * Object stores stage the file when the new size is not 0. 0 or -errno. */
+int fs_file_truncate(struct ufs_fs *fs, struct fs_node *n, struct fuse_file_info *fi,
+		     uint64_t size);
+
+/* ---- ops*.c: FUSE operation tables ---- */
+
+/* Fill ops with every operation of the filesystem. */
+void fs_ops_fill(struct fuse_lowlevel_ops *ops);
+void fs_ops_dir_fill(struct fuse_lowlevel_ops *ops);
+void fs_ops_file_fill(struct fuse_lowlevel_ops *ops);
+
+/* The fs of a request. */
+static inline struct ufs_fs *fs_of(fuse_req_t req)
+{
+	return (struct ufs_fs *)fuse_req_userdata(req);
+}
+
+/* ---- ctl.c: control socket ---- */
+
+/* Start serving stats on the control socket of fs->mountpoint. 0/-errno. */
+int fs_ctl_start(struct ufs_fs *fs, char *err, size_t errlen);
+/* Stop the server and remove the socket; no-op when not started. */
+void fs_ctl_stop(struct ufs_fs *fs);
+/* Write the stats of fs into a malloc'd string (json or text). NULL: ENOMEM. */
+char *fs_stats_format(struct ufs_fs *fs, int json);
+
+#endif

@@ -1,0 +1,476 @@
+/*
+ * inode.c — inode table (see inode_i.h).
+ *
+ * Design: every inode sits in a hash chain by inode number, and (while
+ * hashed) in a chain by key xxh64(rel, seed = mount). One mutex guards both
+ * tables and every inode field; functions copy out what callers need so no
+ * pointer into an inode escapes the lock. Both tables double when their
+ * load passes 1.
+ *
+ * States of an inode: hashed (reachable by key and by number) -> unhashed
+ * (removed or replaced by a rename: reachable by number only) -> freed when
+ * its lookup count reaches zero. The root is never freed.
+ */
+#include "fs/inode_i.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+struct ufs_inode {
+	struct ufs_inode *next_ino; /* chain by number */
+	struct ufs_inode *next_key; /* chain by key, while hashed */
+	uint64_t ino;
+	uint64_t nlookup;
+	uint64_t key_hash;
+	int hashed;
+	int mount;
+	size_t rel_off;
+	char *path;
+	uint64_t gen;
+	/* last open identity */
+	int seen;
+	uint64_t seen_size, seen_gen;
+	struct timespec seen_mtime;
+	char seen_etag[UFS_ETAG_MAX];
+	/* pending object-store writes */
+	unsigned writers;
+	uint64_t wsize;
+	uint32_t wmode;
+};
+
+struct ufs_itab {
+	pthread_mutex_t lock;
+	struct ufs_inode **by_ino, **by_key;
+	size_t n_buckets, count;
+	uint64_t next_ino;
+	struct ufs_inode *root;
+};
+
+static uint64_t itab_key_hash(int mount, const char *rel)
+{
+	return XXH64(rel, strlen(rel), (uint64_t)(unsigned)(mount + 1));
+}
+
+static struct ufs_inode **itab_ino_slot(struct ufs_itab *t, uint64_t ino)
+{
+	struct ufs_inode **pi = &t->by_ino[XXH64(&ino, sizeof(ino), 0) & (t->n_buckets - 1)];
+
+	while (*pi && (*pi)->ino != ino)
+		pi = &(*pi)->next_ino;
+	return pi;
+}
+
+static struct ufs_inode **itab_key_slot(struct ufs_itab *t, int mount, const char *rel, uint64_t h)
+{
+	struct ufs_inode **pi = &t->by_key[h & (t->n_buckets - 1)];
+
+	while (*pi && !((*pi)->key_hash == h && (*pi)->mount == mount &&
+			strcmp((*pi)->path + (*pi)->rel_off, rel) == 0))
+		pi = &(*pi)->next_key;
+	return pi;
+}
+
+static void itab_hash_key(struct ufs_itab *t, struct ufs_inode *in)
+{
+	struct ufs_inode **head;
+
+	in->key_hash = itab_key_hash(in->mount, in->path + in->rel_off);
+	head = &t->by_key[in->key_hash & (t->n_buckets - 1)];
+	in->next_key = *head;
+	*head = in;
+	in->hashed = 1;
+}
+
+static void itab_unhash_key(struct ufs_itab *t, struct ufs_inode *in)
+{
+	struct ufs_inode **pi = &t->by_key[in->key_hash & (t->n_buckets - 1)];
+
+	if (!in->hashed)
+		return;
+	while (*pi && *pi != in)
+		pi = &(*pi)->next_key;
+	if (*pi)
+		*pi = in->next_key;
+	in->hashed = 0;
+}
+
+static void itab_hash_ino(struct ufs_itab *t, struct ufs_inode *in)
+{
+	struct ufs_inode **head =
+	    &t->by_ino[XXH64(&in->ino, sizeof(in->ino), 0) & (t->n_buckets - 1)];
+
+	in->next_ino = *head;
+	*head = in;
+}
+
+/* Double both tables (best effort). Lock held. */
+static void itab_grow(struct ufs_itab *t)
+{
+	size_t nb = t->n_buckets * 2;
+	struct ufs_inode **ino = calloc(nb, sizeof(*ino));
+	struct ufs_inode **key = calloc(nb, sizeof(*key));
+	struct ufs_inode **old = t->by_ino;
+	size_t ob = t->n_buckets;
+
+	if (!ino || !key) {
+		free(ino);
+		free(key);
+		return;
+	}
+	free(t->by_key);
+	t->by_ino = ino;
+	t->by_key = key;
+	t->n_buckets = nb;
+	for (size_t b = 0; b < ob; b++) {
+		struct ufs_inode *in = old[b];
+
+		while (in) {
+			struct ufs_inode *next = in->next_ino;
+
+			itab_hash_ino(t, in);
+			if (in->hashed)
+				itab_hash_key(t, in);
+			in = next;
+		}
+	}
+	free(old);
+}
+
+static struct ufs_inode *itab_new_inode(struct ufs_itab *t, int mount, const char *path,
+					size_t rel_off)
+{
+	struct ufs_inode *in = calloc(1, sizeof(*in));
+
+	if (!in)
+		return NULL;
+	in->path = strdup(path);
+	if (!in->path) {
+		free(in);
+		return NULL;
+	}
+	in->mount = mount;
+	in->rel_off = rel_off;
+	in->ino = t->next_ino++;
+	if (t->count >= t->n_buckets)
+		itab_grow(t);
+	itab_hash_ino(t, in);
+	itab_hash_key(t, in);
+	t->count++;
+	return in;
+}
+
+struct ufs_itab *ufs_itab_create(int root_mount)
+{
+	struct ufs_itab *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->n_buckets = 1024;
+	t->by_ino = calloc(t->n_buckets, sizeof(*t->by_ino));
+	t->by_key = calloc(t->n_buckets, sizeof(*t->by_key));
+	t->next_ino = UFS_ROOT_INO;
+	pthread_mutex_init(&t->lock, NULL);
+	if (t->by_ino && t->by_key)
+		t->root = itab_new_inode(t, root_mount, "/", 1);
+	if (!t->root) {
+		ufs_itab_destroy(t);
+		return NULL;
+	}
+	t->root->nlookup = 1;
+	return t;
+}
+
+void ufs_itab_destroy(struct ufs_itab *t)
+{
+	if (!t)
+		return;
+	for (size_t b = 0; t->by_ino && b < t->n_buckets; b++) {
+		struct ufs_inode *in = t->by_ino[b];
+
+		while (in) {
+			struct ufs_inode *next = in->next_ino;
+
+			free(in->path);
+			free(in);
+			in = next;
+		}
+	}
+	pthread_mutex_destroy(&t->lock);
+	free(t->by_ino);
+	free(t->by_key);
+	free(t);
+}
+
+uint64_t ufs_itab_ref(struct ufs_itab *t, int mount, const char *path, size_t rel_off)
+{
+	const char *rel = path + rel_off;
+	uint64_t h = itab_key_hash(mount, rel);
+	struct ufs_inode *in;
+	uint64_t ino = 0;
+
+	pthread_mutex_lock(&t->lock);
+	in = *itab_key_slot(t, mount, rel, h);
+	if (!in)
+		in = itab_new_inode(t, mount, path, rel_off);
+	if (in) {
+		in->nlookup++;
+		ino = in->ino;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return ino;
+}
+
+uint64_t ufs_itab_find(struct ufs_itab *t, int mount, const char *rel)
+{
+	struct ufs_inode *in;
+	uint64_t ino = 0;
+
+	pthread_mutex_lock(&t->lock);
+	in = *itab_key_slot(t, mount, rel, itab_key_hash(mount, rel));
+	if (in)
+		ino = in->ino;
+	pthread_mutex_unlock(&t->lock);
+	return ino;
+}
+
+void ufs_itab_forget(struct ufs_itab *t, uint64_t ino, uint64_t n)
+{
+	struct ufs_inode **pi;
+	struct ufs_inode *in;
+
+	pthread_mutex_lock(&t->lock);
+	pi = itab_ino_slot(t, ino);
+	in = *pi;
+	if (in && in != t->root) {
+		in->nlookup = in->nlookup > n ? in->nlookup - n : 0;
+		if (in->nlookup == 0) {
+			*pi = in->next_ino;
+			itab_unhash_key(t, in);
+			t->count--;
+			free(in->path);
+			free(in);
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+static struct ufs_inode *itab_find(struct ufs_itab *t, uint64_t ino)
+{
+	return *itab_ino_slot(t, ino);
+}
+
+int ufs_itab_get(struct ufs_itab *t, uint64_t ino, struct ufs_iloc *ploc)
+{
+	struct ufs_inode *in;
+	int rc = 0;
+
+	pthread_mutex_lock(&t->lock);
+	in = itab_find(t, ino);
+	if (!in) {
+		rc = -ESTALE;
+	} else {
+		ploc->path = strdup(in->path);
+		ploc->mount = in->mount;
+		if (!ploc->path)
+			rc = -ENOMEM;
+		else
+			ploc->rel = ploc->path + in->rel_off;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return rc;
+}
+
+void ufs_iloc_free(struct ufs_iloc *loc)
+{
+	free(loc->path);
+	loc->path = NULL;
+	loc->rel = NULL;
+}
+
+size_t ufs_itab_count(struct ufs_itab *t)
+{
+	size_t n;
+
+	pthread_mutex_lock(&t->lock);
+	n = t->count;
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}
+
+/* Move one inode to newpath (same mount, same rel_off); lock held. */
+static void itab_move(struct ufs_itab *t, struct ufs_inode *in, char *newpath)
+{
+	itab_unhash_key(t, in);
+	free(in->path);
+	in->path = newpath;
+	itab_hash_key(t, in);
+}
+
+/* Whether path is p or below p. */
+static int itab_in_tree(const char *p, size_t plen, const char *path)
+{
+	return strncmp(path, p, plen) == 0 && (path[plen] == '\0' || path[plen] == '/');
+}
+
+/* Collect the inodes of mount at or below path (hashed ones only). Lock
+ * held. Returns a malloc'd array (count in *pn) or NULL. */
+static struct ufs_inode **itab_collect(struct ufs_itab *t, int mount, const char *path, size_t *pn)
+{
+	size_t plen = strlen(path), n = 0;
+	struct ufs_inode **v = malloc((t->count + 1) * sizeof(*v));
+
+	if (!v)
+		return NULL;
+	for (size_t b = 0; b < t->n_buckets; b++) {
+		for (struct ufs_inode *in = t->by_ino[b]; in; in = in->next_ino) {
+			if (in->hashed && in->mount == mount && itab_in_tree(path, plen, in->path))
+				v[n++] = in;
+		}
+	}
+	*pn = n;
+	return v;
+}
+
+void ufs_itab_rename(struct ufs_itab *t, int mount, const char *from_path, const char *to_path)
+{
+	size_t flen = strlen(from_path), tlen = strlen(to_path);
+	struct ufs_inode **v;
+	size_t n = 0;
+
+	pthread_mutex_lock(&t->lock);
+	v = itab_collect(t, mount, to_path, &n);
+	for (size_t i = 0; v && i < n; i++)
+		itab_unhash_key(t, v[i]);
+	free(v);
+	v = itab_collect(t, mount, from_path, &n);
+	for (size_t i = 0; v && i < n; i++) {
+		const char *tail = v[i]->path + flen;
+		char *np = malloc(tlen + strlen(tail) + 1);
+
+		if (!np) {
+			itab_unhash_key(t, v[i]); /* unreachable beats wrong */
+			continue;
+		}
+		memcpy(np, to_path, tlen);
+		strcpy(np + tlen, tail);
+		itab_move(t, v[i], np);
+	}
+	free(v);
+	pthread_mutex_unlock(&t->lock);
+}
+
+void ufs_itab_unhash(struct ufs_itab *t, int mount, const char *path)
+{
+	struct ufs_inode **v;
+	size_t n = 0;
+
+	pthread_mutex_lock(&t->lock);
+	v = itab_collect(t, mount, path, &n);
+	for (size_t i = 0; v && i < n; i++) {
+		if (v[i] != t->root)
+			itab_unhash_key(t, v[i]);
+	}
+	free(v);
+	pthread_mutex_unlock(&t->lock);
+}
+
+uint64_t ufs_itab_gen(struct ufs_itab *t, uint64_t ino)
+{
+	struct ufs_inode *in;
+	uint64_t gen = 0;
+
+	pthread_mutex_lock(&t->lock);
+	in = itab_find(t, ino);
+	if (in)
+		gen = in->gen;
+	pthread_mutex_unlock(&t->lock);
+	return gen;
+}
+
+void ufs_itab_bump_gen(struct ufs_itab *t, uint64_t ino)
+{
+	struct ufs_inode *in;
+
+	pthread_mutex_lock(&t->lock);
+	in = itab_find(t, ino);
+	if (in)
+		in->gen++;
+	pthread_mutex_unlock(&t->lock);
+}
+
+int ufs_itab_same_identity(struct ufs_itab *t, uint64_t ino, const struct ufs_obj *obj)
+{
+	struct ufs_inode *in;
+	int same = 0;
+
+	pthread_mutex_lock(&t->lock);
+	in = itab_find(t, ino);
+	if (in) {
+		same = in->seen && in->seen_gen == in->gen && in->seen_size == obj->size &&
+		       in->seen_mtime.tv_sec == obj->mtime.tv_sec &&
+		       in->seen_mtime.tv_nsec == obj->mtime.tv_nsec &&
+		       strcmp(in->seen_etag, obj->etag) == 0;
+		in->seen = 1;
+		in->seen_gen = in->gen;
+		in->seen_size = obj->size;
+		in->seen_mtime = obj->mtime;
+		memcpy(in->seen_etag, obj->etag, sizeof(in->seen_etag));
+	}
+	pthread_mutex_unlock(&t->lock);
+	return same;
+}
+
+void ufs_itab_writer_open(struct ufs_itab *t, uint64_t ino, uint32_t mode)
+{
+	struct ufs_inode *in;
+
+	pthread_mutex_lock(&t->lock);
+	in = itab_find(t, ino);
+	if (in) {
+		if (in->writers++ == 0)
+			in->wsize = 0;
+		in->wmode = mode;
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+void ufs_itab_writer_size(struct ufs_itab *t, uint64_t ino, uint64_t size, int exact)
+{
+	struct ufs_inode *in;
+
+	pthread_mutex_lock(&t->lock);
+	in = itab_find(t, ino);
+	if (in && (exact || size > in->wsize))
+		in->wsize = size;
+	pthread_mutex_unlock(&t->lock);
+}
+
+void ufs_itab_writer_close(struct ufs_itab *t, uint64_t ino)
+{
+	struct ufs_inode *in;
+
+	pthread_mutex_lock(&t->lock);
+	in = itab_find(t, ino);
+	if (in && in->writers > 0)
+		in->writers--;
+	pthread_mutex_unlock(&t->lock);
+}
+
+int ufs_itab_pending(struct ufs_itab *t, uint64_t ino, uint64_t *psize, uint32_t *pmode)
+{
+	struct ufs_inode *in;
+	int pending = 0;
+
+	pthread_mutex_lock(&t->lock);
+	in = itab_find(t, ino);
+	if (in && in->writers > 0) {
+		pending = 1;
+		*psize = in->wsize;
+		*pmode = in->wmode;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return pending;
+}

@@ -1,0 +1,261 @@
+/*
+ * node.c — from FUSE inode numbers and names to backend paths, and the
+ * attributes the kernel is told about them.
+ *
+ * Every operation starts by resolving its inode (and name) into a struct
+ * fs_node: owned copies of the namespace path, the mount serving it and the
+ * backend-relative path, taken from the inode table under its lock, so a
+ * concurrent rename can never change a path while an operation uses it.
+ *
+ * Attributes come from the metadata cache (filled by listings and earlier
+ * getattrs) or the backend. Synthetic directories have fixed attributes
+ * (0755, owned by the mounting user, mtime = mount time). A mount root that
+ * its backend cannot show (an object-store prefix, or a server that is down)
+ * also gets them, so the namespace stays browsable and the errors surface
+ * inside the subtree.
+ */
+#include "fs/fs_i.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+
+static struct timespec fs_mount_time;
+
+static int node_resolve(struct ufs_fs *fs, char *path, uint64_t ino, struct fs_node *pn)
+{
+	int rc;
+
+	memset(pn, 0, sizeof(*pn));
+	pn->path = path;
+	pn->ino = ino;
+	rc = ufs_ns_resolve(fs->ns, path, &pn->mount, &pn->rel);
+	if (rc < 0) {
+		fs_node_free(pn);
+		return rc;
+	}
+	pn->be = pn->mount >= 0 ? fs->be[pn->mount] : NULL;
+	pn->synthetic = ufs_ns_is_synthetic(fs->ns, path);
+	return 0;
+}
+
+int fs_node_of_ino(struct ufs_fs *fs, uint64_t ino, struct fs_node *pn)
+{
+	struct ufs_iloc loc;
+	int rc = ufs_itab_get(fs->itab, ino, &loc);
+
+	memset(pn, 0, sizeof(*pn));
+	if (rc < 0)
+		return rc;
+	return node_resolve(fs, loc.path, ino, pn);
+}
+
+int fs_node_of_child(struct ufs_fs *fs, uint64_t parent, const char *name, struct fs_node *pn)
+{
+	struct ufs_iloc loc;
+	char *path;
+	int rc;
+
+	memset(pn, 0, sizeof(*pn));
+	if (strlen(name) > FS_NAME_MAX)
+		return -ENAMETOOLONG;
+	if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+		return -EINVAL;
+	rc = ufs_itab_get(fs->itab, parent, &loc);
+	if (rc < 0)
+		return rc;
+	path = ufs_ns_join(loc.path, name);
+	ufs_iloc_free(&loc);
+	if (!path)
+		return -ENOMEM;
+	rc = node_resolve(fs, path, 0, pn);
+	if (rc == 0)
+		pn->ino = ufs_itab_find(fs->itab, pn->mount, pn->mount < 0 ? pn->path : pn->rel);
+	return rc;
+}
+
+void fs_node_free(struct fs_node *n)
+{
+	free(n->path);
+	n->path = NULL;
+	n->rel = NULL;
+}
+
+int fs_node_is_fixed(const struct fs_node *n)
+{
+	return n->synthetic || (n->mount >= 0 && n->rel[0] == '\0');
+}
+
+int fs_node_of_new(struct ufs_fs *fs, uint64_t parent, const char *name, struct fs_node *pn)
+{
+	int rc = fs_node_of_child(fs, parent, name, pn);
+
+	if (rc < 0)
+		return rc;
+	rc = fs_node_is_fixed(pn) ? -EEXIST : fs_node_writable(fs, pn);
+	if (rc < 0)
+		fs_node_free(pn);
+	return rc;
+}
+
+int fs_node_of_old(struct ufs_fs *fs, uint64_t parent, const char *name, struct fs_node *pn)
+{
+	int rc = fs_node_of_child(fs, parent, name, pn);
+
+	if (rc < 0)
+		return rc;
+	rc = fs_node_is_fixed(pn) ? -EBUSY : fs_node_writable(fs, pn);
+	if (rc < 0)
+		fs_node_free(pn);
+	return rc;
+}
+
+int fs_node_writable(struct ufs_fs *fs, const struct fs_node *n)
+{
+	if (n->mount < 0 || fs->cfg->readonly || n->be->readonly)
+		return -EROFS;
+	return 0;
+}
+
+double fs_node_attr_ttl(struct ufs_fs *fs, const struct fs_node *n)
+{
+	if (n->mount < 0)
+		return fs->cfg->attr_ttl;
+	return ufs_meta_ttl(fs->meta, n->mount)->attr;
+}
+
+void fs_attr_synthetic(struct ufs_fs *fs, struct ufs_attr *pattr)
+{
+	(void)fs;
+	if (fs_mount_time.tv_sec == 0)
+		clock_gettime(CLOCK_REALTIME, &fs_mount_time);
+	memset(pattr, 0, sizeof(*pattr));
+	pattr->mode = S_IFDIR | 0755;
+	pattr->nlink = 2;
+	pattr->uid = UFS_UID_OWNER;
+	pattr->gid = UFS_UID_OWNER;
+	pattr->atime = pattr->mtime = pattr->ctime = fs_mount_time;
+}
+
+/* Attributes of a file being written through the mount, if it is: the
+ * local view wins while a writer is open. Returns 1 when it applied. */
+static int node_pending(struct ufs_fs *fs, struct fs_node *n, int rc, struct ufs_attr *pattr)
+{
+	uint64_t size;
+	uint32_t mode;
+
+	if (!n->ino || !ufs_itab_pending(fs->itab, n->ino, &size, &mode))
+		return 0;
+	if (rc < 0 || pattr->mode == 0) {
+		memset(pattr, 0, sizeof(*pattr));
+		pattr->mode = S_IFREG | (mode & 07777);
+		pattr->nlink = 1;
+		pattr->uid = pattr->gid = UFS_UID_OWNER;
+		clock_gettime(CLOCK_REALTIME, &pattr->mtime);
+		pattr->atime = pattr->ctime = pattr->mtime;
+	}
+	pattr->size = size;
+	return 1;
+}
+
+/* Backend getattr with the metadata cache in front (unless fresh). */
+static int node_backend_getattr(struct ufs_fs *fs, struct fs_node *n, int fresh,
+				struct ufs_attr *pattr)
+{
+	int rc = fresh ? 0 : ufs_meta_get_attr(fs->meta, n->mount, n->rel, pattr);
+
+	if (rc == 1)
+		return 0;
+	if (rc < 0)
+		return rc;
+	rc = ufs_be_getattr(n->be, n->rel, pattr);
+	if (rc == 0 && pattr->mode != 0)
+		ufs_meta_put_attr(fs->meta, n->mount, n->rel, pattr);
+	else if (rc == -ENOENT)
+		ufs_meta_put_negative(fs->meta, n->mount, n->rel);
+	else if (rc == 0)
+		rc = -EIO; /* a getattr must tell the type */
+	return rc;
+}
+
+int fs_node_getattr(struct ufs_fs *fs, struct fs_node *n, int fresh, struct ufs_attr *pattr)
+{
+	int rc;
+
+	if (n->mount < 0) {
+		fs_attr_synthetic(fs, pattr);
+		return 0;
+	}
+	rc = node_backend_getattr(fs, n, fresh, pattr);
+	if (node_pending(fs, n, rc, pattr))
+		return 0;
+	if (rc == -ENOENT && n->synthetic) {
+		fs_attr_synthetic(fs, pattr);
+		return 0;
+	}
+	if (rc < 0 && n->rel[0] == '\0') {
+		ufs_debug("mount %s: root not shown (%s); using a synthetic directory", n->be->name,
+			  strerror(-rc));
+		fs_attr_synthetic(fs, pattr);
+		return 0;
+	}
+	return rc;
+}
+
+void fs_attr_to_stat(struct ufs_fs *fs, const struct ufs_attr *attr, uint64_t ino, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = ino;
+	st->st_mode = attr->mode;
+	st->st_nlink = attr->nlink ? attr->nlink : (S_ISDIR(attr->mode) ? 2 : 1);
+	st->st_uid = attr->uid == UFS_UID_OWNER ? fs->uid : attr->uid;
+	st->st_gid = attr->gid == UFS_UID_OWNER ? fs->gid : attr->gid;
+	st->st_size = (off_t)attr->size;
+	st->st_blksize = 1 << 20;
+	st->st_blocks = (blkcnt_t)((attr->size + 511) / 512);
+	st->st_atim = attr->atime;
+	st->st_mtim = attr->mtime;
+	st->st_ctim = attr->ctime.tv_sec ? attr->ctime : attr->mtime;
+}
+
+int fs_fill_entry(struct ufs_fs *fs, struct fs_node *n, const struct ufs_attr *attr,
+		  struct fuse_entry_param *e)
+{
+	size_t rel_off = n->mount < 0 ? 0 : (size_t)(n->rel - n->path);
+	uint64_t ino = ufs_itab_ref(fs->itab, n->mount, n->path, rel_off);
+	double ttl = fs_node_attr_ttl(fs, n);
+
+	if (!ino)
+		return -ENOMEM;
+	n->ino = ino;
+	memset(e, 0, sizeof(*e));
+	e->ino = ino;
+	e->generation = 1;
+	e->attr_timeout = ttl;
+	e->entry_timeout = ttl;
+	fs_attr_to_stat(fs, attr, ino, &e->attr);
+	return 0;
+}
+
+void fs_reply_entry(fuse_req_t req, struct ufs_fs *fs, struct fs_node *n,
+		    const struct ufs_attr *attr)
+{
+	struct fuse_entry_param e;
+	int rc = fs_fill_entry(fs, n, attr, &e);
+
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	if (fuse_reply_entry(req, &e) == -ENOENT) /* interrupted: undo the count */
+		ufs_itab_forget(fs->itab, e.ino, 1);
+}
+
+void fs_node_changed(struct ufs_fs *fs, const struct fs_node *n)
+{
+	if (n->mount >= 0)
+		ufs_meta_invalidate(fs->meta, n->mount, n->rel);
+}

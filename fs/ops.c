@@ -1,0 +1,430 @@
+/*
+ * ops.c — FUSE operations on names and attributes: lookup, forget,
+ * getattr, setattr, readlink, mknod, mkdir, unlink, rmdir, symlink, rename,
+ * link, statfs, access.
+ *
+ * Every operation replies exactly once: each function resolves its nodes,
+ * does its work, and ends in one fuse_reply_*() on every path.
+ *
+ * Rules of the namespace: synthetic directories that no mount covers are
+ * read-only (creating in them fails with EROFS); a synthetic name (a mount
+ * point or a directory leading to one) cannot be removed or renamed (EBUSY);
+ * renames and links across mounts fail with EXDEV. Every change made here
+ * drops what the metadata cache knew about the names involved.
+ */
+#include "fs/fs_i.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+
+static void ops_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct ufs_fs *fs = fs_of(req);
+	struct fs_node n;
+	struct ufs_attr attr;
+	int rc = fs_node_of_child(fs, parent, name, &n);
+
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	rc = fs_node_getattr(fs, &n, 0, &attr);
+	if (rc == -ENOENT) {
+		struct fuse_entry_param e = {
+		    .entry_timeout = n.mount >= 0 ? ufs_meta_ttl(fs->meta, n.mount)->negative : 0};
+
+		fuse_reply_entry(req, &e); /* ino 0: negative entry */
+	} else if (rc < 0) {
+		fuse_reply_err(req, -rc);
+	} else {
+		fs_reply_entry(req, fs, &n, &attr);
+	}
+	fs_node_free(&n);
+}
+
+static void ops_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	ufs_itab_forget(fs_of(req)->itab, ino, nlookup);
+	fuse_reply_none(req);
+}
+
+static void ops_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	struct ufs_fs *fs = fs_of(req);
+
+	for (size_t i = 0; i < count; i++)
+		ufs_itab_forget(fs->itab, forgets[i].ino, forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+/* Reply with the attributes of n (fresh from the backend when asked). */
+static void ops_reply_attr(fuse_req_t req, struct ufs_fs *fs, struct fs_node *n, int fresh)
+{
+	struct ufs_attr attr;
+	struct stat st;
+	int rc = fs_node_getattr(fs, n, fresh, &attr);
+
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	fs_attr_to_stat(fs, &attr, n->ino, &st);
+	fuse_reply_attr(req, &st, fs_node_attr_ttl(fs, n));
+}
+
+static void ops_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct ufs_fs *fs = fs_of(req);
+	struct fs_node n;
+	int rc = fs_node_of_ino(fs, ino, &n);
+
+	(void)fi;
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	ops_reply_attr(req, fs, &n, 0);
+	fs_node_free(&n);
+}
+
+/* Translate FUSE setattr bits into the backend's. */
+static unsigned ops_set_mask(int to_set)
+{
+	unsigned m = 0;
+
+	m |= (to_set & FUSE_SET_ATTR_MODE) ? UFS_SET_MODE : 0;
+	m |= (to_set & FUSE_SET_ATTR_UID) ? UFS_SET_UID : 0;
+	m |= (to_set & FUSE_SET_ATTR_GID) ? UFS_SET_GID : 0;
+	m |= (to_set & FUSE_SET_ATTR_ATIME) ? UFS_SET_ATIME : 0;
+	m |= (to_set & FUSE_SET_ATTR_MTIME) ? UFS_SET_MTIME : 0;
+	m |= (to_set & FUSE_SET_ATTR_ATIME_NOW) ? UFS_SET_ATIME_NOW | UFS_SET_ATIME : 0;
+	m |= (to_set & FUSE_SET_ATTR_MTIME_NOW) ? UFS_SET_MTIME_NOW | UFS_SET_MTIME : 0;
+	return m;
+}
+
+/* Mode, owner and times. Backends that store no times accept a time-only
+ * change as a no-op (touch must work everywhere); mode/owner changes they
+ * cannot store fail with EPERM. */
+static int ops_set_meta(struct ufs_fs *fs, struct fs_node *n, const struct stat *st, unsigned mask)
+{
+	struct ufs_attr a = {0};
+	int rc;
+
+	if (!mask)
+		return 0;
+	a.mode = st->st_mode;
+	a.uid = st->st_uid;
+	a.gid = st->st_gid;
+	a.atime = st->st_atim;
+	a.mtime = st->st_mtim;
+	rc = ufs_be_setattr(n->be, n->rel, &a, mask);
+	if (rc == -ENOTSUP || rc == -EOPNOTSUPP) {
+		if (mask & (UFS_SET_MODE | UFS_SET_UID | UFS_SET_GID))
+			return (n->be->ops->caps & UFS_CAP_CHMOD) ? rc : -EPERM;
+		return 0;
+	}
+	(void)fs;
+	return rc;
+}
+
+static void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *st, int to_set,
+			struct fuse_file_info *fi)
+{
+	struct ufs_fs *fs = fs_of(req);
+	struct fs_node n;
+	int rc = fs_node_of_ino(fs, ino, &n);
+
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	rc = fs_node_writable(fs, &n);
+	if (rc == 0 && (to_set & FUSE_SET_ATTR_SIZE)) {
+		rc = fs_file_truncate(fs, &n, fi, (uint64_t)st->st_size);
+		ufs_itab_bump_gen(fs->itab, ino);
+	}
+	if (rc == 0)
+		rc = ops_set_meta(fs, &n, st, ops_set_mask(to_set));
+	fs_node_changed(fs, &n);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		ops_reply_attr(req, fs, &n, 1);
+	fs_node_free(&n);
+}
+
+static void ops_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	struct ufs_fs *fs = fs_of(req);
+	char buf[PATH_MAX + 1];
+	struct fs_node n;
+	int rc = fs_node_of_ino(fs, ino, &n);
+
+	if (rc == 0) {
+		rc = n.mount < 0 ? -EINVAL : ufs_be_readlink(n.be, n.rel, buf, sizeof(buf));
+		fs_node_free(&n);
+	}
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_readlink(req, buf);
+}
+
+/* After n was created through the mount: reply its entry. fallback_mode is
+ * reported if the backend does not show the new entry yet. */
+static void ops_reply_created(fuse_req_t req, struct ufs_fs *fs, struct fs_node *n,
+			      uint32_t fallback_mode)
+{
+	struct ufs_attr attr;
+
+	fs_node_changed(fs, n);
+	if (fs_node_getattr(fs, n, 1, &attr) < 0) {
+		memset(&attr, 0, sizeof(attr));
+		attr.mode = fallback_mode;
+		attr.uid = attr.gid = UFS_UID_OWNER;
+		clock_gettime(CLOCK_REALTIME, &attr.mtime);
+		attr.atime = attr.ctime = attr.mtime;
+	}
+	fs_reply_entry(req, fs, n, &attr);
+}
+
+/* Create an empty regular file (mknod S_IFREG). */
+static int ops_make_file(struct fs_node *n, mode_t mode)
+{
+	struct ufs_writer *w;
+	int rc = ufs_be_open_writer(n->be, n->rel, O_CREAT | O_EXCL | O_WRONLY, mode & 07777, &w);
+
+	return rc < 0 ? rc : w->ops->close(w);
+}
+
+static void ops_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
+{
+	struct ufs_fs *fs = fs_of(req);
+	struct fs_node n;
+	int rc = fs_node_of_new(fs, parent, name, &n);
+
+	(void)rdev;
+	if (rc == 0 && !S_ISREG(mode))
+		rc = -ENOTSUP;
+	if (rc == 0)
+		rc = ops_make_file(&n, mode);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		ops_reply_created(req, fs, &n, S_IFREG | (mode & 07777));
+	if (n.path)
+		fs_node_free(&n);
+}
+
+static void ops_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	struct ufs_fs *fs = fs_of(req);
+	struct fs_node n;
+	int rc = fs_node_of_new(fs, parent, name, &n);
+
+	if (rc == 0)
+		rc = ufs_be_mkdir(n.be, n.rel, mode & 07777);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		ops_reply_created(req, fs, &n, S_IFDIR | (mode & 07777));
+	if (n.path)
+		fs_node_free(&n);
+}
+
+static void ops_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+	struct ufs_fs *fs = fs_of(req);
+	struct fs_node n;
+	int rc = fs_node_of_new(fs, parent, name, &n);
+
+	if (rc == 0)
+		rc = ufs_be_symlink(n.be, link, n.rel);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		ops_reply_created(req, fs, &n, S_IFLNK | 0777);
+	if (n.path)
+		fs_node_free(&n);
+}
+
+static void ops_remove(fuse_req_t req, fuse_ino_t parent, const char *name, int dir)
+{
+	struct ufs_fs *fs = fs_of(req);
+	struct fs_node n;
+	int rc = fs_node_of_old(fs, parent, name, &n);
+
+	if (rc == 0) {
+		rc = dir ? ufs_be_rmdir(n.be, n.rel) : ufs_be_unlink(n.be, n.rel);
+		ufs_meta_invalidate_tree(fs->meta, n.mount, n.rel);
+		if (rc == 0)
+			ufs_itab_unhash(fs->itab, n.mount, n.path);
+		fs_node_free(&n);
+	}
+	fuse_reply_err(req, rc < 0 ? -rc : 0);
+}
+
+static void ops_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	ops_remove(req, parent, name, 0);
+}
+
+static void ops_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	ops_remove(req, parent, name, 1);
+}
+
+/* The destination of a rename/link: creatable, in the same mount as src. */
+static int ops_dest_node(struct ufs_fs *fs, const struct fs_node *src, fuse_ino_t parent,
+			 const char *name, struct fs_node *pn)
+{
+	int rc = fs_node_of_child(fs, parent, name, pn);
+
+	if (rc < 0)
+		return rc;
+	if (fs_node_is_fixed(pn))
+		rc = -EBUSY;
+	else if (pn->mount != src->mount)
+		rc = pn->mount < 0 ? -EROFS : -EXDEV;
+	if (rc < 0)
+		fs_node_free(pn);
+	return rc;
+}
+
+static void ops_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+		       const char *newname, unsigned int flags)
+{
+	struct ufs_fs *fs = fs_of(req);
+	struct fs_node src, dst;
+	int rc = fs_node_of_old(fs, parent, name, &src);
+
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	rc = ops_dest_node(fs, &src, newparent, newname, &dst);
+	if (rc == 0) {
+		rc = ufs_be_rename(src.be, src.rel, dst.rel, flags);
+		ufs_meta_invalidate_tree(fs->meta, src.mount, src.rel);
+		ufs_meta_invalidate_tree(fs->meta, dst.mount, dst.rel);
+		if (rc == 0 && !(flags & RENAME_EXCHANGE))
+			ufs_itab_rename(fs->itab, src.mount, src.path, dst.path);
+		else if (rc == 0)
+			ufs_itab_unhash(fs->itab, src.mount, src.path);
+		if (rc == 0 && (flags & RENAME_EXCHANGE))
+			ufs_itab_unhash(fs->itab, dst.mount, dst.path);
+		fs_node_free(&dst);
+	}
+	fs_node_free(&src);
+	fuse_reply_err(req, rc < 0 ? -rc : 0);
+}
+
+static void ops_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+	struct ufs_fs *fs = fs_of(req);
+	struct fs_node src, dst;
+	int rc = fs_node_of_ino(fs, ino, &src);
+
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	rc = fs_node_writable(fs, &src);
+	if (rc == 0)
+		rc = ops_dest_node(fs, &src, newparent, newname, &dst);
+	if (rc == 0) {
+		rc = ufs_be_link(src.be, src.rel, dst.rel);
+		fs_node_changed(fs, &src);
+		if (rc == 0)
+			ops_reply_created(req, fs, &dst, S_IFREG | 0644);
+		fs_node_free(&dst);
+	}
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	fs_node_free(&src);
+}
+
+/* What statfs says where no backend does: an empty, fixed-size filesystem
+ * (synthetic directories) or an unbounded one (object stores). */
+static void ops_statfs_fake(struct statvfs *st, int unbounded)
+{
+	memset(st, 0, sizeof(*st));
+	st->f_bsize = 4096;
+	st->f_frsize = 4096;
+	if (unbounded) {
+		st->f_blocks = (1ULL << 50) / 4096; /* 1 PiB */
+		st->f_bfree = st->f_bavail = st->f_blocks;
+		st->f_files = st->f_ffree = st->f_favail = 1ULL << 32;
+	}
+	st->f_namemax = FS_NAME_MAX;
+}
+
+static void ops_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct ufs_fs *fs = fs_of(req);
+	struct statvfs st;
+	struct fs_node n;
+	int rc = fs_node_of_ino(fs, ino, &n);
+
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	if (n.mount < 0) {
+		ops_statfs_fake(&st, 0);
+	} else {
+		rc = ufs_be_statfs(n.be, &st);
+		if (rc == -ENOTSUP || rc == -EOPNOTSUPP)
+			ops_statfs_fake(&st, 1);
+		if (st.f_namemax == 0 || st.f_namemax > FS_NAME_MAX)
+			st.f_namemax = FS_NAME_MAX;
+	}
+	fs_node_free(&n);
+	if (rc < 0 && rc != -ENOTSUP && rc != -EOPNOTSUPP)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_statfs(req, &st);
+}
+
+/* Permissions are checked by the kernel (default_permissions); this only
+ * refuses write access where nothing can be written. */
+static void ops_access(fuse_req_t req, fuse_ino_t ino, int mask)
+{
+	struct ufs_fs *fs = fs_of(req);
+	struct fs_node n;
+	int rc = fs_node_of_ino(fs, ino, &n);
+
+	if (rc == 0) {
+		if ((mask & W_OK) && fs_node_writable(fs, &n) < 0)
+			rc = -EROFS;
+		fs_node_free(&n);
+	}
+	fuse_reply_err(req, rc < 0 ? -rc : 0);
+}
+
+void fs_ops_fill(struct fuse_lowlevel_ops *ops)
+{
+	ops->lookup = ops_lookup;
+	ops->forget = ops_forget;
+	ops->forget_multi = ops_forget_multi;
+	ops->getattr = ops_getattr;
+	ops->setattr = ops_setattr;
+	ops->readlink = ops_readlink;
+	ops->mknod = ops_mknod;
+	ops->mkdir = ops_mkdir;
+	ops->unlink = ops_unlink;
+	ops->rmdir = ops_rmdir;
+	ops->symlink = ops_symlink;
+	ops->rename = ops_rename;
+	ops->link = ops_link;
+	ops->statfs = ops_statfs;
+	ops->access = ops_access;
+	fs_ops_dir_fill(ops);
+	fs_ops_file_fill(ops);
+}

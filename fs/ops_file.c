@@ -1,0 +1,526 @@
+/*
+ * ops_file.c — open files: open, create, read, write, flush, release, fsync,
+ * and truncation (setattr size).
+ *
+ * An open file handle (struct fs_file, fi->fh) holds a reader pinned to the
+ * identity seen by a fresh getattr at open (close-to-open consistency) when
+ * the handle can read, and a write side (writepath.c) when it can write.
+ * Read-only handles are lock-free (the reader is thread-safe); a handle
+ * with a write side serialises every call on its mutex. After a write
+ * through a POSIX backend the reader is re-pinned before the next read.
+ *
+ * keep_cache is set on a read-only open when the identity and the inode's
+ * write generation equal those of the previous open, so the kernel page
+ * cache serves repeat reads. Every write/truncate bumps the generation and
+ * drops the metadata cache entries of the file.
+ *
+ * Object-store files being written are "pending" in the inode table, so
+ * getattr reports the local size (and the file itself before its upload).
+ *
+ * Directory-order prefetch: opening the file that follows, in the cached
+ * listing, the one opened before in the same directory hints the next
+ * regular file to the block cache.
+ */
+#include "fs/fs_i.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+
+#define FILE_HINT_SCAN 16 /* entries looked at for the next regular file */
+
+struct fs_file {
+	uint64_t ino;
+	int mount;
+	struct ufs_backend *be;
+	char *rel;
+	pthread_mutex_t lock; /* serialises handles with a write side */
+	struct ufs_attr attr; /* at open */
+	struct fs_reader *rd;
+	uint64_t writes, rd_writes; /* writes through this handle; when rd was pinned */
+	struct fs_wfile *wf;
+	int pending; /* counted as a pending writer in the inode table */
+};
+
+static struct fs_file *file_of(struct fuse_file_info *fi)
+{
+	return (struct fs_file *)(uintptr_t)fi->fh;
+}
+
+static struct fs_file *file_new(const struct fs_node *n, uint64_t ino, const struct ufs_attr *a)
+{
+	struct fs_file *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	f->rel = strdup(n->rel);
+	if (!f->rel) {
+		free(f);
+		return NULL;
+	}
+	f->ino = ino;
+	f->mount = n->mount;
+	f->be = n->be;
+	f->attr = *a;
+	pthread_mutex_init(&f->lock, NULL);
+	return f;
+}
+
+static void file_obj(const struct fs_file *f, struct ufs_obj *obj)
+{
+	memset(obj, 0, sizeof(*obj));
+	obj->path = f->rel;
+	obj->size = f->attr.size;
+	obj->mtime = f->attr.mtime;
+	memcpy(obj->etag, f->attr.etag, sizeof(obj->etag));
+}
+
+/* (Re)open the reader pinned to f->attr. */
+static int file_pin_reader(struct ufs_fs *fs, struct fs_file *f)
+{
+	struct ufs_obj obj;
+
+	fs_reader_close(f->rd);
+	f->rd = NULL;
+	file_obj(f, &obj);
+	f->rd_writes = f->writes;
+	return fs_reader_open(fs, f->be, &obj, ufs_itab_gen(fs->itab, f->ino), &f->rd);
+}
+
+/* Close everything f holds; returns the write side's last error. */
+static int file_free(struct ufs_fs *fs, struct fs_file *f)
+{
+	int rc = f->wf ? fs_wfile_close(f->wf) : 0;
+
+	fs_reader_close(f->rd);
+	if (f->pending)
+		ufs_itab_writer_close(fs->itab, f->ino);
+	pthread_mutex_destroy(&f->lock);
+	free(f->rel);
+	free(f);
+	return rc;
+}
+
+/* Publish the local size of a pending object-store file. */
+static void file_note_size(struct ufs_fs *fs, struct fs_file *f)
+{
+	int64_t size = f->wf ? fs_wfile_size(f->wf) : -1;
+
+	if (f->pending && size >= 0)
+		ufs_itab_writer_size(fs->itab, f->ino, (uint64_t)size, 1);
+}
+
+/* Set up the write side of f (open flags, cur = attributes when the file
+ * exists). Counts the handle as a pending writer on object stores. */
+static int file_open_write(struct ufs_fs *fs, struct fs_file *f, int flags, mode_t mode,
+			   const struct ufs_attr *cur)
+{
+	int rc = fs_wfile_open(f->be, f->rel, flags, mode, cur, fs->cfg->staging_dir, &f->wf);
+
+	if (rc < 0)
+		return rc;
+	if (!(f->be->ops->caps & UFS_CAP_POSIX_WRITE)) {
+		ufs_itab_writer_open(fs->itab, f->ino, mode);
+		f->pending = 1;
+		file_note_size(fs, f);
+	}
+	return 0;
+}
+
+/* Name of the last component of rel and the length of its directory. */
+static const char *file_split(const char *rel, size_t *pdirlen)
+{
+	const char *slash = strrchr(rel, '/');
+
+	*pdirlen = slash ? (size_t)(slash - rel) : 0;
+	return slash ? slash + 1 : rel;
+}
+
+/* Hint the first regular file after entry i of d. */
+static void file_hint_after(struct ufs_fs *fs, struct fs_file *f, struct ufs_meta_dir *d, size_t i,
+			    const char *dir, size_t dirlen)
+{
+	size_t n = ufs_meta_dir_count(d);
+
+	for (size_t j = i + 1; j < n && j <= i + FILE_HINT_SCAN; j++) {
+		const struct ufs_attr *a;
+		const char *name = ufs_meta_dir_entry(d, j, &a);
+		struct ufs_obj obj = {0};
+		char *path;
+
+		if (!S_ISREG(a->mode))
+			continue;
+		path = dirlen ? malloc(dirlen + strlen(name) + 2) : strdup(name);
+		if (!path)
+			return;
+		if (dirlen) {
+			memcpy(path, dir, dirlen);
+			path[dirlen] = '/';
+			strcpy(path + dirlen + 1, name);
+		}
+		obj.path = path;
+		obj.size = a->size;
+		obj.mtime = a->mtime;
+		memcpy(obj.etag, a->etag, sizeof(obj.etag));
+		fs_read_hint(fs, f->be, &obj);
+		free(path);
+		return;
+	}
+}
+
+/* Directory-order prefetch on a read-only open of f. */
+static void file_dir_prefetch(struct ufs_fs *fs, struct fs_file *f)
+{
+	size_t dirlen;
+	const char *name = file_split(f->rel, &dirlen);
+	char *dir = strndup(f->rel, dirlen);
+	struct ufs_meta_dir *d = dir ? ufs_meta_get_dir(fs->meta, f->mount, dir) : NULL;
+	long cur, i;
+
+	if (d) {
+		cur = ufs_meta_dir_cursor(d);
+		if (cur >= 0 && (size_t)cur + 1 < ufs_meta_dir_count(d) &&
+		    strcmp(ufs_meta_dir_entry(d, (size_t)cur + 1, NULL), name) == 0) {
+			i = cur + 1;
+			file_hint_after(fs, f, d, (size_t)i, dir, dirlen);
+		} else {
+			i = ufs_meta_dir_find(d, name);
+		}
+		ufs_meta_dir_set_cursor(d, i);
+		ufs_meta_dir_unref(d);
+	}
+	free(dir);
+}
+
+/* Finish a successful open/create: reader, keep_cache, fi->fh. */
+static int file_finish_open(struct ufs_fs *fs, struct fs_file *f, struct fuse_file_info *fi)
+{
+	if (!f->wf) { /* read-only; a write side pins its reader at first read */
+		struct ufs_obj obj;
+		int rc = file_pin_reader(fs, f);
+
+		if (rc < 0)
+			return rc;
+		file_obj(f, &obj);
+		fi->keep_cache = ufs_itab_same_identity(fs->itab, f->ino, &obj);
+		file_dir_prefetch(fs, f);
+	}
+	fi->fh = (uintptr_t)f;
+	return 0;
+}
+
+static int file_open(struct ufs_fs *fs, fuse_ino_t ino, struct fuse_file_info *fi,
+		     struct fs_file **pf)
+{
+	int wr = (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC);
+	struct ufs_attr attr;
+	struct fs_file *f = NULL;
+	struct fs_node n;
+	int rc = fs_node_of_ino(fs, ino, &n);
+
+	if (rc < 0)
+		return rc;
+	if (n.mount < 0)
+		rc = -EISDIR;
+	if (rc == 0 && wr)
+		rc = fs_node_writable(fs, &n);
+	if (rc == 0)
+		rc = fs_node_getattr(fs, &n, 1, &attr);
+	if (rc == 0 && S_ISDIR(attr.mode))
+		rc = -EISDIR;
+	if (rc == 0 && !(f = file_new(&n, ino, &attr)))
+		rc = -ENOMEM;
+	if (rc == 0 && wr)
+		rc = file_open_write(fs, f, fi->flags, attr.mode, &attr);
+	if (rc == 0 && (fi->flags & O_TRUNC)) {
+		ufs_itab_bump_gen(fs->itab, ino);
+		fs_node_changed(fs, &n);
+		f->attr.size = 0;
+	}
+	if (rc == 0)
+		rc = file_finish_open(fs, f, fi);
+	if (rc < 0 && f)
+		file_free(fs, f);
+	fs_node_free(&n);
+	*pf = f;
+	return rc;
+}
+
+static void ops_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct ufs_fs *fs = fs_of(req);
+	struct fs_file *f;
+	int rc = file_open(fs, ino, fi, &f);
+
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else if (fuse_reply_open(req, fi) == -ENOENT)
+		file_free(fs, f);
+}
+
+/* Attributes of a file just created through the writer of f. */
+static void file_new_attr(struct ufs_fs *fs, struct fs_node *n, mode_t mode, struct ufs_attr *pattr)
+{
+	if ((n->be->ops->caps & UFS_CAP_POSIX_WRITE) && fs_node_getattr(fs, n, 1, pattr) == 0)
+		return;
+	memset(pattr, 0, sizeof(*pattr));
+	pattr->mode = S_IFREG | (mode & 07777);
+	pattr->nlink = 1;
+	pattr->uid = pattr->gid = UFS_UID_OWNER;
+	clock_gettime(CLOCK_REALTIME, &pattr->mtime);
+	pattr->atime = pattr->ctime = pattr->mtime;
+}
+
+static void ops_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		       struct fuse_file_info *fi)
+{
+	struct ufs_fs *fs = fs_of(req);
+	struct fuse_entry_param e;
+	struct fs_file *f = NULL;
+	struct ufs_attr attr;
+	struct fs_node n;
+	int rc = fs_node_of_new(fs, parent, name, &n);
+
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	memset(&attr, 0, sizeof(attr));
+	attr.mode = S_IFREG | (mode & 07777);
+	rc = (f = file_new(&n, 0, &attr)) ? 0 : -ENOMEM;
+	if (rc == 0)
+		rc = fs_wfile_open(n.be, n.rel, fi->flags | O_CREAT, mode, NULL,
+				   fs->cfg->staging_dir, &f->wf);
+	if (rc == 0) {
+		file_new_attr(fs, &n, mode, &f->attr);
+		rc = fs_fill_entry(fs, &n, &f->attr, &e);
+	}
+	if (rc == 0) {
+		f->ino = e.ino;
+		ufs_itab_bump_gen(fs->itab, e.ino);
+		if (!(n.be->ops->caps & UFS_CAP_POSIX_WRITE)) {
+			ufs_itab_writer_open(fs->itab, f->ino, mode);
+			f->pending = 1;
+		}
+		rc = file_finish_open(fs, f, fi);
+		if (rc < 0)
+			ufs_itab_forget(fs->itab, e.ino, 1);
+	}
+	fs_node_changed(fs, &n);
+	fs_node_free(&n);
+	if (rc < 0) {
+		if (f)
+			file_free(fs, f);
+		fuse_reply_err(req, -rc);
+	} else if (fuse_reply_create(req, &e, fi) == -ENOENT) {
+		ufs_itab_forget(fs->itab, e.ino, 1);
+		file_free(fs, f);
+	}
+}
+
+/* Re-pin the reader of a handle that wrote through a POSIX backend. */
+static int file_repin(struct ufs_fs *fs, struct fs_file *f)
+{
+	struct ufs_attr a;
+	int rc;
+
+	if (f->rd && f->rd_writes == f->writes)
+		return 0;
+	rc = ufs_be_getattr(f->be, f->rel, &a);
+	if (rc < 0)
+		return rc;
+	f->attr = a;
+	return file_pin_reader(fs, f);
+}
+
+/* Read through f's write side or its reader; lock held when f->wf. */
+static ssize_t file_read(struct ufs_fs *fs, struct fs_file *f, char *buf, size_t size, off_t off)
+{
+	int handled = 0;
+	ssize_t n = 0;
+
+	if (f->wf) {
+		n = fs_wfile_read(f->wf, buf, size, (uint64_t)off, &handled);
+		if (!handled)
+			n = file_repin(fs, f);
+	}
+	if (!handled && n == 0)
+		n = f->rd ? fs_reader_read(f->rd, buf, size, (uint64_t)off) : -EBADF;
+	return n;
+}
+
+static void ops_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		     struct fuse_file_info *fi)
+{
+	struct ufs_fs *fs = fs_of(req);
+	struct fs_file *f = file_of(fi);
+	char *buf = malloc(size ? size : 1);
+	ssize_t n;
+
+	(void)ino;
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if (f->wf)
+		pthread_mutex_lock(&f->lock);
+	n = file_read(fs, f, buf, size, off);
+	if (f->wf)
+		pthread_mutex_unlock(&f->lock);
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+	free(buf);
+}
+
+/* After a change of f's data: new generation, caches dropped. */
+static void file_changed(struct ufs_fs *fs, struct fs_file *f)
+{
+	f->writes++;
+	ufs_itab_bump_gen(fs->itab, f->ino);
+	ufs_meta_invalidate(fs->meta, f->mount, f->rel);
+	file_note_size(fs, f);
+}
+
+static void ops_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+		      struct fuse_file_info *fi)
+{
+	struct ufs_fs *fs = fs_of(req);
+	struct fs_file *f = file_of(fi);
+	ssize_t n;
+
+	(void)ino;
+	if (!f->wf) {
+		fuse_reply_err(req, EBADF);
+		return;
+	}
+	pthread_mutex_lock(&f->lock);
+	n = fs_wfile_write(f->wf, buf, size, (uint64_t)off);
+	file_changed(fs, f);
+	pthread_mutex_unlock(&f->lock);
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else
+		fuse_reply_write(req, (size_t)n);
+}
+
+/* Follow a rename of the open file (uploads go to the new name). */
+static void file_follow_rename(struct ufs_fs *fs, struct fs_file *f)
+{
+	struct ufs_iloc loc;
+
+	if (ufs_itab_get(fs->itab, f->ino, &loc) < 0)
+		return;
+	if (loc.mount == f->mount && strcmp(loc.rel, f->rel) != 0 &&
+	    fs_wfile_rename(f->wf, loc.rel) == 0) {
+		char *rel = strdup(loc.rel);
+
+		if (rel) {
+			free(f->rel);
+			f->rel = rel;
+		}
+	}
+	ufs_iloc_free(&loc);
+}
+
+/* flush (close(2)) and fsync: commit the write side; errors surface here. */
+static void file_commit(fuse_req_t req, struct fs_file *f, int sync)
+{
+	struct ufs_fs *fs = fs_of(req);
+	int rc = 0;
+
+	if (f->wf) {
+		pthread_mutex_lock(&f->lock);
+		file_follow_rename(fs, f);
+		rc = sync ? fs_wfile_fsync(f->wf) : fs_wfile_flush(f->wf);
+		ufs_meta_invalidate(fs->meta, f->mount, f->rel);
+		pthread_mutex_unlock(&f->lock);
+	}
+	fuse_reply_err(req, rc < 0 ? -rc : 0);
+}
+
+static void ops_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	file_commit(req, file_of(fi), 0);
+}
+
+static void ops_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)datasync;
+	file_commit(req, file_of(fi), 1);
+}
+
+static void ops_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct ufs_fs *fs = fs_of(req);
+	struct fs_file *f = file_of(fi);
+	int mount = f->mount;
+	char *rel = f->wf ? strdup(f->rel) : NULL;
+	int rc = file_free(fs, f);
+
+	(void)ino;
+	if (rc < 0)
+		ufs_err("release: %s: %s (data written after the last close may be lost)",
+			rel ? rel : "?", strerror(-rc));
+	if (rel)
+		ufs_meta_invalidate(fs->meta, mount, rel);
+	free(rel);
+	fuse_reply_err(req, 0);
+}
+
+/* Truncate through a temporary write side (object stores, no handle). */
+static int file_truncate_staged(struct ufs_fs *fs, struct fs_node *n, uint64_t size)
+{
+	struct fs_wfile *w;
+	struct ufs_attr cur;
+	int rc = fs_node_getattr(fs, n, 1, &cur);
+
+	if (rc < 0)
+		return rc;
+	rc = fs_wfile_open(n->be, n->rel, O_WRONLY, cur.mode, &cur, fs->cfg->staging_dir, &w);
+	if (rc < 0)
+		return rc;
+	rc = fs_wfile_truncate(w, size);
+	if (rc < 0) {
+		fs_wfile_close(w);
+		return rc;
+	}
+	return fs_wfile_close(w); /* uploads: its error is the truncate's */
+}
+
+int fs_file_truncate(struct ufs_fs *fs, struct fs_node *n, struct fuse_file_info *fi, uint64_t size)
+{
+	struct fs_file *f = fi ? file_of(fi) : NULL;
+	struct ufs_attr a = {.size = size};
+	int rc;
+
+	if (f && f->wf) {
+		pthread_mutex_lock(&f->lock);
+		rc = fs_wfile_truncate(f->wf, size);
+		file_changed(fs, f);
+		pthread_mutex_unlock(&f->lock);
+		return rc;
+	}
+	if (n->mount < 0)
+		return -EISDIR;
+	if (n->be->ops->caps & UFS_CAP_POSIX_WRITE)
+		return ufs_be_setattr(n->be, n->rel, &a, UFS_SET_SIZE);
+	return file_truncate_staged(fs, n, size);
+}
+
+void fs_ops_file_fill(struct fuse_lowlevel_ops *ops)
+{
+	ops->open = ops_open;
+	ops->create = ops_create;
+	ops->read = ops_read;
+	ops->write = ops_write;
+	ops->flush = ops_flush;
+	ops->fsync = ops_fsync;
+	ops->release = ops_release;
+}

@@ -1,0 +1,182 @@
+/*
+ * staging.c — the local staging file of an object-store write that is not a
+ * plain sequential stream (random writes, O_RDWR on an existing object,
+ * append, truncate to a non-zero size).
+ *
+ * The file is created in the staging directory with mode 0600 and unlinked
+ * at once, so nothing is left behind whatever happens to the daemon. It is
+ * filled with the object's current content when needed, takes every write
+ * and read of its handle, and is uploaded whole as a new object version with
+ * a fresh writer (sequential part_size writes, then close, whose error is
+ * the upload's). Not thread-safe: the caller serialises calls.
+ */
+#include "fs/fs_i.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+#define STAGE_CHUNK (8u << 20)
+
+struct fs_stage {
+	int fd;
+	uint64_t size;
+};
+
+int fs_stage_create(const char *dir, struct fs_stage **ps)
+{
+	struct fs_stage *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return -ENOMEM;
+	st->fd = open(dir ? dir : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (st->fd < 0) {
+		char tmpl[4096];
+
+		snprintf(tmpl, sizeof(tmpl), "%s/unifs-stage-XXXXXX", dir ? dir : "/tmp");
+		st->fd = mkostemp(tmpl, O_CLOEXEC);
+		if (st->fd >= 0)
+			unlink(tmpl);
+	}
+	if (st->fd < 0) {
+		int err = errno;
+
+		ufs_err("staging: cannot create a file in %s: %s", dir ? dir : "/tmp",
+			strerror(err));
+		free(st);
+		return -err;
+	}
+	*ps = st;
+	return 0;
+}
+
+/* Size of one read/write chunk: min(left, STAGE_CHUNK). */
+static size_t stage_chunk(uint64_t left)
+{
+	return left < STAGE_CHUNK ? (size_t)left : STAGE_CHUNK;
+}
+
+int fs_stage_fill(struct fs_stage *st, struct ufs_backend *be, const struct ufs_obj *obj)
+{
+	char *buf = malloc(STAGE_CHUNK);
+	uint64_t off = 0;
+	int rc = buf ? 0 : -ENOMEM;
+
+	while (rc == 0 && off < obj->size) {
+		ssize_t n = ufs_be_read(be, obj, off, stage_chunk(obj->size - off), buf);
+
+		if (n <= 0) {
+			rc = n < 0 ? (int)n : -EIO; /* short object: it changed */
+			break;
+		}
+		n = fs_stage_pwrite(st, buf, (size_t)n, off);
+		if (n < 0)
+			rc = (int)n;
+		else
+			off += (uint64_t)n;
+	}
+	free(buf);
+	return rc;
+}
+
+ssize_t fs_stage_pwrite(struct fs_stage *st, const void *buf, size_t len, uint64_t off)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n =
+		    pwrite(st->fd, (const char *)buf + done, len - done, (off_t)(off + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		done += (size_t)n;
+	}
+	if (off + len > st->size)
+		st->size = off + len;
+	return (ssize_t)len;
+}
+
+ssize_t fs_stage_pread(struct fs_stage *st, void *buf, size_t len, uint64_t off)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pread(st->fd, (char *)buf + done, len - done, (off_t)(off + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+int fs_stage_truncate(struct fs_stage *st, uint64_t size)
+{
+	if (ftruncate(st->fd, (off_t)size) < 0)
+		return -errno;
+	st->size = size;
+	return 0;
+}
+
+uint64_t fs_stage_size(const struct fs_stage *st)
+{
+	return st->size;
+}
+
+/* Copy the whole staging file into w. */
+static int stage_copy(struct fs_stage *st, struct ufs_writer *w)
+{
+	char *buf = malloc(STAGE_CHUNK);
+	uint64_t off = 0;
+	int rc = buf ? 0 : -ENOMEM;
+
+	while (rc == 0 && off < st->size) {
+		ssize_t n = fs_stage_pread(st, buf, stage_chunk(st->size - off), off);
+
+		if (n <= 0) {
+			rc = n < 0 ? (int)n : -EIO;
+			break;
+		}
+		n = w->ops->pwrite(w, buf, (size_t)n, off);
+		if (n < 0)
+			rc = (int)n;
+		else
+			off += (uint64_t)n;
+	}
+	free(buf);
+	return rc;
+}
+
+int fs_stage_upload(struct fs_stage *st, struct ufs_backend *be, const char *rel)
+{
+	struct ufs_writer *w;
+	int rc = ufs_be_open_writer(be, rel, O_CREAT | O_TRUNC | O_WRONLY, 0644, &w);
+
+	if (rc < 0)
+		return rc;
+	rc = stage_copy(st, w);
+	if (rc < 0) {
+		w->ops->abort(w);
+		return rc;
+	}
+	return w->ops->close(w);
+}
+
+void fs_stage_destroy(struct fs_stage *st)
+{
+	if (!st)
+		return;
+	close(st->fd);
+	free(st);
+}
