@@ -40,7 +40,9 @@ struct ufs_cache_stats {
 /* Create the cache (and its worker pool). 0 or -errno with a message. */
 int ufs_cache_create(const struct ufs_cache_cfg *cfg, struct ufs_cache **pc, char *err,
 		     size_t errlen);
-/* Stop workers, free every block; NULL is a no-op. Streams must be closed. */
+/* Stop workers, free every block; NULL is a no-op. Streams must be closed.
+ * Call it before destroying the backends: queued read-ahead and hint jobs
+ * may still be using them until it returns (pending disk writes finish). */
 void ufs_cache_destroy(struct ufs_cache *c);
 
 /* Open a read stream over obj (its identity is copied: the pin). gen is the

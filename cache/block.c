@@ -1,0 +1,678 @@
+/*
+ * block.c — the memory tier: a hash table of blocks, two LRU lists, buffers
+ * charged to the global budget, single-flight filling and read-ahead jobs.
+ *
+ * Block life:  QUEUED --(job starts / a reader steals it)--> FETCHING
+ *              FETCHING --(filled)--> READY --(evicted / dropped)--> freed
+ *              FETCHING --(error)--> FAILED (out of the table at once)
+ * A block enters the table as QUEUED (read-ahead) or FETCHING (a reader's
+ * miss), so one block is never fetched twice at once: later readers pin it
+ * and wait on ufs_cache.filled. A reader that finds a QUEUED block steals
+ * it and fills it itself rather than wait behind the queue.
+ *
+ * Invariants (under ufs_cache.lock):
+ *  - refs counts pins: the filling thread, each reader copying out, a queued
+ *    prefetch job, a queued disk write. Data is read or written only pinned.
+ *  - a block is on an LRU list iff it is in the table, READY and refs == 0:
+ *    spec_lru holds read-ahead blocks nobody read yet, main_lru the rest.
+ *    Eviction takes spec_lru first, then main_lru, oldest first; pinned and
+ *    in-flight blocks are never evicted.
+ *  - every buffer (data of a block, or idle in free_bufs) is charged to the
+ *    budget for its cap bytes; bs-sized buffers are mmap'd and recycled.
+ *
+ * Lock order: ufs_cache.lock -> ufs_pool.lock -> budget lock. The budget is
+ * acquired (possibly waiting, possibly calling ufs_blocks_reclaim) and
+ * memory is unmapped only with ufs_cache.lock released.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <xxhash.h>
+
+#include "cache/cache_i.h"
+#include "common/budget.h"
+#include "common/log.h"
+
+#define BLK_DEMAND_WAIT_MS 2000 /* a reader waits this long for memory, then reads uncached */
+#define BLK_RETRIES 2		/* a reader re-fetches a block whose read-ahead failed */
+
+/* ---- keys and table ---- */
+
+struct ufs_ckey ufs_block_key(const struct ufs_ckey *base, uint64_t bs, uint64_t index)
+{
+	unsigned char buf[32];
+	XXH128_hash_t h;
+
+	ufs_put_le64(buf, base->lo);
+	ufs_put_le64(buf + 8, base->hi);
+	ufs_put_le64(buf + 16, bs);
+	ufs_put_le64(buf + 24, index);
+	h = XXH3_128bits(buf, sizeof(buf));
+	return (struct ufs_ckey){h.low64, h.high64};
+}
+
+static int key_eq(const struct ufs_ckey *a, const struct ufs_ckey *b)
+{
+	return a->lo == b->lo && a->hi == b->hi;
+}
+
+static struct ufs_block **table_slot(struct ufs_cache *c, const struct ufs_ckey *key)
+{
+	return &c->table[key->lo & (c->nbuckets - 1)];
+}
+
+static struct ufs_block *table_find(struct ufs_cache *c, const struct ufs_ckey *key)
+{
+	for (struct ufs_block *b = *table_slot(c, key); b; b = b->hnext)
+		if (key_eq(&b->key, key))
+			return b;
+	return NULL;
+}
+
+static void table_insert(struct ufs_cache *c, struct ufs_block *b)
+{
+	struct ufs_block **slot = table_slot(c, &b->key);
+
+	b->hnext = *slot;
+	*slot = b;
+	b->in_table = 1;
+}
+
+static void table_remove(struct ufs_cache *c, struct ufs_block *b)
+{
+	struct ufs_block **pp = table_slot(c, &b->key);
+
+	while (*pp && *pp != b)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = b->hnext;
+	b->hnext = NULL;
+	b->in_table = 0;
+}
+
+/* ---- LRU lists ---- */
+
+static void lru_init(struct ufs_lru *l)
+{
+	l->head.lprev = l->head.lnext = &l->head;
+}
+
+static void lru_push(struct ufs_lru *l, struct ufs_block *b)
+{
+	b->lprev = l->head.lprev;
+	b->lnext = &l->head;
+	l->head.lprev->lnext = b;
+	l->head.lprev = b;
+	b->on_list = 1;
+}
+
+static void lru_unlink(struct ufs_block *b)
+{
+	if (!b->on_list)
+		return;
+	b->lprev->lnext = b->lnext;
+	b->lnext->lprev = b->lprev;
+	b->lprev = b->lnext = NULL;
+	b->on_list = 0;
+}
+
+static struct ufs_block *lru_first(struct ufs_lru *l)
+{
+	return l->head.lnext == &l->head ? NULL : l->head.lnext;
+}
+
+/* ---- buffers ---- */
+
+static char *buf_alloc(struct ufs_cache *c, uint32_t cap)
+{
+	void *p;
+
+	if (cap != c->bs)
+		return malloc(cap);
+	p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Free a buffer and return its charge. */
+static void buf_free(struct ufs_cache *c, char *data, uint32_t cap)
+{
+	if (!data)
+		return;
+	if (cap == c->bs)
+		munmap(data, cap);
+	else
+		free(data);
+	ufs_budget_release(c->budget, cap);
+}
+
+/* Keep a bs-sized buffer for reuse (still charged) or free it. */
+static void buf_put(struct ufs_cache *c, char *data, uint32_t cap)
+{
+	if (!data)
+		return;
+	if (cap == c->bs) {
+		pthread_mutex_lock(&c->lock);
+		if (c->nfree < UFS_FREE_BUFS) {
+			c->free_bufs[c->nfree++] = data;
+			data = NULL;
+		}
+		pthread_mutex_unlock(&c->lock);
+	}
+	buf_free(c, data, cap);
+}
+
+/* ---- block objects ---- */
+
+static struct ufs_block *blk_new(struct ufs_cache *c, struct ufs_cobj *o, uint64_t index,
+				 const struct ufs_ckey *key, enum ufs_blk_state state)
+{
+	struct ufs_block *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return NULL;
+	b->cache = c;
+	b->key = *key;
+	b->base = o->base;
+	b->index = index;
+	b->state = (uint8_t)state;
+	b->refs = 1;
+	return b;
+}
+
+/* Count a block leaving memory for the read-ahead statistics. */
+static void blk_retire_stats(struct ufs_cache *c, const struct ufs_block *b)
+{
+	if (b->spec && b->state == UFS_BLK_READY)
+		atomic_fetch_add(&c->n.prefetch_wasted_bytes, b->len);
+}
+
+/* Free a block no longer in the table with refs == 0 (lock not held). */
+static void blk_destroy(struct ufs_cache *c, struct ufs_block *b)
+{
+	if (!b)
+		return;
+	blk_retire_stats(c, b);
+	buf_put(c, b->data, b->cap);
+	free(b);
+}
+
+/* Drop a pin; returns the block if it must now be destroyed. Lock held. */
+static struct ufs_block *blk_unpin_locked(struct ufs_cache *c, struct ufs_block *b)
+{
+	if (--b->refs > 0)
+		return NULL;
+	if (!b->in_table)
+		return b;
+	lru_push(b->spec ? &c->spec_lru : &c->main_lru, b);
+	return NULL;
+}
+
+void ufs_block_unpin(struct ufs_cache *c, struct ufs_block *b)
+{
+	struct ufs_block *dead;
+
+	pthread_mutex_lock(&c->lock);
+	dead = blk_unpin_locked(c, b);
+	pthread_mutex_unlock(&c->lock);
+	blk_destroy(c, dead);
+}
+
+/* Take the oldest evictable block out of the table. Lock held. */
+static struct ufs_block *blk_evict_locked(struct ufs_cache *c, int spec_ok)
+{
+	struct ufs_block *b = spec_ok ? lru_first(&c->spec_lru) : NULL;
+
+	if (!b)
+		b = lru_first(&c->main_lru);
+	if (!b)
+		return NULL;
+	lru_unlink(b);
+	table_remove(c, b);
+	return b;
+}
+
+/*
+ * Get a buffer of cap bytes charged to the budget: an idle one, fresh budget,
+ * or the buffer of an evicted block. A reader (demand) may evict read-ahead
+ * blocks and wait for memory; read-ahead only recycles blocks already read.
+ */
+static int blk_buf_get(struct ufs_cache *c, uint32_t cap, int demand, char **pdata)
+{
+	struct ufs_block *v;
+	int rc;
+
+	*pdata = NULL;
+	pthread_mutex_lock(&c->lock);
+	if (cap == c->bs && c->nfree > 0)
+		*pdata = c->free_bufs[--c->nfree];
+	pthread_mutex_unlock(&c->lock);
+	if (*pdata)
+		return 0;
+	rc = ufs_budget_try(c->budget, cap);
+	while (rc != 0) {
+		pthread_mutex_lock(&c->lock);
+		v = blk_evict_locked(c, demand);
+		pthread_mutex_unlock(&c->lock);
+		if (!v)
+			break;
+		blk_retire_stats(c, v);
+		if (v->cap == cap) {
+			*pdata = v->data;
+			free(v);
+			return 0;
+		}
+		buf_free(c, v->data, v->cap);
+		free(v);
+		rc = ufs_budget_try(c->budget, cap);
+	}
+	if (rc != 0 && demand)
+		rc = ufs_budget_acquire(c->budget, cap, BLK_DEMAND_WAIT_MS);
+	if (rc != 0)
+		return -ENOMEM;
+	*pdata = buf_alloc(c, cap);
+	if (!*pdata) {
+		ufs_budget_release(c->budget, cap);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* ---- filling ---- */
+
+ssize_t ufs_cache_fetch(struct ufs_cache *c, struct ufs_cobj *o, uint64_t off, size_t len,
+			void *buf)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = ufs_be_read(o->be, &o->obj, off + got, len - got, (char *)buf + got);
+
+		if (n < 0)
+			return n;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	atomic_fetch_add(&c->n.fetched_bytes, got);
+	return (ssize_t)got;
+}
+
+/* Fill data (want bytes) from the disk tier or the backend. */
+static ssize_t blk_load(struct ufs_cache *c, struct ufs_cobj *o, struct ufs_block *b, char *data,
+			size_t want, int *pfrom_disk)
+{
+	*pfrom_disk = 0;
+	if (c->disk) {
+		ssize_t n = ufs_disk_read(c->disk, &b->key, data, want);
+
+		if (n == (ssize_t)want) {
+			atomic_fetch_add(&c->n.disk_hits, 1);
+			*pfrom_disk = 1;
+			return n;
+		}
+		if (n == -EBADMSG)
+			atomic_fetch_add(&c->n.disk_checksum_failures, 1);
+		atomic_fetch_add(&c->n.disk_misses, 1);
+	}
+	return ufs_cache_fetch(c, o, b->index * c->bs, want, data);
+}
+
+static void blk_disk_run(struct ufs_job *j, int cancelled)
+{
+	struct ufs_block *b = ufs_container_of(j, struct ufs_block, disk_job);
+	struct ufs_cache *c = b->cache;
+
+	if (!cancelled)
+		ufs_disk_write(c->disk, &b->key, b->data, b->len);
+	pthread_mutex_lock(&c->lock);
+	c->disk_pending--;
+	pthread_cond_broadcast(&c->disk_room);
+	pthread_mutex_unlock(&c->lock);
+	ufs_block_unpin(c, b);
+}
+
+/* Queue a copy of READY block b to the disk tier; waits while the queue is
+ * full (back-pressure bounds the memory pinned by pending writes). */
+static void blk_queue_disk(struct ufs_cache *c, struct ufs_block *b)
+{
+	pthread_mutex_lock(&c->lock);
+	while (c->disk_pending >= c->disk_max)
+		pthread_cond_wait(&c->disk_room, &c->lock);
+	c->disk_pending++;
+	b->refs++;
+	pthread_mutex_unlock(&c->lock);
+	b->disk_job.run = blk_disk_run;
+	if (ufs_pool_submit(c->disk_pool, &b->disk_job) != 0)
+		blk_disk_run(&b->disk_job, 1);
+}
+
+/* Publish the outcome of a fill (n bytes or -errno) and wake waiters. */
+static void blk_finish(struct ufs_cache *c, struct ufs_block *b, char *data, uint32_t cap,
+		       ssize_t n)
+{
+	pthread_mutex_lock(&c->lock);
+	if (n < 0) {
+		b->state = UFS_BLK_FAILED;
+		b->err = (int)n;
+		table_remove(c, b);
+	} else {
+		b->data = data;
+		b->cap = cap;
+		b->len = (uint32_t)n;
+		b->state = UFS_BLK_READY;
+		if (b->spec_fill)
+			atomic_fetch_add(&c->n.prefetch_bytes, b->len);
+		if (b->spec_fill && !b->spec)
+			atomic_fetch_add(&c->n.prefetch_used_bytes, b->len);
+	}
+	pthread_cond_broadcast(&c->filled);
+	pthread_mutex_unlock(&c->lock);
+	if (n < 0)
+		buf_put(c, data, cap);
+}
+
+/* Fill b (FETCHING, pinned by the caller). 0 or -errno. */
+static int blk_fill(struct ufs_cache *c, struct ufs_cobj *o, struct ufs_block *b, int demand)
+{
+	uint64_t off = b->index * c->bs;
+	uint32_t want = (uint32_t)(o->obj.size - off < c->bs ? o->obj.size - off : c->bs);
+	int from_disk = 0;
+	ssize_t n;
+	char *data;
+	int rc = blk_buf_get(c, want, demand, &data);
+
+	if (rc < 0) {
+		blk_finish(c, b, NULL, 0, rc);
+		return rc;
+	}
+	n = blk_load(c, o, b, data, want, &from_disk);
+	blk_finish(c, b, data, want, n);
+	if (n > 0 && c->disk && !from_disk)
+		blk_queue_disk(c, b);
+	return n < 0 ? (int)n : 0;
+}
+
+/* Wait until b (pinned) leaves FETCHING. Lock held. */
+static void blk_wait_locked(struct ufs_cache *c, struct ufs_block *b)
+{
+	while (b->state == UFS_BLK_FETCHING)
+		pthread_cond_wait(&c->filled, &c->lock);
+}
+
+/* Pin a block found in the table; a first reader of a read-ahead block
+ * claims it (no longer speculative). Lock held. */
+static void blk_pin_found_locked(struct ufs_cache *c, struct ufs_block *b)
+{
+	if (b->refs++ == 0)
+		lru_unlink(b);
+	if (b->spec) {
+		b->spec = 0;
+		if (b->state == UFS_BLK_READY)
+			atomic_fetch_add(&c->n.prefetch_used_bytes, b->len);
+	}
+}
+
+/* Outcome of waiting on a block someone else fills: 0 (READY, pinned),
+ * -EAGAIN (its read-ahead failed: try again) or -errno. */
+static int blk_await(struct ufs_cache *c, struct ufs_block *b, int tries)
+{
+	struct ufs_block *dead;
+	int rc;
+
+	pthread_mutex_lock(&c->lock);
+	blk_wait_locked(c, b);
+	if (b->state == UFS_BLK_READY) {
+		pthread_mutex_unlock(&c->lock);
+		return 0;
+	}
+	rc = b->err;
+	if (b->spec_fill && rc != -ESTALE && tries < BLK_RETRIES)
+		rc = -EAGAIN;
+	dead = blk_unpin_locked(c, b);
+	pthread_mutex_unlock(&c->lock);
+	blk_destroy(c, dead);
+	return rc;
+}
+
+/* Fill b as the reader that owns it; on success *pb = b, still pinned. */
+static int blk_fill_owned(struct ufs_cache *c, struct ufs_cobj *o, struct ufs_block *b,
+			  struct ufs_block **pb)
+{
+	int rc;
+
+	atomic_fetch_add(&c->n.mem_misses, 1);
+	rc = blk_fill(c, o, b, 1);
+	if (rc < 0) {
+		ufs_block_unpin(c, b);
+		return rc;
+	}
+	*pb = b;
+	return 0;
+}
+
+/* One lookup attempt; see ufs_block_get. *pown is set when the caller must fill. */
+static int blk_lookup(struct ufs_cache *c, struct ufs_cobj *o, uint64_t index,
+		      const struct ufs_ckey *key, int direct_miss, struct ufs_block **pb, int *pown)
+{
+	struct ufs_block *b;
+
+	*pown = 0;
+	pthread_mutex_lock(&c->lock);
+	b = table_find(c, key);
+	if (!b) {
+		if (direct_miss) {
+			pthread_mutex_unlock(&c->lock);
+			atomic_fetch_add(&c->n.mem_misses, 1);
+			return -EAGAIN;
+		}
+		b = blk_new(c, o, index, key, UFS_BLK_FETCHING);
+		if (b)
+			table_insert(c, b);
+		*pown = 1;
+	} else if (b->state == UFS_BLK_QUEUED) {
+		b->state = UFS_BLK_FETCHING; /* steal it from the queue */
+		b->spec = b->spec_fill = 0;
+		b->refs++;
+		*pown = 1;
+	} else {
+		blk_pin_found_locked(c, b);
+	}
+	pthread_mutex_unlock(&c->lock);
+	*pb = b;
+	return b ? 0 : -ENOMEM;
+}
+
+int ufs_block_get(struct ufs_cache *c, struct ufs_cobj *o, uint64_t index, int allow_direct,
+		  struct ufs_block **pb)
+{
+	struct ufs_ckey key = ufs_block_key(&o->base, c->bs, index);
+	int direct_miss = allow_direct && !(c->disk && ufs_disk_has(c->disk, &key));
+
+	for (int tries = 0;; tries++) {
+		struct ufs_block *b;
+		int own, rc = blk_lookup(c, o, index, &key, direct_miss, &b, &own);
+
+		if (rc < 0)
+			return rc;
+		if (own)
+			return blk_fill_owned(c, o, b, pb);
+		rc = blk_await(c, b, tries);
+		if (rc == 0) {
+			atomic_fetch_add(&c->n.mem_hits, 1);
+			*pb = b;
+			return 0;
+		}
+		if (rc != -EAGAIN)
+			return rc;
+	}
+}
+
+/* ---- read-ahead jobs ---- */
+
+/* Cancel a QUEUED block whose job will not run. Lock held; returns the
+ * block if it must be destroyed. */
+static struct ufs_block *blk_cancel_locked(struct ufs_cache *c, struct ufs_block *b)
+{
+	b->state = UFS_BLK_FAILED;
+	b->err = -ECANCELED;
+	table_remove(c, b);
+	return blk_unpin_locked(c, b);
+}
+
+static void blk_prefetch_run(struct ufs_job *j, int cancelled)
+{
+	struct ufs_block *b = ufs_container_of(j, struct ufs_block, fetch_job);
+	struct ufs_cache *c = b->cache;
+	struct ufs_cobj *o = b->job_obj;
+	struct ufs_block *dead = NULL;
+	int go = 0;
+
+	pthread_mutex_lock(&c->lock);
+	if (b->state != UFS_BLK_QUEUED) /* a reader stole it */
+		dead = blk_unpin_locked(c, b);
+	else if (cancelled || atomic_load(&o->closed) || atomic_load(&o->stale))
+		dead = blk_cancel_locked(c, b);
+	else
+		go = 1;
+	if (go)
+		b->state = UFS_BLK_FETCHING;
+	pthread_mutex_unlock(&c->lock);
+	blk_destroy(c, dead);
+	if (go) {
+		blk_fill(c, o, b, 0);
+		ufs_block_unpin(c, b);
+	}
+	ufs_cobj_put(o);
+}
+
+/* Queue one read-ahead block unless cached or queued already. Lock held. */
+static void blk_prefetch_one_locked(struct ufs_cache *c, struct ufs_cobj *o, uint64_t index)
+{
+	struct ufs_ckey key = ufs_block_key(&o->base, c->bs, index);
+	struct ufs_block *b;
+
+	if (table_find(c, &key))
+		return;
+	b = blk_new(c, o, index, &key, UFS_BLK_QUEUED);
+	if (!b)
+		return;
+	b->spec = b->spec_fill = 1;
+	b->job_obj = o;
+	atomic_fetch_add(&o->refs, 1);
+	b->fetch_job.run = blk_prefetch_run;
+	table_insert(c, b);
+	if (ufs_pool_submit(c->fetch_pool, &b->fetch_job) != 0) {
+		table_remove(c, b);
+		atomic_fetch_sub(&o->refs, 1);
+		free(b);
+	}
+}
+
+void ufs_blocks_prefetch(struct ufs_cache *c, struct ufs_cobj *o, uint64_t first, uint64_t end)
+{
+	if (atomic_load(&o->closed) || atomic_load(&o->stale))
+		return;
+	pthread_mutex_lock(&c->lock);
+	for (uint64_t i = first; i < end; i++)
+		blk_prefetch_one_locked(c, o, i);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* ---- whole-table operations ---- */
+
+void ufs_blocks_drop_base(struct ufs_cache *c, const struct ufs_ckey *base)
+{
+	struct ufs_block *dead = NULL, *b, *next;
+
+	pthread_mutex_lock(&c->lock);
+	for (size_t i = 0; i < c->nbuckets; i++) {
+		for (b = c->table[i]; b; b = next) {
+			next = b->hnext;
+			if (!key_eq(&b->base, base) || b->state != UFS_BLK_READY)
+				continue;
+			table_remove(c, b);
+			if (b->refs == 0) {
+				lru_unlink(b);
+				b->hnext = dead;
+				dead = b;
+			}
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+	for (b = dead; b; b = next) {
+		next = b->hnext;
+		blk_destroy(c, b);
+	}
+}
+
+uint64_t ufs_blocks_reclaim(void *arg, uint64_t need)
+{
+	struct ufs_cache *c = arg;
+	struct ufs_block *dead = NULL, *b;
+	char *bufs[UFS_FREE_BUFS];
+	unsigned nbufs = 0;
+	uint64_t freed = 0;
+
+	pthread_mutex_lock(&c->lock);
+	while (freed < need && c->nfree > 0) {
+		bufs[nbufs++] = c->free_bufs[--c->nfree];
+		freed += c->bs;
+	}
+	while (freed < need && (b = blk_evict_locked(c, 1))) {
+		freed += b->cap;
+		b->hnext = dead;
+		dead = b;
+	}
+	pthread_mutex_unlock(&c->lock);
+	for (unsigned i = 0; i < nbufs; i++)
+		buf_free(c, bufs[i], (uint32_t)c->bs);
+	while ((b = dead)) {
+		dead = b->hnext;
+		blk_retire_stats(c, b);
+		buf_free(c, b->data, b->cap);
+		free(b);
+	}
+	return freed;
+}
+
+int ufs_blocks_init(struct ufs_cache *c)
+{
+	uint64_t want = ufs_budget_limit(c->budget) / (64 << 10);
+
+	c->nbuckets = 4096;
+	while (c->nbuckets < want && c->nbuckets < (1u << 20))
+		c->nbuckets <<= 1;
+	c->table = calloc(c->nbuckets, sizeof(*c->table));
+	if (!c->table)
+		return -ENOMEM;
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->filled, NULL);
+	pthread_cond_init(&c->disk_room, NULL);
+	lru_init(&c->spec_lru);
+	lru_init(&c->main_lru);
+	return 0;
+}
+
+void ufs_blocks_fini(struct ufs_cache *c)
+{
+	struct ufs_block *b, *next;
+
+	if (!c->table)
+		return;
+	for (size_t i = 0; i < c->nbuckets; i++) {
+		for (b = c->table[i]; b; b = next) {
+			next = b->hnext;
+			blk_retire_stats(c, b);
+			buf_free(c, b->data, b->cap);
+			free(b);
+		}
+	}
+	while (c->nfree > 0)
+		buf_free(c, c->free_bufs[--c->nfree], (uint32_t)c->bs);
+	free(c->table);
+	c->table = NULL;
+	pthread_cond_destroy(&c->disk_room);
+	pthread_cond_destroy(&c->filled);
+	pthread_mutex_destroy(&c->lock);
+}

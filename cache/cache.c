@@ -1,0 +1,363 @@
+/*
+ * cache.c — the public cache API (cache.h): create/destroy, read streams,
+ * hints and statistics. The read path:
+ *
+ *   ufs_cache_read -> read-ahead plan (readahead.c, under the stream lock)
+ *                  -> queue the planned blocks on the worker pool (block.c)
+ *                  -> for each block the range touches: ufs_block_get (memory,
+ *                     in-flight wait, disk tier, backend) and copy out;
+ *                     in random mode a block that is neither in memory nor on
+ *                     disk is read uncached, granule-rounded ("direct").
+ *
+ * A stream owns a struct ufs_cobj (the pinned object and its key base) that
+ * queued read-ahead jobs share by reference, so a stream can close while its
+ * jobs are queued. Streams hold about 200 bytes: many open files do not
+ * multiply memory; the blocks are shared by key.
+ *
+ * Lock order: ufs_rstream.lock is taken alone (read-ahead state), released
+ * before any block work (see cache_i.h for the rest).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "cache/cache_i.h"
+#include "common/budget.h"
+#include "common/log.h"
+
+struct ufs_rstream {
+	struct ufs_cache *c;
+	struct ufs_cobj *o;
+	pthread_mutex_t lock; /* ra */
+	struct ufs_ra ra;
+};
+
+#define CACHE_BS_DEFAULT (8ULL << 20)
+#define CACHE_BS_MAX (1ULL << 30)
+
+/* ---- objects and keys ---- */
+
+/* The name the key uses for a backend: its URL, stable across mounts. */
+static const char *cache_be_name(const struct ufs_backend *be)
+{
+	if (be->mcfg && be->mcfg->url)
+		return be->mcfg->url;
+	return be->name ? be->name : "";
+}
+
+/* Append a NUL-terminated string (with its NUL) to p; returns the end. */
+static unsigned char *put_str(unsigned char *p, const char *s)
+{
+	size_t n = strlen(s) + 1;
+
+	memcpy(p, s, n);
+	return p + n;
+}
+
+/* xxh3_128 of "unifs-block-1\0" url\0 path\0 size mtime.sec mtime.nsec
+ * etag\0 gen (integers little-endian 64-bit). */
+static int cache_base_key(const struct ufs_backend *be, const struct ufs_obj *obj, uint64_t gen,
+			  struct ufs_ckey *pkey)
+{
+	static const char magic[] = "unifs-block-1";
+	const char *url = cache_be_name(be);
+	size_t cap = sizeof(magic) + strlen(url) + strlen(obj->path) + strlen(obj->etag) + 3 + 32;
+	unsigned char *buf = malloc(cap), *p;
+	XXH128_hash_t h;
+
+	if (!buf)
+		return -ENOMEM;
+	p = put_str(buf, magic);
+	p = put_str(p, url);
+	p = put_str(p, obj->path);
+	ufs_put_le64(p, obj->size);
+	ufs_put_le64(p + 8, (uint64_t)obj->mtime.tv_sec);
+	ufs_put_le64(p + 16, (uint64_t)obj->mtime.tv_nsec);
+	p = put_str(p + 24, obj->etag);
+	ufs_put_le64(p, gen);
+	h = XXH3_128bits(buf, (size_t)(p + 8 - buf));
+	free(buf);
+	*pkey = (struct ufs_ckey){h.low64, h.high64};
+	return 0;
+}
+
+static struct ufs_cobj *cobj_create(struct ufs_cache *c, struct ufs_backend *be,
+				    const struct ufs_obj *obj, uint64_t gen)
+{
+	struct ufs_cobj *o = calloc(1, sizeof(*o));
+
+	if (!o)
+		return NULL;
+	o->obj = *obj;
+	o->obj.etag[UFS_ETAG_MAX - 1] = '\0';
+	o->obj.path = strdup(obj->path ? obj->path : "");
+	if (!o->obj.path || cache_base_key(be, &o->obj, gen, &o->base) < 0) {
+		free((char *)o->obj.path);
+		free(o);
+		return NULL;
+	}
+	o->cache = c;
+	o->be = be;
+	atomic_init(&o->refs, 1);
+	return o;
+}
+
+void ufs_cobj_put(struct ufs_cobj *o)
+{
+	if (!o || atomic_fetch_sub(&o->refs, 1) != 1)
+		return;
+	if (o->hint)
+		atomic_fetch_sub(&o->cache->hints, 1);
+	free((char *)o->obj.path);
+	free(o);
+}
+
+/* ---- create / destroy ---- */
+
+static int cache_validate(const struct ufs_cache_cfg *cfg, char *err, size_t errlen)
+{
+	if (!cfg->budget) {
+		snprintf(err, errlen, "cache: no memory budget");
+		return -EINVAL;
+	}
+	if (cfg->block_size > CACHE_BS_MAX || cfg->block_size > ufs_budget_limit(cfg->budget)) {
+		snprintf(err, errlen, "cache: block size %llu is larger than memory or 1G",
+			 (unsigned long long)cfg->block_size);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Start the disk tier and its writer thread. */
+static int cache_open_disk(struct ufs_cache *c, const struct ufs_cache_cfg *cfg, char *err,
+			   size_t errlen)
+{
+	int rc = ufs_disk_open(cfg->cache_dir, cfg->cache_size, &c->disk, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	c->disk_pool = ufs_pool_create(1, "ufs-diskw");
+	if (!c->disk_pool) {
+		snprintf(err, errlen, "cache: cannot start the disk writer thread");
+		return -ENOMEM;
+	}
+	c->disk_max = (unsigned)(ufs_budget_limit(c->budget) / c->bs / 8);
+	if (c->disk_max < 2)
+		c->disk_max = 2;
+	return 0;
+}
+
+int ufs_cache_create(const struct ufs_cache_cfg *cfg, struct ufs_cache **pc, char *err,
+		     size_t errlen)
+{
+	struct ufs_cache *c;
+	int rc = cache_validate(cfg, err, errlen);
+
+	*pc = NULL;
+	if (rc < 0)
+		return rc;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->budget = cfg->budget;
+	c->bs = cfg->block_size ? cfg->block_size : CACHE_BS_DEFAULT;
+	c->ra_max = cfg->readahead_max;
+	rc = ufs_blocks_init(c);
+	if (rc == 0) {
+		c->fetch_pool = ufs_pool_create(cfg->workers ? cfg->workers : 1, "ufs-fetch");
+		if (!c->fetch_pool)
+			rc = -ENOMEM;
+	}
+	if (rc == 0 && cfg->cache_dir && *cfg->cache_dir)
+		rc = cache_open_disk(c, cfg, err, errlen);
+	if (rc < 0) {
+		if (rc == -ENOMEM)
+			snprintf(err, errlen, "cache: out of memory");
+		ufs_cache_destroy(c);
+		return rc;
+	}
+	ufs_budget_set_reclaim(c->budget, ufs_blocks_reclaim, c);
+	*pc = c;
+	return 0;
+}
+
+void ufs_cache_destroy(struct ufs_cache *c)
+{
+	if (!c)
+		return;
+	ufs_budget_set_reclaim(c->budget, NULL, NULL);
+	ufs_pool_destroy(c->fetch_pool);
+	ufs_pool_destroy(c->disk_pool);
+	ufs_blocks_fini(c);
+	ufs_disk_close(c->disk);
+	free(c);
+}
+
+/* ---- streams ---- */
+
+/* Read-ahead cap for one stream: the configured max, but at most a quarter
+ * of the memory so a few readers cannot crowd each other out. */
+static uint64_t cache_ra_cap(const struct ufs_cache *c)
+{
+	uint64_t cap = ufs_budget_limit(c->budget) / 4;
+
+	return c->ra_max < cap ? c->ra_max : cap;
+}
+
+int ufs_cache_open(struct ufs_cache *c, struct ufs_backend *be, const struct ufs_obj *obj,
+		   uint64_t gen, struct ufs_rstream **ps)
+{
+	struct ufs_rstream *s = calloc(1, sizeof(*s));
+
+	*ps = NULL;
+	if (!s)
+		return -ENOMEM;
+	s->o = cobj_create(c, be, obj, gen);
+	if (!s->o) {
+		free(s);
+		return -ENOMEM;
+	}
+	s->c = c;
+	pthread_mutex_init(&s->lock, NULL);
+	ufs_ra_init(&s->ra, c->bs, cache_ra_cap(c), obj->size);
+	*ps = s;
+	return 0;
+}
+
+void ufs_cache_close(struct ufs_rstream *s)
+{
+	if (!s)
+		return;
+	atomic_store(&s->o->closed, 1);
+	ufs_cobj_put(s->o);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+/* Uncached read of [off, off+len) rounded out to the granule (random mode,
+ * or no memory for a block). Returns bytes copied or -errno. */
+static ssize_t cache_read_direct(struct ufs_cache *c, struct ufs_cobj *o, char *dst, size_t len,
+				 uint64_t off)
+{
+	uint64_t r0 = off & ~(UFS_CACHE_GRANULE - 1);
+	uint64_t r1 = (off + len + UFS_CACHE_GRANULE - 1) & ~(UFS_CACHE_GRANULE - 1);
+	ssize_t got;
+	char *tmp;
+
+	if (r1 > o->obj.size)
+		r1 = o->obj.size;
+	if (r0 == off && r1 == off + len)
+		return ufs_cache_fetch(c, o, off, len, dst);
+	tmp = malloc(r1 - r0);
+	if (!tmp)
+		return -ENOMEM;
+	got = ufs_cache_fetch(c, o, r0, r1 - r0, tmp);
+	if (got >= 0) {
+		uint64_t skip = off - r0;
+
+		got = (uint64_t)got > skip ? got - (ssize_t)skip : 0;
+		if ((size_t)got > len)
+			got = (ssize_t)len;
+		memcpy(dst, tmp + skip, (size_t)got);
+	}
+	free(tmp);
+	return got;
+}
+
+/* Read the part of [off, off+len) inside one block. Bytes (0 at a short
+ * block's end) or -errno. */
+static ssize_t cache_read_part(struct ufs_cache *c, struct ufs_cobj *o, char *dst, size_t len,
+			       uint64_t off, int random)
+{
+	uint64_t index = off / c->bs, boff = off % c->bs;
+	size_t n = len < c->bs - boff ? len : (size_t)(c->bs - boff);
+	struct ufs_block *b;
+	int rc = ufs_block_get(c, o, index, random, &b);
+
+	if (rc == -EAGAIN || rc == -ENOMEM)
+		return cache_read_direct(c, o, dst, n, off);
+	if (rc < 0)
+		return rc;
+	if (boff >= b->len)
+		n = 0;
+	else if (n > b->len - boff)
+		n = b->len - boff;
+	memcpy(dst, b->data + boff, n);
+	ufs_block_unpin(c, b);
+	return (ssize_t)n;
+}
+
+ssize_t ufs_cache_read(struct ufs_rstream *s, void *buf, size_t len, uint64_t off)
+{
+	struct ufs_cobj *o = s->o;
+	struct ufs_cache *c = s->c;
+	struct ufs_ra_plan plan;
+	size_t done = 0;
+
+	if (atomic_load(&o->stale))
+		return -ESTALE;
+	if (off >= o->obj.size || len == 0)
+		return 0;
+	if (len > o->obj.size - off)
+		len = (size_t)(o->obj.size - off);
+	pthread_mutex_lock(&s->lock);
+	ufs_ra_on_read(&s->ra, off, len, &plan);
+	pthread_mutex_unlock(&s->lock);
+	if (plan.pf_first < plan.pf_end)
+		ufs_blocks_prefetch(c, o, plan.pf_first, plan.pf_end);
+	while (done < len) {
+		ssize_t n = cache_read_part(c, o, (char *)buf + done, len - done, off + done,
+					    plan.random && o->obj.size > c->bs);
+
+		if (n == -ESTALE) {
+			atomic_store(&o->stale, 1);
+			ufs_blocks_drop_base(c, &o->base);
+		}
+		if (n < 0)
+			return n;
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+void ufs_cache_hint(struct ufs_cache *c, struct ufs_backend *be, const struct ufs_obj *obj)
+{
+	struct ufs_cobj *o;
+
+	if (obj->size == 0)
+		return;
+	if (atomic_fetch_add(&c->hints, 1) >= UFS_HINTS_MAX) {
+		atomic_fetch_sub(&c->hints, 1);
+		return;
+	}
+	o = cobj_create(c, be, obj, 0);
+	if (!o) {
+		atomic_fetch_sub(&c->hints, 1);
+		return;
+	}
+	o->hint = 1;
+	ufs_blocks_prefetch(c, o, 0, 1);
+	ufs_cobj_put(o);
+}
+
+void ufs_cache_get_stats(struct ufs_cache *c, struct ufs_cache_stats *pst)
+{
+	memset(pst, 0, sizeof(*pst));
+	pst->mem_hits = atomic_load(&c->n.mem_hits);
+	pst->mem_misses = atomic_load(&c->n.mem_misses);
+	pst->disk_hits = atomic_load(&c->n.disk_hits);
+	pst->disk_misses = atomic_load(&c->n.disk_misses);
+	pst->disk_checksum_failures = atomic_load(&c->n.disk_checksum_failures);
+	pst->disk_bytes = c->disk ? ufs_disk_bytes(c->disk) : 0;
+	pst->prefetch_bytes = atomic_load(&c->n.prefetch_bytes);
+	pst->prefetch_used_bytes = atomic_load(&c->n.prefetch_used_bytes);
+	pst->prefetch_wasted_bytes = atomic_load(&c->n.prefetch_wasted_bytes);
+	pst->fetched_bytes = atomic_load(&c->n.fetched_bytes);
+	pst->mem_used = ufs_budget_used(c->budget);
+	pst->mem_limit = ufs_budget_limit(c->budget);
+	pst->mem_peak = ufs_budget_peak(c->budget);
+}

@@ -1,0 +1,213 @@
+/*
+ * cache_i.h — private pieces of the block cache shared by the cache/ sources:
+ * the worker pool (pool.c), the read-ahead detector (readahead.c), the disk
+ * tier (disk.c), the block table (block.c) and the public API (cache.c).
+ *
+ * Lock order (outermost first): ufs_rstream.lock (read-ahead state only, never
+ * held while taking another lock) ; ufs_cache.lock -> ufs_disk.lock ->
+ * ufs_pool.lock -> ufs_budget's lock. ufs_budget_acquire() (which may call the
+ * reclaim hook, which takes ufs_cache.lock) is never called with
+ * ufs_cache.lock held. No backend call or file I/O runs under ufs_cache.lock.
+ */
+#ifndef UFS_CACHE_I_H
+#define UFS_CACHE_I_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cache/cache.h"
+
+#define UFS_RA_CURSORS 4		/* sequential streams tracked per open file */
+#define UFS_RA_RANDOM_SEEKS 3		/* consecutive seeks before read-ahead stops */
+#define UFS_RA_REENGAGE_HITS 4		/* contiguous hits that turn read-ahead back on */
+#define UFS_RA_SLACK (2ULL << 20)	/* distance from a cursor still "sequential" */
+#define UFS_CACHE_GRANULE (64ULL << 10) /* random-mode fetch alignment */
+#define UFS_HINTS_MAX 4			/* hinted objects being prefetched at once */
+#define UFS_FREE_BUFS 4			/* idle full-size block buffers kept */
+
+/* 128-bit cache key (xxh3_128 of a canonical encoding). */
+struct ufs_ckey {
+	uint64_t lo, hi;
+};
+
+#define ufs_container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+
+/* Little-endian encoding for keys and on-disk headers. */
+static inline void ufs_put_le64(unsigned char *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static inline uint64_t ufs_get_le64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/* ---- pool.c: fixed set of worker threads running embedded jobs ---- */
+
+/* A unit of work embedded in its owner; run() gets cancelled != 0 when the
+ * pool is destroyed before the job started (it must still clean up). */
+struct ufs_job {
+	void (*run)(struct ufs_job *j, int cancelled);
+	struct ufs_job *next;
+};
+
+struct ufs_pool;
+
+/* Start nthreads workers named name (<= 15 chars). NULL on failure. */
+struct ufs_pool *ufs_pool_create(unsigned nthreads, const char *name);
+/* Queue j (FIFO). The pool never frees j. 0, or -ESHUTDOWN after destroy began. */
+int ufs_pool_submit(struct ufs_pool *p, struct ufs_job *j);
+/* Let running jobs finish, run queued ones with cancelled = 1, join, free.
+ * NULL is a no-op. */
+void ufs_pool_destroy(struct ufs_pool *p);
+
+/* ---- readahead.c: per-stream sequential detection ---- */
+
+struct ufs_ra_cursor {
+	uint64_t next;	 /* offset a sequential continuation is expected at */
+	uint64_t window; /* read-ahead window in bytes */
+	uint64_t hits;	 /* sequential hits since the cursor was placed */
+	uint64_t run;	 /* hits that continued exactly (touching next) */
+	uint64_t tick;	 /* last use, for replacement */
+};
+
+struct ufs_ra {
+	uint64_t bs, max, size;
+	struct ufs_ra_cursor cur[UFS_RA_CURSORS];
+	unsigned ncur;
+	unsigned seeks; /* consecutive reads that matched no cursor */
+	int random;	/* 1: read-ahead off, exact (granule) reads */
+	uint64_t tick;
+};
+
+/* What a read should do: prefetch blocks [pf_first, pf_end) (empty when
+ * equal) and, if random, fetch only what is asked (granule-rounded). */
+struct ufs_ra_plan {
+	int random;
+	uint64_t pf_first, pf_end;
+};
+
+/* Reset ra for an object of size bytes in blocks of bs, window cap max. */
+void ufs_ra_init(struct ufs_ra *ra, uint64_t bs, uint64_t max, uint64_t size);
+/* Account a read of [off, off+len) (len > 0, off < size) and plan it. */
+void ufs_ra_on_read(struct ufs_ra *ra, uint64_t off, uint64_t len, struct ufs_ra_plan *pplan);
+
+/* ---- disk.c: one checksummed file per block under cache_dir ---- */
+
+struct ufs_disk;
+
+/* Open (create) the tier at dir bounded to limit bytes; scans dir to learn
+ * what is there and removes temp leftovers. 0 or -errno with a message. */
+int ufs_disk_open(const char *dir, uint64_t limit, struct ufs_disk **pd, char *err, size_t errlen);
+/* Free the index; files stay. NULL is a no-op. */
+void ufs_disk_close(struct ufs_disk *d);
+/* Cheap presence check from the index (may be stale: read decides). */
+int ufs_disk_has(struct ufs_disk *d, const struct ufs_ckey *key);
+/* Read and verify key's block into buf (cap bytes). Returns its length,
+ * -ENOENT on a miss, -EBADMSG when the file was corrupt (it is deleted). */
+ssize_t ufs_disk_read(struct ufs_disk *d, const struct ufs_ckey *key, void *buf, size_t cap);
+/* Store len bytes for key (temp file + rename), then evict the oldest files
+ * while over the bound. 0 or -errno (the block is simply not cached). */
+int ufs_disk_write(struct ufs_disk *d, const struct ufs_ckey *key, const void *data, size_t len);
+/* Bytes the tier holds now. */
+uint64_t ufs_disk_bytes(struct ufs_disk *d);
+
+/* ---- block.c / cache.c: the memory tier ---- */
+
+enum ufs_blk_state {
+	UFS_BLK_QUEUED,	  /* placeholder: a prefetch job will fill it (or a reader steals it) */
+	UFS_BLK_FETCHING, /* being filled by exactly one thread */
+	UFS_BLK_READY,	  /* data[0..len) valid */
+	UFS_BLK_FAILED,	  /* err holds why; already out of the table */
+};
+
+/* The pinned object a stream (or a hint) reads; shared with queued jobs. */
+struct ufs_cobj {
+	atomic_uint refs;
+	struct ufs_cache *cache;
+	struct ufs_backend *be;
+	struct ufs_obj obj;   /* path owned */
+	struct ufs_ckey base; /* xxh3_128(backend url, path, identity, gen) */
+	atomic_int closed;    /* stream closed: queued read-ahead is dropped */
+	atomic_int stale;     /* object changed: reads fail with -ESTALE */
+	int hint;	      /* created by ufs_cache_hint (counted in c->hints) */
+};
+
+struct ufs_block {
+	struct ufs_cache *cache;
+	struct ufs_ckey key, base;
+	uint64_t index;			 /* block number in its object */
+	struct ufs_block *hnext;	 /* hash chain */
+	struct ufs_block *lprev, *lnext; /* LRU list, only while READY, refs 0, in table */
+	struct ufs_cobj *job_obj;	 /* object to fetch for a QUEUED block */
+	struct ufs_job fetch_job, disk_job;
+	char *data;
+	uint32_t len, cap; /* valid bytes / allocated (charged) bytes */
+	unsigned refs;	   /* pins: fetch owner, readers copying, jobs */
+	int err;	   /* when FAILED */
+	uint8_t state;	   /* enum ufs_blk_state */
+	uint8_t spec;	   /* prefetched and not read yet */
+	uint8_t spec_fill; /* filled by read-ahead (a waiter may retry on failure) */
+	uint8_t in_table;
+	uint8_t on_list;
+};
+
+/* A doubly linked LRU list with a sentinel. */
+struct ufs_lru {
+	struct ufs_block head;
+};
+
+struct ufs_cache_counters {
+	atomic_uint_least64_t mem_hits, mem_misses;
+	atomic_uint_least64_t disk_hits, disk_misses, disk_checksum_failures;
+	atomic_uint_least64_t prefetch_bytes, prefetch_used_bytes, prefetch_wasted_bytes;
+	atomic_uint_least64_t fetched_bytes;
+};
+
+struct ufs_cache {
+	struct ufs_budget *budget;
+	uint64_t bs, ra_max;
+	pthread_mutex_t lock;  /* table, lists, refs, states, free buffers */
+	pthread_cond_t filled; /* broadcast when a block leaves FETCHING/QUEUED */
+	struct ufs_block **table;
+	size_t nbuckets; /* power of two */
+	struct ufs_lru spec_lru, main_lru;
+	char *free_bufs[UFS_FREE_BUFS]; /* idle bs-sized buffers, still charged */
+	unsigned nfree;
+	struct ufs_pool *fetch_pool, *disk_pool;
+	struct ufs_disk *disk;
+	unsigned disk_pending, disk_max; /* queued disk writes (blocks pinned) */
+	pthread_cond_t disk_room;
+	atomic_uint hints;
+	struct ufs_cache_counters n;
+};
+
+/* block.c */
+int ufs_blocks_init(struct ufs_cache *c);
+void ufs_blocks_fini(struct ufs_cache *c);
+uint64_t ufs_blocks_reclaim(void *arg, uint64_t need);
+struct ufs_ckey ufs_block_key(const struct ufs_ckey *base, uint64_t bs, uint64_t index);
+/* Pin block index of o, filling it (memory, disk, backend) if absent; on
+ * success *pb is READY and pinned. allow_direct: return -EAGAIN instead of
+ * filling when the block is neither in memory nor on disk. */
+int ufs_block_get(struct ufs_cache *c, struct ufs_cobj *o, uint64_t index, int allow_direct,
+		  struct ufs_block **pb);
+void ufs_block_unpin(struct ufs_cache *c, struct ufs_block *b);
+/* Queue read-ahead of blocks [first, end) of o that are not cached yet. */
+void ufs_blocks_prefetch(struct ufs_cache *c, struct ufs_cobj *o, uint64_t first, uint64_t end);
+/* Drop every unpinned block of identity base (after -ESTALE). */
+void ufs_blocks_drop_base(struct ufs_cache *c, const struct ufs_ckey *base);
+/* Read [off, off+len) of o from the backend into buf; bytes or -errno. */
+ssize_t ufs_cache_fetch(struct ufs_cache *c, struct ufs_cobj *o, uint64_t off, size_t len,
+			void *buf);
+void ufs_cobj_put(struct ufs_cobj *o);
+
+#endif

@@ -1,0 +1,544 @@
+/*
+ * disk.c — the disk tier: one file per block under cache_dir, verified on
+ * every read, bounded in size, surviving remounts.
+ *
+ * Layout: DIR/ab/<32 hex digits of the key>.blk, ab = the first two digits
+ * (256 fan-out directories, created on demand). A file is a 64-byte header
+ * then the data:
+ *   0 magic "UFSBLK\0\1" | 8 version (le32) | 12 header size (le32)
+ *   16 key lo | 24 key hi | 32 data length | 40 xxh3_64(data)
+ *   48 xxh3_64(bytes 0..47) | 56 zero                 (integers le64)
+ * Files are written to a temp name (.tmp.*) and renamed into place, so a
+ * reader sees a whole file or none; a torn or altered file fails the checks,
+ * is deleted and reported as -EBADMSG (the caller refetches).
+ *
+ * Index: a hash of the keys present with their sizes, on an LRU list (oldest
+ * first), rebuilt at open by scanning DIR (ordered by mtime; hits refresh a
+ * file's mtime so the order survives remounts). Writes evict from the LRU
+ * head while the total exceeds the bound. The index may be stale (files
+ * wiped behind our back): a missing file is a miss and is forgotten.
+ *
+ * Lock: ufs_disk.lock guards the index only; file I/O runs without it.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "cache/cache_i.h"
+#include "common/log.h"
+
+#define DISK_HDR 64
+#define DISK_VERSION 1
+#define DISK_BUCKETS 4096
+static const unsigned char disk_magic[8] = {'U', 'F', 'S', 'B', 'L', 'K', 0, 1};
+
+struct disk_ent {
+	struct ufs_ckey key;
+	uint64_t bytes;
+	struct timespec mtime; /* scan order only */
+	struct disk_ent *hnext, *prev, *next;
+};
+
+struct ufs_disk {
+	char *dir;
+	uint64_t limit, used;
+	pthread_mutex_t lock;
+	struct disk_ent *table[DISK_BUCKETS];
+	struct disk_ent lru; /* sentinel: next = oldest */
+	atomic_uint_least64_t seq;
+};
+
+/* ---- names ---- */
+
+static void disk_path(const struct ufs_disk *d, const struct ufs_ckey *key, char *buf, size_t size)
+{
+	char hex[33];
+
+	snprintf(hex, sizeof(hex), "%016" PRIx64 "%016" PRIx64, key->hi, key->lo);
+	snprintf(buf, size, "%s/%.2s/%s.blk", d->dir, hex, hex);
+}
+
+static void disk_tmp_path(struct ufs_disk *d, const struct ufs_ckey *key, char *buf, size_t size)
+{
+	char hex[33];
+
+	snprintf(hex, sizeof(hex), "%016" PRIx64 "%016" PRIx64, key->hi, key->lo);
+	snprintf(buf, size, "%s/%.2s/.tmp.%s.%ld.%" PRIu64, d->dir, hex, hex, (long)getpid(),
+		 (uint64_t)atomic_fetch_add(&d->seq, 1));
+}
+
+/* Parse "<32 hex>.blk" into *pkey; 0 or -1. */
+static int disk_parse_name(const char *name, struct ufs_ckey *pkey)
+{
+	char hi[17], lo[17];
+
+	if (strlen(name) != 36 || strcmp(name + 32, ".blk") != 0 ||
+	    strspn(name, "0123456789abcdef") != 32)
+		return -1;
+	memcpy(hi, name, 16);
+	memcpy(lo, name + 16, 16);
+	hi[16] = lo[16] = '\0';
+	pkey->hi = strtoull(hi, NULL, 16);
+	pkey->lo = strtoull(lo, NULL, 16);
+	return 0;
+}
+
+/* ---- index (lock held) ---- */
+
+static struct disk_ent **idx_slot(struct ufs_disk *d, const struct ufs_ckey *key)
+{
+	return &d->table[key->lo % DISK_BUCKETS];
+}
+
+static struct disk_ent *idx_find(struct ufs_disk *d, const struct ufs_ckey *key)
+{
+	for (struct disk_ent *e = *idx_slot(d, key); e; e = e->hnext)
+		if (e->key.lo == key->lo && e->key.hi == key->hi)
+			return e;
+	return NULL;
+}
+
+static void idx_lru_unlink(struct disk_ent *e)
+{
+	e->prev->next = e->next;
+	e->next->prev = e->prev;
+}
+
+static void idx_lru_push(struct ufs_disk *d, struct disk_ent *e)
+{
+	e->prev = d->lru.prev;
+	e->next = &d->lru;
+	d->lru.prev->next = e;
+	d->lru.prev = e;
+}
+
+/* Take e out of the index (not freed). */
+static void idx_remove(struct ufs_disk *d, struct disk_ent *e)
+{
+	struct disk_ent **pp = idx_slot(d, &e->key);
+
+	while (*pp && *pp != e)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = e->hnext;
+	idx_lru_unlink(e);
+	d->used -= e->bytes;
+}
+
+/* Add (or refresh) key with bytes at the LRU tail. */
+static void idx_add(struct ufs_disk *d, struct disk_ent *e)
+{
+	struct disk_ent *old = idx_find(d, &e->key);
+
+	if (old) {
+		idx_remove(d, old);
+		free(old);
+	}
+	e->hnext = *idx_slot(d, &e->key);
+	*idx_slot(d, &e->key) = e;
+	idx_lru_push(d, e);
+	d->used += e->bytes;
+}
+
+/* Detach the oldest entries while over the bound; returns them linked by hnext. */
+static struct disk_ent *idx_evict(struct ufs_disk *d)
+{
+	struct disk_ent *out = NULL;
+
+	while (d->used > d->limit && d->lru.next != &d->lru) {
+		struct disk_ent *e = d->lru.next;
+
+		idx_remove(d, e);
+		e->hnext = out;
+		out = e;
+	}
+	return out;
+}
+
+static void disk_forget(struct ufs_disk *d, const struct ufs_ckey *key)
+{
+	struct disk_ent *e;
+
+	pthread_mutex_lock(&d->lock);
+	e = idx_find(d, key);
+	if (e)
+		idx_remove(d, e);
+	pthread_mutex_unlock(&d->lock);
+	free(e);
+}
+
+/* Unlink and free the files of a detached list. */
+static void disk_unlink_list(struct ufs_disk *d, struct disk_ent *e)
+{
+	char path[4096];
+
+	while (e) {
+		struct disk_ent *next = e->hnext;
+
+		disk_path(d, &e->key, path, sizeof(path));
+		unlink(path);
+		free(e);
+		e = next;
+	}
+}
+
+/* ---- header ---- */
+
+static void hdr_build(unsigned char *h, const struct ufs_ckey *key, const void *data, size_t len)
+{
+	memset(h, 0, DISK_HDR);
+	memcpy(h, disk_magic, 8);
+	h[8] = DISK_VERSION;
+	h[12] = DISK_HDR;
+	ufs_put_le64(h + 16, key->lo);
+	ufs_put_le64(h + 24, key->hi);
+	ufs_put_le64(h + 32, len);
+	ufs_put_le64(h + 40, XXH3_64bits(data, len));
+	ufs_put_le64(h + 48, XXH3_64bits(h, 48));
+}
+
+/* Check a header against key; returns the data length or -1. */
+static int64_t hdr_check(const unsigned char *h, const struct ufs_ckey *key, size_t cap)
+{
+	uint64_t len = ufs_get_le64(h + 32);
+
+	if (memcmp(h, disk_magic, 8) != 0 || h[8] != DISK_VERSION || h[12] != DISK_HDR)
+		return -1;
+	if (ufs_get_le64(h + 48) != XXH3_64bits(h, 48))
+		return -1;
+	if (ufs_get_le64(h + 16) != key->lo || ufs_get_le64(h + 24) != key->hi || len > cap)
+		return -1;
+	return (int64_t)len;
+}
+
+/* ---- read ---- */
+
+static ssize_t pread_full(int fd, void *buf, size_t len, off_t off)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = pread(fd, (char *)buf + got, len - got, off + (off_t)got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+/* Read and verify an open block file; length or -1 when corrupt. */
+static ssize_t disk_read_fd(int fd, const struct ufs_ckey *key, void *buf, size_t cap)
+{
+	unsigned char h[DISK_HDR];
+	struct stat st;
+	int64_t len;
+
+	if (pread_full(fd, h, DISK_HDR, 0) != DISK_HDR)
+		return -1;
+	len = hdr_check(h, key, cap);
+	if (len < 0 || fstat(fd, &st) != 0 || st.st_size != DISK_HDR + len)
+		return -1;
+	if (pread_full(fd, buf, (size_t)len, DISK_HDR) != len)
+		return -1;
+	if (XXH3_64bits(buf, (size_t)len) != ufs_get_le64(h + 40))
+		return -1;
+	futimens(fd, (const struct timespec[2]){{0, UTIME_OMIT}, {0, UTIME_NOW}});
+	return (ssize_t)len;
+}
+
+static void disk_touch(struct ufs_disk *d, const struct ufs_ckey *key)
+{
+	struct disk_ent *e;
+
+	pthread_mutex_lock(&d->lock);
+	e = idx_find(d, key);
+	if (e) {
+		idx_lru_unlink(e);
+		idx_lru_push(d, e);
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+ssize_t ufs_disk_read(struct ufs_disk *d, const struct ufs_ckey *key, void *buf, size_t cap)
+{
+	char path[4096];
+	ssize_t n;
+	int fd;
+
+	disk_path(d, key, path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		disk_forget(d, key);
+		return -ENOENT;
+	}
+	n = disk_read_fd(fd, key, buf, cap);
+	close(fd);
+	if (n >= 0) {
+		disk_touch(d, key);
+		return n;
+	}
+	ufs_warn("cache: disk block %s failed verification; discarded and fetched again", path);
+	unlink(path);
+	disk_forget(d, key);
+	return -EBADMSG;
+}
+
+int ufs_disk_has(struct ufs_disk *d, const struct ufs_ckey *key)
+{
+	int found;
+
+	pthread_mutex_lock(&d->lock);
+	found = idx_find(d, key) != NULL;
+	pthread_mutex_unlock(&d->lock);
+	return found;
+}
+
+uint64_t ufs_disk_bytes(struct ufs_disk *d)
+{
+	uint64_t v;
+
+	pthread_mutex_lock(&d->lock);
+	v = d->used;
+	pthread_mutex_unlock(&d->lock);
+	return v;
+}
+
+/* ---- write ---- */
+
+/* mkdir DIR and DIR/ab (the directory may have been wiped). */
+static void disk_make_dirs(struct ufs_disk *d, const char *file)
+{
+	char sub[4096];
+	const char *slash = strrchr(file, '/');
+
+	mkdir(d->dir, 0700);
+	snprintf(sub, sizeof(sub), "%.*s", (int)(slash - file), file);
+	mkdir(sub, 0700);
+}
+
+static int disk_create_tmp(struct ufs_disk *d, const char *tmp)
+{
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+	if (fd < 0 && errno == ENOENT) {
+		disk_make_dirs(d, tmp);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	}
+	return fd < 0 ? -errno : fd;
+}
+
+static int write_full(int fd, struct iovec *iov, int iovcnt)
+{
+	while (iovcnt > 0) {
+		ssize_t n = writev(fd, iov, iovcnt);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		while (iovcnt > 0 && (size_t)n >= iov->iov_len) {
+			n -= (ssize_t)iov->iov_len;
+			iov++;
+			iovcnt--;
+		}
+		if (iovcnt > 0) {
+			iov->iov_base = (char *)iov->iov_base + n;
+			iov->iov_len -= (size_t)n;
+		}
+	}
+	return 0;
+}
+
+/* Write the block file under a temp name and rename it into place. */
+static int disk_store(struct ufs_disk *d, const struct ufs_ckey *key, const void *data, size_t len)
+{
+	unsigned char h[DISK_HDR];
+	struct iovec iov[2] = {{h, DISK_HDR}, {(void *)data, len}};
+	char tmp[4096], path[4096];
+	int rc, fd;
+
+	disk_tmp_path(d, key, tmp, sizeof(tmp));
+	disk_path(d, key, path, sizeof(path));
+	fd = disk_create_tmp(d, tmp);
+	if (fd < 0)
+		return fd;
+	hdr_build(h, key, data, len);
+	rc = write_full(fd, iov, 2);
+	if (close(fd) != 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = -errno;
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
+int ufs_disk_write(struct ufs_disk *d, const struct ufs_ckey *key, const void *data, size_t len)
+{
+	struct disk_ent *e, *victims;
+	int rc;
+
+	if (len + DISK_HDR > d->limit)
+		return -EFBIG;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	rc = disk_store(d, key, data, len);
+	if (rc < 0) {
+		ufs_debug("cache: cannot store a block in %s: %s", d->dir, strerror(-rc));
+		free(e);
+		return rc;
+	}
+	e->key = *key;
+	e->bytes = len + DISK_HDR;
+	pthread_mutex_lock(&d->lock);
+	idx_add(d, e);
+	victims = idx_evict(d);
+	pthread_mutex_unlock(&d->lock);
+	disk_unlink_list(d, victims);
+	return 0;
+}
+
+/* ---- open: scan what a previous mount left ---- */
+
+struct disk_scan {
+	struct disk_ent **v;
+	size_t n, cap;
+};
+
+static int scan_push(struct disk_scan *sc, struct disk_ent *e)
+{
+	if (sc->n == sc->cap) {
+		size_t ncap = sc->cap ? sc->cap * 2 : 256;
+		struct disk_ent **nv = realloc(sc->v, ncap * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		sc->v = nv;
+		sc->cap = ncap;
+	}
+	sc->v[sc->n++] = e;
+	return 0;
+}
+
+/* Collect the block files of one fan-out directory; remove temp leftovers. */
+static void scan_subdir(int dfd, const char *sub, struct disk_scan *sc)
+{
+	int fd = openat(dfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+
+	if (!dir) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(dir))) {
+		struct disk_ent *e;
+		struct stat st;
+		struct ufs_ckey key;
+
+		if (strncmp(de->d_name, ".tmp.", 5) == 0) {
+			unlinkat(fd, de->d_name, 0);
+			continue;
+		}
+		if (disk_parse_name(de->d_name, &key) < 0 || fstatat(fd, de->d_name, &st, 0) != 0)
+			continue;
+		e = calloc(1, sizeof(*e));
+		if (!e || scan_push(sc, e) < 0) {
+			free(e);
+			break;
+		}
+		e->key = key;
+		e->bytes = (uint64_t)st.st_size;
+		e->mtime = st.st_mtim;
+	}
+	closedir(dir);
+}
+
+static int scan_cmp_mtime(const void *a, const void *b)
+{
+	const struct disk_ent *x = *(struct disk_ent *const *)a;
+	const struct disk_ent *y = *(struct disk_ent *const *)b;
+
+	if (x->mtime.tv_sec != y->mtime.tv_sec)
+		return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
+	if (x->mtime.tv_nsec != y->mtime.tv_nsec)
+		return x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 : 1;
+	return 0;
+}
+
+/* Learn the files present, oldest first, then enforce the bound. */
+static void disk_scan(struct ufs_disk *d)
+{
+	struct disk_scan sc = {0};
+	int dfd = open(d->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = dfd >= 0 ? fdopendir(dfd) : NULL;
+	struct dirent *de;
+
+	if (!dir) {
+		if (dfd >= 0)
+			close(dfd);
+		return;
+	}
+	while ((de = readdir(dir)))
+		if (strlen(de->d_name) == 2 && strspn(de->d_name, "0123456789abcdef") == 2)
+			scan_subdir(dfd, de->d_name, &sc);
+	closedir(dir);
+	qsort(sc.v, sc.n, sizeof(*sc.v), scan_cmp_mtime);
+	for (size_t i = 0; i < sc.n; i++)
+		idx_add(d, sc.v[i]);
+	free(sc.v);
+	disk_unlink_list(d, idx_evict(d));
+}
+
+int ufs_disk_open(const char *dir, uint64_t limit, struct ufs_disk **pd, char *err, size_t errlen)
+{
+	struct ufs_disk *d;
+
+	*pd = NULL;
+	if ((mkdir(dir, 0700) != 0 && errno != EEXIST) || access(dir, R_OK | W_OK | X_OK) != 0) {
+		int e = errno;
+
+		snprintf(err, errlen, "cache_dir %s: %s", dir, strerror(e));
+		return -e;
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d || !(d->dir = strdup(dir))) {
+		free(d);
+		snprintf(err, errlen, "cache: out of memory");
+		return -ENOMEM;
+	}
+	d->limit = limit;
+	d->lru.next = d->lru.prev = &d->lru;
+	pthread_mutex_init(&d->lock, NULL);
+	disk_scan(d);
+	*pd = d;
+	return 0;
+}
+
+void ufs_disk_close(struct ufs_disk *d)
+{
+	if (!d)
+		return;
+	while (d->lru.next != &d->lru) {
+		struct disk_ent *e = d->lru.next;
+
+		idx_lru_unlink(e);
+		free(e);
+	}
+	pthread_mutex_destroy(&d->lock);
+	free(d->dir);
+	free(d);
+}

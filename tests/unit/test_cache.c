@@ -1,0 +1,501 @@
+/* test_cache.c — the memory tier of the block cache against the in-memory
+ * backend: correctness, EOF, small objects, single-flight, errors, identity,
+ * eviction order, the memory budget, parallel read-ahead and hints. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cache/cache.h"
+#include "common/budget.h"
+#include "helper_membackend.h"
+
+#define KIB (1024ULL)
+#define MIB (1024ULL * 1024)
+
+struct fx {
+	struct ufs_budget *budget;
+	struct ufs_backend *be;
+	struct ufs_cache *c;
+};
+
+static void fx_start(struct fx *f, uint64_t mem, uint64_t bs, uint64_t ramax, unsigned workers)
+{
+	struct ufs_cache_cfg cfg = {0};
+	char err[256] = "";
+
+	f->budget = ufs_budget_create(mem);
+	f->be = ufs_memb_create("mem://test");
+	assert_non_null(f->budget);
+	assert_non_null(f->be);
+	cfg.budget = f->budget;
+	cfg.block_size = bs;
+	cfg.readahead_max = ramax;
+	cfg.workers = workers;
+	assert_int_equal(ufs_cache_create(&cfg, &f->c, err, sizeof(err)), 0);
+}
+
+static void fx_stop(struct fx *f)
+{
+	ufs_cache_destroy(f->c);
+	ufs_backend_destroy(f->be);
+	assert_int_equal(ufs_budget_used(f->budget), 0); /* every charge returned */
+	ufs_budget_destroy(f->budget);
+}
+
+/* Deterministic content, different per seed. */
+static char *pattern(size_t size, unsigned seed)
+{
+	char *p = malloc(size ? size : 1);
+
+	assert_non_null(p);
+	for (size_t i = 0; i < size; i++)
+		p[i] = (char)((i * 131 + i / 4099 + seed * 7) & 0xff);
+	return p;
+}
+
+static char *put_object(struct fx *f, const char *path, size_t size, unsigned seed,
+			const char *etag)
+{
+	char *data = pattern(size, seed);
+
+	assert_int_equal(ufs_memb_put(f->be, path, data, size, etag), 0);
+	return data;
+}
+
+static struct ufs_rstream *open_stream(struct fx *f, const char *path, uint64_t gen)
+{
+	struct ufs_obj obj;
+	struct ufs_rstream *s;
+
+	assert_int_equal(ufs_memb_obj(f->be, path, &obj), 0);
+	assert_int_equal(ufs_cache_open(f->c, f->be, &obj, gen, &s), 0);
+	return s;
+}
+
+/* Read [off, off+len) through s and compare with expect. */
+static void read_check(struct ufs_rstream *s, const char *expect, uint64_t off, size_t len)
+{
+	char *buf = malloc(len);
+
+	assert_non_null(buf);
+	assert_int_equal(ufs_cache_read(s, buf, len, off), (ssize_t)len);
+	assert_memory_equal(buf, expect + off, len);
+	free(buf);
+}
+
+/* One read through a fresh stream (no read-ahead: a first read only places
+ * a cursor). */
+static void read_once(struct fx *f, const char *path, const char *expect, uint64_t off, size_t len)
+{
+	struct ufs_rstream *s = open_stream(f, path, 0);
+
+	read_check(s, expect, off, len);
+	ufs_cache_close(s);
+}
+
+static struct ufs_cache_stats stats(struct fx *f)
+{
+	struct ufs_cache_stats st;
+
+	ufs_cache_get_stats(f->c, &st);
+	return st;
+}
+
+/* Wait (at most 10 s) until the prefetched byte counter reaches want. */
+static void wait_prefetched(struct fx *f, uint64_t want)
+{
+	for (int i = 0; i < 1000 && stats(f).prefetch_bytes < want; i++)
+		usleep(10000);
+	assert_true(stats(f).prefetch_bytes >= want);
+}
+
+static void test_sequential_read_matches(void **state)
+{
+	struct fx f;
+	size_t size = 20 * MIB + 123;
+	char *data;
+	struct ufs_rstream *s;
+	struct ufs_cache_stats st;
+
+	(void)state;
+	fx_start(&f, 32 * MIB, MIB, 16 * MIB, 4);
+	data = put_object(&f, "big", size, 1, "e1");
+	s = open_stream(&f, "big", 0);
+	for (uint64_t off = 0; off < size; off += 128 * KIB)
+		read_check(s, data, off, size - off < 128 * KIB ? size - off : 128 * KIB);
+	ufs_cache_close(s);
+	st = stats(&f);
+	assert_int_equal(st.fetched_bytes, size); /* every byte fetched once */
+	assert_int_equal(ufs_memb_bytes(f.be), size);
+	assert_true(st.prefetch_bytes > size / 2); /* read-ahead did the work */
+	assert_int_equal(st.prefetch_used_bytes, st.prefetch_bytes);
+	assert_int_equal(st.prefetch_wasted_bytes, 0);
+	assert_true(st.mem_peak <= st.mem_limit);
+	free(data);
+	fx_stop(&f);
+}
+
+static void test_eof(void **state)
+{
+	struct fx f;
+	size_t size = 3 * MIB + 10;
+	char *data, buf[256];
+	struct ufs_rstream *s;
+
+	(void)state;
+	fx_start(&f, 16 * MIB, MIB, 4 * MIB, 2);
+	data = put_object(&f, "f", size, 2, "e");
+	free(put_object(&f, "empty", 0, 0, "z"));
+	s = open_stream(&f, "f", 0);
+	assert_int_equal(ufs_cache_read(s, buf, 100, size - 10), 10);
+	assert_memory_equal(buf, data + size - 10, 10);
+	assert_int_equal(ufs_cache_read(s, buf, 100, size), 0);
+	assert_int_equal(ufs_cache_read(s, buf, 100, size + 5), 0);
+	assert_int_equal(ufs_cache_read(s, buf, 0, 0), 0);
+	ufs_cache_close(s);
+	ufs_memb_reset_counts(f.be);
+	s = open_stream(&f, "empty", 0);
+	assert_int_equal(ufs_cache_read(s, buf, 100, 0), 0);
+	ufs_cache_close(s);
+	assert_int_equal(ufs_memb_reads(f.be), 0);
+	free(data);
+	fx_stop(&f);
+}
+
+static void test_small_object_whole(void **state)
+{
+	struct fx f;
+	size_t size = 100000;
+	char *data;
+	struct ufs_rstream *s;
+
+	(void)state;
+	fx_start(&f, 16 * MIB, MIB, 4 * MIB, 2);
+	data = put_object(&f, "small", size, 3, "e");
+	s = open_stream(&f, "small", 0);
+	read_check(s, data, 5000, 4096);
+	assert_int_equal(ufs_memb_reads(f.be), 1);
+	assert_int_equal(ufs_memb_bytes(f.be), size); /* the whole object at once */
+	read_check(s, data, 90000, 10000);
+	read_check(s, data, 0, 4096);
+	assert_int_equal(ufs_memb_reads(f.be), 1);
+	ufs_cache_close(s);
+	free(data);
+	fx_stop(&f);
+}
+
+static void test_random_reads_fetch_little(void **state)
+{
+	struct fx f;
+	size_t size = 64 * MIB;
+	uint64_t x = 12345, nread = 0, before;
+	char *data;
+	struct ufs_rstream *s;
+
+	(void)state;
+	fx_start(&f, 32 * MIB, MIB, 16 * MIB, 4);
+	data = put_object(&f, "rnd", size, 4, "e");
+	s = open_stream(&f, "rnd", 0);
+	for (int i = 0; i < 300; i++) {
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		read_check(s, data, ((x >> 33) % (size / (64 * KIB))) * 64 * KIB, 64 * KIB);
+		nread += 64 * KIB;
+	}
+	assert_true(stats(&f).fetched_bytes <= 2 * nread);
+	assert_int_equal(stats(&f).prefetch_bytes, 0);
+	/* reads turn sequential: read-ahead comes back */
+	before = stats(&f).prefetch_bytes;
+	for (uint64_t off = 40 * MIB; off < 44 * MIB; off += 128 * KIB)
+		read_check(s, data, off, 128 * KIB);
+	ufs_cache_close(s);
+	assert_true(stats(&f).prefetch_bytes > before);
+	free(data);
+	fx_stop(&f);
+}
+
+struct sf_arg {
+	struct fx *f;
+	const char *expect;
+};
+
+static void *sf_reader(void *arg)
+{
+	struct sf_arg *a = arg;
+
+	read_once(a->f, "sf", a->expect, 3 * MIB + 100, 64 * KIB);
+	return NULL;
+}
+
+static void test_single_flight(void **state)
+{
+	struct fx f;
+	pthread_t t[8];
+	struct sf_arg a;
+
+	(void)state;
+	fx_start(&f, 16 * MIB, MIB, 4 * MIB, 2);
+	a.f = &f;
+	a.expect = put_object(&f, "sf", 8 * MIB, 5, "e");
+	ufs_memb_set_delay(f.be, 100000);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, sf_reader, &a), 0);
+	for (int i = 0; i < 8; i++)
+		pthread_join(t[i], NULL);
+	assert_int_equal(ufs_memb_reads_touching(f.be, 3 * MIB, MIB), 1);
+	assert_int_equal(stats(&f).mem_misses, 1);
+	assert_int_equal(stats(&f).mem_hits, 7);
+	free((char *)a.expect);
+	fx_stop(&f);
+}
+
+static void test_errors_propagate(void **state)
+{
+	struct fx f;
+	char *data, buf[4096];
+	struct ufs_rstream *s;
+
+	(void)state;
+	fx_start(&f, 16 * MIB, MIB, 4 * MIB, 2);
+	data = put_object(&f, "e", 4 * MIB, 6, "e");
+	s = open_stream(&f, "e", 0);
+	ufs_memb_fail(f.be, -EIO, -1);
+	assert_int_equal(ufs_cache_read(s, buf, sizeof(buf), MIB), -EIO);
+	ufs_memb_fail(f.be, 0, 0);
+	read_check(s, data, MIB, sizeof(buf)); /* the failure was not cached */
+	ufs_cache_close(s);
+	s = open_stream(&f, "e", 0);
+	ufs_memb_fail(f.be, -EACCES, -1);
+	assert_int_equal(ufs_cache_read(s, buf, sizeof(buf), 3 * MIB), -EACCES);
+	ufs_memb_fail(f.be, 0, 0);
+	read_check(s, data, 3 * MIB, sizeof(buf));
+	ufs_cache_close(s);
+	free(data);
+	fx_stop(&f);
+}
+
+static void test_identity_change(void **state)
+{
+	struct fx f;
+	char *v1, *v2, buf[4096];
+	struct ufs_rstream *s1, *s2, *s3;
+
+	(void)state;
+	fx_start(&f, 16 * MIB, MIB, 4 * MIB, 2);
+	v1 = put_object(&f, "obj", 6 * MIB, 7, "v1");
+	s1 = open_stream(&f, "obj", 0);
+	read_check(s1, v1, 0, sizeof(buf));
+	v2 = put_object(&f, "obj", 6 * MIB, 8, "v2");
+	/* s1 stays pinned to v1: cached data is v1, an uncached block is stale */
+	read_check(s1, v1, 100, sizeof(buf));
+	assert_int_equal(ufs_cache_read(s1, buf, sizeof(buf), 5 * MIB), -ESTALE);
+	assert_int_equal(ufs_cache_read(s1, buf, sizeof(buf), 0), -ESTALE);
+	ufs_cache_close(s1);
+	/* a stream on v2 never sees v1's blocks */
+	ufs_memb_reset_counts(f.be);
+	s2 = open_stream(&f, "obj", 0);
+	read_check(s2, v2, 0, sizeof(buf));
+	assert_int_equal(ufs_memb_reads(f.be), 1);
+	ufs_cache_close(s2);
+	/* a local write (new gen) does not hit the old generation either */
+	s3 = open_stream(&f, "obj", 1);
+	read_check(s3, v2, 0, sizeof(buf));
+	assert_int_equal(ufs_memb_reads(f.be), 2);
+	ufs_cache_close(s3);
+	free(v1);
+	free(v2);
+	fx_stop(&f);
+}
+
+static void test_eviction_speculative_first(void **state)
+{
+	struct fx f;
+	char *x, *y;
+	struct ufs_obj oy;
+
+	(void)state;
+	fx_start(&f, 4 * MIB, MIB, 4 * MIB, 2);
+	x = put_object(&f, "x", 8 * MIB, 9, "e");
+	y = put_object(&f, "y", MIB, 10, "e");
+	read_once(&f, "x", x, 0, 4096);	  /* X0 */
+	read_once(&f, "x", x, MIB, 4096); /* X1 */
+	assert_int_equal(ufs_memb_obj(f.be, "y", &oy), 0);
+	ufs_cache_hint(f.c, f.be, &oy); /* Y0, speculative */
+	wait_prefetched(&f, MIB);
+	read_once(&f, "x", x, 2 * MIB, 4096); /* X2: memory now full */
+	read_once(&f, "x", x, 3 * MIB, 4096); /* X3: must evict Y0, not X0 */
+	assert_int_equal(stats(&f).prefetch_wasted_bytes, MIB);
+	ufs_memb_reset_counts(f.be);
+	read_once(&f, "x", x, 0, 4096);
+	read_once(&f, "x", x, MIB, 4096);
+	read_once(&f, "x", x, 2 * MIB, 4096);
+	assert_int_equal(ufs_memb_reads(f.be), 0);
+	/* then plain LRU: X3 is now the oldest */
+	read_once(&f, "x", x, 4 * MIB, 4096);
+	read_once(&f, "x", x, 0, 4096);
+	assert_int_equal(ufs_memb_reads(f.be), 1);
+	read_once(&f, "x", x, 3 * MIB, 4096);
+	assert_int_equal(ufs_memb_reads(f.be), 2);
+	assert_true(ufs_budget_peak(f.budget) <= 4 * MIB);
+	free(x);
+	free(y);
+	fx_stop(&f);
+}
+
+struct seq_arg {
+	struct fx *f;
+	char path[16];
+	char *data;
+	size_t size;
+};
+
+static void *seq_reader(void *arg)
+{
+	struct seq_arg *a = arg;
+	struct ufs_rstream *s = open_stream(a->f, a->path, 0);
+
+	for (uint64_t off = 0; off < a->size; off += 128 * KIB)
+		read_check(s, a->data, off, 128 * KIB);
+	ufs_cache_close(s);
+	return NULL;
+}
+
+static void test_budget_concurrent_readers(void **state)
+{
+	struct fx f;
+	struct seq_arg a[4];
+	pthread_t t[4];
+
+	(void)state;
+	fx_start(&f, 8 * MIB, MIB, 64 * MIB, 4);
+	for (int i = 0; i < 4; i++) {
+		a[i].f = &f;
+		snprintf(a[i].path, sizeof(a[i].path), "obj%d", i);
+		a[i].size = 24 * MIB;
+		a[i].data = put_object(&f, a[i].path, a[i].size, 20 + (unsigned)i, "e");
+	}
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, seq_reader, &a[i]), 0);
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	assert_true(ufs_budget_peak(f.budget) <= 8 * MIB);
+	assert_true(stats(&f).mem_peak <= stats(&f).mem_limit);
+	assert_true(stats(&f).fetched_bytes >= 4 * 24 * MIB);
+	for (int i = 0; i < 4; i++)
+		free(a[i].data);
+	fx_stop(&f);
+}
+
+static void test_parallel_readahead(void **state)
+{
+	struct fx f;
+	size_t size = 32 * MIB;
+	char *data;
+	struct ufs_rstream *s;
+
+	(void)state;
+	fx_start(&f, 64 * MIB, MIB, 16 * MIB, 8);
+	data = put_object(&f, "p", size, 11, "e");
+	ufs_memb_set_delay(f.be, 20000);
+	s = open_stream(&f, "p", 0);
+	for (uint64_t off = 0; off < size; off += 256 * KIB)
+		read_check(s, data, off, 256 * KIB);
+	ufs_cache_close(s);
+	assert_true(ufs_memb_max_inflight(f.be) >= 4); /* blocks fetched in parallel */
+	assert_int_equal(stats(&f).fetched_bytes, size);
+	free(data);
+	fx_stop(&f);
+}
+
+static void test_hint_prefetches_next_file(void **state)
+{
+	struct fx f;
+	char *data;
+	struct ufs_obj o;
+	struct ufs_rstream *s;
+
+	(void)state;
+	fx_start(&f, 16 * MIB, MIB, 4 * MIB, 2);
+	data = put_object(&f, "next", 200000, 12, "e");
+	assert_int_equal(ufs_memb_obj(f.be, "next", &o), 0);
+	ufs_cache_hint(f.c, f.be, &o);
+	wait_prefetched(&f, 200000);
+	ufs_memb_reset_counts(f.be);
+	s = open_stream(&f, "next", 0);
+	read_check(s, data, 0, 200000);
+	ufs_cache_close(s);
+	assert_int_equal(ufs_memb_reads(f.be), 0);
+	assert_int_equal(stats(&f).prefetch_used_bytes, 200000);
+	free(data);
+	fx_stop(&f);
+}
+
+static void test_close_with_queued_readahead(void **state)
+{
+	struct fx f;
+	char *data;
+	struct ufs_rstream *s;
+
+	(void)state;
+	fx_start(&f, 64 * MIB, MIB, 32 * MIB, 1);
+	data = put_object(&f, "q", 40 * MIB, 13, "e");
+	ufs_memb_set_delay(f.be, 20000);
+	s = open_stream(&f, "q", 0);
+	for (uint64_t off = 0; off < 3 * MIB; off += 128 * KIB)
+		read_check(s, data, off, 128 * KIB);
+	ufs_cache_close(s); /* queued read-ahead is dropped, running jobs finish */
+	free(data);
+	fx_stop(&f);
+}
+
+static void test_interleaved_streams_one_handle(void **state)
+{
+	struct fx f;
+	size_t size = 32 * MIB;
+	char *data;
+	struct ufs_rstream *s;
+
+	(void)state;
+	fx_start(&f, 64 * MIB, MIB, 8 * MIB, 4);
+	data = put_object(&f, "il", size, 14, "e");
+	s = open_stream(&f, "il", 0);
+	for (uint64_t off = 0; off < 8 * MIB; off += 128 * KIB) {
+		read_check(s, data, off, 128 * KIB);
+		read_check(s, data, 16 * MIB + off, 128 * KIB);
+	}
+	ufs_cache_close(s);
+	/* both streams were read ahead: most bytes came from read-ahead */
+	assert_true(stats(&f).prefetch_used_bytes >= 10 * MIB);
+	free(data);
+	fx_stop(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_sequential_read_matches),
+	    cmocka_unit_test(test_eof),
+	    cmocka_unit_test(test_small_object_whole),
+	    cmocka_unit_test(test_random_reads_fetch_little),
+	    cmocka_unit_test(test_single_flight),
+	    cmocka_unit_test(test_errors_propagate),
+	    cmocka_unit_test(test_identity_change),
+	    cmocka_unit_test(test_eviction_speculative_first),
+	    cmocka_unit_test(test_budget_concurrent_readers),
+	    cmocka_unit_test(test_parallel_readahead),
+	    cmocka_unit_test(test_hint_prefetches_next_file),
+	    cmocka_unit_test(test_close_with_queued_readahead),
+	    cmocka_unit_test(test_interleaved_streams_one_handle),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
