@@ -1,0 +1,230 @@
+# shellcheck shell=bash
+# tests/integration/lib.sh — shared helpers for tests/integration/test_*.sh.
+#
+# Usage, at the top of a test:
+#   source "$(dirname "$0")/lib.sh"      # starts servers if needed, sources env
+#   ufs_begin "nfs basic read"           # names the test, makes $UFS_WORK
+#   ... ufs_mount "$cfg" "$mnt"; assert_file_eq ...
+#   ufs_pass                             # prints PASS: name, exit 0
+# Any failing assertion prints `FAIL: name: why` and exits 1; cleanups
+# registered with `on_exit CMD...` run in reverse order whatever happens
+# (mounts made with ufs_mount are unmounted automatically).
+#
+# Environment: UFS_BIN (default $UFS_SRC/build/unifs), UFS_SRC (repo root),
+# UFS_TEST_DIR (server state dir, default /tmp/unifs-test), plus everything
+# from $UFS_TEST_DIR/env (UFS_NFS_URL, UFS_NFS4_URL, UFS_NFS_EXPORT_DIR,
+# UFS_S3_ENDPOINT, UFS_AZ_ENDPOINT, UFS_AZ_ACCOUNT, UFS_AZ_KEY, AWS_*).
+set -uo pipefail
+
+UFS_SRC=${UFS_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+UFS_BIN=${UFS_BIN:-$UFS_SRC/build/unifs}
+UFS_TEST_DIR=${UFS_TEST_DIR:-/tmp/unifs-test}
+UFS_SERVERS=$UFS_SRC/tests/servers
+UFS_TEST_NAME=${UFS_TEST_NAME:-$(basename "${0%.sh}")}
+export UFS_SRC UFS_BIN UFS_TEST_DIR
+
+# Plain-http loopback endpoints must not be affected by proxies or CA bundles.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+export no_proxy=127.0.0.1,localhost NO_PROXY=127.0.0.1,localhost
+
+# ---- results -------------------------------------------------------------
+
+fail()
+{
+	echo "FAIL: $UFS_TEST_NAME: $*"
+	exit 1
+}
+
+ufs_pass()
+{
+	echo "PASS: $UFS_TEST_NAME"
+	exit 0
+}
+
+# ufs_skip MSG: only outside CI; in CI (CI=true) a skip is a failure.
+ufs_skip()
+{
+	if [[ ${CI:-} == true ]]; then
+		fail "would skip in CI: $*"
+	fi
+	echo "SKIP: $UFS_TEST_NAME: $*"
+	exit 0
+}
+
+# ---- cleanup registry ----------------------------------------------------
+
+_UFS_CLEANUPS=()
+
+# on_exit CMD...: run CMD (as one string, eval'd) at exit, last registered first.
+on_exit()
+{
+	_UFS_CLEANUPS+=("$*")
+}
+
+_ufs_run_cleanups()
+{
+	local rc=$? i
+	for ((i = ${#_UFS_CLEANUPS[@]} - 1; i >= 0; i--)); do
+		eval "${_UFS_CLEANUPS[i]}" >/dev/null 2>&1 || true
+	done
+	_UFS_CLEANUPS=()
+	return $rc
+}
+trap _ufs_run_cleanups EXIT
+trap 'exit 130' INT TERM
+
+# ---- assertions ----------------------------------------------------------
+
+assert_eq()
+{
+	local want=$1 got=$2 what=${3:-value}
+	[[ $want == "$got" ]] || fail "$what: expected '$want', got '$got'"
+}
+
+assert_ne()
+{
+	local a=$1 b=$2 what=${3:-value}
+	[[ $a != "$b" ]] || fail "$what: expected something other than '$a'"
+}
+
+# assert_file_eq A B: identical contents (cmp).
+assert_file_eq()
+{
+	[[ -e $1 ]] || fail "missing file: $1"
+	[[ -e $2 ]] || fail "missing file: $2"
+	cmp -s -- "$1" "$2" || fail "files differ: $1 $2 ($(cmp -- "$1" "$2" 2>&1 | head -1))"
+}
+
+# assert_ok CMD...: CMD must succeed.
+assert_ok()
+{
+	"$@" || fail "command failed (rc=$?): $*"
+}
+
+# assert_fails CMD...: CMD must fail.
+assert_fails()
+{
+	if "$@"; then fail "command unexpectedly succeeded: $*"; fi
+}
+
+# within SECONDS CMD...: CMD must finish (either way) within SECONDS; its
+# status is returned. A timeout fails the test.
+within()
+{
+	local secs=$1 rc
+	shift
+	timeout -k 5 "$secs" "$@"
+	rc=$?
+	if ((rc == 124 || rc == 137)); then
+		fail "did not finish within ${secs}s: $*"
+	fi
+	return $rc
+}
+
+# ---- servers -------------------------------------------------------------
+
+# ufs_servers_up: start (or reuse) all servers and source the env file.
+ufs_servers_up()
+{
+	"$UFS_SERVERS/all.sh" start >&2 || fail "test servers could not start"
+	# shellcheck source=/dev/null
+	source "$UFS_TEST_DIR/env" || fail "cannot source $UFS_TEST_DIR/env"
+}
+
+# s3_mkbucket NAME: create a bucket on s3rver (ok if it already exists).
+s3_mkbucket()
+{
+	S3CURL_NOFAIL=1 "$UFS_SERVERS/s3curl.sh" PUT "/$1" -o /dev/null \
+		-w '%{http_code}' | grep -qE '^(200|409)$' || fail "cannot create bucket $1"
+}
+
+# s3_put BUCKET/KEY FILE / s3_get BUCKET/KEY OUT: direct object I/O (no unifs).
+s3_put()
+{
+	"$UFS_SERVERS/s3curl.sh" PUT "/$1" --data-binary "@$2" -o /dev/null || fail "s3 put $1"
+}
+
+s3_get()
+{
+	"$UFS_SERVERS/s3curl.sh" GET "/$1" -o "$2"
+}
+
+# az_mkcontainer NAME / az_put CONT/BLOB FILE / az_get CONT/BLOB OUT (SharedKey).
+az_mkcontainer()
+{
+	AZCURL_NOFAIL=1 "$UFS_SERVERS/azcurl.sh" PUT "/$1?restype=container" -o /dev/null \
+		-w '%{http_code}' | grep -qE '^(201|409)$' || fail "cannot create container $1"
+}
+
+az_put()
+{
+	"$UFS_SERVERS/azcurl.sh" PUT "/$1" --file "$2" -o /dev/null || fail "az put $1"
+}
+
+az_get()
+{
+	"$UFS_SERVERS/azcurl.sh" GET "/$1" -o "$2"
+}
+
+# ufs_uniq PREFIX: a name unique to this run (lowercase, bucket-safe).
+ufs_uniq()
+{
+	echo "$1-$$-$RANDOM$RANDOM" | tr 'A-Z_' 'a-z-'
+}
+
+# ---- work dirs and mounts ------------------------------------------------
+
+# ufs_begin [NAME]: set the test name and create $UFS_WORK (removed at exit).
+ufs_begin()
+{
+	[[ $# -gt 0 ]] && UFS_TEST_NAME=$1
+	mkdir -p "$UFS_TEST_DIR/work"
+	UFS_WORK=$(mktemp -d "$UFS_TEST_DIR/work/$(tr -c 'A-Za-z0-9_-' _ <<<"$UFS_TEST_NAME" | head -c 40).XXXXXX") ||
+		fail "cannot create work dir"
+	export UFS_WORK
+	on_exit "rm -rf '$UFS_WORK'"
+}
+
+# ufs_mount CONFIG MNT [unifs mount options...]: mount (daemonised) and wait
+# until MNT is a live FUSE mount; unmounted automatically at exit.
+ufs_mount()
+{
+	local cfg=$1 mnt=$2 i
+	shift 2
+	[[ -x $UFS_BIN ]] || fail "unifs binary not found: $UFS_BIN (build first)"
+	mkdir -p "$mnt"
+	within 60 "$UFS_BIN" mount "$@" "$cfg" "$mnt" || fail "unifs mount $cfg $mnt failed"
+	on_exit "ufs_umount '$mnt'"
+	for ((i = 0; i < 100; i++)); do
+		ufs_is_mounted "$mnt" && return 0
+		sleep 0.1
+	done
+	fail "$mnt is not a FUSE mount after unifs mount returned"
+}
+
+ufs_is_mounted()
+{
+	local m
+	m=$(realpath -m "$1")
+	awk -v m="$m" '$2 == m && $3 ~ /^fuse/ {found = 1} END {exit !found}' /proc/self/mounts
+}
+
+# ufs_umount MNT: unmount robustly (unifs umount, then fusermount3 -u, then
+# a lazy umount). Never fails the test by itself; returns 1 if still mounted.
+ufs_umount()
+{
+	local mnt=$1
+	ufs_is_mounted "$mnt" || return 0
+	timeout 30 "$UFS_BIN" umount "$mnt" >/dev/null 2>&1 && ! ufs_is_mounted "$mnt" && return 0
+	timeout 10 fusermount3 -u "$mnt" >/dev/null 2>&1 && ! ufs_is_mounted "$mnt" && return 0
+	timeout 10 fusermount3 -uz "$mnt" >/dev/null 2>&1 || timeout 10 umount -l "$mnt" >/dev/null 2>&1
+	! ufs_is_mounted "$mnt"
+}
+
+# ufs_config FILE <<EOF ... EOF: write a config file with mode 0600.
+ufs_config()
+{
+	(umask 077 && cat >"$1")
+}
+
+ufs_servers_up
