@@ -439,7 +439,8 @@ static int az_emit_prefixes(struct ufs_az_lister *l)
 	memset(&a, 0, sizeof(a));
 	az_attr_dir(&a);
 	a.uid = a.gid = UFS_UID_OWNER;
-	qsort(l->cur.v, l->cur.n, sizeof(*l->cur.v), az_names_cmp);
+	if (l->cur.n)
+		qsort(l->cur.v, l->cur.n, sizeof(*l->cur.v), az_names_cmp);
 	for (size_t i = 0; i < l->dirs.n; i++) {
 		size_t len;
 		char *rel = az_rel_name(l, l->dirs.v[i], &len);
