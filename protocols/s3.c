@@ -20,7 +20,7 @@
  * Writes live in s3_upload.c (multipart uploads).
  *
  * Threads: the backend is shared by all threads; its fields are read-only
- * after create() except the upload pool (pool_lock guards its creation).
+ * after create().
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -597,8 +597,6 @@ static void s3_destroy(struct ufs_backend *be)
 
 	if (!sb)
 		return;
-	s3_pool_destroy(sb->pool);
-	pthread_mutex_destroy(&sb->pool_lock);
 	ufs_aws_creds_clear(&sb->creds);
 	free(sb->bucket);
 	free(sb->prefix);
@@ -675,10 +673,8 @@ static int s3_create(const struct ufs_mount_cfg *m, const struct ufs_config *g,
 	if (!sb)
 		return -ENOMEM;
 	ufs_be_init(&sb->base, &ufs_s3_ops, m, g);
-	pthread_mutex_init(&sb->pool_lock, NULL);
 	clock_gettime(CLOCK_REALTIME, &sb->created);
-	sb->upload_threads = g->workers ? (g->workers < 16 ? g->workers : 16) : 8;
-	sb->max_inflight = sb->upload_threads;
+	sb->max_inflight = g->workers ? (g->workers < 16 ? g->workers : 16) : 8;
 	if (err && errlen)
 		err[0] = '\0';
 	rc = s3_cfg(sb, m, g, err, errlen);

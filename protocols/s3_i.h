@@ -98,12 +98,8 @@ uint64_t ufs_s3_part_len(uint64_t base, unsigned n);
 
 /* ==== backend internals shared by s3.c and s3_upload.c ==== */
 
-#include <pthread.h>
-
 #include "protocols/creds.h"
 #include "protocols/http.h"
-
-struct s3_pool;
 
 struct s3_be {
 	struct ufs_backend base; /* first: a struct ufs_backend * is a struct s3_be * */
@@ -113,12 +109,9 @@ struct s3_be {
 	char *region;
 	int path_style;
 	uint64_t part_size;
-	unsigned upload_threads; /* upload pool size */
-	unsigned max_inflight;	 /* parts in flight per writer */
+	unsigned max_inflight; /* parts uploading at once per writer */
 	struct ufs_aws_creds creds;
-	struct timespec created;   /* times of the synthetic root */
-	pthread_mutex_t pool_lock; /* guards pool creation */
-	struct s3_pool *pool;	   /* upload workers, started on first use */
+	struct timespec created; /* times of the synthetic root */
 };
 
 /* One S3 request under construction: init, set body/output, perform, fini. */
@@ -149,7 +142,5 @@ int s3_copy_multipart(struct s3_be *sb, const char *from_key, const char *to_key
 /* writers (s3_upload.c) */
 int s3_open_writer(struct ufs_backend *be, const char *path, int flags, mode_t mode,
 		   struct ufs_writer **pw);
-/* Stop the upload pool (backend destroy). */
-void s3_pool_destroy(struct s3_pool *p);
 
 #endif
