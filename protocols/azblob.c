@@ -236,6 +236,22 @@ void ufs_az_etag_copy(char out[UFS_ETAG_MAX], const char *etag, size_t len)
 	out[len] = '\0';
 }
 
+char *ufs_az_conn_get(const char *cs, const char *name)
+{
+	size_t nl = strlen(name);
+
+	while (cs && *cs) {
+		size_t len = strcspn(cs, ";");
+
+		while (len > 0 && (*cs == ' ' || *cs == '\t'))
+			cs++, len--;
+		if (len > nl && strncasecmp(cs, name, nl) == 0 && cs[nl] == '=')
+			return strndup(cs + nl + 1, len - nl - 1);
+		cs += len + (cs[len] == ';');
+	}
+	return NULL;
+}
+
 /* ---- List Blobs page parser -------------------------------------------- */
 
 #define AZ_XB "EnumerationResults/Blobs/Blob"
@@ -1280,8 +1296,31 @@ static int az_set_sas(struct az_backend *az, const char *sas)
 	return az->sas ? 0 : -ENOMEM;
 }
 
+/* AccountKey or SharedAccessSignature of AZURE_STORAGE_CONNECTION_STRING. */
+static int az_conn_creds(struct az_backend *az, char *err, size_t errlen)
+{
+	const char *cs = getenv("AZURE_STORAGE_CONNECTION_STRING");
+	char *key = ufs_az_conn_get(cs, "AccountKey");
+	char *sas = key ? NULL : ufs_az_conn_get(cs, "SharedAccessSignature");
+	int rc = 0;
+
+	if (key)
+		rc = az_set_key(az, key, "AZURE_STORAGE_CONNECTION_STRING's AccountKey", err,
+				errlen);
+	else if (sas)
+		rc = az_set_sas(az, sas);
+	if (key)
+		OPENSSL_cleanse(key, strlen(key));
+	if (sas)
+		OPENSSL_cleanse(sas, strlen(sas));
+	free(key);
+	free(sas);
+	return rc;
+}
+
 /* Credentials from one of key_file / sas_file / token_file, else from
- * AZURE_STORAGE_KEY / AZURE_STORAGE_SAS_TOKEN, else anonymous. */
+ * AZURE_STORAGE_KEY / AZURE_STORAGE_SAS_TOKEN, else from the connection
+ * string, else anonymous. */
 static int az_load_creds(struct az_backend *az, const struct ufs_mount_cfg *m, char *err,
 			 size_t errlen)
 {
@@ -1310,6 +1349,8 @@ static int az_load_creds(struct az_backend *az, const struct ufs_mount_cfg *m, c
 		rc = az_set_key(az, env, "AZURE_STORAGE_KEY", err, errlen);
 	} else if (rc == 0 && (env = getenv("AZURE_STORAGE_SAS_TOKEN")) && *env) {
 		rc = az_set_sas(az, env);
+	} else if (rc == 0) {
+		rc = az_conn_creds(az, err, errlen);
 	}
 	if (text)
 		OPENSSL_cleanse(text, strlen(text));
@@ -1321,16 +1362,25 @@ static int az_load_creds(struct az_backend *az, const struct ufs_mount_cfg *m, c
 static int az_parse_cfg(struct az_backend *az, const struct ufs_mount_cfg *m,
 			const struct ufs_config *g, char *err, size_t errlen)
 {
-	const char *account = ufs_mcfg_get(m, "account");
+	const char *cs = getenv("AZURE_STORAGE_CONNECTION_STRING");
+	const char *account = ufs_mcfg_get(m, "account"), *endpoint = ufs_mcfg_get(m, "endpoint");
+	char *cs_account = ufs_az_conn_get(cs, "AccountName");
+	char *cs_endpoint = ufs_az_conn_get(cs, "BlobEndpoint");
 	uint64_t def = g && g->part_size ? g->part_size : 8ULL << 20;
 	int rc;
 
 	if (!account)
 		account = getenv("AZURE_STORAGE_ACCOUNT");
+	if (!account)
+		account = cs_account;
+	if (!endpoint)
+		endpoint = cs_endpoint;
 	rc = ufs_az_parse_url(m->url, &az->container, &az->prefix, err, errlen);
 	if (rc == 0)
-		rc = ufs_az_parse_endpoint(ufs_mcfg_get(m, "endpoint"), account, &az->endpoint,
-					   &az->account, err, errlen);
+		rc = ufs_az_parse_endpoint(endpoint, account, &az->endpoint, &az->account, err,
+					   errlen);
+	free(cs_account);
+	free(cs_endpoint);
 	if (rc == 0 && ufs_mcfg_get_size(m, "block_size", def, &az->block_size) != 0) {
 		snprintf(err, errlen, "block_size: not a size");
 		rc = -EINVAL;

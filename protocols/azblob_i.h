@@ -92,6 +92,10 @@ int ufs_az_list_page(struct ufs_az_lister *l, const char *xml, size_t len);
 /* Free what the lister owns. */
 void ufs_az_lister_fini(struct ufs_az_lister *l);
 
+/* Value of name (case-insensitive) in an Azure connection string
+ * "K1=v1;K2=v2;..." (cs may be NULL): malloc'd, or NULL when absent. */
+char *ufs_az_conn_get(const char *cs, const char *name);
+
 /* Parse an HTTP date (RFC 1123) into *pts (nanoseconds 0). 0 or -EINVAL. */
 int ufs_az_parse_date(const char *s, struct timespec *pts);
 

@@ -126,6 +126,28 @@ static void test_names_dates_etags(void **state)
 	assert_string_equal(etag, "0x8D9ABC");
 }
 
+static void test_connection_string(void **state)
+{
+	static const char cs[] = "DefaultEndpointsProtocol=http; AccountName=devstoreaccount1;"
+				 "AccountKey=a2V5==;BlobEndpoint=http://127.0.0.1:10000/"
+				 "devstoreaccount1;";
+	char *v;
+
+	(void)state;
+	v = ufs_az_conn_get(cs, "accountname");
+	assert_string_equal(v, "devstoreaccount1");
+	free(v);
+	v = ufs_az_conn_get(cs, "AccountKey"); /* '=' inside a value is kept */
+	assert_string_equal(v, "a2V5==");
+	free(v);
+	v = ufs_az_conn_get(cs, "BlobEndpoint");
+	assert_string_equal(v, "http://127.0.0.1:10000/devstoreaccount1");
+	free(v);
+	assert_null(ufs_az_conn_get(cs, "SharedAccessSignature"));
+	assert_null(ufs_az_conn_get(cs, "Account"));
+	assert_null(ufs_az_conn_get(NULL, "AccountKey"));
+}
+
 /* ---- List Blobs ---- */
 
 struct seen {
@@ -244,9 +266,13 @@ static void test_list_stop_and_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse_url),  cmocka_unit_test(test_parse_endpoint),
-	    cmocka_unit_test(test_block_id),   cmocka_unit_test(test_names_dates_etags),
-	    cmocka_unit_test(test_list_pages), cmocka_unit_test(test_list_stop_and_errors),
+	    cmocka_unit_test(test_parse_url),
+	    cmocka_unit_test(test_parse_endpoint),
+	    cmocka_unit_test(test_block_id),
+	    cmocka_unit_test(test_names_dates_etags),
+	    cmocka_unit_test(test_connection_string),
+	    cmocka_unit_test(test_list_pages),
+	    cmocka_unit_test(test_list_stop_and_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
