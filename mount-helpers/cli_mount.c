@@ -179,14 +179,27 @@ static void mount_stop_child(pid_t pid)
 	waitpid(pid, NULL, 0);
 }
 
-/* Report why a child that closed the pipe without "OK" failed. */
-static void mount_report_child_exit(const struct cli_mount_req *req, pid_t pid, const char *reason)
+/* Print one line the daemon wrote on the ready pipe (a warning or the
+ * reason), without the "mount: " its reasons start with. */
+static void mount_print_daemon_line(const struct cli_mount_req *req, const char *line)
+{
+	if (strncmp(line, "mount: ", 7) == 0)
+		line += 7;
+	fprintf(stderr, "unifs: %s: %s\n", req->cmd, line);
+}
+
+/* Reap a child that closed the pipe without "OK"; say why it failed unless
+ * it said so itself (said != 0) or left a last unterminated line. */
+static void mount_report_child_exit(const struct cli_mount_req *req, pid_t pid, const char *reason,
+				    int said)
 {
 	int status = 0;
 
 	waitpid(pid, &status, 0);
 	if (reason[0])
-		cli_error(req->cmd, "%s", reason);
+		mount_print_daemon_line(req, reason);
+	else if (said)
+		return;
 	else if (WIFSIGNALED(status))
 		cli_error(req->cmd, "%s: daemon killed by signal %d", req->mountpoint,
 			  WTERMSIG(status));
@@ -200,6 +213,7 @@ static int mount_wait_ready(const struct cli_mount_req *req, pid_t pid, int rfd)
 {
 	double deadline = mount_now_ms() + MOUNT_READY_TIMEOUT_MS;
 	char line[CLI_ERR_MAX];
+	int said = 0;
 	int r;
 
 	while ((r = mount_read_line(rfd, line, sizeof(line), deadline)) == 1) {
@@ -209,7 +223,8 @@ static int mount_wait_ready(const struct cli_mount_req *req, pid_t pid, int rfd)
 			return CLI_OK;
 		}
 		if (line[0])
-			fprintf(stderr, "unifs: %s: %s\n", req->cmd, line);
+			mount_print_daemon_line(req, line);
+		said |= line[0] != '\0';
 	}
 	if (r == -ETIMEDOUT) {
 		cli_error(req->cmd, "%s: mount not ready after %d s, giving up", req->mountpoint,
@@ -217,7 +232,7 @@ static int mount_wait_ready(const struct cli_mount_req *req, pid_t pid, int rfd)
 		mount_stop_child(pid);
 		return CLI_FAIL;
 	}
-	mount_report_child_exit(req, pid, line);
+	mount_report_child_exit(req, pid, line, said);
 	return CLI_FAIL;
 }
 
@@ -263,7 +278,7 @@ static int mount_drain_reason(const struct cli_mount_req *req, int rfd)
 	buf[n] = '\0';
 	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		if (strcmp(l, "OK") != 0) {
-			fprintf(stderr, "unifs: %s: %s\n", req->cmd, l);
+			mount_print_daemon_line(req, l);
 			lines++;
 		}
 	}
