@@ -23,12 +23,6 @@
 
 #include "common/log.h"
 
-/* Protocol tables still being written are weak until they land (TEMPORARY). */
-#pragma weak ufs_file_ops
-#pragma weak ufs_nfs_ops
-#pragma weak ufs_s3_ops
-#pragma weak ufs_az_ops
-
 static const struct ufs_backend_ops *const registry[] = {
     &ufs_file_ops,
     &ufs_nfs_ops,
@@ -75,7 +69,7 @@ int ufs_backend_create(const struct ufs_mount_cfg *m, const struct ufs_config *g
 	const char *url = m->url ? m->url : "";
 
 	for (size_t i = 0; i < sizeof(registry) / sizeof(registry[0]); i++) {
-		if (registry[i] && scheme_matches(url, registry[i]->scheme))
+		if (scheme_matches(url, registry[i]->scheme))
 			return registry[i]->create(m, g, pbe, err, errlen);
 	}
 	snprintf(err, errlen, "mount %s: unknown URL scheme in '%s' (use file, nfs, s3 or az)",
