@@ -69,7 +69,8 @@ struct ufs_meta_dir *ufs_meta_get_dir(struct ufs_meta *m, int mount, const char 
 void ufs_meta_put_dir(struct ufs_meta *m, int mount, const char *dir, struct ufs_meta_dir *d);
 
 /* Forget what is known about path (attributes, negative entry, listing) and
- * the listing of its parent directory. */
+ * about its parent directory (its listing, and its attributes: its mtime
+ * changed too). */
 void ufs_meta_invalidate(struct ufs_meta *m, int mount, const char *path);
 /* Like ufs_meta_invalidate() for path and everything below it (rename,
  * rmdir of a directory). */

@@ -343,6 +343,10 @@ static void ops_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const
 		fs_node_changed(fs, &src);
 		if (rc == 0)
 			ops_reply_created(req, fs, &dst, S_IFREG | 0644);
+		/* The new name is its own inode here, so the kernel does not see
+		 * the link count of the old one change: tell it (attributes only). */
+		if (rc == 0)
+			fuse_lowlevel_notify_inval_inode(fs->se, ino, -1, 0);
 		fs_node_free(&dst);
 	}
 	if (rc < 0)

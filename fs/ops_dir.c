@@ -12,7 +12,8 @@
  * readdirplus hands the kernel the attributes from the listing, so `ls -l`
  * costs one listing and no per-entry request. An entry whose type the
  * listing did not give is sent without attributes (inode 0): the kernel
- * then looks it up by itself. Each entry sent with an inode counts one
+ * then looks it up by itself; so is a mount point, whose attributes are its
+ * backend's (one getattr per mount, not per entry). Each entry sent with an inode counts one
  * lookup; an entry that does not fit in the reply buffer is forgotten again.
  */
 #include "fs/fs_i.h"
@@ -208,8 +209,10 @@ static int dir_plus_entry(struct ufs_fs *fs, struct fs_dir *d, const char *name,
 		return 0;
 	memset(&n, 0, sizeof(n));
 	n.path = path;
-	rc = ufs_ns_resolve(fs->ns, path, &n.mount, &n.rel) == 0 &&
-	     fs_fill_entry(fs, &n, attr, e) == 0;
+	rc = ufs_ns_resolve(fs->ns, path, &n.mount, &n.rel) == 0;
+	if (rc && syn && n.mount >= 0 && n.rel[0] == '\0')
+		rc = 0; /* a mount root: the kernel looks it up (its backend's attributes) */
+	rc = rc && fs_fill_entry(fs, &n, attr, e) == 0;
 	fs_node_free(&n);
 	return rc;
 }

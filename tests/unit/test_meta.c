@@ -1,0 +1,303 @@
+/* test_meta.c — metadata cache with an injected clock: attribute, negative
+ * and listing TTLs, listings filling child attributes, invalidation of a
+ * path, its parent listing and whole subtrees, per-mount TTLs from the
+ * config, the entry bound, listing references and cursor. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cache/meta.h"
+
+static double fake_now;
+
+static double fake_clock(void *arg)
+{
+	(void)arg;
+	return fake_now;
+}
+
+static const struct ufs_meta_ttl ttls[2] = {{10, 20, 5}, {0, 0, 0}};
+
+static struct ufs_meta *meta_new(size_t max)
+{
+	struct ufs_meta *m;
+
+	fake_now = 1000;
+	m = ufs_meta_create(2, ttls, fake_clock, NULL, max);
+	assert_non_null(m);
+	return m;
+}
+
+static struct ufs_attr file_attr(uint64_t size)
+{
+	struct ufs_attr a = {.mode = S_IFREG | 0644, .nlink = 1, .size = size};
+
+	return a;
+}
+
+static void test_attr_ttl(void **state)
+{
+	struct ufs_meta *m = meta_new(0);
+	struct ufs_attr a = file_attr(42), out;
+
+	(void)state;
+	assert_int_equal(ufs_meta_get_attr(m, 0, "f", &out), 0);
+	ufs_meta_put_attr(m, 0, "f", &a);
+	assert_int_equal(ufs_meta_get_attr(m, 0, "f", &out), 1);
+	assert_int_equal(out.size, 42);
+	assert_int_equal(ufs_meta_get_attr(m, 1, "f", &out), 0); /* other mount */
+	fake_now += 9.9;
+	assert_int_equal(ufs_meta_get_attr(m, 0, "f", &out), 1);
+	fake_now += 0.2;
+	assert_int_equal(ufs_meta_get_attr(m, 0, "f", &out), 0); /* expired */
+	ufs_meta_destroy(m);
+}
+
+static void test_negative(void **state)
+{
+	struct ufs_meta *m = meta_new(0);
+	struct ufs_attr a = file_attr(1), out;
+
+	(void)state;
+	ufs_meta_put_negative(m, 0, "gone");
+	assert_int_equal(ufs_meta_get_attr(m, 0, "gone", &out), -ENOENT);
+	fake_now += 5.1;
+	assert_int_equal(ufs_meta_get_attr(m, 0, "gone", &out), 0);
+	ufs_meta_put_negative(m, 0, "gone");
+	ufs_meta_put_attr(m, 0, "gone", &a); /* created: the negative entry goes */
+	assert_int_equal(ufs_meta_get_attr(m, 0, "gone", &out), 1);
+	ufs_meta_put_negative(m, 0, "gone"); /* removed again */
+	assert_int_equal(ufs_meta_get_attr(m, 0, "gone", &out), -ENOENT);
+	ufs_meta_destroy(m);
+}
+
+static void test_zero_ttl_disables(void **state)
+{
+	struct ufs_meta *m = meta_new(0);
+	struct ufs_attr a = file_attr(1), out;
+	struct ufs_meta_dir *d = ufs_meta_dir_create();
+
+	(void)state;
+	ufs_meta_put_attr(m, 1, "f", &a);
+	ufs_meta_put_negative(m, 1, "g");
+	assert_int_equal(ufs_meta_dir_add(d, "x", &a), 0);
+	ufs_meta_put_dir(m, 1, "", d);
+	assert_int_equal(ufs_meta_get_attr(m, 1, "f", &out), 0);
+	assert_int_equal(ufs_meta_get_attr(m, 1, "g", &out), 0);
+	assert_int_equal(ufs_meta_get_attr(m, 1, "x", &out), 0);
+	assert_null(ufs_meta_get_dir(m, 1, ""));
+	assert_int_equal(ufs_meta_count(m), 0);
+	ufs_meta_dir_unref(d);
+	/* a typeless attribute is never stored */
+	a.mode = 0;
+	ufs_meta_put_attr(m, 0, "t", &a);
+	assert_int_equal(ufs_meta_get_attr(m, 0, "t", &out), 0);
+	ufs_meta_destroy(m);
+}
+
+/* A listing of dir "d" with a typed file, a typeless entry and a dir. */
+static struct ufs_meta_dir *listing(void)
+{
+	struct ufs_meta_dir *d = ufs_meta_dir_create();
+	struct ufs_attr f = file_attr(7);
+	struct ufs_attr sub = {.mode = S_IFDIR | 0755};
+
+	assert_non_null(d);
+	assert_int_equal(ufs_meta_dir_add(d, "f", &f), 0);
+	assert_int_equal(ufs_meta_dir_add(d, "untyped", NULL), 0);
+	assert_int_equal(ufs_meta_dir_add(d, "sub", &sub), 0);
+	return d;
+}
+
+static void test_listing_fills_children(void **state)
+{
+	struct ufs_meta *m = meta_new(0);
+	struct ufs_meta_dir *d = listing(), *got;
+	const struct ufs_attr *pa;
+	struct ufs_attr out;
+
+	(void)state;
+	ufs_meta_put_dir(m, 0, "d", d);
+	ufs_meta_dir_unref(d); /* the cache holds its own reference */
+	got = ufs_meta_get_dir(m, 0, "d");
+	assert_non_null(got);
+	assert_int_equal(ufs_meta_dir_count(got), 3);
+	assert_string_equal(ufs_meta_dir_entry(got, 1, &pa), "untyped");
+	assert_int_equal(pa->mode, 0);
+	assert_int_equal(ufs_meta_dir_find(got, "sub"), 2);
+	assert_int_equal(ufs_meta_dir_find(got, "nope"), -1);
+	assert_int_equal(ufs_meta_get_attr(m, 0, "d/f", &out), 1);
+	assert_int_equal(out.size, 7);
+	assert_int_equal(ufs_meta_get_attr(m, 0, "d/sub", &out), 1);
+	assert_true(S_ISDIR(out.mode));
+	assert_int_equal(ufs_meta_get_attr(m, 0, "d/untyped", &out), 0);
+	/* the listing outlives its TTL for the holder of a reference */
+	fake_now += 20.5;
+	assert_null(ufs_meta_get_dir(m, 0, "d"));
+	assert_int_equal(ufs_meta_dir_count(got), 3);
+	ufs_meta_dir_unref(got);
+	ufs_meta_destroy(m);
+}
+
+static void test_root_listing_children(void **state)
+{
+	struct ufs_meta *m = meta_new(0);
+	struct ufs_meta_dir *d = listing();
+	struct ufs_attr out;
+
+	(void)state;
+	ufs_meta_put_dir(m, 0, "", d); /* the mount root */
+	ufs_meta_dir_unref(d);
+	assert_int_equal(ufs_meta_get_attr(m, 0, "f", &out), 1);
+	ufs_meta_invalidate(m, 0, "f"); /* drops the root listing too */
+	assert_null(ufs_meta_get_dir(m, 0, ""));
+	assert_int_equal(ufs_meta_get_attr(m, 0, "f", &out), 0);
+	assert_int_equal(ufs_meta_get_attr(m, 0, "sub", &out), 1);
+	ufs_meta_destroy(m);
+}
+
+static void test_invalidate(void **state)
+{
+	struct ufs_meta *m = meta_new(0);
+	struct ufs_meta_dir *d = listing();
+	struct ufs_attr out, a = file_attr(3);
+
+	(void)state;
+	ufs_meta_put_dir(m, 0, "d", d);
+	ufs_meta_dir_unref(d);
+	ufs_meta_put_attr(m, 0, "d", &a);
+	ufs_meta_put_negative(m, 0, "d/new");
+	ufs_meta_invalidate(m, 0, "d/new"); /* created through the mount */
+	assert_int_equal(ufs_meta_get_attr(m, 0, "d/new", &out), 0);
+	assert_null(ufs_meta_get_dir(m, 0, "d"));		 /* the parent listing changed */
+	assert_int_equal(ufs_meta_get_attr(m, 0, "d", &out), 0); /* its mtime changed too */
+	assert_int_equal(ufs_meta_get_attr(m, 0, "d/f", &out), 1);
+	ufs_meta_destroy(m);
+}
+
+static void test_invalidate_tree(void **state)
+{
+	struct ufs_meta *m = meta_new(0);
+	struct ufs_attr out, a = file_attr(3);
+
+	(void)state;
+	ufs_meta_put_attr(m, 0, "p", &a);
+	ufs_meta_put_attr(m, 0, "p/d", &a);
+	ufs_meta_put_attr(m, 0, "p/d/x", &a);
+	ufs_meta_put_attr(m, 0, "p/d/y/z", &a);
+	ufs_meta_put_attr(m, 0, "p/dx", &a);
+	ufs_meta_put_attr(m, 1, "p/d/x", &a); /* mount 1 caches nothing anyway */
+	ufs_meta_invalidate_tree(m, 0, "p/d");
+	assert_int_equal(ufs_meta_get_attr(m, 0, "p/d", &out), 0);
+	assert_int_equal(ufs_meta_get_attr(m, 0, "p/d/x", &out), 0);
+	assert_int_equal(ufs_meta_get_attr(m, 0, "p/d/y/z", &out), 0);
+	assert_int_equal(ufs_meta_get_attr(m, 0, "p/dx", &out), 1); /* a sibling, not below */
+	assert_int_equal(ufs_meta_get_attr(m, 0, "p", &out), 0);    /* the parent changed */
+	ufs_meta_invalidate_tree(m, 0, "");			    /* the whole mount */
+	assert_int_equal(ufs_meta_count(m), 0);
+	ufs_meta_destroy(m);
+}
+
+static void test_bound(void **state)
+{
+	struct ufs_meta *m = meta_new(100);
+	struct ufs_attr a = file_attr(1), out;
+	char path[32];
+
+	(void)state;
+	for (int i = 0; i < 1000; i++) {
+		snprintf(path, sizeof(path), "f%d", i);
+		ufs_meta_put_attr(m, 0, path, &a);
+		assert_true(ufs_meta_count(m) <= 100);
+	}
+	assert_int_equal(ufs_meta_get_attr(m, 0, "f999", &out), 1); /* the latest stays */
+	/* expired entries are swept before anything live is dropped */
+	fake_now += 100;
+	ufs_meta_put_attr(m, 0, "a", &a);
+	assert_int_equal(ufs_meta_count(m), 1);
+	ufs_meta_destroy(m);
+}
+
+static void test_growth(void **state)
+{
+	struct ufs_meta *m = meta_new(0);
+	struct ufs_meta_dir *d = ufs_meta_dir_create();
+	struct ufs_attr a = file_attr(5), out;
+	char name[32];
+
+	(void)state;
+	for (int i = 0; i < 5000; i++) {
+		snprintf(name, sizeof(name), "e%d", i);
+		a.size = (uint64_t)i;
+		assert_int_equal(ufs_meta_dir_add(d, name, &a), 0);
+	}
+	ufs_meta_put_dir(m, 0, "big", d);
+	ufs_meta_dir_unref(d);
+	assert_int_equal(ufs_meta_count(m), 5001);
+	assert_int_equal(ufs_meta_get_attr(m, 0, "big/e4321", &out), 1);
+	assert_int_equal(out.size, 4321);
+	ufs_meta_destroy(m);
+}
+
+static void test_cursor_and_refs(void **state)
+{
+	struct ufs_meta_dir *d = listing();
+
+	(void)state;
+	assert_int_equal(ufs_meta_dir_cursor(d), -1);
+	ufs_meta_dir_set_cursor(d, 1);
+	assert_int_equal(ufs_meta_dir_cursor(d), 1);
+	assert_ptr_equal(ufs_meta_dir_ref(d), d);
+	ufs_meta_dir_unref(d);
+	assert_int_equal(ufs_meta_dir_count(d), 3);
+	ufs_meta_dir_unref(d);
+	ufs_meta_dir_unref(NULL);
+	assert_null(ufs_meta_dir_ref(NULL));
+}
+
+static void test_ttl_from_config(void **state)
+{
+	struct ufs_kv kv[] = {{"attr_ttl", "1.5", 0}, {"negative_ttl", "0", 0}};
+	struct ufs_kv bad[] = {{"dir_ttl", "soon", 0}};
+	struct ufs_mount_cfg mounts[2] = {{.prefix = "/a", .kv = kv, .n_kv = 2},
+					  {.prefix = "/b", .kv = bad, .n_kv = 1}};
+	struct ufs_config cfg = {
+	    .attr_ttl = 60, .dir_ttl = 30, .negative_ttl = 5, .mounts = mounts, .n_mounts = 2};
+	struct ufs_meta_ttl t;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(ufs_meta_ttl_from_config(&cfg, 0, &t, err, sizeof(err)), 0);
+	assert_true(t.attr == 1.5);
+	assert_true(t.dir == 30);
+	assert_true(t.negative == 0);
+	assert_int_equal(ufs_meta_ttl_from_config(&cfg, 1, &t, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "/b"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_attr_ttl),
+	    cmocka_unit_test(test_negative),
+	    cmocka_unit_test(test_zero_ttl_disables),
+	    cmocka_unit_test(test_listing_fills_children),
+	    cmocka_unit_test(test_root_listing_children),
+	    cmocka_unit_test(test_invalidate),
+	    cmocka_unit_test(test_invalidate_tree),
+	    cmocka_unit_test(test_bound),
+	    cmocka_unit_test(test_growth),
+	    cmocka_unit_test(test_cursor_and_refs),
+	    cmocka_unit_test(test_ttl_from_config),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
