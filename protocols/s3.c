@@ -606,12 +606,20 @@ static void s3_destroy(struct ufs_backend *be)
 	free(sb);
 }
 
-/* endpoint (default https://s3.REGION.amazonaws.com) without trailing '/' */
+/* endpoint without trailing '/': the config key, else $AWS_ENDPOINT_URL_S3 or
+ * $AWS_ENDPOINT_URL, else https://s3.REGION.amazonaws.com */
 static int s3_cfg_endpoint(struct s3_be *sb, const struct ufs_mount_cfg *m, char *err,
 			   size_t errlen)
 {
 	const char *ep = ufs_mcfg_get(m, "endpoint");
 	size_t n;
+
+	if (!ep || !*ep)
+		ep = getenv("AWS_ENDPOINT_URL_S3");
+	if (!ep || !*ep)
+		ep = getenv("AWS_ENDPOINT_URL");
+	if (ep && !*ep)
+		ep = NULL;
 
 	if (ep && strncmp(ep, "http://", 7) != 0 && strncmp(ep, "https://", 8) != 0) {
 		snprintf(err, errlen, "mount %s: endpoint '%s' must start with http:// or https://",
@@ -630,6 +638,15 @@ static int s3_cfg_endpoint(struct s3_be *sb, const struct ufs_mount_cfg *m, char
 	return 0;
 }
 
+/* An endpoint named by IP address or localhost cannot host virtual buckets. */
+static int s3_host_is_address(const char *endpoint)
+{
+	const char *h = strstr(endpoint, "://");
+
+	h = h ? h + 3 : endpoint;
+	return (*h >= '0' && *h <= '9') || *h == '[' || strncmp(h, "localhost", 9) == 0;
+}
+
 static int s3_cfg(struct s3_be *sb, const struct ufs_mount_cfg *m, const struct ufs_config *g,
 		  char *err, size_t errlen)
 {
@@ -646,7 +663,8 @@ static int s3_cfg(struct s3_be *sb, const struct ufs_mount_cfg *m, const struct 
 	if (!sb->region)
 		return -ENOMEM;
 	rc = s3_cfg_endpoint(sb, m, err, errlen);
-	if (!rc && ufs_mcfg_get_bool(m, "path_style", 0, &sb->path_style) != 0)
+	if (!rc && ufs_mcfg_get_bool(m, "path_style", s3_host_is_address(sb->endpoint),
+				     &sb->path_style) != 0)
 		rc = -EINVAL;
 	if (!rc && (ufs_mcfg_get_size(m, "part_size", g->part_size, &sb->part_size) != 0 ||
 		    sb->part_size < UFS_S3_MIN_PART || sb->part_size > UFS_S3_MAX_PART)) {

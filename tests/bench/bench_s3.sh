@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# bench_s3.sh — S3 sequential throughput on s3rver, in one run:
+#   read 1 GiB:  unifs mount  vs  one curl GET (the limit)  vs  s3fs  vs  rclone mount
+#   write 1 GiB: unifs mount  vs  curl -T
+# Prints MB/s and the ratios against the goals (read >= 0.8x curl and
+# >= 1.5x both peers; write >= 0.7x curl). Peers missing from PATH are
+# reported as such. Size: BENCH_MB (default 1024).
+set -uo pipefail
+source "$(dirname "$0")/../integration/lib.sh"
+ufs_begin "bench s3"
+
+mb=${BENCH_MB:-1024}
+bkt=$(ufs_uniq bench)
+s3_mkbucket "$bkt"
+src=$UFS_WORK/src.bin
+head -c $((mb << 20)) /dev/urandom >"$src"
+s3_put "$bkt/obj.bin" "$src"
+
+now() { date +%s.%N; }
+rate() { awk -v s="$1" -v e="$2" -v m="$mb" 'BEGIN { printf "%.1f", m * 1.048576 / (e - s) }'; }
+drop() { sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true; }
+declare -A R
+
+# curl GET: the limit
+drop
+t0=$(now)
+"$UFS_SERVERS/s3curl.sh" GET "/$bkt/obj.bin" -o /dev/null || fail "curl GET"
+R[curl_read]=$(rate "$t0" "$(now)")
+
+# unifs
+mnt=$UFS_WORK/unifs
+ufs_config "$UFS_WORK/unifs.conf" <<EOF
+[global]
+memory = 2G
+[mount "/"]
+url = s3://$bkt/
+endpoint = $UFS_S3_ENDPOINT
+path_style = true
+EOF
+ufs_mount "$UFS_WORK/unifs.conf" "$mnt"
+drop
+t0=$(now)
+dd if="$mnt/obj.bin" of=/dev/null bs=1M status=none || fail "unifs read"
+R[unifs_read]=$(rate "$t0" "$(now)")
+
+# s3fs
+if command -v s3fs >/dev/null; then
+	m=$UFS_WORK/s3fs
+	mkdir -p "$m"
+	(umask 077 && echo "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" >"$UFS_WORK/passwd")
+	if s3fs "$bkt" "$m" -o url="$UFS_S3_ENDPOINT",use_path_request_style,passwd_file="$UFS_WORK/passwd"; then
+		on_exit "fusermount3 -u '$m' 2>/dev/null || umount -l '$m'"
+		sleep 1
+		drop
+		t0=$(now)
+		dd if="$m/obj.bin" of=/dev/null bs=1M status=none && R[s3fs_read]=$(rate "$t0" "$(now)")
+	fi
+fi
+: "${R[s3fs_read]:=n/a}"
+
+# rclone mount
+if command -v rclone >/dev/null; then
+	m=$UFS_WORK/rclone
+	mkdir -p "$m"
+	cat >"$UFS_WORK/rclone.conf" <<EOF
+[s]
+type = s3
+provider = Other
+endpoint = $UFS_S3_ENDPOINT
+access_key_id = $AWS_ACCESS_KEY_ID
+secret_access_key = $AWS_SECRET_ACCESS_KEY
+force_path_style = true
+EOF
+	(unset AWS_CA_BUNDLE; rclone --config "$UFS_WORK/rclone.conf" mount "s:$bkt" "$m" --daemon) &&
+		on_exit "fusermount3 -u '$m' 2>/dev/null || umount -l '$m'"
+	for _ in $(seq 50); do ufs_is_mounted "$m" && break; sleep 0.2; done
+	if ufs_is_mounted "$m"; then
+		drop
+		t0=$(now)
+		dd if="$m/obj.bin" of=/dev/null bs=1M status=none && R[rclone_read]=$(rate "$t0" "$(now)")
+	fi
+fi
+: "${R[rclone_read]:=n/a}"
+
+# writes
+t0=$(now)
+"$UFS_SERVERS/s3curl.sh" PUT "/$bkt/curl-put.bin" -T "$src" -o /dev/null || fail "curl -T"
+R[curl_write]=$(rate "$t0" "$(now)")
+t0=$(now)
+dd if="$src" of="$mnt/unifs-put.bin" bs=1M status=none conv=fsync || fail "unifs write"
+R[unifs_write]=$(rate "$t0" "$(now)")
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0 && a + 0 > 0) printf "%.2fx", a / b; else print "n/a" }'; }
+printf '\nS3 sequential, %d MiB object on s3rver (MB/s)\n' "$mb"
+printf '  read   curl %8s  unifs %8s  s3fs %8s  rclone %8s\n' "${R[curl_read]}" "${R[unifs_read]}" "${R[s3fs_read]}" "${R[rclone_read]}"
+printf '  write  curl %8s  unifs %8s\n' "${R[curl_write]}" "${R[unifs_write]}"
+printf '  unifs/curl read  %s (goal >= 0.8x)\n' "$(ratio "${R[unifs_read]}" "${R[curl_read]}")"
+printf '  unifs/s3fs read  %s (goal >= 1.5x)\n' "$(ratio "${R[unifs_read]}" "${R[s3fs_read]}")"
+printf '  unifs/rclone     %s (goal >= 1.5x)\n' "$(ratio "${R[unifs_read]}" "${R[rclone_read]}")"
+printf '  unifs/curl write %s (goal >= 0.7x)\n' "$(ratio "${R[unifs_write]}" "${R[curl_write]}")"
+ufs_pass
