@@ -353,6 +353,17 @@ static void nfs_note_error(struct nfs_conn *c, const char *what, int err, const 
 			 strerror(-err));
 }
 
+/* The errno a failed call stands for. libnfs 4.0 reports NFSv4 state
+ * errors (OLD/BAD_STATEID: another OPEN of the same file by this client
+ * moved the open stateid on) as -ERANGE; here they mean "reopen the
+ * handle", -EBADF, which the callers do once. */
+static int nfs_call_errno(const struct nfs_call *k)
+{
+	if (k->err < 0 && strstr(k->msg, "_STATEID"))
+		return -EBADF;
+	return k->err;
+}
+
 /*
  * Finish the calls started on c (queued = the start functions' worst
  * return): wait, then turn connection-level failures into a discarded
@@ -401,7 +412,7 @@ static int nfs_exec(struct nfs_conn *c, struct nfs_call *call, int queued, const
 		nfs_conn_discard(c);
 		return -ECONNRESET;
 	}
-	return call->err;
+	return nfs_call_errno(call);
 }
 
 /* ---- connections ---------------------------------------------------------- */
@@ -826,7 +837,7 @@ static int nfs_read_collect(struct nfs_conn *c, struct nfs_read_args *a, struct 
 	for (int i = 0; i < n; i++) {
 		if (calls[i].err < 0) {
 			nfs_note_error(c, "read", calls[i].err, calls[i].msg);
-			return calls[i].err;
+			return nfs_call_errno(&calls[i]);
 		}
 		a->got += (size_t)calls[i].err;
 		if ((size_t)calls[i].err < calls[i].cap) {
@@ -857,7 +868,7 @@ static int nfs_read_round(struct nfs_conn *c, struct nfsfh *fh, struct nfs_read_
 	if (rc < 0)
 		return rc;
 	if (calls[0].err < 0)
-		return calls[0].err;
+		return nfs_call_errno(&calls[0]);
 	rc = nfs_same_version(&st, a->obj);
 	if (rc == 0)
 		rc = nfs_read_collect(c, a, calls + 1, n - 1, &zero);
@@ -887,7 +898,7 @@ static int nfs_read_fh(struct nfs_conn *c, const char *path, struct nfsfh **pfh,
 static int nfs_op_read(struct nfs_conn *c, void *arg)
 {
 	struct nfs_read_args *a = arg;
-	int rc = 0, eof = 0, cached;
+	int rc = 0, eof = 0, cached, retried = 0;
 	struct nfsfh *fh;
 
 	a->got = 0;
@@ -895,14 +906,13 @@ static int nfs_op_read(struct nfs_conn *c, void *arg)
 		rc = nfs_read_fh(c, a->path, &fh, &cached);
 		if (rc == 0)
 			rc = nfs_read_round(c, fh, a, &eof);
-		if ((rc == -ESTALE || rc == -EBADF) && cached && a->got == 0) {
-			nfs_fhc_drop(c, a->path); /* stale or replaced: reopen once */
-			rc = nfs_read_fh(c, a->path, &fh, &cached);
-			if (rc == 0)
-				rc = nfs_read_round(c, fh, a, &eof);
+		if (!retried && (rc == -EBADF || (rc == -ESTALE && cached && a->got == 0))) {
+			nfs_fhc_drop(c, a->path); /* stale, replaced or lost state: reopen once */
+			retried = 1;
+			rc = 0;
 		}
 	}
-	return rc;
+	return rc == -EBADF ? -EIO : rc;
 }
 
 static ssize_t nfsbe_read(struct ufs_backend *be, const struct ufs_obj *obj, uint64_t off,
@@ -949,16 +959,13 @@ static int nfs_writer_fh(struct nfs_conn *c, struct nfs_writer *w)
 	return nfs_open_fh(c, w->path, w->oflags, 0, &w->fh);
 }
 
-static int nfs_op_pwrite(struct nfs_conn *c, void *arg)
+static int nfs_w_do_pwrite(struct nfs_conn *c, struct nfs_writer *w)
 {
-	struct nfs_writer *w = arg;
 	struct nfs_call calls[NFS_MAX_INFLIGHT];
 	struct nfs_call *ptrs[NFS_MAX_INFLIGHT];
 	size_t chunk, done = 0;
-	int rc = nfs_writer_fh(c, w);
+	int rc;
 
-	if (rc < 0)
-		return rc;
 	chunk = c->nb->url.version == 4 ? NFS_V4_WRITE_MAX : (size_t)nfs_get_writemax(c->ctx);
 	if (chunk == 0)
 		chunk = NFS_V4_WRITE_MAX;
@@ -981,7 +988,7 @@ static int nfs_op_pwrite(struct nfs_conn *c, void *arg)
 			size_t want = w->wlen - done < chunk ? w->wlen - done : chunk;
 			if (calls[i].err < 0) {
 				nfs_note_error(c, "write", calls[i].err, calls[i].msg);
-				rc = calls[i].err;
+				rc = nfs_call_errno(&calls[i]);
 			} else if ((size_t)calls[i].err != want) {
 				rc = -EIO; /* libnfs loops short writes itself */
 			}
@@ -991,6 +998,37 @@ static int nfs_op_pwrite(struct nfs_conn *c, void *arg)
 			return rc;
 	}
 	return 0;
+}
+
+/* A writer step run on the writer's conn with its handle. */
+struct nfs_wop {
+	struct nfs_writer *w;
+	int (*fn)(struct nfs_conn *c, struct nfs_writer *w);
+};
+
+/* Run o->fn with a valid handle; a handle whose NFSv4 state was lost is
+ * reopened and the step retried once. */
+static int nfs_op_writer(struct nfs_conn *c, void *arg)
+{
+	struct nfs_wop *o = arg;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		int rc = nfs_writer_fh(c, o->w);
+
+		if (rc == 0)
+			rc = o->fn(c, o->w);
+		if (rc != -EBADF)
+			return rc;
+		o->w->gen = c->gen - 1; /* forces nfs_writer_fh() to reopen */
+	}
+	return -EIO;
+}
+
+static int nfs_writer_run(struct nfs_writer *w, int (*fn)(struct nfs_conn *, struct nfs_writer *))
+{
+	struct nfs_wop o = {.w = w, .fn = fn};
+
+	return nfs_run_on(w->c, nfs_op_writer, &o);
 }
 
 static int nfs_writer_fail(struct nfs_writer *w, int rc)
@@ -1008,19 +1046,15 @@ static ssize_t nfs_w_pwrite(struct ufs_writer *uw, const void *buf, size_t len, 
 	w->wbuf = buf;
 	w->wlen = len;
 	w->woff = off;
-	rc = nfs_run_on(w->c, nfs_op_pwrite, w);
+	rc = nfs_writer_run(w, nfs_w_do_pwrite);
 	ufs_be_count(uw->be, UFS_REQ_PUT, 0, rc == 0 ? len : 0);
 	return rc < 0 ? nfs_writer_fail(w, rc) : (ssize_t)len;
 }
 
-static int nfs_op_ftruncate(struct nfs_conn *c, void *arg)
+static int nfs_w_do_ftruncate(struct nfs_conn *c, struct nfs_writer *w)
 {
-	struct nfs_writer *w = arg;
 	struct nfs_call call = {.res = NFS_RES_NONE};
-	int rc = nfs_writer_fh(c, w);
 
-	if (rc < 0)
-		return rc;
 	return nfs_exec(c, &call, nfs_ftruncate_async(c->ctx, w->fh, w->woff, nfs_call_cb, &call),
 			"truncate");
 }
@@ -1031,17 +1065,13 @@ static int nfs_w_truncate(struct ufs_writer *uw, uint64_t size)
 
 	w->woff = size;
 	ufs_be_count(uw->be, UFS_REQ_OTHER, 0, 0);
-	return nfs_writer_fail(w, nfs_run_on(w->c, nfs_op_ftruncate, w));
+	return nfs_writer_fail(w, nfs_writer_run(w, nfs_w_do_ftruncate));
 }
 
-static int nfs_op_fsync(struct nfs_conn *c, void *arg)
+static int nfs_w_do_fsync(struct nfs_conn *c, struct nfs_writer *w)
 {
-	struct nfs_writer *w = arg;
 	struct nfs_call call = {.res = NFS_RES_NONE};
-	int rc = nfs_writer_fh(c, w);
 
-	if (rc < 0)
-		return rc;
 	return nfs_exec(c, &call, nfs_fsync_async(c->ctx, w->fh, nfs_call_cb, &call), "commit");
 }
 
@@ -1051,7 +1081,7 @@ static int nfs_w_fsync(struct ufs_writer *uw)
 	int rc;
 
 	ufs_be_count(uw->be, UFS_REQ_OTHER, 0, 0);
-	rc = nfs_writer_fail(w, nfs_run_on(w->c, nfs_op_fsync, w));
+	rc = nfs_writer_fail(w, nfs_writer_run(w, nfs_w_do_fsync));
 	return rc < 0 ? rc : w->err;
 }
 
@@ -1149,7 +1179,7 @@ static int nfs_op_open_writer(struct nfs_conn *c, void *arg)
 	if (rc < 0 || created || !(a->flags & O_TRUNC))
 		return rc;
 	a->w->woff = 0;
-	return nfs_op_ftruncate(c, a->w);
+	return nfs_w_do_ftruncate(c, a->w);
 }
 
 static int nfsbe_open_writer(struct ufs_backend *be, const char *path, int flags, mode_t mode,
