@@ -85,6 +85,9 @@ int fs_node_writable(struct ufs_fs *fs, const struct fs_node *n);
 /* Attribute/entry time to live for n, in seconds. */
 double fs_node_attr_ttl(struct ufs_fs *fs, const struct fs_node *n);
 
+/* Attributes of an entry just created through the mount (mode: type and
+ * permissions), for when its backend does not show it yet. */
+void fs_attr_new(struct ufs_attr *pattr, uint32_t mode);
 /* Attributes of a synthetic directory. */
 void fs_attr_synthetic(struct ufs_fs *fs, struct ufs_attr *pattr);
 /*

@@ -140,6 +140,16 @@ void fs_attr_synthetic(struct ufs_fs *fs, struct ufs_attr *pattr)
 	pattr->atime = pattr->mtime = pattr->ctime = fs_mount_time;
 }
 
+void fs_attr_new(struct ufs_attr *pattr, uint32_t mode)
+{
+	memset(pattr, 0, sizeof(*pattr));
+	pattr->mode = mode;
+	pattr->nlink = S_ISDIR(mode) ? 2 : 1;
+	pattr->uid = pattr->gid = UFS_UID_OWNER;
+	clock_gettime(CLOCK_REALTIME, &pattr->mtime);
+	pattr->atime = pattr->ctime = pattr->mtime;
+}
+
 /* Attributes of a file being written through the mount, if it is: the
  * local view wins while a writer is open. Returns 1 when it applied. */
 static int node_pending(struct ufs_fs *fs, struct fs_node *n, int rc, struct ufs_attr *pattr)
@@ -149,14 +159,8 @@ static int node_pending(struct ufs_fs *fs, struct fs_node *n, int rc, struct ufs
 
 	if (!n->ino || !ufs_itab_pending(fs->itab, n->ino, &size, &mode))
 		return 0;
-	if (rc < 0 || pattr->mode == 0) {
-		memset(pattr, 0, sizeof(*pattr));
-		pattr->mode = S_IFREG | (mode & 07777);
-		pattr->nlink = 1;
-		pattr->uid = pattr->gid = UFS_UID_OWNER;
-		clock_gettime(CLOCK_REALTIME, &pattr->mtime);
-		pattr->atime = pattr->ctime = pattr->mtime;
-	}
+	if (rc < 0 || pattr->mode == 0)
+		fs_attr_new(pattr, S_IFREG | (mode & 07777));
 	pattr->size = size;
 	return 1;
 }

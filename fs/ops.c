@@ -184,74 +184,58 @@ static void ops_reply_created(fuse_req_t req, struct ufs_fs *fs, struct fs_node 
 	struct ufs_attr attr;
 
 	fs_node_changed(fs, n);
-	if (fs_node_getattr(fs, n, 1, &attr) < 0) {
-		memset(&attr, 0, sizeof(attr));
-		attr.mode = fallback_mode;
-		attr.uid = attr.gid = UFS_UID_OWNER;
-		clock_gettime(CLOCK_REALTIME, &attr.mtime);
-		attr.atime = attr.ctime = attr.mtime;
-	}
+	if (fs_node_getattr(fs, n, 1, &attr) < 0)
+		fs_attr_new(&attr, fallback_mode);
 	fs_reply_entry(req, fs, n, &attr);
 }
 
-/* Create an empty regular file (mknod S_IFREG). */
-static int ops_make_file(struct fs_node *n, mode_t mode)
+/* Create n as a regular file (empty), a directory or a symlink to link. */
+static int ops_make_node(struct fs_node *n, mode_t mode, const char *link)
 {
 	struct ufs_writer *w;
-	int rc = ufs_be_open_writer(n->be, n->rel, O_CREAT | O_EXCL | O_WRONLY, mode & 07777, &w);
+	int rc;
 
+	if (S_ISDIR(mode))
+		return ufs_be_mkdir(n->be, n->rel, mode & 07777);
+	if (S_ISLNK(mode))
+		return ufs_be_symlink(n->be, link, n->rel);
+	if (!S_ISREG(mode))
+		return -ENOTSUP; /* no devices, fifos or sockets */
+	rc = ufs_be_open_writer(n->be, n->rel, O_CREAT | O_EXCL | O_WRONLY, mode & 07777, &w);
 	return rc < 0 ? rc : w->ops->close(w);
+}
+
+/* mknod, mkdir and symlink: create name in parent and reply its entry. */
+static void ops_make(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		     const char *link)
+{
+	struct ufs_fs *fs = fs_of(req);
+	struct fs_node n;
+	int rc = fs_node_of_new(fs, parent, name, &n);
+
+	if (rc == 0)
+		rc = ops_make_node(&n, mode, link);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		ops_reply_created(req, fs, &n, mode);
+	fs_node_free(&n);
 }
 
 static void ops_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
 {
-	struct ufs_fs *fs = fs_of(req);
-	struct fs_node n;
-	int rc = fs_node_of_new(fs, parent, name, &n);
-
 	(void)rdev;
-	if (rc == 0 && !S_ISREG(mode))
-		rc = -ENOTSUP;
-	if (rc == 0)
-		rc = ops_make_file(&n, mode);
-	if (rc < 0)
-		fuse_reply_err(req, -rc);
-	else
-		ops_reply_created(req, fs, &n, S_IFREG | (mode & 07777));
-	if (n.path)
-		fs_node_free(&n);
+	ops_make(req, parent, name, mode, NULL);
 }
 
 static void ops_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
-	struct ufs_fs *fs = fs_of(req);
-	struct fs_node n;
-	int rc = fs_node_of_new(fs, parent, name, &n);
-
-	if (rc == 0)
-		rc = ufs_be_mkdir(n.be, n.rel, mode & 07777);
-	if (rc < 0)
-		fuse_reply_err(req, -rc);
-	else
-		ops_reply_created(req, fs, &n, S_IFDIR | (mode & 07777));
-	if (n.path)
-		fs_node_free(&n);
+	ops_make(req, parent, name, S_IFDIR | (mode & 07777), NULL);
 }
 
 static void ops_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
 {
-	struct ufs_fs *fs = fs_of(req);
-	struct fs_node n;
-	int rc = fs_node_of_new(fs, parent, name, &n);
-
-	if (rc == 0)
-		rc = ufs_be_symlink(n.be, link, n.rel);
-	if (rc < 0)
-		fuse_reply_err(req, -rc);
-	else
-		ops_reply_created(req, fs, &n, S_IFLNK | 0777);
-	if (n.path)
-		fs_node_free(&n);
+	ops_make(req, parent, name, S_IFLNK | 0777, link);
 }
 
 static void ops_remove(fuse_req_t req, fuse_ino_t parent, const char *name, int dir)

@@ -266,12 +266,7 @@ static void file_new_attr(struct ufs_fs *fs, struct fs_node *n, mode_t mode, str
 {
 	if ((n->be->ops->caps & UFS_CAP_POSIX_WRITE) && fs_node_getattr(fs, n, 1, pattr) == 0)
 		return;
-	memset(pattr, 0, sizeof(*pattr));
-	pattr->mode = S_IFREG | (mode & 07777);
-	pattr->nlink = 1;
-	pattr->uid = pattr->gid = UFS_UID_OWNER;
-	clock_gettime(CLOCK_REALTIME, &pattr->mtime);
-	pattr->atime = pattr->ctime = pattr->mtime;
+	fs_attr_new(pattr, S_IFREG | (mode & 07777));
 }
 
 static void ops_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,

@@ -61,20 +61,25 @@ static size_t stage_chunk(uint64_t left)
 	return left < STAGE_CHUNK ? (size_t)left : STAGE_CHUNK;
 }
 
-int fs_stage_fill(struct fs_stage *st, struct ufs_backend *be, const struct ufs_obj *obj)
+/* One side of a copy: moves up to len bytes at off into or out of buf. */
+typedef ssize_t (*stage_io_fn)(void *arg, void *buf, size_t len, uint64_t off);
+
+/* Copy size bytes from src to dst in STAGE_CHUNK pieces. 0 or -errno (a
+ * source that ends early changed under us: -EIO). */
+static int stage_pump(uint64_t size, stage_io_fn src, void *src_arg, stage_io_fn dst, void *dst_arg)
 {
 	char *buf = malloc(STAGE_CHUNK);
 	uint64_t off = 0;
 	int rc = buf ? 0 : -ENOMEM;
 
-	while (rc == 0 && off < obj->size) {
-		ssize_t n = ufs_be_read(be, obj, off, stage_chunk(obj->size - off), buf);
+	while (rc == 0 && off < size) {
+		ssize_t n = src(src_arg, buf, stage_chunk(size - off), off);
 
 		if (n <= 0) {
-			rc = n < 0 ? (int)n : -EIO; /* short object: it changed */
+			rc = n < 0 ? (int)n : -EIO;
 			break;
 		}
-		n = fs_stage_pwrite(st, buf, (size_t)n, off);
+		n = dst(dst_arg, buf, (size_t)n, off);
 		if (n < 0)
 			rc = (int)n;
 		else
@@ -82,6 +87,42 @@ int fs_stage_fill(struct fs_stage *st, struct ufs_backend *be, const struct ufs_
 	}
 	free(buf);
 	return rc;
+}
+
+struct stage_src {
+	struct ufs_backend *be;
+	const struct ufs_obj *obj;
+};
+
+static ssize_t stage_io_backend(void *arg, void *buf, size_t len, uint64_t off)
+{
+	struct stage_src *s = arg;
+
+	return ufs_be_read(s->be, s->obj, off, len, buf);
+}
+
+static ssize_t stage_io_file_in(void *arg, void *buf, size_t len, uint64_t off)
+{
+	return fs_stage_pwrite(arg, buf, len, off);
+}
+
+static ssize_t stage_io_file_out(void *arg, void *buf, size_t len, uint64_t off)
+{
+	return fs_stage_pread(arg, buf, len, off);
+}
+
+static ssize_t stage_io_writer(void *arg, void *buf, size_t len, uint64_t off)
+{
+	struct ufs_writer *w = arg;
+
+	return w->ops->pwrite(w, buf, len, off);
+}
+
+int fs_stage_fill(struct fs_stage *st, struct ufs_backend *be, const struct ufs_obj *obj)
+{
+	struct stage_src src = {be, obj};
+
+	return stage_pump(obj->size, stage_io_backend, &src, stage_io_file_in, st);
 }
 
 ssize_t fs_stage_pwrite(struct fs_stage *st, const void *buf, size_t len, uint64_t off)
@@ -134,30 +175,6 @@ uint64_t fs_stage_size(const struct fs_stage *st)
 	return st->size;
 }
 
-/* Copy the whole staging file into w. */
-static int stage_copy(struct fs_stage *st, struct ufs_writer *w)
-{
-	char *buf = malloc(STAGE_CHUNK);
-	uint64_t off = 0;
-	int rc = buf ? 0 : -ENOMEM;
-
-	while (rc == 0 && off < st->size) {
-		ssize_t n = fs_stage_pread(st, buf, stage_chunk(st->size - off), off);
-
-		if (n <= 0) {
-			rc = n < 0 ? (int)n : -EIO;
-			break;
-		}
-		n = w->ops->pwrite(w, buf, (size_t)n, off);
-		if (n < 0)
-			rc = (int)n;
-		else
-			off += (uint64_t)n;
-	}
-	free(buf);
-	return rc;
-}
-
 int fs_stage_upload(struct fs_stage *st, struct ufs_backend *be, const char *rel)
 {
 	struct ufs_writer *w;
@@ -165,7 +182,7 @@ int fs_stage_upload(struct fs_stage *st, struct ufs_backend *be, const char *rel
 
 	if (rc < 0)
 		return rc;
-	rc = stage_copy(st, w);
+	rc = stage_pump(st->size, stage_io_file_out, st, stage_io_writer, w);
 	if (rc < 0) {
 		w->ops->abort(w);
 		return rc;
