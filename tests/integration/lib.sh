@@ -108,7 +108,8 @@ assert_fails()
 }
 
 # within SECONDS CMD...: CMD must finish (either way) within SECONDS; its
-# status is returned. A timeout fails the test.
+# status is returned. A timeout fails the test. CMD must be a program, not a
+# shell function (it runs under timeout(1)).
 within()
 {
 	local secs=$1 rc

@@ -52,9 +52,9 @@ do_start()
 		"$bin" --blobHost 127.0.0.1 --blobPort "$UFS_AZ_PORT" \
 		--location "$AZ_DIR/data" --disableTelemetry --skipApiVersionCheck \
 		--loose --silent --disableProductStyleUrl
-	if ! wait_until 30 az_healthy; then
+	if ! wait_until 60 az_healthy; then
 		tail -5 "$AZ_LOG" >&2 || true
-		die "azurite did not answer on $AZ_URL within 30 s (see $AZ_LOG)"
+		die "azurite did not answer on $AZ_URL within 60 s (see $AZ_LOG)"
 	fi
 }
 

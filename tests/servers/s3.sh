@@ -56,9 +56,9 @@ do_start()
 	NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--openssl-legacy-provider" \
 		start_node_daemon s3rver "$S3_LOG" "$S3_PID" \
 		"$bin" -d "$S3_DIR/data" -a 127.0.0.1 -p "$UFS_S3_PORT" --silent "${sigflag[@]}"
-	if ! wait_until 30 s3_healthy; then
+	if ! wait_until 60 s3_healthy; then
 		tail -5 "$S3_LOG" >&2 || true
-		die "s3rver did not answer on $S3_URL within 30 s (see $S3_LOG)"
+		die "s3rver did not answer on $S3_URL within 60 s (see $S3_LOG)"
 	fi
 }
 
