@@ -318,13 +318,15 @@ static ssize_t blk_load(struct ufs_cache *c, struct ufs_cobj *o, struct ufs_bloc
 	return ufs_cache_fetch(c, o, b->index * c->bs, want, data);
 }
 
+/* Store a block on disk. Runs even when cancelled (at unmount): the queue is
+ * short and what was read should survive into the next mount. */
 static void blk_disk_run(struct ufs_job *j, int cancelled)
 {
 	struct ufs_block *b = ufs_container_of(j, struct ufs_block, disk_job);
 	struct ufs_cache *c = b->cache;
 
-	if (!cancelled)
-		ufs_disk_write(c->disk, &b->key, b->data, b->len);
+	(void)cancelled;
+	ufs_disk_write(c->disk, &b->key, b->data, b->len);
 	pthread_mutex_lock(&c->lock);
 	c->disk_pending--;
 	pthread_cond_broadcast(&c->disk_room);

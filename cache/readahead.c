@@ -6,8 +6,9 @@
  * Up to UFS_RA_CURSORS cursors follow interleaved sequential streams on one
  * file. A read within UFS_RA_SLACK of a cursor's expected offset (before or
  * after: the kernel's async read-ahead requests arrive out of order, readers
- * skip small gaps) is a sequential hit on it; any other read is a seek and
- * places a new cursor (replacing the least recently used one).
+ * skip small gaps) is a sequential hit on it; any other read places a new
+ * cursor (in a free slot, else replacing the least recently used one, which
+ * counts as a seek: the first reads of interleaved streams are not seeks).
  *
  * Window: a cursor starts with one block; each time its reader crosses into a
  * new block the window doubles, up to max. Read-ahead is planned only when a
@@ -119,8 +120,8 @@ void ufs_ra_on_read(struct ufs_ra *ra, uint64_t off, uint64_t len, struct ufs_ra
 	if (c) {
 		ra_hit(ra, c, off, end, pplan);
 	} else {
-		if (ra->ncur > 0 || off != 0)
-			ra->seeks++;
+		if (ra->ncur == UFS_RA_CURSORS)
+			ra->seeks++; /* reads placed in free slots may be new streams */
 		if (ra->seeks >= UFS_RA_RANDOM_SEEKS)
 			ra->random = 1;
 		ra_place(ra, end);

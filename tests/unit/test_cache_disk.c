@@ -1,0 +1,322 @@
+/* test_cache_disk.c — the disk tier of the block cache: survives a "remount"
+ * (a new cache and a new backend object with the same URL), verifies every
+ * read (corrupt, truncated or garbage files are discarded, counted and
+ * refetched), keeps its size bound, copes with the directory being wiped. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cache/cache.h"
+#include "common/budget.h"
+#include "helper_membackend.h"
+
+#define MIB (1024ULL * 1024)
+#define HDR 64
+
+struct fx {
+	char dir[64];
+	uint64_t mem, disk_size;
+	struct ufs_budget *budget;
+	struct ufs_backend *be;
+	struct ufs_cache *c;
+	char *data;
+	size_t size;
+};
+
+/* Start a cache on f->dir and a backend holding "obj" (a "mount"). */
+static void fx_mount(struct fx *f)
+{
+	struct ufs_cache_cfg cfg = {0};
+	char err[256] = "";
+
+	f->budget = ufs_budget_create(f->mem);
+	f->be = ufs_memb_create("mem://disk-test");
+	assert_int_equal(ufs_memb_put(f->be, "obj", f->data, f->size, "etag-1"), 0);
+	cfg.budget = f->budget;
+	cfg.block_size = MIB;
+	cfg.readahead_max = 4 * MIB;
+	cfg.workers = 2;
+	cfg.cache_dir = f->dir;
+	cfg.cache_size = f->disk_size;
+	assert_int_equal(ufs_cache_create(&cfg, &f->c, err, sizeof(err)), 0);
+}
+
+static void fx_umount(struct fx *f)
+{
+	ufs_cache_destroy(f->c);
+	ufs_backend_destroy(f->be);
+	ufs_budget_destroy(f->budget);
+}
+
+static void fx_init(struct fx *f, size_t size, uint64_t mem, uint64_t disk_size)
+{
+	memset(f, 0, sizeof(*f));
+	strcpy(f->dir, "/tmp/ufs-test-disk-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	f->size = size;
+	f->mem = mem;
+	f->disk_size = disk_size;
+	f->data = malloc(size);
+	assert_non_null(f->data);
+	for (size_t i = 0; i < size; i++)
+		f->data[i] = (char)((i * 7 + i / 1000) & 0xff);
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void rm_tree(const char *dir)
+{
+	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void fx_fini(struct fx *f)
+{
+	rm_tree(f->dir);
+	free(f->data);
+}
+
+/* Block files under the tier and their total size. */
+static size_t g_files;
+static uint64_t g_bytes;
+static char g_first[4096];
+
+static int count_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	size_t n = strlen(path);
+
+	(void)ftw;
+	if (flag == FTW_F && n > 4 && strcmp(path + n - 4, ".blk") == 0) {
+		if (g_files++ == 0 || strcmp(path, g_first) < 0)
+			snprintf(g_first, sizeof(g_first), "%s", path);
+		g_bytes += (uint64_t)st->st_size;
+	}
+	return 0;
+}
+
+static size_t count_files(const char *dir)
+{
+	g_files = 0;
+	g_bytes = 0;
+	nftw(dir, count_entry, 16, FTW_PHYS);
+	return g_files;
+}
+
+static void read_all(struct fx *f)
+{
+	struct ufs_obj obj;
+	struct ufs_rstream *s;
+	char *buf = malloc(f->size);
+
+	assert_int_equal(ufs_memb_obj(f->be, "obj", &obj), 0);
+	assert_int_equal(ufs_cache_open(f->c, f->be, &obj, 0, &s), 0);
+	for (uint64_t off = 0; off < f->size; off += 256 * 1024) {
+		size_t n = f->size - off < 256 * 1024 ? f->size - off : 256 * 1024;
+
+		assert_int_equal(ufs_cache_read(s, buf + off, n, off), (ssize_t)n);
+	}
+	assert_memory_equal(buf, f->data, f->size);
+	ufs_cache_close(s);
+	free(buf);
+}
+
+static struct ufs_cache_stats stats(struct fx *f)
+{
+	struct ufs_cache_stats st;
+
+	ufs_cache_get_stats(f->c, &st);
+	return st;
+}
+
+/* Mount, read everything once, unmount: the tier holds every block. */
+static void populate(struct fx *f, size_t nblocks)
+{
+	fx_mount(f);
+	read_all(f);
+	fx_umount(f);
+	assert_int_equal(count_files(f->dir), nblocks);
+}
+
+static void test_survives_remount(void **state)
+{
+	struct fx f;
+
+	(void)state;
+	fx_init(&f, 5 * MIB + 7, 16 * MIB, 64 * MIB);
+	populate(&f, 6);
+	assert_int_equal(g_bytes, f.size + 6 * HDR);
+	fx_mount(&f);
+	assert_int_equal(stats(&f).disk_bytes, f.size + 6 * HDR); /* learnt by scanning */
+	read_all(&f);
+	assert_int_equal(ufs_memb_reads(f.be), 0); /* epoch 2 is local */
+	assert_int_equal(stats(&f).disk_hits, 6);
+	assert_int_equal(stats(&f).fetched_bytes, 0);
+	fx_umount(&f);
+	fx_fini(&f);
+}
+
+/* Damage the first block file: flip a data byte, cut it or smash its header. */
+static void damage(const char *path, int how)
+{
+	int fd = open(path, O_RDWR);
+	char c;
+
+	assert_true(fd >= 0);
+	if (how == 0) {
+		assert_int_equal(pread(fd, &c, 1, HDR + 1000), 1);
+		c ^= 0x5a;
+		assert_int_equal(pwrite(fd, &c, 1, HDR + 1000), 1);
+	} else if (how == 1) {
+		assert_int_equal(ftruncate(fd, HDR + 10), 0);
+	} else {
+		assert_int_equal(pwrite(fd, "garbage!", 8, 0), 8);
+	}
+	close(fd);
+}
+
+static void check_damage_refetched(int how)
+{
+	struct fx f;
+
+	fx_init(&f, 3 * MIB, 16 * MIB, 64 * MIB);
+	populate(&f, 3);
+	damage(g_first, how);
+	fx_mount(&f);
+	read_all(&f); /* still byte-exact */
+	assert_int_equal(stats(&f).disk_checksum_failures, 1);
+	assert_int_equal(stats(&f).disk_hits, 2);
+	assert_int_equal(ufs_memb_reads(f.be), 1); /* only the bad block refetched */
+	fx_umount(&f);
+	/* the refetched block was stored again, good this time */
+	fx_mount(&f);
+	read_all(&f);
+	assert_int_equal(stats(&f).disk_checksum_failures, 0);
+	assert_int_equal(stats(&f).disk_hits, 3);
+	fx_umount(&f);
+	fx_fini(&f);
+}
+
+static void test_flipped_byte_refetched(void **state)
+{
+	(void)state;
+	check_damage_refetched(0);
+}
+
+static void test_truncated_file_refetched(void **state)
+{
+	(void)state;
+	check_damage_refetched(1);
+}
+
+static void test_garbage_header_refetched(void **state)
+{
+	(void)state;
+	check_damage_refetched(2);
+}
+
+static void test_size_bound(void **state)
+{
+	struct fx f;
+
+	(void)state;
+	fx_init(&f, 6 * MIB, 16 * MIB, 3 * (MIB + HDR));
+	fx_mount(&f);
+	read_all(&f);
+	fx_umount(&f);
+	assert_int_equal(count_files(f.dir), 3);
+	assert_true(g_bytes <= 3 * (MIB + HDR));
+	/* a smaller bound at the next mount trims what is there */
+	f.disk_size = MIB + HDR;
+	fx_mount(&f);
+	assert_true(stats(&f).disk_bytes <= MIB + HDR);
+	fx_umount(&f);
+	assert_int_equal(count_files(f.dir), 1);
+	fx_fini(&f);
+}
+
+static void test_wiped_while_mounted(void **state)
+{
+	struct fx f;
+
+	(void)state;
+	/* 4 MiB of memory for a 6 MiB object: re-reads need the disk tier */
+	fx_init(&f, 6 * MIB, 4 * MIB, 64 * MIB);
+	fx_mount(&f);
+	read_all(&f);
+	for (int i = 0; i < 500 && count_files(f.dir) < 6; i++)
+		usleep(10000);
+	rm_tree(f.dir);
+	ufs_memb_reset_counts(f.be);
+	read_all(&f); /* misses, refetches, stores again */
+	assert_true(ufs_memb_reads(f.be) >= 2);
+	fx_umount(&f);
+	assert_true(count_files(f.dir) >= 2); /* the directory came back */
+	fx_fini(&f);
+}
+
+static void test_new_version_misses_disk(void **state)
+{
+	struct fx f;
+
+	(void)state;
+	fx_init(&f, 2 * MIB, 16 * MIB, 64 * MIB);
+	populate(&f, 2);
+	f.data[5] ^= 1; /* the object changed: new etag */
+	fx_mount(&f);
+	assert_int_equal(ufs_memb_put(f.be, "obj", f.data, f.size, "etag-2"), 0);
+	read_all(&f);
+	assert_int_equal(stats(&f).disk_hits, 0);
+	assert_int_equal(ufs_memb_reads(f.be), 2);
+	fx_umount(&f);
+	fx_fini(&f);
+}
+
+static void test_unusable_dir_is_an_error(void **state)
+{
+	struct ufs_cache_cfg cfg = {0};
+	struct ufs_cache *c = NULL;
+	char err[256] = "";
+
+	(void)state;
+	cfg.budget = ufs_budget_create(16 * MIB);
+	cfg.block_size = MIB;
+	cfg.workers = 1;
+	cfg.cache_dir = "/proc/no-such-dir/cache";
+	cfg.cache_size = 64 * MIB;
+	assert_true(ufs_cache_create(&cfg, &c, err, sizeof(err)) < 0);
+	assert_null(c);
+	assert_non_null(strstr(err, "cache_dir /proc/no-such-dir/cache"));
+	ufs_budget_destroy(cfg.budget);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_survives_remount),
+	    cmocka_unit_test(test_flipped_byte_refetched),
+	    cmocka_unit_test(test_truncated_file_refetched),
+	    cmocka_unit_test(test_garbage_header_refetched),
+	    cmocka_unit_test(test_size_bound),
+	    cmocka_unit_test(test_wiped_while_mounted),
+	    cmocka_unit_test(test_new_version_misses_disk),
+	    cmocka_unit_test(test_unusable_dir_is_an_error),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
