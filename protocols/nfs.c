@@ -46,6 +46,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -525,12 +526,40 @@ static struct nfs_conn *nfs_conn_get(struct nfs_be *nb)
 	return c;
 }
 
+/* Block SIGPIPE in this thread while libnfs writes to a socket the server
+ * may have closed (libnfs does not ask for MSG_NOSIGNAL everywhere). */
+static void nfs_sigpipe_block(sigset_t *pold)
+{
+	sigset_t pipe;
+
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, pold);
+}
+
+/* Consume a SIGPIPE raised meanwhile, then restore the thread's mask. */
+static void nfs_sigpipe_restore(const sigset_t *old)
+{
+	const struct timespec zero = {0, 0};
+	sigset_t pipe, pending;
+
+	if (!sigismember(old, SIGPIPE)) {
+		sigemptyset(&pipe);
+		sigaddset(&pipe, SIGPIPE);
+		if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE))
+			sigtimedwait(&pipe, NULL, &zero);
+	}
+	pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
 /* Run op on conn c within one op_timeout, connecting first if needed; a
  * connection lost during op is re-established and op retried once. */
 static int nfs_run_on(struct nfs_conn *c, nfs_op_fn op, void *arg)
 {
+	sigset_t old;
 	int rc;
 
+	nfs_sigpipe_block(&old);
 	pthread_mutex_lock(&c->lock);
 	c->deadline = nfs_now() + c->nb->timeout_ms / 1000.0;
 	for (int attempt = 0;; attempt++) {
@@ -545,6 +574,7 @@ static int nfs_run_on(struct nfs_conn *c, nfs_op_fn op, void *arg)
 		}
 	}
 	pthread_mutex_unlock(&c->lock);
+	nfs_sigpipe_restore(&old);
 	return rc;
 }
 
