@@ -114,8 +114,10 @@ void cli_target_close(struct cli_target *t);
 /* Attributes of the target itself (synthetic dirs get 0555 dir attrs). */
 int cli_target_getattr(struct cli_target *t, struct ufs_attr *pattr);
 
-/* Print "unifs: CMD: TARGET: <strerror(rc)>" with the backend's last
- * error appended when it says more; returns CLI_FAIL. */
+/* Print why an operation on t failed and return CLI_FAIL: the backend's
+ * check message when its root is the problem ("bucket 'x' does not exist"),
+ * else "unifs: CMD: TARGET: <strerror(rc)>" with the backend's last error
+ * appended when it says more. */
 int cli_target_fail(struct cli_target *t, int rc);
 
 /*

@@ -63,6 +63,15 @@ static int target_split_url(const char *url, char **pparent, char **pbase)
 	return 0;
 }
 
+/* A backend message without the "mount /: " it starts with when the mount
+ * is only the URL's own (the URL form): the user named no mount. */
+static const char *target_message(const struct cli_target *t, const char *msg)
+{
+	if (!t->nspath && strncmp(msg, "mount /: ", 9) == 0)
+		return msg + 9;
+	return msg;
+}
+
 /* Build cfg + backend for url; on failure prints why (when loud). */
 static int target_backend(struct cli_target *t, const char *url, int loud)
 {
@@ -73,7 +82,8 @@ static int target_backend(struct cli_target *t, const char *url, int loud)
 		rc = ufs_backend_create(&t->cfg->mounts[0], t->cfg, &t->be, err, sizeof(err));
 	if (rc != 0) {
 		if (loud)
-			cli_error(t->cmd, "%s: %s", t->name, err[0] ? err : cli_strerror(rc));
+			cli_error(t->cmd, "%s: %s", t->name,
+				  err[0] ? target_message(t, err) : cli_strerror(rc));
 		ufs_config_destroy(t->cfg);
 		t->cfg = NULL;
 		t->be = NULL;
@@ -193,8 +203,16 @@ int cli_target_getattr(struct cli_target *t, struct ufs_attr *pattr)
 
 int cli_target_fail(struct cli_target *t, int rc)
 {
-	char last[256] = "";
+	char last[256] = "", why[CLI_ERR_MAX] = "";
 
+	/* A failure may come from the backend's root (no such bucket or export,
+	 * bad credentials): its check says so more clearly. Not re-tried for an
+	 * unreachable server, which would only wait out another timeout. */
+	if (t->be && !ufs_errno_is_unreachable(-rc) && ufs_be_check(t->be, why, sizeof(why)) != 0 &&
+	    why[0]) {
+		cli_error(t->cmd, "%s: %s", t->name, target_message(t, why));
+		return CLI_FAIL;
+	}
 	if (t->be)
 		ufs_be_last_error(t->be, last, sizeof(last));
 	if (last[0] && strcmp(last, cli_strerror(rc)) != 0)
