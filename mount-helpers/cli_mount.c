@@ -126,6 +126,13 @@ static void mount_daemon_child(struct ufs_config *cfg, const char *abs, int rfd,
 		if (null > STDERR_FILENO)
 			close(null);
 	}
+	/* Keep only stdio and the ready pipe: the caller's other descriptors (a
+	 * lock, a command substitution's pipe) must not live on in the daemon. */
+	if (wfd != 3 && dup2(wfd, 3) == 3) {
+		close(wfd);
+		wfd = 3;
+	}
+	closefrom(wfd + 1);
 	ufs_log_init(1, mount_log_level(cfg));
 	rc = ufs_fs_run(cfg, abs, wfd);
 	ufs_config_destroy(cfg);
