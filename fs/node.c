@@ -93,6 +93,8 @@ int fs_node_of_new(struct ufs_fs *fs, uint64_t parent, const char *name, struct 
 {
 	int rc = fs_node_of_child(fs, parent, name, pn);
 
+	if (rc == -ENOENT)
+		return -EROFS; /* outside every mount: in a synthetic directory */
 	if (rc < 0)
 		return rc;
 	rc = fs_node_is_fixed(pn) ? -EEXIST : fs_node_writable(fs, pn);

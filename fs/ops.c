@@ -108,9 +108,10 @@ static unsigned ops_set_mask(int to_set)
 	return m;
 }
 
-/* Mode, owner and times. Backends that store no times accept a time-only
- * change as a no-op (touch must work everywhere); mode/owner changes they
- * cannot store fail with EPERM. */
+/* Mode, owner and times. A backend that cannot store them (object stores)
+ * takes the change as a no-op, as rclone and s3fs without metadata do: so
+ * touch, cp -p, mv across directories and rsync -a work everywhere, and the
+ * next stat shows what the server really keeps. */
 static int ops_set_meta(struct ufs_fs *fs, struct fs_node *n, const struct stat *st, unsigned mask)
 {
 	struct ufs_attr a = {0};
@@ -124,9 +125,9 @@ static int ops_set_meta(struct ufs_fs *fs, struct fs_node *n, const struct stat 
 	a.atime = st->st_atim;
 	a.mtime = st->st_mtim;
 	rc = ufs_be_setattr(n->be, n->rel, &a, mask);
-	if (rc == -ENOTSUP || rc == -EOPNOTSUPP) {
-		if (mask & (UFS_SET_MODE | UFS_SET_UID | UFS_SET_GID))
-			return (n->be->ops->caps & UFS_CAP_CHMOD) ? rc : -EPERM;
+	if ((rc == -ENOTSUP || rc == -EOPNOTSUPP) && !(n->be->ops->caps & UFS_CAP_CHMOD)) {
+		ufs_debug("mount %s: %s: mode/owner/times not stored (ignored)", n->be->name,
+			  n->rel);
 		return 0;
 	}
 	(void)fs;
