@@ -47,12 +47,14 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <nfsc/libnfs.h>
 
@@ -437,6 +439,26 @@ static int nfs_ctx_apply_args(struct nfs_be *nb, struct nfs_context *ctx)
 	return 0;
 }
 
+/* NFSv4.0: every context is its own client. libnfs 4.0 gives all contexts
+ * of a process the same client name, so a second SETCLIENTID would make
+ * the server drop the first context's state (NFS4ERR_STALE_CLIENTID). */
+static void nfs_ctx_set_client(struct nfs_context *ctx)
+{
+	static atomic_uint seq;
+	unsigned n = atomic_fetch_add(&seq, 1);
+	char host[64] = "", name[128], verifier[8];
+	struct timespec ts;
+
+	gethostname(host, sizeof(host) - 1);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(name, sizeof(name), "unifs-%s-%ld-%u-%ld", host, (long)getpid(), n,
+		 (long)ts.tv_sec);
+	nfs4_set_client_name(ctx, name);
+	memcpy(verifier, &ts.tv_nsec, 4);
+	memcpy(verifier + 4, &n, 4);
+	nfs4_set_verifier(ctx, verifier);
+}
+
 /* Map a failed mount to an errno: a connection that could not be made or
  * was dropped is -ECONNREFUSED; the export's own answer stays as it is. */
 static int nfs_mount_errno(int rc, const struct nfs_call *call)
@@ -464,6 +486,8 @@ static int nfs_conn_connect(struct nfs_conn *c)
 	nfs_set_autoreconnect(c->ctx, 0); /* we reconnect, within our deadline */
 	rc = nfs_ctx_apply_args(nb, c->ctx);
 	nfs_set_timeout(c->ctx, nb->timeout_ms);
+	if (nb->url.version == 4)
+		nfs_ctx_set_client(c->ctx);
 	if (rc == 0)
 		rc = nfs_finish(
 		    c, (struct nfs_call *[]){&call}, 1,
