@@ -130,6 +130,11 @@ int cli_target_fail(struct cli_target *t, int rc);
 int cli_target_command(int argc, char **argv, const char *cmd, const char *flags,
 		       void (*usage)(FILE *f), int (*run)(struct cli_target *t));
 
+/* Take SOURCE and MOUNTPOINT from argv[first..] (exactly two left, else
+ * usage(stderr) and CLI_USAGE) into req, then cli_mount_run(req). */
+int cli_mount_args_run(struct cli_mount_req *req, int argc, char **argv, int first,
+		       void (*usage)(FILE *f));
+
 /* Command entry points (argv[0] is the command name). */
 int cli_mount_main(int argc, char **argv);
 int cli_umount_main(int argc, char **argv);

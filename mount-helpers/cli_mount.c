@@ -334,6 +334,18 @@ int cli_mount_run(const struct cli_mount_req *req)
 	return rc;
 }
 
+int cli_mount_args_run(struct cli_mount_req *req, int argc, char **argv, int first,
+		       void (*usage)(FILE *f))
+{
+	if (argc - first != 2) {
+		usage(stderr);
+		return CLI_USAGE;
+	}
+	req->source = argv[first];
+	req->mountpoint = argv[first + 1];
+	return cli_mount_run(req);
+}
+
 static void mount_usage(FILE *f)
 {
 	fputs("usage: unifs mount [-f] [-o OPT[,OPT...]] SOURCE MOUNTPOINT\n"
@@ -372,14 +384,8 @@ int cli_mount_main(int argc, char **argv)
 			return CLI_USAGE;
 		}
 	}
-	if (argc - optind != 2) {
-		mount_usage(stderr);
-		return CLI_USAGE;
-	}
-	req.source = argv[optind];
-	req.mountpoint = argv[optind + 1];
 	req.opts = opts;
-	return cli_mount_run(&req);
+	return cli_mount_args_run(&req, argc, argv, optind, mount_usage);
 }
 
 /* Detach the mount: umount2() as root, fusermount3 -u otherwise. */

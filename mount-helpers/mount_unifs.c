@@ -74,12 +74,6 @@ int main(int argc, char **argv)
 			return CLI_USAGE;
 		}
 	}
-	if (argc - optind != 2) {
-		mount_unifs_usage(stderr);
-		return CLI_USAGE;
-	}
-	req.source = argv[optind];
-	req.mountpoint = argv[optind + 1];
 	req.opts = opts;
-	return cli_mount_run(&req);
+	return cli_mount_args_run(&req, argc, argv, optind, mount_unifs_usage);
 }
