@@ -29,9 +29,19 @@
  *   (pwrite in wsize chunks, pipelined; ftruncate; fsync = COMMIT; close =
  *   COMMIT + close). Metadata calls (getattr, mkdir, rename...) use libnfs's
  *   path-based calls, which walk the path with LOOKUPs.
+ *   A handle cached before the file was replaced under the same name still
+ *   answers for the old version as long as the obj names that version
+ *   (consistent bytes; the cache above moves on when its attributes expire).
  * - list() uses nfs_opendir(), i.e. READDIRPLUS: attributes come with the
  *   entries, never one GETATTR per entry. libnfs's own dircache is off (the
  *   cache layer above owns caching and its TTLs).
+ * - NFSv4 with libnfs 4.0 ("not yet functional" per its own header) works
+ *   with these workarounds: a unique client name per context, WRITEs of at
+ *   most NFS_V4_WRITE_MAX bytes (pipelined), O_TRUNC as a SETATTR after the
+ *   open, handles reopened on OLD/BAD_STATEID, a fresh context (new open
+ *   owner) on BAD_SEQID. NFSv3 is the fast, recommended path.
+ * - SIGPIPE is blocked in the calling thread during libnfs calls and a
+ *   pending one consumed, so a server dying mid-send cannot kill the daemon.
  *
  * Lock order: nfs_be.pool_lock (pool bookkeeping only) and nfs_conn.lock
  * are never held together; nfs_conn.lock is held for the whole backend
