@@ -496,7 +496,8 @@ static void disk_scan(struct ufs_disk *d)
 		if (strlen(de->d_name) == 2 && strspn(de->d_name, "0123456789abcdef") == 2)
 			scan_subdir(dfd, de->d_name, &sc);
 	closedir(dir);
-	qsort(sc.v, sc.n, sizeof(*sc.v), scan_cmp_mtime);
+	if (sc.n > 0)
+		qsort(sc.v, sc.n, sizeof(*sc.v), scan_cmp_mtime);
 	for (size_t i = 0; i < sc.n; i++)
 		idx_add(d, sc.v[i]);
 	free(sc.v);
