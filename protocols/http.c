@@ -223,7 +223,6 @@ static int http_curl_errno(CURLcode cc, long os_errno)
 	case CURLE_OUT_OF_MEMORY:
 		return -ENOMEM;
 	case CURLE_URL_MALFORMAT:
-	case CURLE_UNSUPPORTED_PROTOCOL:
 		return -EINVAL;
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CACERT_BADFILE:
@@ -244,6 +243,8 @@ static int http_curl_retryable(CURLcode cc)
 	case CURLE_GOT_NOTHING:
 	case CURLE_PARTIAL_FILE:
 	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_WEIRD_SERVER_REPLY:
+	case CURLE_UNSUPPORTED_PROTOCOL: /* garbage where a status line should be */
 		return 1;
 	default:
 		return 0;
@@ -650,7 +651,8 @@ static int http_classify(struct http_xfer *x, CURLcode cc, int *pretry)
 	return http_check_length(x);
 }
 
-static int http_attempt(struct http_xfer *x, int *pretry)
+/* One attempt; fresh: open a new connection (the last one misbehaved). */
+static int http_attempt(struct http_xfer *x, int fresh, int *pretry)
 {
 	struct curl_slist *hdrs = NULL;
 	CURLcode cc;
@@ -662,6 +664,8 @@ static int http_attempt(struct http_xfer *x, int *pretry)
 	if (rc)
 		return rc;
 	http_setup(x->h, x, hdrs);
+	if (fresh)
+		curl_easy_setopt(x->h, CURLOPT_FRESH_CONNECT, 1L);
 	cc = curl_easy_perform(x->h);
 	rc = http_classify(x, cc, pretry);
 	curl_slist_free_all(hdrs);
@@ -740,7 +744,7 @@ int ufs_http_perform(struct ufs_http_req *req, struct ufs_http_resp *resp)
 		return -ENOMEM;
 	for (;;) {
 		resp->attempts++;
-		rc = http_attempt(&x, &retry);
+		rc = http_attempt(&x, resp->attempts > 1 && resp->status == 0, &retry);
 		if (!retry || resp->attempts >= HTTP_MAX_ATTEMPTS)
 			break;
 		double wait = http_backoff_s(resp->attempts);
