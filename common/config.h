@@ -21,32 +21,33 @@ struct ufs_kv {
 };
 
 struct ufs_mount_cfg {
-	char *prefix; /* normalised namespace path: "/", "/a/b"; never a trailing '/' */
-	char *url;    /* backend URL: file://, nfs://, s3://, az:// */
-	int readonly; /* readonly = true */
-	int line;     /* line of the section header */
+	char *prefix;	   /* normalised namespace path: "/", "/a/b"; never a trailing '/' */
+	char *url;	   /* backend URL: file://, nfs://, s3://, az:// */
+	int readonly;	   /* readonly = true */
+	int line;	   /* line of the section header */
 	struct ufs_kv *kv; /* every key of the section, url/readonly included */
 	size_t n_kv;
 };
 
 struct ufs_config {
-	char *path;		 /* config file path, or the URL it was built from */
-	uint64_t memory;	 /* memory = 2G: block cache + read-ahead + write buffers */
-	char *cache_dir;	 /* disk tier directory, NULL = none */
-	uint64_t cache_size;	 /* disk tier bound in bytes */
-	char *log_level;	 /* error|warn|info|debug */
-	uint64_t block_size;	 /* cache block size, default 8 MiB */
-	uint64_t readahead_max;	 /* read-ahead window cap, default 256 MiB */
-	uint64_t part_size;	 /* multipart / block upload part size, default 8 MiB */
-	unsigned workers;	 /* backend worker threads for read-ahead/uploads, default 16 */
-	double attr_ttl;	 /* seconds, default 60 */
-	double dir_ttl;		 /* seconds, default 60 */
-	double negative_ttl;	 /* seconds, default 5 */
-	double op_timeout;	 /* seconds a backend call may take before it fails, default 20 */
-	double retry_down;	 /* seconds a down backend fails fast before it is retried, default 2 */
-	int allow_other;	 /* FUSE allow_other */
-	int readonly;		 /* whole namespace read-only (-o ro) */
-	char *staging_dir;	 /* local staging for object-store random writes, default cache_dir or /tmp */
+	char *path;		/* config file path, or the URL it was built from */
+	uint64_t memory;	/* memory = 2G: block cache + read-ahead + write buffers */
+	char *cache_dir;	/* disk tier directory, NULL = none */
+	uint64_t cache_size;	/* disk tier bound in bytes */
+	char *log_level;	/* error|warn|info|debug */
+	uint64_t block_size;	/* cache block size, default 8 MiB */
+	uint64_t readahead_max; /* read-ahead window cap, default 256 MiB */
+	uint64_t part_size;	/* multipart / block upload part size, default 8 MiB */
+	unsigned workers;	/* backend worker threads for read-ahead/uploads, default 16 */
+	double attr_ttl;	/* seconds, default 60 */
+	double dir_ttl;		/* seconds, default 60 */
+	double negative_ttl;	/* seconds, default 5 */
+	double op_timeout;	/* seconds a backend call may take before it fails, default 20 */
+	double retry_down; /* seconds a down backend fails fast before it is retried, default 2 */
+	int allow_other;   /* FUSE allow_other */
+	int readonly;	   /* whole namespace read-only (-o ro) */
+	char *staging_dir; /* local staging for object-store random writes, default cache_dir or
+			      /tmp */
 	struct ufs_mount_cfg *mounts;
 	size_t n_mounts;
 };
@@ -87,8 +88,7 @@ const char *ufs_mcfg_get(const struct ufs_mount_cfg *m, const char *key);
 int ufs_mcfg_get_bool(const struct ufs_mount_cfg *m, const char *key, int def, int *pout);
 
 /* Size key ("8M", "1G", "4096"); def when absent. -EINVAL if malformed. */
-int ufs_mcfg_get_size(const struct ufs_mount_cfg *m, const char *key, uint64_t def,
-		      uint64_t *pout);
+int ufs_mcfg_get_size(const struct ufs_mount_cfg *m, const char *key, uint64_t def, uint64_t *pout);
 
 /* Seconds key ("1.5"); def when absent. -EINVAL if malformed. */
 int ufs_mcfg_get_double(const struct ufs_mount_cfg *m, const char *key, double def, double *pout);
