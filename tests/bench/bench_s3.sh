@@ -10,11 +10,12 @@ source "$(dirname "$0")/../integration/lib.sh"
 ufs_begin "bench s3"
 
 mb=${BENCH_MB:-1024}
+export S3CURL_TIMEOUT=${S3CURL_TIMEOUT:-3600}
 bkt=$(ufs_uniq bench)
 s3_mkbucket "$bkt"
 src=$UFS_WORK/src.bin
 head -c $((mb << 20)) /dev/urandom >"$src"
-s3_put "$bkt/obj.bin" "$src"
+"$UFS_SERVERS/s3curl.sh" PUT "/$bkt/obj.bin" -T "$src" -o /dev/null || fail "seeding the object"
 
 now() { date +%s.%N; }
 rate() { awk -v s="$1" -v e="$2" -v m="$mb" 'BEGIN { printf "%.1f", m * 1.048576 / (e - s) }'; }
