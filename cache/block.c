@@ -304,7 +304,7 @@ static ssize_t blk_load(struct ufs_cache *c, struct ufs_cobj *o, struct ufs_bloc
 {
 	*pfrom_disk = 0;
 	if (c->disk) {
-		ssize_t n = ufs_disk_read(c->disk, &b->key, data, want);
+		ssize_t n = ufs_disk_read(c->disk, UFS_DISK_BLOCK, &b->key, data, want);
 
 		if (n == (ssize_t)want) {
 			atomic_fetch_add(&c->n.disk_hits, 1);
@@ -326,7 +326,7 @@ static void blk_disk_run(struct ufs_job *j, int cancelled)
 	struct ufs_cache *c = b->cache;
 
 	(void)cancelled;
-	ufs_disk_write(c->disk, &b->key, b->data, b->len);
+	ufs_disk_write(c->disk, UFS_DISK_BLOCK, &b->key, b->data, b->len);
 	pthread_mutex_lock(&c->lock);
 	c->disk_pending--;
 	pthread_cond_broadcast(&c->disk_room);

@@ -56,31 +56,60 @@ static unsigned char *put_str(unsigned char *p, const char *s)
 	return p + n;
 }
 
-/* xxh3_128 of "unifs-block-1\0" url\0 path\0 size mtime.sec mtime.nsec
- * etag\0 gen (integers little-endian 64-bit). */
-static int cache_base_key(const struct ufs_backend *be, const struct ufs_obj *obj, uint64_t gen,
-			  struct ufs_ckey *pkey)
+#define IDENT_MAX (24 + UFS_ETAG_MAX)
+
+/* Encode an identity: size, mtime.sec, mtime.nsec (le64), etag\0. */
+static size_t ident_encode(const struct ufs_obj *obj, unsigned char *buf)
 {
-	static const char magic[] = "unifs-block-1";
+	ufs_put_le64(buf, obj->size);
+	ufs_put_le64(buf + 8, (uint64_t)obj->mtime.tv_sec);
+	ufs_put_le64(buf + 16, (uint64_t)obj->mtime.tv_nsec);
+	return (size_t)(put_str(buf + 24, obj->etag) - buf);
+}
+
+/* Decode ident_encode's bytes; 0 or -EINVAL. */
+static int ident_decode(const unsigned char *buf, size_t len, struct ufs_obj *pobj)
+{
+	if (len < 25 || len > IDENT_MAX || buf[len - 1] != '\0' ||
+	    memchr(buf + 24, 0, len - 24) != buf + len - 1)
+		return -EINVAL;
+	memset(pobj, 0, sizeof(*pobj));
+	pobj->size = ufs_get_le64(buf);
+	pobj->mtime.tv_sec = (time_t)ufs_get_le64(buf + 8);
+	pobj->mtime.tv_nsec = (long)ufs_get_le64(buf + 16);
+	memcpy(pobj->etag, buf + 24, len - 24);
+	return 0;
+}
+
+/* xxh3_128 of magic\0 url\0 path\0 tail (integers little-endian 64-bit). */
+static int cache_key_of(const char *magic, const struct ufs_backend *be, const char *path,
+			const unsigned char *tail, size_t tlen, struct ufs_ckey *pkey)
+{
 	const char *url = cache_be_name(be);
-	size_t cap = sizeof(magic) + strlen(url) + strlen(obj->path) + strlen(obj->etag) + 3 + 32;
-	unsigned char *buf = malloc(cap), *p;
+	unsigned char *buf = malloc(strlen(magic) + strlen(url) + strlen(path) + 3 + tlen), *p;
 	XXH128_hash_t h;
 
 	if (!buf)
 		return -ENOMEM;
 	p = put_str(buf, magic);
 	p = put_str(p, url);
-	p = put_str(p, obj->path);
-	ufs_put_le64(p, obj->size);
-	ufs_put_le64(p + 8, (uint64_t)obj->mtime.tv_sec);
-	ufs_put_le64(p + 16, (uint64_t)obj->mtime.tv_nsec);
-	p = put_str(p + 24, obj->etag);
-	ufs_put_le64(p, gen);
-	h = XXH3_128bits(buf, (size_t)(p + 8 - buf));
+	p = put_str(p, path);
+	memcpy(p, tail, tlen);
+	h = XXH3_128bits(buf, (size_t)(p + tlen - buf));
 	free(buf);
 	*pkey = (struct ufs_ckey){h.low64, h.high64};
 	return 0;
+}
+
+/* Key base of an object's blocks: url, path, identity and gen. */
+static int cache_base_key(const struct ufs_backend *be, const struct ufs_obj *obj, uint64_t gen,
+			  struct ufs_ckey *pkey)
+{
+	unsigned char tail[IDENT_MAX + 8];
+	size_t n = ident_encode(obj, tail);
+
+	ufs_put_le64(tail + n, gen);
+	return cache_key_of("unifs-block-1", be, obj->path, tail, n + 8, pkey);
 }
 
 static struct ufs_cobj *cobj_create(struct ufs_cache *c, struct ufs_backend *be,
@@ -206,6 +235,37 @@ static uint64_t cache_ra_cap(const struct ufs_cache *c)
 	return c->ra_max < cap ? c->ra_max : cap;
 }
 
+/* Remember obj's identity in the disk tier (unless it is there already). */
+static void cache_save_identity(struct ufs_cache *c, struct ufs_backend *be,
+				const struct ufs_obj *obj)
+{
+	unsigned char rec[IDENT_MAX], old[IDENT_MAX];
+	size_t n = ident_encode(obj, rec);
+	struct ufs_ckey key;
+
+	if (!c->disk || cache_key_of("unifs-ident-1", be, obj->path, NULL, 0, &key) < 0)
+		return;
+	if (ufs_disk_read(c->disk, UFS_DISK_IDENT, &key, old, sizeof(old)) == (ssize_t)n &&
+	    memcmp(old, rec, n) == 0)
+		return;
+	ufs_disk_write(c->disk, UFS_DISK_IDENT, &key, rec, n);
+}
+
+int ufs_cache_last_identity(struct ufs_cache *c, struct ufs_backend *be, const char *path,
+			    struct ufs_obj *pobj)
+{
+	unsigned char rec[IDENT_MAX];
+	struct ufs_ckey key;
+	ssize_t n;
+
+	if (!c->disk || cache_key_of("unifs-ident-1", be, path, NULL, 0, &key) < 0)
+		return -ENOENT;
+	n = ufs_disk_read(c->disk, UFS_DISK_IDENT, &key, rec, sizeof(rec));
+	if (n < 0 || ident_decode(rec, (size_t)n, pobj) < 0)
+		return -ENOENT;
+	return 0;
+}
+
 int ufs_cache_open(struct ufs_cache *c, struct ufs_backend *be, const struct ufs_obj *obj,
 		   uint64_t gen, struct ufs_rstream **ps)
 {
@@ -220,6 +280,7 @@ int ufs_cache_open(struct ufs_cache *c, struct ufs_backend *be, const struct ufs
 		return -ENOMEM;
 	}
 	s->c = c;
+	cache_save_identity(c, be, &s->o->obj);
 	pthread_mutex_init(&s->lock, NULL);
 	ufs_ra_init(&s->ra, c->bs, cache_ra_cap(c), obj->size);
 	*ps = s;

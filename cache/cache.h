@@ -60,6 +60,16 @@ void ufs_cache_close(struct ufs_rstream *s);
  * start fetching its first block(s) in the background. */
 void ufs_cache_hint(struct ufs_cache *c, struct ufs_backend *be, const struct ufs_obj *obj);
 
+/*
+ * The identity (size, mtime, etag) path of be had when it was last opened
+ * through a cache with a disk tier, kept there across mounts (ADDED for the
+ * offline epoch 2: a server that is down at remount can still serve what the
+ * disk tier holds). 0 and *pobj filled (pobj->path set to NULL: the caller
+ * owns the path), or -ENOENT (no disk tier, never opened, record corrupt).
+ */
+int ufs_cache_last_identity(struct ufs_cache *c, struct ufs_backend *be, const char *path,
+			    struct ufs_obj *pobj);
+
 /* Snapshot of the counters. */
 void ufs_cache_get_stats(struct ufs_cache *c, struct ufs_cache_stats *pst);
 

@@ -104,6 +104,9 @@ void ufs_ra_on_read(struct ufs_ra *ra, uint64_t off, uint64_t len, struct ufs_ra
 
 struct ufs_disk;
 
+/* What a disk-tier file holds (its name ends in .blk or .idn). */
+enum ufs_disk_kind { UFS_DISK_BLOCK, UFS_DISK_IDENT };
+
 /* Open (create) the tier at dir bounded to limit bytes; scans dir to learn
  * what is there and removes temp leftovers. 0 or -errno with a message. */
 int ufs_disk_open(const char *dir, uint64_t limit, struct ufs_disk **pd, char *err, size_t errlen);
@@ -111,12 +114,15 @@ int ufs_disk_open(const char *dir, uint64_t limit, struct ufs_disk **pd, char *e
 void ufs_disk_close(struct ufs_disk *d);
 /* Cheap presence check from the index (may be stale: read decides). */
 int ufs_disk_has(struct ufs_disk *d, const struct ufs_ckey *key);
-/* Read and verify key's block into buf (cap bytes). Returns its length,
- * -ENOENT on a miss, -EBADMSG when the file was corrupt (it is deleted). */
-ssize_t ufs_disk_read(struct ufs_disk *d, const struct ufs_ckey *key, void *buf, size_t cap);
+/* Read and verify key's file of kind into buf (cap bytes). Returns its
+ * length, -ENOENT on a miss, -EBADMSG when the file was corrupt (it is
+ * deleted). */
+ssize_t ufs_disk_read(struct ufs_disk *d, enum ufs_disk_kind kind, const struct ufs_ckey *key,
+		      void *buf, size_t cap);
 /* Store len bytes for key (temp file + rename), then evict the oldest files
- * while over the bound. 0 or -errno (the block is simply not cached). */
-int ufs_disk_write(struct ufs_disk *d, const struct ufs_ckey *key, const void *data, size_t len);
+ * while over the bound. 0 or -errno (the data is simply not cached). */
+int ufs_disk_write(struct ufs_disk *d, enum ufs_disk_kind kind, const struct ufs_ckey *key,
+		   const void *data, size_t len);
 /* Bytes the tier holds now. */
 uint64_t ufs_disk_bytes(struct ufs_disk *d);
 

@@ -1,10 +1,10 @@
 /*
  * disk.c — the disk tier: one file per block under cache_dir, verified on
  * every read, bounded in size, surviving remounts.
- *
- * Layout: DIR/ab/<32 hex digits of the key>.blk, ab = the first two digits
- * (256 fan-out directories, created on demand). A file is a 64-byte header
- * then the data:
+ * * Layout: DIR/ab/<32 hex digits of the key>.blk, ab = the first two digits
+ * (256 fan-out directories, created on demand); .idn files (same format)
+ * hold the last identity of an object, for offline use. A file is a 64-byte
+ * header then the data:
  *   0 magic "UFSBLK\0\1" | 8 version (le32) | 12 header size (le32)
  *   16 key lo | 24 key hi | 32 data length | 40 xxh3_64(data)
  *   48 xxh3_64(bytes 0..47) | 56 zero                 (integers le64)
@@ -42,6 +42,7 @@ static const unsigned char disk_magic[8] = {'U', 'F', 'S', 'B', 'L', 'K', 0, 1};
 
 struct disk_ent {
 	struct ufs_ckey key;
+	enum ufs_disk_kind kind;
 	uint64_t bytes;
 	struct timespec mtime; /* scan order only */
 	struct disk_ent *hnext, *prev, *next;
@@ -58,12 +59,15 @@ struct ufs_disk {
 
 /* ---- names ---- */
 
-static void disk_path(const struct ufs_disk *d, const struct ufs_ckey *key, char *buf, size_t size)
+static const char *const disk_ext[] = {".blk", ".idn"}; /* by enum ufs_disk_kind */
+
+static void disk_path(const struct ufs_disk *d, enum ufs_disk_kind kind, const struct ufs_ckey *key,
+		      char *buf, size_t size)
 {
 	char hex[33];
 
 	snprintf(hex, sizeof(hex), "%016" PRIx64 "%016" PRIx64, key->hi, key->lo);
-	snprintf(buf, size, "%s/%.2s/%s.blk", d->dir, hex, hex);
+	snprintf(buf, size, "%s/%.2s/%s%s", d->dir, hex, hex, disk_ext[kind]);
 }
 
 static void disk_tmp_path(struct ufs_disk *d, const struct ufs_ckey *key, char *buf, size_t size)
@@ -75,13 +79,18 @@ static void disk_tmp_path(struct ufs_disk *d, const struct ufs_ckey *key, char *
 		 (uint64_t)atomic_fetch_add(&d->seq, 1));
 }
 
-/* Parse "<32 hex>.blk" into *pkey; 0 or -1. */
-static int disk_parse_name(const char *name, struct ufs_ckey *pkey)
+/* Parse "<32 hex>.blk|.idn" into *pkey and *pkind; 0 or -1. */
+static int disk_parse_name(const char *name, struct ufs_ckey *pkey, enum ufs_disk_kind *pkind)
 {
 	char hi[17], lo[17];
 
-	if (strlen(name) != 36 || strcmp(name + 32, ".blk") != 0 ||
-	    strspn(name, "0123456789abcdef") != 32)
+	if (strlen(name) != 36 || strspn(name, "0123456789abcdef") != 32)
+		return -1;
+	if (strcmp(name + 32, disk_ext[UFS_DISK_BLOCK]) == 0)
+		*pkind = UFS_DISK_BLOCK;
+	else if (strcmp(name + 32, disk_ext[UFS_DISK_IDENT]) == 0)
+		*pkind = UFS_DISK_IDENT;
+	else
 		return -1;
 	memcpy(hi, name, 16);
 	memcpy(lo, name + 16, 16);
@@ -182,8 +191,7 @@ static void disk_unlink_list(struct ufs_disk *d, struct disk_ent *e)
 
 	while (e) {
 		struct disk_ent *next = e->hnext;
-
-		disk_path(d, &e->key, path, sizeof(path));
+		disk_path(d, e->kind, &e->key, path, sizeof(path));
 		unlink(path);
 		free(e);
 		e = next;
@@ -270,13 +278,14 @@ static void disk_touch(struct ufs_disk *d, const struct ufs_ckey *key)
 	pthread_mutex_unlock(&d->lock);
 }
 
-ssize_t ufs_disk_read(struct ufs_disk *d, const struct ufs_ckey *key, void *buf, size_t cap)
+ssize_t ufs_disk_read(struct ufs_disk *d, enum ufs_disk_kind kind, const struct ufs_ckey *key,
+		      void *buf, size_t cap)
 {
 	char path[4096];
 	ssize_t n;
 	int fd;
 
-	disk_path(d, key, path, sizeof(path));
+	disk_path(d, kind, key, path, sizeof(path));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		disk_forget(d, key);
@@ -361,7 +370,8 @@ static int write_full(int fd, struct iovec *iov, int iovcnt)
 }
 
 /* Write the block file under a temp name and rename it into place. */
-static int disk_store(struct ufs_disk *d, const struct ufs_ckey *key, const void *data, size_t len)
+static int disk_store(struct ufs_disk *d, enum ufs_disk_kind kind, const struct ufs_ckey *key,
+		      const void *data, size_t len)
 {
 	unsigned char h[DISK_HDR];
 	struct iovec iov[2] = {{h, DISK_HDR}, {(void *)data, len}};
@@ -369,7 +379,7 @@ static int disk_store(struct ufs_disk *d, const struct ufs_ckey *key, const void
 	int rc, fd;
 
 	disk_tmp_path(d, key, tmp, sizeof(tmp));
-	disk_path(d, key, path, sizeof(path));
+	disk_path(d, kind, key, path, sizeof(path));
 	fd = disk_create_tmp(d, tmp);
 	if (fd < 0)
 		return fd;
@@ -384,7 +394,8 @@ static int disk_store(struct ufs_disk *d, const struct ufs_ckey *key, const void
 	return rc;
 }
 
-int ufs_disk_write(struct ufs_disk *d, const struct ufs_ckey *key, const void *data, size_t len)
+int ufs_disk_write(struct ufs_disk *d, enum ufs_disk_kind kind, const struct ufs_ckey *key,
+		   const void *data, size_t len)
 {
 	struct disk_ent *e, *victims;
 	int rc;
@@ -394,13 +405,14 @@ int ufs_disk_write(struct ufs_disk *d, const struct ufs_ckey *key, const void *d
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
-	rc = disk_store(d, key, data, len);
+	rc = disk_store(d, kind, key, data, len);
 	if (rc < 0) {
 		ufs_debug("cache: cannot store a block in %s: %s", d->dir, strerror(-rc));
 		free(e);
 		return rc;
 	}
 	e->key = *key;
+	e->kind = kind;
 	e->bytes = len + DISK_HDR;
 	pthread_mutex_lock(&d->lock);
 	idx_add(d, e);
@@ -448,12 +460,14 @@ static void scan_subdir(int dfd, const char *sub, struct disk_scan *sc)
 		struct disk_ent *e;
 		struct stat st;
 		struct ufs_ckey key;
+		enum ufs_disk_kind kind;
 
 		if (strncmp(de->d_name, ".tmp.", 5) == 0) {
 			unlinkat(fd, de->d_name, 0);
 			continue;
 		}
-		if (disk_parse_name(de->d_name, &key) < 0 || fstatat(fd, de->d_name, &st, 0) != 0)
+		if (disk_parse_name(de->d_name, &key, &kind) < 0 ||
+		    fstatat(fd, de->d_name, &st, 0) != 0)
 			continue;
 		e = calloc(1, sizeof(*e));
 		if (!e || scan_push(sc, e) < 0) {
@@ -461,6 +475,7 @@ static void scan_subdir(int dfd, const char *sub, struct disk_scan *sc)
 			break;
 		}
 		e->key = key;
+		e->kind = kind;
 		e->bytes = (uint64_t)st.st_size;
 		e->mtime = st.st_mtim;
 	}
