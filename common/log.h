@@ -18,8 +18,7 @@ void ufs_log_init(int to_syslog, enum ufs_log_level level);
 int ufs_log_parse_level(const char *s, enum ufs_log_level *plevel);
 
 /* Log one line (no trailing newline needed) if level <= threshold. Thread-safe. */
-void ufs_log(enum ufs_log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void ufs_log(enum ufs_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define ufs_err(...) ufs_log(UFS_LOG_ERROR, __VA_ARGS__)
 #define ufs_warn(...) ufs_log(UFS_LOG_WARN, __VA_ARGS__)

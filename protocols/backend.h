@@ -187,9 +187,9 @@ struct ufs_backend {
 	struct ufs_be_stats stats;
 	/* health (backend.c) */
 	pthread_mutex_t lock;
-	int down;	     /* 1 while the server is considered unreachable */
-	int down_errno;	     /* the errno that marked it down */
-	double retry_at;     /* monotonic seconds when the next real call may try */
+	int down;	      /* 1 while the server is considered unreachable */
+	int down_errno;	      /* the errno that marked it down */
+	double retry_at;      /* monotonic seconds when the next real call may try */
 	char last_error[256]; /* server's last message, for logs */
 };
 
@@ -208,7 +208,7 @@ void ufs_backend_destroy(struct ufs_backend *be);
 
 /* Record the server's message for logs (printf-like; thread-safe). */
 void ufs_be_set_error(struct ufs_backend *be, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 /* Copy the last recorded message into buf. */
 void ufs_be_last_error(struct ufs_backend *be, char *buf, size_t size);
 /* Count one request of kind k (and bytes moved). */
