@@ -55,12 +55,16 @@ posix_suite()
 	assert_file_eq "$src" "$m/big"
 	assert_eq $((big_mb << 20)) "$(stat -c %s "$m/big")" "$name: size of big through the mount"
 
-	# dd conv=notrunc at an offset, checked against the same dd on a copy
+	# dd conv=notrunc at an unaligned offset and 1-byte writes, checked
+	# against the same dd on a copy
 	head -c 65536 /dev/urandom >"$UFS_WORK/patch"
 	cp "$src" "$UFS_WORK/expect"
-	dd if="$UFS_WORK/patch" of="$UFS_WORK/expect" bs=1 seek=1048699 conv=notrunc status=none
-	dd if="$UFS_WORK/patch" of="$m/big" bs=1 seek=1048699 conv=notrunc status=none ||
+	dd if="$UFS_WORK/patch" of="$UFS_WORK/expect" bs=64K seek=1048699 oflag=seek_bytes conv=notrunc status=none
+	dd if="$UFS_WORK/patch" of="$m/big" bs=64K seek=1048699 oflag=seek_bytes conv=notrunc status=none ||
 		fail "$name: dd conv=notrunc at an offset"
+	printf 'XYZ' | dd of="$UFS_WORK/expect" bs=1 seek=7 conv=notrunc status=none
+	printf 'XYZ' | dd of="$m/big" bs=1 seek=7 conv=notrunc status=none ||
+		fail "$name: dd bs=1 conv=notrunc"
 	assert_file_eq "$UFS_WORK/expect" "$b/big"
 	assert_file_eq "$UFS_WORK/expect" "$m/big"
 	rm -f "$UFS_WORK/expect"
