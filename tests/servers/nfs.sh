@@ -144,12 +144,36 @@ do_start()
 	rm -f "$NFS_PID"
 	write_conf
 	: >>"$NFS_LOG"
+	# Right after a kill the old sockets may still hold port 2049 for a
+	# moment ("Address already in use"): the new ganesha then exits, so
+	# retry a few times instead of failing the caller.
+	local try
+	for try in 1 2 3 4 5 6; do
+		ganesha_launch_once && return 0
+		log "ganesha did not come up (try $try); retrying in 2 s"
+		sleep 2
+	done
+	die "ganesha started but $NFS_URL / $NFS4_URL do not answer (see $NFS_LOG)"
+}
+
+# One launch: 0 once it serves, 1 if it died or stayed silent for 30 s.
+ganesha_launch_once()
+{
+	local pid
+	rm -f "$NFS_PID"
 	# ganesha daemonizes itself; it writes the pid file.
-	ganesha.nfsd -f "$NFS_CONF" -L "$NFS_LOG" -p "$NFS_PID" -N NIV_EVENT 9>&- ||
-		die "ganesha.nfsd failed to start (see $NFS_LOG)"
-	if ! wait_until 30 nfs_healthy; then
-		die "ganesha started but $NFS_URL / $NFS4_URL do not answer within 30 s (see $NFS_LOG)"
-	fi
+	ganesha.nfsd -f "$NFS_CONF" -L "$NFS_LOG" -p "$NFS_PID" -N NIV_EVENT 9>&- || return 1
+	for _ in $(seq 1 60); do
+		nfs_healthy && return 0
+		if pid=$(pidfile_pid "$NFS_PID"); then
+			:
+		elif [[ -f $NFS_PID ]]; then
+			return 1 # pid file written, process gone: it died
+		fi
+		sleep 0.5
+	done
+	pid=$(pidfile_pid "$NFS_PID") && stop_pid "$pid" ganesha
+	return 1
 }
 
 do_stop()
