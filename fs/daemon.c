@@ -139,31 +139,40 @@ static void *run_check_thread(void *arg)
 	return NULL;
 }
 
+/* "mount /x: URL: why", or why itself when the backend named the mount. */
+static void run_mount_msg(const struct ufs_mount_cfg *m, const char *why, char *buf, size_t size)
+{
+	if (strncmp(why, "mount ", 6) == 0)
+		snprintf(buf, size, "%s", why);
+	else
+		snprintf(buf, size, "mount %s: %s: %s", m->prefix, m->url, why);
+}
+
 /* Judge the result of the check of mount i: 0 to go on (warning sent for
  * an unreachable server), or -errno with the reason in err. */
 static int run_judge_check(struct ufs_fs *fs, size_t i, struct run_check *c, int ready_fd,
 			   char *err, size_t errlen)
 {
 	const struct ufs_mount_cfg *m = &fs->cfg->mounts[i];
-	const char *why = c->err[0] ? c->err : strerror(-c->rc);
-	char line[768];
+	char why[320], msg[640], line[768];
 
 	if (c->rc == 0)
 		return 0;
-	if (ufs_errno_is_unreachable(c->rc)) {
-		snprintf(line, sizeof(line),
-			 "warning: mount %s: %s: server unreachable (%s); subtree will report "
-			 "errors until it answers",
-			 m->prefix, m->url, why);
-		ufs_warn("%s", line + 9);
-		run_say(ready_fd, line);
-		return 0;
+	if (!ufs_errno_is_unreachable(c->rc)) {
+		run_mount_msg(m, c->err[0] ? c->err : strerror(-c->rc), err, errlen);
+		return c->rc;
 	}
-	if (strncmp(why, "mount ", 6) == 0)
-		snprintf(err, errlen, "%s", why);
+	if (c->err[0] && strncmp(c->err, "mount ", 6) == 0)
+		snprintf(why, sizeof(why), "%s", c->err);
 	else
-		snprintf(err, errlen, "mount %s: %s: %s", m->prefix, m->url, why);
-	return c->rc;
+		snprintf(why, sizeof(why), "server unreachable (%s)",
+			 c->err[0] ? c->err : strerror(-c->rc));
+	run_mount_msg(m, why, msg, sizeof(msg));
+	snprintf(line, sizeof(line), "warning: %s; subtree will report errors until it answers",
+		 msg);
+	ufs_warn("%s", line + 9);
+	run_say(ready_fd, line);
+	return 0;
 }
 
 /* Check every backend in parallel; fail on the first non-network error. */

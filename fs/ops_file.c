@@ -206,6 +206,10 @@ static int file_finish_open(struct ufs_fs *fs, struct fs_file *f, struct fuse_fi
 			return rc;
 		file_obj(f, &obj);
 		fi->keep_cache = ufs_itab_same_identity(fs->itab, f->ino, &obj);
+		/* Close-to-open: the kernel may hold an older size (from a listing
+		 * or an earlier getattr) that would cut reads short; drop it. */
+		if (!fi->keep_cache && fs->se)
+			fuse_lowlevel_notify_inval_inode(fs->se, f->ino, -1, 0);
 		file_dir_prefetch(fs, f);
 	}
 	fi->fh = (uintptr_t)f;
