@@ -36,6 +36,7 @@ struct ufs_meta_dir {
 	atomic_long cursor;
 	struct meta_dent *ents;
 	size_t n, cap;
+	int sorted;
 };
 
 enum { META_ATTR = 1, META_NEG = 2 };
@@ -487,6 +488,7 @@ int ufs_meta_dir_add(struct ufs_meta_dir *d, const char *name, const struct ufs_
 	}
 	de = &d->ents[d->n];
 	de->name = strdup(name);
+	d->sorted = 0;
 	if (!de->name)
 		return -ENOMEM;
 	if (attr)
@@ -510,8 +512,27 @@ const char *ufs_meta_dir_entry(const struct ufs_meta_dir *d, size_t i,
 	return d->ents[i].name;
 }
 
+static int meta_dent_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct meta_dent *)a)->name, ((const struct meta_dent *)b)->name);
+}
+
+void ufs_meta_dir_sort(struct ufs_meta_dir *d)
+{
+	if (d->n > 1)
+		qsort(d->ents, d->n, sizeof(*d->ents), meta_dent_cmp);
+	d->sorted = 1;
+}
+
 long ufs_meta_dir_find(const struct ufs_meta_dir *d, const char *name)
 {
+	if (d->sorted) {
+		struct meta_dent key = {.name = (char *)name};
+		const struct meta_dent *e =
+		    bsearch(&key, d->ents, d->n, sizeof(*d->ents), meta_dent_cmp);
+
+		return e ? (long)(e - d->ents) : -1;
+	}
 	for (size_t i = 0; i < d->n; i++) {
 		if (strcmp(d->ents[i].name, name) == 0)
 			return (long)i;

@@ -89,7 +89,11 @@ size_t ufs_meta_dir_count(const struct ufs_meta_dir *d);
 /* Name of entry i (i < count), its attributes in *pattr (borrowed). */
 const char *ufs_meta_dir_entry(const struct ufs_meta_dir *d, size_t i,
 			       const struct ufs_attr **pattr);
-/* Index of name in d, or -1. */
+/* Sort the entries of d by name (byte order, as S3 and Blob list): the
+ * order readdir shows and the order "next file" prefetch follows. Call
+ * before storing d. */
+void ufs_meta_dir_sort(struct ufs_meta_dir *d);
+/* Index of name in d, or -1 (binary search once sorted). */
 long ufs_meta_dir_find(const struct ufs_meta_dir *d, const char *name);
 /* Reading cursor kept with the listing (index of the entry last opened; -1
  * initially): lets the reader see that files are opened in listing order. */

@@ -5,7 +5,10 @@
  * releasedir, so offsets stay stable across readdir calls: the backend
  * listing (from the metadata cache, or one ufs_be_list that then fills the
  * cache, attributes of the children included) plus the synthetic children
- * of the namespace. Offsets index one virtual sequence: ".", "..", the
+ * of the namespace. Real entries are sorted by name: the order S3 and Blob
+ * list in, and the one NFS and local directories are given to match, so
+ * the "next file" prefetch follows the order programs open files in.
+ * Offsets index one virtual sequence: ".", "..", the
  * synthetic names, then the real entries; a real entry whose name is also
  * synthetic is skipped (the synthetic one wins).
  *
@@ -94,6 +97,7 @@ static int dir_listing(struct ufs_fs *fs, struct fs_node *n, struct ufs_meta_dir
 		ufs_meta_dir_unref(d);
 		return rc;
 	}
+	ufs_meta_dir_sort(d);
 	ufs_meta_put_dir(fs->meta, n->mount, n->rel, d);
 	*pd = d;
 	return 0;

@@ -247,6 +247,34 @@ static void test_growth(void **state)
 	ufs_meta_destroy(m);
 }
 
+static void test_sort_and_find(void **state)
+{
+	struct ufs_meta_dir *d = ufs_meta_dir_create();
+	static const char *const names[] = {"b", "a", "c 1", "C", "ab"};
+	const struct ufs_attr *pa;
+
+	(void)state;
+	for (int i = 0; i < 5; i++) {
+		struct ufs_attr a = file_attr((uint64_t)i);
+
+		assert_int_equal(ufs_meta_dir_add(d, names[i], &a), 0);
+	}
+	assert_int_equal(ufs_meta_dir_find(d, "c 1"), 2); /* unsorted: linear */
+	ufs_meta_dir_sort(d);
+	assert_string_equal(ufs_meta_dir_entry(d, 0, &pa), "C");
+	assert_string_equal(ufs_meta_dir_entry(d, 1, &pa), "a");
+	assert_string_equal(ufs_meta_dir_entry(d, 2, &pa), "ab");
+	assert_string_equal(ufs_meta_dir_entry(d, 3, &pa), "b");
+	assert_int_equal(pa->size, 0); /* attributes move with their names */
+	assert_string_equal(ufs_meta_dir_entry(d, 4, &pa), "c 1");
+	for (int i = 0; i < 5; i++)
+		assert_string_equal(
+		    ufs_meta_dir_entry(d, (size_t)ufs_meta_dir_find(d, names[i]), NULL), names[i]);
+	assert_int_equal(ufs_meta_dir_find(d, "zz"), -1);
+	assert_int_equal(ufs_meta_dir_find(d, ""), -1);
+	ufs_meta_dir_unref(d);
+}
+
 static void test_cursor_and_refs(void **state)
 {
 	struct ufs_meta_dir *d = listing();
@@ -295,6 +323,7 @@ int main(void)
 	    cmocka_unit_test(test_invalidate_tree),
 	    cmocka_unit_test(test_bound),
 	    cmocka_unit_test(test_growth),
+	    cmocka_unit_test(test_sort_and_find),
 	    cmocka_unit_test(test_cursor_and_refs),
 	    cmocka_unit_test(test_ttl_from_config),
 	};
