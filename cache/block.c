@@ -131,7 +131,12 @@ static char *buf_alloc(struct ufs_cache *c, uint32_t cap)
 	if (cap != c->bs)
 		return malloc(cap);
 	p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	return p == MAP_FAILED ? NULL : p;
+	if (p == MAP_FAILED)
+		return NULL;
+	/* Huge pages: a fresh 8 MiB block then costs a few faults, not 2048
+	 * (first-touch faults were the top cost of a cold sequential read). */
+	madvise(p, cap, MADV_HUGEPAGE);
+	return p;
 }
 
 /* Free a buffer and return its charge. */
