@@ -94,7 +94,8 @@ static int cache_key_of(const char *magic, const struct ufs_backend *be, const c
 	p = put_str(buf, magic);
 	p = put_str(p, url);
 	p = put_str(p, path);
-	memcpy(p, tail, tlen);
+	if (tlen > 0)
+		memcpy(p, tail, tlen);
 	h = XXH3_128bits(buf, (size_t)(p + tlen - buf));
 	free(buf);
 	*pkey = (struct ufs_ckey){h.low64, h.high64};
