@@ -455,6 +455,7 @@ static int az_emit_prefixes(struct ufs_az_lister *l)
 	memset(&a, 0, sizeof(a));
 	az_attr_dir(&a);
 	a.uid = a.gid = UFS_UID_OWNER;
+	a.atime = a.mtime = a.ctime = l->dir_time;
 	if (l->cur.n)
 		qsort(l->cur.v, l->cur.n, sizeof(*l->cur.v), az_names_cmp);
 	for (size_t i = 0; i < l->dirs.n; i++) {
@@ -513,7 +514,8 @@ struct az_backend {
 	char *sas;	  /* SAS query without '?', NULL = none */
 	char *token_file; /* owned copy behind cred.token_file */
 	uint64_t block_size;
-	unsigned parallel; /* blocks in flight per writer */
+	unsigned parallel;	 /* blocks in flight per writer */
+	struct timespec created; /* times of directories that have no blob */
 };
 
 static struct az_backend *az_of(struct ufs_backend *be)
@@ -719,6 +721,7 @@ static int az_getattr(struct ufs_backend *be, const char *path, struct ufs_attr 
 	int rc;
 
 	az_attr_init(pattr);
+	pattr->atime = pattr->mtime = pattr->ctime = az->created;
 	if (!*path) {
 		az_attr_dir(pattr);
 		return 0;
@@ -750,6 +753,7 @@ static int az_list(struct ufs_backend *be, const char *dir, ufs_list_cb cb, void
 	if (asprintf(&prefix, "%s%s%s", az->prefix, dir, *dir ? "/" : "") < 0)
 		return -ENOMEM;
 	ufs_az_lister_init(&l, prefix, cb, arg);
+	l.dir_time = az->created;
 	do {
 		struct ufs_http_buf body = {0};
 
@@ -1438,6 +1442,7 @@ static int az_create(const struct ufs_mount_cfg *m, const struct ufs_config *g,
 		return rc;
 	}
 	az->cred.account = az->account;
+	clock_gettime(CLOCK_REALTIME, &az->created);
 	if (az->auth == AZ_AUTH_NONE)
 		ufs_info("az %s: no credentials (AZURE_STORAGE_KEY, key_file, sas_file, "
 			 "token_file): anonymous access",

@@ -71,9 +71,10 @@ struct ufs_az_lister {
 	size_t prefix_len;
 	ufs_list_cb cb;
 	void *arg;
-	char *next_marker; /* owned; NULL or "" when the listing is complete */
-	unsigned skipped;  /* invalid names skipped so far */
-	unsigned emitted;  /* entries reported so far */
+	char *next_marker;	  /* owned; NULL or "" when the listing is complete */
+	unsigned skipped;	  /* invalid names skipped so far */
+	unsigned emitted;	  /* entries reported so far */
+	struct timespec dir_time; /* times reported for BlobPrefix directories */
 	/* private */
 	struct ufs_az_names {
 		char **v;

@@ -56,7 +56,7 @@ if [[ -n $file ]]; then
 	clen=$(stat -c %s "$file")
 	ctype=application/octet-stream
 	[[ $clen == 0 ]] && clen=""
-	extra+=(--data-binary "@$file" -H "Content-Type: $ctype")
+	extra+=(-T "$file" -H "Content-Type: $ctype" -H "Expect:") # streamed, not loaded in memory
 elif [[ $method == PUT || $method == POST ]]; then
 	extra+=(-H 'Content-Length: 0')
 fi
