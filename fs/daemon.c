@@ -39,8 +39,6 @@
 #define FS_IO_SIZE (1u << 20)
 #define FS_READAHEAD_KB 4096
 
-static atomic_int fs_init_done;
-
 /* Write one line to the ready pipe (if any). */
 static void run_say(int fd, const char *line)
 {
@@ -238,6 +236,7 @@ static int run_setup(struct ufs_fs *fs, int ready_fd, char *err, size_t errlen)
 	const char *rel;
 	int rc;
 
+	clock_gettime(CLOCK_REALTIME, &fs->started);
 	fs->uid = getuid();
 	fs->gid = getgid();
 	fs->budget = ufs_budget_create(fs->cfg->memory);
@@ -274,7 +273,8 @@ static void run_teardown(struct ufs_fs *fs)
 
 static void run_init(void *userdata, struct fuse_conn_info *conn)
 {
-	(void)userdata;
+	struct ufs_fs *fs = userdata;
+
 	conn->max_write = FS_IO_SIZE;
 	conn->max_read = FS_IO_SIZE;
 	conn->max_readahead = FS_IO_SIZE;
@@ -285,7 +285,7 @@ static void run_init(void *userdata, struct fuse_conn_info *conn)
 	if (conn->capable & FUSE_CAP_PARALLEL_DIROPS)
 		conn->want |= FUSE_CAP_PARALLEL_DIROPS;
 	conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE;
-	atomic_store(&fs_init_done, 1);
+	atomic_store(&fs->init_done, 1);
 }
 
 /* Raise the read-ahead of the mount's bdi once the kernel's INIT is done
@@ -296,7 +296,7 @@ static void *run_tune_thread(void *arg)
 	char dev[64], path[128];
 	FILE *f;
 
-	for (int i = 0; i < 100 && !atomic_load(&fs_init_done); i++)
+	for (int i = 0; i < 100 && !atomic_load(&fs->init_done); i++)
 		usleep(50 * 1000);
 	usleep(100 * 1000); /* the INIT reply reaches the kernel after init() */
 	if (!run_fuse_mount_dev(fs->mountpoint, dev, sizeof(dev)))

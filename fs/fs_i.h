@@ -23,7 +23,9 @@
 #include <fuse_lowlevel.h>
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
+#include <time.h>
 #include <sys/stat.h>
 
 #include "cache/cache.h"
@@ -49,6 +51,8 @@ struct ufs_fs {
 	size_t n_be;
 	uid_t uid; /* owner reported for UFS_UID_OWNER */
 	gid_t gid;
+	struct timespec started; /* mtime of synthetic directories */
+	atomic_int init_done;	 /* the kernel's INIT was answered */
 	struct fuse_session *se;
 	struct ufs_ctl *ctl;
 };
@@ -135,9 +139,13 @@ struct fs_stage;
 int fs_stage_create(const char *dir, struct fs_stage **ps);
 /* Fill st with the current content of obj (st must be empty). 0/-errno. */
 int fs_stage_fill(struct fs_stage *st, struct ufs_backend *be, const struct ufs_obj *obj);
+/* Write all of buf at off (the file grows as needed): len or -errno. */
 ssize_t fs_stage_pwrite(struct fs_stage *st, const void *buf, size_t len, uint64_t off);
+/* Read up to len bytes at off: bytes (short only at the end) or -errno. */
 ssize_t fs_stage_pread(struct fs_stage *st, void *buf, size_t len, uint64_t off);
+/* Set the size of the staged file. 0 or -errno. */
 int fs_stage_truncate(struct fs_stage *st, uint64_t size);
+/* Size of the staged file. */
 uint64_t fs_stage_size(const struct fs_stage *st);
 /* Upload the whole file as a new version of rel. 0 or the first -errno. */
 int fs_stage_upload(struct fs_stage *st, struct ufs_backend *be, const char *rel);

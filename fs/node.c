@@ -23,8 +23,6 @@
 
 #include "common/log.h"
 
-static struct timespec fs_mount_time;
-
 static int node_resolve(struct ufs_fs *fs, char *path, uint64_t ino, struct fs_node *pn)
 {
 	int rc;
@@ -131,15 +129,12 @@ double fs_node_attr_ttl(struct ufs_fs *fs, const struct fs_node *n)
 
 void fs_attr_synthetic(struct ufs_fs *fs, struct ufs_attr *pattr)
 {
-	(void)fs;
-	if (fs_mount_time.tv_sec == 0)
-		clock_gettime(CLOCK_REALTIME, &fs_mount_time);
 	memset(pattr, 0, sizeof(*pattr));
 	pattr->mode = S_IFDIR | 0755;
 	pattr->nlink = 2;
 	pattr->uid = UFS_UID_OWNER;
 	pattr->gid = UFS_UID_OWNER;
-	pattr->atime = pattr->mtime = pattr->ctime = fs_mount_time;
+	pattr->atime = pattr->mtime = pattr->ctime = fs->started;
 }
 
 void fs_attr_new(struct ufs_attr *pattr, uint32_t mode)

@@ -112,7 +112,7 @@ static unsigned ops_set_mask(int to_set)
  * takes the change as a no-op, as rclone and s3fs without metadata do: so
  * touch, cp -p, mv across directories and rsync -a work everywhere, and the
  * next stat shows what the server really keeps. */
-static int ops_set_meta(struct ufs_fs *fs, struct fs_node *n, const struct stat *st, unsigned mask)
+static int ops_set_meta(struct fs_node *n, const struct stat *st, unsigned mask)
 {
 	struct ufs_attr a = {0};
 	int rc;
@@ -130,7 +130,6 @@ static int ops_set_meta(struct ufs_fs *fs, struct fs_node *n, const struct stat 
 			  n->rel);
 		return 0;
 	}
-	(void)fs;
 	return rc;
 }
 
@@ -151,7 +150,7 @@ static void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *st, int to_
 		ufs_itab_bump_gen(fs->itab, ino);
 	}
 	if (rc == 0)
-		rc = ops_set_meta(fs, &n, st, ops_set_mask(to_set));
+		rc = ops_set_meta(&n, st, ops_set_mask(to_set));
 	fs_node_changed(fs, &n);
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
