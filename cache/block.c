@@ -379,11 +379,28 @@ static void blk_finish(struct ufs_cache *c, struct ufs_block *b, char *data, uin
 		buf_put(c, data, cap);
 }
 
+/* Bytes block b of o holds: bs, or less for the last block. */
+static uint32_t blk_want(const struct ufs_cache *c, const struct ufs_cobj *o, uint64_t index)
+{
+	uint64_t off = index * c->bs;
+
+	return (uint32_t)(o->obj.size - off < c->bs ? o->obj.size - off : c->bs);
+}
+
+/* Publish n bytes (or -errno) read into b's buffer data of cap bytes, and
+ * queue the block to the disk tier when it came from the backend. */
+static void blk_complete(struct ufs_cache *c, struct ufs_block *b, char *data, uint32_t cap,
+			 ssize_t n, int from_disk)
+{
+	blk_finish(c, b, data, cap, n);
+	if (n > 0 && c->disk && !from_disk)
+		blk_queue_disk(c, b);
+}
+
 /* Fill b (FETCHING, pinned by the caller). 0 or -errno. */
 static int blk_fill(struct ufs_cache *c, struct ufs_cobj *o, struct ufs_block *b, int demand)
 {
-	uint64_t off = b->index * c->bs;
-	uint32_t want = (uint32_t)(o->obj.size - off < c->bs ? o->obj.size - off : c->bs);
+	uint32_t want = blk_want(c, o, b->index);
 	int from_disk = 0;
 	ssize_t n;
 	char *data;
@@ -394,9 +411,7 @@ static int blk_fill(struct ufs_cache *c, struct ufs_cobj *o, struct ufs_block *b
 		return rc;
 	}
 	n = blk_load(c, o, b, data, want, &from_disk);
-	blk_finish(c, b, data, want, n);
-	if (n > 0 && c->disk && !from_disk)
-		blk_queue_disk(c, b);
+	blk_complete(c, b, data, want, n, from_disk);
 	return n < 0 ? (int)n : 0;
 }
 
@@ -517,6 +532,98 @@ int ufs_block_get(struct ufs_cache *c, struct ufs_cobj *o, uint64_t index, int a
 
 /* ---- read-ahead jobs ---- */
 
+/*
+ * Read-ahead comes in runs: consecutive blocks queued together are fetched
+ * by one job with one backend request into one contiguous region, made of
+ * ordinary bs-sized buffers moved next to each other with mremap (so recycled
+ * buffers serve too, and every block stays separately evictable). Fewer,
+ * larger requests cost servers and clients far less per byte.
+ */
+
+/* Make k bs-sized buffers one contiguous region (bufs[] updated); returns
+ * its start, or NULL with every buffer still valid where it was. */
+static char *buf_stitch(struct ufs_cache *c, char **bufs, unsigned k)
+{
+	size_t bs = (size_t)c->bs;
+	char *base;
+	unsigned i;
+
+	if (k == 1)
+		return bufs[0];
+	base = mmap(NULL, k * bs, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (base == MAP_FAILED)
+		return NULL;
+	for (i = 0; i < k; i++) {
+		void *p = mremap(bufs[i], bs, bs, MREMAP_MAYMOVE | MREMAP_FIXED, base + i * bs);
+
+		if (p == MAP_FAILED)
+			break;
+		bufs[i] = p;
+	}
+	if (i == k)
+		return base;
+	munmap(base + i * bs, (k - i) * bs); /* the reservation left; moved ones stay valid */
+	return NULL;
+}
+
+/* Fill k consecutive full blocks (FETCHING, pinned) with one request. */
+static void blk_fill_span(struct ufs_cache *c, struct ufs_cobj *o, struct ufs_block **blks,
+			  unsigned k)
+{
+	uint32_t bs = (uint32_t)c->bs;
+	char *bufs[UFS_RUN_MAX], *base;
+	unsigned got = 0;
+	ssize_t n;
+
+	while (got < k && blk_buf_get(c, bs, 0, &bufs[got]) == 0)
+		got++;
+	for (unsigned i = got; i < k; i++)
+		blk_finish(c, blks[i], NULL, 0, -ENOMEM);
+	base = got ? buf_stitch(c, bufs, got) : NULL;
+	if (!base) {
+		for (unsigned i = 0; i < got; i++) {
+			n = ufs_cache_fetch(c, o, blks[i]->index * bs, bs, bufs[i]);
+			blk_complete(c, blks[i], bufs[i], bs, n, 0);
+		}
+		return;
+	}
+	n = ufs_cache_fetch(c, o, blks[0]->index * bs, (size_t)got * bs, base);
+	for (unsigned i = 0; i < got; i++) {
+		ssize_t mine = n < 0 ? n : n - (ssize_t)i * bs;
+
+		if (mine > (ssize_t)bs)
+			mine = bs;
+		blk_complete(c, blks[i], bufs[i], bs, n >= 0 && mine < 0 ? 0 : mine, 0);
+	}
+}
+
+/* Whether b can join a backend span: full size and not on disk. */
+static int blk_spannable(struct ufs_cache *c, struct ufs_cobj *o, struct ufs_block *b)
+{
+	return blk_want(c, o, b->index) == c->bs && !(c->disk && ufs_disk_has(c->disk, &b->key));
+}
+
+/* Fill the n claimed blocks of a run: contiguous spans with one request
+ * each, blocks on disk or short ones alone. */
+static void blk_fill_run(struct ufs_cache *c, struct ufs_cobj *o, struct ufs_block **blks,
+			 unsigned n)
+{
+	unsigned i = 0, k;
+
+	while (i < n) {
+		k = 1;
+		if (blk_spannable(c, o, blks[i]))
+			while (i + k < n && blks[i + k]->index == blks[i]->index + k &&
+			       blk_spannable(c, o, blks[i + k]))
+				k++;
+		if (k == 1)
+			blk_fill(c, o, blks[i], 0);
+		else
+			blk_fill_span(c, o, blks + i, k);
+		i += k;
+	}
+}
+
 /* Cancel a QUEUED block whose job will not run. Lock held; returns the
  * block if it must be destroyed. */
 static struct ufs_block *blk_cancel_locked(struct ufs_cache *c, struct ufs_block *b)
@@ -527,62 +634,129 @@ static struct ufs_block *blk_cancel_locked(struct ufs_cache *c, struct ufs_block
 	return blk_unpin_locked(c, b);
 }
 
-static void blk_prefetch_run(struct ufs_job *j, int cancelled)
+/* Take the blocks of the run starting at head that are still QUEUED (a
+ * reader may have stolen some); drop the others. Returns how many. */
+static unsigned blk_claim_run(struct ufs_cache *c, struct ufs_block *head, int cancel,
+			      struct ufs_block **mine)
 {
-	struct ufs_block *b = ufs_container_of(j, struct ufs_block, fetch_job);
-	struct ufs_cache *c = b->cache;
-	struct ufs_cobj *o = b->job_obj;
-	struct ufs_block *dead = NULL;
-	int go = 0;
+	struct ufs_block *dead = NULL, *b, *next, *d;
+	unsigned n = 0;
 
 	pthread_mutex_lock(&c->lock);
-	if (b->state != UFS_BLK_QUEUED) /* a reader stole it */
-		dead = blk_unpin_locked(c, b);
-	else if (cancelled || atomic_load(&o->closed) || atomic_load(&o->stale))
-		dead = blk_cancel_locked(c, b);
-	else
-		go = 1;
-	if (go)
-		b->state = UFS_BLK_FETCHING;
-	pthread_mutex_unlock(&c->lock);
-	blk_destroy(c, dead);
-	if (go) {
-		blk_fill(c, o, b, 0);
-		ufs_block_unpin(c, b);
+	for (b = head; b; b = next) {
+		next = b->run_next;
+		b->run_next = NULL;
+		if (b->state != UFS_BLK_QUEUED)
+			d = blk_unpin_locked(c, b);
+		else if (cancel)
+			d = blk_cancel_locked(c, b);
+		else {
+			b->state = UFS_BLK_FETCHING;
+			mine[n++] = b;
+			continue;
+		}
+		if (d) {
+			d->hnext = dead;
+			dead = d;
+		}
 	}
+	pthread_mutex_unlock(&c->lock);
+	for (b = dead; b; b = next) {
+		next = b->hnext;
+		blk_destroy(c, b);
+	}
+	return n;
+}
+
+static void blk_prefetch_run(struct ufs_job *j, int cancelled)
+{
+	struct ufs_block *head = ufs_container_of(j, struct ufs_block, fetch_job);
+	struct ufs_cache *c = head->cache;
+	struct ufs_cobj *o = head->job_obj;
+	struct ufs_block *mine[UFS_RUN_MAX];
+	int cancel = cancelled || atomic_load(&o->closed) || atomic_load(&o->stale);
+	unsigned n = blk_claim_run(c, head, cancel, mine);
+
+	blk_fill_run(c, o, mine, n);
+	for (unsigned i = 0; i < n; i++)
+		ufs_block_unpin(c, mine[i]);
 	ufs_cobj_put(o);
 }
 
 /* Queue one read-ahead block unless cached or queued already. Lock held. */
-static void blk_prefetch_one_locked(struct ufs_cache *c, struct ufs_cobj *o, uint64_t index)
+static struct ufs_block *blk_queue_locked(struct ufs_cache *c, struct ufs_cobj *o, uint64_t index)
 {
 	struct ufs_ckey key = ufs_block_key(&o->base, c->bs, index);
 	struct ufs_block *b;
 
 	if (table_find(c, &key))
-		return;
+		return NULL;
 	b = blk_new(c, o, index, &key, UFS_BLK_QUEUED);
 	if (!b)
-		return;
+		return NULL;
 	b->spec = b->spec_fill = 1;
-	b->job_obj = o;
-	atomic_fetch_add(&o->refs, 1);
-	b->fetch_job.run = blk_prefetch_run;
 	table_insert(c, b);
-	if (ufs_pool_submit(c->fetch_pool, &b->fetch_job) != 0) {
+	return b;
+}
+
+/* Hand the run starting at head to the pool (or undo it). Lock held. */
+static void blk_submit_run_locked(struct ufs_cache *c, struct ufs_cobj *o, struct ufs_block *head)
+{
+	struct ufs_block *b, *next;
+
+	head->job_obj = o;
+	atomic_fetch_add(&o->refs, 1);
+	head->fetch_job.run = blk_prefetch_run;
+	if (ufs_pool_submit(c->fetch_pool, &head->fetch_job) == 0)
+		return;
+	atomic_fetch_sub(&o->refs, 1);
+	for (b = head; b; b = next) {
+		next = b->run_next;
 		table_remove(c, b);
-		atomic_fetch_sub(&o->refs, 1);
 		free(b);
 	}
 }
 
+/* Blocks per read-ahead request for a plan of n blocks: up to
+ * UFS_RUN_BYTES, but at least two requests so a plan still runs in parallel. */
+static unsigned blk_run_len(const struct ufs_cache *c, uint64_t n)
+{
+	uint64_t k = UFS_RUN_BYTES / c->bs;
+
+	if (k > n / 2)
+		k = n / 2;
+	if (k > UFS_RUN_MAX)
+		k = UFS_RUN_MAX;
+	return k ? (unsigned)k : 1;
+}
+
 void ufs_blocks_prefetch(struct ufs_cache *c, struct ufs_cobj *o, uint64_t first, uint64_t end)
 {
+	unsigned run_max = blk_run_len(c, end - first), len = 0;
+	struct ufs_block *head = NULL, *tail = NULL, *b;
+
 	if (atomic_load(&o->closed) || atomic_load(&o->stale))
 		return;
 	pthread_mutex_lock(&c->lock);
-	for (uint64_t i = first; i < end; i++)
-		blk_prefetch_one_locked(c, o, i);
+	for (uint64_t i = first; i < end; i++) {
+		b = blk_queue_locked(c, o, i);
+		if (head && (!b || len == run_max)) {
+			blk_submit_run_locked(c, o, head);
+			head = NULL;
+		}
+		if (!b)
+			continue;
+		if (!head) {
+			head = b;
+			len = 0;
+		} else {
+			tail->run_next = b;
+		}
+		tail = b;
+		len++;
+	}
+	if (head)
+		blk_submit_run_locked(c, o, head);
 	pthread_mutex_unlock(&c->lock);
 }
 

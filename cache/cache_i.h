@@ -26,6 +26,8 @@
 #define UFS_CACHE_GRANULE (64ULL << 10) /* random-mode fetch alignment */
 #define UFS_HINTS_MAX 4			/* hinted objects being prefetched at once */
 #define UFS_FREE_BUFS 4			/* idle full-size block buffers kept */
+#define UFS_RUN_BYTES (32ULL << 20)	/* read-ahead is fetched in requests up to this size */
+#define UFS_RUN_MAX 64			/* blocks in one read-ahead request at most */
 
 /* 128-bit cache key (xxh3_128 of a canonical encoding). */
 struct ufs_ckey {
@@ -76,6 +78,7 @@ struct ufs_ra_cursor {
 	uint64_t window; /* read-ahead window in bytes */
 	uint64_t hits;	 /* sequential hits since the cursor was placed */
 	uint64_t run;	 /* hits that continued exactly (touching next) */
+	uint64_t pf_end; /* block index read-ahead was planned up to */
 	uint64_t tick;	 /* last use, for replacement */
 };
 
@@ -153,7 +156,8 @@ struct ufs_block {
 	uint64_t index;			 /* block number in its object */
 	struct ufs_block *hnext;	 /* hash chain */
 	struct ufs_block *lprev, *lnext; /* LRU list, only while READY, refs 0, in table */
-	struct ufs_cobj *job_obj;	 /* object to fetch for a QUEUED block */
+	struct ufs_cobj *job_obj;	 /* object of a queued run (its first block only) */
+	struct ufs_block *run_next;	 /* next block of the same queued run */
 	struct ufs_job fetch_job, disk_job;
 	char *data;
 	uint32_t len, cap; /* valid bytes / allocated (charged) bytes */

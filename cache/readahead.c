@@ -13,7 +13,9 @@
  * Window: a cursor starts with one block; each time its reader crosses into a
  * new block the window doubles, up to max. Read-ahead is planned only when a
  * hit crosses a block boundary (or on the first hit), as whole blocks after
- * the read, never past the end of the object.
+ * the read, never past the end of the object, and only once what is planned
+ * ahead has shrunk to half a window: plans then come in half-window batches
+ * that the block layer fetches as a few large requests.
  *
  * Random mode: UFS_RA_RANDOM_SEEKS consecutive seeks turn read-ahead off (the
  * caller then fetches only what is asked, granule-rounded). A cursor that
@@ -62,22 +64,29 @@ static void ra_place(struct ufs_ra *ra, uint64_t end)
 	c->window = ra->bs;
 	c->hits = 0;
 	c->run = 0;
+	c->pf_end = 0;
 	c->tick = ra->tick;
 }
 
 /* Blocks to prefetch after a sequential read ending at end. */
-static void ra_plan_window(const struct ufs_ra *ra, const struct ufs_ra_cursor *c, uint64_t end,
+static void ra_plan_window(const struct ufs_ra *ra, struct ufs_ra_cursor *c, uint64_t end,
 			   struct ufs_ra_plan *pplan)
 {
 	uint64_t nblocks = (ra->size + ra->bs - 1) / ra->bs;
 	uint64_t first = (end + ra->bs - 1) / ra->bs;
 	uint64_t last = (end + c->window + ra->bs - 1) / ra->bs;
 
+	if (c->pf_end > first) {
+		if (c->pf_end - first > c->window / ra->bs / 2)
+			return; /* still more than half a window ahead */
+		first = c->pf_end;
+	}
 	if (last > nblocks)
 		last = nblocks;
 	if (first < last) {
 		pplan->pf_first = first;
 		pplan->pf_end = last;
+		c->pf_end = last;
 	}
 }
 
@@ -101,6 +110,7 @@ static void ra_hit(struct ufs_ra *ra, struct ufs_ra_cursor *c, uint64_t off, uin
 			return;
 		ra->random = 0;
 		c->window = ra->bs;
+		c->pf_end = 0;
 		crossed = 1;
 	} else if (crossed && c->hits > 1) {
 		c->window = c->window * 2 > ra->max ? ra->max : c->window * 2;

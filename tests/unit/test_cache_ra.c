@@ -53,13 +53,19 @@ static void test_window_doubles_to_cap(void **state)
 	assert_int_equal(p.pf_first, 2); /* crossed into block 1: window 2 MiB */
 	assert_int_equal(p.pf_end, 4);
 	p = ra_sweep(&ra, MIB + 128 * KIB, 2 * MIB + 128 * KIB);
-	assert_int_equal(p.pf_end, 7); /* 4 MiB */
+	assert_int_equal(p.pf_first, 4); /* window 4 MiB, planned from the frontier */
+	assert_int_equal(p.pf_end, 7);
 	p = ra_sweep(&ra, 2 * MIB + 128 * KIB, 3 * MIB + 128 * KIB);
 	assert_int_equal(p.pf_end, 12); /* 8 MiB */
 	p = ra_sweep(&ra, 3 * MIB + 128 * KIB, 4 * MIB + 128 * KIB);
+	assert_int_equal(p.pf_first, 12);
 	assert_int_equal(p.pf_end, 21); /* 16 MiB: the cap */
-	p = ra_sweep(&ra, 4 * MIB + 128 * KIB, 40 * MIB + 128 * KIB);
-	assert_int_equal(p.pf_end, 40 + 17); /* still 16 MiB ahead */
+	p = ra_read(&ra, 5 * MIB, 128 * KIB);
+	assert_int_equal(p.pf_end, p.pf_first); /* 15 blocks ahead: more than half */
+	p = ra_sweep(&ra, 5 * MIB + 128 * KIB, 40 * MIB + 128 * KIB);
+	/* half-window batches: the last one planned at block 36, 16 MiB ahead */
+	assert_int_equal(p.pf_first, 45);
+	assert_int_equal(p.pf_end, 36 + 17);
 }
 
 static void test_never_past_eof(void **state)
