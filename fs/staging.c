@@ -10,6 +10,7 @@
  * a fresh writer (sequential part_size writes, then close, whose error is
  * the upload's). Not thread-safe: the caller serialises calls.
  */
+#include "common/fdio.h"
 #include "fs/fs_i.h"
 
 #include <errno.h>
@@ -127,39 +128,18 @@ int fs_stage_fill(struct fs_stage *st, struct ufs_backend *be, const struct ufs_
 
 ssize_t fs_stage_pwrite(struct fs_stage *st, const void *buf, size_t len, uint64_t off)
 {
-	size_t done = 0;
+	ssize_t n = ufs_pwrite_full(st->fd, buf, len, off);
 
-	while (done < len) {
-		ssize_t n =
-		    pwrite(st->fd, (const char *)buf + done, len - done, (off_t)(off + done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		done += (size_t)n;
-	}
+	if (n < 0)
+		return n;
 	if (off + len > st->size)
 		st->size = off + len;
-	return (ssize_t)len;
+	return n;
 }
 
 ssize_t fs_stage_pread(struct fs_stage *st, void *buf, size_t len, uint64_t off)
 {
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pread(st->fd, (char *)buf + done, len - done, (off_t)(off + done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		done += (size_t)n;
-	}
-	return (ssize_t)done;
+	return ufs_pread_full(st->fd, buf, len, off);
 }
 
 int fs_stage_truncate(struct fs_stage *st, uint64_t size)

@@ -25,6 +25,7 @@
  * Lock order: file_be.lock is a leaf (held only around cache bookkeeping,
  * never across a system call that can block on I/O except close()).
  */
+#include "common/fdio.h"
 #include "protocols/backend.h"
 
 #include "protocols/http.h"
@@ -520,24 +521,6 @@ static int file_read_fd(struct file_be *fb, const struct ufs_obj *obj, struct fi
 	return file_read_fd_open(fb, obj, pf);
 }
 
-/* pread until len bytes or end of file. */
-static ssize_t file_pread_full(int fd, void *buf, size_t len, uint64_t off)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		done += (size_t)n;
-	}
-	return (ssize_t)done;
-}
-
 static ssize_t file_read(struct ufs_backend *be, const struct ufs_obj *obj, uint64_t off,
 			 size_t len, void *buf)
 {
@@ -550,7 +533,7 @@ static ssize_t file_read(struct ufs_backend *be, const struct ufs_obj *obj, uint
 		rc = file_read_fd(fb, obj, &f);
 	if (rc < 0)
 		return rc;
-	n = file_pread_full(f->fd, buf, len, off);
+	n = ufs_pread_full(f->fd, buf, len, off);
 	file_fd_put(fb, f);
 	ufs_be_count(be, UFS_REQ_GET, n > 0 ? (uint64_t)n : 0, 0);
 	return n;
@@ -568,19 +551,12 @@ static int file_writer_fail(struct file_writer *w, int err)
 static ssize_t file_w_pwrite(struct ufs_writer *uw, const void *buf, size_t len, uint64_t off)
 {
 	struct file_writer *w = (struct file_writer *)uw;
-	size_t done = 0;
+	ssize_t n = ufs_pwrite_full(w->fd, buf, len, off);
 
-	while (done < len) {
-		ssize_t n =
-		    pwrite(w->fd, (const char *)buf + done, len - done, (off_t)(off + done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return file_writer_fail(w, -errno);
-		done += (size_t)n;
-	}
+	if (n < 0)
+		return file_writer_fail(w, (int)n);
 	ufs_be_count(uw->be, UFS_REQ_PUT, 0, len);
-	return (ssize_t)len;
+	return n;
 }
 
 static int file_w_truncate(struct ufs_writer *uw, uint64_t size)
