@@ -371,7 +371,7 @@ ssize_t ufs_cache_read(struct ufs_rstream *s, void *buf, size_t len, uint64_t of
 		ufs_blocks_prefetch(c, o, plan.pf_first, plan.pf_end);
 	while (done < len) {
 		ssize_t n = cache_read_part(c, o, (char *)buf + done, len - done, off + done,
-					    plan.random && o->obj.size > c->bs);
+					    (plan.random || plan.probe) && o->obj.size > c->bs);
 
 		if (n == -ESTALE) {
 			atomic_store(&o->stale, 1);

@@ -92,9 +92,12 @@ struct ufs_ra {
 };
 
 /* What a read should do: prefetch blocks [pf_first, pf_end) (empty when
- * equal) and, if random, fetch only what is asked (granule-rounded). */
+ * equal) and, if random or probe (a read that matched no stream, other than
+ * the first one: may be random, may start a new stream), fetch only what is
+ * asked (granule-rounded) rather than whole blocks. */
 struct ufs_ra_plan {
 	int random;
+	int probe;
 	uint64_t pf_first, pf_end;
 };
 

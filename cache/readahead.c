@@ -17,6 +17,10 @@
  * ahead has shrunk to half a window: plans then come in half-window batches
  * that the block layer fetches as a few large requests.
  *
+ * A read that places a cursor (other than the first read of the stream) is a
+ * probe: it is fetched exactly, not as a whole block, until the cursor proves
+ * sequential; random readers thus never pull whole blocks.
+ *
  * Random mode: UFS_RA_RANDOM_SEEKS consecutive seeks turn read-ahead off (the
  * caller then fetches only what is asked, granule-rounded). A cursor that
  * collects UFS_RA_REENGAGE_HITS contiguous hits (reads that reach its
@@ -130,6 +134,7 @@ void ufs_ra_on_read(struct ufs_ra *ra, uint64_t off, uint64_t len, struct ufs_ra
 	if (c) {
 		ra_hit(ra, c, off, end, pplan);
 	} else {
+		pplan->probe = ra->ncur > 0;
 		if (ra->ncur == UFS_RA_CURSORS)
 			ra->seeks++; /* reads placed in free slots may be new streams */
 		if (ra->seeks >= UFS_RA_RANDOM_SEEKS)

@@ -60,7 +60,7 @@ print(j["backends"][0]["requests"]["GET"] if k == "gets" else j["cache"][k])' "$
 		fail "unifs stats --json $mnt ($1)"
 }
 
-drop_page_cache() { sync && echo 1 >/proc/sys/vm/drop_caches || fail "cannot drop the page cache"; }
+drop_page_cache() { sync; echo 1 >/proc/sys/vm/drop_caches || fail "cannot drop the page cache"; }
 
 # --- 1. cold read ---
 ufs_mount "$cfg" "$mnt"

@@ -213,7 +213,8 @@ static void test_random_reads_fetch_little(void **state)
 		read_check(s, data, ((x >> 33) % (size / (64 * KIB))) * 64 * KIB, 64 * KIB);
 		nread += 64 * KIB;
 	}
-	assert_true(stats(&f).fetched_bytes <= 2 * nread);
+	/* the first read fetched one block, every other read only what it asked */
+	assert_true(stats(&f).fetched_bytes <= nread + MIB);
 	assert_int_equal(stats(&f).prefetch_bytes, 0);
 	/* reads turn sequential: read-ahead comes back */
 	before = stats(&f).prefetch_bytes;

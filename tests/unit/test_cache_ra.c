@@ -94,6 +94,7 @@ static void test_random_collapse_and_reengage(void **state)
 	for (int i = 0; i < 7; i++) {
 		p = ra_read(&ra, offs[i], 64 * KIB);
 		assert_int_equal(p.random, i >= 6); /* 4 cursors placed, then 3 seeks */
+		assert_int_equal(p.probe, i >= 1);  /* all but the first read: exact fetches */
 		assert_int_equal(p.pf_end, p.pf_first);
 	}
 	/* gappy reads near a cursor do not bring read-ahead back */
