@@ -91,12 +91,43 @@ t0=$(now)
 dd if="$src" of="$mnt/unifs-put.bin" bs=1M status=none conv=fsync || fail "unifs write"
 R[unifs_write]=$(rate "$t0" "$(now)")
 
+# curl multipart: the same 8 MiB parts, 4 in flight, then Complete. This is
+# the raw limit of any writer that does not know the size up front: s3rver's
+# CompleteMultipartUpload re-reads and re-hashes every part, so multipart
+# costs it about twice the work of one PUT.
+parts=$UFS_WORK/parts
+mkdir -p "$parts"
+split -b 8M -d -a 5 "$src" "$parts/p"
+upload_part() # FILE NUMBER UPLOADID
+{
+	local etag
+	etag=$("$UFS_SERVERS/s3curl.sh" PUT "/$bkt/curl-mpu.bin?partNumber=$2&uploadId=$3" -T "$1" -o /dev/null -D - |
+		tr -d '\r' | sed -n 's/^[Ee][Tt]ag: *//p')
+	printf '<Part><PartNumber>%d</PartNumber><ETag>%s</ETag></Part>\n' "$2" "$etag" >"$1.xml"
+}
+t0=$(now)
+uid=$("$UFS_SERVERS/s3curl.sh" POST "/$bkt/curl-mpu.bin?uploads" | sed -n 's:.*<UploadId>\(.*\)</UploadId>.*:\1:p')
+[[ -n $uid ]] || fail "CreateMultipartUpload"
+n=0
+for f in "$parts"/p*; do
+	n=$((n + 1))
+	upload_part "$f" "$n" "$uid" &
+	((n % 4 == 0)) && wait
+done
+wait
+{ echo '<CompleteMultipartUpload>'; cat $(ls "$parts"/p*.xml | sort); echo '</CompleteMultipartUpload>'; } >"$UFS_WORK/complete.xml"
+"$UFS_SERVERS/s3curl.sh" POST "/$bkt/curl-mpu.bin?uploadId=$uid" -T "$UFS_WORK/complete.xml" -o /dev/null ||
+	fail "CompleteMultipartUpload"
+R[curl_mpu_write]=$(rate "$t0" "$(now)")
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0 && a + 0 > 0) printf "%.2fx", a / b; else print "n/a" }'; }
 printf '\nS3 sequential, %d MiB object on s3rver (MB/s)\n' "$mb"
 printf '  read   curl %8s  unifs %8s  s3fs %8s  rclone %8s\n' "${R[curl_read]}" "${R[unifs_read]}" "${R[s3fs_read]}" "${R[rclone_read]}"
-printf '  write  curl %8s  unifs %8s\n' "${R[curl_write]}" "${R[unifs_write]}"
+printf '  write  curl %8s  unifs %8s  curl-multipart %8s\n' "${R[curl_write]}" "${R[unifs_write]}" "${R[curl_mpu_write]}"
 printf '  unifs/curl read  %s (goal >= 0.8x)\n' "$(ratio "${R[unifs_read]}" "${R[curl_read]}")"
 printf '  unifs/s3fs read  %s (goal >= 1.5x)\n' "$(ratio "${R[unifs_read]}" "${R[s3fs_read]}")"
 printf '  unifs/rclone     %s (goal >= 1.5x)\n' "$(ratio "${R[unifs_read]}" "${R[rclone_read]}")"
 printf '  unifs/curl write %s (goal >= 0.7x)\n' "$(ratio "${R[unifs_write]}" "${R[curl_write]}")"
+printf '  unifs/curl-multipart write %s (same request pattern: the limit for streamed writes)\n' \
+	"$(ratio "${R[unifs_write]}" "${R[curl_mpu_write]}")"
 ufs_pass
