@@ -20,7 +20,6 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include <curl/curl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
@@ -28,6 +27,7 @@
 #include "common/log.h"
 #include "protocols/azblob_i.h"
 #include "protocols/http.h"
+#include "protocols/objstore.h"
 #include "protocols/sign.h"
 #include "protocols/upload.h"
 #include "protocols/xml.h"
@@ -45,30 +45,6 @@ static int az_container_valid(const char *c, size_t len)
 			return 0;
 	}
 	return 1;
-}
-
-/* Normalise a key prefix: drop empty components, end with '/' unless empty. */
-static char *az_prefix_normalise(const char *p)
-{
-	size_t len = strlen(p);
-	char *out = malloc(len + 2);
-	size_t o = 0;
-
-	if (!out)
-		return NULL;
-	while (*p) {
-		const char *slash = strchr(p, '/');
-		size_t n = slash ? (size_t)(slash - p) : strlen(p);
-
-		if (n > 0) {
-			memcpy(out + o, p, n);
-			o += n;
-			out[o++] = '/';
-		}
-		p += n + (slash ? 1 : 0);
-	}
-	out[o] = '\0';
-	return out;
 }
 
 int ufs_az_parse_url(const char *url, char **pcontainer, char **pprefix, char *err, size_t errlen)
@@ -90,7 +66,7 @@ int ufs_az_parse_url(const char *url, char **pcontainer, char **pprefix, char *e
 		return -EINVAL;
 	}
 	*pcontainer = strndup(c, clen);
-	*pprefix = az_prefix_normalise(slash ? slash + 1 : "");
+	*pprefix = ufs_os_norm_prefix(slash ? slash + 1 : "");
 	if (!*pcontainer || !*pprefix) {
 		free(*pcontainer);
 		free(*pprefix);
@@ -202,40 +178,6 @@ void ufs_az_block_id(uint32_t n, char out[UFS_AZ_BLOCK_ID_MAX])
 	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)raw, UFS_AZ_BLOCK_ID_RAW);
 }
 
-int ufs_az_name_valid(const char *name, size_t len)
-{
-	if (len == 0 || len > NAME_MAX || memchr(name, '/', len))
-		return 0;
-	if (name[0] == '.' && (len == 1 || (len == 2 && name[1] == '.')))
-		return 0;
-	return 1;
-}
-
-int ufs_az_parse_date(const char *s, struct timespec *pts)
-{
-	time_t t = curl_getdate(s, NULL);
-
-	if (t == (time_t)-1)
-		return -EINVAL;
-	pts->tv_sec = t;
-	pts->tv_nsec = 0;
-	return 0;
-}
-
-void ufs_az_etag_copy(char out[UFS_ETAG_MAX], const char *etag, size_t len)
-{
-	while (len > 0 && (*etag == '"' || *etag == ' ')) {
-		etag++;
-		len--;
-	}
-	while (len > 0 && (etag[len - 1] == '"' || etag[len - 1] == ' '))
-		len--;
-	if (len >= UFS_ETAG_MAX)
-		len = UFS_ETAG_MAX - 1;
-	memcpy(out, etag, len);
-	out[len] = '\0';
-}
-
 char *ufs_az_conn_get(const char *cs, const char *name)
 {
 	size_t nl = strlen(name);
@@ -333,7 +275,7 @@ static char *az_rel_name(struct ufs_az_lister *l, char *full, size_t *plen)
 		return NULL; /* the directory's own marker blob "dir/" */
 	if (full[len - 1] == '/')
 		len--;
-	if (!ufs_az_name_valid(full, len)) {
+	if (!ufs_os_name_ok(full, len)) {
 		l->skipped++;
 		ufs_warn("az: skipping blob '%s%.*s': not a valid file name", l->prefix, (int)len,
 			 full);
@@ -418,9 +360,9 @@ static int az_list_blob_field(struct ufs_az_lister *l, const char *f, const char
 	if (strcmp(f, "/Properties/Content-Length") == 0)
 		l->attr.size = strtoull(text, NULL, 10);
 	else if (strcmp(f, "/Properties/Last-Modified") == 0)
-		ufs_az_parse_date(text, &l->attr.mtime);
+		ufs_os_parse_http_date(text, &l->attr.mtime);
 	else if (strcmp(f, "/Properties/Etag") == 0)
-		ufs_az_etag_copy(l->attr.etag, text, len);
+		ufs_os_etag_strip(text, len, l->attr.etag);
 	else if (strcmp(f, "/Properties/ResourceType") == 0)
 		l->is_dir |= len == 9 && strncmp(text, "directory", 9) == 0;
 	else if (strcasecmp(f, "/Metadata/hdi_isfolder") == 0)
@@ -614,11 +556,11 @@ static void az_attr_from_headers(const struct ufs_http_hdrs *h, struct ufs_attr 
 	a->size = v ? strtoull(v, NULL, 10) : 0;
 	v = ufs_http_hdrs_get(h, "Last-Modified");
 	if (v)
-		ufs_az_parse_date(v, &a->mtime);
+		ufs_os_parse_http_date(v, &a->mtime);
 	a->atime = a->ctime = a->mtime;
 	v = ufs_http_hdrs_get(h, "ETag");
 	if (v)
-		ufs_az_etag_copy(a->etag, v, strlen(v));
+		ufs_os_etag_strip(v, strlen(v), a->etag);
 	v = ufs_http_hdrs_get(h, "x-ms-meta-hdi_isfolder");
 	if (v && strcasecmp(v, "true") == 0) {
 		az_attr_dir(a);

@@ -49,10 +49,6 @@ int ufs_az_parse_endpoint(const char *endpoint, const char *account, char **pbas
  */
 void ufs_az_block_id(uint32_t n, char out[UFS_AZ_BLOCK_ID_MAX]);
 
-/* True when name is a usable POSIX directory-entry name: not empty, ".", ".."
- * and at most NAME_MAX bytes ('/' cannot occur in a delimited listing name). */
-int ufs_az_name_valid(const char *name, size_t len);
-
 /*
  * List Blobs page parser (delimiter '/'). Feed each response body to
  * ufs_az_list_page(); entries come to cb relative to the listing prefix:
@@ -96,11 +92,5 @@ void ufs_az_lister_fini(struct ufs_az_lister *l);
 /* Value of name (case-insensitive) in an Azure connection string
  * "K1=v1;K2=v2;..." (cs may be NULL): malloc'd, or NULL when absent. */
 char *ufs_az_conn_get(const char *cs, const char *name);
-
-/* Parse an HTTP date (RFC 1123) into *pts (nanoseconds 0). 0 or -EINVAL. */
-int ufs_az_parse_date(const char *s, struct timespec *pts);
-
-/* Copy an ETag without its surrounding quotes into out (UFS_ETAG_MAX). */
-void ufs_az_etag_copy(char out[UFS_ETAG_MAX], const char *etag, size_t len);
 
 #endif

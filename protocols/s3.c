@@ -228,7 +228,7 @@ static int s3_list_entry(void *arg, const struct ufs_s3_entry *e)
 	if (!e->is_dir && e->name[0] == '\0')
 		return 0; /* the directory's own marker */
 	lc->seen++;
-	if (!ufs_s3_name_ok(e->name)) {
+	if (!ufs_os_name_ok(e->name, strlen(e->name))) {
 		ufs_warn("%s: skipping S3 key '%s%s%s%s' (not a valid file name)",
 			 lc->sb->base.name, lc->sb->prefix, lc->dir, *lc->dir ? "/" : "", e->name);
 		return 0;
@@ -322,10 +322,10 @@ static void s3_attr_from_head(struct s3_be *sb, const struct ufs_http_resp *r, s
 	struct timespec mtime = sb->created;
 
 	if (lm)
-		ufs_s3_parse_http_date(lm, &mtime);
+		ufs_os_parse_http_date(lm, &mtime);
 	s3_attr_fill(a, 0, r->content_length > 0 ? (uint64_t)r->content_length : 0, mtime);
 	if (et)
-		ufs_s3_etag_strip(et, strlen(et), a->etag);
+		ufs_os_etag_strip(et, strlen(et), a->etag);
 }
 
 /* HEAD the object at path: 0 with *pattr, or -errno (-ENOENT: no such object). */
@@ -371,7 +371,7 @@ static int s3_etag_changed(const struct ufs_obj *obj, const struct ufs_http_resp
 
 	if (!obj->etag[0] || !et)
 		return 0;
-	ufs_s3_etag_strip(et, strlen(et), tag);
+	ufs_os_etag_strip(et, strlen(et), tag);
 	return strcmp(tag, obj->etag) != 0;
 }
 

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "protocols/backend.h"
+#include "protocols/objstore.h"
 
 #define UFS_S3_LIST_MAX 1000	     /* ListObjectsV2 page size */
 #define UFS_S3_MIN_PART (5ULL << 20) /* S3's smallest non-last part */
@@ -38,17 +39,8 @@ char *ufs_s3_url(const char *endpoint, const char *bucket, int path_style, const
 /* "2024-01-02T03:04:05.678Z" (ISO 8601, UTC) -> *pts. 0 or -EINVAL. */
 int ufs_s3_parse_iso8601(const char *s, size_t len, struct timespec *pts);
 
-/* "Tue, 02 Jan 2024 03:04:05 GMT" (RFC 7231) -> *pts. 0 or -EINVAL. */
-int ufs_s3_parse_http_date(const char *s, struct timespec *pts);
-
-/* Copy an ETag without its surrounding quotes (and a W/ prefix) into out. */
-void ufs_s3_etag_strip(const char *in, size_t len, char out[UFS_ETAG_MAX]);
-
-/* Is name usable as one POSIX file name? (non-empty, not "."/"..", no '/') */
-int ufs_s3_name_ok(const char *name);
-
 /* One entry of a listing page; name is relative to the listed prefix and
- * may be "" or invalid (the caller filters with ufs_s3_name_ok()). */
+ * may be "" or invalid (the caller filters with ufs_os_name_ok()). */
 struct ufs_s3_entry {
 	const char *name;
 	int is_dir; /* from CommonPrefixes (trailing '/' removed) */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "protocols/http.h"
+#include "protocols/objstore.h"
 #include "protocols/xml.h"
 
 /* ---- URLs ---- */
@@ -26,30 +27,6 @@ static int s3_bucket_ok(const char *b, size_t n)
 		    b[i] != '-')
 			return 0;
 	return 1;
-}
-
-/* "a//b/" -> "a/b/" (components joined by one '/', trailing '/' added). */
-static char *s3_norm_prefix(const char *p)
-{
-	size_t len = strlen(p), o = 0;
-	char *out = malloc(len + 2);
-
-	if (!out)
-		return NULL;
-	while (*p) {
-		size_t n = strcspn(p, "/");
-
-		if (n) {
-			memcpy(out + o, p, n);
-			o += n;
-			out[o++] = '/';
-		}
-		p += n;
-		while (*p == '/')
-			p++;
-	}
-	out[o] = '\0';
-	return out;
 }
 
 int ufs_s3_parse_url(const char *url, char **pbucket, char **pprefix, char *err, size_t errlen)
@@ -69,7 +46,7 @@ int ufs_s3_parse_url(const char *url, char **pbucket, char **pprefix, char *err,
 		return -EINVAL;
 	}
 	*pbucket = strndup(b, n);
-	*pprefix = s3_norm_prefix(slash ? slash : "");
+	*pprefix = ufs_os_norm_prefix(slash ? slash : "");
 	if (!*pbucket || !*pprefix) {
 		free(*pbucket);
 		free(*pprefix);
@@ -138,39 +115,6 @@ int ufs_s3_parse_iso8601(const char *s, size_t len, struct timespec *pts)
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
 	return s3_tm_to_ts(&tm, nsec, pts);
-}
-
-int ufs_s3_parse_http_date(const char *s, struct timespec *pts)
-{
-	struct tm tm = {0};
-	const char *end = strptime(s, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-
-	if (!end || *end)
-		return -EINVAL;
-	return s3_tm_to_ts(&tm, 0, pts);
-}
-
-void ufs_s3_etag_strip(const char *in, size_t len, char out[UFS_ETAG_MAX])
-{
-	while (len > 0 && isspace((unsigned char)in[len - 1]))
-		len--;
-	if (len >= 2 && strncmp(in, "W/", 2) == 0) {
-		in += 2;
-		len -= 2;
-	}
-	if (len >= 2 && in[0] == '"' && in[len - 1] == '"') {
-		in++;
-		len -= 2;
-	}
-	if (len >= UFS_ETAG_MAX)
-		len = UFS_ETAG_MAX - 1;
-	memcpy(out, in, len);
-	out[len] = '\0';
-}
-
-int ufs_s3_name_ok(const char *name)
-{
-	return name[0] && strcmp(name, ".") != 0 && strcmp(name, "..") != 0 && !strchr(name, '/');
 }
 
 /* ---- ListObjectsV2 ---- */
@@ -250,7 +194,7 @@ static int s3_list_field(struct s3_list_state *st, const char *f, const char *te
 	} else if (strcmp(f, "Contents/LastModified") == 0) {
 		ufs_s3_parse_iso8601(text, len, &st->mtime);
 	} else if (strcmp(f, "Contents/ETag") == 0) {
-		ufs_s3_etag_strip(text, len, st->etag);
+		ufs_os_etag_strip(text, len, st->etag);
 	}
 	return 0;
 }

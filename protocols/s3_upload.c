@@ -148,7 +148,7 @@ static int s3_part_put(void *arg, uint32_t index, const void *buf, size_t len)
 	if (!rc && !et)
 		rc = -EIO;
 	if (!rc)
-		ufs_s3_etag_strip(et, strlen(et), w->etags[index]);
+		ufs_os_etag_strip(et, strlen(et), w->etags[index]);
 	s3_call_fini(&c);
 	return rc;
 }
@@ -351,7 +351,7 @@ static int s3_copy_part(struct s3_be *sb, const char *to_key, const char *id, co
 	if (!rc && !ef)
 		rc = -EIO;
 	if (!rc)
-		ufs_s3_etag_strip(ef, strlen(ef), etag);
+		ufs_os_etag_strip(ef, strlen(ef), etag);
 	free(ef);
 	s3_call_fini(&c);
 	free(body.data);

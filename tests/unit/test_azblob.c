@@ -1,6 +1,7 @@
 /*
  * test_azblob.c — the pure parts of the Azure Blob backend: az:// URL and
- * endpoint parsing, block ids, names, dates and the List Blobs page parser.
+ * endpoint parsing, block ids, connection strings and the List Blobs page
+ * parser (names, dates and ETags: test_objstore.c).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -96,34 +97,6 @@ static void test_block_id(void **state)
 	assert_int_equal(EVP_DecodeBlock(raw, (unsigned char *)id1, 16), 12);
 	raw[12] = '\0';
 	assert_string_equal((char *)raw, "ufsb00049999");
-}
-
-static void test_names_dates_etags(void **state)
-{
-	struct timespec ts;
-	char etag[UFS_ETAG_MAX];
-	char longname[300];
-
-	(void)state;
-	assert_true(ufs_az_name_valid("a b+%?&é", strlen("a b+%?&é")));
-	assert_true(ufs_az_name_valid("...", 3));
-	assert_false(ufs_az_name_valid(".", 1));
-	assert_false(ufs_az_name_valid("..", 2));
-	assert_false(ufs_az_name_valid("", 0));
-	assert_false(ufs_az_name_valid("a/b", 3));
-	memset(longname, 'x', sizeof(longname));
-	assert_false(ufs_az_name_valid(longname, 256));
-	assert_true(ufs_az_name_valid(longname, 255));
-
-	assert_int_equal(ufs_az_parse_date("Sun, 06 Nov 1994 08:49:37 GMT", &ts), 0);
-	assert_int_equal(ts.tv_sec, 784111777);
-	assert_int_equal(ts.tv_nsec, 0);
-	assert_int_equal(ufs_az_parse_date("not a date", &ts), -EINVAL);
-
-	ufs_az_etag_copy(etag, "\"0x8D9ABC\"", 10);
-	assert_string_equal(etag, "0x8D9ABC");
-	ufs_az_etag_copy(etag, "0x8D9ABC", 8);
-	assert_string_equal(etag, "0x8D9ABC");
 }
 
 static void test_connection_string(void **state)
@@ -266,13 +239,9 @@ static void test_list_stop_and_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse_url),
-	    cmocka_unit_test(test_parse_endpoint),
-	    cmocka_unit_test(test_block_id),
-	    cmocka_unit_test(test_names_dates_etags),
-	    cmocka_unit_test(test_connection_string),
-	    cmocka_unit_test(test_list_pages),
-	    cmocka_unit_test(test_list_stop_and_errors),
+	    cmocka_unit_test(test_parse_url),  cmocka_unit_test(test_parse_endpoint),
+	    cmocka_unit_test(test_block_id),   cmocka_unit_test(test_connection_string),
+	    cmocka_unit_test(test_list_pages), cmocka_unit_test(test_list_stop_and_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

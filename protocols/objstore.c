@@ -1,0 +1,83 @@
+/*
+ * objstore.c — pure helpers shared by the S3 and Azure Blob backends; see
+ * objstore.h. Both services name objects by flat keys under a URL prefix,
+ * return ETags in the same quoted form and dates as HTTP dates, so the
+ * normalisation and validation that turns keys into POSIX names lives here
+ * once. HTTP dates are parsed with curl_getdate() (locale-independent).
+ */
+#include "protocols/objstore.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+char *ufs_os_norm_prefix(const char *p)
+{
+	size_t len = strlen(p), o = 0;
+	char *out = malloc(len + 2);
+
+	if (!out)
+		return NULL;
+	while (*p) {
+		size_t n = strcspn(p, "/");
+
+		if (n) {
+			memcpy(out + o, p, n);
+			o += n;
+			out[o++] = '/';
+		}
+		p += n;
+		while (*p == '/')
+			p++;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+void ufs_os_etag_strip(const char *in, size_t len, char out[UFS_ETAG_MAX])
+{
+	while (len > 0 && isspace((unsigned char)in[len - 1]))
+		len--;
+	while (len > 0 && isspace((unsigned char)*in)) {
+		in++;
+		len--;
+	}
+	if (len >= 2 && strncmp(in, "W/", 2) == 0) {
+		in += 2;
+		len -= 2;
+	}
+	if (len > 0 && in[0] == '"') {
+		in++;
+		len--;
+	}
+	if (len > 0 && in[len - 1] == '"')
+		len--;
+	if (len >= UFS_ETAG_MAX)
+		len = UFS_ETAG_MAX - 1;
+	memcpy(out, in, len);
+	out[len] = '\0';
+}
+
+int ufs_os_parse_http_date(const char *s, struct timespec *pts)
+{
+	time_t t = curl_getdate(s, NULL);
+
+	if (t == (time_t)-1)
+		return -EINVAL;
+	pts->tv_sec = t;
+	pts->tv_nsec = 0;
+	return 0;
+}
+
+int ufs_os_name_ok(const char *name, size_t len)
+{
+	if (len == 0 || len > NAME_MAX || memchr(name, '/', len))
+		return 0;
+	if (name[0] == '.' && (len == 1 || (len == 2 && name[1] == '.')))
+		return 0;
+	return 1;
+}
