@@ -51,7 +51,7 @@ static const char *const mount_keys[] = {
 
 /* Keys whose value is a secret: their presence makes the file sensitive. */
 static const char *const secret_keys[] = {
-    "secret_access_key", "session_token", "account_key", "sas_token", NULL,
+    "access_key_id", "secret_access_key", "session_token", "account_key", "sas_token", NULL,
 };
 
 static const char *const schemes[] = {"file", "nfs", "s3", "az", NULL};

@@ -1282,24 +1282,32 @@ static int az_conn_creds(struct az_backend *az, char *err, size_t errlen)
 	return rc;
 }
 
-/* Credentials from one of key_file / sas_file / token_file, else from
- * AZURE_STORAGE_KEY / AZURE_STORAGE_SAS_TOKEN, else from the connection
- * string, else anonymous. */
+/* Credentials from one of account_key / sas_token / key_file / sas_file /
+ * token_file (explicit config first), else from AZURE_STORAGE_KEY /
+ * AZURE_STORAGE_SAS_TOKEN, else from the connection string, else anonymous.
+ * Secret values never reach err or the log. */
 static int az_load_creds(struct az_backend *az, const struct ufs_mount_cfg *m, char *err,
 			 size_t errlen)
 {
+	const char *ak = ufs_mcfg_get(m, "account_key"), *st = ufs_mcfg_get(m, "sas_token");
 	const char *kf = ufs_mcfg_get(m, "key_file"), *sf = ufs_mcfg_get(m, "sas_file");
 	const char *tf = ufs_mcfg_get(m, "token_file"), *env;
 	char *text = NULL;
 	int rc = 0;
 
-	if (!!kf + !!sf + !!tf > 1) {
-		snprintf(err, errlen, "set only one of key_file, sas_file and token_file");
+	if (!!ak + !!st + !!kf + !!sf + !!tf > 1) {
+		snprintf(err, errlen,
+			 "set only one of account_key, sas_token, key_file, sas_file and "
+			 "token_file");
 		return -EINVAL;
 	}
 	if (kf || sf)
 		rc = az_read_secret(kf ? kf : sf, &text, err, errlen);
-	if (rc == 0 && kf)
+	if (rc == 0 && ak)
+		rc = az_set_key(az, ak, "account_key", err, errlen);
+	else if (rc == 0 && st)
+		rc = az_set_sas(az, st);
+	else if (rc == 0 && kf)
 		rc = az_set_key(az, text, kf, err, errlen);
 	else if (rc == 0 && sf)
 		rc = az_set_sas(az, text);
@@ -1404,8 +1412,8 @@ static int az_create(const struct ufs_mount_cfg *m, const struct ufs_config *g,
 	az->cred.account = az->account;
 	clock_gettime(CLOCK_REALTIME, &az->created);
 	if (az->auth == AZ_AUTH_NONE)
-		ufs_info("az %s: no credentials (AZURE_STORAGE_KEY, key_file, sas_file, "
-			 "token_file): anonymous access",
+		ufs_info("az %s: no credentials (account_key, sas_token, key_file, sas_file, "
+			 "token_file, AZURE_STORAGE_KEY): anonymous access",
 			 m->prefix);
 	*pbe = &az->base;
 	return 0;
@@ -1415,14 +1423,15 @@ static const char *az_auth_hint(const struct az_backend *az)
 {
 	switch (az->auth) {
 	case AZ_AUTH_KEY:
-		return "check AZURE_STORAGE_KEY / key_file";
+		return "check account_key / key_file / AZURE_STORAGE_KEY";
 	case AZ_AUTH_SAS:
-		return "check AZURE_STORAGE_SAS_TOKEN / sas_file: invalid, expired or lacking "
+		return "check sas_token / sas_file / AZURE_STORAGE_SAS_TOKEN: invalid, expired or "
+		       "lacking "
 		       "permissions";
 	case AZ_AUTH_BEARER:
 		return "check token_file";
 	default:
-		return "no credentials: set AZURE_STORAGE_KEY or key_file";
+		return "no credentials: set account_key, key_file or AZURE_STORAGE_KEY";
 	}
 }
 

@@ -1,6 +1,6 @@
 /*
- * creds.c — AWS credentials from the environment or a shared-credentials
- * file; see creds.h. The file is INI (parsed with inih); its profile section
+ * creds.c — AWS credentials from the mount section, the environment or a
+ * shared-credentials file; see creds.h. The file is INI (parsed with inih); its profile section
  * is "[name]". Secrets are wiped before they are freed.
  */
 #include "protocols/creds.h"
@@ -79,19 +79,23 @@ int ufs_aws_creds_parse(const char *text, const char *profile, struct ufs_aws_cr
 	return 0;
 }
 
-static int creds_from_env(struct ufs_aws_creds *pc)
+/* Fill pc from explicit values (tok may be NULL or ""); 0 or -ENOMEM. */
+static int creds_from_values(const char *ak, const char *sk, const char *tok, const char *source,
+			     struct ufs_aws_creds *pc)
 {
-	const char *ak = getenv("AWS_ACCESS_KEY_ID"), *sk = getenv("AWS_SECRET_ACCESS_KEY");
-	const char *tok = getenv("AWS_SESSION_TOKEN");
-
 	memset(pc, 0, sizeof(*pc));
 	if (creds_set(&pc->access_key, ak) || creds_set(&pc->secret_key, sk) ||
-	    (tok && *tok && creds_set(&pc->session_token, tok)) ||
-	    creds_set(&pc->source, "environment")) {
+	    (tok && *tok && creds_set(&pc->session_token, tok)) || creds_set(&pc->source, source)) {
 		ufs_aws_creds_clear(pc);
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+static int creds_from_env(struct ufs_aws_creds *pc)
+{
+	return creds_from_values(getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY"),
+				 getenv("AWS_SESSION_TOKEN"), "environment", pc);
 }
 
 /* Read a whole (small) file into a malloc'd string. */
@@ -172,4 +176,25 @@ int ufs_aws_creds_load(const char *file, const char *profile, struct ufs_aws_cre
 		return -ENOENT;
 	}
 	return creds_from_file(file, profile, pc, err, errlen);
+}
+
+int ufs_aws_creds_for_mount(const struct ufs_mount_cfg *m, struct ufs_aws_creds *pc, char *err,
+			    size_t errlen)
+{
+	const char *ak = ufs_mcfg_get(m, "access_key_id");
+	const char *sk = ufs_mcfg_get(m, "secret_access_key");
+	const char *tok = ufs_mcfg_get(m, "session_token");
+
+	if ((ak && *ak) && (sk && *sk))
+		return creds_from_values(ak, sk, tok, "config file", pc);
+	if (ak || sk || tok) {
+		snprintf(err, errlen, "%s is set in the mount section but %s is not",
+			 ak && *ak   ? "access_key_id"
+			 : sk && *sk ? "secret_access_key"
+				     : "session_token",
+			 ak && *ak ? "secret_access_key" : "access_key_id");
+		return -EINVAL;
+	}
+	return ufs_aws_creds_load(ufs_mcfg_get(m, "credentials_file"), ufs_mcfg_get(m, "profile"),
+				  pc, err, errlen);
 }

@@ -1,5 +1,6 @@
 /*
- * creds.h — AWS credentials for the S3 backend: the environment
+ * creds.h — AWS credentials for the S3 backend: the mount section's own
+ * keys (access_key_id, secret_access_key, session_token), the environment
  * (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) or an AWS
  * shared-credentials file and profile. Secrets are never logged; a file
  * readable by group/other is refused.
@@ -27,6 +28,19 @@ struct ufs_aws_creds {
  */
 int ufs_aws_creds_load(const char *file, const char *profile, struct ufs_aws_creds *pc, char *err,
 		       size_t errlen);
+
+struct ufs_mount_cfg;
+
+/*
+ * Credentials for mount m, first source that has them: the section's
+ * access_key_id + secret_access_key (+ optional session_token; source
+ * "config file"), then ufs_aws_creds_load(credentials_file, profile). A
+ * section with only some of the three keys is refused with -EINVAL and a
+ * reason naming the missing key (values never appear in err). Otherwise as
+ * ufs_aws_creds_load().
+ */
+int ufs_aws_creds_for_mount(const struct ufs_mount_cfg *m, struct ufs_aws_creds *pc, char *err,
+			    size_t errlen);
 
 /* Wipe and free what pc owns; pc is zeroed. */
 void ufs_aws_creds_clear(struct ufs_aws_creds *pc);

@@ -675,8 +675,7 @@ static int s3_cfg(struct s3_be *sb, const struct ufs_mount_cfg *m, const struct 
 	}
 	if (rc)
 		return rc;
-	rc = ufs_aws_creds_load(ufs_mcfg_get(m, "credentials_file"), ufs_mcfg_get(m, "profile"),
-				&sb->creds, cerr, sizeof(cerr));
+	rc = ufs_aws_creds_for_mount(m, &sb->creds, cerr, sizeof(cerr));
 	if (rc)
 		snprintf(err, errlen, "mount %s: %s", m->prefix, cerr);
 	return rc;

@@ -15,7 +15,9 @@
 #include <cmocka.h>
 #include <openssl/evp.h>
 
+#include "common/config.h"
 #include "protocols/azblob_i.h"
+#include "protocols/backend.h"
 
 static void test_parse_url(void **state)
 {
@@ -236,12 +238,78 @@ static void test_list_stop_and_errors(void **state)
 	ufs_az_lister_fini(&l);
 }
 
+/* Create an az backend from a section of url + endpoint + the given key. */
+static int az_create_with(const char *key, const char *value, const char *key2, const char *value2,
+			  char *err, size_t errlen)
+{
+	struct ufs_kv kv[] = {
+	    {"url", "az://cont/p", 1},
+	    {"endpoint", "http://127.0.0.1:10000/devstoreaccount1", 2},
+	    {(char *)key, (char *)value, 3},
+	    {(char *)key2, (char *)value2, 4},
+	};
+	struct ufs_mount_cfg m = {.prefix = "/az",
+				  .url = "az://cont/p",
+				  .kv = kv,
+				  .n_kv = key2	? 4
+					  : key ? 3
+						: 2};
+	struct ufs_config g = {.part_size = 8ULL << 20, .workers = 4, .op_timeout = 5};
+	struct ufs_backend *be = NULL;
+	int rc;
+
+	err[0] = '\0';
+	rc = ufs_az_ops.create(&m, &g, &be, err, errlen);
+	if (rc == 0)
+		ufs_az_ops.destroy(be);
+	return rc;
+}
+
+static void test_creds_in_config(void **state)
+{
+	const char *key =
+	    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/"
+	    "KBHBeksoGMGw==";
+	char err[512];
+
+	(void)state;
+	unsetenv("AZURE_STORAGE_CONNECTION_STRING");
+	/* a broken key in the environment is not even read when the section has one */
+	setenv("AZURE_STORAGE_KEY", "%%% not base64 %%%", 1);
+	assert_int_equal(az_create_with("account_key", key, NULL, NULL, err, sizeof(err)), 0);
+	assert_int_equal(
+	    az_create_with("sas_token", "?sv=2021&sig=abc", NULL, NULL, err, sizeof(err)), 0);
+	/* ... whereas without one the environment's is used (and refused here) */
+	assert_int_equal(az_create_with(NULL, NULL, NULL, NULL, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "AZURE_STORAGE_KEY"));
+
+	/* the section's key wins over a good environment key; errors name the key,
+	 * never its value */
+	setenv("AZURE_STORAGE_KEY", key, 1);
+	assert_int_equal(
+	    az_create_with("account_key", "%%%SECRETVALUE%%%", NULL, NULL, err, sizeof(err)),
+	    -EINVAL);
+	assert_non_null(strstr(err, "account_key"));
+	assert_null(strstr(err, "SECRETVALUE"));
+
+	/* one explicit credential at most */
+	assert_int_equal(az_create_with("account_key", key, "sas_token", "sv=1", err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "only one"));
+	assert_int_equal(
+	    az_create_with("sas_token", "sv=1", "key_file", "/nonexistent", err, sizeof(err)),
+	    -EINVAL);
+	assert_non_null(strstr(err, "only one"));
+	unsetenv("AZURE_STORAGE_KEY");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse_url),  cmocka_unit_test(test_parse_endpoint),
-	    cmocka_unit_test(test_block_id),   cmocka_unit_test(test_connection_string),
-	    cmocka_unit_test(test_list_pages), cmocka_unit_test(test_list_stop_and_errors),
+	    cmocka_unit_test(test_parse_url),	    cmocka_unit_test(test_parse_endpoint),
+	    cmocka_unit_test(test_block_id),	    cmocka_unit_test(test_connection_string),
+	    cmocka_unit_test(test_list_pages),	    cmocka_unit_test(test_list_stop_and_errors),
+	    cmocka_unit_test(test_creds_in_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -153,6 +153,21 @@ static void test_secret_permissions(void **state)
 	assert_null(strstr(err, "c2VjcmV0"));
 	assert_int_equal(load(text, 0600, &cfg, err), 0);
 	ufs_config_destroy(cfg);
+
+	/* every credential key makes the file sensitive */
+	static const char *const keys[] = {"access_key_id", "secret_access_key", "session_token",
+					   "account_key", "sas_token"};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		char t[128];
+
+		snprintf(t, sizeof(t), "[mount \"/b\"]\nurl = s3://bkt/p\n%s = VALUE42\n", keys[i]);
+		cfg = NULL;
+		assert_int_equal(load(t, 0640, &cfg, err), -EPERM);
+		assert_null(strstr(err, "VALUE42"));
+		assert_int_equal(load(t, 0600, &cfg, err), 0);
+		assert_string_equal(ufs_mcfg_get(&cfg->mounts[0], keys[i]), "VALUE42");
+		ufs_config_destroy(cfg);
+	}
 }
 
 static void test_overrides(void **state)

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "common/config.h"
 #include "protocols/creds.h"
 #include "protocols/s3_i.h"
 
@@ -258,13 +259,81 @@ static void test_creds_file_mode(void **state)
 	assert_int_equal(ufs_aws_creds_load(path, "p", &c, err, sizeof(err)), -ENOENT);
 }
 
+/* A mount section holding the given key/value pairs (NULL-terminated). */
+static struct ufs_mount_cfg *creds_mount(struct ufs_kv *kv, size_t n)
+{
+	static struct ufs_mount_cfg m;
+
+	m = (struct ufs_mount_cfg){.prefix = "/s3", .url = "s3://bkt/p", .kv = kv, .n_kv = n};
+	return &m;
+}
+
+static void test_creds_in_config(void **state)
+{
+	struct ufs_kv kv[] = {
+	    {"url", "s3://bkt/p", 1},
+	    {"access_key_id", "AKIDCONFIG", 2},
+	    {"secret_access_key", "SECRETCONFIG", 3},
+	    {"session_token", "TOKCONFIG", 4},
+	    {"credentials_file", "/nonexistent/creds", 5},
+	};
+	struct ufs_aws_creds c;
+	char err[256] = "";
+
+	(void)state;
+	setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "SECRETENV", 1);
+	setenv("AWS_SESSION_TOKEN", "TOKENV", 1);
+
+	/* the section's keys win over the environment and credentials_file */
+	assert_int_equal(ufs_aws_creds_for_mount(creds_mount(kv, 5), &c, err, sizeof(err)), 0);
+	assert_string_equal(c.access_key, "AKIDCONFIG");
+	assert_string_equal(c.secret_key, "SECRETCONFIG");
+	assert_string_equal(c.session_token, "TOKCONFIG");
+	assert_string_equal(c.source, "config file");
+	ufs_aws_creds_clear(&c);
+
+	/* session_token is optional */
+	assert_int_equal(ufs_aws_creds_for_mount(creds_mount(kv, 3), &c, err, sizeof(err)), 0);
+	assert_string_equal(c.access_key, "AKIDCONFIG");
+	assert_null(c.session_token);
+	ufs_aws_creds_clear(&c);
+
+	/* without them: the environment, as before */
+	assert_int_equal(ufs_aws_creds_for_mount(creds_mount(kv, 1), &c, err, sizeof(err)), 0);
+	assert_string_equal(c.access_key, "AKIDENV");
+	assert_string_equal(c.session_token, "TOKENV");
+	assert_string_equal(c.source, "environment");
+	ufs_aws_creds_clear(&c);
+
+	/* incomplete: refused, and no value in the message */
+	assert_int_equal(ufs_aws_creds_for_mount(creds_mount(kv, 2), &c, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "secret_access_key"));
+	assert_null(strstr(err, "AKIDCONFIG"));
+	kv[1] = (struct ufs_kv){"secret_access_key", "SECRETCONFIG", 2};
+	assert_int_equal(ufs_aws_creds_for_mount(creds_mount(kv, 2), &c, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "access_key_id"));
+	assert_null(strstr(err, "SECRETCONFIG"));
+	kv[1] = (struct ufs_kv){"session_token", "TOKCONFIG", 2};
+	assert_int_equal(ufs_aws_creds_for_mount(creds_mount(kv, 2), &c, err, sizeof(err)),
+			 -EINVAL);
+	assert_null(strstr(err, "TOKCONFIG"));
+
+	unsetenv("AWS_ACCESS_KEY_ID");
+	unsetenv("AWS_SECRET_ACCESS_KEY");
+	unsetenv("AWS_SESSION_TOKEN");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse_url),	cmocka_unit_test(test_url),
-	    cmocka_unit_test(test_iso8601),	cmocka_unit_test(test_list_page),
-	    cmocka_unit_test(test_list_errors), cmocka_unit_test(test_multipart_docs),
-	    cmocka_unit_test(test_creds_file),	cmocka_unit_test(test_creds_file_mode),
+	    cmocka_unit_test(test_parse_url),	    cmocka_unit_test(test_url),
+	    cmocka_unit_test(test_iso8601),	    cmocka_unit_test(test_list_page),
+	    cmocka_unit_test(test_list_errors),	    cmocka_unit_test(test_multipart_docs),
+	    cmocka_unit_test(test_creds_file),	    cmocka_unit_test(test_creds_file_mode),
+	    cmocka_unit_test(test_creds_in_config),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
