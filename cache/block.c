@@ -540,6 +540,25 @@ int ufs_block_get(struct ufs_cache *c, struct ufs_cobj *o, uint64_t index, int a
  * larger requests cost servers and clients far less per byte.
  */
 
+#define STITCH_ALIGN (2UL << 20) /* huge-page size: moved huge pages stay huge */
+
+/* Reserve len bytes of address space aligned to STITCH_ALIGN, or NULL. */
+static char *stitch_reserve(size_t len)
+{
+	size_t span = len + STITCH_ALIGN;
+	char *p = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	char *base;
+
+	if (p == MAP_FAILED)
+		return NULL;
+	base = (char *)(((uintptr_t)p + STITCH_ALIGN - 1) & ~(uintptr_t)(STITCH_ALIGN - 1));
+	if (base > p)
+		munmap(p, (size_t)(base - p));
+	if (p + span > base + len)
+		munmap(base + len, (size_t)(p + span - (base + len)));
+	return base;
+}
+
 /* Make k bs-sized buffers one contiguous region (bufs[] updated); returns
  * its start, or NULL with every buffer still valid where it was. */
 static char *buf_stitch(struct ufs_cache *c, char **bufs, unsigned k)
@@ -550,8 +569,8 @@ static char *buf_stitch(struct ufs_cache *c, char **bufs, unsigned k)
 
 	if (k == 1)
 		return bufs[0];
-	base = mmap(NULL, k * bs, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (base == MAP_FAILED)
+	base = stitch_reserve(k * bs);
+	if (!base)
 		return NULL;
 	for (i = 0; i < k; i++) {
 		void *p = mremap(bufs[i], bs, bs, MREMAP_MAYMOVE | MREMAP_FIXED, base + i * bs);
