@@ -128,6 +128,10 @@ int fs_reader_open(struct ufs_fs *fs, struct ufs_backend *be, const struct ufs_o
 ssize_t fs_reader_read(struct fs_reader *r, void *buf, size_t len, uint64_t off);
 /* Close r; NULL is a no-op. */
 void fs_reader_close(struct fs_reader *r);
+/* Attributes of be:path from the disk tier when its server is unreachable
+ * (the identity last opened there); 0, or -ENOENT. */
+int fs_cache_offline_attr(struct ufs_fs *fs, struct ufs_backend *be, const char *path,
+			  struct ufs_attr *pattr);
 /* The next file in directory order is likely to be read: prefetch it. */
 void fs_read_hint(struct ufs_fs *fs, struct ufs_backend *be, const struct ufs_obj *obj);
 
