@@ -11,8 +11,10 @@
  * it and fills it itself rather than wait behind the queue.
  *
  * Invariants (under ufs_cache.lock):
- *  - refs counts pins: the filling thread, each reader copying out, a queued
- *    prefetch job, a queued disk write. Data is read or written only pinned.
+ *  - refs counts pins: the filling thread, each reader copying out, each
+ *    zero-copy read holding it (a struct ufs_cache_pin of cache.c, until
+ *    ufs_cache_unpin), a queued prefetch job, a queued disk write. Data is
+ *    read or written only pinned.
  *  - a block is on an LRU list iff it is in the table, READY and refs == 0:
  *    spec_lru holds read-ahead blocks nobody read yet, main_lru the rest.
  *    Eviction takes spec_lru first, then main_lru, oldest first; pinned and

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <xxhash.h>
 
 #include "cache/cache_i.h"
@@ -298,40 +299,107 @@ void ufs_cache_close(struct ufs_rstream *s)
 	free(s);
 }
 
+/* ---- reads: pinned parts, copied out by ufs_cache_read ---- */
+
+/* One part of a pinned read: a pinned block or an uncached buffer. */
+struct pin_part {
+	struct ufs_block *b; /* pinned READY block, or NULL */
+	char *buf;	     /* owned uncached buffer (direct read), or NULL */
+};
+
+struct ufs_cache_pin {
+	struct ufs_cache *c;
+	int n, max;
+	struct iovec *iov;     /* n entries, pointing into parts' memory */
+	struct pin_part *part; /* max entries */
+};
+
+/* A pin with room for the parts of a len-byte read at off (one per block
+ * touched). NULL: -ENOMEM. */
+static struct ufs_cache_pin *pin_new(struct ufs_cache *c, size_t len, uint64_t off)
+{
+	int max = (int)((off % c->bs + len) / c->bs) + 2;
+	struct ufs_cache_pin *p =
+	    malloc(sizeof(*p) + (size_t)max * (sizeof(*p->part) + sizeof(*p->iov)));
+
+	if (!p)
+		return NULL;
+	p->c = c;
+	p->n = 0;
+	p->max = max;
+	p->iov = (struct iovec *)(p + 1);
+	p->part = (struct pin_part *)(p->iov + max);
+	return p;
+}
+
+/* Drop the pin's parts (it stays usable, empty). */
+static void pin_release(struct ufs_cache_pin *pin)
+{
+	for (int i = 0; i < pin->n; i++) {
+		if (pin->part[i].b)
+			ufs_block_unpin(pin->c, pin->part[i].b);
+		free(pin->part[i].buf);
+	}
+	pin->n = 0;
+}
+
+void ufs_cache_unpin(struct ufs_cache_pin *pin)
+{
+	if (!pin)
+		return;
+	pin_release(pin);
+	free(pin);
+}
+
+int ufs_cache_pin_iov(const struct ufs_cache_pin *pin, const struct iovec **piov)
+{
+	*piov = pin ? pin->iov : NULL;
+	return pin ? pin->n : 0;
+}
+
+/* Add a part of n bytes at base to pin. */
+static void pin_add(struct ufs_cache_pin *pin, struct ufs_block *b, char *buf, char *base, size_t n)
+{
+	pin->part[pin->n] = (struct pin_part){b, buf};
+	pin->iov[pin->n] = (struct iovec){base, n};
+	pin->n++;
+}
+
 /* Uncached read of [off, off+len) rounded out to the granule (random mode,
- * or no memory for a block). Returns bytes copied or -errno. */
-static ssize_t cache_read_direct(struct ufs_cache *c, struct ufs_cobj *o, char *dst, size_t len,
-				 uint64_t off)
+ * or no memory for a block) into a buffer the pin owns. Returns bytes or
+ * -errno. */
+static ssize_t cache_read_direct(struct ufs_cache *c, struct ufs_cobj *o, size_t len, uint64_t off,
+				 struct ufs_cache_pin *pin)
 {
 	uint64_t r0 = off & ~(UFS_CACHE_GRANULE - 1);
 	uint64_t r1 = (off + len + UFS_CACHE_GRANULE - 1) & ~(UFS_CACHE_GRANULE - 1);
+	uint64_t skip = off - r0;
 	ssize_t got;
 	char *tmp;
 
 	if (r1 > o->obj.size)
 		r1 = o->obj.size;
-	if (r0 == off && r1 == off + len)
-		return ufs_cache_fetch(c, o, off, len, dst);
 	tmp = malloc(r1 - r0);
 	if (!tmp)
 		return -ENOMEM;
 	got = ufs_cache_fetch(c, o, r0, r1 - r0, tmp);
 	if (got >= 0) {
-		uint64_t skip = off - r0;
-
 		got = (uint64_t)got > skip ? got - (ssize_t)skip : 0;
 		if ((size_t)got > len)
 			got = (ssize_t)len;
-		memcpy(dst, tmp + skip, (size_t)got);
 	}
-	free(tmp);
+	if (got <= 0) {
+		free(tmp);
+		return got;
+	}
+	pin_add(pin, NULL, tmp, tmp + skip, (size_t)got);
 	return got;
 }
 
-/* Read the part of [off, off+len) inside one block. Bytes (0 at a short
+/* Pin the part of [off, off+len) inside one block. Bytes (0 at a short
  * block's end) or -errno. */
-static ssize_t cache_read_part(struct ufs_cache *c, struct ufs_cobj *o, char *dst, size_t len,
-			       uint64_t off, int random)
+static ssize_t cache_pin_part(struct ufs_cache *c, struct ufs_cobj *o, size_t len, uint64_t off,
+			      int random, struct ufs_cache_pin *pin)
 {
 	uint64_t index = off / c->bs, boff = off % c->bs;
 	size_t n = len < c->bs - boff ? len : (size_t)(c->bs - boff);
@@ -339,51 +407,113 @@ static ssize_t cache_read_part(struct ufs_cache *c, struct ufs_cobj *o, char *ds
 	int rc = ufs_block_get(c, o, index, random, &b);
 
 	if (rc == -EAGAIN || rc == -ENOMEM)
-		return cache_read_direct(c, o, dst, n, off);
+		return cache_read_direct(c, o, n, off, pin);
 	if (rc < 0)
 		return rc;
 	if (boff >= b->len)
 		n = 0;
 	else if (n > b->len - boff)
 		n = b->len - boff;
-	memcpy(dst, b->data + boff, n);
-	ufs_block_unpin(c, b);
+	if (n == 0) {
+		ufs_block_unpin(c, b);
+		return 0;
+	}
+	pin_add(pin, b, NULL, b->data + boff, n);
 	return (ssize_t)n;
 }
 
-ssize_t ufs_cache_read(struct ufs_rstream *s, void *buf, size_t len, uint64_t off)
+/*
+ * The one read path: check staleness, clamp to EOF, plan and queue
+ * read-ahead, then take every part of the range into pin. With dst, each
+ * part is copied there and released at once (ufs_cache_read: a long read
+ * holds one block at a time, as before pins existed); without, the parts stay
+ * pinned for the caller. Bytes (short only at the end of the object) or
+ * -errno with nothing left pinned.
+ */
+static ssize_t cache_read_core(struct ufs_rstream *s, size_t len, uint64_t off, char *dst,
+			       struct ufs_cache_pin *pin)
 {
 	struct ufs_cobj *o = s->o;
 	struct ufs_cache *c = s->c;
 	struct ufs_ra_plan plan;
 	size_t done = 0;
 
-	if (atomic_load(&o->stale))
-		return -ESTALE;
-	if (off >= o->obj.size || len == 0)
-		return 0;
-	if (len > o->obj.size - off)
-		len = (size_t)(o->obj.size - off);
 	pthread_mutex_lock(&s->lock);
 	ufs_ra_on_read(&s->ra, off, len, &plan);
 	pthread_mutex_unlock(&s->lock);
 	if (plan.pf_first < plan.pf_end)
 		ufs_blocks_prefetch(c, o, plan.pf_first, plan.pf_end);
-	while (done < len) {
-		ssize_t n = cache_read_part(c, o, (char *)buf + done, len - done, off + done,
-					    (plan.random || plan.probe) && o->obj.size > c->bs);
+	while (done < len && pin->n < pin->max) {
+		ssize_t n = cache_pin_part(c, o, len - done, off + done,
+					   (plan.random || plan.probe) && o->obj.size > c->bs, pin);
 
-		if (n == -ESTALE) {
-			atomic_store(&o->stale, 1);
-			ufs_blocks_drop_base(c, &o->base);
-		}
-		if (n < 0)
+		if (n < 0) {
+			/* Unpin first: dropping the base spares pinned blocks. */
+			pin_release(pin);
+			if (n == -ESTALE) {
+				atomic_store(&o->stale, 1);
+				ufs_blocks_drop_base(c, &o->base);
+			}
 			return n;
+		}
 		if (n == 0)
 			break;
+		if (dst) {
+			memcpy(dst + done, pin->iov[0].iov_base, (size_t)n);
+			pin_release(pin);
+		}
 		done += (size_t)n;
 	}
 	return (ssize_t)done;
+}
+
+/* Staleness and EOF, before any read-ahead accounting: -ESTALE, 0 (nothing
+ * to read) or 1 with *plen clamped to the object. */
+static int cache_read_check(struct ufs_rstream *s, size_t *plen, uint64_t off)
+{
+	const struct ufs_obj *obj = &s->o->obj;
+
+	if (atomic_load(&s->o->stale))
+		return -ESTALE;
+	if (off >= obj->size || *plen == 0)
+		return 0;
+	if (*plen > obj->size - off)
+		*plen = (size_t)(obj->size - off);
+	return 1;
+}
+
+ssize_t ufs_cache_read_pinned(struct ufs_rstream *s, size_t len, uint64_t off,
+			      struct ufs_cache_pin **ppin)
+{
+	struct ufs_cache_pin *pin;
+	int rc = cache_read_check(s, &len, off);
+	ssize_t n;
+
+	*ppin = NULL;
+	if (rc <= 0)
+		return rc;
+	pin = pin_new(s->c, len, off);
+	if (!pin)
+		return -ENOMEM;
+	n = cache_read_core(s, len, off, NULL, pin);
+	if (n <= 0) {
+		ufs_cache_unpin(pin);
+		return n;
+	}
+	*ppin = pin;
+	return n;
+}
+
+ssize_t ufs_cache_read(struct ufs_rstream *s, void *buf, size_t len, uint64_t off)
+{
+	struct pin_part part;
+	struct iovec iov;
+	struct ufs_cache_pin pin = {.c = s->c, .max = 1, .iov = &iov, .part = &part};
+	int rc = cache_read_check(s, &len, off);
+
+	if (rc <= 0)
+		return rc;
+	return cache_read_core(s, len, off, buf, &pin);
 }
 
 void ufs_cache_hint(struct ufs_cache *c, struct ufs_backend *be, const struct ufs_obj *obj)

@@ -18,7 +18,9 @@
 
 struct ufs_budget;
 struct ufs_cache;
+struct ufs_cache_pin;
 struct ufs_rstream;
+struct iovec;
 
 struct ufs_cache_cfg {
 	struct ufs_budget *budget; /* shared memory budget (required) */
@@ -53,6 +55,23 @@ int ufs_cache_open(struct ufs_cache *c, struct ufs_backend *be, const struct ufs
  * or -errno (-ESTALE if the object changed, backend errors as they come).
  * Safe to call from several threads on one stream. */
 ssize_t ufs_cache_read(struct ufs_rstream *s, void *buf, size_t len, uint64_t off);
+/*
+ * Zero-copy read: like ufs_cache_read (same read-ahead, statistics, -ESTALE
+ * and EOF behaviour: bytes, short only at end of object, or -errno), but
+ * instead of copying, *ppin is set to a pin whose iovecs (ufs_cache_pin_iov)
+ * point into the cached blocks (or an uncached buffer) and cover exactly the
+ * returned bytes in order. The memory stays valid and unchanged (its blocks
+ * cannot be evicted, freed or reused) until ufs_cache_unpin(*ppin); hold it
+ * briefly (pinned blocks count against memory). When the result is <= 0,
+ * *ppin is NULL. Safe to call from several threads on one stream.
+ */
+ssize_t ufs_cache_read_pinned(struct ufs_rstream *s, size_t len, uint64_t off,
+			      struct ufs_cache_pin **ppin);
+/* The pin's iovecs: *piov set, their count returned (0 for a NULL pin). */
+int ufs_cache_pin_iov(const struct ufs_cache_pin *pin, const struct iovec **piov);
+/* Release a pin from ufs_cache_read_pinned; NULL is a no-op. May be called
+ * from any thread, also after the stream was closed. */
+void ufs_cache_unpin(struct ufs_cache_pin *pin);
 /* Close the stream; its speculative blocks become evictable first. */
 void ufs_cache_close(struct ufs_rstream *s);
 

@@ -126,6 +126,13 @@ int fs_reader_open(struct ufs_fs *fs, struct ufs_backend *be, const struct ufs_o
 		   uint64_t gen, struct fs_reader **pr);
 /* Read up to len bytes at off: bytes (short only at the end) or -errno. */
 ssize_t fs_reader_read(struct fs_reader *r, void *buf, size_t len, uint64_t off);
+/* Zero-copy read of up to len bytes at off through the block cache: bytes
+ * (short only at the end) with *ppin holding the data pinned (see
+ * ufs_cache_read_pinned; release with ufs_cache_unpin), 0 at EOF with *ppin
+ * NULL, -errno, or -EOPNOTSUPP when r has no cache stream (use
+ * fs_reader_read). */
+ssize_t fs_reader_read_pinned(struct fs_reader *r, size_t len, uint64_t off,
+			      struct ufs_cache_pin **ppin);
 /* Close r; NULL is a no-op. */
 void fs_reader_close(struct fs_reader *r);
 /* Attributes of be:path from the disk tier when its server is unreachable

@@ -14,6 +14,11 @@
  * cache serves repeat reads. Every write/truncate bumps the generation and
  * drops the metadata cache entries of the file.
  *
+ * Reads of a read-only handle through the block cache are zero-copy: the
+ * reply is written to /dev/fuse straight from the pinned cache blocks
+ * (fs_reader_read_pinned), unpinned once the synchronous reply returns.
+ * Handles with a write side, and mounts without a cache, copy into a buffer.
+ *
  * Object-store files being written are "pending" in the inode table, so
  * getattr reports the local size (and the file itself before its upload).
  *
@@ -363,15 +368,52 @@ static ssize_t file_read(struct ufs_fs *fs, struct fs_file *f, char *buf, size_t
 	return n;
 }
 
+/* Reply to a read with the pinned parts of pin, without copying them.
+ * libfuse writes a one-buffer fuse_bufvec directly (without splice it
+ * would copy a multi-buffer one), so several parts go by fuse_reply_iov. */
+static void reply_pinned(fuse_req_t req, struct ufs_cache_pin *pin)
+{
+	const struct iovec *iov;
+	int niov = ufs_cache_pin_iov(pin, &iov);
+
+	if (niov == 1) {
+		struct fuse_bufvec bv = FUSE_BUFVEC_INIT(iov[0].iov_len);
+
+		bv.buf[0].mem = iov[0].iov_base;
+		fuse_reply_data(req, &bv, 0);
+	} else {
+		fuse_reply_iov(req, iov, niov);
+	}
+	ufs_cache_unpin(pin);
+}
+
 static void ops_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
 	struct ufs_fs *fs = fs_of(req);
 	struct fs_file *f = file_of(fi);
-	char *buf = malloc(size ? size : 1);
+	char *buf;
 	ssize_t n;
 
 	(void)ino;
+	if (!f->wf && f->rd) {
+		struct ufs_cache_pin *pin;
+
+		n = fs_reader_read_pinned(f->rd, size, (uint64_t)off, &pin);
+		if (n < 0 && n != -EOPNOTSUPP) {
+			fuse_reply_err(req, (int)-n);
+			return;
+		}
+		if (n == 0) {
+			fuse_reply_buf(req, NULL, 0);
+			return;
+		}
+		if (n > 0) {
+			reply_pinned(req, pin);
+			return;
+		}
+	}
+	buf = malloc(size ? size : 1);
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
 		return;

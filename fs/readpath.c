@@ -2,7 +2,9 @@
  * readpath.c — the one place where fs/ reads file data: through the block
  * cache (cache/cache.h) when fs->cache exists, else straight from the
  * backend with ufs_be_read (the CLI-like path, also used when the cache
- * cannot be created).
+ * cannot be created). Through the cache a read can also be zero-copy
+ * (fs_reader_read_pinned): the data stays in pinned cache blocks until the
+ * caller has sent it and unpins.
  *
  * A reader is pinned to the identity (size, mtime, etag) seen at open and
  * to the inode's write generation: a read that finds the object changed
@@ -86,6 +88,15 @@ ssize_t fs_reader_read(struct fs_reader *r, void *buf, size_t len, uint64_t off)
 	if (len > r->obj.size - off)
 		len = (size_t)(r->obj.size - off);
 	return ufs_be_read(r->be, &r->obj, off, len, buf);
+}
+
+ssize_t fs_reader_read_pinned(struct fs_reader *r, size_t len, uint64_t off,
+			      struct ufs_cache_pin **ppin)
+{
+	*ppin = NULL;
+	if (!r->rs)
+		return -EOPNOTSUPP;
+	return ufs_cache_read_pinned(r->rs, len, off, ppin);
 }
 
 void fs_reader_close(struct fs_reader *r)

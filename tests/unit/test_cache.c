@@ -1,6 +1,7 @@
 /* test_cache.c — the memory tier of the block cache against the in-memory
  * backend: correctness, EOF, small objects, single-flight, errors, identity,
- * eviction order, the memory budget, parallel read-ahead and hints. */
+ * eviction order, the memory budget, parallel read-ahead, hints and
+ * zero-copy (pinned) reads. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "cache/cache.h"
@@ -482,6 +484,125 @@ static void test_interleaved_streams_one_handle(void **state)
 	fx_stop(&f);
 }
 
+/* Concatenate a pin's iovecs into a fresh buffer of n bytes. */
+static char *pin_gather(struct ufs_cache_pin *pin, size_t n)
+{
+	const struct iovec *iov;
+	int niov = ufs_cache_pin_iov(pin, &iov);
+	char *buf = malloc(n), *p = buf;
+
+	assert_non_null(buf);
+	for (int i = 0; i < niov; i++) {
+		assert_true((size_t)(p - buf) + iov[i].iov_len <= n);
+		memcpy(p, iov[i].iov_base, iov[i].iov_len);
+		p += iov[i].iov_len;
+	}
+	assert_int_equal((size_t)(p - buf), n);
+	return buf;
+}
+
+/* Zero-copy reads: data right across block boundaries, EOF like
+ * ufs_cache_read, pinned blocks survive eviction pressure (their memory is
+ * neither freed nor reused), and unpinning makes them evictable again. */
+static void test_pinned_reads(void **state)
+{
+	struct fx f;
+	char *x, *got;
+	struct ufs_rstream *s;
+	struct ufs_cache_pin *pin;
+	const struct iovec *iov;
+
+	(void)state;
+	fx_start(&f, 4 * MIB, MIB, 0, 2);
+	x = put_object(&f, "x", 8 * MIB, 31, "e");
+	s = open_stream(&f, "x", 0);
+	/* [0.5 MiB, 2 MiB): the tail of block 0 and all of block 1 */
+	assert_int_equal(ufs_cache_read_pinned(s, 3 * MIB / 2, MIB / 2, &pin),
+			 (ssize_t)(3 * MIB / 2));
+	assert_non_null(pin);
+	assert_int_equal(ufs_cache_pin_iov(pin, &iov), 2);
+	assert_int_equal(iov[0].iov_len, MIB / 2);
+	assert_int_equal(iov[1].iov_len, MIB);
+	got = pin_gather(pin, 3 * MIB / 2);
+	assert_memory_equal(got, x + MIB / 2, 3 * MIB / 2);
+	free(got);
+	/* pressure: six other blocks through a 4 MiB budget, two of it pinned */
+	for (uint64_t i = 2; i < 8; i++)
+		read_once(&f, "x", x, i * MIB, 4096);
+	assert_true(ufs_budget_peak(f.budget) <= 4 * MIB);
+	got = pin_gather(pin, 3 * MIB / 2); /* still there, unchanged */
+	assert_memory_equal(got, x + MIB / 2, 3 * MIB / 2);
+	free(got);
+	ufs_cache_unpin(pin);
+	/* the pinned blocks were kept in memory */
+	ufs_memb_reset_counts(f.be);
+	read_once(&f, "x", x, 0, 4096);
+	read_once(&f, "x", x, MIB, 4096);
+	assert_int_equal(ufs_memb_reads(f.be), 0);
+	/* unpinned, they are evictable again: 4 other blocks push them out */
+	for (uint64_t i = 4; i < 8; i++)
+		read_once(&f, "x", x, i * MIB, 4096);
+	ufs_memb_reset_counts(f.be);
+	read_once(&f, "x", x, 0, 4096);
+	assert_int_equal(ufs_memb_reads(f.be), 1);
+	/* EOF: short at the end, 0 and no pin past it, exactly like ufs_cache_read */
+	assert_int_equal(ufs_cache_read_pinned(s, 100, 8 * MIB - 10, &pin), 10);
+	assert_int_equal(ufs_cache_pin_iov(pin, &iov), 1);
+	assert_memory_equal(iov[0].iov_base, x + 8 * MIB - 10, 10);
+	ufs_cache_unpin(pin);
+	assert_int_equal(ufs_cache_read_pinned(s, 100, 8 * MIB, &pin), 0);
+	assert_null(pin);
+	assert_int_equal(ufs_cache_read_pinned(s, 0, 0, &pin), 0);
+	assert_null(pin);
+	ufs_cache_unpin(NULL);
+	/* a pin outlives its stream */
+	assert_int_equal(ufs_cache_read_pinned(s, 4096, 3 * MIB, &pin), 4096);
+	ufs_cache_close(s);
+	got = pin_gather(pin, 4096);
+	assert_memory_equal(got, x + 3 * MIB, 4096);
+	free(got);
+	ufs_cache_unpin(pin);
+	free(x);
+	fx_stop(&f);
+}
+
+/* Pinned reads in random mode (uncached, granule-rounded parts) and after
+ * an object change (-ESTALE, nothing left pinned). */
+static void test_pinned_random_and_stale(void **state)
+{
+	struct fx f;
+	char *x, *got;
+	struct ufs_rstream *s;
+	struct ufs_cache_pin *pin;
+	uint64_t offs[] = {5 * MIB + 123, 300 * KIB, 7 * MIB + 1, 2 * MIB - 7, 6 * MIB + 77};
+
+	(void)state;
+	fx_start(&f, 8 * MIB, MIB, 0, 2);
+	x = put_object(&f, "x", 8 * MIB, 32, "e1");
+	s = open_stream(&f, "x", 0);
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(ufs_cache_read_pinned(s, 5000, offs[i], &pin), 5000);
+		got = pin_gather(pin, 5000);
+		assert_memory_equal(got, x + offs[i], 5000);
+		free(got);
+		ufs_cache_unpin(pin);
+	}
+	ufs_cache_close(s);
+	free(x);
+	/* an object that changed after open (nothing of it cached) */
+	x = put_object(&f, "y", 8 * MIB, 33, "e1");
+	s = open_stream(&f, "y", 0);
+	free(x);
+	x = put_object(&f, "y", 8 * MIB, 34, "e2");
+	assert_int_equal(ufs_cache_read_pinned(s, 5000, 3 * MIB + 5, &pin), -ESTALE);
+	assert_null(pin);
+	assert_int_equal(ufs_cache_read_pinned(s, 5000, 0, &pin), -ESTALE);
+	assert_null(pin);
+	ufs_cache_close(s);
+	free(x);
+	fx_stop(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -498,6 +619,8 @@ int main(void)
 	    cmocka_unit_test(test_hint_prefetches_next_file),
 	    cmocka_unit_test(test_close_with_queued_readahead),
 	    cmocka_unit_test(test_interleaved_streams_one_handle),
+	    cmocka_unit_test(test_pinned_reads),
+	    cmocka_unit_test(test_pinned_random_and_stale),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
