@@ -7,6 +7,7 @@
 # reported as such. Size: BENCH_MB (default 1024).
 set -uo pipefail
 source "$(dirname "$0")/../integration/lib.sh"
+source "$(dirname "$0")/peers.sh"
 ufs_begin "bench s3"
 
 mb=${BENCH_MB:-1024}
@@ -44,42 +45,17 @@ t0=$(now)
 dd if="$mnt/obj.bin" of=/dev/null bs=1M status=none || fail "unifs read"
 R[unifs_read]=$(rate "$t0" "$(now)")
 
-# s3fs
-if command -v s3fs >/dev/null; then
-	m=$UFS_WORK/s3fs
-	mkdir -p "$m"
-	(umask 077 && echo "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" >"$UFS_WORK/passwd")
-	if s3fs "$bkt" "$m" -o url="$UFS_S3_ENDPOINT",use_path_request_style,passwd_file="$UFS_WORK/passwd"; then
-		on_exit "fusermount3 -u '$m' 2>/dev/null || umount -l '$m'"
-		sleep 1
-		drop
-		t0=$(now)
-		dd if="$m/obj.bin" of=/dev/null bs=1M status=none && R[s3fs_read]=$(rate "$t0" "$(now)")
-	fi
+# s3fs and rclone mount, with their defaults
+if mount_s3fs "$bkt" "$UFS_WORK/s3fs"; then
+	drop
+	t0=$(now)
+	dd if="$UFS_WORK/s3fs/obj.bin" of=/dev/null bs=1M status=none && R[s3fs_read]=$(rate "$t0" "$(now)")
 fi
 : "${R[s3fs_read]:=n/a}"
-
-# rclone mount
-if command -v rclone >/dev/null; then
-	m=$UFS_WORK/rclone
-	mkdir -p "$m"
-	cat >"$UFS_WORK/rclone.conf" <<EOF
-[s]
-type = s3
-provider = Other
-endpoint = $UFS_S3_ENDPOINT
-access_key_id = $AWS_ACCESS_KEY_ID
-secret_access_key = $AWS_SECRET_ACCESS_KEY
-force_path_style = true
-EOF
-	(unset AWS_CA_BUNDLE; rclone --config "$UFS_WORK/rclone.conf" mount "s:$bkt" "$m" --daemon) &&
-		on_exit "fusermount3 -u '$m' 2>/dev/null || umount -l '$m'"
-	for _ in $(seq 50); do ufs_is_mounted "$m" && break; sleep 0.2; done
-	if ufs_is_mounted "$m"; then
-		drop
-		t0=$(now)
-		dd if="$m/obj.bin" of=/dev/null bs=1M status=none && R[rclone_read]=$(rate "$t0" "$(now)")
-	fi
+if mount_rclone "$bkt" "$UFS_WORK/rclone"; then
+	drop
+	t0=$(now)
+	dd if="$UFS_WORK/rclone/obj.bin" of=/dev/null bs=1M status=none && R[rclone_read]=$(rate "$t0" "$(now)")
 fi
 : "${R[rclone_read]:=n/a}"
 
