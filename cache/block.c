@@ -204,6 +204,17 @@ static void blk_destroy(struct ufs_cache *c, struct ufs_block *b)
 	free(b);
 }
 
+/* Destroy a chain of dead blocks linked through hnext (lock not held). */
+static void blk_destroy_chain(struct ufs_cache *c, struct ufs_block *dead)
+{
+	struct ufs_block *next;
+
+	for (; dead; dead = next) {
+		next = dead->hnext;
+		blk_destroy(c, dead);
+	}
+}
+
 /* Drop a pin; returns the block if it must now be destroyed. Lock held. */
 static struct ufs_block *blk_unpin_locked(struct ufs_cache *c, struct ufs_block *b)
 {
@@ -682,10 +693,7 @@ static unsigned blk_claim_run(struct ufs_cache *c, struct ufs_block *head, int c
 		}
 	}
 	pthread_mutex_unlock(&c->lock);
-	for (b = dead; b; b = next) {
-		next = b->hnext;
-		blk_destroy(c, b);
-	}
+	blk_destroy_chain(c, dead);
 	return n;
 }
 
@@ -802,10 +810,7 @@ void ufs_blocks_drop_base(struct ufs_cache *c, const struct ufs_ckey *base)
 		}
 	}
 	pthread_mutex_unlock(&c->lock);
-	for (b = dead; b; b = next) {
-		next = b->hnext;
-		blk_destroy(c, b);
-	}
+	blk_destroy_chain(c, dead);
 }
 
 uint64_t ufs_blocks_reclaim(void *arg, uint64_t need)
