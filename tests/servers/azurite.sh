@@ -32,30 +32,13 @@ az_healthy()
 
 do_start()
 {
-	local bin pid
+	local bin
 	bin=$(need_npm_bin azurite-blob)
 	mkdir -p "$AZ_DIR/data"
-	if az_healthy; then
-		pidfile_pid "$AZ_PID" >/dev/null ||
-			log "reusing an Azurite on port $UFS_AZ_PORT not started from $UFS_TEST_DIR"
-		return 0
-	fi
-	if pid=$(pidfile_pid "$AZ_PID"); then
-		wait_until 10 az_healthy && return 0
-		log "azurite (pid $pid) does not answer; restarting it"
-		stop_pid "$pid" azurite || true
-	fi
-	port_open "$UFS_AZ_PORT" &&
-		die "port $UFS_AZ_PORT is taken by something that is not Azurite (set UFS_AZ_PORT)"
-	rm -f "$AZ_PID"
-	start_node_daemon azurite "$AZ_LOG" "$AZ_PID" \
+	node_server_start azurite "$UFS_AZ_PORT" UFS_AZ_PORT "$AZ_PID" "$AZ_LOG" az_healthy "$AZ_URL" \
 		"$bin" --blobHost 127.0.0.1 --blobPort "$UFS_AZ_PORT" \
 		--location "$AZ_DIR/data" --disableTelemetry --skipApiVersionCheck \
 		--loose --silent --disableProductStyleUrl
-	if ! wait_until 60 az_healthy; then
-		tail -5 "$AZ_LOG" >&2 || true
-		die "azurite did not answer on $AZ_URL within 60 s (see $AZ_LOG)"
-	fi
 }
 
 do_stop()

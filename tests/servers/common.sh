@@ -139,3 +139,31 @@ kill_pidfile()
 	fi
 	rm -f "$1"
 }
+
+# node_server_start NAME PORT PORTVAR PIDFILE LOGFILE HEALTHY_FN URL CMD...:
+# start one npm test server, or reuse it: a healthy server is kept; ours that
+# does not answer is replaced; a foreign process on the port is refused;
+# then CMD is launched and given 60 s to answer.
+node_server_start()
+{
+	local name=$1 port=$2 portvar=$3 pidf=$4 logf=$5 healthy=$6 url=$7 pid
+	shift 7
+	if $healthy; then
+		pidfile_pid "$pidf" >/dev/null ||
+			log "reusing a $name on port $port not started from $UFS_TEST_DIR"
+		return 0
+	fi
+	if pid=$(pidfile_pid "$pidf"); then
+		wait_until 10 "$healthy" && return 0
+		log "$name (pid $pid) does not answer; restarting it"
+		stop_pid "$pid" "$name" || true
+	fi
+	port_open "$port" &&
+		die "port $port is taken by something that is not $name (set $portvar)"
+	rm -f "$pidf"
+	start_node_daemon "$name" "$logf" "$pidf" "$@"
+	if ! wait_until 60 "$healthy"; then
+		tail -5 "$logf" >&2 || true
+		die "$name did not answer on $url within 60 s (see $logf)"
+	fi
+}

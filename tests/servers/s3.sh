@@ -30,22 +30,9 @@ s3_healthy()
 
 do_start()
 {
-	local bin pid
+	local bin
 	bin=$(need_npm_bin s3rver)
 	mkdir -p "$S3_DIR/data"
-	if s3_healthy; then
-		pidfile_pid "$S3_PID" >/dev/null ||
-			log "reusing an s3rver on port $UFS_S3_PORT not started from $UFS_TEST_DIR"
-		return 0
-	fi
-	if pid=$(pidfile_pid "$S3_PID"); then
-		wait_until 10 s3_healthy && return 0
-		log "s3rver (pid $pid) does not answer; restarting it"
-		stop_pid "$pid" s3rver || true
-	fi
-	port_open "$UFS_S3_PORT" &&
-		die "port $UFS_S3_PORT is taken by something that is not s3rver (set UFS_S3_PORT)"
-	rm -f "$S3_PID"
 	# s3rver verifies signatures by default; tests sign with dummy keys and
 	# SigV4 is proven by test vectors, so accept any well-formed signature
 	# unless UFS_S3_STRICT_SIG=1 (then sign with S3RVER/S3RVER for real).
@@ -54,12 +41,8 @@ do_start()
 	# s3rver makes continuation tokens with DES, which OpenSSL 3 only has in
 	# its legacy provider: without it every truncated listing is a 500.
 	NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--openssl-legacy-provider" \
-		start_node_daemon s3rver "$S3_LOG" "$S3_PID" \
+		node_server_start s3rver "$UFS_S3_PORT" UFS_S3_PORT "$S3_PID" "$S3_LOG" s3_healthy "$S3_URL" \
 		"$bin" -d "$S3_DIR/data" -a 127.0.0.1 -p "$UFS_S3_PORT" --silent "${sigflag[@]}"
-	if ! wait_until 60 s3_healthy; then
-		tail -5 "$S3_LOG" >&2 || true
-		die "s3rver did not answer on $S3_URL within 60 s (see $S3_LOG)"
-	fi
 }
 
 do_stop()
