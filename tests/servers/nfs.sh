@@ -42,7 +42,9 @@ ensure_rpcbind()
 		return 0
 	fi
 	mkdir -p /run/rpcbind
-	/usr/sbin/rpcbind -w 2>/dev/null || /usr/sbin/rpcbind ||
+	# 9>&-: the daemon must not inherit with_lock's fd, or it would hold
+	# nfs.lock for as long as it lives and every later start would time out.
+	/usr/sbin/rpcbind -w 2>/dev/null 9>&- || /usr/sbin/rpcbind 9>&- ||
 		die "cannot start rpcbind"
 	wait_until 10 timeout 5 rpcinfo -p 127.0.0.1 ||
 		die "rpcbind started but rpcinfo -p does not answer"
