@@ -27,14 +27,25 @@
  *   reopened once before answering). A large read is split into rsize chunks
  *   that are all in flight at once on the conn. Writers own one nfsfh
  *   (pwrite in wsize chunks, pipelined; ftruncate; fsync = COMMIT; close =
- *   COMMIT + close). Metadata calls (getattr, mkdir, rename...) use libnfs's
- *   path-based calls, which walk the path with LOOKUPs.
+ *   COMMIT + close). Opening a handle (reader or writer) uses libnfs's
+ *   path-based open, which walks the path with LOOKUPs.
  *   A handle cached before the file was replaced under the same name still
  *   answers for the old version as long as the obj names that version
  *   (consistent bytes; the cache above moves on when its attributes expire).
- * - list() uses nfs_opendir(), i.e. READDIRPLUS: attributes come with the
- *   entries, never one GETATTR per entry. libnfs's own dircache is off (the
- *   cache layer above owns caching and its TTLs).
+ * - Metadata over NFSv3 (getattr, list, mkdir, unlink, rmdir, rename,
+ *   symlink, readlink, link, setattr, statfs) goes through file handles:
+ *   protocols/nfs_meta.c keeps a per-backend path -> directory handle cache
+ *   shared by all conns and issues raw NFSv3 RPCs on the calling thread's
+ *   conn (same deadline and reconnect as here), so a warm stat is one
+ *   LOOKUP in the cached parent, not one LOOKUP per path component; its
+ *   design comment says how long a cached handle is trusted. When the
+ *   export root handle cannot be had (MOUNT failing) and over NFSv4, the
+ *   calls below use libnfs's path-based API (nfs_lstat64, nfs_mkdir2...,
+ *   one LOOKUP per component each time; libnfs 4.0's NFSv4 client offers
+ *   no raw handle API worth building on).
+ * - list() is READDIRPLUS: attributes come with the entries, never one
+ *   GETATTR per entry (path-based: nfs_opendir()). libnfs's own dircache is
+ *   off (the cache layer above owns caching and its TTLs).
  * - NFSv4 with libnfs 4.0 ("not yet functional" per its own header) works
  *   with these workarounds: a unique client name per context, WRITEs of at
  *   most NFS_V4_WRITE_MAX bytes (pipelined), O_TRUNC as a SETATTR after the
@@ -68,7 +79,6 @@
 
 #include <nfsc/libnfs.h>
 
-#define NFS_FHC_SLOTS 32    /* cached read handles per connection */
 #define NFS_MAX_INFLIGHT 32 /* READ/WRITE chunks in flight per call */
 /* libnfs 4.0's NFSv4 client does not learn rsize/wsize and encodes a WRITE
  * into a ~4 KiB buffer (larger ones fail with "ZDR error: Failed to encode
@@ -76,60 +86,7 @@
 #define NFS_V4_READ_MAX (1u << 20)
 #define NFS_V4_WRITE_MAX 3072u
 
-struct nfs_be;
-
-struct nfs_fhc_ent {
-	char *path;
-	struct nfsfh *fh;
-};
-
-struct nfs_conn {
-	pthread_mutex_t lock; /* held for every use of ctx */
-	struct nfs_be *nb;
-	struct nfs_context *ctx;	       /* NULL: not connected */
-	unsigned gen;			       /* bumped whenever ctx is discarded */
-	int bound;			       /* owned by a live thread (pool_lock) */
-	double deadline;		       /* monotonic end of the backend call in progress */
-	struct nfs_fhc_ent fhc[NFS_FHC_SLOTS]; /* read handles, 0 = most recent */
-	struct nfs_conn *next;		       /* pool list (pool_lock) */
-};
-
-struct nfs_be {
-	struct ufs_backend base;
-	struct ufs_nfs_url url;
-	pthread_key_t key; /* thread -> its nfs_conn */
-	pthread_mutex_t pool_lock;
-	struct nfs_conn *conns;
-	int timeout_ms;
-};
-
-/* What a callback stores on success. */
-enum nfs_res {
-	NFS_RES_NONE,
-	NFS_RES_PTR,   /* *(void **)out = data */
-	NFS_RES_BYTES, /* copy status bytes (<= cap) to out */
-	NFS_RES_COPY,  /* copy cap bytes to out */
-	NFS_RES_STR,   /* copy the string data to out (cap incl. NUL) */
-};
-
-/* One async libnfs call in flight. */
-struct nfs_call {
-	enum nfs_res res;
-	void *out;
-	size_t cap;
-	int done;
-	int err;       /* libnfs status: >= 0 or -errno */
-	char msg[160]; /* libnfs error string when err < 0 */
-};
-
-typedef int (*nfs_op_fn)(struct nfs_conn *c, void *arg);
-
-static struct nfs_be *nfs_be_of(struct ufs_backend *be)
-{
-	return (struct nfs_be *)be;
-}
-
-static double nfs_now(void)
+double ufs_nfs_now(void)
 {
 	struct timespec ts;
 
@@ -262,18 +219,24 @@ void ufs_nfs_url_free(struct ufs_nfs_url *u)
 	memset(u, 0, sizeof(*u));
 }
 
-/* "/" + path for libnfs; NULL (and *perr) for ENOMEM or a ".." component. */
-static char *nfs_abspath(const char *path, int *perr)
+int ufs_nfs_path_check(const char *path)
+{
+	if (path[0] == '/')
+		return -EINVAL;
+	for (const char *p = path; (p = strstr(p, "..")) != NULL; p += 2)
+		if ((p == path || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
+			return -EINVAL;
+	return 0;
+}
+
+char *ufs_nfs_abspath(const char *path, int *perr)
 {
 	size_t n = strlen(path);
 	char *abs;
 
-	*perr = -EINVAL;
-	if (path[0] == '/')
+	*perr = ufs_nfs_path_check(path);
+	if (*perr < 0)
 		return NULL;
-	for (const char *p = path; (p = strstr(p, "..")) != NULL; p += 2)
-		if ((p == path || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
-			return NULL;
 	*perr = -ENOMEM;
 	abs = malloc(n + 2);
 	if (abs) {
@@ -336,22 +299,28 @@ static int nfs_calls_done(struct nfs_call *const *calls, int n)
 	return 1;
 }
 
+int ufs_nfs_poll(int fd, int events, double deadline)
+{
+	struct pollfd p = {.fd = fd, .events = (short)events};
+	double left = deadline - ufs_nfs_now();
+
+	if (left <= 0)
+		return -ETIMEDOUT;
+	return poll(&p, 1, left > 0.1 ? 100 : (int)(left * 1000) + 1) > 0 ? p.revents : 0;
+}
+
 /* Drive c->ctx until every call is done. 0, or -ETIMEDOUT at the deadline /
  * -ECONNRESET when the connection died; on failure the context is gone. */
 static int nfs_conn_wait(struct nfs_conn *c, struct nfs_call *const *calls, int n)
 {
 	while (!nfs_calls_done(calls, n)) {
-		struct pollfd p = {.fd = nfs_get_fd(c->ctx),
-				   .events = (short)nfs_which_events(c->ctx)};
-		double left = c->deadline - nfs_now();
-		int r;
+		int r = ufs_nfs_poll(nfs_get_fd(c->ctx), nfs_which_events(c->ctx), c->deadline);
 
-		if (left <= 0) {
+		if (r < 0) {
 			nfs_conn_discard(c);
 			return -ETIMEDOUT;
 		}
-		r = poll(&p, 1, left > 0.1 ? 100 : (int)(left * 1000) + 1);
-		if (nfs_service(c->ctx, r > 0 ? p.revents : 0) < 0 || nfs_get_fd(c->ctx) < 0) {
+		if (nfs_service(c->ctx, r) < 0 || nfs_get_fd(c->ctx) < 0) {
 			nfs_conn_discard(c);
 			return -ECONNRESET;
 		}
@@ -407,7 +376,7 @@ static int nfs_finish(struct nfs_conn *c, struct nfs_call *const *calls, int n, 
 }
 
 /* Wait for one call started with status queued; its result or -errno. */
-static int nfs_exec(struct nfs_conn *c, struct nfs_call *call, int queued, const char *what)
+int ufs_nfs_exec(struct nfs_conn *c, struct nfs_call *call, int queued, const char *what)
 {
 	struct nfs_call *calls[1] = {call};
 	int rc;
@@ -595,7 +564,7 @@ static int nfs_run_on(struct nfs_conn *c, nfs_op_fn op, void *arg)
 
 	nfs_sigpipe_block(&old);
 	pthread_mutex_lock(&c->lock);
-	c->deadline = nfs_now() + c->nb->timeout_ms / 1000.0;
+	c->deadline = ufs_nfs_now() + c->nb->timeout_ms / 1000.0;
 	for (int attempt = 0;; attempt++) {
 		rc = c->ctx ? 0 : nfs_conn_connect(c);
 		if (rc == 0)
@@ -613,7 +582,7 @@ static int nfs_run_on(struct nfs_conn *c, nfs_op_fn op, void *arg)
 }
 
 /* Run op on the calling thread's connection. */
-static int nfs_run(struct nfs_be *nb, nfs_op_fn op, void *arg)
+int ufs_nfs_run(struct nfs_be *nb, nfs_op_fn op, void *arg)
 {
 	struct nfs_conn *c = nfs_conn_get(nb);
 
@@ -653,6 +622,16 @@ static void nfs_fhc_drop(struct nfs_conn *c, const char *path)
 			return;
 		}
 	}
+}
+
+void ufs_nfs_conn_forget(struct nfs_conn *c, const char *path)
+{
+	int rc;
+	char *abs = ufs_nfs_abspath(path, &rc);
+
+	if (abs)
+		nfs_fhc_drop(c, abs);
+	free(abs);
 }
 
 /* Cached handle of path moved to the front, or NULL. */
@@ -695,11 +674,12 @@ static int nfs_open_fh(struct nfs_conn *c, const char *path, int flags, int mode
 	*pfh = NULL;
 	ufs_be_count(&c->nb->base, UFS_REQ_OTHER, 0, 0);
 	if (flags & O_CREAT)
-		return nfs_exec(
+		return ufs_nfs_exec(
 		    c, &call,
 		    nfs_create_async(c->ctx, path, flags & ~O_CREAT, mode, nfs_call_cb, &call),
 		    "create");
-	return nfs_exec(c, &call, nfs_open_async(c->ctx, path, flags, nfs_call_cb, &call), "open");
+	return ufs_nfs_exec(c, &call, nfs_open_async(c->ctx, path, flags, nfs_call_cb, &call),
+			    "open");
 }
 
 /* ---- attributes ------------------------------------------------------------ */
@@ -731,13 +711,14 @@ static int nfs_op_lstat(struct nfs_conn *c, void *arg)
 	struct nfs_stat_args *a = arg;
 	struct nfs_call call = {.res = NFS_RES_COPY, .out = &a->st, .cap = sizeof(a->st)};
 
-	return nfs_exec(c, &call, nfs_lstat64_async(c->ctx, a->path, nfs_call_cb, &call), "stat");
+	return ufs_nfs_exec(c, &call, nfs_lstat64_async(c->ctx, a->path, nfs_call_cb, &call),
+			    "stat");
 }
 
 static int nfs_lstat(struct nfs_be *nb, const char *abs, struct nfs_stat_64 *pst)
 {
 	struct nfs_stat_args a = {.path = abs};
-	int rc = nfs_run(nb, nfs_op_lstat, &a);
+	int rc = ufs_nfs_run(nb, nfs_op_lstat, &a);
 
 	ufs_be_count(&nb->base, UFS_REQ_HEAD, 0, 0);
 	if (rc == 0)
@@ -748,12 +729,15 @@ static int nfs_lstat(struct nfs_be *nb, const char *abs, struct nfs_stat_64 *pst
 static int nfsbe_getattr(struct ufs_backend *be, const char *path, struct ufs_attr *pattr)
 {
 	struct nfs_stat_64 st;
-	int rc;
-	char *abs = nfs_abspath(path, &rc);
+	int rc = ufs_nfs3_getattr(ufs_nfs_be_of(be), path, pattr);
+	char *abs;
 
+	if (rc != UFS_NFS3_FALLBACK)
+		return rc;
+	abs = ufs_nfs_abspath(path, &rc);
 	if (!abs)
 		return rc;
-	rc = nfs_lstat(nfs_be_of(be), abs, &st);
+	rc = nfs_lstat(ufs_nfs_be_of(be), abs, &st);
 	if (rc == 0)
 		nfs_stat_to_attr(&st, pattr);
 	free(abs);
@@ -762,16 +746,21 @@ static int nfsbe_getattr(struct ufs_backend *be, const char *path, struct ufs_at
 
 /* ---- list ------------------------------------------------------------------ */
 
-static uint32_t nfs_dirent_mode(const struct nfsdirent *d)
+uint32_t ufs_nfs_ftype_mode(unsigned type)
 {
 	static const uint32_t fmt[] = {0,	S_IFREG, S_IFDIR,  S_IFBLK,
 				       S_IFCHR, S_IFLNK, S_IFSOCK, S_IFIFO};
 
+	return type < sizeof(fmt) / sizeof(fmt[0]) ? fmt[type] : 0;
+}
+
+static uint32_t nfs_dirent_mode(const struct nfsdirent *d)
+{
 	if (d->mode & S_IFMT)
 		return d->mode;
-	if (d->type == 0 || d->type >= sizeof(fmt) / sizeof(fmt[0]))
+	if (!ufs_nfs_ftype_mode(d->type))
 		return 0; /* no attributes for this entry: type unknown */
-	return fmt[d->type] | (d->mode & 07777);
+	return ufs_nfs_ftype_mode(d->type) | (d->mode & 07777);
 }
 
 static void nfs_dirent_to_attr(const struct nfsdirent *d, struct ufs_attr *pattr)
@@ -801,8 +790,8 @@ static int nfs_op_opendir(struct nfs_conn *c, void *arg)
 	struct nfs_dir_args *a = arg;
 	struct nfs_call call = {.res = NFS_RES_PTR, .out = &a->dir};
 
-	return nfs_exec(c, &call, nfs_opendir_async(c->ctx, a->path, nfs_call_cb, &call),
-			"readdir");
+	return ufs_nfs_exec(c, &call, nfs_opendir_async(c->ctx, a->path, nfs_call_cb, &call),
+			    "readdir");
 }
 
 /* Feed the entries of an open dir to cb (no lock held: the entries are
@@ -824,12 +813,15 @@ static int nfs_list_entries(struct nfs_dir_args *a, ufs_list_cb cb, void *arg)
 
 static int nfsbe_list(struct ufs_backend *be, const char *dir, ufs_list_cb cb, void *arg)
 {
-	struct nfs_be *nb = nfs_be_of(be);
+	struct nfs_be *nb = ufs_nfs_be_of(be);
 	struct nfs_dir_args a = {.path = NULL};
 	struct nfs_conn *c = nfs_conn_get(nb);
-	int rc;
-	char *abs = nfs_abspath(dir, &rc);
+	int rc = ufs_nfs3_list(nb, dir, cb, arg);
+	char *abs;
 
+	if (rc != UFS_NFS3_FALLBACK)
+		return rc;
+	abs = ufs_nfs_abspath(dir, &rc);
 	if (!abs)
 		return rc;
 	ufs_be_count(be, UFS_REQ_LIST, 0, 0);
@@ -984,12 +976,12 @@ static ssize_t nfsbe_read(struct ufs_backend *be, const struct ufs_obj *obj, uin
 {
 	struct nfs_read_args a = {.obj = obj, .off = off, .len = len, .buf = buf};
 	int rc;
-	char *abs = nfs_abspath(obj->path, &rc);
+	char *abs = ufs_nfs_abspath(obj->path, &rc);
 
 	if (!abs)
 		return rc;
 	a.path = abs;
-	rc = nfs_run(nfs_be_of(be), nfs_op_read, &a);
+	rc = ufs_nfs_run(ufs_nfs_be_of(be), nfs_op_read, &a);
 	free(abs);
 	ufs_be_count(be, UFS_REQ_GET, rc == 0 ? a.got : 0, 0);
 	return rc < 0 ? rc : (ssize_t)a.got;
@@ -1119,8 +1111,8 @@ static int nfs_w_do_ftruncate(struct nfs_conn *c, struct nfs_writer *w)
 {
 	struct nfs_call call = {.res = NFS_RES_NONE};
 
-	return nfs_exec(c, &call, nfs_ftruncate_async(c->ctx, w->fh, w->woff, nfs_call_cb, &call),
-			"truncate");
+	return ufs_nfs_exec(
+	    c, &call, nfs_ftruncate_async(c->ctx, w->fh, w->woff, nfs_call_cb, &call), "truncate");
 }
 
 static int nfs_w_truncate(struct ufs_writer *uw, uint64_t size)
@@ -1136,7 +1128,7 @@ static int nfs_w_do_fsync(struct nfs_conn *c, struct nfs_writer *w)
 {
 	struct nfs_call call = {.res = NFS_RES_NONE};
 
-	return nfs_exec(c, &call, nfs_fsync_async(c->ctx, w->fh, nfs_call_cb, &call), "commit");
+	return ufs_nfs_exec(c, &call, nfs_fsync_async(c->ctx, w->fh, nfs_call_cb, &call), "commit");
 }
 
 static int nfs_w_fsync(struct ufs_writer *uw)
@@ -1162,7 +1154,7 @@ static int nfs_op_wclose(struct nfs_conn *c, void *arg)
 		nfs_close_async(c->ctx, fh, nfs_noop_cb, NULL);
 		return 0;
 	}
-	return nfs_exec(c, &call, nfs_close_async(c->ctx, fh, nfs_call_cb, &call), "close");
+	return ufs_nfs_exec(c, &call, nfs_close_async(c->ctx, fh, nfs_call_cb, &call), "close");
 }
 
 static void nfs_writer_free(struct nfs_writer *w)
@@ -1249,14 +1241,14 @@ static int nfs_op_open_writer(struct nfs_conn *c, void *arg)
 static int nfsbe_open_writer(struct ufs_backend *be, const char *path, int flags, mode_t mode,
 			     struct ufs_writer **pw)
 {
-	struct nfs_be *nb = nfs_be_of(be);
+	struct nfs_be *nb = ufs_nfs_be_of(be);
 	struct nfs_writer *w = calloc(1, sizeof(*w));
 	int acc = (flags & O_ACCMODE) == O_RDWR ? O_RDWR : O_WRONLY;
 	struct nfs_open_args a = {.w = w, .flags = (flags & ~O_ACCMODE) | acc, .mode = (int)mode};
 	int rc = -ENOMEM;
 
 	if (w)
-		w->path = nfs_abspath(path, &rc);
+		w->path = ufs_nfs_abspath(path, &rc);
 	if (w)
 		w->c = nfs_conn_get(nb);
 	if (!w || !w->path || !w->c) {
@@ -1333,7 +1325,7 @@ static int nfs_op_simple(struct nfs_conn *c, void *arg)
 					   "link",   "chmod", "chown", "truncate", "utimes"};
 	struct nfs_simple *a = arg;
 	struct nfs_call call = {.res = NFS_RES_NONE};
-	int rc = nfs_exec(c, &call, nfs_simple_start(c->ctx, a, &call), what[a->kind]);
+	int rc = ufs_nfs_exec(c, &call, nfs_simple_start(c->ctx, a, &call), what[a->kind]);
 
 	if (rc == 0 && (a->kind == NFS_UNLINK || a->kind == NFS_RENAME))
 		nfs_fhc_drop(c, a->p1);
@@ -1351,15 +1343,15 @@ static int nfs_simple_run(struct ufs_backend *be, struct nfs_simple *a, const ch
 	int rc = 0;
 
 	ufs_be_count(be, UFS_REQ_OTHER, 0, 0);
-	if (!raw_p1 && !(abs1 = nfs_abspath(p1, &rc)))
+	if (!raw_p1 && !(abs1 = ufs_nfs_abspath(p1, &rc)))
 		return rc;
-	if (p2 && !(abs2 = nfs_abspath(p2, &rc))) {
+	if (p2 && !(abs2 = ufs_nfs_abspath(p2, &rc))) {
 		free(abs1);
 		return rc;
 	}
 	a->p1 = raw_p1 ? p1 : abs1;
 	a->p2 = abs2;
-	rc = nfs_run(nfs_be_of(be), nfs_op_simple, a);
+	rc = ufs_nfs_run(ufs_nfs_be_of(be), nfs_op_simple, a);
 	free(abs1);
 	free(abs2);
 	return rc;
@@ -1368,6 +1360,10 @@ static int nfs_simple_run(struct ufs_backend *be, struct nfs_simple *a, const ch
 static int nfsbe_unlink(struct ufs_backend *be, const char *path)
 {
 	struct nfs_simple a = {.kind = NFS_UNLINK};
+	int rc = ufs_nfs3_unlink(ufs_nfs_be_of(be), path);
+
+	if (rc != UFS_NFS3_FALLBACK)
+		return rc;
 
 	return nfs_simple_run(be, &a, path, NULL, 0);
 }
@@ -1375,6 +1371,10 @@ static int nfsbe_unlink(struct ufs_backend *be, const char *path)
 static int nfsbe_mkdir(struct ufs_backend *be, const char *path, mode_t mode)
 {
 	struct nfs_simple a = {.kind = NFS_MKDIR, .mode = (int)(mode & 07777)};
+	int rc = ufs_nfs3_mkdir(ufs_nfs_be_of(be), path, mode);
+
+	if (rc != UFS_NFS3_FALLBACK)
+		return rc;
 
 	return nfs_simple_run(be, &a, path, NULL, 0);
 }
@@ -1382,6 +1382,10 @@ static int nfsbe_mkdir(struct ufs_backend *be, const char *path, mode_t mode)
 static int nfsbe_rmdir(struct ufs_backend *be, const char *path)
 {
 	struct nfs_simple a = {.kind = NFS_RMDIR};
+	int rc = ufs_nfs3_rmdir(ufs_nfs_be_of(be), path);
+
+	if (rc != UFS_NFS3_FALLBACK)
+		return rc;
 
 	return nfs_simple_run(be, &a, path, NULL, 0);
 }
@@ -1402,12 +1406,19 @@ static int nfsbe_rename(struct ufs_backend *be, const char *from, const char *to
 		if (rc != -ENOENT)
 			return rc;
 	}
+	rc = ufs_nfs3_rename(ufs_nfs_be_of(be), from, to);
+	if (rc != UFS_NFS3_FALLBACK)
+		return rc;
 	return nfs_simple_run(be, &a, from, to, 0);
 }
 
 static int nfsbe_symlink(struct ufs_backend *be, const char *target, const char *path)
 {
 	struct nfs_simple a = {.kind = NFS_SYMLINK};
+	int rc = ufs_nfs3_symlink(ufs_nfs_be_of(be), target, path);
+
+	if (rc != UFS_NFS3_FALLBACK)
+		return rc;
 
 	return nfs_simple_run(be, &a, target, path, 1);
 }
@@ -1415,6 +1426,10 @@ static int nfsbe_symlink(struct ufs_backend *be, const char *target, const char 
 static int nfsbe_link(struct ufs_backend *be, const char *from, const char *to)
 {
 	struct nfs_simple a = {.kind = NFS_LINK};
+	int rc = ufs_nfs3_link(ufs_nfs_be_of(be), from, to);
+
+	if (rc != UFS_NFS3_FALLBACK)
+		return rc;
 
 	return nfs_simple_run(be, &a, from, to, 0);
 }
@@ -1430,16 +1445,19 @@ static int nfs_op_readlink(struct nfs_conn *c, void *arg)
 	struct nfs_readlink_args *a = arg;
 	struct nfs_call call = {.res = NFS_RES_STR, .out = a->buf, .cap = a->size};
 
-	return nfs_exec(c, &call, nfs_readlink_async(c->ctx, a->path, nfs_call_cb, &call),
-			"readlink");
+	return ufs_nfs_exec(c, &call, nfs_readlink_async(c->ctx, a->path, nfs_call_cb, &call),
+			    "readlink");
 }
 
 static int nfsbe_readlink(struct ufs_backend *be, const char *path, char *buf, size_t size)
 {
 	struct nfs_readlink_args a = {.buf = buf, .size = size};
-	int rc;
-	char *abs = nfs_abspath(path, &rc);
+	int rc = ufs_nfs3_readlink(ufs_nfs_be_of(be), path, buf, size);
+	char *abs;
 
+	if (rc != UFS_NFS3_FALLBACK)
+		return rc;
+	abs = ufs_nfs_abspath(path, &rc);
 	if (!abs)
 		return rc;
 	if (size == 0) {
@@ -1449,7 +1467,7 @@ static int nfsbe_readlink(struct ufs_backend *be, const char *path, char *buf, s
 	buf[0] = '\0';
 	a.path = abs;
 	ufs_be_count(be, UFS_REQ_HEAD, 0, 0);
-	rc = nfs_run(nfs_be_of(be), nfs_op_readlink, &a);
+	rc = ufs_nfs_run(ufs_nfs_be_of(be), nfs_op_readlink, &a);
 	free(abs);
 	return rc < 0 ? rc : (int)strlen(buf);
 }
@@ -1478,11 +1496,11 @@ static int nfs_setattr_prepare(struct ufs_backend *be, const char *path,
 	    UFS_SET_ATIME | UFS_SET_MTIME | UFS_SET_ATIME_NOW | UFS_SET_MTIME_NOW;
 	struct nfs_stat_64 st = {0};
 	int rc;
-	char *abs = nfs_abspath(path, &rc);
+	char *abs = ufs_nfs_abspath(path, &rc);
 
 	if (!abs)
 		return rc;
-	rc = nfs_lstat(nfs_be_of(be), abs, &st);
+	rc = nfs_lstat(ufs_nfs_be_of(be), abs, &st);
 	free(abs);
 	if (rc < 0)
 		return rc;
@@ -1504,8 +1522,11 @@ static int nfsbe_setattr(struct ufs_backend *be, const char *path, const struct 
 	const unsigned times =
 	    UFS_SET_ATIME | UFS_SET_MTIME | UFS_SET_ATIME_NOW | UFS_SET_MTIME_NOW;
 	struct nfs_simple a = {.kind = NFS_CHOWN};
-	int rc = 0;
+	int rc = ufs_nfs3_setattr(ufs_nfs_be_of(be), path, attr, to_set);
 
+	if (rc != UFS_NFS3_FALLBACK)
+		return rc;
+	rc = 0;
 	if (to_set & (UFS_SET_UID | UFS_SET_GID | times))
 		rc = nfs_setattr_prepare(be, path, attr, to_set, &a);
 	if (rc == 0 && (to_set & (UFS_SET_UID | UFS_SET_GID)))
@@ -1529,16 +1550,19 @@ static int nfs_op_statvfs(struct nfs_conn *c, void *arg)
 	struct nfs_call call = {
 	    .res = NFS_RES_COPY, .out = arg, .cap = sizeof(struct nfs_statvfs_64)};
 
-	return nfs_exec(c, &call, nfs_statvfs64_async(c->ctx, "/", nfs_call_cb, &call), "statfs");
+	return ufs_nfs_exec(c, &call, nfs_statvfs64_async(c->ctx, "/", nfs_call_cb, &call),
+			    "statfs");
 }
 
 static int nfsbe_statfs(struct ufs_backend *be, struct statvfs *pst)
 {
 	struct nfs_statvfs_64 sv;
-	int rc;
+	int rc = ufs_nfs3_statfs(ufs_nfs_be_of(be), pst);
 
+	if (rc != UFS_NFS3_FALLBACK)
+		return rc;
 	ufs_be_count(be, UFS_REQ_OTHER, 0, 0);
-	rc = nfs_run(nfs_be_of(be), nfs_op_statvfs, &sv);
+	rc = ufs_nfs_run(ufs_nfs_be_of(be), nfs_op_statvfs, &sv);
 	if (rc < 0)
 		return rc;
 	memset(pst, 0, sizeof(*pst));
@@ -1560,7 +1584,7 @@ static int nfsbe_statfs(struct ufs_backend *be, struct statvfs *pst)
 
 static void nfsbe_destroy(struct ufs_backend *be)
 {
-	struct nfs_be *nb = nfs_be_of(be);
+	struct nfs_be *nb = ufs_nfs_be_of(be);
 	struct nfs_conn *c = nb->conns, *next;
 
 	pthread_key_delete(nb->key);
@@ -1569,6 +1593,7 @@ static void nfsbe_destroy(struct ufs_backend *be)
 		nfs_conn_free(c);
 	}
 	pthread_mutex_destroy(&nb->pool_lock);
+	ufs_nfs3_fini(nb);
 	ufs_nfs_url_free(&nb->url);
 	ufs_be_fini(&nb->base);
 	free(nb);
@@ -1598,6 +1623,7 @@ static int nfsbe_create(const struct ufs_mount_cfg *m, const struct ufs_config *
 	}
 	ufs_be_init(&nb->base, &ufs_nfs_ops, m, g);
 	pthread_mutex_init(&nb->pool_lock, NULL);
+	ufs_nfs3_init(nb, g);
 	/* libnfs takes whole seconds; our own deadline uses the exact value */
 	nb->timeout_ms = (int)(t * 1000);
 	*pbe = &nb->base;
@@ -1608,7 +1634,7 @@ static int nfsbe_check(struct ufs_backend *be, char *err, size_t errlen)
 {
 	struct nfs_stat_64 st;
 	char last[256];
-	int rc = nfs_lstat(nfs_be_of(be), "/", &st);
+	int rc = nfs_lstat(ufs_nfs_be_of(be), "/", &st);
 
 	if (rc == 0 && (st.nfs_mode & S_IFMT) != S_IFDIR)
 		rc = -ENOTDIR;

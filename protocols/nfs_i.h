@@ -1,11 +1,18 @@
 /*
- * nfs_i.h — private to protocols/nfs.c: the URL parser, exposed so the unit
- * tests can check it without a server.
+ * nfs_i.h — private to the NFS backend: the URL parser (exposed so the unit
+ * tests can check it without a server), and what protocols/nfs.c shares
+ * with protocols/nfs_meta.c (NFSv3 metadata through cached file handles):
+ * the connection and backend structs, the bounded call machinery.
  */
 #ifndef UFS_NFS_I_H
 #define UFS_NFS_I_H
 
+#include "protocols/backend.h"
+#include "protocols/nfs_fhcache.h"
+
+#include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* nfs://server/export/path[?arg=val[&arg=val]...], parsed and validated. */
 struct ufs_nfs_url {
@@ -27,5 +34,135 @@ int ufs_nfs_url_parse(const char *url, struct ufs_nfs_url *pu, char *err, size_t
 
 /* Free what ufs_nfs_url_parse() allocated; safe on a zeroed struct. */
 void ufs_nfs_url_free(struct ufs_nfs_url *u);
+
+#define NFS_FHC_SLOTS 32 /* cached read handles per connection */
+
+struct nfs_be;
+
+struct nfs_fhc_ent {
+	char *path;
+	struct nfsfh *fh;
+};
+
+struct nfs_conn {
+	pthread_mutex_t lock; /* held for every use of ctx */
+	struct nfs_be *nb;
+	struct nfs_context *ctx;	       /* NULL: not connected */
+	unsigned gen;			       /* bumped whenever ctx is discarded */
+	int bound;			       /* owned by a live thread (pool_lock) */
+	double deadline;		       /* monotonic end of the backend call in progress */
+	struct nfs_fhc_ent fhc[NFS_FHC_SLOTS]; /* read handles, 0 = most recent */
+	struct nfs_conn *next;		       /* pool list (pool_lock) */
+};
+
+struct nfs_be {
+	struct ufs_backend base;
+	struct ufs_nfs_url url;
+	pthread_key_t key; /* thread -> its nfs_conn */
+	pthread_mutex_t pool_lock;
+	struct nfs_conn *conns;
+	int timeout_ms;
+	/* NFSv3 handle resolution (nfs_meta.c); fhc is NULL for NFSv4 */
+	struct ufs_nfs_fhcache *fhc;
+	pthread_mutex_t root_lock; /* guards root and root_retry */
+	struct ufs_nfs_fh root;	   /* export root from MOUNT; len 0: not known */
+	double root_retry;	   /* monotonic time before which MOUNT is not retried */
+};
+
+/* What a callback stores on success. */
+enum nfs_res {
+	NFS_RES_NONE,
+	NFS_RES_PTR,   /* *(void **)out = data */
+	NFS_RES_BYTES, /* copy status bytes (<= cap) to out */
+	NFS_RES_COPY,  /* copy cap bytes to out */
+	NFS_RES_STR,   /* copy the string data to out (cap incl. NUL) */
+};
+
+/* One async libnfs call in flight. */
+struct nfs_call {
+	enum nfs_res res;
+	void *out;
+	size_t cap;
+	int done;
+	int err;       /* libnfs status: >= 0 or -errno */
+	char msg[160]; /* libnfs error string when err < 0 */
+};
+
+/* A backend call's body, run on a connected conn (c->lock held). */
+typedef int (*nfs_op_fn)(struct nfs_conn *c, void *arg);
+
+static inline struct nfs_be *ufs_nfs_be_of(struct ufs_backend *be)
+{
+	return (struct nfs_be *)be;
+}
+
+/* Monotonic clock, seconds. */
+double ufs_nfs_now(void);
+
+/* "/" + path (backend-relative) for libnfs; NULL with *perr = -EINVAL for a
+ * leading '/' or a ".." component, -ENOMEM. Free the result. */
+char *ufs_nfs_abspath(const char *path, int *perr);
+
+/* S_IFREG, S_IFDIR... of an NFSv3 ftype3 (libnfs's dirent type), 0 for
+ * none or an unknown one. */
+uint32_t ufs_nfs_ftype_mode(unsigned type);
+
+/* 0 when libnfs may be given path (backend-relative), else -EINVAL. */
+int ufs_nfs_path_check(const char *path);
+
+/* Wait up to 100 ms (less near deadline, a monotonic time) for events on
+ * fd: the returned events (0 when none yet), or -ETIMEDOUT once the
+ * deadline has passed. */
+int ufs_nfs_poll(int fd, int events, double deadline);
+
+/*
+ * Wait for call (started on c with status queued: the start function's
+ * return, < 0 when it could not be queued) within c->deadline. Returns the
+ * call's status (>= 0 or -errno, logged as what), or -ETIMEDOUT /
+ * -ECONNRESET when the connection failed (the context is then discarded).
+ */
+int ufs_nfs_exec(struct nfs_conn *c, struct nfs_call *call, int queued, const char *what);
+
+/*
+ * Run op on the calling thread's conn within one op_timeout, connecting
+ * first if needed; a connection lost during op is re-established and op
+ * retried once (op must be restartable). op's result, or -errno.
+ */
+int ufs_nfs_run(struct nfs_be *nb, nfs_op_fn op, void *arg);
+
+/* Close c's cached read handle of the backend-relative path, if any (after
+ * an unlink or rename through c; c->lock held). */
+void ufs_nfs_conn_forget(struct nfs_conn *c, const char *path);
+
+/* ---- NFSv3 metadata through cached file handles (nfs_meta.c) ----------
+ * Each call takes backend-relative paths and returns 0 / a result or
+ * -errno, or UFS_NFS3_FALLBACK when this backend cannot take the fast path
+ * (NFSv4, or the export's root handle could not be had from MOUNT): the
+ * caller then uses libnfs's path-based call. Each counts its request. */
+#define UFS_NFS3_FALLBACK (-ENOSYS)
+
+/* Set up nb's handle cache when it speaks NFSv3 (g: the global config,
+ * for attr_ttl); without memory for it nb stays on the path-based API. */
+void ufs_nfs3_init(struct nfs_be *nb, const struct ufs_config *g);
+/* Free what ufs_nfs3_init() set up. */
+void ufs_nfs3_fini(struct nfs_be *nb);
+
+int ufs_nfs3_getattr(struct nfs_be *nb, const char *path, struct ufs_attr *pattr);
+/* READDIRPLUS in pages; cb is called without any lock held. */
+int ufs_nfs3_list(struct nfs_be *nb, const char *dir, ufs_list_cb cb, void *arg);
+int ufs_nfs3_mkdir(struct nfs_be *nb, const char *path, mode_t mode);
+int ufs_nfs3_unlink(struct nfs_be *nb, const char *path);
+int ufs_nfs3_rmdir(struct nfs_be *nb, const char *path);
+/* Plain rename (replaces to). */
+int ufs_nfs3_rename(struct nfs_be *nb, const char *from, const char *to);
+int ufs_nfs3_symlink(struct nfs_be *nb, const char *target, const char *path);
+/* Hard link to (new) -> from (existing). */
+int ufs_nfs3_link(struct nfs_be *nb, const char *from, const char *to);
+/* The target, NUL-terminated and truncated to size - 1 bytes: its length. */
+int ufs_nfs3_readlink(struct nfs_be *nb, const char *path, char *buf, size_t size);
+/* One SETATTR with the to_set fields (UFS_SET_*) of attr. */
+int ufs_nfs3_setattr(struct nfs_be *nb, const char *path, const struct ufs_attr *attr,
+		     unsigned to_set);
+int ufs_nfs3_statfs(struct nfs_be *nb, struct statvfs *pst);
 
 #endif
