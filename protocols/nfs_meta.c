@@ -25,12 +25,16 @@
  *   another client may rename it behind our back. So (1) an entry is
  *   trusted for the mount's attr_ttl (NFS3_FH_TTL_ZERO when attr_ttl is 0:
  *   other clients' directory renames show within that long even without
- *   attribute caching), then walked again; (2) a call that fails with
- *   ESTALE, or with ENOENT/ENOTDIR after using a cached handle, is retried
- *   once with a fresh walk from the root, which drops every cached subtree
- *   whose handle changed (ESTALE also forgets the root handle, so a server
- *   that changed its handles is re-MOUNTed); (3) our own unlink, rmdir and
- *   rename drop the affected paths (a directory: its whole subtree).
+ *   attribute caching), then walked again; (2) whenever a LOOKUP returns a
+ *   handle for a path different from the cached one, the path's cached
+ *   subtree is dropped, and since the last component is always looked up,
+ *   the kernel's own per-component revalidation (each FUSE lookup is a
+ *   getattr here) re-binds a replaced directory as soon as the kernel asks,
+ *   usually well before (1); (3) a call that fails with ESTALE, or with
+ *   ENOENT/ENOTDIR after using a cached handle, is retried once with a
+ *   fresh walk from the root (ESTALE also forgets the root handle, so a
+ *   server that changed its handles is re-MOUNTed); (4) our own unlink,
+ *   rmdir and rename drop the affected paths (a directory: its subtree).
  *   A server restart keeps the handles valid (ganesha's VFS handles
  *   persist); if it does not, (2) recovers.
  * - nfsstat3 -> errno is nfs3_errno(), the only place.
@@ -371,15 +375,15 @@ static int nfs3_usable(struct nfs_be *nb)
 
 /* ---- resolving paths -------------------------------------------------------- */
 
-/* Store a freshly looked-up directory handle; with fresh, a different
- * cached one first drops its whole subtree (the name now names another
- * directory). */
-static void nfs3_learn(struct nfs_be *nb, const char *path, const struct ufs_nfs_fh *fh, int fresh)
+/* Store a freshly looked-up directory handle; a different cached one first
+ * drops its whole subtree (the name now names another directory, so the
+ * handles cached below it are the old directory's). */
+static void nfs3_learn(struct nfs_be *nb, const char *path, const struct ufs_nfs_fh *fh)
 {
 	struct ufs_nfs_fh old;
 	double now = ufs_nfs_now();
 
-	if (fresh && ufs_nfs_fhcache_get(nb->fhc, path, &old, now) == 0 &&
+	if (ufs_nfs_fhcache_get(nb->fhc, path, &old, now) == 0 &&
 	    (old.len != fh->len || memcmp(old.data, fh->data, fh->len) != 0))
 		ufs_nfs_fhcache_drop(nb->fhc, path, 1);
 	ufs_nfs_fhcache_put(nb->fhc, path, fh, now);
@@ -414,7 +418,7 @@ static int nfs3_resolve(struct nfs_conn *c, const char *path, int fresh, struct 
 		if (rc == 0 && o.has_attr && !S_ISDIR(o.attr.mode))
 			rc = -ENOTDIR;
 		if (rc == 0) {
-			nfs3_learn(c->nb, buf, &o.fh, fresh);
+			nfs3_learn(c->nb, buf, &o.fh);
 			*fh = o.fh;
 		}
 		buf[end] = path[end];
@@ -464,7 +468,7 @@ static int nfs3_obj_of(struct nfs_conn *c, const char *path, int fresh, struct n
 	if (rc == 0 && !o->has_attr)
 		rc = nfs3_getattr(c, o);
 	if (rc == 0 && S_ISDIR(o->attr.mode))
-		nfs3_learn(c->nb, path, &o->fh, fresh);
+		nfs3_learn(c->nb, path, &o->fh);
 	free(at.parent);
 	return rc;
 }
@@ -648,7 +652,6 @@ struct nfs3_list_args {
 	cookie3 cookie;
 	cookieverf3 verf;
 	int eof;
-	int fresh;
 };
 
 static void nfs3_list_clear(struct nfs3_list_args *a)
@@ -690,7 +693,7 @@ static int nfs3_list_add(struct nfs3_list_args *a, const entryplus3 *e)
 		return 0;
 	if (asprintf(&child, "%s%s%s", a->path, a->path[0] ? "/" : "", e->name) < 0)
 		return -ENOMEM;
-	nfs3_learn(a->nb, child, &fh, a->fresh);
+	nfs3_learn(a->nb, child, &fh);
 	free(child);
 	return 0;
 }
@@ -724,7 +727,6 @@ static int nfs3_step_list(struct nfs_conn *c, void *arg, int fresh, int *pcached
 	a->cookie = 0;
 	memset(a->verf, 0, sizeof(a->verf));
 	a->eof = 0;
-	a->fresh = fresh;
 	args.dir = nfs3_fh(&dir);
 	while (rc == 0 && !a->eof) {
 		struct nfs3_rpc r = {.decode = nfs3_decode_readdirplus, .out = a};
