@@ -10,12 +10,15 @@
 #   5. 4 concurrent sequential readers of 4 x 256 MiB vs 4 parallel curls
 #   6. random 64 KiB reads over the 1 GiB object: bytes fetched / bytes read
 #   7. daemon peak RSS (VmHWM) vs memory + 64 MiB; CPU seconds per GiB
-#      (daemon utime+stime) vs curl's
+#      (daemon utime+stime) vs curl's, and the daemon's in epoch 2
 # Page caches are dropped before every cold measurement (as root); the S3
 # unifs/curl pair runs 3 alternating rounds and reports medians. Peers get
 # PEER_SECS seconds per DataLoader/ls run (files/s is counted in that time).
 # Knobs: BENCH_MB (1024), BENCH_NFS_MB / BENCH_AZ_MB (512), DL_FILES (5000),
-# LS_KEYS (10000), RAND_READS (2048), PEER_SECS (30).
+# LS_KEYS (10000), RAND_READS (2048), PEER_SECS (30), BENCH_ONLY (sections to
+# run, default all: "s3 nfs blob epoch2 dl ls quad rand"; s3 = 1 and 7, e.g.
+# BENCH_ONLY="s3 epoch2 quad" for the CPU-bound S3 figures; data is seeded
+# only for the sections run, the others print n/a).
 set -uo pipefail
 source "$(dirname "$0")/../integration/lib.sh"
 source "$(dirname "$0")/../integration/az_lib.sh"
@@ -28,8 +31,12 @@ dl_files=${DL_FILES:-5000}
 ls_keys=${LS_KEYS:-10000}
 rand_reads=${RAND_READS:-2048}
 peer_secs=${PEER_SECS:-30}
+only=" ${BENCH_ONLY:-s3 nfs blob epoch2 dl ls quad rand} "
 mem=512 # MiB: the unifs memory budget (smaller than the object: RSS must stay bounded)
 declare -A R
+
+# want SECTION: true if BENCH_ONLY selects SECTION.
+want() { [[ $only == *" $1 "* ]]; }
 
 now() { date +%s.%N; }
 mbps() { awk -v s="$2" -v e="$3" -v m="$1" 'BEGIN { printf "%.1f", m * 1.048576 / (e - s) }'; }
@@ -152,18 +159,20 @@ files_per_s()
 source "$(dirname "$0")/peers.sh"
 
 # ---- data ----------------------------------------------------------------
-echo "bench_cache: seeding data (S3 ${mb} MiB + 4 x 256 MiB + $dl_files x 128 KiB + $ls_keys keys)" >&2
+echo "bench_cache: seeding data for:$only" >&2
 bkt=$(ufs_uniq benchcache)
 s3_mkbucket "$bkt"
 src=$UFS_WORK/src.bin
 head -c $((mb << 20)) /dev/urandom >"$src"
 s3_put_file() { "$UFS_SERVERS/s3curl.sh" PUT "/$bkt/$1" -T "$2" -o /dev/null || fail "put $1"; }
-s3_put_file big.bin "$src"
-head -c $((256 << 20)) "$src" >"$UFS_WORK/q.bin"
-for i in 0 1 2 3; do s3_put_file "quad/q$i.bin" "$UFS_WORK/q.bin"; done
-rm -f "$UFS_WORK/q.bin"
-s3_bulk "$bkt" dl/f "$dl_files" $((128 << 10))
-s3_bulk "$bkt" ls/k "$ls_keys" 1
+if want s3 || want epoch2 || want rand; then s3_put_file big.bin "$src"; fi
+if want quad; then
+	head -c $((256 << 20)) "$src" >"$UFS_WORK/q.bin"
+	for i in 0 1 2 3; do s3_put_file "quad/q$i.bin" "$UFS_WORK/q.bin"; done
+	rm -f "$UFS_WORK/q.bin"
+fi
+want dl && s3_bulk "$bkt" dl/f "$dl_files" $((128 << 10))
+want ls && s3_bulk "$bkt" ls/k "$ls_keys" 1
 
 conf=$UFS_WORK/unifs.conf
 mnt=$UFS_WORK/unifs
@@ -173,8 +182,9 @@ s3_conf "$conf" "$bkt"
 # curl and unifs alternate for 3 rounds (medians reported): the machine is
 # shared, and one noisy slot must not decide a ratio.
 median3() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
-curl_runs=() unifs_runs=()
+curl_runs=() unifs_runs=() curl_cpu=0 ufs_cpu=0 gets_seq=n/a
 for round in 1 2 3; do
+	want s3 || break
 	drop
 	t0=$(now)
 	cpu=$( { /usr/bin/time -f '%U %S' "$UFS_SERVERS/s3curl.sh" GET "/$bkt/big.bin" -o /dev/null; } 2>&1 |
@@ -192,122 +202,139 @@ for round in 1 2 3; do
 		R[rss_cold]=$(hwm "$pid")
 	fi
 done
-R[s3_curl]=$(median3 "${curl_runs[@]}")
-R[s3_unifs]=$(median3 "${unifs_runs[@]}")
-R[s3_runs]="curl ${curl_runs[*]}; unifs ${unifs_runs[*]}"
+if want s3; then
+	R[s3_curl]=$(median3 "${curl_runs[@]}")
+	R[s3_unifs]=$(median3 "${unifs_runs[@]}")
+	R[s3_runs]="curl ${curl_runs[*]}; unifs ${unifs_runs[*]}"
+fi
 
 m=$UFS_WORK/s3fs
-if mount_s3fs "$bkt" "$m"; then
+if want s3 && mount_s3fs "$bkt" "$m"; then
 	drop
 	timed s3_s3fs "$mb" cat "$m/big.bin"
 	ufs_umount "$m"
 fi
 m=$UFS_WORK/rclone
-if mount_rclone "$bkt" "$m"; then
+if want s3 && mount_rclone "$bkt" "$m"; then
 	drop
 	timed s3_rclone "$mb" cat "$m/big.bin"
 	ufs_umount "$m"
 fi
 
 # NFS: unifs vs nfs-cat (libnfs, one connection)
-ndir=$(ufs_uniq bench-cache)
-mkdir -p "$UFS_NFS_EXPORT_DIR/$ndir"
-on_exit "rm -rf '$UFS_NFS_EXPORT_DIR/$ndir'"
-head -c $((nfs_mb << 20)) "$src" >"$UFS_NFS_EXPORT_DIR/$ndir/file.bin"
-drop
-timed nfs_nfscat "$nfs_mb" nfs-cat "$UFS_NFS_URL/$ndir/file.bin"
-ufs_config "$UFS_WORK/nfs.conf" <<EOF
+if want nfs; then
+	ndir=$(ufs_uniq bench-cache)
+	mkdir -p "$UFS_NFS_EXPORT_DIR/$ndir"
+	on_exit "rm -rf '$UFS_NFS_EXPORT_DIR/$ndir'"
+	head -c $((nfs_mb << 20)) "$src" >"$UFS_NFS_EXPORT_DIR/$ndir/file.bin"
+	drop
+	timed nfs_nfscat "$nfs_mb" nfs-cat "$UFS_NFS_URL/$ndir/file.bin"
+	ufs_config "$UFS_WORK/nfs.conf" <<EOF
 [global]
 memory = ${mem}M
 [mount "/"]
 url = $UFS_NFS_URL/$ndir
 EOF
-fresh_mount "$UFS_WORK/nfs.conf" "$UFS_WORK/nfs"
-timed nfs_unifs "$nfs_mb" cat "$UFS_WORK/nfs/file.bin"
-ufs_umount "$UFS_WORK/nfs"
+	fresh_mount "$UFS_WORK/nfs.conf" "$UFS_WORK/nfs"
+	timed nfs_unifs "$nfs_mb" cat "$UFS_WORK/nfs/file.bin"
+	ufs_umount "$UFS_WORK/nfs"
+fi
 
 # Blob: unifs vs one signed curl GET
-cont=$(az_new_container benchcache)
-head -c $((az_mb << 20)) "$src" >"$UFS_WORK/az.bin"
-az_put "$cont/file.bin" "$UFS_WORK/az.bin"
-rm -f "$UFS_WORK/az.bin"
-drop
-timed az_curl "$az_mb" az_get "$cont/file.bin" /dev/null
-az_write_config "$UFS_WORK/az.conf" "$cont"
-fresh_mount "$UFS_WORK/az.conf" "$UFS_WORK/az"
-timed az_unifs "$az_mb" cat "$UFS_WORK/az/blob/file.bin"
-ufs_umount "$UFS_WORK/az"
+if want blob; then
+	cont=$(az_new_container benchcache)
+	head -c $((az_mb << 20)) "$src" >"$UFS_WORK/az.bin"
+	az_put "$cont/file.bin" "$UFS_WORK/az.bin"
+	rm -f "$UFS_WORK/az.bin"
+	drop
+	timed az_curl "$az_mb" az_get "$cont/file.bin" /dev/null
+	az_write_config "$UFS_WORK/az.conf" "$cont"
+	fresh_mount "$UFS_WORK/az.conf" "$UFS_WORK/az"
+	timed az_unifs "$az_mb" cat "$UFS_WORK/az/blob/file.bin"
+	ufs_umount "$UFS_WORK/az"
+fi
 
 # ---- 2. epoch 2: disk tier after a remount --------------------------------
-s3_conf "$UFS_WORK/disk.conf" "$bkt" "cache_dir = $UFS_WORK/cache
-cache_size = 4G"
-fresh_mount "$UFS_WORK/disk.conf" "$mnt"
-timed s3_cold_disk "$mb" cat "$mnt/big.bin"
-fresh_mount "$UFS_WORK/disk.conf" "$mnt"
-timed s3_epoch2 "$mb" cat "$mnt/big.bin"
-R[epoch2_gets]=$(stat_of "$mnt" gets)
+if want epoch2; then
+	s3_conf "$UFS_WORK/disk.conf" "$bkt" "cache_dir = $UFS_WORK/cache
+	cache_size = 4G"
+	fresh_mount "$UFS_WORK/disk.conf" "$mnt"
+	timed s3_cold_disk "$mb" cat "$mnt/big.bin"
+	fresh_mount "$UFS_WORK/disk.conf" "$mnt"
+	c0=$(cpu_of "$(daemon_pid "$mnt")")
+	timed s3_epoch2 "$mb" cat "$mnt/big.bin"
+	R[cpu_epoch2]=$(awk -v a="$c0" -v b="$(cpu_of "$(daemon_pid "$mnt")")" -v m="$mb" 'BEGIN { printf "%.2f", (b - a) * 1024 / m }')
+	R[epoch2_gets]=$(stat_of "$mnt" gets)
+fi
 
 # ---- 3. DataLoader --------------------------------------------------------
-for n in 8 1; do
-	fresh_mount "$conf" "$mnt"
-	files_per_s "dl_unifs_$n" "$mnt/dl" "$n" 600
-	m=$UFS_WORK/s3fs
-	if mount_s3fs "$bkt" "$m"; then
-		drop
-		files_per_s "dl_s3fs_$n" "$m/dl" "$n" "$peer_secs"
-		ufs_umount "$m"
-	fi
-	m=$UFS_WORK/rclone
-	if mount_rclone "$bkt" "$m"; then
-		drop
-		files_per_s "dl_rclone_$n" "$m/dl" "$n" "$peer_secs"
-		ufs_umount "$m"
-	fi
-done
+if want dl; then
+	for n in 8 1; do
+		fresh_mount "$conf" "$mnt"
+		files_per_s "dl_unifs_$n" "$mnt/dl" "$n" 600
+		m=$UFS_WORK/s3fs
+		if mount_s3fs "$bkt" "$m"; then
+			drop
+			files_per_s "dl_s3fs_$n" "$m/dl" "$n" "$peer_secs"
+			ufs_umount "$m"
+		fi
+		m=$UFS_WORK/rclone
+		if mount_rclone "$bkt" "$m"; then
+			drop
+			files_per_s "dl_rclone_$n" "$m/dl" "$n" "$peer_secs"
+			ufs_umount "$m"
+		fi
+	done
+fi
 
 # ---- 4. ls -l of a 10,000-key prefix --------------------------------------
-fresh_mount "$conf" "$mnt"
-t0=$(now)
-ls -l "$mnt/ls" >"$UFS_WORK/ls.out" || fail "ls -l through unifs"
-R[ls_unifs]=$(secs "$t0" "$(now)")
-assert_eq "$ls_keys" "$(grep -c '^-' "$UFS_WORK/ls.out")" "entries listed by unifs"
-t0=$(now)
-token=""
-while :; do
-	page=$("$UFS_SERVERS/s3curl.sh" GET "/$bkt?list-type=2&prefix=ls/&max-keys=1000${token:+&continuation-token=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$token")}") ||
-		fail "curl list"
-	token=$(grep -o '<NextContinuationToken>[^<]*' <<<"$page" | sed 's/<NextContinuationToken>//')
-	[[ -z $token ]] && break
-done
-R[ls_curl]=$(secs "$t0" "$(now)")
-m=$UFS_WORK/s3fs
-if mount_s3fs "$bkt" "$m"; then
+if want ls; then
+	fresh_mount "$conf" "$mnt"
 	t0=$(now)
-	if timeout "$((peer_secs * 4))" ls -l "$m/ls" >/dev/null; then
-		R[ls_s3fs]=$(secs "$t0" "$(now)")
-	else
-		R[ls_s3fs]=">$((peer_secs * 4))"
+	ls -l "$mnt/ls" >"$UFS_WORK/ls.out" || fail "ls -l through unifs"
+	R[ls_unifs]=$(secs "$t0" "$(now)")
+	assert_eq "$ls_keys" "$(grep -c '^-' "$UFS_WORK/ls.out")" "entries listed by unifs"
+	t0=$(now)
+	token=""
+	while :; do
+		page=$("$UFS_SERVERS/s3curl.sh" GET "/$bkt?list-type=2&prefix=ls/&max-keys=1000${token:+&continuation-token=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$token")}") ||
+			fail "curl list"
+		token=$(grep -o '<NextContinuationToken>[^<]*' <<<"$page" | sed 's/<NextContinuationToken>//')
+		[[ -z $token ]] && break
+	done
+	R[ls_curl]=$(secs "$t0" "$(now)")
+	m=$UFS_WORK/s3fs
+	if mount_s3fs "$bkt" "$m"; then
+		t0=$(now)
+		if timeout "$((peer_secs * 4))" ls -l "$m/ls" >/dev/null; then
+			R[ls_s3fs]=$(secs "$t0" "$(now)")
+		else
+			R[ls_s3fs]=">$((peer_secs * 4))"
+		fi
+		ufs_umount "$m"
 	fi
-	ufs_umount "$m"
 fi
 
 # ---- 5. 4 concurrent sequential readers -----------------------------------
-drop
-t0=$(now)
-for i in 0 1 2 3; do "$UFS_SERVERS/s3curl.sh" GET "/$bkt/quad/q$i.bin" -o /dev/null & done
-wait
-R[quad_curl]=$(mbps 1024 "$t0" "$(now)")
-fresh_mount "$conf" "$mnt"
-t0=$(now)
-for i in 0 1 2 3; do cat "$mnt/quad/q$i.bin" >/dev/null & done
-wait
-R[quad_unifs]=$(mbps 1024 "$t0" "$(now)")
-R[rss_quad]=$(hwm "$(daemon_pid "$mnt")")
+if want quad; then
+	drop
+	t0=$(now)
+	for i in 0 1 2 3; do "$UFS_SERVERS/s3curl.sh" GET "/$bkt/quad/q$i.bin" -o /dev/null & done
+	wait
+	R[quad_curl]=$(mbps 1024 "$t0" "$(now)")
+	fresh_mount "$conf" "$mnt"
+	t0=$(now)
+	for i in 0 1 2 3; do cat "$mnt/quad/q$i.bin" >/dev/null & done
+	wait
+	R[quad_unifs]=$(mbps 1024 "$t0" "$(now)")
+	R[rss_quad]=$(hwm "$(daemon_pid "$mnt")")
+fi
 
 # ---- 6. random 64 KiB reads ------------------------------------------------
-fresh_mount "$conf" "$mnt"
-f0=$(stat_of "$mnt" fetched_bytes)
-rand=$(python3 - "$mnt/big.bin" "$rand_reads" <<'PY'
+if want rand; then
+	fresh_mount "$conf" "$mnt"
+	f0=$(stat_of "$mnt" fetched_bytes)
+	rand=$(python3 - "$mnt/big.bin" "$rand_reads" <<'PY'
 import os, random, sys, time
 path, n = sys.argv[1], int(sys.argv[2])
 fd = os.open(path, os.O_RDONLY)
@@ -319,13 +346,14 @@ for _ in range(n):
     assert len(os.pread(fd, 65536, rng.randrange(blocks) * 65536)) == 65536
 print(n * 65536, "%.1f" % (n / (time.time() - t0)))
 PY
-) || fail "random reads"
-read -r rbytes 'R[rand_iops]' <<<"$rand"
-R[rand_ratio]=$(awk -v f="$(( $(stat_of "$mnt" fetched_bytes) - f0 ))" -v r="$rbytes" 'BEGIN { printf "%.2f", f / r }')
-ufs_umount "$mnt"
+	) || fail "random reads"
+	read -r rbytes 'R[rand_iops]' <<<"$rand"
+	R[rand_ratio]=$(awk -v f="$(( $(stat_of "$mnt" fetched_bytes) - f0 ))" -v r="$rbytes" 'BEGIN { printf "%.2f", f / r }')
+	ufs_umount "$mnt"
+fi
 
 # ---- report ----------------------------------------------------------------
-rss=$(( R[rss_cold] > R[rss_quad] ? R[rss_cold] : R[rss_quad] ))
+rss=$(( ${R[rss_cold]:-0} > ${R[rss_quad]:-0} ? ${R[rss_cold]:-0} : ${R[rss_quad]:-0} ))
 cpu_gib=$(awk -v c="$ufs_cpu" -v m="$mb" 'BEGIN { printf "%.2f", c * 1024 / m }')
 curl_gib=$(awk -v c="$curl_cpu" -v m="$mb" 'BEGIN { printf "%.2f", c * 1024 / m }')
 better_peer() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { a += 0; b += 0; print (a > b ? a : b) }'; }
@@ -338,15 +366,16 @@ printf '%-44s %12s %12s\n' "   NFS cold sequential ${nfs_mb} MiB (MB/s)" "$(v nf
 printf '%-44s %12s %12s\n' "   Blob cold sequential ${az_mb} MiB (MB/s)" "$(v az_unifs)" "$(v az_curl)"
 printf '%-44s %12s %12s\n' "2. S3 epoch 2 from disk tier (MB/s, GETs)" "$(v s3_epoch2)" "$(v epoch2_gets)"
 printf '%-44s %12s\n' "   S3 cold with disk tier on (MB/s)" "$(v s3_cold_disk)"
+printf '%-44s %12s\n' "   daemon CPU s/GiB in epoch 2" "$(v cpu_epoch2)"
 printf '%-44s %12s %12s %12s %12s\n' "3. DataLoader 8 readers (files/s)" "$(v dl_unifs_8)" "" "$(v dl_s3fs_8)" "$(v dl_rclone_8)"
 printf '%-44s %12s %12s %12s %12s\n' "   DataLoader 1 reader, dir order (files/s)" "$(v dl_unifs_1)" "" "$(v dl_s3fs_1)" "$(v dl_rclone_1)"
 printf '%-44s %12s %12s %12s\n' "4. ls -l ${ls_keys} keys (s)" "$(v ls_unifs)" "$(v ls_curl)" "$(v ls_s3fs)"
 printf '%-44s %12s %12s\n' "5. 4 readers x 256 MiB (MB/s total)" "$(v quad_unifs)" "$(v quad_curl)"
 printf '%-44s %12s %12s\n' "6. random 64 KiB: fetched/read, reads/s" "$(v rand_ratio)" "$(v rand_iops)"
-printf '%-44s %12s %12s\n' "7. daemon VmHWM MiB, 1 and 4 readers" "${R[rss_cold]}" "${R[rss_quad]}"
+printf '%-44s %12s %12s\n' "7. daemon VmHWM MiB, 1 and 4 readers" "$(v rss_cold)" "$(v rss_quad)"
 printf '%-44s %12s %12s\n' "   CPU s/GiB (daemon vs curl)" "$cpu_gib" "$curl_gib"
 printf '   S3 GETs for the cold %d MiB read: %s\n' "$mb" "$gets_seq"
-printf '   S3 cold rounds (MB/s): %s\n' "${R[s3_runs]}"
+printf '   S3 cold rounds (MB/s): %s\n' "$(v s3_runs)"
 
 printf '\nratios vs goals\n'
 printf '  S3 unifs/curl           %8s  (goal >= 1.0x)\n' "$(ratio "$(v s3_unifs)" "$(v s3_curl)")"
