@@ -706,10 +706,16 @@ static int nfs3_decode_readdirplus(void *res, void *out)
 
 	memcpy(a->verf, ok->cookieverf, sizeof(a->verf));
 	a->eof = ok->reply.eof != 0;
-	for (entryplus3 *e = ok->reply.entries; e && rc == 0; e = e->nextentry) {
-		a->cookie = e->cookie;
-		if (strcmp(e->name, ".") != 0 && strcmp(e->name, "..") != 0)
-			rc = nfs3_list_add(a, e);
+	/* libnfs 4.0's decoder may place entries at 4-byte aligned addresses:
+	 * read each one through an aligned copy */
+	for (const void *p = ok->reply.entries; p && rc == 0;) {
+		entryplus3 e;
+
+		memcpy(&e, p, sizeof(e));
+		a->cookie = e.cookie;
+		if (strcmp(e.name, ".") != 0 && strcmp(e.name, "..") != 0)
+			rc = nfs3_list_add(a, &e);
+		p = e.nextentry;
 	}
 	if (rc == 0 && !a->eof && !ok->reply.entries)
 		rc = -EIO; /* no progress: the server would loop us forever */
