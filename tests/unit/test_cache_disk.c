@@ -1,7 +1,8 @@
 /* test_cache_disk.c — the disk tier of the block cache: survives a "remount"
  * (a new cache and a new backend object with the same URL), verifies every
  * read (corrupt, truncated or garbage files are discarded, counted and
- * refetched), keeps its size bound, copes with the directory being wiped. */
+ * refetched; a file of an old format version is a plain miss), keeps its size
+ * bound, copes with the directory being wiped. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,7 +23,7 @@
 #include "helper_membackend.h"
 
 #define MIB (1024ULL * 1024)
-#define HDR 64
+#define HDR 4096
 
 struct fx {
 	char dir[64];
@@ -172,7 +173,8 @@ static void test_survives_remount(void **state)
 	fx_fini(&f);
 }
 
-/* Damage the first block file: flip a data byte, cut it or smash its header. */
+/* Damage the first block file: flip a data byte, cut it, smash its header
+ * or make it look written by format version 1. */
 static void damage(const char *path, int how)
 {
 	int fd = open(path, O_RDWR);
@@ -185,13 +187,17 @@ static void damage(const char *path, int how)
 		assert_int_equal(pwrite(fd, &c, 1, HDR + 1000), 1);
 	} else if (how == 1) {
 		assert_int_equal(ftruncate(fd, HDR + 10), 0);
-	} else {
+	} else if (how == 2) {
 		assert_int_equal(pwrite(fd, "garbage!", 8, 0), 8);
+	} else {
+		assert_int_equal(pwrite(fd, "\1", 1, 8), 1);
 	}
 	close(fd);
 }
 
-static void check_damage_refetched(int how)
+/* counted: whether the damage is a checksum failure (an old format is a
+ * plain miss). */
+static void check_damage_refetched(int how, int counted)
 {
 	struct fx f;
 
@@ -200,7 +206,7 @@ static void check_damage_refetched(int how)
 	damage(g_first, how);
 	fx_mount(&f);
 	read_all(&f); /* still byte-exact */
-	assert_int_equal(stats(&f).disk_checksum_failures, 1);
+	assert_int_equal(stats(&f).disk_checksum_failures, counted);
 	assert_int_equal(stats(&f).disk_hits, 2);
 	assert_int_equal(ufs_memb_reads(f.be), 1); /* only the bad block refetched */
 	fx_umount(&f);
@@ -216,19 +222,25 @@ static void check_damage_refetched(int how)
 static void test_flipped_byte_refetched(void **state)
 {
 	(void)state;
-	check_damage_refetched(0);
+	check_damage_refetched(0, 1);
 }
 
 static void test_truncated_file_refetched(void **state)
 {
 	(void)state;
-	check_damage_refetched(1);
+	check_damage_refetched(1, 1);
 }
 
 static void test_garbage_header_refetched(void **state)
 {
 	(void)state;
-	check_damage_refetched(2);
+	check_damage_refetched(2, 1);
+}
+
+static void test_old_format_is_a_miss(void **state)
+{
+	(void)state;
+	check_damage_refetched(3, 0);
 }
 
 static void test_size_bound(void **state)
@@ -342,6 +354,7 @@ int main(void)
 	    cmocka_unit_test(test_flipped_byte_refetched),
 	    cmocka_unit_test(test_truncated_file_refetched),
 	    cmocka_unit_test(test_garbage_header_refetched),
+	    cmocka_unit_test(test_old_format_is_a_miss),
 	    cmocka_unit_test(test_size_bound),
 	    cmocka_unit_test(test_wiped_while_mounted),
 	    cmocka_unit_test(test_new_version_misses_disk),
