@@ -4,8 +4,9 @@
  * Order: check the mount point -> memory budget, namespace, inode table,
  * metadata cache, block cache -> backends (create all, then check all in
  * parallel: each check is bounded by op_timeout inside the backend) ->
- * FUSE session, signal handlers, mount -> control socket -> "OK" on
- * ready_fd -> multi-threaded loop -> teardown in reverse order.
+ * FUSE session, signal handlers, mount -> control socket -> multi-threaded
+ * loop, and "OK" on ready_fd once the kernel's INIT is done and the bdi
+ * read-ahead raised -> teardown in reverse order.
  *
  * A backend whose server is unreachable does not fail the mount (its
  * subtree reports errors until the server answers); any other backend
@@ -17,7 +18,10 @@
  *
  * After the kernel's INIT the bdi read-ahead of the mount is raised to
  * FS_READAHEAD_KB (the kernel clamps the INIT value to its 128 KiB default;
- * sysfs is the only way past it).
+ * sysfs is the only way past it). Only then is the mount announced: a file
+ * opened earlier keeps the 128 KiB window for as long as it is open (the
+ * kernel copies it at open), and reads then reach us in 4x more, smaller
+ * requests.
  */
 #include "fs/fs.h"
 #include "fs/fs_i.h"
@@ -48,6 +52,14 @@ static void run_say(int fd, const char *line)
 		return;
 	if (write(fd, line, len) != (ssize_t)len || write(fd, "\n", 1) != 1)
 		ufs_debug("ready pipe: %s", strerror(errno));
+}
+
+/* Write the last line to the ready pipe (if any) and close it. */
+static void run_say_last(int fd, const char *line)
+{
+	run_say(fd, line);
+	if (fd >= 0)
+		close(fd);
 }
 
 /* Undo the \ooo escapes of /proc/self/mountinfo in place. */
@@ -290,9 +302,8 @@ static void run_init(void *userdata, struct fuse_conn_info *conn)
 
 /* Raise the read-ahead of the mount's bdi once the kernel's INIT is done
  * (best effort: a failure only costs throughput). */
-static void *run_tune_thread(void *arg)
+static void run_tune(struct ufs_fs *fs)
 {
-	struct ufs_fs *fs = arg;
 	char dev[64], path[128];
 	FILE *f;
 
@@ -300,16 +311,30 @@ static void *run_tune_thread(void *arg)
 		usleep(50 * 1000);
 	usleep(100 * 1000); /* the INIT reply reaches the kernel after init() */
 	if (!run_fuse_mount_dev(fs->mountpoint, dev, sizeof(dev)))
-		return NULL;
+		return;
 	snprintf(path, sizeof(path), "/sys/class/bdi/%s/read_ahead_kb", dev);
 	f = fopen(path, "we");
 	if (!f) {
 		ufs_debug("%s: %s", path, strerror(errno));
-		return NULL;
+		return;
 	}
 	fprintf(f, "%d\n", FS_READAHEAD_KB);
 	if (fclose(f) != 0)
 		ufs_debug("%s: %s", path, strerror(errno));
+}
+
+struct run_tune_arg {
+	struct ufs_fs *fs;
+	int ready_fd;
+};
+
+/* Tune the bdi, then announce the mount on ready_fd and close it. */
+static void *run_tune_thread(void *arg)
+{
+	struct run_tune_arg *a = arg;
+
+	run_tune(a->fs);
+	run_say_last(a->ready_fd, "OK");
 	return NULL;
 }
 
@@ -330,19 +355,25 @@ static struct fuse_session *run_session_new(struct ufs_fs *fs)
 	return se;
 }
 
-/* Run the session loop until unmount or a signal. */
-static int run_loop(struct ufs_fs *fs)
+/* Run the session loop until unmount or a signal; "OK" goes to ready_fd
+ * (then closed) once the mount is tuned. */
+static int run_loop(struct ufs_fs *fs, int ready_fd)
 {
 	struct fuse_loop_config *lc = fuse_loop_cfg_create();
+	struct run_tune_arg ta = {fs, ready_fd};
 	pthread_t tune;
 	int tuned, rc;
 
-	if (!lc)
+	if (!lc) {
+		run_say_last(ready_fd, "cannot start the FUSE loop: out of memory");
 		return -ENOMEM;
+	}
 	fuse_loop_cfg_set_clone_fd(lc, 1);
 	fuse_loop_cfg_set_max_threads(lc, FS_MAX_THREADS);
 	fuse_loop_cfg_set_idle_threads(lc, FS_IDLE_THREADS);
-	tuned = pthread_create(&tune, NULL, run_tune_thread, fs) == 0;
+	tuned = pthread_create(&tune, NULL, run_tune_thread, &ta) == 0;
+	if (!tuned)
+		run_tune_thread(&ta); /* untuned, announced at once */
 	rc = fuse_session_loop_mt(fs->se, lc);
 	if (tuned)
 		pthread_join(tune, NULL);
@@ -350,8 +381,8 @@ static int run_loop(struct ufs_fs *fs)
 	return rc < 0 ? rc : 0; /* > 0: the signal that ended it: a clean stop */
 }
 
-/* Mount and announce; on failure err holds the reason. */
-static int run_mount(struct ufs_fs *fs, int ready_fd, char *err, size_t errlen)
+/* Mount (announced later, by run_loop); on failure err holds the reason. */
+static int run_mount(struct ufs_fs *fs, char *err, size_t errlen)
 {
 	int rc;
 
@@ -370,7 +401,6 @@ static int run_mount(struct ufs_fs *fs, int ready_fd, char *err, size_t errlen)
 	if (rc < 0)
 		ufs_warn("%s (unifs stats will not work)", err);
 	ufs_info("mounted %s (%zu mount%s)", fs->mountpoint, fs->n_be, fs->n_be == 1 ? "" : "s");
-	run_say(ready_fd, "OK");
 	return 0;
 }
 
@@ -397,14 +427,11 @@ int ufs_fs_run(struct ufs_config *cfg, const char *mountpoint, int ready_fd)
 	if (rc == 0)
 		rc = run_setup(&fs, ready_fd, err, sizeof(err));
 	if (rc == 0)
-		rc = run_mount(&fs, ready_fd, err, sizeof(err));
-	if (ready_fd >= 0) {
-		if (rc < 0)
-			run_say(ready_fd, err[0] ? err : strerror(-rc));
-		close(ready_fd);
-	}
+		rc = run_mount(&fs, err, sizeof(err));
+	if (rc < 0)
+		run_say_last(ready_fd, err[0] ? err : strerror(-rc));
 	if (rc == 0) {
-		rc = run_loop(&fs);
+		rc = run_loop(&fs, ready_fd); /* announces the mount */
 		ufs_info("unmounting %s", fs.mountpoint);
 		fs_ctl_stop(&fs);
 	}
