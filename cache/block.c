@@ -16,18 +16,9 @@
  *    ufs_cache_unpin), a queued prefetch job, a queued disk write. Data is
  *    read or written only pinned.
  *  - a block is on an LRU list iff it is in the table, READY and refs == 0:
- *    once_lru holds blocks marked `once` (read to their end by a sequential
- *    reader of an object larger than the whole budget: LRU could never keep
- *    such an object for a re-read), spec_lru read-ahead blocks nobody read
- *    yet, main_lru the rest. Eviction takes once_lru first, then spec_lru,
- *    then main_lru, oldest first; pinned and in-flight blocks are never
- *    evicted.
- *  - use-once: while once_lru holds more than once_keep bytes (a quarter of
- *    the budget: a tail for readers lagging behind on the same object), a new
- *    buffer is taken from its oldest block before fresh budget. A streaming
- *    read then cycles through a small set of buffers instead of growing to
- *    the whole budget: fresh anonymous memory costs a page-zeroing fault per
- *    page, a large share of the CPU of a cold read.
+ *    spec_lru holds read-ahead blocks nobody read yet, main_lru the rest.
+ *    Eviction takes spec_lru first, then main_lru, oldest first; pinned and
+ *    in-flight blocks are never evicted.
  *  - every buffer (data of a block, or idle in free_bufs) is charged to the
  *    budget for its cap bytes; bs-sized buffers are mmap'd and recycled.
  *
@@ -122,8 +113,6 @@ static void lru_unlink(struct ufs_block *b)
 {
 	if (!b->on_list)
 		return;
-	if (b->once)
-		b->cache->once_bytes -= b->cap;
 	b->lprev->lnext = b->lnext;
 	b->lnext->lprev = b->lprev;
 	b->lprev = b->lnext = NULL;
@@ -233,17 +222,8 @@ static struct ufs_block *blk_unpin_locked(struct ufs_cache *c, struct ufs_block 
 		return NULL;
 	if (!b->in_table)
 		return b;
-	if (b->once)
-		c->once_bytes += b->cap;
-	lru_push(b->once ? &c->once_lru : b->spec ? &c->spec_lru : &c->main_lru, b);
+	lru_push(b->spec ? &c->spec_lru : &c->main_lru, b);
 	return NULL;
-}
-
-void ufs_block_mark_once(struct ufs_cache *c, struct ufs_block *b)
-{
-	pthread_mutex_lock(&c->lock);
-	b->once = 1; /* pinned: on no list, so once_bytes is unaffected */
-	pthread_mutex_unlock(&c->lock);
 }
 
 void ufs_block_unpin(struct ufs_cache *c, struct ufs_block *b)
@@ -259,10 +239,8 @@ void ufs_block_unpin(struct ufs_cache *c, struct ufs_block *b)
 /* Take the oldest evictable block out of the table. Lock held. */
 static struct ufs_block *blk_evict_locked(struct ufs_cache *c, int spec_ok)
 {
-	struct ufs_block *b = lru_first(&c->once_lru);
+	struct ufs_block *b = spec_ok ? lru_first(&c->spec_lru) : NULL;
 
-	if (!b && spec_ok)
-		b = lru_first(&c->spec_lru);
 	if (!b)
 		b = lru_first(&c->main_lru);
 	if (!b)
@@ -272,41 +250,22 @@ static struct ufs_block *blk_evict_locked(struct ufs_cache *c, int spec_ok)
 	return b;
 }
 
-/* Retire evicted block v (out of the table and lists): its buffer becomes
- * *pdata if it holds cap bytes (returns 1, still charged), else it is freed
- * (returns 0). */
-static int blk_recycle(struct ufs_cache *c, struct ufs_block *v, uint32_t cap, char **pdata)
-{
-	int reuse = v->cap == cap;
-
-	blk_retire_stats(c, v);
-	if (reuse)
-		*pdata = v->data;
-	else
-		buf_free(c, v->data, v->cap);
-	free(v);
-	return reuse;
-}
-
 /*
- * Get a buffer of cap bytes charged to the budget: an idle one, a once block's
- * beyond the kept tail, fresh budget, or the buffer of an evicted block. A
- * reader (demand) may evict read-ahead blocks and wait for memory; read-ahead
- * only recycles blocks already read.
+ * Get a buffer of cap bytes charged to the budget: an idle one, fresh budget,
+ * or the buffer of an evicted block. A reader (demand) may evict read-ahead
+ * blocks and wait for memory; read-ahead only recycles blocks already read.
  */
 static int blk_buf_get(struct ufs_cache *c, uint32_t cap, int demand, char **pdata)
 {
-	struct ufs_block *v = NULL;
+	struct ufs_block *v;
 	int rc;
 
 	*pdata = NULL;
 	pthread_mutex_lock(&c->lock);
 	if (cap == c->bs && c->nfree > 0)
 		*pdata = c->free_bufs[--c->nfree];
-	else if (c->once_bytes > c->once_keep)
-		v = blk_evict_locked(c, 0); /* once_lru is not empty: its oldest */
 	pthread_mutex_unlock(&c->lock);
-	if (*pdata || (v && blk_recycle(c, v, cap, pdata)))
+	if (*pdata)
 		return 0;
 	rc = ufs_budget_try(c->budget, cap);
 	while (rc != 0) {
@@ -315,8 +274,14 @@ static int blk_buf_get(struct ufs_cache *c, uint32_t cap, int demand, char **pda
 		pthread_mutex_unlock(&c->lock);
 		if (!v)
 			break;
-		if (blk_recycle(c, v, cap, pdata))
+		blk_retire_stats(c, v);
+		if (v->cap == cap) {
+			*pdata = v->data;
+			free(v);
 			return 0;
+		}
+		buf_free(c, v->data, v->cap);
+		free(v);
 		rc = ufs_budget_try(c->budget, cap);
 	}
 	if (rc != 0 && demand)
@@ -893,8 +858,6 @@ int ufs_blocks_init(struct ufs_cache *c)
 	pthread_cond_init(&c->disk_room, NULL);
 	lru_init(&c->spec_lru);
 	lru_init(&c->main_lru);
-	lru_init(&c->once_lru);
-	c->once_keep = ufs_budget_limit(c->budget) / 4;
 	return 0;
 }
 

@@ -171,8 +171,6 @@ struct ufs_block {
 	uint8_t spec_fill; /* filled by read-ahead (a waiter may retry on failure) */
 	uint8_t in_table;
 	uint8_t on_list;
-	uint8_t once; /* read to its end by a sequential reader of an object larger
-			 than the budget: on once_lru when idle, recycled first */
 };
 
 /* A doubly linked LRU list with a sentinel. */
@@ -195,9 +193,6 @@ struct ufs_cache {
 	struct ufs_block **table;
 	size_t nbuckets; /* power of two */
 	struct ufs_lru spec_lru, main_lru;
-	struct ufs_lru once_lru;	/* idle `once` blocks, oldest first */
-	uint64_t once_bytes;		/* bytes of the blocks on once_lru */
-	uint64_t once_keep;		/* once_lru bytes kept before a buffer is recycled */
 	char *free_bufs[UFS_FREE_BUFS]; /* idle bs-sized buffers, still charged */
 	unsigned nfree;
 	struct ufs_pool *fetch_pool, *disk_pool;
@@ -219,10 +214,6 @@ struct ufs_ckey ufs_block_key(const struct ufs_ckey *base, uint64_t bs, uint64_t
 int ufs_block_get(struct ufs_cache *c, struct ufs_cobj *o, uint64_t index, int allow_direct,
 		  struct ufs_block **pb);
 void ufs_block_unpin(struct ufs_cache *c, struct ufs_block *b);
-/* Mark pinned block b as read once by a sequential reader of an object too
- * large to be kept whole: when idle it goes to once_lru, whose buffers are
- * recycled before fresh memory is touched (see block.c). */
-void ufs_block_mark_once(struct ufs_cache *c, struct ufs_block *b);
 /* Queue read-ahead of blocks [first, end) of o that are not cached yet. */
 void ufs_blocks_prefetch(struct ufs_cache *c, struct ufs_cobj *o, uint64_t first, uint64_t end);
 /* Drop every unpinned block of identity base (after -ESTALE). */

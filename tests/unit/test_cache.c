@@ -400,45 +400,6 @@ static void test_budget_concurrent_readers(void **state)
 	fx_stop(&f);
 }
 
-/* Use-once: a sequential read of an object larger than the budget recycles
- * the blocks it has read (keeping a quarter of the budget as a tail) instead
- * of filling the budget with fresh memory; an object that fits stays whole. */
-static void test_streaming_object_recycles(void **state)
-{
-	struct fx f;
-	struct ufs_rstream *s;
-	char *big, *small;
-
-	(void)state;
-	fx_start(&f, 16 * MIB, MIB, 4 * MIB, 2);
-	big = put_object(&f, "big", 64 * MIB, 41, "e");
-	small = put_object(&f, "small", 8 * MIB, 42, "e");
-	s = open_stream(&f, "big", 0);
-	for (uint64_t off = 0; off < 64 * MIB; off += 128 * KIB)
-		read_check(s, big, off, 128 * KIB);
-	ufs_cache_close(s);
-	/* tail (4) + read-ahead window (4) + blocks in flight, never all 16 */
-	assert_true(ufs_budget_peak(f.budget) <= 12 * MIB);
-	ufs_memb_reset_counts(f.be);
-	read_once(&f, "big", big, 62 * MIB, MIB); /* the tail is still there */
-	assert_int_equal(ufs_memb_reads(f.be), 0);
-
-	s = open_stream(&f, "small", 0);
-	for (uint64_t off = 0; off < 8 * MIB; off += 128 * KIB)
-		read_check(s, small, off, 128 * KIB);
-	ufs_cache_close(s);
-	ufs_memb_reset_counts(f.be);
-	s = open_stream(&f, "small", 0);
-	for (uint64_t off = 0; off < 8 * MIB; off += 128 * KIB)
-		read_check(s, small, off, 128 * KIB);
-	ufs_cache_close(s);
-	assert_int_equal(ufs_memb_reads(f.be), 0); /* fits: kept whole */
-	assert_true(ufs_budget_peak(f.budget) <= 16 * MIB);
-	free(big);
-	free(small);
-	fx_stop(&f);
-}
-
 static void test_parallel_readahead(void **state)
 {
 	struct fx f;
@@ -654,7 +615,6 @@ int main(void)
 	    cmocka_unit_test(test_identity_change),
 	    cmocka_unit_test(test_eviction_speculative_first),
 	    cmocka_unit_test(test_budget_concurrent_readers),
-	    cmocka_unit_test(test_streaming_object_recycles),
 	    cmocka_unit_test(test_parallel_readahead),
 	    cmocka_unit_test(test_hint_prefetches_next_file),
 	    cmocka_unit_test(test_close_with_queued_readahead),
