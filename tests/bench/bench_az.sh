@@ -14,7 +14,8 @@ ufs_begin "bench az"
 
 mb=${BENCH_MB:-1024}
 export AZCURL_TIMEOUT=${AZCURL_TIMEOUT:-3600}
-cont=$(az_new_container benchaz)
+cont=$(ufs_uniq benchaz)
+az_mkcontainer "$cont" # deleted at exit
 src=$UFS_WORK/src.bin
 head -c $((mb << 20)) /dev/urandom >"$src"
 

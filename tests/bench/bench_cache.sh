@@ -242,7 +242,8 @@ fi
 
 # Blob: unifs vs one signed curl GET
 if want blob; then
-	cont=$(az_new_container benchcache)
+	cont=$(ufs_uniq benchcache)
+	az_mkcontainer "$cont" # deleted at exit
 	head -c $((az_mb << 20)) "$src" >"$UFS_WORK/az.bin"
 	az_put "$cont/file.bin" "$UFS_WORK/az.bin"
 	rm -f "$UFS_WORK/az.bin"

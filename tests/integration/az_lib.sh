@@ -10,16 +10,6 @@ az_enc()
 	python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe="/"))' "$1"
 }
 
-# az_new_container PREFIX: create a unique container, deleted at exit; prints its name.
-az_new_container()
-{
-	local c
-	c=$(ufs_uniq "$1")
-	az_mkcontainer "$c"
-	on_exit "AZCURL_NOFAIL=1 '$AZCURL' DELETE '/$c?restype=container' -o /dev/null"
-	echo "$c"
-}
-
 # az_list_names CONTAINER [PREFIX]: every blob name (all pages), one a line,
 # straight from Azurite (not through unifs).
 az_list_names()

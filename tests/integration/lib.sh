@@ -132,11 +132,23 @@ ufs_servers_up()
 	source "$UFS_TEST_DIR/env" || fail "cannot source $UFS_TEST_DIR/env"
 }
 
-# s3_mkbucket NAME: create a bucket on s3rver (ok if it already exists).
+# s3_mkbucket NAME: create a bucket on s3rver (ok if it already exists); it
+# is removed with everything in it when the test exits (s3_rmbucket).
 s3_mkbucket()
 {
 	S3CURL_NOFAIL=1 "$UFS_SERVERS/s3curl.sh" PUT "/$1" -o /dev/null \
 		-w '%{http_code}' | grep -qE '^(200|409)$' || fail "cannot create bucket $1"
+	on_exit s3_rmbucket "$1"
+}
+
+# s3_rmbucket NAME: drop a test bucket and its objects. S3 refuses to delete
+# a non-empty bucket and s3rver keeps one directory per bucket, so the
+# directory goes (a no-op for an s3rver not started from $UFS_TEST_DIR).
+# UFS_KEEP_DATA=1 keeps it for inspection.
+s3_rmbucket()
+{
+	[[ ${UFS_KEEP_DATA:-0} == 1 || -z $1 || $1 == */* || $1 == .* ]] && return 0
+	rm -rf "${UFS_TEST_DIR:?}/s3/data/$1"
 }
 
 # s3_put BUCKET/KEY FILE / s3_get BUCKET/KEY OUT: direct object I/O (no unifs).
@@ -155,6 +167,15 @@ az_mkcontainer()
 {
 	AZCURL_NOFAIL=1 "$UFS_SERVERS/azcurl.sh" PUT "/$1?restype=container" -o /dev/null \
 		-w '%{http_code}' | grep -qE '^(201|409)$' || fail "cannot create container $1"
+	on_exit az_rmcontainer "$1"
+}
+
+# az_rmcontainer NAME: Delete Container (Azure deletes the blobs with it;
+# Azurite frees their extents later). UFS_KEEP_DATA=1 keeps it.
+az_rmcontainer()
+{
+	[[ ${UFS_KEEP_DATA:-0} == 1 ]] && return 0
+	AZCURL_NOFAIL=1 "$UFS_SERVERS/azcurl.sh" DELETE "/$1?restype=container" -o /dev/null
 }
 
 az_put()

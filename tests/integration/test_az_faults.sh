@@ -13,7 +13,8 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/az_lib.sh"
 ufs_begin "az faults"
 
-cont=$(az_new_container azfaults)
+cont=$(ufs_uniq azfaults)
+az_mkcontainer "$cont" # deleted at exit
 mnt=$UFS_WORK/mnt
 mkdir -p "$mnt"
 

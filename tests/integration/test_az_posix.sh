@@ -11,7 +11,8 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/az_lib.sh"
 ufs_begin "az posix"
 
-cont=$(az_new_container azposix)
+cont=$(ufs_uniq azposix)
+az_mkcontainer "$cont" # deleted at exit
 az_write_config "$UFS_WORK/az.conf" "$cont"
 mnt=$UFS_WORK/mnt
 ufs_mount "$UFS_WORK/az.conf" "$mnt"
