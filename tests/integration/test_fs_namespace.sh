@@ -117,7 +117,20 @@ reads() {
 	"$UFS_BIN" stats --json "$mnt" | python3 -c 'import json,sys
 c = json.load(sys.stdin)["cache"]; print(c["mem_hits"] + c["mem_misses"])'
 }
-before=$(reads)
+# Directory-order prefetch may still be fetching the next file after the
+# first read returned: wait until the counters stop moving before sampling.
+settled_reads() {
+	local a b i
+	a=$(reads)
+	for i in $(seq 40); do
+		sleep 0.25
+		b=$(reads)
+		[[ $a == "$b" ]] && break
+		a=$b
+	done
+	echo "$a"
+}
+before=$(settled_reads)
 assert_file_eq "$local_dir/kc" "$mnt/local/kc"
 assert_eq "$before" "$(reads)" "cache reads for an unchanged file (keep_cache)"
 
