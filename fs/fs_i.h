@@ -135,10 +135,10 @@ ssize_t fs_reader_read_pinned(struct fs_reader *r, size_t len, uint64_t off,
 			      struct ufs_cache_pin **ppin);
 /* Close r; NULL is a no-op. */
 void fs_reader_close(struct fs_reader *r);
-/* Attributes of be:path from the disk tier when its server is unreachable
- * (the identity last opened there); 0, or -ENOENT. */
-int fs_cache_offline_attr(struct ufs_fs *fs, struct ufs_backend *be, const char *path,
-			  struct ufs_attr *pattr);
+/* The identity (size, mtime, etag) of be:path last opened through the disk
+ * tier, for attributes while its server is unreachable; 0, or -ENOENT. */
+int fs_cache_last_identity(struct ufs_fs *fs, struct ufs_backend *be, const char *path,
+			   struct ufs_obj *pobj);
 /* The next file in directory order is likely to be read: prefetch it. */
 void fs_read_hint(struct ufs_fs *fs, struct ufs_backend *be, const struct ufs_obj *obj);
 

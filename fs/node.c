@@ -162,6 +162,21 @@ static int node_pending(struct ufs_fs *fs, struct fs_node *n, int rc, struct ufs
 	return 1;
 }
 
+/* Attributes of n from the disk tier when its server is unreachable (the
+ * identity last opened there); 0, or -ENOENT. */
+static int node_offline_attr(struct ufs_fs *fs, struct fs_node *n, struct ufs_attr *pattr)
+{
+	struct ufs_obj o;
+
+	if (fs_cache_last_identity(fs, n->be, n->rel, &o) < 0)
+		return -ENOENT;
+	fs_attr_new(pattr, S_IFREG | 0444);
+	pattr->size = o.size;
+	pattr->mtime = pattr->ctime = pattr->atime = o.mtime;
+	memcpy(pattr->etag, o.etag, sizeof(pattr->etag));
+	return 0;
+}
+
 /* Backend getattr with the metadata cache in front (unless fresh). */
 static int node_backend_getattr(struct ufs_fs *fs, struct fs_node *n, int fresh,
 				struct ufs_attr *pattr)
@@ -174,7 +189,7 @@ static int node_backend_getattr(struct ufs_fs *fs, struct fs_node *n, int fresh,
 		return rc;
 	rc = ufs_be_getattr(n->be, n->rel, pattr);
 	if (rc < 0 && (rc == -EHOSTDOWN || ufs_errno_is_unreachable(rc)) &&
-	    fs_cache_offline_attr(fs, n->be, n->rel, pattr) == 0)
+	    node_offline_attr(fs, n, pattr) == 0)
 		return 0; /* server down: what the disk tier holds stays readable */
 	if (rc == 0 && pattr->mode != 0)
 		ufs_meta_put_attr(fs->meta, n->mount, n->rel, pattr);

@@ -39,7 +39,7 @@
  *   persist); if it does not, (2) recovers.
  * - nfsstat3 -> errno is nfs3_errno(), the only place.
  */
-#include "protocols/nfs_i.h"
+#include "protocols/nfs/nfs_i.h"
 
 #include <errno.h>
 #include <fcntl.h>
