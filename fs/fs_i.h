@@ -14,7 +14,8 @@
  * resolution, attributes, entry replies), ops.c (attribute/namespace ops),
  * ops_dir.c (directories), ops_file.c (open files), readpath.c (reads,
  * the one place that talks to the block cache), writepath.c + staging.c
- * (writes), ctl.c (control socket), daemon.c (ufs_fs_run).
+ * (writes), caller.c (requests run as their caller), ctl.c (control
+ * socket), daemon.c (ufs_fs_run).
  */
 #ifndef UFS_FS_I_H
 #define UFS_FS_I_H
@@ -111,6 +112,12 @@ int fs_fill_entry(struct ufs_fs *fs, struct fs_node *n, const struct ufs_attr *a
 		  struct fuse_entry_param *e);
 /* Forget what the caches know about n after a change through the mount. */
 void fs_node_changed(struct ufs_fs *fs, const struct fs_node *n);
+
+/* Mark the calling worker thread as acting for req's process (uid, gid,
+ * supplementary groups; common/ucred.h) until fs_caller_end(). */
+void fs_caller_begin(fuse_req_t req);
+/* The thread acts as the daemon again. */
+void fs_caller_end(void);
 
 /* ---- readpath.c: reads (block cache when present) ---- */
 

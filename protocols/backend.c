@@ -278,6 +278,12 @@ int ufs_be_link(struct ufs_backend *be, const char *from, const char *to)
 	return health_note(be, be->ops->link(be, from, to));
 }
 
+int ufs_be_mknod(struct ufs_backend *be, const char *path, mode_t mode, dev_t rdev)
+{
+	GUARD_WRITE(be, mknod);
+	return health_note(be, be->ops->mknod(be, path, mode, rdev));
+}
+
 int ufs_be_setattr(struct ufs_backend *be, const char *path, const struct ufs_attr *attr,
 		   unsigned to_set)
 {

@@ -169,6 +169,9 @@ struct ufs_backend_ops {
 	/* Fills buf (NUL-terminated, truncated to size-1); returns length or -errno. */
 	int (*readlink)(struct ufs_backend *be, const char *path, char *buf, size_t size);
 	int (*link)(struct ufs_backend *be, const char *from, const char *to);
+	/* Create a FIFO, socket or device node (mode: S_IFIFO/S_IFSOCK/S_IFCHR/
+	 * S_IFBLK + permission bits; rdev for devices). NULL: -EOPNOTSUPP. */
+	int (*mknod)(struct ufs_backend *be, const char *path, mode_t mode, dev_t rdev);
 	int (*setattr)(struct ufs_backend *be, const char *path, const struct ufs_attr *attr,
 		       unsigned to_set);
 	int (*statfs)(struct ufs_backend *be, struct statvfs *pst);
@@ -234,6 +237,7 @@ int ufs_be_rename(struct ufs_backend *be, const char *from, const char *to, unsi
 int ufs_be_symlink(struct ufs_backend *be, const char *target, const char *path);
 int ufs_be_readlink(struct ufs_backend *be, const char *path, char *buf, size_t size);
 int ufs_be_link(struct ufs_backend *be, const char *from, const char *to);
+int ufs_be_mknod(struct ufs_backend *be, const char *path, mode_t mode, dev_t rdev);
 int ufs_be_setattr(struct ufs_backend *be, const char *path, const struct ufs_attr *attr,
 		   unsigned to_set);
 int ufs_be_statfs(struct ufs_backend *be, struct statvfs *pst);

@@ -26,6 +26,7 @@
  * never across a system call that can block on I/O except close()).
  */
 #include "common/fdio.h"
+#include "common/ucred.h"
 #include "protocols/backend.h"
 
 #include "protocols/http.h"
@@ -72,6 +73,7 @@ struct file_loc {
 	int dirfd;
 	int owned; /* dirfd must be closed */
 	const char *name;
+	struct ufs_cred_saved ids; /* the thread acts as the caller until unlocate */
 };
 
 static struct file_be *file_be_of(struct ufs_backend *be)
@@ -164,6 +166,8 @@ static int file_locate(struct file_be *fb, const char *path, struct file_loc *pl
 	const char *slash;
 	char *dir;
 
+	ploc->ids.switched = 0;
+	ploc->owned = 0;
 	if (rootfd < 0)
 		return rootfd;
 	rootfd = file_open_root(fb);
@@ -189,18 +193,37 @@ static int file_locate(struct file_be *fb, const char *path, struct file_loc *pl
 	return 0;
 }
 
+/* file_locate() with the thread acting as the request's caller (common/
+ * ucred.h) from here until file_unlocate(): what is created belongs to the
+ * caller and the kernel checks the caller's permissions. */
+static int file_locate_caller(struct file_be *fb, const char *path, struct file_loc *ploc)
+{
+	struct ufs_cred_saved ids;
+	int rc = ufs_cred_fs_enter(&ids);
+
+	if (rc < 0)
+		return rc;
+	rc = file_locate(fb, path, ploc);
+	ploc->ids = ids;
+	if (rc < 0)
+		ufs_cred_fs_leave(&ploc->ids);
+	return rc;
+}
+
 static void file_unlocate(struct file_loc *loc)
 {
 	if (loc->owned)
 		close(loc->dirfd);
 	loc->owned = 0;
+	ufs_cred_fs_leave(&loc->ids);
 }
 
-/* Open the final component of path (never following a final symlink). */
-static int file_open_at(struct file_be *fb, const char *path, int flags, mode_t mode)
+/* Open the final component of path (never following a final symlink), as
+ * the request's caller when caller is set. */
+static int file_open_at(struct file_be *fb, const char *path, int flags, mode_t mode, int caller)
 {
 	struct file_loc loc;
-	int fd = file_locate(fb, path, &loc);
+	int fd = caller ? file_locate_caller(fb, path, &loc) : file_locate(fb, path, &loc);
 
 	if (fd < 0)
 		return fd;
@@ -308,7 +331,7 @@ static int file_fd_open(struct file_be *fb, const char *path, struct file_fd **p
 	if (!f)
 		return -ENOMEM;
 	f->path = strdup(path);
-	fd = f->path ? file_open_at(fb, path, O_RDONLY, 0) : -ENOMEM;
+	fd = f->path ? file_open_at(fb, path, O_RDONLY, 0, 0) : -ENOMEM;
 	if (fd < 0) {
 		free(f->path);
 		free(f);
@@ -617,7 +640,7 @@ static int file_open_writer(struct ufs_backend *be, const char *path, int flags,
 	if (!w)
 		return -ENOMEM;
 	ufs_be_count(be, UFS_REQ_OTHER, 0, 0);
-	fd = file_open_at(file_be_of(be), path, (flags & keep) | acc, mode);
+	fd = file_open_at(file_be_of(be), path, (flags & keep) | acc, mode, 1);
 	if (fd < 0) {
 		free(w);
 		return fd;
@@ -634,7 +657,7 @@ static int file_open_writer(struct ufs_backend *be, const char *path, int flags,
 static int file_unlink(struct ufs_backend *be, const char *path)
 {
 	struct file_loc loc;
-	int rc = file_locate(file_be_of(be), path, &loc);
+	int rc = file_locate_caller(file_be_of(be), path, &loc);
 
 	ufs_be_count(be, UFS_REQ_DELETE, 0, 0);
 	if (rc < 0)
@@ -649,7 +672,7 @@ static int file_unlink(struct ufs_backend *be, const char *path)
 static int file_rmdir(struct ufs_backend *be, const char *path)
 {
 	struct file_loc loc;
-	int rc = file_locate(file_be_of(be), path, &loc);
+	int rc = file_locate_caller(file_be_of(be), path, &loc);
 
 	ufs_be_count(be, UFS_REQ_DELETE, 0, 0);
 	if (rc < 0)
@@ -663,7 +686,7 @@ static int file_rmdir(struct ufs_backend *be, const char *path)
 static int file_mkdir(struct ufs_backend *be, const char *path, mode_t mode)
 {
 	struct file_loc loc;
-	int rc = file_locate(file_be_of(be), path, &loc);
+	int rc = file_locate_caller(file_be_of(be), path, &loc);
 
 	ufs_be_count(be, UFS_REQ_OTHER, 0, 0);
 	if (rc < 0)
@@ -679,7 +702,7 @@ static int file_two_paths(struct file_be *fb, const char *from, const char *to, 
 			  unsigned flags)
 {
 	struct file_loc lf, lt;
-	int rc = file_locate(fb, from, &lf);
+	int rc = file_locate_caller(fb, from, &lf);
 
 	if (rc < 0)
 		return rc;
@@ -714,12 +737,26 @@ static int file_link(struct ufs_backend *be, const char *from, const char *to)
 static int file_symlink(struct ufs_backend *be, const char *target, const char *path)
 {
 	struct file_loc loc;
-	int rc = file_locate(file_be_of(be), path, &loc);
+	int rc = file_locate_caller(file_be_of(be), path, &loc);
 
 	ufs_be_count(be, UFS_REQ_OTHER, 0, 0);
 	if (rc < 0)
 		return rc;
 	if (symlinkat(target, loc.dirfd, loc.name) < 0)
+		rc = -errno;
+	file_unlocate(&loc);
+	return rc;
+}
+
+static int file_mknod(struct ufs_backend *be, const char *path, mode_t mode, dev_t rdev)
+{
+	struct file_loc loc;
+	int rc = file_locate_caller(file_be_of(be), path, &loc);
+
+	ufs_be_count(be, UFS_REQ_OTHER, 0, 0);
+	if (rc < 0)
+		return rc;
+	if (mknodat(loc.dirfd, loc.name, mode, rdev) < 0)
 		rc = -errno;
 	file_unlocate(&loc);
 	return rc;
@@ -763,7 +800,7 @@ static void file_times(const struct ufs_attr *attr, unsigned to_set, struct time
 
 static int file_truncate_path(struct file_be *fb, const char *path, uint64_t size)
 {
-	int fd = file_open_at(fb, path, O_WRONLY, 0);
+	int fd = file_open_at(fb, path, O_WRONLY, 0, 0);
 	int rc = 0;
 
 	if (fd < 0)
@@ -807,7 +844,7 @@ static int file_setattr(struct ufs_backend *be, const char *path, const struct u
 {
 	struct file_be *fb = file_be_of(be);
 	struct file_loc loc;
-	int rc = file_locate(fb, path, &loc);
+	int rc = file_locate_caller(fb, path, &loc);
 
 	ufs_be_count(be, UFS_REQ_OTHER, 0, 0);
 	if (rc < 0)
@@ -843,6 +880,7 @@ const struct ufs_backend_ops ufs_file_ops = {
     .symlink = file_symlink,
     .readlink = file_readlink,
     .link = file_link,
+    .mknod = file_mknod,
     .setattr = file_setattr,
     .statfs = file_statfs,
     .destroy = file_destroy,

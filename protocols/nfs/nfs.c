@@ -129,6 +129,8 @@ static int nfsbe_create(const struct ufs_mount_cfg *m, const struct ufs_config *
 	ufs_be_init(&nb->base, &ufs_nfs_ops, m, g);
 	pthread_mutex_init(&nb->pool_lock, NULL);
 	ufs_nfs3_init(nb, g);
+	nb->pinned_ids =
+	    ufs_nfs_url_has_arg(&nb->url, "uid") || ufs_nfs_url_has_arg(&nb->url, "gid");
 	/* libnfs takes whole seconds; our own deadline uses the exact value */
 	nb->timeout_ms = (int)(t * 1000);
 	*pbe = &nb->base;
@@ -174,6 +176,7 @@ const struct ufs_backend_ops ufs_nfs_ops = {
     .symlink = ufs_nfsbe_symlink,
     .readlink = ufs_nfsbe_readlink,
     .link = ufs_nfsbe_link,
+    .mknod = ufs_nfsbe_mknod,
     .setattr = ufs_nfsbe_setattr,
     .statfs = ufs_nfsbe_statfs,
     .destroy = nfsbe_destroy,

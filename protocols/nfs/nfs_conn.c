@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <nfsc/libnfs-zdr.h>
 #include <nfsc/libnfs.h>
 
 double ufs_nfs_now(void)
@@ -75,6 +76,7 @@ static void nfs_conn_discard(struct nfs_conn *c)
 	nfs_fhc_clear(c);
 	nfs_destroy_context(c->ctx);
 	c->ctx = NULL;
+	c->as_caller = 0;
 	c->gen++;
 }
 
@@ -342,6 +344,44 @@ static void nfs_sigpipe_restore(const sigset_t *old)
 	pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 
+/* Max supplementary groups in an AUTH_SYS credential (RFC 5531). */
+#define NFS_AUTH_GROUPS 16
+
+static int nfs_cred_same(const struct ufs_cred *a, const struct ufs_cred *b)
+{
+	return a->uid == b->uid && a->gid == b->gid && a->ngroups == b->ngroups &&
+	       memcmp(a->groups, b->groups, (size_t)a->ngroups * sizeof(a->groups[0])) == 0;
+}
+
+/* Make c's context send the calling thread's caller (common/ucred.h) as its
+ * AUTH_SYS credentials, or the daemon's own when there is none or the URL
+ * pins uid/gid: the server then decides as for the caller (root_squash
+ * included). Set only when it changes (c->lock held, connected). */
+static void nfs_conn_auth(struct nfs_conn *c)
+{
+	const struct ufs_cred *cr = c->nb->pinned_ids ? NULL : ufs_cred_current();
+	struct AUTH *a;
+
+	if (!cr && !c->as_caller)
+		return;
+	if (cr && c->as_caller && nfs_cred_same(cr, &c->auth))
+		return;
+	if (cr) {
+		c->auth = *cr;
+		if (c->auth.ngroups > NFS_AUTH_GROUPS)
+			c->auth.ngroups = NFS_AUTH_GROUPS;
+		a = libnfs_authunix_create("unifs", cr->uid, cr->gid, (uint32_t)c->auth.ngroups,
+					   c->auth.groups);
+	} else {
+		a = libnfs_authunix_create("unifs", (uint32_t)getuid(), (uint32_t)getgid(), 0,
+					   NULL);
+	}
+	if (!a)
+		return;
+	nfs_set_auth(c->ctx, a);
+	c->as_caller = cr != NULL;
+}
+
 /* Run op on conn c within one op_timeout, connecting first if needed; a
  * connection lost during op is re-established and op retried once. */
 int ufs_nfs_run_on(struct nfs_conn *c, nfs_op_fn op, void *arg)
@@ -354,8 +394,10 @@ int ufs_nfs_run_on(struct nfs_conn *c, nfs_op_fn op, void *arg)
 	c->deadline = ufs_nfs_now() + c->nb->timeout_ms / 1000.0;
 	for (int attempt = 0;; attempt++) {
 		rc = c->ctx ? 0 : nfs_conn_connect(c);
-		if (rc == 0)
+		if (rc == 0) {
+			nfs_conn_auth(c);
 			rc = op(c, arg);
+		}
 		if (rc != -ECONNRESET)
 			break;
 		if (attempt == 1) {

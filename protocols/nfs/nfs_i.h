@@ -7,6 +7,7 @@
 #ifndef UFS_NFS_I_H
 #define UFS_NFS_I_H
 
+#include "common/ucred.h"
 #include "protocols/backend.h"
 #include "protocols/nfs/nfs_fhcache.h"
 
@@ -33,6 +34,9 @@ struct ufs_nfs_url {
  */
 int ufs_nfs_url_parse(const char *url, struct ufs_nfs_url *pu, char *err, size_t errlen);
 
+/* 1 when the URL's query (u->args) sets the libnfs argument name. */
+int ufs_nfs_url_has_arg(const struct ufs_nfs_url *u, const char *name);
+
 /* Free what ufs_nfs_url_parse() allocated; safe on a zeroed struct. */
 void ufs_nfs_url_free(struct ufs_nfs_url *u);
 
@@ -54,6 +58,8 @@ struct nfs_conn {
 	double deadline;		       /* monotonic end of the backend call in progress */
 	struct nfs_fhc_ent fhc[NFS_FHC_SLOTS]; /* read handles, 0 = most recent */
 	struct nfs_conn *next;		       /* pool list (pool_lock) */
+	int as_caller;			       /* ctx sends auth's creds, not the daemon's */
+	struct ufs_cred auth;		       /* AUTH_SYS identity set on ctx (as_caller) */
 };
 
 struct nfs_be {
@@ -63,6 +69,7 @@ struct nfs_be {
 	pthread_mutex_t pool_lock;
 	struct nfs_conn *conns;
 	int timeout_ms;
+	int pinned_ids; /* the URL sets uid= or gid=: every call uses them */
 	/* NFSv3 handle resolution (nfs_meta.c); fhc is NULL for NFSv4 */
 	struct ufs_nfs_fhcache *fhc;
 	pthread_mutex_t root_lock; /* guards root and root_retry */
@@ -214,6 +221,7 @@ int ufs_nfsbe_rmdir(struct ufs_backend *be, const char *path);
 int ufs_nfsbe_rename(struct ufs_backend *be, const char *from, const char *to, unsigned flags);
 int ufs_nfsbe_symlink(struct ufs_backend *be, const char *target, const char *path);
 int ufs_nfsbe_link(struct ufs_backend *be, const char *from, const char *to);
+int ufs_nfsbe_mknod(struct ufs_backend *be, const char *path, mode_t mode, dev_t rdev);
 int ufs_nfsbe_readlink(struct ufs_backend *be, const char *path, char *buf, size_t size);
 int ufs_nfsbe_setattr(struct ufs_backend *be, const char *path, const struct ufs_attr *attr,
 		      unsigned to_set);

@@ -182,13 +182,14 @@ enum nfs_simple_kind {
 	NFS_CHOWN,
 	NFS_TRUNCATE,
 	NFS_UTIMES,
+	NFS_MKNOD,
 };
 
 /* One path-based call: p1 (and p2) absolute paths, or a symlink target. */
 struct nfs_simple {
 	enum nfs_simple_kind kind;
 	const char *p1, *p2;
-	int mode, uid, gid;
+	int mode, uid, gid, dev;
 	uint64_t size;
 	struct timeval tv[2];
 };
@@ -216,14 +217,17 @@ static int nfs_simple_start(struct nfs_context *ctx, struct nfs_simple *a, struc
 		return nfs_truncate_async(ctx, a->p1, a->size, ufs_nfs_call_cb, k);
 	case NFS_UTIMES:
 		return nfs_lutimes_async(ctx, a->p1, a->tv, ufs_nfs_call_cb, k);
+	case NFS_MKNOD:
+		return nfs_mknod_async(ctx, a->p1, a->mode, a->dev, ufs_nfs_call_cb, k);
 	}
 	return -EINVAL;
 }
 
 static int nfs_op_simple(struct nfs_conn *c, void *arg)
 {
-	static const char *const what[] = {"unlink", "mkdir", "rmdir", "rename",   "symlink",
-					   "link",   "chmod", "chown", "truncate", "utimes"};
+	static const char *const what[] = {"unlink",   "mkdir",	 "rmdir", "rename",
+					   "symlink",  "link",	 "chmod", "chown",
+					   "truncate", "utimes", "mknod"};
 	struct nfs_simple *a = arg;
 	struct nfs_call call = {.res = NFS_RES_NONE};
 	int rc = ufs_nfs_exec(c, &call, nfs_simple_start(c->ctx, a, &call), what[a->kind]);
@@ -311,6 +315,13 @@ int ufs_nfsbe_rename(struct ufs_backend *be, const char *from, const char *to, u
 	if (rc != UFS_NFS3_FALLBACK)
 		return rc;
 	return nfs_simple_run(be, &a, from, to, 0);
+}
+
+int ufs_nfsbe_mknod(struct ufs_backend *be, const char *path, mode_t mode, dev_t rdev)
+{
+	struct nfs_simple a = {.kind = NFS_MKNOD, .mode = (int)mode, .dev = (int)rdev};
+
+	return nfs_simple_run(be, &a, path, NULL, 0);
 }
 
 int ufs_nfsbe_symlink(struct ufs_backend *be, const char *target, const char *path)

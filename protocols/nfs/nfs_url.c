@@ -141,6 +141,19 @@ int ufs_nfs_url_parse(const char *url, struct ufs_nfs_url *pu, char *err, size_t
 	return rc;
 }
 
+int ufs_nfs_url_has_arg(const struct ufs_nfs_url *u, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *a = u->args; a && *a;) {
+		if (strncmp(a, name, n) == 0 && a[n] == '=')
+			return 1;
+		a = strchr(a, '&');
+		a = a ? a + 1 : NULL;
+	}
+	return 0;
+}
+
 void ufs_nfs_url_free(struct ufs_nfs_url *u)
 {
 	free(u->server);
