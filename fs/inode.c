@@ -35,6 +35,9 @@ struct ufs_inode {
 	uint64_t seen_size, seen_gen;
 	struct timespec seen_mtime;
 	char seen_etag[UFS_ETAG_MAX];
+	/* last mode and owner the backend showed (offline attributes) */
+	int owner_known;
+	uint32_t last_mode, last_uid, last_gid;
 	/* pending object-store writes */
 	unsigned writers;
 	uint64_t wsize;
@@ -473,4 +476,36 @@ int ufs_itab_pending(struct ufs_itab *t, uint64_t ino, uint64_t *psize, uint32_t
 	}
 	pthread_mutex_unlock(&t->lock);
 	return pending;
+}
+
+void ufs_itab_note_owner(struct ufs_itab *t, uint64_t ino, const struct ufs_attr *attr)
+{
+	struct ufs_inode *in;
+
+	pthread_mutex_lock(&t->lock);
+	in = itab_find(t, ino);
+	if (in) {
+		in->owner_known = 1;
+		in->last_mode = attr->mode;
+		in->last_uid = attr->uid;
+		in->last_gid = attr->gid;
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+int ufs_itab_last_owner(struct ufs_itab *t, uint64_t ino, struct ufs_attr *pattr)
+{
+	struct ufs_inode *in;
+	int known = 0;
+
+	pthread_mutex_lock(&t->lock);
+	in = itab_find(t, ino);
+	if (in && in->owner_known) {
+		known = 1;
+		pattr->mode = in->last_mode;
+		pattr->uid = in->last_uid;
+		pattr->gid = in->last_gid;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return known;
 }

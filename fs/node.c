@@ -163,14 +163,18 @@ static int node_pending(struct ufs_fs *fs, struct fs_node *n, int rc, struct ufs
 }
 
 /* Attributes of n from the disk tier when its server is unreachable (the
- * identity last opened there); 0, or -ENOENT. */
+ * identity last opened there); 0, or -ENOENT. Mode and owner are the last
+ * ones the server showed for the inode; never seen (e.g. after a remount):
+ * 0400 owned by the mounting user. Never wider than the server's. */
 static int node_offline_attr(struct ufs_fs *fs, struct fs_node *n, struct ufs_attr *pattr)
 {
 	struct ufs_obj o;
 
 	if (fs_cache_last_identity(fs, n->be, n->rel, &o) < 0)
 		return -ENOENT;
-	fs_attr_new(pattr, S_IFREG | 0444);
+	fs_attr_new(pattr, S_IFREG | 0400);
+	if (n->ino && ufs_itab_last_owner(fs->itab, n->ino, pattr) && !S_ISREG(pattr->mode))
+		return -ENOENT; /* the disk tier holds files only */
 	pattr->size = o.size;
 	pattr->mtime = pattr->ctime = pattr->atime = o.mtime;
 	memcpy(pattr->etag, o.etag, sizeof(pattr->etag));
@@ -191,6 +195,8 @@ static int node_backend_getattr(struct ufs_fs *fs, struct fs_node *n, int fresh,
 	if (rc < 0 && (rc == -EHOSTDOWN || ufs_errno_is_unreachable(rc)) &&
 	    node_offline_attr(fs, n, pattr) == 0)
 		return 0; /* server down: what the disk tier holds stays readable */
+	if (rc == 0 && pattr->mode != 0 && n->ino)
+		ufs_itab_note_owner(fs->itab, n->ino, pattr);
 	if (rc == 0 && pattr->mode != 0)
 		ufs_meta_put_attr(fs->meta, n->mount, n->rel, pattr);
 	else if (rc == -ENOENT)
@@ -233,6 +239,7 @@ void fs_attr_to_stat(struct ufs_fs *fs, const struct ufs_attr *attr, uint64_t in
 	st->st_uid = attr->uid == UFS_UID_OWNER ? fs->uid : attr->uid;
 	st->st_gid = attr->gid == UFS_UID_OWNER ? fs->gid : attr->gid;
 	st->st_size = (off_t)attr->size;
+	st->st_rdev = (dev_t)attr->rdev;
 	st->st_blksize = 1 << 20;
 	st->st_blocks = (blkcnt_t)((attr->size + 511) / 512);
 	st->st_atim = attr->atime;
@@ -250,6 +257,8 @@ int fs_fill_entry(struct ufs_fs *fs, struct fs_node *n, const struct ufs_attr *a
 	if (!ino)
 		return -ENOMEM;
 	n->ino = ino;
+	if (n->mount >= 0 && attr->mode != 0)
+		ufs_itab_note_owner(fs->itab, ino, attr);
 	memset(e, 0, sizeof(*e));
 	e->ino = ino;
 	e->generation = 1;

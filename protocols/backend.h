@@ -51,7 +51,8 @@ struct ufs_attr {
 	uint32_t uid; /* UFS_UID_OWNER when the protocol has no owner */
 	uint32_t gid; /* UFS_UID_OWNER when the protocol has no owner */
 	uint64_t size;
-	uint64_t ino; /* server's file id, 0 when none */
+	uint64_t ino;  /* server's file id, 0 when none */
+	uint64_t rdev; /* device number of a device node, else 0 */
 	struct timespec atime, mtime, ctime;
 	char etag[UFS_ETAG_MAX]; /* version tag; "" on file/nfs (identity = mtime+size) */
 };

@@ -243,6 +243,7 @@ static void file_stat_to_attr(const struct stat *st, struct ufs_attr *pattr)
 	pattr->gid = st->st_gid;
 	pattr->size = (uint64_t)st->st_size;
 	pattr->ino = st->st_ino;
+	pattr->rdev = st->st_rdev;
 	pattr->atime = st->st_atim;
 	pattr->mtime = st->st_mtim;
 	pattr->ctime = st->st_ctim;

@@ -35,6 +35,7 @@ static void nfs_stat_to_attr(const struct nfs_stat_64 *st, struct ufs_attr *patt
 	pattr->gid = (uint32_t)st->nfs_gid;
 	pattr->size = st->nfs_size;
 	pattr->ino = st->nfs_ino;
+	pattr->rdev = st->nfs_rdev;
 	pattr->atime.tv_sec = (time_t)st->nfs_atime;
 	pattr->atime.tv_nsec = (long)st->nfs_atime_nsec;
 	pattr->mtime.tv_sec = (time_t)st->nfs_mtime;
