@@ -102,8 +102,11 @@ void fs_attr_synthetic(struct ufs_fs *fs, struct ufs_attr *pattr);
  * still being written through the mount reports its local size. 0 or -errno.
  */
 int fs_node_getattr(struct ufs_fs *fs, struct fs_node *n, int fresh, struct ufs_attr *pattr);
-/* Fill st from attr for inode ino (owner mapping, blocks, blksize). */
-void fs_attr_to_stat(struct ufs_fs *fs, const struct ufs_attr *attr, uint64_t ino, struct stat *st);
+/* Fill st from attr for node n (owner mapping, blocks, blksize). st_ino is
+ * the backend's file id tagged with the mount (so hard links show one
+ * number, unique across the namespace), else n's inode number. */
+void fs_attr_to_stat(struct ufs_fs *fs, const struct ufs_attr *attr, const struct fs_node *n,
+		     struct stat *st);
 /* Reply to a lookup-like request with n and attr (counts one lookup). */
 void fs_reply_entry(fuse_req_t req, struct ufs_fs *fs, struct fs_node *n,
 		    const struct ufs_attr *attr);
@@ -112,6 +115,11 @@ int fs_fill_entry(struct ufs_fs *fs, struct fs_node *n, const struct ufs_attr *a
 		  struct fuse_entry_param *e);
 /* Forget what the caches know about n after a change through the mount. */
 void fs_node_changed(struct ufs_fs *fs, const struct fs_node *n);
+
+/* n (a name of a file with other names: hard links) was linked, unlinked
+ * or renamed: the other names' cached attributes (link count, ctime) are
+ * dropped here and in the kernel. */
+void fs_node_links_changed(struct ufs_fs *fs, const struct fs_node *n);
 
 /* Mark the calling worker thread as acting for req's process (uid, gid,
  * supplementary groups; common/ucred.h) until fs_caller_end(). */

@@ -74,7 +74,7 @@ static void ops_reply_attr(fuse_req_t req, struct ufs_fs *fs, struct fs_node *n,
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	fs_attr_to_stat(fs, &attr, n->ino, &st);
+	fs_attr_to_stat(fs, &attr, n, &st);
 	fuse_reply_attr(req, &st, fs_node_attr_ttl(fs, n));
 }
 
@@ -277,6 +277,8 @@ static void ops_remove(fuse_req_t req, fuse_ino_t parent, const char *name, int 
 		fs_caller_begin(req);
 		rc = dir ? ufs_be_rmdir(n.be, n.rel) : ufs_be_unlink(n.be, n.rel);
 		fs_caller_end();
+		if (rc == 0 && !dir)
+			fs_node_links_changed(fs, &n);
 		ufs_meta_invalidate_tree(fs->meta, n.mount, n.rel);
 		if (rc == 0)
 			ufs_itab_unhash(fs->itab, n.mount, n.path);
@@ -359,6 +361,8 @@ static void ops_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const
 		fs_caller_begin(req);
 		rc = ufs_be_link(src.be, src.rel, dst.rel);
 		fs_caller_end();
+		if (rc == 0)
+			fs_node_links_changed(fs, &src);
 		fs_node_changed(fs, &src);
 		if (rc == 0)
 			ops_reply_created(req, fs, &dst, S_IFREG | 0644);
