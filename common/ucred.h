@@ -49,6 +49,8 @@ struct ufs_cred_saved {
  * the kernel checks permissions as for the caller. A no-op (0) without a
  * caller or when the daemon is not root (it then acts as itself). Returns
  * 0, or -errno with the identity unchanged. Undo with ufs_cred_fs_leave().
+ * Keep the switched span to system calls: a thread created meanwhile would
+ * inherit the caller's identity.
  */
 int ufs_cred_fs_enter(struct ufs_cred_saved *ps);
 
