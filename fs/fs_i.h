@@ -12,7 +12,8 @@
  *
  * Modules: namespace.c (mount table), inode.c (inode table), node.c (path
  * resolution, attributes, entry replies), ops.c (attribute/namespace ops),
- * ops_dir.c (directories), ops_file.c (open files), readpath.c (reads,
+ * ops_dir.c (directories), ops_file.c (open files), ops_xattr.c (xattrs,
+ * fallocate), readpath.c (reads,
  * the one place that talks to the block cache), writepath.c + staging.c
  * (writes), caller.c (requests run as their caller), ctl.c (control
  * socket), daemon.c (ufs_fs_run).
@@ -222,6 +223,8 @@ int fs_file_truncate(struct ufs_fs *fs, struct fs_node *n, struct fuse_file_info
 void fs_ops_fill(struct fuse_lowlevel_ops *ops);
 void fs_ops_dir_fill(struct fuse_lowlevel_ops *ops);
 void fs_ops_file_fill(struct fuse_lowlevel_ops *ops);
+/* Extended attributes and fallocate (ops_xattr.c). */
+void fs_ops_xattr_fill(struct fuse_lowlevel_ops *ops);
 
 /* The fs of a request. */
 static inline struct ufs_fs *fs_of(fuse_req_t req)

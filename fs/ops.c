@@ -454,4 +454,5 @@ void fs_ops_fill(struct fuse_lowlevel_ops *ops)
 	ops->access = ops_access;
 	fs_ops_dir_fill(ops);
 	fs_ops_file_fill(ops);
+	fs_ops_xattr_fill(ops);
 }

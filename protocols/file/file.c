@@ -41,6 +41,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #define FILE_FDC_SLOTS 16
@@ -855,6 +856,95 @@ static int file_setattr(struct ufs_backend *be, const char *path, const struct u
 	return rc;
 }
 
+/* ---- extended attributes and fallocate --------------------------------- */
+
+/* The calling thread acts as the caller (*ps) and *pfd is an O_PATH fd of
+ * path (final symlink not followed) whose /proc/self/fd name is in proc:
+ * the *xattr(2) calls on that name reach the file itself without opening
+ * it (no side effect on FIFOs or devices). 0 or -errno (nothing held). */
+static int file_xattr_begin(struct file_be *fb, const char *path, struct ufs_cred_saved *ps,
+			    int *pfd, char proc[32])
+{
+	int rc = ufs_cred_fs_enter(ps);
+
+	if (rc < 0)
+		return rc;
+	*pfd = file_open_at(fb, path, O_PATH | O_NOFOLLOW, 0, 0);
+	if (*pfd < 0) {
+		ufs_cred_fs_leave(ps);
+		return *pfd;
+	}
+	snprintf(proc, 32, "/proc/self/fd/%d", *pfd);
+	return 0;
+}
+
+static int file_xattr_end(struct ufs_cred_saved *s, int fd, ssize_t r)
+{
+	int rc = r < 0 ? -errno : (int)r;
+
+	ufs_cred_fs_leave(s);
+	close(fd);
+	return rc;
+}
+
+static ssize_t file_getxattr(struct ufs_backend *be, const char *path, const char *name, void *buf,
+			     size_t size)
+{
+	struct ufs_cred_saved s;
+	char proc[32];
+	int fd, rc = file_xattr_begin(file_be_of(be), path, &s, &fd, proc);
+
+	ufs_be_count(be, UFS_REQ_HEAD, 0, 0);
+	return rc < 0 ? rc : file_xattr_end(&s, fd, getxattr(proc, name, buf, size));
+}
+
+static int file_setxattr(struct ufs_backend *be, const char *path, const char *name,
+			 const void *value, size_t size, int flags)
+{
+	struct ufs_cred_saved s;
+	char proc[32];
+	int fd, rc = file_xattr_begin(file_be_of(be), path, &s, &fd, proc);
+
+	ufs_be_count(be, UFS_REQ_OTHER, 0, 0);
+	return rc < 0 ? rc : file_xattr_end(&s, fd, setxattr(proc, name, value, size, flags));
+}
+
+static ssize_t file_listxattr(struct ufs_backend *be, const char *path, char *buf, size_t size)
+{
+	struct ufs_cred_saved s;
+	char proc[32];
+	int fd, rc = file_xattr_begin(file_be_of(be), path, &s, &fd, proc);
+
+	ufs_be_count(be, UFS_REQ_HEAD, 0, 0);
+	return rc < 0 ? rc : file_xattr_end(&s, fd, listxattr(proc, buf, size));
+}
+
+static int file_removexattr(struct ufs_backend *be, const char *path, const char *name)
+{
+	struct ufs_cred_saved s;
+	char proc[32];
+	int fd, rc = file_xattr_begin(file_be_of(be), path, &s, &fd, proc);
+
+	ufs_be_count(be, UFS_REQ_OTHER, 0, 0);
+	return rc < 0 ? rc : file_xattr_end(&s, fd, removexattr(proc, name));
+}
+
+static int file_fallocate(struct ufs_backend *be, const char *path, int mode, uint64_t off,
+			  uint64_t len)
+{
+	int fd = file_open_at(file_be_of(be), path, O_WRONLY, 0, 1);
+	int rc = 0;
+
+	ufs_be_count(be, UFS_REQ_OTHER, 0, 0);
+	if (fd < 0)
+		return fd;
+	if (fallocate(fd, mode, (off_t)off, (off_t)len) < 0)
+		rc = -errno;
+	close(fd);
+	file_fdc_drop(file_be_of(be), path);
+	return rc;
+}
+
 static int file_statfs(struct ufs_backend *be, struct statvfs *pst)
 {
 	int fd = file_open_root(file_be_of(be));
@@ -882,6 +972,11 @@ const struct ufs_backend_ops ufs_file_ops = {
     .readlink = file_readlink,
     .link = file_link,
     .mknod = file_mknod,
+    .getxattr = file_getxattr,
+    .setxattr = file_setxattr,
+    .listxattr = file_listxattr,
+    .removexattr = file_removexattr,
+    .fallocate = file_fallocate,
     .setattr = file_setattr,
     .statfs = file_statfs,
     .destroy = file_destroy,

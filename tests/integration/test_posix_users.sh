@@ -11,7 +11,8 @@
 # The checks are one table (CASES below): one line per case, run on each
 # subtree in a fresh directory $d (mode 1777, like /tmp). A line is
 #   NAME | USER | EXPECT | COMMAND
-# USER: root or nobody (uid/gid 65534, no supplementary groups).
+# USER: root or nobody (uid/gid 65534, no supplementary groups), with
+# ":local" or ":nfs" appended when the case is for that subtree only.
 # EXPECT: ok (exit 0) | fail (non-zero exit) | =TEXT (exit 0 and stdout
 # exactly TEXT) | !TEXT (non-zero exit and TEXT in stderr, e.g. an errno
 # message). COMMAND runs under bash -c with $d set; it may use the helpers
@@ -102,16 +103,27 @@ noreplace rename        | nobody | !File exists | touch $d/nr1 $d/nr2 && python3
 utimensat nanoseconds   | nobody | =2001-02-03 04:05:06.123456789 | touch $d/t && touch -d '2001-02-03 04:05:06.123456789' $d/t && TZ=UTC0 stat -c %y $d/t | cut -c1-29
 utime omit keeps mtime  | nobody | =2001-02-03 04:05:06.123456789 | touch -a $d/t && TZ=UTC0 stat -c %y $d/t | cut -c1-29
 ctime moves on chmod    | nobody | ok           | c=$(stat -c %Z.%z $d/t) && sleep 1.1 && chmod 640 $d/t && test "$c" != "$(stat -c %Z.%z $d/t)"
+user xattr round trip   | nobody:local | =v:user.k | touch $d/xa && python3 -c 'import os,sys; p=sys.argv[1]; os.setxattr(p,"user.k",b"v"); print(os.getxattr(p,"user.k").decode()+":"+",".join(os.listxattr(p)))' $d/xa
+user xattr removed      | nobody:local | !No data available | python3 -c 'import os,sys; p=sys.argv[1]; os.removexattr(p,"user.k"); os.getxattr(p,"user.k")' $d/xa
+user xattr of another   | nobody:local | !Permission denied | python3 -c 'import os,sys; os.setxattr(sys.argv[1],"user.k",b"v")' $d/fr
+xattr on nfs            | nobody:nfs | !Operation not supported | python3 -c 'import os,sys; os.setxattr(sys.argv[1],"user.k",b"v")' $d/t
+fallocate grows         | nobody:local | =1048576 | fallocate -l 1M $d/fa && stat -c %s $d/fa
+fallocate punch hole    | nobody:local | =0       | head -c 8192 /dev/urandom >$d/ph && fallocate -p -o 0 -l 4096 $d/ph && head -c 4096 $d/ph | tr -d '\0' | wc -c
+fallocate keep size     | nobody:local | =8192    | fallocate -n -o 8192 -l 4096 $d/ph && stat -c %s $d/ph
 EOF
 )
 
 # run_case SUBTREE LINE: one table line on one subtree.
 run_case()
 {
-	local sub=$1 line=$2 name user expect cmd out err rc
+	local sub=$1 line=$2 kind=$3 name user expect cmd out err rc
 	IFS='|' read -r name user expect cmd <<<"$line"
 	name=$(xargs <<<"$name")
 	user=$(xargs <<<"$user")
+	if [[ $user == *:* ]]; then
+		[[ ${user#*:} == "$kind" ]] || return 2
+		user=${user%%:*}
+	fi
 	expect=$(sed 's/^ *//; s/ *$//' <<<"$expect")
 	cmd=${cmd# }
 	err=$UFS_WORK/err
@@ -138,8 +150,11 @@ for sub in local nfs; do
 	mkdir "$d" && chmod 1777 "$d" || fail "cannot make $d"
 	while IFS= read -r line; do
 		[[ -z $line ]] && continue
-		total=$((total + 1))
-		run_case "$d" "$line" || failed=$((failed + 1))
+		run_case "$d" "$line" "$sub"
+		case $? in
+		0) total=$((total + 1)) ;;
+		1) total=$((total + 1)) failed=$((failed + 1)) ;;
+		esac
 	done <<<"$CASES"
 done
 
