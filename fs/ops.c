@@ -75,7 +75,7 @@ static void ops_reply_attr(fuse_req_t req, struct ufs_fs *fs, struct fs_node *n,
 		return;
 	}
 	fs_attr_to_stat(fs, &attr, n, &st);
-	fuse_reply_attr(req, &st, fs_node_attr_ttl(fs, n));
+	fuse_reply_attr(req, &st, fs_attr_kernel_ttl(fs, n, &attr));
 }
 
 static void ops_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
