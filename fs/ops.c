@@ -314,6 +314,26 @@ static int ops_dest_node(struct ufs_fs *fs, const struct fs_node *src, fuse_ino_
 	return rc;
 }
 
+/* After RENAME_EXCHANGE of a and b: the kernel swapped its dentries, so
+ * the two inodes (and what is below them) swap paths too, through a
+ * temporary name; without memory for it both are unhashed (they then fail
+ * with ENOENT instead of reaching the other file). */
+static void ops_itab_exchange(struct ufs_fs *fs, const struct fs_node *a, const struct fs_node *b)
+{
+	char *tmp = malloc(strlen(a->path) + 16);
+
+	if (!tmp) {
+		ufs_itab_unhash(fs->itab, a->mount, a->path);
+		ufs_itab_unhash(fs->itab, b->mount, b->path);
+		return;
+	}
+	sprintf(tmp, "%s\001xchg\001", a->path);
+	ufs_itab_rename(fs->itab, a->mount, a->path, tmp);
+	ufs_itab_rename(fs->itab, b->mount, b->path, a->path);
+	ufs_itab_rename(fs->itab, a->mount, tmp, b->path);
+	free(tmp);
+}
+
 static void ops_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
 		       const char *newname, unsigned int flags)
 {
@@ -335,9 +355,7 @@ static void ops_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse
 		if (rc == 0 && !(flags & RENAME_EXCHANGE))
 			ufs_itab_rename(fs->itab, src.mount, src.path, dst.path);
 		else if (rc == 0)
-			ufs_itab_unhash(fs->itab, src.mount, src.path);
-		if (rc == 0 && (flags & RENAME_EXCHANGE))
-			ufs_itab_unhash(fs->itab, dst.mount, dst.path);
+			ops_itab_exchange(fs, &src, &dst);
 		fs_node_free(&dst);
 	}
 	fs_node_free(&src);
