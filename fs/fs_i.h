@@ -12,9 +12,11 @@
  *
  * Modules: namespace.c (mount table), inode.c (inode table), node.c (path
  * resolution, attributes, entry replies), ops.c (attribute/namespace ops),
- * ops_dir.c (directories), ops_file.c (open files), readpath.c (reads,
+ * ops_dir.c (directories), ops_file.c (open files), ops_xattr.c (xattrs,
+ * fallocate), readpath.c (reads,
  * the one place that talks to the block cache), writepath.c + staging.c
- * (writes), ctl.c (control socket), daemon.c (ufs_fs_run).
+ * (writes), caller.c (requests run as their caller), ctl.c (control
+ * socket), daemon.c (ufs_fs_run).
  */
 #ifndef UFS_FS_I_H
 #define UFS_FS_I_H
@@ -88,6 +90,10 @@ void fs_node_free(struct fs_node *n);
 int fs_node_writable(struct ufs_fs *fs, const struct fs_node *n);
 /* Attribute/entry time to live for n, in seconds. */
 double fs_node_attr_ttl(struct ufs_fs *fs, const struct fs_node *n);
+/* How long the kernel may keep attr of n: fs_node_attr_ttl(), but 0 for a
+ * file with several names (hard links: a change through one name, or
+ * behind the mount, must show through the others at once). */
+double fs_attr_kernel_ttl(struct ufs_fs *fs, const struct fs_node *n, const struct ufs_attr *attr);
 
 /* Attributes of an entry just created through the mount (mode: type and
  * permissions), for when its backend does not show it yet. */
@@ -101,8 +107,11 @@ void fs_attr_synthetic(struct ufs_fs *fs, struct ufs_attr *pattr);
  * still being written through the mount reports its local size. 0 or -errno.
  */
 int fs_node_getattr(struct ufs_fs *fs, struct fs_node *n, int fresh, struct ufs_attr *pattr);
-/* Fill st from attr for inode ino (owner mapping, blocks, blksize). */
-void fs_attr_to_stat(struct ufs_fs *fs, const struct ufs_attr *attr, uint64_t ino, struct stat *st);
+/* Fill st from attr for node n (owner mapping, blocks, blksize). st_ino is
+ * the backend's file id tagged with the mount (so hard links show one
+ * number, unique across the namespace), else n's inode number. */
+void fs_attr_to_stat(struct ufs_fs *fs, const struct ufs_attr *attr, const struct fs_node *n,
+		     struct stat *st);
 /* Reply to a lookup-like request with n and attr (counts one lookup). */
 void fs_reply_entry(fuse_req_t req, struct ufs_fs *fs, struct fs_node *n,
 		    const struct ufs_attr *attr);
@@ -111,6 +120,17 @@ int fs_fill_entry(struct ufs_fs *fs, struct fs_node *n, const struct ufs_attr *a
 		  struct fuse_entry_param *e);
 /* Forget what the caches know about n after a change through the mount. */
 void fs_node_changed(struct ufs_fs *fs, const struct fs_node *n);
+
+/* n (a name of a file with other names: hard links) was linked, unlinked
+ * or renamed: the other names' cached attributes (link count, ctime) are
+ * dropped here and in the kernel. */
+void fs_node_links_changed(struct ufs_fs *fs, const struct fs_node *n);
+
+/* Mark the calling worker thread as acting for req's process (uid, gid,
+ * supplementary groups; common/ucred.h) until fs_caller_end(). */
+void fs_caller_begin(fuse_req_t req);
+/* The thread acts as the daemon again. */
+void fs_caller_end(void);
 
 /* ---- readpath.c: reads (block cache when present) ---- */
 
@@ -135,10 +155,10 @@ ssize_t fs_reader_read_pinned(struct fs_reader *r, size_t len, uint64_t off,
 			      struct ufs_cache_pin **ppin);
 /* Close r; NULL is a no-op. */
 void fs_reader_close(struct fs_reader *r);
-/* Attributes of be:path from the disk tier when its server is unreachable
- * (the identity last opened there); 0, or -ENOENT. */
-int fs_cache_offline_attr(struct ufs_fs *fs, struct ufs_backend *be, const char *path,
-			  struct ufs_attr *pattr);
+/* The identity (size, mtime, etag) of be:path last opened through the disk
+ * tier, for attributes while its server is unreachable; 0, or -ENOENT. */
+int fs_cache_last_identity(struct ufs_fs *fs, struct ufs_backend *be, const char *path,
+			   struct ufs_obj *pobj);
 /* The next file in directory order is likely to be read: prefetch it. */
 void fs_read_hint(struct ufs_fs *fs, struct ufs_backend *be, const struct ufs_obj *obj);
 
@@ -207,6 +227,8 @@ int fs_file_truncate(struct ufs_fs *fs, struct fs_node *n, struct fuse_file_info
 void fs_ops_fill(struct fuse_lowlevel_ops *ops);
 void fs_ops_dir_fill(struct fuse_lowlevel_ops *ops);
 void fs_ops_file_fill(struct fuse_lowlevel_ops *ops);
+/* Extended attributes and fallocate (ops_xattr.c). */
+void fs_ops_xattr_fill(struct fuse_lowlevel_ops *ops);
 
 /* The fs of a request. */
 static inline struct ufs_fs *fs_of(fuse_req_t req)

@@ -12,6 +12,11 @@
  * always the current one; an inode replaced by a rename is unhashed (it
  * lives on, unreachable by key, until the kernel forgets it).
  *
+ * Each name the kernel knows is its own inode. An inode also records the
+ * backend's file id (st_ino, NFS fileid) it was last shown with, indexed by
+ * (mount, file id), so the names of one file (hard links) can be found
+ * (ufs_itab_same_file) and their attributes refreshed together.
+ *
  * Besides the lookup count an inode carries: a write generation (bumped on
  * every write/truncate through the mount, the cache's gen), the identity
  * seen at the last open (keep_cache), and the "pending" state of a file
@@ -88,5 +93,15 @@ void ufs_itab_writer_open(struct ufs_itab *t, uint64_t ino, uint32_t mode);
 void ufs_itab_writer_size(struct ufs_itab *t, uint64_t ino, uint64_t size, int exact);
 void ufs_itab_writer_close(struct ufs_itab *t, uint64_t ino);
 int ufs_itab_pending(struct ufs_itab *t, uint64_t ino, uint64_t *psize, uint32_t *pmode);
+
+/* Remember the mode, owner and backend file id (attr->ino, 0: none) attr
+ * shows for ino (a backend answered). */
+void ufs_itab_note_attr(struct ufs_itab *t, uint64_t ino, const struct ufs_attr *attr);
+/* Other inodes of the same mount noted with ino's file id (other names of
+ * one file: hard links), at most max into pinos; their count. */
+size_t ufs_itab_same_file(struct ufs_itab *t, uint64_t ino, uint64_t *pinos, size_t max);
+/* The mode, uid and gid last noted for ino into *pattr (other fields
+ * untouched): 1, or 0 when none was noted. */
+int ufs_itab_last_owner(struct ufs_itab *t, uint64_t ino, struct ufs_attr *pattr);
 
 #endif
