@@ -28,7 +28,7 @@
 #include "common/fdio.h"
 #include "protocols/backend.h"
 
-#include "protocols/http.h"
+#include "protocols/http/http.h"
 
 #include <dirent.h>
 #include <errno.h>

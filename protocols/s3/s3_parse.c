@@ -3,7 +3,7 @@
  * parsing, request URLs, and the XML documents of ListObjectsV2 and
  * multipart uploads (parsed with xml.c). No I/O, no global state.
  */
-#include "protocols/s3_i.h"
+#include "protocols/s3/s3_i.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "protocols/http.h"
-#include "protocols/objstore.h"
+#include "protocols/http/http.h"
+#include "protocols/objstore/objstore.h"
 #include "protocols/xml.h"
 
 /* ---- URLs ---- */

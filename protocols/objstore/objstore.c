@@ -5,7 +5,7 @@
  * normalisation and validation that turns keys into POSIX names lives here
  * once. HTTP dates are parsed with curl_getdate() (locale-independent).
  */
-#include "protocols/objstore.h"
+#include "protocols/objstore/objstore.h"
 
 #include <ctype.h>
 #include <errno.h>
