@@ -36,32 +36,9 @@ static int az_container_valid(const char *c, size_t len)
 
 int ufs_az_parse_url(const char *url, char **pcontainer, char **pprefix, char *err, size_t errlen)
 {
-	const char *c, *slash;
-	size_t clen;
-
-	if (strncmp(url, "az://", 5) != 0) {
-		snprintf(err, errlen, "'%s' is not an az:// URL", url);
-		return -EINVAL;
-	}
-	c = url + 5;
-	slash = strchr(c, '/');
-	clen = slash ? (size_t)(slash - c) : strlen(c);
-	if (!az_container_valid(c, clen)) {
-		snprintf(err, errlen,
-			 "'%.*s' is not a valid container name (3-63 of a-z, 0-9 and '-')",
-			 (int)clen, c);
-		return -EINVAL;
-	}
-	*pcontainer = strndup(c, clen);
-	*pprefix = ufs_os_norm_prefix(slash ? slash + 1 : "");
-	if (!*pcontainer || !*pprefix) {
-		free(*pcontainer);
-		free(*pprefix);
-		*pcontainer = *pprefix = NULL;
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	return 0;
+	return ufs_os_split_url(url, "az", az_container_valid,
+				"container name (3-63 of a-z, 0-9 and '-')", pcontainer, pprefix,
+				err, errlen);
 }
 
 /* Account from a host "ACCOUNT.blob.core.windows.net"-like name, or NULL. */

@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,6 +71,36 @@ int ufs_os_parse_http_date(const char *s, struct timespec *pts)
 		return -EINVAL;
 	pts->tv_sec = t;
 	pts->tv_nsec = 0;
+	return 0;
+}
+
+int ufs_os_split_url(const char *url, const char *scheme, ufs_os_root_ok_fn root_ok,
+		     const char *what, char **proot, char **pprefix, char *err, size_t errlen)
+{
+	size_t sl = strlen(scheme), n;
+	const char *r, *slash;
+
+	*proot = *pprefix = NULL;
+	if (strncmp(url, scheme, sl) != 0 || strncmp(url + sl, "://", 3) != 0) {
+		snprintf(err, errlen, "'%s' is not an %s:// URL", url, scheme);
+		return -EINVAL;
+	}
+	r = url + sl + 3;
+	slash = strchr(r, '/');
+	n = slash ? (size_t)(slash - r) : strlen(r);
+	if (!root_ok(r, n)) {
+		snprintf(err, errlen, "'%.*s' is not a valid %s", (int)n, r, what);
+		return -EINVAL;
+	}
+	*proot = strndup(r, n);
+	*pprefix = ufs_os_norm_prefix(slash ? slash : "");
+	if (!*proot || !*pprefix) {
+		free(*proot);
+		free(*pprefix);
+		*proot = *pprefix = NULL;
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	return 0;
 }
 

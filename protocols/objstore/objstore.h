@@ -163,7 +163,27 @@ int ufs_os_dedup_entry(void *arg, const struct ufs_os_entry *e);
 int ufs_os_dedup_page(struct ufs_os_dedup *d);
 void ufs_os_dedup_fini(struct ufs_os_dedup *d);
 
+/* The ufs_backend_ops namespace slots of every object store, for its table:
+ * {.scheme = "s3", .create = ..., .check = ..., UFS_OS_NAMESPACE_OPS, ...}. */
+#define UFS_OS_NAMESPACE_OPS                                                                       \
+	.getattr = ufs_os_getattr, .list = ufs_os_list, .read = ufs_os_read,                       \
+	.open_writer = ufs_os_open_writer, .unlink = ufs_os_unlink, .mkdir = ufs_os_mkdir,         \
+	.rmdir = ufs_os_rmdir, .rename = ufs_os_rename, .statfs = ufs_os_statfs
+
 /* ---- pure helpers ---- */
+
+/* Is name[0..len) a valid bucket / container name of the store? */
+typedef int (*ufs_os_root_ok_fn)(const char *name, size_t len);
+
+/*
+ * Split "SCHEME://root/prefix/..." into an owned root (bucket, container)
+ * and an owned key prefix (ufs_os_norm_prefix()). root_ok checks the root's
+ * name; a bad one fails with "'NAME' is not a valid WHAT" (what: "bucket
+ * name (RULES)"). 0, or
+ * -EINVAL / -ENOMEM with a one-line reason in err (*proot, *pprefix NULL).
+ */
+int ufs_os_split_url(const char *url, const char *scheme, ufs_os_root_ok_fn root_ok,
+		     const char *what, char **proot, char **pprefix, char *err, size_t errlen);
 
 /*
  * Normalise the path part of an object-store URL into a key prefix: empty

@@ -31,28 +31,9 @@ static int s3_bucket_ok(const char *b, size_t n)
 
 int ufs_s3_parse_url(const char *url, char **pbucket, char **pprefix, char *err, size_t errlen)
 {
-	const char *b, *slash;
-	size_t n;
-
-	if (strncmp(url, "s3://", 5) != 0) {
-		snprintf(err, errlen, "'%s' is not an s3:// URL", url);
-		return -EINVAL;
-	}
-	b = url + 5;
-	slash = strchr(b, '/');
-	n = slash ? (size_t)(slash - b) : strlen(b);
-	if (!s3_bucket_ok(b, n)) {
-		snprintf(err, errlen, "invalid bucket name '%.*s' in %s", (int)n, b, url);
-		return -EINVAL;
-	}
-	*pbucket = strndup(b, n);
-	*pprefix = ufs_os_norm_prefix(slash ? slash : "");
-	if (!*pbucket || !*pprefix) {
-		free(*pbucket);
-		free(*pprefix);
-		return -ENOMEM;
-	}
-	return 0;
+	return ufs_os_split_url(url, "s3", s3_bucket_ok,
+				"bucket name (3-63 of a-z, 0-9, '.' and '-')", pbucket, pprefix,
+				err, errlen);
 }
 
 char *ufs_s3_url(const char *endpoint, const char *bucket, int path_style, const char *key,

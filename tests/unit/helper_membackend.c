@@ -701,15 +701,7 @@ static void memos_destroy(struct ufs_backend *be)
 
 static const struct ufs_backend_ops memos_ops = {
     .scheme = "memos",
-    .getattr = ufs_os_getattr,
-    .list = ufs_os_list,
-    .read = ufs_os_read,
-    .open_writer = ufs_os_open_writer,
-    .unlink = ufs_os_unlink,
-    .mkdir = ufs_os_mkdir,
-    .rmdir = ufs_os_rmdir,
-    .rename = ufs_os_rename,
-    .statfs = ufs_os_statfs,
+    UFS_OS_NAMESPACE_OPS,
     .destroy = memos_destroy,
 };
 
