@@ -21,17 +21,10 @@
 
 /* ---- URL and endpoint parsing ------------------------------------------ */
 
+/* Containers also refuse "--". */
 static int az_container_valid(const char *c, size_t len)
 {
-	if (len < 3 || len > 63 || c[0] == '-' || c[len - 1] == '-')
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		if (!(islower((unsigned char)c[i]) || isdigit((unsigned char)c[i]) || c[i] == '-'))
-			return 0;
-		if (c[i] == '-' && i > 0 && c[i - 1] == '-')
-			return 0;
-	}
-	return 1;
+	return ufs_os_root_name_ok(c, len, "-") && !memmem(c, len, "--", 2);
 }
 
 int ufs_az_parse_url(const char *url, char **pcontainer, char **pprefix, char *err, size_t errlen)

@@ -700,11 +700,4 @@ static int az_check(struct ufs_backend *be, char *err, size_t errlen)
 	return rc;
 }
 
-const struct ufs_backend_ops ufs_az_ops = {
-    .scheme = "az",
-    .caps = 0,
-    .create = az_create,
-    .check = az_check,
-    UFS_OS_NAMESPACE_OPS,
-    .destroy = az_destroy,
-};
+const struct ufs_backend_ops ufs_az_ops = UFS_OS_OPS("az", az_create, az_check, az_destroy);

@@ -74,6 +74,17 @@ int ufs_os_parse_http_date(const char *s, struct timespec *pts)
 	return 0;
 }
 
+int ufs_os_root_name_ok(const char *s, size_t n, const char *punct)
+{
+	if (n < 3 || n > 63 || !isalnum((unsigned char)s[0]) || !isalnum((unsigned char)s[n - 1]))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]) &&
+		    !strchr(punct, s[i]))
+			return 0;
+	return 1;
+}
+
 int ufs_os_split_url(const char *url, const char *scheme, ufs_os_root_ok_fn root_ok,
 		     const char *what, char **proot, char **pprefix, char *err, size_t errlen)
 {

@@ -163,14 +163,22 @@ int ufs_os_dedup_entry(void *arg, const struct ufs_os_entry *e);
 int ufs_os_dedup_page(struct ufs_os_dedup *d);
 void ufs_os_dedup_fini(struct ufs_os_dedup *d);
 
-/* The ufs_backend_ops namespace slots of every object store, for its table:
- * {.scheme = "s3", .create = ..., .check = ..., UFS_OS_NAMESPACE_OPS, ...}. */
-#define UFS_OS_NAMESPACE_OPS                                                                       \
-	.getattr = ufs_os_getattr, .list = ufs_os_list, .read = ufs_os_read,                       \
-	.open_writer = ufs_os_open_writer, .unlink = ufs_os_unlink, .mkdir = ufs_os_mkdir,         \
-	.rmdir = ufs_os_rmdir, .rename = ufs_os_rename, .statfs = ufs_os_statfs
+/* The ufs_backend_ops of an object store: its scheme, create(), check()
+ * and destroy(), and the shared namespace slots above. */
+#define UFS_OS_OPS(SCHEME, CREATE, CHECK, DESTROY)                                                 \
+	{                                                                                          \
+		.scheme = (SCHEME), .caps = 0, .create = (CREATE), .check = (CHECK),               \
+		.getattr = ufs_os_getattr, .list = ufs_os_list, .read = ufs_os_read,               \
+		.open_writer = ufs_os_open_writer, .unlink = ufs_os_unlink, .mkdir = ufs_os_mkdir, \
+		.rmdir = ufs_os_rmdir, .rename = ufs_os_rename, .statfs = ufs_os_statfs,           \
+		.destroy = (DESTROY),                                                              \
+	}
 
 /* ---- pure helpers ---- */
+
+/* DNS-like root names (buckets, containers): 3-63 bytes of a-z, 0-9 and the
+ * bytes of punct, beginning and ending with a letter or digit. */
+int ufs_os_root_name_ok(const char *name, size_t len, const char *punct);
 
 /* Is name[0..len) a valid bucket / container name of the store? */
 typedef int (*ufs_os_root_ok_fn)(const char *name, size_t len);

@@ -33,9 +33,10 @@
 
 /* ---- setup and attributes ---- */
 
-/* An octal mode key (at most 07777) into *pout; 1 if set, 0 if absent, -EINVAL. */
-static int os_cfg_mode(const struct ufs_mount_cfg *m, const char *key, uint32_t *pout, char *err,
-		       size_t errlen)
+/* A number key in base (at most max) into *pout; 1 if set, 0 if absent,
+ * -EINVAL with "mount /x: KEY 'V' is not WHAT". */
+static int os_cfg_num(const struct ufs_mount_cfg *m, const char *key, int base, unsigned long max,
+		      const char *what, uint32_t *pout, char *err, size_t errlen)
 {
 	const char *v = ufs_mcfg_get(m, key);
 	char *end;
@@ -43,33 +44,25 @@ static int os_cfg_mode(const struct ufs_mount_cfg *m, const char *key, uint32_t 
 
 	if (!v)
 		return 0;
-	n = strtoul(v, &end, 8);
-	if (!*v || *end || n > 07777) {
-		snprintf(err, errlen, "mount %s: %s '%s' is not an octal mode (e.g. 0640)",
-			 m->prefix, key, v);
+	n = strtoul(v, &end, base);
+	if (!*v || *end || *v == '-' || n > max) {
+		snprintf(err, errlen, "mount %s: %s '%s' is not %s", m->prefix, key, v, what);
 		return -EINVAL;
 	}
 	*pout = (uint32_t)n;
 	return 1;
 }
 
-/* A numeric id key into *pout (left alone when absent). 0 or -EINVAL. */
+static int os_cfg_mode(const struct ufs_mount_cfg *m, const char *key, uint32_t *pout, char *err,
+		       size_t errlen)
+{
+	return os_cfg_num(m, key, 8, 07777, "an octal mode (e.g. 0640)", pout, err, errlen);
+}
+
 static int os_cfg_id(const struct ufs_mount_cfg *m, const char *key, uint32_t *pout, char *err,
 		     size_t errlen)
 {
-	const char *v = ufs_mcfg_get(m, key);
-	char *end;
-	unsigned long n;
-
-	if (!v)
-		return 0;
-	n = strtoul(v, &end, 10);
-	if (!*v || *end || n >= UFS_UID_OWNER) {
-		snprintf(err, errlen, "mount %s: %s '%s' is not a numeric id", m->prefix, key, v);
-		return -EINVAL;
-	}
-	*pout = (uint32_t)n;
-	return 0;
+	return os_cfg_num(m, key, 10, UFS_UID_OWNER - 1, "a numeric id", pout, err, errlen);
 }
 
 /* uid, gid, umask, file_mode, dir_mode of the section. */
@@ -78,9 +71,9 @@ static int os_cfg_owner(struct ufs_os *os, const struct ufs_mount_cfg *m, char *
 	uint32_t mask = 0;
 	int rc = os_cfg_id(m, "uid", &os->uid, err, errlen);
 
-	if (!rc)
+	if (rc >= 0)
 		rc = os_cfg_id(m, "gid", &os->gid, err, errlen);
-	if (!rc)
+	if (rc >= 0)
 		rc = os_cfg_mode(m, "umask", &mask, err, errlen);
 	if (rc < 0)
 		return rc;

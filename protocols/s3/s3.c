@@ -357,11 +357,4 @@ static int s3_create(const struct ufs_mount_cfg *m, const struct ufs_config *g,
 	return 0;
 }
 
-const struct ufs_backend_ops ufs_s3_ops = {
-    .scheme = "s3",
-    .caps = 0,
-    .create = s3_create,
-    .check = s3_check,
-    UFS_OS_NAMESPACE_OPS,
-    .destroy = s3_destroy,
-};
+const struct ufs_backend_ops ufs_s3_ops = UFS_OS_OPS("s3", s3_create, s3_check, s3_destroy);

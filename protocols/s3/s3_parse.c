@@ -20,13 +20,7 @@
 
 static int s3_bucket_ok(const char *b, size_t n)
 {
-	if (n < 3 || n > 63 || b[0] == '.' || b[0] == '-' || b[n - 1] == '.' || b[n - 1] == '-')
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!islower((unsigned char)b[i]) && !isdigit((unsigned char)b[i]) && b[i] != '.' &&
-		    b[i] != '-')
-			return 0;
-	return 1;
+	return ufs_os_root_name_ok(b, n, ".-");
 }
 
 int ufs_s3_parse_url(const char *url, char **pbucket, char **pprefix, char *err, size_t errlen)
