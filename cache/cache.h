@@ -1,6 +1,6 @@
 /*
- * cache.h — the block cache between fs/ and protocols/ (see DESIGN.md, "Cache
- * and read-ahead"). fs/ opens one read stream per open file handle and reads
+ * cache.h — the block cache between fs/ and protocols/ (see
+ * docs/architecture.md, "Data flow"). fs/ opens one read stream per open file handle and reads
  * through it; the cache serves blocks from memory, then from the disk tier,
  * then from the backend, and runs read-ahead on its own worker pool.
  *

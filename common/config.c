@@ -6,8 +6,8 @@
  * printed as "FILE:LINE: message". Errors found after parsing (a mount without
  * url) look the section's line up in the file again.
  *
- * Inline comments: inih strips ';' comments; DESIGN.md's examples also use
- * '#' after whitespace, so "value   # comment" is trimmed here too.
+ * Inline comments: inih strips ';' comments; the man page's examples also
+ * use '#' after whitespace, so "value   # comment" is trimmed here too.
  */
 #include "common/config.h"
 
@@ -46,6 +46,11 @@ static const char *const mount_keys[] = {
     "session_token",
     "account_key",
     "sas_token",
+    "uid",
+    "gid",
+    "file_mode",
+    "dir_mode",
+    "umask",
     NULL,
 };
 

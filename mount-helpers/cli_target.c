@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 
 #include "fs/namespace.h"
-#include "protocols/http.h"
+#include "protocols/http/http.h"
 
 /* Split url into its parent URL and last path component. Returns 0 with
  * both malloc'd, or -EINVAL when the URL has no component below its root

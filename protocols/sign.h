@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "protocols/http.h"
+#include "protocols/http/http.h"
 
 /* ==== common digests ==== */
 

@@ -29,7 +29,7 @@
 #include "common/ucred.h"
 #include "protocols/backend.h"
 
-#include "protocols/http.h"
+#include "protocols/http/http.h"
 
 #include <dirent.h>
 #include <errno.h>

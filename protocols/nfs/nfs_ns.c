@@ -7,7 +7,7 @@
 #include "protocols/nfs/nfs_i.h"
 
 #include "protocols/backend.h"
-#include "protocols/http.h"
+#include "protocols/http/http.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -35,4 +35,21 @@ uint64_t ufs_memb_reads_touching(struct ufs_backend *be, uint64_t off, uint64_t 
 /* Zero the counters. */
 void ufs_memb_reset_counts(struct ufs_backend *be);
 
+/*
+ * An in-memory object store behind the shared object-store layer
+ * (protocols/objstore/): the same primitives S3 and Azure supply, over a
+ * flat sorted key space, so object-store semantics are tested without a
+ * server. azure_markers: directory markers are "d" objects flagged as
+ * folders (Azure) instead of "d/" keys (S3). m supplies the owner/mode keys
+ * (borrowed; its prefix names the mount). part_len: bytes per upload part.
+ * 0 or -errno with a one-line message in err.
+ */
+int ufs_memos_create(const struct ufs_mount_cfg *m, int azure_markers, size_t part_len,
+		     struct ufs_backend **pbe, char *err, size_t errlen);
+/* Store data as the raw key (a folder marker when marker). 0 or -ENOMEM. */
+int ufs_memos_put(struct ufs_backend *be, const char *key, const void *data, size_t size,
+		  int marker);
+/* Does the raw key exist? */
+int ufs_memos_has(struct ufs_backend *be, const char *key);
+
 #endif

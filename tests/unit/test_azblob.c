@@ -16,7 +16,7 @@
 #include <openssl/evp.h>
 
 #include "common/config.h"
-#include "protocols/azblob_i.h"
+#include "protocols/azure/azblob_i.h"
 #include "protocols/backend.h"
 
 static void test_parse_url(void **state)
@@ -182,19 +182,52 @@ static const char page2[] = "<EnumerationResults><Blobs>"
 			    "<BlobPrefix><Name>p//</Name></BlobPrefix>"
 			    "</Blobs><NextMarker /></EnumerationResults>";
 
+static const struct ufs_os_prims fake_prims = {.store = "Azure Blob"};
+
+/* The object-store head the listing de-duplicator reports through. */
+static void fake_os(struct ufs_os *os)
+{
+	memset(os, 0, sizeof(*os));
+	os->base.name = "/t";
+	os->prims = &fake_prims;
+	os->prefix = "p/";
+	os->uid = os->gid = UFS_UID_OWNER;
+	os->file_mode = 0644;
+	os->dir_mode = 0755;
+}
+
+/* Parse pages through the shared de-duplicator, as ufs_os_list() does. */
+static int list_pages(struct ufs_os_dedup *d, const char *const *pages, int n, char **pnext)
+{
+	int rc = 0;
+
+	for (int i = 0; !rc && i < n; i++) {
+		free(*pnext);
+		rc = ufs_az_list_page(pages[i], strlen(pages[i]), "p/", ufs_os_dedup_entry, d,
+				      pnext);
+		if (!rc)
+			rc = ufs_os_dedup_page(d);
+	}
+	return rc;
+}
+
 static void test_list_pages(void **state)
 {
-	struct ufs_az_lister l;
+	const char *const pages[] = {page1, page2};
+	struct ufs_os_dedup d;
+	struct ufs_os os;
 	struct seen s = {0};
+	char *next = NULL;
 	int i;
 
 	(void)state;
-	ufs_az_lister_init(&l, "p/", collect, &s);
-	assert_int_equal(ufs_az_list_page(&l, page1, strlen(page1)), 0);
-	assert_string_equal(l.next_marker, "MARK1");
-	assert_int_equal(ufs_az_list_page(&l, page2, strlen(page2)), 0);
-	assert_true(l.next_marker == NULL || l.next_marker[0] == '\0');
-	assert_int_equal(l.skipped, 2); /* ".." and "p//" */
+	fake_os(&os);
+	ufs_os_dedup_init(&d, &os, "", collect, &s);
+	assert_int_equal(list_pages(&d, pages, 1, &next), 0);
+	assert_string_equal(next, "MARK1");
+	assert_int_equal(list_pages(&d, pages + 1, 1, &next), 0);
+	assert_null(next);
+	assert_int_equal(d.skipped, 2); /* ".." and "p//" */
 
 	assert_int_equal(s.n, 6);
 	i = find(&s, "a b & c+%?.txt");
@@ -217,25 +250,30 @@ static void test_list_pages(void **state)
 	assert_true(i >= 0);
 	assert_int_equal(s.attr[i].mode, 040755);
 	assert_true(find(&s, "zz") >= 0);
-	ufs_az_lister_fini(&l);
+	ufs_os_dedup_fini(&d);
 }
 
 static void test_list_stop_and_errors(void **state)
 {
-	struct ufs_az_lister l;
+	const char *const pages[] = {page1};
+	struct ufs_os_dedup d;
+	struct ufs_os os;
 	struct seen s = {0};
+	char *next = NULL;
 
 	(void)state;
+	fake_os(&os);
 	s.stop_at = 2;
-	ufs_az_lister_init(&l, "p/", collect, &s);
-	assert_int_equal(ufs_az_list_page(&l, page1, strlen(page1)), 7);
+	ufs_os_dedup_init(&d, &os, "", collect, &s);
+	assert_int_equal(list_pages(&d, pages, 1, &next), 7);
 	assert_int_equal(s.n, 2);
-	ufs_az_lister_fini(&l);
+	assert_null(next);
+	ufs_os_dedup_fini(&d);
 
-	memset(&s, 0, sizeof(s));
-	ufs_az_lister_init(&l, "", collect, &s);
-	assert_int_equal(ufs_az_list_page(&l, "<EnumerationResults><Blobs>", 27), -EIO);
-	ufs_az_lister_fini(&l);
+	assert_int_equal(
+	    ufs_az_list_page("<EnumerationResults><Blobs>", 27, "", ufs_os_dedup_entry, &d, &next),
+	    -EIO);
+	assert_null(next);
 }
 
 /* Create an az backend from a section of url + endpoint + the given key. */

@@ -17,7 +17,7 @@
 
 #include "common/config.h"
 #include "protocols/creds.h"
-#include "protocols/s3_i.h"
+#include "protocols/s3/s3_i.h"
 
 static void check_url(const char *url, const char *bucket, const char *prefix)
 {

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "protocols/http.h"
+#include "protocols/http/http.h"
 
 static void check_enc(const char *in, int keep_slash, const char *want)
 {

@@ -5,11 +5,12 @@
  * normalisation and validation that turns keys into POSIX names lives here
  * once. HTTP dates are parsed with curl_getdate() (locale-independent).
  */
-#include "protocols/objstore.h"
+#include "protocols/objstore/objstore.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,6 +71,47 @@ int ufs_os_parse_http_date(const char *s, struct timespec *pts)
 		return -EINVAL;
 	pts->tv_sec = t;
 	pts->tv_nsec = 0;
+	return 0;
+}
+
+int ufs_os_root_name_ok(const char *s, size_t n, const char *punct)
+{
+	if (n < 3 || n > 63 || !isalnum((unsigned char)s[0]) || !isalnum((unsigned char)s[n - 1]))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]) &&
+		    !strchr(punct, s[i]))
+			return 0;
+	return 1;
+}
+
+int ufs_os_split_url(const char *url, const char *scheme, ufs_os_root_ok_fn root_ok,
+		     const char *what, char **proot, char **pprefix, char *err, size_t errlen)
+{
+	size_t sl = strlen(scheme), n;
+	const char *r, *slash;
+
+	*proot = *pprefix = NULL;
+	if (strncmp(url, scheme, sl) != 0 || strncmp(url + sl, "://", 3) != 0) {
+		snprintf(err, errlen, "'%s' is not an %s:// URL", url, scheme);
+		return -EINVAL;
+	}
+	r = url + sl + 3;
+	slash = strchr(r, '/');
+	n = slash ? (size_t)(slash - r) : strlen(r);
+	if (!root_ok(r, n)) {
+		snprintf(err, errlen, "'%.*s' is not a valid %s", (int)n, r, what);
+		return -EINVAL;
+	}
+	*proot = strndup(r, n);
+	*pprefix = ufs_os_norm_prefix(slash ? slash : "");
+	if (!*proot || !*pprefix) {
+		free(*proot);
+		free(*pprefix);
+		*proot = *pprefix = NULL;
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	return 0;
 }
 

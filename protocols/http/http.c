@@ -11,13 +11,13 @@
  * resets, 5xx/429/408 and throttling codes; not retried: any other answer,
  * a body we cannot resend, or when the retry deadline (op_timeout after the
  * first attempt) has passed. Between attempts: exponential backoff with
- * jitter. The last attempt's outcome is mapped to -errno in http_result().
+ * jitter. The last attempt's outcome is mapped to -errno in http_classify().
  *
  * Body routing: the write callback asks curl for the status of the answer
  * being received; a 2xx body goes to the caller (fixed buffer or growable),
  * any other body to a small private buffer parsed as an XML error.
  */
-#include "protocols/http.h"
+#include "protocols/http/http.h"
 
 #include <ctype.h>
 #include <curl/curl.h>

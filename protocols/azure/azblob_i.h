@@ -1,5 +1,5 @@
 /*
- * azblob_i.h — the pure parts of the Azure Blob backend (protocols/azblob.c),
+ * azblob_i.h — the pure parts of the Azure Blob store (az_parse.c),
  * exposed for unit tests: URL and endpoint parsing, the List Blobs page
  * parser and block ids. Nothing here does I/O.
  */
@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "protocols/backend.h"
+#include "protocols/objstore/objstore.h"
 
 /* Blob service REST version sent on every request (Azurite 3.37 accepts it). */
 #define UFS_AZ_VERSION "2021-12-02"
@@ -50,44 +50,17 @@ int ufs_az_parse_endpoint(const char *endpoint, const char *account, char **pbas
 void ufs_az_block_id(uint32_t n, char out[UFS_AZ_BLOCK_ID_MAX]);
 
 /*
- * List Blobs page parser (delimiter '/'). Feed each response body to
- * ufs_az_list_page(); entries come to cb relative to the listing prefix:
- *   Blob            -> regular file (size, mtime, etag), or a directory when
- *                      its metadata hdi_isfolder is "true" (BlobFuse marker)
- *                      or its ResourceType is "directory" (HNS accounts);
- *   BlobPrefix      -> directory, unless a blob of the same name was already
- *                      reported (a folder marker, or a file: the file wins);
- *   invalid names   -> skipped with a log line.
- * Blob names sort before "name/", so a marker/prefix pair is always in the
- * same page or in two consecutive ones: the parser remembers the names of
- * the current and the previous page only.
+ * Parse one List Blobs page (xml, len bytes) of prefix (borrowed; "" or
+ * ending in '/'): each Blob and BlobPrefix under prefix goes to cb as an
+ * object-store entry relative to prefix: a Blob is UFS_OS_FILE (size, mtime,
+ * etag) or UFS_OS_MARKER when its metadata hdi_isfolder is "true" (the
+ * BlobFuse convention) or its ResourceType is "directory" (HNS accounts); a
+ * BlobPrefix is UFS_OS_PREFIX (name ending in '/'). Names are not filtered
+ * (the object-store layer does). *pnext is the NextMarker (malloc'd) or NULL
+ * at the end. 0, a callback's non-zero value, -EIO (malformed) or -ENOMEM.
  */
-struct ufs_az_lister {
-	const char *prefix; /* listing prefix: "" or "dir/" */
-	size_t prefix_len;
-	ufs_list_cb cb;
-	void *arg;
-	char *next_marker;	  /* owned; NULL or "" when the listing is complete */
-	unsigned skipped;	  /* invalid names skipped so far */
-	unsigned emitted;	  /* entries reported so far */
-	struct timespec dir_time; /* times reported for BlobPrefix directories */
-	/* private */
-	struct ufs_az_names {
-		char **v;
-		size_t n, cap;
-	} cur, prev, dirs;
-	char *name; /* current Blob's name (owned) */
-	struct ufs_attr attr;
-	int is_dir;
-	int stop;
-};
-
-/* Start a listing of prefix (borrowed; "" or ending in '/') into cb. */
-void ufs_az_lister_init(struct ufs_az_lister *l, const char *prefix, ufs_list_cb cb, void *arg);
-/* Parse one page; 0, a callback's non-zero value, -EIO (malformed) or -ENOMEM. */
-int ufs_az_list_page(struct ufs_az_lister *l, const char *xml, size_t len);
-/* Free what the lister owns. */
-void ufs_az_lister_fini(struct ufs_az_lister *l);
+int ufs_az_list_page(const char *xml, size_t len, const char *prefix, ufs_os_entry_cb cb, void *arg,
+		     char **pnext);
 
 /* Value of name (case-insensitive) in an Azure connection string
  * "K1=v1;K2=v2;..." (cs may be NULL): malloc'd, or NULL when absent. */

@@ -3,7 +3,7 @@
  * parsing, request URLs, and the XML documents of ListObjectsV2 and
  * multipart uploads (parsed with xml.c). No I/O, no global state.
  */
-#include "protocols/s3_i.h"
+#include "protocols/s3/s3_i.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -12,47 +12,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "protocols/http.h"
-#include "protocols/objstore.h"
+#include "protocols/http/http.h"
+#include "protocols/objstore/objstore.h"
 #include "protocols/xml.h"
 
 /* ---- URLs ---- */
 
 static int s3_bucket_ok(const char *b, size_t n)
 {
-	if (n < 3 || n > 63 || b[0] == '.' || b[0] == '-' || b[n - 1] == '.' || b[n - 1] == '-')
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!islower((unsigned char)b[i]) && !isdigit((unsigned char)b[i]) && b[i] != '.' &&
-		    b[i] != '-')
-			return 0;
-	return 1;
+	return ufs_os_root_name_ok(b, n, ".-");
 }
 
 int ufs_s3_parse_url(const char *url, char **pbucket, char **pprefix, char *err, size_t errlen)
 {
-	const char *b, *slash;
-	size_t n;
-
-	if (strncmp(url, "s3://", 5) != 0) {
-		snprintf(err, errlen, "'%s' is not an s3:// URL", url);
-		return -EINVAL;
-	}
-	b = url + 5;
-	slash = strchr(b, '/');
-	n = slash ? (size_t)(slash - b) : strlen(b);
-	if (!s3_bucket_ok(b, n)) {
-		snprintf(err, errlen, "invalid bucket name '%.*s' in %s", (int)n, b, url);
-		return -EINVAL;
-	}
-	*pbucket = strndup(b, n);
-	*pprefix = ufs_os_norm_prefix(slash ? slash : "");
-	if (!*pbucket || !*pprefix) {
-		free(*pbucket);
-		free(*pprefix);
-		return -ENOMEM;
-	}
-	return 0;
+	return ufs_os_split_url(url, "s3", s3_bucket_ok,
+				"bucket name (3-63 of a-z, 0-9, '.' and '-')", pbucket, pprefix,
+				err, errlen);
 }
 
 char *ufs_s3_url(const char *endpoint, const char *bucket, int path_style, const char *key,

@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "protocols/backend.h"
-#include "protocols/objstore.h"
+#include "protocols/objstore/objstore.h"
 
 #define UFS_S3_LIST_MAX 1000	     /* ListObjectsV2 page size */
 #define UFS_S3_MIN_PART (5ULL << 20) /* S3's smallest non-last part */
@@ -88,22 +88,19 @@ char *ufs_s3_complete_body(char (*etags)[UFS_ETAG_MAX], unsigned n);
  * parts so that 10,000 parts reach far beyond base * 10,000. */
 uint64_t ufs_s3_part_len(uint64_t base, unsigned n);
 
-/* ==== backend internals shared by s3.c and s3_upload.c ==== */
+/* ==== backend internals shared by s3.c, s3_req.c and s3_mpu.c ==== */
 
 #include "protocols/creds.h"
-#include "protocols/http.h"
+#include "protocols/http/http.h"
 
 struct s3_be {
-	struct ufs_backend base; /* first: a struct ufs_backend * is a struct s3_be * */
+	struct ufs_os os; /* first: a struct ufs_backend * is a struct s3_be * */
 	char *bucket;
-	char *prefix;	/* key prefix: "" or "a/b/" */
 	char *endpoint; /* "scheme://host[:port]", no trailing '/' */
 	char *region;
 	int path_style;
 	uint64_t part_size;
-	unsigned max_inflight; /* parts uploading at once per writer */
 	struct ufs_aws_creds creds;
-	struct timespec created; /* times of the synthetic root */
 };
 
 /* One S3 request under construction: init, set body/output, perform, fini. */
@@ -113,26 +110,31 @@ struct s3_call {
 	char *url;
 };
 
-/* Prepare a request of method on key (raw, under the bucket; the backend
- * prefix is NOT added here) with an encoded query (or NULL). 0 or -ENOMEM. */
+/* Prepare a request of method on key (full object key; "" for the bucket)
+ * with an encoded query (or NULL). 0 or -ENOMEM. (s3_req.c) */
 int s3_call_init(struct s3_call *c, struct s3_be *sb, enum ufs_req_kind kind, const char *method,
 		 const char *key, const char *query);
 /* Sign (SigV4, fresh date per attempt) and send; 0 or -errno (see http.h). */
 int s3_call_perform(struct s3_call *c);
 /* Free what the call owns. */
 void s3_call_fini(struct s3_call *c);
+/* One request without a body whose answer body is dropped; the answer goes
+ * to *presp when presp is not NULL (free it with ufs_http_resp_clear()). */
+int s3_simple(struct s3_be *sb, enum ufs_req_kind kind, const char *method, const char *key,
+	      const char *query, struct ufs_http_resp *presp);
+/* A 200 answer whose body is an <Error> (CopyObject, Complete...): -EIO
+ * (-ENOENT for NoSuchKey), the code kept for logs; else 0. */
+int s3_check_body(struct s3_be *sb, const struct ufs_http_buf *body, const char *what);
 
-/* Full object key of a backend-relative path (prefix + path), malloc'd. */
-char *s3_key(const struct s3_be *sb, const char *path);
-
-/* "/bucket/encoded-key", the value of x-amz-copy-source; malloc'd or NULL. */
-char *s3_copy_source(const struct s3_be *sb, const char *key);
-
-/* Server-side copy of an object above 5 GiB with UploadPartCopy (s3_upload.c). */
-int s3_copy_multipart(struct s3_be *sb, const char *from_key, const char *to_key, uint64_t size);
-
-/* writers (s3_upload.c) */
-int s3_open_writer(struct ufs_backend *be, const char *path, int flags, mode_t mode,
-		   struct ufs_writer **pw);
+/* Multipart primitives (s3_mpu.c), see struct ufs_os_prims. */
+int s3_mpu_begin(struct ufs_os *os, const char *key, char **pid);
+int s3_mpu_part(struct ufs_os *os, const char *key, const char *id, unsigned n, const void *buf,
+		size_t len, char etag[UFS_ETAG_MAX]);
+int s3_mpu_commit(struct ufs_os *os, const char *key, const char *id, char (*etags)[UFS_ETAG_MAX],
+		  unsigned n, int excl);
+void s3_mpu_abort(struct ufs_os *os, const char *key, const char *id);
+/* Server-side copy: CopyObject, or UploadPartCopy above 5 GiB (s3_mpu.c). */
+int s3_copy(struct ufs_os *os, const char *from, const char *to, uint64_t size, const char *etag,
+	    int noreplace);
 
 #endif

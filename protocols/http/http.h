@@ -1,6 +1,6 @@
 /*
- * http.h — the one libcurl transport shared by the object-store backends
- * (s3.c, azblob.c).
+ * http.h — the one libcurl transport shared by the object-store stores
+ * (protocols/s3/, protocols/azure/), and RFC 3986 URI encoding.
  *
  * One CURL easy handle per calling thread (a pthread key), reused across
  * requests so connections stay alive. Every request is bounded: a connect
@@ -11,7 +11,8 @@
  * fresh auth headers before every attempt.
  *
  * HTTP status and CURLcode are turned into -errno in one place
- * (ufs_http_errno()); the server's error code and message, parsed from the
+ * (ufs_http_status_errno(), and http_classify() in http.c for transport
+ * errors); the server's error code and message, parsed from the
  * XML error body (<Error><Code>..</Code><Message>..</Message></Error>, the
  * same shape for S3 and Azure Blob), are kept in the response and recorded
  * with ufs_be_set_error() for logs.

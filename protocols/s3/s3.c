@@ -1,0 +1,360 @@
+/*
+ * s3.c — the S3 store: s3://bucket/prefix/ (ufs_s3_ops). The POSIX side is
+ * the shared object-store layer (protocols/objstore/); this file supplies its
+ * primitives (struct ufs_os_prims) in S3's wire form, plus the bucket check
+ * and the configuration. Requests are built and SigV4-signed by s3_req.c;
+ * multipart uploads and copies live in s3_mpu.c.
+ *
+ * Directory markers are zero-byte "p/" objects. Listings are ListObjectsV2
+ * pages (continuation tokens) whose entries carry size, mtime and ETag, so
+ * `ls -l` costs one request per page. Reads are ranged GETs pinned to the
+ * ETag with If-Match (changed -> 412 -> -ESTALE), the body written straight
+ * into the caller's buffer.
+ *
+ * Threads: the backend is shared by all threads; its fields are read-only
+ * after create().
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/log.h"
+#include "protocols/s3/s3_i.h"
+
+/* ---- primitives ---- */
+
+static int s3_p_head(struct ufs_os *os, const char *key, struct ufs_attr *pattr)
+{
+	struct ufs_http_resp resp = {0};
+	int rc = s3_simple((struct s3_be *)os, UFS_REQ_HEAD, "HEAD", key, NULL, &resp);
+	const char *lm, *et;
+
+	if (rc == 0) {
+		lm = ufs_http_hdrs_get(&resp.hdrs, "Last-Modified");
+		et = ufs_http_hdrs_get(&resp.hdrs, "ETag");
+		pattr->mode = S_IFREG;
+		pattr->size = resp.content_length > 0 ? (uint64_t)resp.content_length : 0;
+		pattr->mtime = os->created;
+		if (lm)
+			ufs_os_parse_http_date(lm, &pattr->mtime);
+		if (et)
+			ufs_os_etag_strip(et, strlen(et), pattr->etag);
+	}
+	ufs_http_resp_clear(&resp);
+	return rc;
+}
+
+/* GET one ListObjectsV2 page of prefix into *pbody. */
+static int s3_list_get(struct s3_be *sb, const char *prefix, int delim, unsigned max_keys,
+		       const char *token, struct ufs_http_buf *pbody)
+{
+	char *ep = ufs_uri_encode(prefix, strlen(prefix), 0);
+	char *et = token ? ufs_uri_encode(token, strlen(token), 0) : NULL;
+	char *query = NULL;
+	struct s3_call c;
+	int rc = -ENOMEM;
+
+	if (!ep || (token && !et))
+		goto out;
+	if (asprintf(&query, "list-type=2&prefix=%s&max-keys=%u%s%s%s", ep, max_keys,
+		     delim ? "&delimiter=%2F" : "", et ? "&continuation-token=" : "",
+		     et ? et : "") < 0) {
+		query = NULL;
+		goto out;
+	}
+	rc = s3_call_init(&c, sb, UFS_REQ_LIST, "GET", "", query);
+	if (!rc) {
+		pbody->len = 0;
+		c.req.out_grow = pbody;
+		rc = s3_call_perform(&c);
+	}
+	s3_call_fini(&c);
+out:
+	free(ep);
+	free(et);
+	free(query);
+	return rc;
+}
+
+struct s3_list_fwd {
+	ufs_os_entry_cb cb;
+	void *arg;
+};
+
+/* A parsed S3 entry as an object-store entry. */
+static int s3_list_entry(void *arg, const struct ufs_s3_entry *e)
+{
+	struct s3_list_fwd *f = arg;
+	struct ufs_os_entry oe = {
+	    .name = e->name,
+	    .name_len = strlen(e->name),
+	    .kind = e->is_dir ? UFS_OS_PREFIX : UFS_OS_FILE,
+	    .size = e->size,
+	    .mtime = e->mtime,
+	    .etag = e->etag,
+	};
+
+	return f->cb(f->arg, &oe);
+}
+
+static int s3_p_list_page(struct ufs_os *os, const char *prefix, int delim, unsigned max,
+			  char **ptoken, ufs_os_entry_cb cb, void *arg)
+{
+	struct s3_be *sb = (struct s3_be *)os;
+	struct ufs_http_buf body = {0};
+	struct ufs_s3_page page = {0};
+	struct s3_list_fwd f = {cb, arg};
+	char err[160];
+	int rc = s3_list_get(sb, prefix, delim, max, *ptoken, &body);
+
+	free(*ptoken);
+	*ptoken = NULL;
+	if (!rc)
+		rc = ufs_s3_parse_list(body.data, body.len, prefix, s3_list_entry, &f, &page, err,
+				       sizeof(err));
+	if (rc == -EIO)
+		ufs_err("%s: bad ListObjectsV2 answer for '%s': %s", os->base.name, prefix, err);
+	if (!rc && page.truncated)
+		*ptoken = page.next_token;
+	else
+		free(page.next_token);
+	free(body.data);
+	return rc;
+}
+
+/* The answer is of another version than the pin (servers that ignore If-Match). */
+static int s3_etag_changed(const char *etag, const struct ufs_http_resp *resp)
+{
+	const char *et = ufs_http_hdrs_get(&resp->hdrs, "ETag");
+	char tag[UFS_ETAG_MAX];
+
+	if (!etag[0] || !et)
+		return 0;
+	ufs_os_etag_strip(et, strlen(et), tag);
+	return strcmp(tag, etag) != 0;
+}
+
+static ssize_t s3_p_get(struct ufs_os *os, const char *key, const char *etag, uint64_t off,
+			size_t len, void *buf)
+{
+	struct s3_call c;
+	ssize_t n;
+	int rc = s3_call_init(&c, (struct s3_be *)os, UFS_REQ_GET, "GET", key, NULL);
+
+	if (rc)
+		return rc;
+	rc = ufs_http_hdrs_add(&c.req.headers, "Range: bytes=%llu-%llu", (unsigned long long)off,
+			       (unsigned long long)(off + len - 1));
+	if (!rc && etag[0])
+		rc = ufs_http_hdrs_add(&c.req.headers, "If-Match: \"%s\"", etag);
+	c.req.out_buf = buf;
+	c.req.out_cap = len;
+	if (!rc)
+		rc = s3_call_perform(&c);
+	if (rc == 0 && s3_etag_changed(etag, &c.resp))
+		rc = -ESTALE;
+	n = rc ? rc : (ssize_t)c.resp.body_len;
+	s3_call_fini(&c);
+	return n;
+}
+
+/* S3 has no conditional PUT here: O_EXCL was checked when the writer opened. */
+static int s3_p_put(struct ufs_os *os, const char *key, const void *buf, size_t len, int excl)
+{
+	struct s3_call c;
+	int rc = s3_call_init(&c, (struct s3_be *)os, UFS_REQ_PUT, "PUT", key, NULL);
+
+	(void)excl;
+	if (rc)
+		return rc;
+	c.req.body = buf;
+	c.req.body_len = len;
+	rc = s3_call_perform(&c);
+	s3_call_fini(&c);
+	return rc;
+}
+
+/* The zero-byte marker "dirkey/". */
+static int s3_p_put_marker(struct ufs_os *os, const char *dirkey)
+{
+	char *key;
+	int rc;
+
+	if (asprintf(&key, "%s/", dirkey) < 0)
+		return -ENOMEM;
+	rc = s3_p_put(os, key, "", 0, 0);
+	free(key);
+	return rc;
+}
+
+static int s3_p_del(struct ufs_os *os, const char *key)
+{
+	return s3_simple((struct s3_be *)os, UFS_REQ_DELETE, "DELETE", key, NULL, NULL);
+}
+
+static uint64_t s3_p_part_len(struct ufs_os *os, unsigned n)
+{
+	return ufs_s3_part_len(((struct s3_be *)os)->part_size, n);
+}
+
+static const struct ufs_os_prims s3_prims = {
+    .store = "S3",
+    .max_parts = UFS_S3_MAX_PARTS,
+    .part_etags = 1,
+    .part_len = s3_p_part_len,
+    .head = s3_p_head,
+    .list_page = s3_p_list_page,
+    .get = s3_p_get,
+    .put = s3_p_put,
+    .put_marker = s3_p_put_marker,
+    .copy = s3_copy,
+    .del = s3_p_del,
+    .mpu_begin = s3_mpu_begin,
+    .mpu_part = s3_mpu_part,
+    .mpu_commit = s3_mpu_commit,
+    .mpu_abort = s3_mpu_abort,
+};
+
+/* ---- lifecycle ---- */
+
+static int s3_check(struct ufs_backend *be, char *err, size_t errlen)
+{
+	struct s3_be *sb = (struct s3_be *)be;
+	struct ufs_http_resp resp = {0};
+	int rc = s3_simple(sb, UFS_REQ_LIST, "GET", "", "list-type=2&max-keys=1", &resp);
+
+	if (rc == -ENOENT)
+		snprintf(err, errlen, "mount %s: bucket '%s' does not exist", be->name, sb->bucket);
+	else if (rc == -EACCES)
+		snprintf(err, errlen,
+			 "mount %s: access denied to bucket '%s' (check AWS_ACCESS_KEY_ID / "
+			 "credentials from %s)%s%s",
+			 be->name, sb->bucket, sb->creds.source, resp.err_code[0] ? ": " : "",
+			 resp.err_code);
+	else if (rc == -ECONNREFUSED || rc == -EHOSTUNREACH || rc == -ETIMEDOUT)
+		snprintf(err, errlen, "mount %s: cannot reach S3 endpoint %s: %s", be->name,
+			 sb->endpoint, strerror(-rc));
+	else if (rc)
+		snprintf(err, errlen, "mount %s: bucket '%s': HTTP %ld %s", be->name, sb->bucket,
+			 resp.status, resp.err_code[0] ? resp.err_code : strerror(-rc));
+	ufs_http_resp_clear(&resp);
+	return rc;
+}
+
+static void s3_destroy(struct ufs_backend *be)
+{
+	struct s3_be *sb = (struct s3_be *)be;
+
+	if (!sb)
+		return;
+	ufs_aws_creds_clear(&sb->creds);
+	free(sb->bucket);
+	free(sb->endpoint);
+	free(sb->region);
+	ufs_os_fini(&sb->os);
+	free(sb);
+}
+
+/* endpoint without trailing '/': the config key, else $AWS_ENDPOINT_URL_S3 or
+ * $AWS_ENDPOINT_URL, else https://s3.REGION.amazonaws.com */
+static int s3_cfg_endpoint(struct s3_be *sb, const struct ufs_mount_cfg *m, char *err,
+			   size_t errlen)
+{
+	const char *ep = ufs_mcfg_get(m, "endpoint");
+	size_t n;
+
+	if (!ep || !*ep)
+		ep = getenv("AWS_ENDPOINT_URL_S3");
+	if (!ep || !*ep)
+		ep = getenv("AWS_ENDPOINT_URL");
+	if (ep && !*ep)
+		ep = NULL;
+
+	if (ep && strncmp(ep, "http://", 7) != 0 && strncmp(ep, "https://", 8) != 0) {
+		snprintf(err, errlen, "mount %s: endpoint '%s' must start with http:// or https://",
+			 m->prefix, ep);
+		return -EINVAL;
+	}
+	if (ep)
+		sb->endpoint = strdup(ep);
+	else if (asprintf(&sb->endpoint, "https://s3.%s.amazonaws.com", sb->region) < 0)
+		sb->endpoint = NULL;
+	if (!sb->endpoint)
+		return -ENOMEM;
+	n = strlen(sb->endpoint);
+	while (n > 0 && sb->endpoint[n - 1] == '/')
+		sb->endpoint[--n] = '\0';
+	return 0;
+}
+
+/* An endpoint named by IP address or localhost cannot host virtual buckets. */
+static int s3_host_is_address(const char *endpoint)
+{
+	const char *h = strstr(endpoint, "://");
+
+	h = h ? h + 3 : endpoint;
+	return (*h >= '0' && *h <= '9') || *h == '[' || strncmp(h, "localhost", 9) == 0;
+}
+
+static int s3_cfg(struct s3_be *sb, const struct ufs_mount_cfg *m, const struct ufs_config *g,
+		  char *err, size_t errlen)
+{
+	const char *region = ufs_mcfg_get(m, "region");
+	char cerr[200];
+	int rc;
+
+	rc = ufs_s3_parse_url(m->url, &sb->bucket, &sb->os.prefix, cerr, sizeof(cerr));
+	if (rc) {
+		snprintf(err, errlen, "mount %s: %s", m->prefix, cerr);
+		return rc;
+	}
+	sb->region = strdup(region ? region : "us-east-1");
+	if (!sb->region)
+		return -ENOMEM;
+	rc = s3_cfg_endpoint(sb, m, err, errlen);
+	if (!rc && ufs_mcfg_get_bool(m, "path_style", s3_host_is_address(sb->endpoint),
+				     &sb->path_style) != 0)
+		rc = -EINVAL;
+	if (!rc && (ufs_mcfg_get_size(m, "part_size", g->part_size, &sb->part_size) != 0 ||
+		    sb->part_size < UFS_S3_MIN_PART || sb->part_size > UFS_S3_MAX_PART)) {
+		snprintf(err, errlen, "mount %s: part_size must be between 5M and 5G", m->prefix);
+		rc = -EINVAL;
+	} else if (rc == -EINVAL && !*err) {
+		snprintf(err, errlen, "mount %s: path_style must be true or false", m->prefix);
+	}
+	if (rc)
+		return rc;
+	rc = ufs_aws_creds_for_mount(m, &sb->creds, cerr, sizeof(cerr));
+	if (rc)
+		snprintf(err, errlen, "mount %s: %s", m->prefix, cerr);
+	return rc;
+}
+
+static int s3_create(const struct ufs_mount_cfg *m, const struct ufs_config *g,
+		     struct ufs_backend **pbe, char *err, size_t errlen)
+{
+	struct s3_be *sb = calloc(1, sizeof(*sb));
+	int rc;
+
+	if (!sb)
+		return -ENOMEM;
+	if (err && errlen)
+		err[0] = '\0';
+	rc = ufs_os_init(&sb->os, &ufs_s3_ops, &s3_prims, m, g, err, errlen);
+	sb->os.parallel = g->workers ? (g->workers < 16 ? g->workers : 16) : 8;
+	if (!rc)
+		rc = s3_cfg(sb, m, g, err, errlen);
+	if (rc) {
+		if (err && !err[0])
+			snprintf(err, errlen, "mount %s: %s", m->prefix, strerror(-rc));
+		s3_destroy(&sb->os.base);
+		return rc;
+	}
+	*pbe = &sb->os.base;
+	return 0;
+}
+
+const struct ufs_backend_ops ufs_s3_ops = UFS_OS_OPS("s3", s3_create, s3_check, s3_destroy);

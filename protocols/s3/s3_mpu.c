@@ -1,0 +1,229 @@
+/*
+ * s3_mpu.c — S3 multipart uploads and server-side copies, as object-store
+ * primitives (objstore.h): CreateMultipartUpload / UploadPart /
+ * CompleteMultipartUpload / AbortMultipartUpload for the shared writer
+ * (os_writer.c), and CopyObject, or UploadPartCopy in 1 GiB parts for
+ * objects above S3's 5 GiB single-copy limit, for rename.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "protocols/s3/s3_i.h"
+
+/* "partNumber=N&uploadId=ID" (or just the upload id when num == 0) */
+static char *s3_mpu_query(const char *id, unsigned num)
+{
+	char *eid = ufs_uri_encode(id, strlen(id), 0), *q = NULL;
+	int n;
+
+	if (!eid)
+		return NULL;
+	if (num)
+		n = asprintf(&q, "partNumber=%u&uploadId=%s", num, eid);
+	else
+		n = asprintf(&q, "uploadId=%s", eid);
+	free(eid);
+	return n < 0 ? NULL : q;
+}
+
+/* POST key?uploads -> *pid (owned). */
+int s3_mpu_begin(struct ufs_os *os, const char *key, char **pid)
+{
+	struct s3_be *sb = (struct s3_be *)os;
+	struct ufs_http_buf body = {0};
+	struct s3_call c;
+	int rc = s3_call_init(&c, sb, UFS_REQ_POST, "POST", key, "uploads");
+
+	c.req.out_grow = &body;
+	if (!rc)
+		rc = s3_call_perform(&c);
+	if (!rc) {
+		*pid = ufs_s3_parse_upload_id(body.data, body.len);
+		if (!*pid) {
+			ufs_be_set_error(&os->base, "CreateMultipartUpload: no UploadId in answer");
+			rc = -EIO;
+		}
+	}
+	s3_call_fini(&c);
+	free(body.data);
+	return rc;
+}
+
+/* DELETE key?uploadId=ID: drop every stored part. */
+void s3_mpu_abort(struct ufs_os *os, const char *key, const char *id)
+{
+	struct s3_be *sb = (struct s3_be *)os;
+	char *q = s3_mpu_query(id, 0);
+	struct s3_call c;
+	int rc = q ? s3_call_init(&c, sb, UFS_REQ_DELETE, "DELETE", key, q) : -ENOMEM;
+
+	if (!rc)
+		rc = s3_call_perform(&c);
+	if (q)
+		s3_call_fini(&c);
+	free(q);
+	if (rc && rc != -ENOENT)
+		ufs_warn("%s: could not abort multipart upload of '%s': %s", os->base.name, key,
+			 strerror(-rc));
+}
+
+/* POST key?uploadId=ID with the part list. S3 has no conditional commit:
+ * excl was checked when the writer opened. */
+int s3_mpu_commit(struct ufs_os *os, const char *key, const char *id, char (*etags)[UFS_ETAG_MAX],
+		  unsigned n, int excl)
+{
+	struct s3_be *sb = (struct s3_be *)os;
+	struct ufs_http_buf resp = {0};
+	char *q = s3_mpu_query(id, 0), *xml = ufs_s3_complete_body(etags, n);
+	struct s3_call c;
+	int rc = q && xml ? s3_call_init(&c, sb, UFS_REQ_POST, "POST", key, q) : -ENOMEM;
+
+	(void)excl;
+	if (!rc) {
+		c.req.body = xml;
+		c.req.body_len = strlen(xml);
+		c.req.out_grow = &resp;
+		c.req.timeout_s = 300; /* the server assembles the parts before answering */
+		rc = s3_call_perform(&c);
+		s3_call_fini(&c);
+	}
+	if (!rc)
+		rc = s3_check_body(sb, &resp, "CompleteMultipartUpload");
+	free(resp.data);
+	free(q);
+	free(xml);
+	return rc == -ENOENT ? -EIO : rc;
+}
+
+/* PUT key?partNumber=N&uploadId=ID (runs on a pipeline thread). */
+int s3_mpu_part(struct ufs_os *os, const char *key, const char *id, unsigned n, const void *buf,
+		size_t len, char etag[UFS_ETAG_MAX])
+{
+	char *q = s3_mpu_query(id, n);
+	const char *et;
+	struct s3_call c;
+	int rc = q ? s3_call_init(&c, (struct s3_be *)os, UFS_REQ_PUT, "PUT", key, q) : -ENOMEM;
+
+	free(q);
+	if (rc)
+		return rc;
+	c.req.body = buf;
+	c.req.body_len = len;
+	rc = s3_call_perform(&c);
+	et = ufs_http_hdrs_get(&c.resp.hdrs, "ETag");
+	if (!rc && !et)
+		rc = -EIO;
+	if (!rc)
+		ufs_os_etag_strip(et, strlen(et), etag);
+	s3_call_fini(&c);
+	return rc;
+}
+
+/* ---- server-side copies ---- */
+
+/* "/bucket/encoded-key" for x-amz-copy-source */
+static char *s3_copy_source(const struct s3_be *sb, const char *key)
+{
+	char *ek = ufs_uri_encode(key, strlen(key), 1), *src = NULL;
+
+	if (ek && asprintf(&src, "/%s/%s", sb->bucket, ek) < 0)
+		src = NULL;
+	free(ek);
+	return src;
+}
+
+/* CopyObject from -> to, one request (size <= 5 GiB). */
+static int s3_copy_object(struct s3_be *sb, const char *src, const char *to_key)
+{
+	struct ufs_http_buf body = {0};
+	struct s3_call c;
+	int rc = s3_call_init(&c, sb, UFS_REQ_COPY, "PUT", to_key, NULL);
+
+	if (rc)
+		return rc;
+	rc = ufs_http_hdrs_add(&c.req.headers, "x-amz-copy-source: %s", src);
+	c.req.out_grow = &body;
+	c.req.timeout_s = 600;
+	if (!rc)
+		rc = s3_call_perform(&c);
+	if (!rc)
+		rc = s3_check_body(sb, &body, "CopyObject");
+	s3_call_fini(&c);
+	free(body.data);
+	return rc;
+}
+
+static int s3_copy_part(struct s3_be *sb, const char *to_key, const char *id, const char *src,
+			unsigned num, uint64_t first, uint64_t last, char etag[UFS_ETAG_MAX])
+{
+	struct ufs_http_buf body = {0};
+	char *q = s3_mpu_query(id, num), *ef;
+	struct s3_call c;
+	int rc = q ? s3_call_init(&c, sb, UFS_REQ_COPY, "PUT", to_key, q) : -ENOMEM;
+
+	free(q);
+	if (rc)
+		return rc;
+	rc = ufs_http_hdrs_add(&c.req.headers, "x-amz-copy-source: %s", src);
+	if (!rc)
+		rc = ufs_http_hdrs_add(&c.req.headers, "x-amz-copy-source-range: bytes=%llu-%llu",
+				       (unsigned long long)first, (unsigned long long)last);
+	c.req.out_grow = &body;
+	c.req.timeout_s = 600;
+	if (!rc)
+		rc = s3_call_perform(&c);
+	ef = rc ? NULL : ufs_s3_xml_text(body.data, body.len, "CopyPartResult/ETag");
+	if (!rc && !ef)
+		rc = -EIO;
+	if (!rc)
+		ufs_os_etag_strip(ef, strlen(ef), etag);
+	free(ef);
+	s3_call_fini(&c);
+	free(body.data);
+	return rc;
+}
+
+/* UploadPartCopy in 1 GiB parts. */
+static int s3_copy_multipart(struct s3_be *sb, const char *src, const char *to_key, uint64_t size)
+{
+	const uint64_t chunk = 1ULL << 30;
+	unsigned n = (unsigned)((size + chunk - 1) / chunk);
+	char(*etags)[UFS_ETAG_MAX] = calloc(n, UFS_ETAG_MAX);
+	char *id = NULL;
+	int rc = etags ? 0 : -ENOMEM;
+
+	if (!rc)
+		rc = s3_mpu_begin(&sb->os, to_key, &id);
+	for (unsigned i = 0; !rc && i < n; i++) {
+		uint64_t last = (i + 1) * chunk > size ? size - 1 : (i + 1) * chunk - 1;
+
+		rc = s3_copy_part(sb, to_key, id, src, i + 1, i * chunk, last, etags[i]);
+	}
+	if (!rc)
+		rc = s3_mpu_commit(&sb->os, to_key, id, etags, n, 0);
+	else if (id)
+		s3_mpu_abort(&sb->os, to_key, id);
+	free(id);
+	free(etags);
+	return rc;
+}
+
+int s3_copy(struct ufs_os *os, const char *from, const char *to, uint64_t size, const char *etag,
+	    int noreplace)
+{
+	struct s3_be *sb = (struct s3_be *)os;
+	char *src = s3_copy_source(sb, from);
+	int rc;
+
+	(void)etag;	 /* the source was HEADed just before */
+	(void)noreplace; /* no conditional copy: the destination was checked */
+	if (!src)
+		return -ENOMEM;
+	rc = size > UFS_S3_MAX_PART ? s3_copy_multipart(sb, src, to, size)
+				    : s3_copy_object(sb, src, to);
+	free(src);
+	return rc;
+}

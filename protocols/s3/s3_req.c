@@ -1,0 +1,150 @@
+/*
+ * s3_req.c — S3 requests: the URL and Host header of a call, SigV4 signing
+ * per attempt (fresh date on retries), and the body-borne errors of 200
+ * answers. Every S3 primitive (s3.c, s3_mpu.c) sends through here; http.c
+ * is the transport and owns the status -> errno map.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "protocols/s3/s3_i.h"
+#include "protocols/sign.h"
+
+#define S3_SMALL_BODY (64 * 1024) /* bodies up to this size are hashed, not UNSIGNED */
+
+/* ---- requests ---- */
+
+/* Split an absolute URL into authority, path and query (owned copies). */
+static int s3_url_parts(const char *url, char **phost, char **ppath, const char **pquery)
+{
+	const char *a = strstr(url, "://");
+	size_t hl, pl;
+
+	if (!a)
+		return -EINVAL;
+	a += 3;
+	hl = strcspn(a, "/?");
+	pl = strcspn(a + hl, "?");
+	*phost = strndup(a, hl);
+	*ppath = strndup(a + hl, pl);
+	*pquery = a[hl + pl] == '?' ? a + hl + pl + 1 : "";
+	if (!*phost || !*ppath) {
+		free(*phost);
+		free(*ppath);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Payload hash: real for small in-memory bodies, UNSIGNED for big/streamed. */
+static const char *s3_payload_hash(const struct ufs_http_req *req, char buf[UFS_SHA256_HEX_LEN])
+{
+	if (req->read_fn || (req->body && req->body_len > S3_SMALL_BODY))
+		return UFS_SIGV4_UNSIGNED;
+	if (!req->body || req->body_len == 0)
+		return UFS_SIGV4_EMPTY_HASH;
+	ufs_sha256_hex(req->body, (size_t)req->body_len, buf);
+	return buf;
+}
+
+/* The sign hook: SigV4 header auth with a fresh date on every attempt. */
+static int s3_sign(void *arg, const struct ufs_http_req *req, struct ufs_http_hdrs *pauth)
+{
+	struct s3_be *sb = arg;
+	char *host, *path, date[UFS_AMZ_DATE_LEN], hash[UFS_SHA256_HEX_LEN];
+	const char *query;
+	int rc = s3_url_parts(req->url, &host, &path, &query);
+
+	if (rc)
+		return rc;
+	ufs_amz_date(time(NULL), date);
+	struct ufs_sigv4_req r = {
+	    .method = req->method,
+	    .path = path,
+	    .query = query,
+	    .headers = &req->headers,
+	    .payload_hash = s3_payload_hash(req, hash),
+	    .amz_date = date,
+	    .content_sha_header = 1,
+	};
+	struct ufs_sigv4_key k = {sb->creds.access_key, sb->creds.secret_key,
+				  sb->creds.session_token, sb->region, "s3"};
+
+	rc = ufs_sigv4_add_headers(&r, &k, pauth);
+	free(host);
+	free(path);
+	return rc;
+}
+
+int s3_call_init(struct s3_call *c, struct s3_be *sb, enum ufs_req_kind kind, const char *method,
+		 const char *key, const char *query)
+{
+	char *host, *path;
+	const char *q;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	c->resp.content_length = -1;
+	c->url = ufs_s3_url(sb->endpoint, sb->bucket, sb->path_style, key, query);
+	if (!c->url)
+		return -ENOMEM;
+	rc = s3_url_parts(c->url, &host, &path, &q);
+	if (rc) {
+		free(c->url);
+		c->url = NULL;
+		return rc;
+	}
+	c->req.be = &sb->os.base;
+	c->req.kind = kind;
+	c->req.method = method;
+	c->req.url = c->url;
+	c->req.sign = s3_sign;
+	c->req.sign_arg = sb;
+	rc = ufs_http_hdrs_add(&c->req.headers, "Host: %s", host);
+	free(host);
+	free(path);
+	return rc;
+}
+
+int s3_call_perform(struct s3_call *c)
+{
+	return ufs_http_perform(&c->req, &c->resp);
+}
+
+void s3_call_fini(struct s3_call *c)
+{
+	ufs_http_hdrs_clear(&c->req.headers);
+	ufs_http_resp_clear(&c->resp);
+	free(c->url);
+	c->url = NULL;
+}
+
+int s3_simple(struct s3_be *sb, enum ufs_req_kind kind, const char *method, const char *key,
+	      const char *query, struct ufs_http_resp *presp)
+{
+	struct s3_call c;
+	int rc = s3_call_init(&c, sb, kind, method, key, query);
+
+	if (!rc)
+		rc = s3_call_perform(&c);
+	if (presp) {
+		*presp = c.resp;
+		memset(&c.resp, 0, sizeof(c.resp));
+	}
+	s3_call_fini(&c);
+	return rc;
+}
+
+/* A 200 answer whose body is an <Error> (CopyObject, Complete...): -EIO. */
+int s3_check_body(struct s3_be *sb, const struct ufs_http_buf *body, const char *what)
+{
+	char code[64];
+
+	if (!ufs_s3_body_is_error(body->data, body->len, code, sizeof(code)))
+		return 0;
+	ufs_be_set_error(&sb->os.base, "%s failed: %s", what, code);
+	ufs_be_count_error(&sb->os.base);
+	return strcmp(code, "NoSuchKey") == 0 ? -ENOENT : -EIO;
+}
