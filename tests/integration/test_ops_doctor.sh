@@ -42,6 +42,20 @@ assert names == ["config", "credentials", "dns", "tcp", "tls", "auth", "list", "
 assert all(c["result"] in ("ok", "n/a", "skip") for m in d["mounts"] for c in m["checks"])' "$json" ||
 	fail "doctor --json: $json"
 
+# fake_s3_conf FILE OP_TIMEOUT [PREFIX ENDPOINT]...: S3 mounts of a server
+# that is not s3rver (path style, a fixed bucket name).
+fake_s3_conf()
+{
+	local f=$1 t=$2
+	shift 2
+	printf '[global]\nop_timeout = %s\n' "$t" | ufs_config "$f"
+	while (($# >= 2)); do
+		printf '[mount "%s"]\nurl = s3://opsdoctor-bucket/\nendpoint = %s\npath_style = true\nregion = us-east-1\n' \
+			"$1" "$2" >>"$f"
+		shift 2
+	done
+}
+
 # --- a server that accepts and never answers: bounded by op_timeout -------------
 port_file=$UFS_WORK/hang.port
 python3 - "$port_file" <<'PY' &
@@ -56,15 +70,7 @@ hang_pid=$!
 on_exit "kill $hang_pid"
 for ((i = 0; i < 50; i++)); do [[ -s $port_file ]] && break; sleep 0.1; done
 hang=$UFS_WORK/hang.conf
-ufs_config "$hang" <<EOF
-[global]
-op_timeout = 2
-[mount "/hang"]
-url = s3://opsdoctor-bucket/
-endpoint = http://127.0.0.1:$(cat "$port_file")
-path_style = true
-region = us-east-1
-EOF
+fake_s3_conf "$hang" 2 /hang "http://127.0.0.1:$(cat "$port_file")"
 t0=$SECONDS
 out=$(within 30 "$UFS_BIN" doctor "$hang") && fail "doctor passed against a hanging server: $out"
 ((SECONDS - t0 <= 15)) || fail "doctor took $((SECONDS - t0)) s with op_timeout = 2"
@@ -92,19 +98,8 @@ skew_pid=$!
 on_exit "kill $skew_pid"
 for ((i = 0; i < 50; i++)); do [[ -s $skew_file ]] && break; sleep 0.1; done
 skew=$UFS_WORK/skew.conf
-ufs_config "$skew" <<EOF
-[global]
-op_timeout = 3
-[mount "/skew"]
-url = s3://opsdoctor-bucket/
-endpoint = http://127.0.0.1:$(cat "$skew_file")
-path_style = true
-region = us-east-1
-[mount "/nohost"]
-url = s3://opsdoctor-bucket/
-endpoint = http://no-such-host.invalid:9
-region = us-east-1
-EOF
+fake_s3_conf "$skew" 3 /skew "http://127.0.0.1:$(cat "$skew_file")" \
+	/nohost http://no-such-host.invalid:9
 out=$(within 60 "$UFS_BIN" doctor "$skew") && fail "doctor passed against a skewed server: $out"
 grep -qE '^ +clock +FAIL .*-3[56][0-9][0-9] s off' <<<"$out" || fail "no clock failure: $out"
 grep -q 'hint: sync the clock' <<<"$out" || fail "no clock hint: $out"
