@@ -7,6 +7,7 @@
 #      unifs cold read), MB/s
 #   2. DataLoader: DL_FILES (2000) objects of 128 KiB read by 8 parallel
 #      readers (bench_cache's section 3), files/s
+#   0. the cost of one counted call (clock reads + histogram update), ns
 # Prints the median of each and the difference on vs off (goal: <= 2%).
 set -uo pipefail
 source "$(dirname "$0")/../integration/lib.sh"
@@ -71,6 +72,28 @@ run()
 
 median() { tr ' ' '\n' | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 
+# 0. What each counted call costs (on or off: the counters also feed
+# `unifs stats`): two monotonic clock reads and one histogram update.
+cat >"$UFS_WORK/ns.c" <<'C'
+#include <stdio.h>
+#include "common/metrics.h"
+int main(void)
+{
+	static struct ufs_hist h;
+	const int n = 5000000;
+	double t0 = ufs_mono_now();
+	for (int i = 0; i < n; i++) {
+		double s = ufs_mono_now();
+		ufs_hist_observe(&h, ufs_mono_now() - s);
+	}
+	printf("%.0f\n", (ufs_mono_now() - t0) / n * 1e9);
+	return 0;
+}
+C
+cc -O2 -std=c11 -D_GNU_SOURCE -I"$UFS_SRC" "$UFS_WORK/ns.c" "$UFS_SRC/common/metrics.c" \
+	"$UFS_SRC/common/strbuf.c" -o "$UFS_WORK/ns" || fail "cannot build the per-call probe"
+ns_per_call=$("$UFS_WORK/ns")
+
 declare -A R
 for work in read dl; do
 	for ((r = 1; r <= rounds; r++)); do
@@ -94,4 +117,5 @@ for work in read dl; do
 		"$(python3 -c "import sys; print('%+.1f' % ((float(sys.argv[2]) / float(sys.argv[1]) - 1) * 100))" "$off" "$on")"
 	echo "   runs off: ${R[$work.off]}  on: ${R[$work.on]}"
 done
+echo "0. cost of one counted call (clock x2 + histogram): $ns_per_call ns"
 ufs_pass
