@@ -11,7 +11,8 @@ cpack -G DEB
 deb=$(ls unifs_*_*.deb)
 echo "package_demo: built $deb"
 dpkg-deb -f "$deb" Depends
-DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "./$deb" </dev/null
+# --reinstall: a rebuilt package keeps its version number.
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q --reinstall --no-install-recommends "./$deb" </dev/null
 for f in /usr/bin/unifs /usr/sbin/mount.unifs /usr/lib/systemd/system/unifs@.service \
 	/usr/share/man/man1/unifs.1 /usr/share/man/man5/unifs.conf.5 \
 	/usr/share/doc/unifs/examples/unifs.conf; do
