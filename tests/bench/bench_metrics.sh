@@ -18,6 +18,9 @@ dl_files=${DL_FILES:-2000}
 rounds=${ROUNDS:-3}
 port=${METRICS_PORT:-19564}
 mnt=$UFS_WORK/mnt
+if curl -s -m 2 -o /dev/null "http://127.0.0.1:$port/metrics"; then
+	fail "port $port already serves something (a leftover mount?): set METRICS_PORT"
+fi
 
 bkt=$(ufs_uniq benchmetrics)
 s3_mkbucket "$bkt"
