@@ -43,6 +43,8 @@
 
 #define DOC_SKEW_MAX_S (15 * 60)
 #define DOC_READ_LEN 4096
+#define DOC_HINT_CREDS                                                                             \
+	"set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a credentials file (chmod 600)"
 
 enum doc_id {
 	DOC_CONFIG,
@@ -188,7 +190,9 @@ static void doc_config(struct doc_mount *d)
 	int rc = ufs_backend_create(d->m, d->g, &d->be, err, sizeof(err));
 
 	if (rc < 0)
-		doc_set(d, DOC_CONFIG, DOC_FAIL, t0, "fix the section's keys (see unifs.conf(5))",
+		doc_set(d, DOC_CONFIG, DOC_FAIL, t0,
+			strstr(err, "credentials") ? DOC_HINT_CREDS
+						   : "fix the section's keys (see unifs.conf(5))",
 			"%s", err[0] ? err : strerror(-rc));
 	else
 		doc_set(d, DOC_CONFIG, DOC_OK, t0, NULL, "%s", d->m->url);
@@ -210,10 +214,7 @@ static void doc_creds(struct doc_mount *d)
 		else if (rc == -ENOENT)
 			doc_set(d, DOC_CREDS, DOC_OK, t0, NULL, "none: anonymous requests");
 		else
-			doc_set(d, DOC_CREDS, DOC_FAIL, t0,
-				"set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a credentials "
-				"file (chmod 600)",
-				"%s", err);
+			doc_set(d, DOC_CREDS, DOC_FAIL, t0, DOC_HINT_CREDS, "%s", err);
 		ufs_aws_creds_clear(&cr);
 	} else if (strncmp(m->url, "az://", 5) == 0) {
 		static const char *const keys[] = {"key_file", "sas_file", "token_file"};

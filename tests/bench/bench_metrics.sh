@@ -73,7 +73,7 @@ run()
 	fi
 }
 
-median() { tr ' ' '\n' | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 
 # 0. What each counted call costs (on or off: the counters also feed
 # `unifs stats`): two monotonic clock reads and one histogram update.
@@ -103,6 +103,7 @@ for work in read dl; do
 		for mode in off on; do
 			((r % 2 == 0)) && mode=$([[ $mode == off ]] && echo on || echo off)
 			v=$(run "$mode" "$work")
+			[[ $v =~ ^[0-9.]+$ ]] || fail "$work round $r metrics $mode: $v"
 			R[$work.$mode]+="$v "
 			echo "  $work round $r metrics $mode: $v" >&2
 		done
