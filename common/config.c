@@ -20,6 +20,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/metrics.h"
+
 #define MAX_VALUE 4096
 
 /* Keys accepted in a [mount "..."] section. */
@@ -514,6 +516,13 @@ static int set_global_key(struct ufs_config *cfg, const char *key, const char *v
 		return replace_str(&cfg->cache_dir, v);
 	if (strcmp(key, "staging_dir") == 0)
 		return replace_str(&cfg->staging_dir, v);
+	if (strcmp(key, "metrics") == 0) {
+		struct sockaddr_in sa;
+
+		if (ufs_metrics_parse_addr(v, &sa, msg, msglen) != 0)
+			return -EINVAL;
+		return replace_str(&cfg->metrics, v);
+	}
 	if (strcmp(key, "log") == 0) {
 		static const char *const levels[] = {"error", "warn", "info", "debug", NULL};
 
@@ -723,6 +732,7 @@ void ufs_config_destroy(struct ufs_config *cfg)
 	free(cfg->path);
 	free(cfg->cache_dir);
 	free(cfg->log_level);
+	free(cfg->metrics);
 	free(cfg->staging_dir);
 	free(cfg);
 }

@@ -48,6 +48,7 @@ struct ufs_config {
 	int readonly;	   /* whole namespace read-only (-o ro) */
 	char *staging_dir; /* local staging for object-store random writes, default cache_dir or
 			      /tmp */
+	char *metrics;	   /* Prometheus endpoint "HOST:PORT" (validated), NULL = off */
 	struct ufs_mount_cfg *mounts;
 	size_t n_mounts;
 };

@@ -3,13 +3,14 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
 
 static int log_to_syslog;
-static enum ufs_log_level log_threshold = UFS_LOG_INFO;
+static atomic_int log_threshold = UFS_LOG_INFO;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void ufs_log_init(int to_syslog, enum ufs_log_level level)
@@ -18,6 +19,16 @@ void ufs_log_init(int to_syslog, enum ufs_log_level level)
 	log_threshold = level;
 	if (to_syslog)
 		openlog("unifs", LOG_PID, LOG_DAEMON);
+}
+
+void ufs_log_set_level(enum ufs_log_level level)
+{
+	atomic_store(&log_threshold, (int)level);
+}
+
+enum ufs_log_level ufs_log_get_level(void)
+{
+	return (enum ufs_log_level)atomic_load(&log_threshold);
 }
 
 int ufs_log_parse_level(const char *s, enum ufs_log_level *plevel)
@@ -40,7 +51,7 @@ void ufs_log(enum ufs_log_level level, const char *fmt, ...)
 	char line[1024];
 	va_list ap;
 
-	if (level > log_threshold)
+	if ((int)level > atomic_load(&log_threshold))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);

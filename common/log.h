@@ -14,6 +14,11 @@ enum ufs_log_level { UFS_LOG_ERROR = 0, UFS_LOG_WARN, UFS_LOG_INFO, UFS_LOG_DEBU
 /* Select the sink (to_syslog != 0: syslog, else stderr) and the threshold. */
 void ufs_log_init(int to_syslog, enum ufs_log_level level);
 
+/* Change the threshold at run time (the control socket's "log LEVEL"). */
+void ufs_log_set_level(enum ufs_log_level level);
+/* The threshold now. */
+enum ufs_log_level ufs_log_get_level(void);
+
 /* Parse "error|warn|info|debug" into *plevel; returns 0, or -EINVAL. */
 int ufs_log_parse_level(const char *s, enum ufs_log_level *plevel);
 

@@ -6,6 +6,8 @@
  * Protocol: the client sends one line, the server answers and closes.
  *   "stats\n"      -> a human-readable table
  *   "stats json\n" -> one JSON object (see fs_stats_format)
+ *   "log LEVEL\n"  -> set the daemon's log level (error|warn|info|debug);
+ *                     answers "log LEVEL (was OLD)" or "error: ..."
  * Anything else gets "error: unknown request\n".
  *
  * The thread polls the listening socket and a stop pipe; fs_ctl_stop()
@@ -18,7 +20,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@
 
 #include "common/budget.h"
 #include "common/log.h"
+#include "common/strbuf.h"
 
 #define CTL_DIR "/run/unifs"
 
@@ -46,65 +48,6 @@ void ufs_ctl_socket_path(const char *mountpoint, char *buf, size_t size)
 		 (unsigned long long)XXH64(mountpoint, strlen(mountpoint), 0));
 }
 
-/* A growing string. */
-struct ctl_buf {
-	char *s;
-	size_t len, cap;
-	int oom;
-};
-
-static void cb_printf(struct ctl_buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void cb_printf(struct ctl_buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->oom)
-		return;
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = 1;
-			return;
-		}
-		if (b->s && b->len + (size_t)n < b->cap) {
-			b->len += (size_t)n;
-			return;
-		}
-		size_t cap = (b->cap + (size_t)n + 1) * 2;
-		char *s = realloc(b->s, cap);
-
-		if (!s) {
-			b->oom = 1;
-			return;
-		}
-		b->s = s;
-		b->cap = cap;
-	}
-}
-
-/* Append s as a JSON string literal. */
-static void cb_json_str(struct ctl_buf *b, const char *s)
-{
-	cb_printf(b, "\"");
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			cb_printf(b, "\\%c", *p);
-		else if (*p < 0x20)
-			cb_printf(b, "\\u%04x", *p);
-		else
-			cb_printf(b, "%c", *p);
-	}
-	cb_printf(b, "\"");
-}
-
-static const char *const ctl_req_names[UFS_REQ__COUNT] = {"GET",  "HEAD",   "LIST", "PUT",
-							  "POST", "DELETE", "COPY", "OTHER"};
-
 /* Health of be as "up"/"down" and its last error. */
 static const char *ctl_state(struct ufs_backend *be, char *err, size_t errlen)
 {
@@ -119,27 +62,27 @@ static const char *ctl_state(struct ufs_backend *be, char *err, size_t errlen)
 
 #define CTL_U64(x) ((unsigned long long)(x))
 
-static void ctl_json_backend(struct ctl_buf *b, struct ufs_fs *fs, size_t i)
+static void ctl_json_backend(struct ufs_strbuf *b, struct ufs_fs *fs, size_t i)
 {
 	struct ufs_backend *be = fs->be[i];
 	char err[256];
 	const char *state = ctl_state(be, err, sizeof(err));
 
-	cb_printf(b, "%s{\"mount\":", i ? "," : "");
-	cb_json_str(b, fs->cfg->mounts[i].prefix);
-	cb_printf(b, ",\"url\":");
-	cb_json_str(b, fs->cfg->mounts[i].url);
-	cb_printf(b, ",\"state\":\"%s\",\"requests\":{", state);
+	ufs_sb_printf(b, "%s{\"mount\":", i ? "," : "");
+	ufs_sb_json_str(b, fs->cfg->mounts[i].prefix);
+	ufs_sb_printf(b, ",\"url\":");
+	ufs_sb_json_str(b, fs->cfg->mounts[i].url);
+	ufs_sb_printf(b, ",\"state\":\"%s\",\"requests\":{", state);
 	for (int k = 0; k < UFS_REQ__COUNT; k++)
-		cb_printf(b, "%s\"%s\":%llu", k ? "," : "", ctl_req_names[k],
-			  CTL_U64(atomic_load(&be->stats.req[k])));
-	cb_printf(
+		ufs_sb_printf(b, "%s\"%s\":%llu", k ? "," : "", ufs_req_kind_name(k),
+			      CTL_U64(atomic_load(&be->stats.req[k])));
+	ufs_sb_printf(
 	    b, "},\"bytes_in\":%llu,\"bytes_out\":%llu,\"errors\":%llu,\"retries\":%llu",
 	    CTL_U64(atomic_load(&be->stats.bytes_in)), CTL_U64(atomic_load(&be->stats.bytes_out)),
 	    CTL_U64(atomic_load(&be->stats.errors)), CTL_U64(atomic_load(&be->stats.retries)));
-	cb_printf(b, ",\"last_error\":");
-	cb_json_str(b, err);
-	cb_printf(b, "}");
+	ufs_sb_printf(b, ",\"last_error\":");
+	ufs_sb_json_str(b, err);
+	ufs_sb_printf(b, "}");
 }
 
 /* The cache counters as name/value pairs, in struct order. */
@@ -158,77 +101,132 @@ static void ctl_json_backend(struct ctl_buf *b, struct ufs_fs *fs, size_t i)
 	X(mem_limit)                                                                               \
 	X(mem_peak)
 
-static void ctl_json(struct ctl_buf *b, struct ufs_fs *fs)
+/* FUSE requests by type (fuse_stats.c), open files, inodes. */
+static void ctl_json_fuse(struct ufs_strbuf *b, struct ufs_fs *fs)
+{
+	struct fs_fstats *st = fs->fstats;
+
+	ufs_sb_printf(b, "{\"inodes\":%llu", CTL_U64(ufs_itab_count(fs->itab)));
+	if (st) {
+		ufs_sb_printf(b, ",\"open_files\":%lld,\"requests\":{",
+			      (long long)atomic_load(&st->open_handles));
+		for (int o = 0; o < FS_FOP__COUNT; o++)
+			ufs_sb_printf(b, "%s\"%s\":%llu", o ? "," : "", fs_fop_name(o),
+				      CTL_U64(atomic_load(&st->n[o])));
+		ufs_sb_printf(b, "}");
+	}
+	ufs_sb_printf(b, "}");
+}
+
+static void ctl_text_fuse(struct ufs_strbuf *b, struct ufs_fs *fs)
+{
+	struct fs_fstats *st = fs->fstats;
+
+	ufs_sb_printf(b, "fuse\n  inodes %llu", CTL_U64(ufs_itab_count(fs->itab)));
+	if (st) {
+		ufs_sb_printf(
+		    b, ", open files %lld\n  requests:", (long long)atomic_load(&st->open_handles));
+		for (int o = 0; o < FS_FOP__COUNT; o++) {
+			uint64_t n = atomic_load(&st->n[o]);
+
+			if (n)
+				ufs_sb_printf(b, " %s=%llu", fs_fop_name(o), CTL_U64(n));
+		}
+	}
+	ufs_sb_printf(b, "\n");
+}
+
+static void ctl_json(struct ufs_strbuf *b, struct ufs_fs *fs)
 {
 	struct ufs_cache_stats cs;
 	const char *sep = "";
 
 	fs_cache_stats(fs, &cs);
-	cb_printf(b, "{\"mountpoint\":");
-	cb_json_str(b, fs->mountpoint);
-	cb_printf(b, ",\"memory\":{\"used\":%llu,\"limit\":%llu,\"peak\":%llu},\"cache\":{",
-		  CTL_U64(ufs_budget_used(fs->budget)), CTL_U64(ufs_budget_limit(fs->budget)),
-		  CTL_U64(ufs_budget_peak(fs->budget)));
+	ufs_sb_printf(b, "{\"mountpoint\":");
+	ufs_sb_json_str(b, fs->mountpoint);
+	ufs_sb_printf(b, ",\"memory\":{\"used\":%llu,\"limit\":%llu,\"peak\":%llu},\"cache\":{",
+		      CTL_U64(ufs_budget_used(fs->budget)), CTL_U64(ufs_budget_limit(fs->budget)),
+		      CTL_U64(ufs_budget_peak(fs->budget)));
 #define X(f)                                                                                       \
-	cb_printf(b, "%s\"" #f "\":%llu", sep, CTL_U64(cs.f));                                     \
+	ufs_sb_printf(b, "%s\"" #f "\":%llu", sep, CTL_U64(cs.f));                                 \
 	sep = ",";
 	CTL_CACHE_FIELDS(X)
 #undef X
-	cb_printf(b, "},\"backends\":[");
+	ufs_sb_printf(b, "},\"fuse\":");
+	ctl_json_fuse(b, fs);
+	ufs_sb_printf(b, ",\"backends\":[");
 	for (size_t i = 0; i < fs->n_be; i++)
 		ctl_json_backend(b, fs, i);
-	cb_printf(b, "]}\n");
+	ufs_sb_printf(b, "]}\n");
 }
 
-static void ctl_text_backend(struct ctl_buf *b, struct ufs_fs *fs, size_t i)
+static void ctl_text_backend(struct ufs_strbuf *b, struct ufs_fs *fs, size_t i)
 {
 	struct ufs_backend *be = fs->be[i];
 	char err[256];
 	const char *state = ctl_state(be, err, sizeof(err));
 
-	cb_printf(b, "%-20s %-5s %s\n", fs->cfg->mounts[i].prefix, state, fs->cfg->mounts[i].url);
-	cb_printf(b, "  requests:");
+	ufs_sb_printf(b, "%-20s %-5s %s\n", fs->cfg->mounts[i].prefix, state,
+		      fs->cfg->mounts[i].url);
+	ufs_sb_printf(b, "  requests:");
 	for (int k = 0; k < UFS_REQ__COUNT; k++)
-		cb_printf(b, " %s=%llu", ctl_req_names[k], CTL_U64(atomic_load(&be->stats.req[k])));
-	cb_printf(
+		ufs_sb_printf(b, " %s=%llu", ufs_req_kind_name(k),
+			      CTL_U64(atomic_load(&be->stats.req[k])));
+	ufs_sb_printf(
 	    b, "\n  bytes in %llu, out %llu; errors %llu, retries %llu\n",
 	    CTL_U64(atomic_load(&be->stats.bytes_in)), CTL_U64(atomic_load(&be->stats.bytes_out)),
 	    CTL_U64(atomic_load(&be->stats.errors)), CTL_U64(atomic_load(&be->stats.retries)));
 	if (err[0])
-		cb_printf(b, "  last error: %s\n", err);
+		ufs_sb_printf(b, "  last error: %s\n", err);
 }
 
-static void ctl_text(struct ctl_buf *b, struct ufs_fs *fs)
+static void ctl_text(struct ufs_strbuf *b, struct ufs_fs *fs)
 {
 	struct ufs_cache_stats cs;
 
 	fs_cache_stats(fs, &cs);
-	cb_printf(b, "mountpoint %s\n", fs->mountpoint);
-	cb_printf(b, "memory     used %llu  limit %llu  peak %llu\n",
-		  CTL_U64(ufs_budget_used(fs->budget)), CTL_U64(ufs_budget_limit(fs->budget)),
-		  CTL_U64(ufs_budget_peak(fs->budget)));
-	cb_printf(b, "cache\n");
-#define X(f) cb_printf(b, "  %-24s %llu\n", #f, CTL_U64(cs.f));
+	ufs_sb_printf(b, "mountpoint %s\n", fs->mountpoint);
+	ufs_sb_printf(b, "memory     used %llu  limit %llu  peak %llu\n",
+		      CTL_U64(ufs_budget_used(fs->budget)), CTL_U64(ufs_budget_limit(fs->budget)),
+		      CTL_U64(ufs_budget_peak(fs->budget)));
+	ufs_sb_printf(b, "cache\n");
+#define X(f) ufs_sb_printf(b, "  %-24s %llu\n", #f, CTL_U64(cs.f));
 	CTL_CACHE_FIELDS(X)
 #undef X
-	cb_printf(b, "backends\n");
+	ctl_text_fuse(b, fs);
+	ufs_sb_printf(b, "backends\n");
 	for (size_t i = 0; i < fs->n_be; i++)
 		ctl_text_backend(b, fs, i);
 }
 
 char *fs_stats_format(struct ufs_fs *fs, int json)
 {
-	struct ctl_buf b = {0};
+	struct ufs_strbuf b = {0};
 
 	if (json)
 		ctl_json(&b, fs);
 	else
 		ctl_text(&b, fs);
-	if (b.oom) {
-		free(b.s);
-		return NULL;
+	return ufs_sb_take(&b);
+}
+
+/* "log LEVEL": change the daemon's log threshold; the reply says what. */
+static char *ctl_set_log(struct ufs_fs *fs, const char *level)
+{
+	static const char *const names[] = {"error", "warn", "info", "debug"};
+	struct ufs_strbuf b = {0};
+	enum ufs_log_level old = ufs_log_get_level(), lv;
+
+	if (ufs_log_parse_level(level, &lv) != 0) {
+		ufs_sb_printf(&b, "error: log: expected error, warn, info or debug, got '%s'\n",
+			      level);
+		return ufs_sb_take(&b);
 	}
-	return b.s;
+	ufs_log_set_level(lv);
+	ufs_log(lv > UFS_LOG_INFO ? lv : UFS_LOG_INFO, "%s: log level %s -> %s (unifs ctl)",
+		fs->mountpoint, names[old], names[lv]);
+	ufs_sb_printf(&b, "log %s (was %s)\n", names[lv], names[old]);
+	return ufs_sb_take(&b);
 }
 
 /* Read one request line (without '\n') into line. */
@@ -275,6 +273,8 @@ static void ctl_serve(struct ufs_fs *fs, int fd)
 		out = fs_stats_format(fs, 0);
 	else if (strcmp(line, "stats json") == 0)
 		out = fs_stats_format(fs, 1);
+	else if (strncmp(line, "log ", 4) == 0)
+		out = ctl_set_log(fs, line + 4);
 	if (out)
 		ctl_write_all(fd, out, strlen(out));
 	else

@@ -4,9 +4,11 @@
  * Order: check the mount point -> memory budget, namespace, inode table,
  * metadata cache, block cache -> backends (create all, then check all in
  * parallel: each check is bounded by op_timeout inside the backend) ->
- * FUSE session, signal handlers, mount -> control socket -> multi-threaded
- * loop, and "OK" on ready_fd once the kernel's INIT is done and the bdi
- * read-ahead raised -> teardown in reverse order.
+ * FUSE session (its handlers wrapped by fuse_stats.c), signal handlers,
+ * mount -> control socket, metrics endpoint -> multi-threaded loop, and "OK"
+ * on ready_fd (and READY=1 to systemd) once the kernel's INIT is done and the
+ * bdi read-ahead raised -> SIGTERM/SIGINT/unmount ends the loop: STOPPING=1,
+ * teardown in reverse order.
  *
  * A backend whose server is unreachable does not fail the mount (its
  * subtree reports errors until the server answers); any other backend
@@ -37,6 +39,7 @@
 
 #include "common/budget.h"
 #include "common/log.h"
+#include "common/sdnotify.h"
 
 #define FS_MAX_THREADS 256
 #define FS_IDLE_THREADS 64
@@ -271,7 +274,9 @@ static int run_setup(struct ufs_fs *fs, int ready_fd, char *err, size_t errlen)
 
 static void run_teardown(struct ufs_fs *fs)
 {
+	fs_metrics_stop(fs);
 	fs_ctl_stop(fs);
+	fs_fuse_stats_free(fs);
 	fs_cache_destroy(fs);
 	for (size_t i = 0; i < fs->n_be; i++)
 		ufs_backend_destroy(fs->be[i]);
@@ -338,6 +343,8 @@ static void *run_tune_thread(void *arg)
 
 	run_tune(a->fs);
 	run_say_last(a->ready_fd, "OK");
+	if (ufs_sd_ready(a->fs->mountpoint) < 0)
+		ufs_warn("systemd: cannot send READY=1 to $NOTIFY_SOCKET");
 	return NULL;
 }
 
@@ -353,6 +360,8 @@ static struct fuse_session *run_session_new(struct ufs_fs *fs)
 		 "fsname=unifs,subtype=unifs,default_permissions,max_read=%u%s%s", FS_IO_SIZE,
 		 fs->cfg->allow_other ? ",allow_other" : "", fs->cfg->readonly ? ",ro" : "");
 	fs_ops_fill(&ops);
+	if (fs_fuse_stats_wrap(fs, &ops) < 0)
+		return NULL;
 	se = fuse_session_new(&args, &ops, sizeof(ops), fs);
 	fuse_opt_free_args(&args);
 	return se;
@@ -407,6 +416,18 @@ static int run_mount(struct ufs_fs *fs, char *err, size_t errlen)
 	return 0;
 }
 
+/* Start the metrics endpoint; a failure is a warning on ready_fd too. */
+static void run_metrics(struct ufs_fs *fs, int ready_fd)
+{
+	char why[400], line[420];
+
+	if (fs_metrics_start(fs, why, sizeof(why)) == 0)
+		return;
+	ufs_warn("%s", why);
+	snprintf(line, sizeof(line), "warning: %s", why);
+	run_say(ready_fd, line);
+}
+
 static void run_end_session(struct ufs_fs *fs, int mounted)
 {
 	if (!fs->se)
@@ -431,11 +452,15 @@ int ufs_fs_run(struct ufs_config *cfg, const char *mountpoint, int ready_fd)
 		rc = run_setup(&fs, ready_fd, err, sizeof(err));
 	if (rc == 0)
 		rc = run_mount(&fs, err, sizeof(err));
+	if (rc == 0)
+		run_metrics(&fs, ready_fd);
 	if (rc < 0)
 		run_say_last(ready_fd, err[0] ? err : strerror(-rc));
 	if (rc == 0) {
 		rc = run_loop(&fs, ready_fd); /* announces the mount */
 		ufs_info("unmounting %s", fs.mountpoint);
+		ufs_sd_stopping(fs.mountpoint);
+		fs_metrics_stop(&fs);
 		fs_ctl_stop(&fs);
 	}
 	if (rc < 0 && err[0])

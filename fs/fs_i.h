@@ -32,6 +32,7 @@
 
 #include "cache/cache.h"
 #include "cache/meta.h"
+#include "common/metrics.h"
 #include "common/config.h"
 #include "fs/inode_i.h"
 #include "fs/namespace.h"
@@ -40,6 +41,8 @@
 #define FS_NAME_MAX 255
 
 struct ufs_ctl;
+struct fs_fstats;
+struct fs_metrics;
 
 struct ufs_fs {
 	struct ufs_config *cfg;
@@ -57,6 +60,8 @@ struct ufs_fs {
 	atomic_int init_done;	 /* the kernel's INIT was answered */
 	struct fuse_session *se;
 	struct ufs_ctl *ctl;
+	struct fs_fstats *fstats;   /* FUSE requests by type (fuse_stats.c) */
+	struct fs_metrics *metrics; /* Prometheus endpoint, NULL = off (metrics.c) */
 };
 
 /* ---- node.c: where a path lives, and its attributes ---- */
@@ -244,5 +249,70 @@ int fs_ctl_start(struct ufs_fs *fs, char *err, size_t errlen);
 void fs_ctl_stop(struct ufs_fs *fs);
 /* Write the stats of fs into a malloc'd string (json or text). NULL: ENOMEM. */
 char *fs_stats_format(struct ufs_fs *fs, int json);
+
+/* ---- fuse_stats.c: FUSE requests by type, counted and timed ---- */
+
+/* The operations fs_ops_fill() sets, in the order they are reported. */
+#define FS_FOPS(X)                                                                                 \
+	X(lookup)                                                                                  \
+	X(forget)                                                                                  \
+	X(forget_multi)                                                                            \
+	X(getattr)                                                                                 \
+	X(setattr)                                                                                 \
+	X(readlink)                                                                                \
+	X(mknod)                                                                                   \
+	X(mkdir)                                                                                   \
+	X(unlink)                                                                                  \
+	X(rmdir)                                                                                   \
+	X(symlink)                                                                                 \
+	X(rename)                                                                                  \
+	X(link)                                                                                    \
+	X(statfs)                                                                                  \
+	X(access)                                                                                  \
+	X(create)                                                                                  \
+	X(flush)                                                                                   \
+	X(fsync)                                                                                   \
+	X(open)                                                                                    \
+	X(opendir)                                                                                 \
+	X(read)                                                                                    \
+	X(readdir)                                                                                 \
+	X(readdirplus)                                                                             \
+	X(release)                                                                                 \
+	X(releasedir)                                                                              \
+	X(write)
+
+enum fs_fop {
+#define X(op) FS_FOP_##op,
+	FS_FOPS(X)
+#undef X
+	    FS_FOP__COUNT
+};
+
+struct fs_fstats {
+	atomic_uint_least64_t n[FS_FOP__COUNT];
+	struct ufs_hist seconds[FS_FOP__COUNT];
+	atomic_int_least64_t open_handles; /* files open through the mount now */
+	struct fuse_lowlevel_ops orig;	   /* the handlers of fs_ops_fill() */
+};
+
+/* Name of op as reported ("lookup", ...). */
+const char *fs_fop_name(enum fs_fop op);
+/* Allocate fs->fstats and make every set slot of ops a counting wrapper of
+ * the original. 0, or -1 when out of memory (ops unchanged). */
+int fs_fuse_stats_wrap(struct ufs_fs *fs, struct fuse_lowlevel_ops *ops);
+/* Free fs->fstats (after the session ended). */
+void fs_fuse_stats_free(struct ufs_fs *fs);
+
+/* ---- metrics.c: the Prometheus endpoint ---- */
+
+/* The Prometheus text exposition of fs's counters (malloc'd; NULL when out
+ * of memory). Reads the same counters as fs_stats_format(). */
+char *fs_metrics_format(struct ufs_fs *fs);
+/* Serve fs_metrics_format() at http://cfg->metrics/metrics when set. 0, or
+ * -errno with a one-line warning naming the address and port in why (an
+ * address in use: the caller warns and the mount goes on without metrics). */
+int fs_metrics_start(struct ufs_fs *fs, char *why, size_t whylen);
+/* Stop serving: waits for a scrape in progress. NULL-safe, idempotent. */
+void fs_metrics_stop(struct ufs_fs *fs);
 
 #endif

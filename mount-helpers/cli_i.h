@@ -142,5 +142,13 @@ int cli_ls_main(int argc, char **argv);
 int cli_stat_main(int argc, char **argv);
 int cli_cat_main(int argc, char **argv);
 int cli_stats_main(int argc, char **argv);
+int cli_ctl_main(int argc, char **argv);
+int cli_doctor_main(int argc, char **argv);
+
+/* Send one request line (req, '\n'-terminated) to the daemon of mount point
+ * mnt and copy its reply to stdout (to stderr when it starts with
+ * "error:"). Prints why on failure as "unifs CMD: ...". Returns CLI_OK or
+ * CLI_FAIL (no mount, no daemon, timeout, or an "error:" reply). */
+int cli_ctl_request(const char *cmd, const char *mnt, const char *req);
 
 #endif

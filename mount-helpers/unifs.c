@@ -24,6 +24,8 @@ static const struct unifs_cmd unifs_cmds[] = {
     {"stat", cli_stat_main, "stat TARGET"},
     {"cat", cli_cat_main, "cat TARGET"},
     {"stats", cli_stats_main, "stats [--json] MOUNTPOINT"},
+    {"ctl", cli_ctl_main, "ctl MOUNTPOINT log=LEVEL"},
+    {"doctor", cli_doctor_main, "doctor [--json] CONFIG"},
 };
 
 #define UNIFS_N_CMDS (sizeof(unifs_cmds) / sizeof(unifs_cmds[0]))

@@ -30,14 +30,6 @@ static const struct ufs_backend_ops *const registry[] = {
     &ufs_az_ops,
 };
 
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 void ufs_be_init(struct ufs_backend *be, const struct ufs_backend_ops *ops,
 		 const struct ufs_mount_cfg *m, const struct ufs_config *g)
 {
@@ -103,9 +95,35 @@ void ufs_be_last_error(struct ufs_backend *be, char *buf, size_t size)
 	pthread_mutex_unlock(&be->lock);
 }
 
+const char *ufs_req_kind_name(enum ufs_req_kind k)
+{
+	static const char *const names[UFS_REQ__COUNT] = {"GET",  "HEAD",   "LIST", "PUT",
+							  "POST", "DELETE", "COPY", "OTHER"};
+
+	return k < UFS_REQ__COUNT ? names[k] : "OTHER";
+}
+
+const char *ufs_be_op_name(enum ufs_be_op o)
+{
+	static const char *const names[UFS_OP__COUNT] = {
+	    "check", "getattr", "list",	   "read",     "open_writer", "unlink",	 "mkdir",
+	    "rmdir", "rename",	"symlink", "readlink", "link",	      "setattr", "statfs"};
+
+	return o < UFS_OP__COUNT ? names[o] : "other";
+}
+
 void ufs_be_count(struct ufs_backend *be, enum ufs_req_kind k, uint64_t bytes_in,
 		  uint64_t bytes_out)
 {
+	ufs_be_count_code(be, k, 0, bytes_in, bytes_out);
+}
+
+void ufs_be_count_code(struct ufs_backend *be, enum ufs_req_kind k, long code, uint64_t bytes_in,
+		       uint64_t bytes_out)
+{
+	size_t slot = code == 0 ? 0 : code >= 100 && code <= 599 ? (size_t)code : UFS_BE_CODE_OTHER;
+
+	atomic_fetch_add_explicit(&be->stats.by_code[k][slot], 1, memory_order_relaxed);
 	atomic_fetch_add(&be->stats.req[k], 1);
 	if (bytes_in)
 		atomic_fetch_add(&be->stats.bytes_in, bytes_in);
@@ -137,23 +155,32 @@ static int health_gate(struct ufs_backend *be)
 	int rc = 0;
 
 	pthread_mutex_lock(&be->lock);
-	if (be->down && now_mono() < be->retry_at)
+	if (be->down && ufs_mono_now() < be->retry_at)
 		rc = -EHOSTDOWN;
 	pthread_mutex_unlock(&be->lock);
 	return rc;
 }
 
-/* Record the outcome of a real call; returns rc unchanged. */
-static int health_note(struct ufs_backend *be, int rc)
+/* Account a wrapper call of op that began at t0 (ufs_mono_now()). */
+static void op_note(struct ufs_backend *be, enum ufs_be_op op, double t0, long rc)
+{
+	ufs_hist_observe(&be->stats.op_seconds[op], ufs_mono_now() - t0);
+	if (rc < 0)
+		atomic_fetch_add_explicit(&be->stats.op_errors[op], 1, memory_order_relaxed);
+}
+
+/* Record the outcome of a real call of op begun at t0; returns rc unchanged. */
+static int health_note(struct ufs_backend *be, enum ufs_be_op op, double t0, int rc)
 {
 	int was_down;
 
+	op_note(be, op, t0, rc);
 	pthread_mutex_lock(&be->lock);
 	was_down = be->down;
 	if (rc < 0 && ufs_errno_is_unreachable(rc)) {
 		be->down = 1;
 		be->down_errno = -rc;
-		be->retry_at = now_mono() + (be->gcfg ? be->gcfg->retry_down : 2.0);
+		be->retry_at = ufs_mono_now() + (be->gcfg ? be->gcfg->retry_down : 2.0);
 	} else {
 		be->down = 0; /* the server answered, even if with an error */
 	}
@@ -195,87 +222,110 @@ static int write_gate(struct ufs_backend *be, const void *slot)
 
 int ufs_be_check(struct ufs_backend *be, char *err, size_t errlen)
 {
+	const double t0 = ufs_mono_now();
 	int rc;
 
 	if (!be->ops->check)
 		return 0;
 	rc = be->ops->check(be, err, errlen);
-	return health_note(be, rc);
+	return health_note(be, UFS_OP_CHECK, t0, rc);
 }
 
 int ufs_be_getattr(struct ufs_backend *be, const char *path, struct ufs_attr *pattr)
 {
+	const double t0 = ufs_mono_now();
+
 	GUARD_READ(be, getattr);
-	return health_note(be, be->ops->getattr(be, path, pattr));
+	return health_note(be, UFS_OP_GETATTR, t0, be->ops->getattr(be, path, pattr));
 }
 
 int ufs_be_list(struct ufs_backend *be, const char *dir, ufs_list_cb cb, void *arg)
 {
+	const double t0 = ufs_mono_now();
+
 	GUARD_READ(be, list);
-	return health_note(be, be->ops->list(be, dir, cb, arg));
+	return health_note(be, UFS_OP_LIST, t0, be->ops->list(be, dir, cb, arg));
 }
 
 ssize_t ufs_be_read(struct ufs_backend *be, const struct ufs_obj *obj, uint64_t off, size_t len,
 		    void *buf)
 {
+	const double t0 = ufs_mono_now();
 	ssize_t n;
 
 	GUARD_READ(be, read);
 	n = be->ops->read(be, obj, off, len, buf);
 	if (n < 0)
-		health_note(be, (int)n);
+		health_note(be, UFS_OP_READ, t0, (int)n);
 	else
-		health_note(be, 0);
+		health_note(be, UFS_OP_READ, t0, 0);
 	return n;
 }
 
 int ufs_be_open_writer(struct ufs_backend *be, const char *path, int flags, mode_t mode,
 		       struct ufs_writer **pw)
 {
+	const double t0 = ufs_mono_now();
+
 	GUARD_WRITE(be, open_writer);
-	return health_note(be, be->ops->open_writer(be, path, flags, mode, pw));
+	return health_note(be, UFS_OP_OPEN_WRITER, t0,
+			   be->ops->open_writer(be, path, flags, mode, pw));
 }
 
 int ufs_be_unlink(struct ufs_backend *be, const char *path)
 {
+	const double t0 = ufs_mono_now();
+
 	GUARD_WRITE(be, unlink);
-	return health_note(be, be->ops->unlink(be, path));
+	return health_note(be, UFS_OP_UNLINK, t0, be->ops->unlink(be, path));
 }
 
 int ufs_be_mkdir(struct ufs_backend *be, const char *path, mode_t mode)
 {
+	const double t0 = ufs_mono_now();
+
 	GUARD_WRITE(be, mkdir);
-	return health_note(be, be->ops->mkdir(be, path, mode));
+	return health_note(be, UFS_OP_MKDIR, t0, be->ops->mkdir(be, path, mode));
 }
 
 int ufs_be_rmdir(struct ufs_backend *be, const char *path)
 {
+	const double t0 = ufs_mono_now();
+
 	GUARD_WRITE(be, rmdir);
-	return health_note(be, be->ops->rmdir(be, path));
+	return health_note(be, UFS_OP_RMDIR, t0, be->ops->rmdir(be, path));
 }
 
 int ufs_be_rename(struct ufs_backend *be, const char *from, const char *to, unsigned flags)
 {
+	const double t0 = ufs_mono_now();
+
 	GUARD_WRITE(be, rename);
-	return health_note(be, be->ops->rename(be, from, to, flags));
+	return health_note(be, UFS_OP_RENAME, t0, be->ops->rename(be, from, to, flags));
 }
 
 int ufs_be_symlink(struct ufs_backend *be, const char *target, const char *path)
 {
+	const double t0 = ufs_mono_now();
+
 	GUARD_WRITE(be, symlink);
-	return health_note(be, be->ops->symlink(be, target, path));
+	return health_note(be, UFS_OP_SYMLINK, t0, be->ops->symlink(be, target, path));
 }
 
 int ufs_be_readlink(struct ufs_backend *be, const char *path, char *buf, size_t size)
 {
+	const double t0 = ufs_mono_now();
+
 	GUARD_READ(be, readlink);
-	return health_note(be, be->ops->readlink(be, path, buf, size));
+	return health_note(be, UFS_OP_READLINK, t0, be->ops->readlink(be, path, buf, size));
 }
 
 int ufs_be_link(struct ufs_backend *be, const char *from, const char *to)
 {
+	const double t0 = ufs_mono_now();
+
 	GUARD_WRITE(be, link);
-	return health_note(be, be->ops->link(be, from, to));
+	return health_note(be, UFS_OP_LINK, t0, be->ops->link(be, from, to));
 }
 
 int ufs_be_mknod(struct ufs_backend *be, const char *path, mode_t mode, dev_t rdev)
@@ -319,14 +369,18 @@ int ufs_be_fallocate(struct ufs_backend *be, const char *path, int mode, uint64_
 int ufs_be_setattr(struct ufs_backend *be, const char *path, const struct ufs_attr *attr,
 		   unsigned to_set)
 {
+	const double t0 = ufs_mono_now();
+
 	GUARD_WRITE(be, setattr);
-	return health_note(be, be->ops->setattr(be, path, attr, to_set));
+	return health_note(be, UFS_OP_SETATTR, t0, be->ops->setattr(be, path, attr, to_set));
 }
 
 int ufs_be_statfs(struct ufs_backend *be, struct statvfs *pst)
 {
+	const double t0 = ufs_mono_now();
+
 	GUARD_READ(be, statfs);
-	return health_note(be, be->ops->statfs(be, pst));
+	return health_note(be, UFS_OP_STATFS, t0, be->ops->statfs(be, pst));
 }
 
 char *ufs_path_join(const char *dir, const char *name)

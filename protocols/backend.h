@@ -38,6 +38,7 @@
 #include <time.h>
 
 #include "common/config.h"
+#include "common/metrics.h"
 
 struct ufs_budget;
 
@@ -103,14 +104,46 @@ enum ufs_req_kind {
 	UFS_REQ__COUNT
 };
 
-/* Per-backend counters, updated by the backend (ufs_be_count*()). */
+/* Calls through the guarded ufs_be_*() wrappers, timed in backend.c. */
+enum ufs_be_op {
+	UFS_OP_CHECK,
+	UFS_OP_GETATTR,
+	UFS_OP_LIST,
+	UFS_OP_READ,
+	UFS_OP_OPEN_WRITER,
+	UFS_OP_UNLINK,
+	UFS_OP_MKDIR,
+	UFS_OP_RMDIR,
+	UFS_OP_RENAME,
+	UFS_OP_SYMLINK,
+	UFS_OP_READLINK,
+	UFS_OP_LINK,
+	UFS_OP_SETATTR,
+	UFS_OP_STATFS,
+	UFS_OP__COUNT
+};
+
+/* Status slots of a request: 0 = no protocol status (file, nfs, or no HTTP
+ * answer at all), 100..599 = that HTTP status, UFS_BE_CODE_OTHER = any other. */
+#define UFS_BE_CODE_OTHER 600
+#define UFS_BE_NCODES 601
+
+/* Per-backend counters, updated by the backend (ufs_be_count*()) and the
+ * wrappers; read by `unifs stats` and the metrics endpoint alike. */
 struct ufs_be_stats {
 	atomic_uint_least64_t req[UFS_REQ__COUNT];
+	atomic_uint_least64_t by_code[UFS_REQ__COUNT][UFS_BE_NCODES];
 	atomic_uint_least64_t bytes_in;
 	atomic_uint_least64_t bytes_out;
 	atomic_uint_least64_t errors;
 	atomic_uint_least64_t retries;
+	struct ufs_hist op_seconds[UFS_OP__COUNT]; /* wrapper call latency */
+	atomic_uint_least64_t op_errors[UFS_OP__COUNT];
 };
+
+/* Name of request kind k ("GET", ...) and of wrapper op o ("getattr", ...). */
+const char *ufs_req_kind_name(enum ufs_req_kind k);
+const char *ufs_be_op_name(enum ufs_be_op o);
 
 struct ufs_backend;
 struct ufs_writer;
@@ -228,9 +261,12 @@ void ufs_be_set_error(struct ufs_backend *be, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Copy the last recorded message into buf. */
 void ufs_be_last_error(struct ufs_backend *be, char *buf, size_t size);
-/* Count one request of kind k (and bytes moved). */
+/* Count one request of kind k (and bytes moved), with no protocol status. */
 void ufs_be_count(struct ufs_backend *be, enum ufs_req_kind k, uint64_t bytes_in,
 		  uint64_t bytes_out);
+/* Same, with the protocol's status (an HTTP status; 0 when none came back). */
+void ufs_be_count_code(struct ufs_backend *be, enum ufs_req_kind k, long code, uint64_t bytes_in,
+		       uint64_t bytes_out);
 void ufs_be_count_error(struct ufs_backend *be);
 void ufs_be_count_retry(struct ufs_backend *be);
 /* True for errnos that mean "server unreachable" (mark the backend down). */

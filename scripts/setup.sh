@@ -11,12 +11,13 @@ export DEBIAN_FRONTEND=noninteractive
 PKGS=(
 	# build
 	cmake gcc make pkg-config clang-format libfuse3-dev fuse3 libnfs-dev libnfs-utils
+	libmicrohttpd-dev libsystemd-dev dpkg-dev file
 	libcurl4-openssl-dev libssl-dev libxxhash-dev libcmocka-dev libexpat1-dev libinih-dev
 	# test servers and peers
 	nfs-ganesha nfs-ganesha-vfs rpcbind s3fs rclone curl ca-certificates python3 openssl
 	ceph-mon ceph-osd radosgw ceph-common uuid-runtime
 	# tools used by tests
-	attr man-db groff-base util-linux procps coreutils
+	attr man-db groff-base util-linux procps coreutils prometheus
 )
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
 

@@ -6,6 +6,8 @@
 #                                            mount-helpers common tests
 #   4. tests/servers/all.sh start            (real NFS, S3, Azurite on loopback)
 #   5. ctest --test-dir build
+#   5b. scripts/package_demo.sh              (.deb built, installed, demo run
+#                                            against the installed binaries)
 #   6. scripts/build.sh --asan + ctest --test-dir build-asan (ASan+UBSan)
 # Every stage runs even if an earlier independent one failed; exit status is
 # non-zero if anything failed; the last line is "N passed, N failed" (each
@@ -106,6 +108,14 @@ if ((build_rc == 0)); then
 	run_ctest build
 else
 	echo "skipping ctest build/: build failed"
+fi
+
+if ((build_rc == 0 && srv_rc == 0)); then
+	stage "package (cpack -G DEB, apt-get install, demo against /usr/bin/unifs)"
+	scripts/package_demo.sh
+	record package-demo $?
+else
+	echo "skipping the package stage: build or servers failed"
 fi
 
 stage "build (build-asan/, ASan+UBSan)"

@@ -720,7 +720,8 @@ static void http_record(struct ufs_http_req *req, struct ufs_http_resp *resp, in
 
 	if (!req->be)
 		return;
-	ufs_be_count(req->be, req->kind, resp->body_len, rc == 0 ? req->body_len : 0);
+	ufs_be_count_code(req->be, req->kind, resp->status, resp->body_len,
+			  rc == 0 ? req->body_len : 0);
 	if (rc == 0 || rc == -ENOENT)
 		return;
 	ufs_be_count_error(req->be);

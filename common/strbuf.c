@@ -1,0 +1,63 @@
+/* strbuf.c — growing string; see strbuf.h. */
+#include "common/strbuf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+void ufs_sb_printf(struct ufs_strbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->oom)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->oom = 1;
+			return;
+		}
+		if (b->s && b->len + (size_t)n < b->cap) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t cap = (b->cap + (size_t)n + 1) * 2;
+		char *s = realloc(b->s, cap);
+
+		if (!s) {
+			b->oom = 1;
+			return;
+		}
+		b->s = s;
+		b->cap = cap;
+	}
+}
+
+void ufs_sb_json_str(struct ufs_strbuf *b, const char *s)
+{
+	ufs_sb_printf(b, "\"");
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			ufs_sb_printf(b, "\\%c", *p);
+		else if (*p < 0x20)
+			ufs_sb_printf(b, "\\u%04x", *p);
+		else
+			ufs_sb_printf(b, "%c", *p);
+	}
+	ufs_sb_printf(b, "\"");
+}
+
+char *ufs_sb_take(struct ufs_strbuf *b)
+{
+	char *s = b->oom ? NULL : b->s;
+
+	if (b->oom)
+		free(b->s);
+	b->s = NULL;
+	b->len = b->cap = 0;
+	b->oom = 0;
+	return s;
+}

@@ -1,0 +1,28 @@
+/*
+ * strbuf.h — a growing NUL-terminated string for building replies (the
+ * control socket's stats, the Prometheus exposition). Allocation failure is
+ * sticky: once oom is set, further appends are dropped and the caller checks
+ * oom once at the end.
+ */
+#ifndef UFS_STRBUF_H
+#define UFS_STRBUF_H
+
+#include <stddef.h>
+
+struct ufs_strbuf {
+	char *s; /* NULL until the first append; owned, free() it */
+	size_t len, cap;
+	int oom;
+};
+
+/* Append printf-style text to b (sets b->oom when memory runs out). */
+void ufs_sb_printf(struct ufs_strbuf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Append s as a JSON string literal (quotes, escapes). */
+void ufs_sb_json_str(struct ufs_strbuf *b, const char *s);
+
+/* Take the string out of b (NULL when b->oom, then freed); b is emptied. */
+char *ufs_sb_take(struct ufs_strbuf *b);
+
+#endif
