@@ -39,7 +39,7 @@
 #include "common/strbuf.h"
 #include "protocols/backend.h"
 #include "protocols/creds.h"
-#include "protocols/objstore.h"
+#include "protocols/objstore/objstore.h"
 
 #define DOC_SKEW_MAX_S (15 * 60)
 #define DOC_READ_LEN 4096

@@ -106,8 +106,9 @@ const char *ufs_req_kind_name(enum ufs_req_kind k)
 const char *ufs_be_op_name(enum ufs_be_op o)
 {
 	static const char *const names[UFS_OP__COUNT] = {
-	    "check", "getattr", "list",	   "read",     "open_writer", "unlink",	 "mkdir",
-	    "rmdir", "rename",	"symlink", "readlink", "link",	      "setattr", "statfs"};
+	    "check", "getattr", "list",	     "read",	"open_writer", "unlink",
+	    "mkdir", "rmdir",	"rename",    "symlink", "readlink",    "link",
+	    "mknod", "xattr",	"fallocate", "setattr", "statfs"};
 
 	return o < UFS_OP__COUNT ? names[o] : "other";
 }
@@ -330,40 +331,53 @@ int ufs_be_link(struct ufs_backend *be, const char *from, const char *to)
 
 int ufs_be_mknod(struct ufs_backend *be, const char *path, mode_t mode, dev_t rdev)
 {
+	const double t0 = ufs_mono_now();
+
 	GUARD_WRITE(be, mknod);
-	return health_note(be, be->ops->mknod(be, path, mode, rdev));
+	return health_note(be, UFS_OP_MKNOD, t0, be->ops->mknod(be, path, mode, rdev));
 }
 
 ssize_t ufs_be_getxattr(struct ufs_backend *be, const char *path, const char *name, void *buf,
 			size_t size)
 {
+	const double t0 = ufs_mono_now();
+
 	GUARD_READ(be, getxattr);
-	return health_note(be, (int)be->ops->getxattr(be, path, name, buf, size));
+	return health_note(be, UFS_OP_XATTR, t0, (int)be->ops->getxattr(be, path, name, buf, size));
 }
 
 int ufs_be_setxattr(struct ufs_backend *be, const char *path, const char *name, const void *value,
 		    size_t size, int flags)
 {
+	const double t0 = ufs_mono_now();
+
 	GUARD_WRITE(be, setxattr);
-	return health_note(be, be->ops->setxattr(be, path, name, value, size, flags));
+	return health_note(be, UFS_OP_XATTR, t0,
+			   be->ops->setxattr(be, path, name, value, size, flags));
 }
 
 ssize_t ufs_be_listxattr(struct ufs_backend *be, const char *path, char *buf, size_t size)
 {
+	const double t0 = ufs_mono_now();
+
 	GUARD_READ(be, listxattr);
-	return health_note(be, (int)be->ops->listxattr(be, path, buf, size));
+	return health_note(be, UFS_OP_XATTR, t0, (int)be->ops->listxattr(be, path, buf, size));
 }
 
 int ufs_be_removexattr(struct ufs_backend *be, const char *path, const char *name)
 {
+	const double t0 = ufs_mono_now();
+
 	GUARD_WRITE(be, removexattr);
-	return health_note(be, be->ops->removexattr(be, path, name));
+	return health_note(be, UFS_OP_XATTR, t0, be->ops->removexattr(be, path, name));
 }
 
 int ufs_be_fallocate(struct ufs_backend *be, const char *path, int mode, uint64_t off, uint64_t len)
 {
+	const double t0 = ufs_mono_now();
+
 	GUARD_WRITE(be, fallocate);
-	return health_note(be, be->ops->fallocate(be, path, mode, off, len));
+	return health_note(be, UFS_OP_FALLOCATE, t0, be->ops->fallocate(be, path, mode, off, len));
 }
 
 int ufs_be_setattr(struct ufs_backend *be, const char *path, const struct ufs_attr *attr,
