@@ -24,6 +24,9 @@ static const struct unifs_cmd unifs_cmds[] = {
     {"stat", cli_stat_main, "stat TARGET"},
     {"cat", cli_cat_main, "cat TARGET"},
     {"stats", cli_stats_main, "stats [--json] MOUNTPOINT"},
+    {"cp", cli_cp_main, "cp [-r] [OPTIONS] SRC... DST"},
+    {"sync", cli_sync_main, "sync [OPTIONS] [--delete] SRC DST"},
+    {"check", cli_check_main, "check [OPTIONS] SRC DST"},
 };
 
 #define UNIFS_N_CMDS (sizeof(unifs_cmds) / sizeof(unifs_cmds[0]))
