@@ -379,7 +379,7 @@ static int copy_one(struct copy_args *a, struct cli_target *s, struct cli_target
 		cli_error(a->o.cmd, "%s: not a directory", d->name);
 		return CLI_FAIL;
 	}
-	return rc == 0 ? CLI_OK : cli_target_fail(rc == -ENOENT ? s : d, rc);
+	return rc == 0 ? CLI_OK : cli_target_fail(r.dst_fault ? d : s, rc);
 }
 
 /* Open every target, then run each SRC into DST. */

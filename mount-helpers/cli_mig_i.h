@@ -75,6 +75,7 @@ struct mig_run {
 	struct mig_queue *q;
 	struct mig_journal *j; /* NULL without --journal */
 	struct mig_report *rep;
+	int dst_fault; /* set by mig_walk when its error is DST's, not SRC's */
 };
 
 /* ---- cli_mig_queue.c ---- */

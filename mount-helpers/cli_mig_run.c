@@ -27,11 +27,6 @@ static void run_copy(struct mig_run *r, const struct mig_item *it)
 		return;
 	}
 	if (S_ISLNK(it->src.mode)) {
-		if (!(r->dst.be->ops->caps & UFS_CAP_SYMLINK)) {
-			mig_report_entry(r->rep, MIG_OUT_WARNING, it->rel, 0, NULL,
-					 "symlink skipped: the destination cannot hold symlinks");
-			return;
-		}
 		rc = mig_xfer_link(r, it, why, sizeof(why));
 	} else if (!S_ISREG(it->src.mode)) {
 		mig_report_entry(r->rep, MIG_OUT_WARNING, it->rel, 0, NULL,
@@ -97,6 +92,11 @@ static void run_item(struct mig_run *r, const struct mig_item *it)
 
 	if (it->has_src && r->j && mig_journal_is_done(r->j, it->rel)) {
 		mig_report_entry(r->rep, MIG_OUT_SKIPPED, it->rel, it->src.size, NULL, "journal");
+		return;
+	}
+	if (it->has_src && S_ISLNK(it->src.mode) && !(r->dst.be->ops->caps & UFS_CAP_SYMLINK)) {
+		mig_report_entry(r->rep, MIG_OUT_WARNING, it->rel, 0, NULL,
+				 "symlink skipped: the destination cannot hold symlinks");
 		return;
 	}
 	act = mig_plan(r->o, it, r->dst.posix);

@@ -294,6 +294,7 @@ static int walk_single(struct mig_run *r, const struct ufs_attr *sa)
 		int rc = parent ? walk_mkdir_p(r->dst.be, parent) : -ENOMEM;
 
 		free(parent);
+		r->dst_fault = rc != 0;
 		if (rc != 0)
 			return rc;
 	}
@@ -328,6 +329,7 @@ int mig_walk(struct mig_run *r)
 	if (!r->o->recursive)
 		return -EISDIR;
 	rc = walk_dst_root(r);
+	r->dst_fault = rc != 0;
 	if (rc == 0)
 		rc = walk_push_dir(&stack, "", 0, 1);
 	while (stack) {
