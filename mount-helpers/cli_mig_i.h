@@ -136,8 +136,8 @@ int mig_shard_parse(const char *spec, const char *count, unsigned *pk, unsigned 
 
 /* Copy the file it->rel from SRC to DST, hashing the source bytes as they
  * stream (hex into hash), resuming after a journaled part, setting the
- * mtime where DST keeps one, reading back to verify per o->verify. 0, or
- * -errno with the reason in why. */
+ * mtime where DST keeps one, reading back to verify per o->verify. 0 (why:
+ * "" or "resumed at byte N"), or -errno with the reason in why. */
 int mig_xfer_file(struct mig_run *r, const struct mig_item *it, char hash[MIG_HASH_HEX], char *why,
 		  size_t whylen);
 

@@ -35,12 +35,13 @@ static void run_copy(struct mig_run *r, const struct mig_item *it)
 	} else {
 		rc = mig_xfer_file(r, it, hash, why, sizeof(why));
 	}
-	if (rc == 0 && r->j && S_ISREG(it->src.mode))
+	if (rc == 0 && r->j && S_ISREG(it->src.mode)) {
 		rc = mig_journal_add_done(r->j, it->rel, it->src.size, hash);
-	if (rc != 0 && !why[0])
-		snprintf(why, sizeof(why), "journal: %s", cli_strerror(rc));
+		if (rc != 0)
+			snprintf(why, sizeof(why), "journal: %s", cli_strerror(rc));
+	}
 	mig_report_entry(r->rep, rc == 0 ? MIG_OUT_COPIED : MIG_OUT_FAILED, it->rel, it->src.size,
-			 rc == 0 && hash[0] ? hash : NULL, rc == 0 ? NULL : why);
+			 rc == 0 && hash[0] ? hash : NULL, why[0] ? why : NULL);
 }
 
 /* Sizes match: hash both sides. 1 same, 0 differ, -errno (reported). */

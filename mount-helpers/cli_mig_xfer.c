@@ -228,6 +228,8 @@ int mig_xfer_file(struct mig_run *r, const struct mig_item *it, char hash[MIG_HA
 	}
 	if (rc == 0 && (r->o->verify == MIG_VERIFY_ALL || (r->o->verify && r->dst.posix)))
 		rc = xfer_verify(r, it, dpath, hash, why, whylen);
+	if (rc == 0 && x.durable)
+		snprintf(why, whylen, "resumed at byte %llu", (unsigned long long)x.durable);
 	XXH3_freeState(x.h);
 	free(spath);
 	free(dpath);
