@@ -282,7 +282,8 @@ static int copy_open(struct cli_target *t, const char *cmd, const char *config, 
 	return cli_target_open(t, strstr(name, "://") ? NULL : config, name);
 }
 
-/* Refuse a target with no backend behind it (a synthetic namespace dir). */
+/* Refuse a target with no backend behind it (a synthetic namespace dir) or
+ * whose root the server refuses (no such bucket, bad credentials). */
 static int copy_need_backend(struct cli_target *t)
 {
 	char why[CLI_ERR_MAX] = "";
@@ -293,10 +294,8 @@ static int copy_need_backend(struct cli_target *t)
 		return CLI_FAIL;
 	}
 	rc = ufs_be_check(t->be, why, sizeof(why));
-	if (rc != 0 && !ufs_errno_is_unreachable(-rc)) {
-		cli_error(t->cmd, "%s: %s", t->name, why[0] ? why : cli_strerror(rc));
-		return CLI_FAIL;
-	}
+	if (rc != 0 && !ufs_errno_is_unreachable(-rc))
+		return cli_target_fail(t, rc);
 	return CLI_OK;
 }
 
@@ -369,6 +368,7 @@ static int copy_one(struct copy_args *a, struct cli_target *s, struct cli_target
 	    (struct mig_side){s->be, s->rel, s->name, !!(s->be->ops->caps & UFS_CAP_POSIX_WRITE)};
 	r.dst =
 	    (struct mig_side){d->be, droot, d->name, !!(d->be->ops->caps & UFS_CAP_POSIX_WRITE)};
+	mig_report_set_root_name(rep, d->name);
 	rc = mig_run_execute(&r);
 	free(droot);
 	if (rc == -EISDIR) {

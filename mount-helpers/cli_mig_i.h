@@ -187,6 +187,8 @@ enum mig_outcome {
 
 /* New report for o (starts the progress line thread when o->progress). */
 int mig_report_create(const struct mig_opts *o, struct mig_report **prep);
+/* The name printed for the entry "" (a single-file copy): DST as typed. */
+void mig_report_set_root_name(struct mig_report *rep, const char *name);
 /* The walk found one more entry of size bytes (progress totals). */
 void mig_report_found(struct mig_report *rep, uint64_t size);
 /* Record one entry's outcome; why (may be NULL) names the reason; hash

@@ -24,6 +24,7 @@ struct mig_report {
 	pthread_cond_t wake;
 	pthread_t progress;
 	int progress_on, stopping;
+	const char *root_name; /* names the entry "" (a single-file copy) */
 	double t0;
 	uint64_t count[MIG_OUT__COUNT];
 	uint64_t found, found_bytes, done, done_bytes, moved_bytes;
@@ -121,6 +122,13 @@ int mig_report_create(const struct mig_opts *o, struct mig_report **prep)
 	return 0;
 }
 
+void mig_report_set_root_name(struct mig_report *rep, const char *name)
+{
+	pthread_mutex_lock(&rep->lock);
+	rep->root_name = name;
+	pthread_mutex_unlock(&rep->lock);
+}
+
 void mig_report_found(struct mig_report *rep, uint64_t size)
 {
 	pthread_mutex_lock(&rep->lock);
@@ -151,7 +159,7 @@ static void report_json_line(struct mig_report *rep, enum mig_outcome out, const
 static void report_text_line(struct mig_report *rep, enum mig_outcome out, const char *rel,
 			     const char *why)
 {
-	const char *name = *rel ? rel : ".";
+	const char *name = *rel ? rel : rep->root_name ? rep->root_name : ".";
 
 	if (out == MIG_OUT_FAILED || out == MIG_OUT_WARNING)
 		cli_error(rep->o->cmd, "%s: %s", name, why ? why : report_names[out]);
