@@ -15,7 +15,9 @@ PKGS=(
 	# test servers and peers
 	nfs-ganesha nfs-ganesha-vfs rpcbind s3fs rclone curl ca-certificates python3 openssl
 	# tools used by tests
-	attr man-db groff-base util-linux procps coreutils
+	attr man-db groff-base util-linux procps coreutils jq
+	# one-node Slurm for the sharded-copy test (tests/servers/slurm.sh)
+	slurm-wlm munge
 )
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
 

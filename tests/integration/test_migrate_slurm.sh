@@ -4,7 +4,7 @@
 # runs `sbatch --array=0-3 --wait examples/slurm-migrate.sbatch NFS S3`;
 # each task copies its shard, the shards are disjoint and non-empty, and
 # `unifs check` finds the union complete. Resubmitting one task redoes
-# nothing (its journal).
+# nothing (its journal; SHARDS=4 names the shard count).
 source "$(dirname "$0")/lib.sh"
 ufs_begin migrate_slurm
 command -v jq >/dev/null || fail "jq not installed"
@@ -40,7 +40,7 @@ within 300 "$UFS_BIN" check "$src" "$dst" >"$UFS_WORK/check.out" 2>&1 ||
 	fail "unifs check after the array: $(cat "$UFS_WORK/check.out")"
 
 # resubmit one task: its journal says everything is done
-within 300 sbatch --array=2 --wait --output="$UFS_WORK/again-%a.out" --error="$UFS_WORK/again-%a.err" \
+SHARDS=4 within 300 sbatch --array=2 --wait --output="$UFS_WORK/again-%a.out" --error="$UFS_WORK/again-%a.err" \
 	"$UFS_SRC/examples/slurm-migrate.sbatch" "$src" "$dst" >/dev/null 2>&1 || fail "resubmitted task failed"
 assert_eq "0 $(jq -r .copied "$UFS_WORK/task-2.out")" "$(jq -r '"\(.copied) \(.skipped)"' "$UFS_WORK/again-2.out")" \
 	"resubmitted task 2: copied / skipped"
