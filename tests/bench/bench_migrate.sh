@@ -26,8 +26,9 @@ export AZURE_STORAGE_CONNECTION_STRING="AccountName=$UFS_AZ_ACCOUNT;AccountKey=$
 rc_conf=$UFS_WORK/rclone.conf
 printf '%s\n' "[s]" "type = s3" "provider = Other" "endpoint = $UFS_S3_ENDPOINT" \
 	"access_key_id = $AWS_ACCESS_KEY_ID" "secret_access_key = $AWS_SECRET_ACCESS_KEY" \
-	"force_path_style = true" "[az]" "type = azureblob" "account = $UFS_AZ_ACCOUNT" \
-	"key = $UFS_AZ_KEY" "endpoint = $UFS_AZ_ENDPOINT" >"$rc_conf"
+	"force_path_style = true" "[az]" "type = azureblob" "use_emulator = true" >"$rc_conf"
+[[ $UFS_AZ_PORT == 10000 ]] || fail "rclone's Azure emulator mode needs Azurite on port 10000"
+unset AWS_CA_BUNDLE # rclone cannot use a CA bundle with its own transport
 rc() { rclone --config "$rc_conf" --transfers "$tr" --checkers "$tr" --checksum "$@"; }
 uf() { "$UFS_BIN" "$@" --transfers "$tr" --checksum --no-progress; }
 export -f rc uf
@@ -52,6 +53,7 @@ measure()
 	/usr/bin/time -f '%e %U %S %M' -o "$out" bash -c '"$@"' _ "$@" >"$UFS_WORK/out.$name" 2>&1 ||
 		echo "bench_migrate: $name failed: $(tail -2 "$UFS_WORK/out.$name")" >&2
 	read -r w u s k <"$out"
+	[[ ${k:-} =~ ^[0-9]+$ ]] || { w=0 u=0 s=0 k=0; }
 	M_WALL[$name]=$w
 	M_CPU[$name]=$(awk -v u="$u" -v s="$s" 'BEGIN { print u + s }')
 	M_RSS[$name]=$((k / 1024))
