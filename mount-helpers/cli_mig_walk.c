@@ -157,6 +157,12 @@ static int walk_changes_dst(const struct mig_run *r)
 	return r->o->mode != MIG_CHECK && !r->o->dry_run;
 }
 
+/* Entries only on DST matter to check and to sync --delete. */
+static int walk_wants_extras(const struct mig_run *r)
+{
+	return r->o->mode == MIG_CHECK || (r->o->mode == MIG_SYNC && r->o->delete_extra);
+}
+
 /* Queue one file/symlink entry (filters and shard applied). */
 static void walk_queue(struct mig_run *r, const char *rel, const struct walk_ent *s,
 		       const struct walk_ent *d)
@@ -209,9 +215,12 @@ static int walk_src_dir(struct mig_run *r, const char *rel, const struct walk_en
 static int walk_pair(struct mig_run *r, const char *dir, const struct walk_ent *s,
 		     const struct walk_ent *d, struct walk_dir **pstack)
 {
-	char *rel = mig_path(dir, s ? s->name : d->name);
+	char *rel;
 	int rc = 0;
 
+	if (!s && !walk_wants_extras(r))
+		return 0; /* cp, or sync without --delete: extras do not matter */
+	rel = mig_path(dir, s ? s->name : d->name);
 	if (!rel)
 		return -ENOMEM;
 	if (s && S_ISDIR(s->a.mode))

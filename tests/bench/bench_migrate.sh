@@ -52,7 +52,7 @@ measure()
 	shift
 	/usr/bin/time -f '%e %U %S %M' -o "$out" bash -c '"$@"' _ "$@" >"$UFS_WORK/out.$name" 2>&1 ||
 		echo "bench_migrate: $name failed: $(tail -2 "$UFS_WORK/out.$name")" >&2
-	read -r w u s k <"$out"
+	read -r w u s k < <(tail -1 "$out")
 	[[ ${k:-} =~ ^[0-9]+$ ]] || { w=0 u=0 s=0 k=0; }
 	M_WALL[$name]=$w
 	M_CPU[$name]=$(awk -v u="$u" -v s="$s" 'BEGIN { print u + s }')
