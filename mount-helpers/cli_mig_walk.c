@@ -103,7 +103,7 @@ static int walk_list(const struct mig_side *s, const char *rel, struct walk_list
 	free(dir);
 	if (rc == -ENOENT || rc == -ENOTDIR)
 		rc = 0;
-	if (rc == 0)
+	if (rc == 0 && l->n > 1)
 		qsort(l->v, l->n, sizeof(*l->v), walk_cmp);
 	return rc;
 }
