@@ -11,6 +11,7 @@
 #define UFS_CLI_I_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "common/config.h"
@@ -135,6 +136,24 @@ int cli_target_command(int argc, char **argv, const char *cmd, const char *flags
 int cli_mount_args_run(struct cli_mount_req *req, int argc, char **argv, int first,
 		       void (*usage)(FILE *f));
 
+/* The sink of cli_stream_object: buf[0..len) is the object's bytes at off,
+ * handed over in order. 0 to go on, or -errno to stop the stream. */
+typedef int (*cli_stream_sink)(void *arg, const void *buf, size_t len, uint64_t off);
+
+struct cli_stream_opts {
+	size_t chunk;	   /* bytes per ranged read (> 0) */
+	unsigned inflight; /* reads in flight (1..64) */
+};
+
+/*
+ * Read obj (pinned: a changed object fails with -ESTALE) through o->inflight parallel ranged reads
+ * and hand the bytes to sink in order. Returns 0, a read error, or the sink's error (then
+ * *psink_err = 1).
+ */
+int cli_stream_object(struct ufs_backend *be, const struct ufs_obj *obj,
+		      const struct cli_stream_opts *o, cli_stream_sink sink, void *arg,
+		      int *psink_err);
+
 /* Command entry points (argv[0] is the command name). */
 int cli_mount_main(int argc, char **argv);
 int cli_umount_main(int argc, char **argv);
@@ -150,5 +169,8 @@ int cli_doctor_main(int argc, char **argv);
  * "error:"). Prints why on failure as "unifs CMD: ...". Returns CLI_OK or
  * CLI_FAIL (no mount, no daemon, timeout, or an "error:" reply). */
 int cli_ctl_request(const char *cmd, const char *mnt, const char *req);
+int cli_cp_main(int argc, char **argv);
+int cli_sync_main(int argc, char **argv);
+int cli_check_main(int argc, char **argv);
 
 #endif

@@ -26,6 +26,9 @@ static const struct unifs_cmd unifs_cmds[] = {
     {"stats", cli_stats_main, "stats [--json] MOUNTPOINT"},
     {"ctl", cli_ctl_main, "ctl MOUNTPOINT log=LEVEL"},
     {"doctor", cli_doctor_main, "doctor [--json] CONFIG"},
+    {"cp", cli_cp_main, "cp [-r] [OPTIONS] SRC... DST"},
+    {"sync", cli_sync_main, "sync [OPTIONS] [--delete] SRC DST"},
+    {"check", cli_check_main, "check [OPTIONS] SRC DST"},
 };
 
 #define UNIFS_N_CMDS (sizeof(unifs_cmds) / sizeof(unifs_cmds[0]))

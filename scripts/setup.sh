@@ -17,7 +17,9 @@ PKGS=(
 	nfs-ganesha nfs-ganesha-vfs rpcbind s3fs rclone curl ca-certificates python3 openssl
 	ceph-mon ceph-osd radosgw ceph-common uuid-runtime
 	# tools used by tests
-	attr man-db groff-base util-linux procps coreutils prometheus
+	attr man-db groff-base util-linux procps coreutils prometheus jq
+	# one-node Slurm for the sharded-copy test (tests/servers/slurm.sh)
+	slurm-wlm munge
 )
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
 

@@ -188,6 +188,26 @@ az_get()
 	"$UFS_SERVERS/azcurl.sh" GET "/$1" -o "$2"
 }
 
+# s3_proxy_start PORT PIDFILE: faultproxy_s3.py on PORT in front of s3rver
+# (pid in PIDFILE, log in $UFS_WORK/proxy.log); returns once it answers.
+s3_proxy_start()
+{
+	python3 "$UFS_SERVERS/faultproxy_s3.py" --listen "$1" --target "$UFS_S3_ENDPOINT" \
+		--pidfile "$2" >>"$UFS_WORK/proxy.log" 2>&1 &
+	for _ in $(seq 50); do
+		curl -s -o /dev/null "http://127.0.0.1:$1/__fault" && return 0
+		sleep 0.1
+	done
+	fail "fault proxy did not start on port $1"
+}
+
+# s3_proxy_stop PIDFILE: stop that proxy (to the client, the server died).
+s3_proxy_stop()
+{
+	[[ -s $1 ]] && kill "$(cat "$1")" 2>/dev/null
+	rm -f "$1"
+}
+
 # ufs_uniq PREFIX: a name unique to this run (lowercase, bucket-safe).
 ufs_uniq()
 {

@@ -23,21 +23,8 @@ port=$((20000 + RANDOM % 20000))
 proxy_url=http://127.0.0.1:$port
 ppid_file=$UFS_WORK/proxy.pid
 
-proxy_start()
-{
-	python3 "$UFS_SERVERS/faultproxy_s3.py" --listen "$port" --target "$UFS_S3_ENDPOINT" \
-		--pidfile "$ppid_file" >>"$UFS_WORK/proxy.log" 2>&1 &
-	for _ in $(seq 50); do
-		curl -s -o /dev/null "$proxy_url/__fault" && return 0
-		sleep 0.1
-	done
-	fail "fault proxy did not start on port $port"
-}
-proxy_stop()
-{
-	[[ -s $ppid_file ]] && kill "$(cat "$ppid_file")" 2>/dev/null
-	rm -f "$ppid_file"
-}
+proxy_start() { s3_proxy_start "$port" "$ppid_file"; }
+proxy_stop() { s3_proxy_stop "$ppid_file"; }
 fault() { curl -sf -X POST "$proxy_url/__fault?$1" -o /dev/null || fail "fault proxy: $1"; }
 on_exit proxy_stop
 proxy_start

@@ -4,7 +4,7 @@
 # write the shell-sourceable env file $UFS_TEST_DIR/env that tests source.
 #
 #   all.sh start    start (or reuse) all servers, write the env file
-#   all.sh stop     stop all servers
+#   all.sh stop     stop all servers (and Slurm, which tests start on demand)
 #   all.sh status   status of each; exit 1 if any is down
 #   all.sh env      (re)write the env file only, print its path
 set -euo pipefail
@@ -72,6 +72,8 @@ start)
 stop)
 	rc=0
 	"$here/rgw.sh" stop || rc=1
+	# Slurm (slurm.sh) is started on demand by the tests that need it
+	"$here/slurm.sh" stop || rc=1
 	"$here/azurite.sh" stop || rc=1
 	"$here/s3.sh" stop || rc=1
 	"$here/nfs.sh" stop || rc=1

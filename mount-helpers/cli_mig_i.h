@@ -1,0 +1,212 @@
+/*
+ * cli_mig_i.h — private interface of the copy engine behind `unifs cp`,
+ * `unifs sync` and `unifs check` (cli_copy.c). One job per file:
+ *
+ *   cli_mig_queue.c    bounded queue between the walk and the workers
+ *   cli_mig_walk.c     walk SRC and DST side by side, one directory at a time
+ *   cli_mig_plan.c     filters, shards, and what to do with one entry
+ *   cli_mig_xfer.c     copy / hash one file (xxh3-128), read-back verify
+ *   cli_mig_journal.c  the fsync'd append-only journal (--journal/--resume)
+ *   cli_mig_report.c   per-file lines, --json summary, --progress, exit code
+ *   cli_mig_run.c      the worker pool that ties them together
+ *
+ * Memory is bounded by the queue capacity and the largest directory (the
+ * walk holds one directory listing of each side at a time), never by the
+ * number of files; the journal keeps 8 bytes per finished file.
+ */
+#ifndef UFS_CLI_MIG_I_H
+#define UFS_CLI_MIG_I_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mount-helpers/cli_i.h"
+
+enum mig_mode { MIG_CP, MIG_SYNC, MIG_CHECK };
+
+enum { MIG_VERIFY_NONE, MIG_VERIFY_AUTO, MIG_VERIFY_ALL };
+
+#define MIG_HASH_HEX 33 /* 32 hex digits of an xxh3-128 + NUL */
+
+struct mig_opts {
+	enum mig_mode mode;
+	const char *cmd; /* "cp", "sync", "check": for messages */
+	int recursive;
+	unsigned transfers; /* files in flight */
+	unsigned streams;   /* ranged reads in flight per file */
+	size_t chunk;	    /* bytes per ranged read */
+	int checksum;	    /* compare content, not size+mtime */
+	int dry_run;
+	int json;	/* one summary object on stdout */
+	int json_lines; /* one object per file on stdout */
+	int progress;	/* progress line on stderr */
+	int delete_extra;
+	int verify; /* MIG_VERIFY_*: read back and compare what was written */
+	const char **include, **exclude;
+	size_t n_include, n_exclude;
+	const char *journal; /* NULL: none */
+	int resume;	     /* the journal must exist */
+	unsigned shard_k, shard_n;
+};
+
+/* One side of the copy: a backend and the root below which rel paths live. */
+struct mig_side {
+	struct ufs_backend *be;
+	const char *root; /* backend-relative, "" = the backend root */
+	const char *name; /* as the user typed it */
+	int posix;	  /* file/nfs: mtime, symlinks, read-back needed */
+};
+
+/* One entry found by the walk: rel is relative to both roots ("" = the
+ * roots themselves, a single-file copy). */
+struct mig_item {
+	char *rel;
+	struct ufs_attr src, dst;
+	int has_src, has_dst;
+};
+
+struct mig_queue;
+struct mig_journal;
+struct mig_report;
+
+struct mig_run {
+	const struct mig_opts *o;
+	struct mig_side src, dst;
+	struct mig_queue *q;
+	struct mig_journal *j; /* NULL without --journal */
+	struct mig_report *rep;
+	int dst_fault; /* set by mig_walk when its error is DST's, not SRC's */
+};
+
+/* ---- cli_mig_queue.c ---- */
+
+/* A queue of at most cap items. 0 or -ENOMEM. */
+int mig_queue_create(size_t cap, struct mig_queue **pq);
+/* Add it (blocks while full); the queue owns it until popped. */
+void mig_queue_push(struct mig_queue *q, struct mig_item *it);
+/* Next item (blocks while empty); NULL once closed and drained. */
+struct mig_item *mig_queue_pop(struct mig_queue *q);
+/* No more pushes: wake every waiting pop. */
+void mig_queue_close(struct mig_queue *q);
+/* Free q (and any item left in it). NULL is a no-op. */
+void mig_queue_destroy(struct mig_queue *q);
+/* Free an item. */
+void mig_item_free(struct mig_item *it);
+
+/* ---- cli_mig_walk.c ---- */
+
+/* Walk both roots and push every entry the run should look at (filters and
+ * shard applied); directories missing on DST are created as they are met
+ * (not on check or --dry-run). 0, or -errno when SRC cannot be listed at
+ * all; failures below the root are reported per directory. */
+int mig_walk(struct mig_run *r);
+
+/* Join a root and a rel path ("" parts dropped). malloc'd, or NULL. */
+char *mig_path(const char *root, const char *rel);
+
+/* ---- cli_mig_plan.c ---- */
+
+enum mig_act {
+	MIG_ACT_SKIP,	 /* same on both sides */
+	MIG_ACT_COPY,	 /* copy SRC over DST */
+	MIG_ACT_HASH,	 /* sizes match: compare content to decide */
+	MIG_ACT_MISSING, /* check: not on DST */
+	MIG_ACT_DIFFERS, /* check: differs */
+	MIG_ACT_EXTRA,	 /* only on DST: reported by check, deleted by sync --delete */
+};
+
+/* What to do with it (a file or symlink; size, mtime, content rules of the
+ * mode; dst_posix: DST keeps the source mtime). */
+enum mig_act mig_plan(const struct mig_opts *o, const struct mig_item *it, int dst_posix);
+
+/* True when rel passes --include/--exclude (a pattern without '/' matches
+ * the last component, one with '/' the whole rel path). */
+int mig_filter_match(const struct mig_opts *o, const char *rel);
+
+/* True when shard k of n owns rel (xxh64 of the rel path mod n). */
+int mig_shard_owns(const char *rel, unsigned k, unsigned n);
+
+/* Parse --shard SPEC ("K/N" or "auto") with --shard-count COUNT (may be
+ * NULL). "auto" reads SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, else
+ * JOB_COMPLETION_INDEX with COUNT. 0, or -EINVAL with a one-line reason. */
+int mig_shard_parse(const char *spec, const char *count, unsigned *pk, unsigned *pn, char *err,
+		    size_t errlen);
+
+/* ---- cli_mig_xfer.c ---- */
+
+/* Copy the file it->rel from SRC to DST, hashing the source bytes as they
+ * stream (hex into hash), resuming after a journaled part, setting the
+ * mtime where DST keeps one, reading back to verify per o->verify. 0 (why:
+ * "" or "resumed at byte N"), or -errno with the reason in why. */
+int mig_xfer_file(struct mig_run *r, const struct mig_item *it, char hash[MIG_HASH_HEX], char *why,
+		  size_t whylen);
+
+/* Copy the symlink it->rel (DST must hold symlinks). 0 or -errno. */
+int mig_xfer_link(struct mig_run *r, const struct mig_item *it, char *why, size_t whylen);
+
+/* xxh3-128 (hex) of the file rel of side s with attributes a. 0 or -errno. */
+int mig_hash_file(const struct mig_run *r, const struct mig_side *s, const char *rel,
+		  const struct ufs_attr *a, char hash[MIG_HASH_HEX]);
+
+/* ---- cli_mig_journal.c ---- */
+
+/*
+ * Open the journal at path for the job named by identity (the command, its
+ * roots, its shard). A missing file is created (with --resume: refused); an
+ * existing one is read back: a foreign job's journal, or a line whose
+ * checksum fails, is refused with a one-line reason (-EINVAL); a torn last
+ * line (a crash mid-append) is dropped. 0 or -errno.
+ */
+int mig_journal_open(const char *path, const char *identity, int resume, struct mig_journal **pj,
+		     char *err, size_t errlen);
+/* True when rel was finished and verified by an earlier run. */
+int mig_journal_is_done(struct mig_journal *j, const char *rel);
+/* Bytes of rel known written by an earlier run (resume point), 0 if none. */
+uint64_t mig_journal_part(struct mig_journal *j, const char *rel);
+/* Append (and fsync) "rel finished" / "rel written up to off". 0 or -errno. */
+int mig_journal_add_done(struct mig_journal *j, const char *rel, uint64_t size, const char *hash);
+int mig_journal_add_part(struct mig_journal *j, const char *rel, uint64_t off);
+/* Close and free. NULL is a no-op. */
+void mig_journal_close(struct mig_journal *j);
+
+/* ---- cli_mig_report.c ---- */
+
+/* Outcome of one entry, as counted and printed. */
+enum mig_outcome {
+	MIG_OUT_COPIED,
+	MIG_OUT_SKIPPED,
+	MIG_OUT_WOULD_COPY, /* --dry-run */
+	MIG_OUT_MISSING,
+	MIG_OUT_DIFFERS,
+	MIG_OUT_EXTRA,
+	MIG_OUT_DELETED,
+	MIG_OUT_WARNING, /* skipped with a warning (symlink on an object store) */
+	MIG_OUT_FAILED,
+	MIG_OUT__COUNT
+};
+
+/* New report for o (starts the progress line thread when o->progress). */
+int mig_report_create(const struct mig_opts *o, struct mig_report **prep);
+/* The name printed for the entry "" (a single-file copy): DST as typed. */
+void mig_report_set_root_name(struct mig_report *rep, const char *name);
+/* The walk found one more entry of size bytes (progress totals). */
+void mig_report_found(struct mig_report *rep, uint64_t size);
+/* Record one entry's outcome; why (may be NULL) names the reason; hash
+ * (may be NULL) is its xxh3-128. Thread-safe. */
+void mig_report_entry(struct mig_report *rep, enum mig_outcome out, const char *rel, uint64_t size,
+		      const char *hash, const char *why);
+/* Stop progress, print the summary (text on stderr, or --json on stdout)
+ * and return the exit status: CLI_OK, or CLI_FAIL when anything failed or
+ * (check) differed. */
+int mig_report_finish(struct mig_report *rep);
+/* Count of one outcome so far. */
+uint64_t mig_report_count(struct mig_report *rep, enum mig_outcome out);
+void mig_report_destroy(struct mig_report *rep);
+
+/* ---- cli_mig_run.c ---- */
+
+/* Run the walk and o->transfers workers over r (src, dst, o, j, rep set).
+ * 0, or -errno when the walk could not start (SRC unreadable). */
+int mig_run_execute(struct mig_run *r);
+
+#endif

@@ -1,0 +1,170 @@
+/*
+ * cli_mig_run.c — the worker pool of cp/sync/check: the walk runs on the
+ * calling thread and fills the bounded queue; o->transfers workers take one
+ * entry at a time, decide (cli_mig_plan.c), act (cli_mig_xfer.c), journal
+ * what was finished and report the outcome.
+ */
+#include "mount-helpers/cli_mig_i.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MIG_QUEUE_CAP 4096
+#define MIG_MAX_TRANSFERS 256
+
+/* Copy one file or symlink; reports the outcome. */
+static void run_copy(struct mig_run *r, const struct mig_item *it)
+{
+	char hash[MIG_HASH_HEX] = "", why[CLI_ERR_MAX] = "";
+	int rc;
+
+	if (r->o->dry_run) {
+		mig_report_entry(r->rep, MIG_OUT_WOULD_COPY, it->rel, it->src.size, NULL, NULL);
+		return;
+	}
+	if (S_ISLNK(it->src.mode)) {
+		rc = mig_xfer_link(r, it, why, sizeof(why));
+	} else if (!S_ISREG(it->src.mode)) {
+		mig_report_entry(r->rep, MIG_OUT_WARNING, it->rel, 0, NULL,
+				 "skipped: not a regular file, directory or symlink");
+		return;
+	} else {
+		rc = mig_xfer_file(r, it, hash, why, sizeof(why));
+	}
+	if (rc == 0 && r->j && S_ISREG(it->src.mode)) {
+		rc = mig_journal_add_done(r->j, it->rel, it->src.size, hash);
+		if (rc != 0)
+			snprintf(why, sizeof(why), "journal: %s", cli_strerror(rc));
+	}
+	mig_report_entry(r->rep, rc == 0 ? MIG_OUT_COPIED : MIG_OUT_FAILED, it->rel, it->src.size,
+			 rc == 0 && hash[0] ? hash : NULL, why[0] ? why : NULL);
+}
+
+/* Sizes match: hash both sides. 1 same, 0 differ, -errno (reported). */
+static int run_same_content(struct mig_run *r, const struct mig_item *it, char *hash)
+{
+	char dh[MIG_HASH_HEX];
+	int rc = mig_hash_file(r, &r->src, it->rel, &it->src, hash);
+
+	if (rc == 0)
+		rc = mig_hash_file(r, &r->dst, it->rel, &it->dst, dh);
+	if (rc != 0) {
+		char why[CLI_ERR_MAX];
+
+		snprintf(why, sizeof(why), "compare: %s", cli_strerror(rc));
+		mig_report_entry(r->rep, MIG_OUT_FAILED, it->rel, it->src.size, NULL, why);
+		return rc;
+	}
+	return strcmp(hash, dh) == 0;
+}
+
+/* Only on DST: check reports it, sync --delete removes it. */
+static void run_extra(struct mig_run *r, const struct mig_item *it)
+{
+	char *p;
+	int rc;
+
+	if (r->o->mode == MIG_CHECK) {
+		mig_report_entry(r->rep, MIG_OUT_EXTRA, it->rel, it->dst.size, NULL, NULL);
+		return;
+	}
+	if (r->o->mode != MIG_SYNC || !r->o->delete_extra)
+		return;
+	if (r->o->dry_run) {
+		mig_report_entry(r->rep, MIG_OUT_DELETED, it->rel, it->dst.size, NULL, "dry run");
+		return;
+	}
+	p = mig_path(r->dst.root, it->rel);
+	rc = p ? ufs_be_unlink(r->dst.be, p) : -ENOMEM;
+	free(p);
+	mig_report_entry(r->rep, rc == 0 ? MIG_OUT_DELETED : MIG_OUT_FAILED, it->rel, it->dst.size,
+			 NULL, rc == 0 ? NULL : cli_strerror(rc));
+}
+
+static void run_item(struct mig_run *r, const struct mig_item *it)
+{
+	char hash[MIG_HASH_HEX] = "";
+	enum mig_act act;
+	int same;
+
+	if (it->has_src && r->j && mig_journal_is_done(r->j, it->rel)) {
+		mig_report_entry(r->rep, MIG_OUT_SKIPPED, it->rel, it->src.size, NULL, "journal");
+		return;
+	}
+	if (it->has_src && S_ISLNK(it->src.mode) && !(r->dst.be->ops->caps & UFS_CAP_SYMLINK)) {
+		mig_report_entry(r->rep, MIG_OUT_WARNING, it->rel, 0, NULL,
+				 "symlink skipped: the destination cannot hold symlinks");
+		return;
+	}
+	act = mig_plan(r->o, it, r->dst.posix);
+	if (act == MIG_ACT_HASH) {
+		same = run_same_content(r, it, hash);
+		if (same < 0)
+			return;
+		act = same			? MIG_ACT_SKIP
+		      : r->o->mode == MIG_CHECK ? MIG_ACT_DIFFERS
+						: MIG_ACT_COPY;
+	}
+	switch (act) {
+	case MIG_ACT_SKIP:
+		mig_report_entry(r->rep, MIG_OUT_SKIPPED, it->rel, it->src.size,
+				 hash[0] ? hash : NULL, NULL);
+		break;
+	case MIG_ACT_COPY:
+		run_copy(r, it);
+		break;
+	case MIG_ACT_MISSING:
+	case MIG_ACT_DIFFERS:
+		mig_report_entry(r->rep, act == MIG_ACT_MISSING ? MIG_OUT_MISSING : MIG_OUT_DIFFERS,
+				 it->rel, it->src.size, NULL, NULL);
+		break;
+	case MIG_ACT_EXTRA:
+		run_extra(r, it);
+		break;
+	case MIG_ACT_HASH: /* settled above */
+		break;
+	}
+}
+
+static void *run_worker(void *arg)
+{
+	struct mig_run *r = arg;
+	struct mig_item *it;
+
+	while ((it = mig_queue_pop(r->q)) != NULL) {
+		run_item(r, it);
+		mig_item_free(it);
+	}
+	return NULL;
+}
+
+int mig_run_execute(struct mig_run *r)
+{
+	pthread_t th[MIG_MAX_TRANSFERS];
+	unsigned n = r->o->transfers, started = 0;
+	int rc = mig_queue_create(MIG_QUEUE_CAP, &r->q);
+
+	if (n < 1)
+		n = 1;
+	if (n > MIG_MAX_TRANSFERS)
+		n = MIG_MAX_TRANSFERS;
+	for (; rc == 0 && started < n; started++) {
+		int e = pthread_create(&th[started], NULL, run_worker, r);
+
+		if (e)
+			rc = -e;
+	}
+	if (rc == 0)
+		rc = mig_walk(r);
+	if (r->q)
+		mig_queue_close(r->q);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	mig_queue_destroy(r->q);
+	r->q = NULL;
+	return rc;
+}

@@ -1,0 +1,259 @@
+/*
+ * cli_mig_xfer.c — copy one file (or symlink) from SRC to DST, verified.
+ *
+ * The source is read through parallel ranged reads (cli_stream.c, --streams
+ * in flight) and handed in order to the sink, which hashes every byte with
+ * xxh3-128 and writes it to DST's writer (object-store writers upload their
+ * parts in parallel on their own pipeline). On file/nfs, every MIG_PART
+ * bytes the writer is fsync'd and the journal records how far the file is
+ * durable; a rerun re-hashes that prefix from the source but writes only
+ * what follows it. After close the mtime is set where DST keeps one, and
+ * DST is read back and its hash must equal the source's (--verify=auto: on
+ * file/nfs, which have no server-side check; all: everywhere; none: never).
+ */
+#include "mount-helpers/cli_mig_i.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <xxhash.h>
+
+#define MIG_PART (32ull << 20)
+
+struct xfer_sink {
+	struct mig_run *r;
+	const char *rel;
+	struct ufs_writer *w;
+	XXH3_state_t *h;
+	uint64_t durable;   /* bytes already on DST from an earlier run */
+	uint64_t next_mark; /* next offset to make durable and journal */
+};
+
+static void xfer_hex(XXH3_state_t *h, char out[MIG_HASH_HEX])
+{
+	XXH128_canonical_t c;
+
+	XXH128_canonicalFromHash(&c, XXH3_128bits_digest(h));
+	for (unsigned i = 0; i < sizeof(c.digest); i++)
+		snprintf(out + 2 * i, 3, "%02x", c.digest[i]);
+}
+
+static int xfer_hash_sink(void *arg, const void *buf, size_t len, uint64_t off)
+{
+	(void)off;
+	return XXH3_128bits_update(arg, buf, len) == XXH_OK ? 0 : -EINVAL;
+}
+
+static void xfer_obj(struct ufs_obj *obj, const char *path, const struct ufs_attr *a)
+{
+	memset(obj, 0, sizeof(*obj));
+	obj->path = path;
+	obj->size = a->size;
+	obj->mtime = a->mtime;
+	memcpy(obj->etag, a->etag, sizeof(obj->etag));
+}
+
+/* Stream path (attributes a) of side s into sink. */
+static int xfer_stream(const struct mig_run *r, const struct mig_side *s, const char *path,
+		       const struct ufs_attr *a, cli_stream_sink sink, void *arg, int *psink_err)
+{
+	const struct cli_stream_opts so = {.chunk = r->o->chunk, .inflight = r->o->streams};
+	struct ufs_obj obj;
+
+	xfer_obj(&obj, path, a);
+	return cli_stream_object(s->be, &obj, &so, sink, arg, psink_err);
+}
+
+int mig_hash_file(const struct mig_run *r, const struct mig_side *s, const char *rel,
+		  const struct ufs_attr *a, char hash[MIG_HASH_HEX])
+{
+	XXH3_state_t *h = XXH3_createState();
+	char *path = mig_path(s->root, rel);
+	int sink_err, rc = h && path ? 0 : -ENOMEM;
+
+	if (rc == 0)
+		XXH3_128bits_reset(h);
+	if (rc == 0)
+		rc = xfer_stream(r, s, path, a, xfer_hash_sink, h, &sink_err);
+	if (rc == 0)
+		xfer_hex(h, hash);
+	XXH3_freeState(h);
+	free(path);
+	return rc;
+}
+
+/* Make what was written durable and journal it (file/nfs only). */
+static int xfer_mark(struct xfer_sink *x, uint64_t end)
+{
+	int rc = x->w->ops->fsync(x->w);
+
+	if (rc == 0)
+		rc = mig_journal_add_part(x->r->j, x->rel, end);
+	x->next_mark = end + MIG_PART;
+	return rc;
+}
+
+static int xfer_sink(void *arg, const void *buf, size_t len, uint64_t off)
+{
+	struct xfer_sink *x = arg;
+	uint64_t end = off + len;
+	ssize_t n;
+
+	if (XXH3_128bits_update(x->h, buf, len) != XXH_OK)
+		return -EINVAL;
+	if (end <= x->durable)
+		return 0;
+	if (off < x->durable) {
+		buf = (const char *)buf + (x->durable - off);
+		len -= (size_t)(x->durable - off);
+		off = x->durable;
+	}
+	n = x->w->ops->pwrite(x->w, buf, len, off);
+	if (n >= 0 && (size_t)n != len)
+		n = -EIO;
+	if (n < 0)
+		return (int)n;
+	if (x->r->j && x->r->dst.posix && end >= x->next_mark)
+		return xfer_mark(x, end);
+	return 0;
+}
+
+/* "strerror (server's message)" into why. */
+static void xfer_why(struct ufs_backend *be, int rc, const char *what, char *why, size_t whylen)
+{
+	char last[256] = "";
+
+	if (be)
+		ufs_be_last_error(be, last, sizeof(last));
+	if (last[0] && strcmp(last, cli_strerror(rc)) != 0)
+		snprintf(why, whylen, "%s: %s (%s)", what, cli_strerror(rc), last);
+	else
+		snprintf(why, whylen, "%s: %s", what, cli_strerror(rc));
+}
+
+/* Where an earlier run left rel durable on DST (0: start over). */
+static uint64_t xfer_resume_point(struct mig_run *r, const struct mig_item *it, const char *dpath)
+{
+	uint64_t off = r->j && r->dst.posix ? mig_journal_part(r->j, it->rel) : 0;
+	struct ufs_attr a;
+
+	if (off == 0 || off > it->src.size)
+		return 0;
+	if (ufs_be_getattr(r->dst.be, dpath, &a) != 0 || a.size < off)
+		return 0;
+	return off;
+}
+
+/* Stream SRC into a writer on dpath; hash into x->h. */
+static int xfer_write(struct mig_run *r, const struct mig_item *it, const char *spath,
+		      const char *dpath, struct xfer_sink *x, char *why, size_t whylen)
+{
+	int flags = O_WRONLY | O_CREAT | (x->durable ? 0 : O_TRUNC);
+	int sink_err = 0;
+	int rc = ufs_be_open_writer(r->dst.be, dpath, flags, it->src.mode & 07777, &x->w);
+
+	if (rc != 0) {
+		xfer_why(r->dst.be, rc, "create", why, whylen);
+		return rc;
+	}
+	rc = xfer_stream(r, &r->src, spath, &it->src, xfer_sink, x, &sink_err);
+	if (rc != 0) {
+		x->w->ops->abort(x->w);
+		xfer_why(sink_err ? r->dst.be : r->src.be, rc, sink_err ? "write" : "read", why,
+			 whylen);
+		return rc;
+	}
+	rc = x->w->ops->close(x->w);
+	if (rc != 0)
+		xfer_why(r->dst.be, rc, "close", why, whylen);
+	return rc;
+}
+
+/* Read DST back and compare with the source hash. */
+static int xfer_verify(struct mig_run *r, const struct mig_item *it, const char *dpath,
+		       const char *want, char *why, size_t whylen)
+{
+	char got[MIG_HASH_HEX];
+	struct ufs_attr a;
+	int rc = ufs_be_getattr(r->dst.be, dpath, &a);
+
+	if (rc == 0 && a.size != it->src.size) {
+		snprintf(why, whylen, "verify: %llu bytes on the destination, %llu expected",
+			 (unsigned long long)a.size, (unsigned long long)it->src.size);
+		return -EIO;
+	}
+	if (rc == 0)
+		rc = mig_hash_file(r, &r->dst, it->rel, &a, got);
+	if (rc != 0) {
+		xfer_why(r->dst.be, rc, "verify", why, whylen);
+		return rc;
+	}
+	if (strcmp(got, want) != 0) {
+		snprintf(why, whylen, "verify: destination xxh3 %s, source %s", got, want);
+		return -EIO;
+	}
+	return 0;
+}
+
+static void xfer_set_mtime(struct mig_run *r, const struct mig_item *it, const char *dpath)
+{
+	struct ufs_attr a = {.mtime = it->src.mtime, .atime = it->src.mtime};
+
+	if (r->dst.posix)
+		(void)ufs_be_setattr(r->dst.be, dpath, &a, UFS_SET_MTIME | UFS_SET_ATIME);
+}
+
+int mig_xfer_file(struct mig_run *r, const struct mig_item *it, char hash[MIG_HASH_HEX], char *why,
+		  size_t whylen)
+{
+	struct xfer_sink x = {.r = r, .rel = it->rel, .h = XXH3_createState()};
+	char *spath = mig_path(r->src.root, it->rel);
+	char *dpath = mig_path(r->dst.root, it->rel);
+	int rc = x.h && spath && dpath ? 0 : -ENOMEM;
+
+	if (rc == 0) {
+		XXH3_128bits_reset(x.h);
+		x.durable = xfer_resume_point(r, it, dpath);
+		x.next_mark = x.durable + MIG_PART;
+		rc = xfer_write(r, it, spath, dpath, &x, why, whylen);
+	} else {
+		snprintf(why, whylen, "%s", cli_strerror(rc));
+	}
+	if (rc == 0) {
+		xfer_hex(x.h, hash);
+		xfer_set_mtime(r, it, dpath);
+	}
+	if (rc == 0 && (r->o->verify == MIG_VERIFY_ALL || (r->o->verify && r->dst.posix)))
+		rc = xfer_verify(r, it, dpath, hash, why, whylen);
+	if (rc == 0 && x.durable)
+		snprintf(why, whylen, "resumed at byte %llu", (unsigned long long)x.durable);
+	XXH3_freeState(x.h);
+	free(spath);
+	free(dpath);
+	return rc;
+}
+
+int mig_xfer_link(struct mig_run *r, const struct mig_item *it, char *why, size_t whylen)
+{
+	char target[4096];
+	char *spath = mig_path(r->src.root, it->rel);
+	char *dpath = mig_path(r->dst.root, it->rel);
+	int rc =
+	    spath && dpath ? ufs_be_readlink(r->src.be, spath, target, sizeof(target)) : -ENOMEM;
+
+	if (rc < 0) {
+		xfer_why(r->src.be, rc, "readlink", why, whylen);
+	} else {
+		if (it->has_dst)
+			(void)ufs_be_unlink(r->dst.be, dpath);
+		rc = ufs_be_symlink(r->dst.be, target, dpath);
+		if (rc != 0)
+			xfer_why(r->dst.be, rc, "symlink", why, whylen);
+	}
+	free(spath);
+	free(dpath);
+	return rc < 0 ? rc : 0;
+}
