@@ -156,7 +156,11 @@ static void ctl_json_backend(struct ctl_buf *b, struct ufs_fs *fs, size_t i)
 	X(fetched_bytes)                                                                           \
 	X(mem_used)                                                                                \
 	X(mem_limit)                                                                               \
-	X(mem_peak)
+	X(mem_peak)                                                                                \
+	X(buf_mapped)                                                                              \
+	X(buf_reused)                                                                              \
+	X(buf_released)                                                                            \
+	X(buf_idle_bytes)
 
 static void ctl_json(struct ctl_buf *b, struct ufs_fs *fs)
 {
