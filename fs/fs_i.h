@@ -55,6 +55,8 @@ struct ufs_fs {
 	atomic_int init_done;	 /* the kernel's INIT was answered */
 	struct fuse_session *se;
 	struct ufs_ctl *ctl;
+
+	atomic_uint_least64_t read_bytes; /* delivered to readers (FUSE read replies) */
 };
 
 /* ---- node.c: where a path lives, and its attributes ---- */
