@@ -14,6 +14,7 @@ PKGS=(
 	libcurl4-openssl-dev libssl-dev libxxhash-dev libcmocka-dev libexpat1-dev libinih-dev
 	# test servers and peers
 	nfs-ganesha nfs-ganesha-vfs rpcbind s3fs rclone curl ca-certificates python3 openssl
+	ceph-mon ceph-osd radosgw ceph-common uuid-runtime
 	# tools used by tests
 	attr man-db groff-base util-linux procps coreutils
 )

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# tests/servers/all.sh — start/stop every test server (NFS, S3, Azurite) and
+# tests/servers/all.sh — start/stop every test server (NFS, S3 = s3rver and
+# Ceph RGW, Azurite) and
 # write the shell-sourceable env file $UFS_TEST_DIR/env that tests source.
 #
 #   all.sh start    start (or reuse) all servers, write the env file
@@ -37,6 +38,10 @@ export UFS_AZ_ENDPOINT='http://127.0.0.1:$UFS_AZ_PORT/devstoreaccount1'
 export UFS_AZ_ACCOUNT='devstoreaccount1'
 export UFS_AZ_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
 export AZURE_STORAGE_KEY="\$UFS_AZ_KEY"
+# Ceph RADOS Gateway: S3 that verifies SigV4 (its own keys, not the defaults above)
+export UFS_RGW_ENDPOINT='http://127.0.0.1:${RGW_PORT:-7480}'
+export UFS_RGW_ACCESS_KEY='${RGW_AK:-AK}'
+export UFS_RGW_SECRET_KEY='${RGW_SK:-SK}'
 # Plain-http loopback endpoints: keep proxies away from them.
 export no_proxy='127.0.0.1,localhost' NO_PROXY='127.0.0.1,localhost'
 EOF2
@@ -54,15 +59,19 @@ start)
 	s3=$!
 	"$here/azurite.sh" start &
 	az=$!
+	"$here/rgw.sh" start &
+	rgw=$!
 	rc=0
 	wait "$s3" || rc=1
 	wait "$az" || rc=1
+	wait "$rgw" || rc=1
 	((rc == 0)) || die "not all servers started (see messages above)"
 	write_env >/dev/null
 	log "servers up in $((SECONDS - t0)) s; env: $UFS_TEST_DIR/env"
 	;;
 stop)
 	rc=0
+	"$here/rgw.sh" stop || rc=1
 	"$here/azurite.sh" stop || rc=1
 	"$here/s3.sh" stop || rc=1
 	"$here/nfs.sh" stop || rc=1
@@ -73,6 +82,7 @@ status)
 	"$here/nfs.sh" status || rc=1
 	"$here/s3.sh" status || rc=1
 	"$here/azurite.sh" status || rc=1
+	"$here/rgw.sh" status || rc=1
 	exit $rc
 	;;
 env) write_env ;;
