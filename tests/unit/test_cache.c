@@ -356,6 +356,16 @@ static void test_eviction_speculative_first(void **state)
 	fx_stop(&f);
 }
 
+/* Stream [0, size) of path in 128 KiB reads. */
+static void stream_all(struct fx *f, const char *path, const char *expect, uint64_t size)
+{
+	struct ufs_rstream *s = open_stream(f, path, 0);
+
+	for (uint64_t off = 0; off < size; off += 128 * KIB)
+		read_check(s, expect, off, 128 * KIB);
+	ufs_cache_close(s);
+}
+
 struct seq_arg {
 	struct fx *f;
 	char path[16];
@@ -366,11 +376,8 @@ struct seq_arg {
 static void *seq_reader(void *arg)
 {
 	struct seq_arg *a = arg;
-	struct ufs_rstream *s = open_stream(a->f, a->path, 0);
 
-	for (uint64_t off = 0; off < a->size; off += 128 * KIB)
-		read_check(s, a->data, off, 128 * KIB);
-	ufs_cache_close(s);
+	stream_all(a->f, a->path, a->data, a->size);
 	return NULL;
 }
 
@@ -398,16 +405,6 @@ static void test_budget_concurrent_readers(void **state)
 	for (int i = 0; i < 4; i++)
 		free(a[i].data);
 	fx_stop(&f);
-}
-
-/* Stream [0, size) of path in 128 KiB reads. */
-static void stream_all(struct fx *f, const char *path, const char *expect, uint64_t size)
-{
-	struct ufs_rstream *s = open_stream(f, path, 0);
-
-	for (uint64_t off = 0; off < size; off += 128 * KIB)
-		read_check(s, expect, off, 128 * KIB);
-	ufs_cache_close(s);
 }
 
 /*
