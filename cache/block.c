@@ -17,7 +17,7 @@
  *    read or written only pinned.
  *  - a block is on an LRU list iff it is in the table, READY and refs == 0:
  *    once_lru holds blocks marked `once` (read to their end by a sequential
- *    reader of an object larger than the whole budget: LRU could never keep
+ *    reader of an object at least as large as the budget: LRU could never keep
  *    such an object for a re-read), spec_lru read-ahead blocks nobody read
  *    yet, main_lru the rest. Eviction takes once_lru first, then spec_lru,
  *    then main_lru, oldest first; pinned and in-flight blocks are never

@@ -418,7 +418,7 @@ static ssize_t cache_pin_part(struct ufs_cache *c, struct ufs_cobj *o, size_t le
 		ufs_block_unpin(c, b);
 		return 0;
 	}
-	if (!random && boff + n == b->len && o->obj.size > ufs_budget_limit(c->budget))
+	if (!random && boff + n == b->len && o->obj.size >= ufs_budget_limit(c->budget))
 		ufs_block_mark_once(c, b);
 	pin_add(pin, b, NULL, b->data + boff, n);
 	return (ssize_t)n;

@@ -206,8 +206,8 @@ struct ufs_block {
 	uint8_t spec_fill; /* filled by read-ahead (a waiter may retry on failure) */
 	uint8_t in_table;
 	uint8_t on_list;
-	uint8_t once; /* read to its end by a sequential reader of an object larger
-			 than the budget: on once_lru when idle, recycled first */
+	uint8_t once; /* read to its end by a sequential reader of an object at least
+			 as large as the budget: on once_lru when idle, recycled first */
 };
 
 /* A doubly linked LRU list with a sentinel. */

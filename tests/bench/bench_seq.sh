@@ -11,8 +11,11 @@
 #   cases: cold (every page cache dropped: echo 3 > drop_caches) and warm
 #     (the server's page cache holds the file: only the client path counts).
 # Two files a and b per server: the cold case reads a, the warm case b (read
-# once by curl/nfs-cat first to warm the server), so the unifs cache (memory
-# = 1 GiB) never holds the file it is asked for: each read crosses the wire.
+# once by curl/nfs-cat first to warm the server); the unifs memory is the
+# file's size, so its cache never holds the file it is asked for and each
+# read crosses the wire (checked: fetched_bytes must grow by the file size).
+# One daemon per server serves every round, as for a user reading many
+# files: round 1 maps fresh memory, later rounds recycle it.
 # BENCH_ROUNDS (5) interleaved rounds (every tool once per case per round);
 # the table gives medians: MB/s, ratio to the raw tool, and client CPU
 # seconds per GiB = the daemon's utime+stime delta (/proc/PID/stat) + the
@@ -28,7 +31,7 @@ mb=${BENCH_MB:-1024}
 rounds=${BENCH_ROUNDS:-5}
 servers=${BENCH_SERVERS:-nfs rgw s3rver}
 peers=${BENCH_PEERS:-1}
-mem=${BENCH_MEM:-1G}
+mem=${BENCH_MEM:-${mb}M} # the file fills it: reading a evicts b and back
 declare -A V # V[server.case.tool.metric] = space-separated values, one per round
 declare -A PID BKT EP AK SK
 
@@ -127,6 +130,13 @@ raw_cmd()
 	fi
 }
 
+# fetched SERVER: bytes the unifs mount of SERVER fetched from its backend.
+fetched()
+{
+	"$UFS_BIN" stats --json "$UFS_WORK/$1-unifs" |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["cache"]["fetched_bytes"])'
+}
+
 # one_case SERVER CASE FILE: every tool reads FILE once.
 one_case()
 {
@@ -135,7 +145,10 @@ one_case()
 	raw_cmd "$s" "$f"
 	run "$s.$c.raw" "" "${RAWCMD[@]}"
 	[[ $c == cold ]] && drop
+	local f0
+	f0=$(fetched "$s")
 	run "$s.$c.unifs" "${PID[$s]}" cat "$UFS_WORK/$s-unifs/$f"
+	(($(fetched "$s") - f0 >= (mb << 20) * 9 / 10)) || fail "$s: unifs served $f from its cache"
 	[[ $s == nfs || $peers != 1 ]] && return
 	for tool in s3fs rclone; do
 		[[ $c == cold ]] && drop

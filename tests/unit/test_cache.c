@@ -408,7 +408,7 @@ static void test_budget_concurrent_readers(void **state)
 }
 
 /*
- * Use-once: a sequential read of an object larger than the budget recycles
+ * Use-once: a sequential read of an object as large as the budget recycles
  * the blocks it has read (keeping a quarter of the budget as a tail) instead
  * of filling the budget with fresh memory; an object that fits stays whole.
  * The bounds hold under any thread timing: fresh memory is taken only while
@@ -420,12 +420,13 @@ static void test_budget_concurrent_readers(void **state)
 static void test_streaming_object_recycles(void **state)
 {
 	struct fx f;
-	char *big, *small;
+	char *big, *small, *edge;
 
 	(void)state;
 	fx_start(&f, 32 * MIB, MIB, 4 * MIB, 2);
 	big = put_object(&f, "big", 96 * MIB, 41, "e");
 	small = put_object(&f, "small", 8 * MIB, 42, "e");
+	edge = put_object(&f, "edge", 32 * MIB, 45, "e");
 	stream_all(&f, "big", big, 96 * MIB);
 	assert_true(ufs_budget_peak(f.budget) <= 24 * MIB);
 	assert_true(stats(&f).buf_mapped <= 24);
@@ -439,9 +440,12 @@ static void test_streaming_object_recycles(void **state)
 	ufs_memb_reset_counts(f.be);
 	stream_all(&f, "small", small, 8 * MIB);
 	assert_int_equal(ufs_memb_reads(f.be), 0); /* fits: kept whole */
+	stream_all(&f, "edge", edge, 32 * MIB);	   /* exactly the budget: streamed too */
+	assert_true(ufs_budget_peak(f.budget) <= 24 * MIB);
 	assert_true(ufs_budget_peak(f.budget) <= 24 * MIB);
 	free(big);
 	free(small);
+	free(edge);
 	fx_stop(&f);
 }
 
