@@ -16,11 +16,23 @@
  *    ufs_cache_unpin), a queued prefetch job, a queued disk write. Data is
  *    read or written only pinned.
  *  - a block is on an LRU list iff it is in the table, READY and refs == 0:
- *    spec_lru holds read-ahead blocks nobody read yet, main_lru the rest.
- *    Eviction takes spec_lru first, then main_lru, oldest first; pinned and
- *    in-flight blocks are never evicted.
- *  - every buffer (data of a block, or idle in free_bufs) is charged to the
- *    budget for its cap bytes; bs-sized buffers are mmap'd and recycled.
+ *    once_lru holds blocks marked `once` (read to their end by a sequential
+ *    reader of an object at least as large as the budget: LRU could never keep
+ *    such an object for a re-read), spec_lru read-ahead blocks nobody read
+ *    yet, main_lru the rest. Eviction takes once_lru first, then spec_lru,
+ *    then main_lru, oldest first; pinned and in-flight blocks are never
+ *    evicted.
+ *  - use-once: while once_lru holds more than once_keep bytes (a quarter of
+ *    the budget: a tail for readers lagging behind on the same object), a new
+ *    buffer is taken from its oldest block before fresh budget. A streaming
+ *    read then cycles through a small set of buffers instead of growing to
+ *    the whole budget.
+ *  - every buffer (data of a block, or idle in the pool, bufpool.c) is
+ *    charged to the budget for its cap bytes. bs-sized buffers are mapped
+ *    once and recycled: a block that leaves memory gives its buffer back to
+ *    the pool, which unmaps only for reclaim (budget needed elsewhere or
+ *    shrunk) or after UFS_POOL_IDLE_S idle seconds. Fresh memory costs a
+ *    page-zeroing fault per page, most of the CPU of a cold read.
  *
  * Lock order: ufs_cache.lock -> ufs_pool.lock -> budget lock. The budget is
  * acquired (possibly waiting, possibly calling ufs_blocks_reclaim) and
@@ -113,6 +125,8 @@ static void lru_unlink(struct ufs_block *b)
 {
 	if (!b->on_list)
 		return;
+	if (b->once)
+		b->cache->once_bytes -= b->cap;
 	b->lprev->lnext = b->lnext;
 	b->lnext->lprev = b->lprev;
 	b->lprev = b->lnext = NULL;
@@ -126,47 +140,34 @@ static struct ufs_block *lru_first(struct ufs_lru *l)
 
 /* ---- buffers ---- */
 
+/* A fresh buffer of cap bytes (charged by the caller): bs-sized ones from the
+ * pool's mapper, short ones (an object's last block) from malloc. */
 static char *buf_alloc(struct ufs_cache *c, uint32_t cap)
 {
-	void *p;
-
-	if (cap != c->bs)
-		return malloc(cap);
-	p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	/* Huge pages: a fresh 8 MiB block then costs a few faults, not 2048
-	 * (first-touch faults were the top cost of a cold sequential read). */
-	madvise(p, cap, MADV_HUGEPAGE);
-	return p;
+	return cap == c->bs ? ufs_bufpool_map(c->bufs) : malloc(cap);
 }
 
-/* Free a buffer and return its charge. */
+/* Free a buffer and return its charge (memory the budget needs elsewhere). */
 static void buf_free(struct ufs_cache *c, char *data, uint32_t cap)
 {
 	if (!data)
 		return;
-	if (cap == c->bs)
-		munmap(data, cap);
-	else
-		free(data);
+	if (cap == c->bs) {
+		ufs_bufpool_unmap(c->bufs, data);
+		return;
+	}
+	free(data);
 	ufs_budget_release(c->budget, cap);
 }
 
-/* Keep a bs-sized buffer for reuse (still charged) or free it. */
+/* A buffer no block uses any more: bs-sized ones go back to the pool (still
+ * charged, faulted in), short ones are freed. */
 static void buf_put(struct ufs_cache *c, char *data, uint32_t cap)
 {
-	if (!data)
-		return;
-	if (cap == c->bs) {
-		pthread_mutex_lock(&c->lock);
-		if (c->nfree < UFS_FREE_BUFS) {
-			c->free_bufs[c->nfree++] = data;
-			data = NULL;
-		}
-		pthread_mutex_unlock(&c->lock);
-	}
-	buf_free(c, data, cap);
+	if (data && cap == c->bs)
+		ufs_bufpool_put(c->bufs, data);
+	else
+		buf_free(c, data, cap);
 }
 
 /* ---- block objects ---- */
@@ -222,8 +223,17 @@ static struct ufs_block *blk_unpin_locked(struct ufs_cache *c, struct ufs_block 
 		return NULL;
 	if (!b->in_table)
 		return b;
-	lru_push(b->spec ? &c->spec_lru : &c->main_lru, b);
+	if (b->once)
+		c->once_bytes += b->cap;
+	lru_push(b->once ? &c->once_lru : b->spec ? &c->spec_lru : &c->main_lru, b);
 	return NULL;
+}
+
+void ufs_block_mark_once(struct ufs_cache *c, struct ufs_block *b)
+{
+	pthread_mutex_lock(&c->lock);
+	b->once = 1; /* pinned: on no list, so once_bytes is unaffected */
+	pthread_mutex_unlock(&c->lock);
 }
 
 void ufs_block_unpin(struct ufs_cache *c, struct ufs_block *b)
@@ -239,8 +249,10 @@ void ufs_block_unpin(struct ufs_cache *c, struct ufs_block *b)
 /* Take the oldest evictable block out of the table. Lock held. */
 static struct ufs_block *blk_evict_locked(struct ufs_cache *c, int spec_ok)
 {
-	struct ufs_block *b = spec_ok ? lru_first(&c->spec_lru) : NULL;
+	struct ufs_block *b = lru_first(&c->once_lru);
 
+	if (!b && spec_ok)
+		b = lru_first(&c->spec_lru);
 	if (!b)
 		b = lru_first(&c->main_lru);
 	if (!b)
@@ -250,39 +262,55 @@ static struct ufs_block *blk_evict_locked(struct ufs_cache *c, int spec_ok)
 	return b;
 }
 
+/* Retire evicted block v (out of the table and lists): a bs-sized buffer
+ * goes back to the pool (still charged), a short one is freed. */
+static void blk_retire(struct ufs_cache *c, struct ufs_block *v)
+{
+	blk_retire_stats(c, v);
+	buf_put(c, v->data, v->cap);
+	free(v);
+}
+
+/* Retire the oldest once block when once_lru holds more than the kept tail,
+ * or with any, the oldest evictable block (see blk_evict_locked). Returns 1
+ * if a block went. */
+static int blk_retire_one(struct ufs_cache *c, int any, int spec_ok)
+{
+	struct ufs_block *v = NULL;
+
+	pthread_mutex_lock(&c->lock);
+	if (any || c->once_bytes > c->once_keep)
+		v = blk_evict_locked(c, spec_ok); /* without any: once_lru's oldest */
+	pthread_mutex_unlock(&c->lock);
+	if (v)
+		blk_retire(c, v);
+	return v != NULL;
+}
+
 /*
- * Get a buffer of cap bytes charged to the budget: an idle one, fresh budget,
- * or the buffer of an evicted block. A reader (demand) may evict read-ahead
- * blocks and wait for memory; read-ahead only recycles blocks already read.
+ * Get a buffer of cap bytes charged to the budget, the cheapest first: an
+ * idle pool buffer, the buffer of a once block beyond the kept tail, fresh
+ * budget (a new mapping: pages faulted and zeroed), or the buffer of an
+ * evicted block. A reader (demand) may evict read-ahead blocks and wait for
+ * memory; read-ahead only recycles blocks already read.
  */
 static int blk_buf_get(struct ufs_cache *c, uint32_t cap, int demand, char **pdata)
 {
-	struct ufs_block *v;
 	int rc;
 
-	*pdata = NULL;
-	pthread_mutex_lock(&c->lock);
-	if (cap == c->bs && c->nfree > 0)
-		*pdata = c->free_bufs[--c->nfree];
-	pthread_mutex_unlock(&c->lock);
-	if (*pdata)
-		return 0;
-	rc = ufs_budget_try(c->budget, cap);
-	while (rc != 0) {
-		pthread_mutex_lock(&c->lock);
-		v = blk_evict_locked(c, demand);
-		pthread_mutex_unlock(&c->lock);
-		if (!v)
-			break;
-		blk_retire_stats(c, v);
-		if (v->cap == cap) {
-			*pdata = v->data;
-			free(v);
+	for (;;) {
+		*pdata = cap == c->bs ? ufs_bufpool_take(c->bufs) : NULL;
+		if (*pdata)
 			return 0;
-		}
-		buf_free(c, v->data, v->cap);
-		free(v);
+		if (blk_retire_one(c, 0, 0))
+			continue;
 		rc = ufs_budget_try(c->budget, cap);
+		if (rc == 0)
+			break;
+		if (cap != c->bs && ufs_bufpool_release(c->bufs, cap) > 0)
+			continue;
+		if (!blk_retire_one(c, 1, demand))
+			break;
 	}
 	if (rc != 0 && demand)
 		rc = ufs_budget_acquire(c->budget, cap, BLK_DEMAND_WAIT_MS);
@@ -817,23 +845,15 @@ uint64_t ufs_blocks_reclaim(void *arg, uint64_t need)
 {
 	struct ufs_cache *c = arg;
 	struct ufs_block *dead = NULL, *b;
-	char *bufs[UFS_FREE_BUFS];
-	unsigned nbufs = 0;
-	uint64_t freed = 0;
+	uint64_t freed = ufs_bufpool_release(c->bufs, need);
 
 	pthread_mutex_lock(&c->lock);
-	while (freed < need && c->nfree > 0) {
-		bufs[nbufs++] = c->free_bufs[--c->nfree];
-		freed += c->bs;
-	}
 	while (freed < need && (b = blk_evict_locked(c, 1))) {
 		freed += b->cap;
 		b->hnext = dead;
 		dead = b;
 	}
 	pthread_mutex_unlock(&c->lock);
-	for (unsigned i = 0; i < nbufs; i++)
-		buf_free(c, bufs[i], (uint32_t)c->bs);
 	while ((b = dead)) {
 		dead = b->hnext;
 		blk_retire_stats(c, b);
@@ -858,7 +878,10 @@ int ufs_blocks_init(struct ufs_cache *c)
 	pthread_cond_init(&c->disk_room, NULL);
 	lru_init(&c->spec_lru);
 	lru_init(&c->main_lru);
-	return 0;
+	lru_init(&c->once_lru);
+	c->once_keep = ufs_budget_limit(c->budget) / 4;
+	c->bufs = ufs_bufpool_create(c->budget, (size_t)c->bs, UFS_POOL_IDLE_S);
+	return c->bufs ? 0 : -ENOMEM;
 }
 
 void ufs_blocks_fini(struct ufs_cache *c)
@@ -875,8 +898,8 @@ void ufs_blocks_fini(struct ufs_cache *c)
 			free(b);
 		}
 	}
-	while (c->nfree > 0)
-		buf_free(c, c->free_bufs[--c->nfree], (uint32_t)c->bs);
+	ufs_bufpool_destroy(c->bufs);
+	c->bufs = NULL;
 	free(c->table);
 	c->table = NULL;
 	pthread_cond_destroy(&c->disk_room);

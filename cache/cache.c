@@ -418,6 +418,8 @@ static ssize_t cache_pin_part(struct ufs_cache *c, struct ufs_cobj *o, size_t le
 		ufs_block_unpin(c, b);
 		return 0;
 	}
+	if (!random && boff + n == b->len && o->obj.size >= ufs_budget_limit(c->budget))
+		ufs_block_mark_once(c, b);
 	pin_add(pin, b, NULL, b->data + boff, n);
 	return (ssize_t)n;
 }
@@ -536,6 +538,18 @@ void ufs_cache_hint(struct ufs_cache *c, struct ufs_backend *be, const struct uf
 	ufs_cobj_put(o);
 }
 
+/* The buffer pool's counters into pst. */
+static void cache_buf_stats(struct ufs_cache *c, struct ufs_cache_stats *pst)
+{
+	struct ufs_bufpool_stats bs;
+
+	ufs_bufpool_get_stats(c->bufs, &bs);
+	pst->buf_mapped = bs.mapped;
+	pst->buf_reused = bs.reused;
+	pst->buf_released = bs.released;
+	pst->buf_idle_bytes = bs.idle_bytes;
+}
+
 void ufs_cache_get_stats(struct ufs_cache *c, struct ufs_cache_stats *pst)
 {
 	memset(pst, 0, sizeof(*pst));
@@ -552,4 +566,5 @@ void ufs_cache_get_stats(struct ufs_cache *c, struct ufs_cache_stats *pst)
 	pst->mem_used = ufs_budget_used(c->budget);
 	pst->mem_limit = ufs_budget_limit(c->budget);
 	pst->mem_peak = ufs_budget_peak(c->budget);
+	cache_buf_stats(c, pst);
 }

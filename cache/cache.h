@@ -37,6 +37,9 @@ struct ufs_cache_stats {
 	uint64_t prefetch_bytes, prefetch_used_bytes, prefetch_wasted_bytes;
 	uint64_t fetched_bytes; /* from backends */
 	uint64_t mem_used, mem_limit, mem_peak;
+	/* block buffers: mapped fresh (pages zeroed by the kernel on first
+	 * touch), handed out again, unmapped; idle ones held now */
+	uint64_t buf_mapped, buf_reused, buf_released, buf_idle_bytes;
 };
 
 /* Create the cache (and its worker pool). 0 or -errno with a message. */

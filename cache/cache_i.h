@@ -25,7 +25,7 @@
 #define UFS_RA_SLACK (2ULL << 20)	/* distance from a cursor still "sequential" */
 #define UFS_CACHE_GRANULE (64ULL << 10) /* random-mode fetch alignment */
 #define UFS_HINTS_MAX 4			/* hinted objects being prefetched at once */
-#define UFS_FREE_BUFS 4			/* idle full-size block buffers kept */
+#define UFS_POOL_IDLE_S 30		/* idle block buffers go back to the kernel after this */
 #define UFS_RUN_BYTES (32ULL << 20)	/* read-ahead is fetched in requests up to this size */
 #define UFS_RUN_MAX 64			/* blocks in one read-ahead request at most */
 
@@ -70,6 +70,41 @@ int ufs_pool_submit(struct ufs_pool *p, struct ufs_job *j);
 /* Let running jobs finish, run queued ones with cancelled = 1, join, free.
  * NULL is a no-op. */
 void ufs_pool_destroy(struct ufs_pool *p);
+
+/* ---- bufpool.c: recycled full-size block buffers ---- */
+
+struct ufs_budget;
+struct ufs_bufpool;
+
+struct ufs_bufpool_stats {
+	uint64_t mapped;     /* buffers mapped fresh (each page faulted and zeroed once) */
+	uint64_t reused;     /* buffers handed out again from the idle stack */
+	uint64_t released;   /* buffers unmapped (reclaim, budget shrink, idle) */
+	uint64_t idle_bytes; /* idle buffers now (charged to the budget) */
+};
+
+/* A pool of bs-byte buffers charged to budget; idle buffers are unmapped
+ * after idle_s seconds without use (0: only on release). NULL on ENOMEM. */
+struct ufs_bufpool *ufs_bufpool_create(struct ufs_budget *budget, size_t bs, unsigned idle_s);
+/* Unmap every idle buffer (returning its charge), stop the trimmer, free.
+ * Buffers still held by callers must have been given back. NULL is a no-op. */
+void ufs_bufpool_destroy(struct ufs_bufpool *p);
+/* An idle buffer (already charged, contents undefined) or NULL. */
+char *ufs_bufpool_take(struct ufs_bufpool *p);
+/* Map a fresh buffer; the caller has charged bs bytes. NULL on ENOMEM. */
+char *ufs_bufpool_map(struct ufs_bufpool *p);
+/* Give buf back as idle; it stays charged. NULL is a no-op. */
+void ufs_bufpool_put(struct ufs_bufpool *p, char *buf);
+/* Unmap buf (not idle) and return its charge. NULL is a no-op. */
+void ufs_bufpool_unmap(struct ufs_bufpool *p, char *buf);
+/* Unmap idle buffers until need bytes are released or none is left;
+ * returns the bytes released (their charge is returned to the budget). */
+uint64_t ufs_bufpool_release(struct ufs_bufpool *p, uint64_t need);
+/* If nothing was taken or put since idle_s seconds before now_ms
+ * (CLOCK_MONOTONIC milliseconds), unmap every idle buffer; returns bytes. */
+uint64_t ufs_bufpool_trim(struct ufs_bufpool *p, uint64_t now_ms);
+/* Counters and idle bytes now. */
+void ufs_bufpool_get_stats(struct ufs_bufpool *p, struct ufs_bufpool_stats *pst);
 
 /* ---- readahead.c: per-stream sequential detection ---- */
 
@@ -171,6 +206,8 @@ struct ufs_block {
 	uint8_t spec_fill; /* filled by read-ahead (a waiter may retry on failure) */
 	uint8_t in_table;
 	uint8_t on_list;
+	uint8_t once; /* read to its end by a sequential reader of an object at least
+			 as large as the budget: on once_lru when idle, recycled first */
 };
 
 /* A doubly linked LRU list with a sentinel. */
@@ -193,8 +230,10 @@ struct ufs_cache {
 	struct ufs_block **table;
 	size_t nbuckets; /* power of two */
 	struct ufs_lru spec_lru, main_lru;
-	char *free_bufs[UFS_FREE_BUFS]; /* idle bs-sized buffers, still charged */
-	unsigned nfree;
+	struct ufs_lru once_lru;  /* idle `once` blocks, oldest first */
+	uint64_t once_bytes;	  /* bytes of the blocks on once_lru */
+	uint64_t once_keep;	  /* once_lru bytes kept before a buffer is recycled */
+	struct ufs_bufpool *bufs; /* bs-sized buffers: recycled, charged while idle */
 	struct ufs_pool *fetch_pool, *disk_pool;
 	struct ufs_disk *disk;
 	unsigned disk_pending, disk_max; /* queued disk writes (blocks pinned) */
@@ -214,6 +253,10 @@ struct ufs_ckey ufs_block_key(const struct ufs_ckey *base, uint64_t bs, uint64_t
 int ufs_block_get(struct ufs_cache *c, struct ufs_cobj *o, uint64_t index, int allow_direct,
 		  struct ufs_block **pb);
 void ufs_block_unpin(struct ufs_cache *c, struct ufs_block *b);
+/* Mark pinned block b as read once by a sequential reader of an object too
+ * large to be kept whole: when idle it goes to once_lru, whose buffers are
+ * recycled before fresh memory is touched (see block.c). */
+void ufs_block_mark_once(struct ufs_cache *c, struct ufs_block *b);
 /* Queue read-ahead of blocks [first, end) of o that are not cached yet. */
 void ufs_blocks_prefetch(struct ufs_cache *c, struct ufs_cobj *o, uint64_t first, uint64_t end);
 /* Drop every unpinned block of identity base (after -ESTALE). */

@@ -2,8 +2,11 @@
  * budget.c — the global memory budget (see budget.h).
  *
  * State: used <= limit always holds for reservations made through acquire and
- * try. The reclaim hook is called without the lock (it calls release, which
- * takes the lock). Waiters sleep on a condition variable signalled by release.
+ * try, except right after ufs_budget_set_limit lowered the limit below what
+ * is held and the reclaim hook could not free enough: then nothing new is
+ * reserved until releases bring used under the limit. The reclaim hook is called without the lock
+ * (it calls release, which takes the lock). Waiters sleep on a condition variable signalled by
+ * release.
  */
 #include "common/budget.h"
 
@@ -78,8 +81,9 @@ int ufs_budget_try(struct ufs_budget *b, uint64_t n)
 	return ok ? 0 : -ENOMEM;
 }
 
-/* Ask the reclaim hook for the shortfall (lock not held). */
-static void budget_reclaim(struct ufs_budget *b, uint64_t n)
+/* Ask the reclaim hook for the shortfall of a reservation of n bytes (lock
+ * not held); returns what it freed. */
+static uint64_t budget_reclaim(struct ufs_budget *b, uint64_t n)
 {
 	ufs_reclaim_fn fn;
 	void *arg;
@@ -90,8 +94,7 @@ static void budget_reclaim(struct ufs_budget *b, uint64_t n)
 	arg = b->reclaim_arg;
 	need = b->used + n > b->limit ? b->used + n - b->limit : 0;
 	pthread_mutex_unlock(&b->lock);
-	if (fn && need)
-		fn(arg, need);
+	return fn && need ? fn(arg, need) : 0;
 }
 
 int ufs_budget_acquire(struct ufs_budget *b, uint64_t n, int wait_ms)
@@ -101,7 +104,7 @@ int ufs_budget_acquire(struct ufs_budget *b, uint64_t n, int wait_ms)
 
 	if (!b)
 		return 0;
-	if (n > b->limit)
+	if (n > ufs_budget_limit(b))
 		return -ENOMEM;
 	if (ufs_budget_try(b, n) == 0)
 		return 0;
@@ -132,6 +135,14 @@ int ufs_budget_acquire(struct ufs_budget *b, uint64_t n, int wait_ms)
 	return rc;
 }
 
+uint64_t ufs_budget_set_limit(struct ufs_budget *b, uint64_t limit)
+{
+	pthread_mutex_lock(&b->lock);
+	b->limit = limit;
+	pthread_mutex_unlock(&b->lock);
+	return budget_reclaim(b, 0);
+}
+
 void ufs_budget_release(struct ufs_budget *b, uint64_t n)
 {
 	if (!b)
@@ -156,7 +167,14 @@ uint64_t ufs_budget_used(const struct ufs_budget *b)
 
 uint64_t ufs_budget_limit(const struct ufs_budget *b)
 {
-	return b ? b->limit : 0;
+	uint64_t v;
+
+	if (!b)
+		return 0;
+	pthread_mutex_lock((pthread_mutex_t *)&b->lock);
+	v = b->limit;
+	pthread_mutex_unlock((pthread_mutex_t *)&b->lock);
+	return v;
 }
 
 uint64_t ufs_budget_peak(const struct ufs_budget *b)

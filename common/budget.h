@@ -32,6 +32,10 @@ void ufs_budget_set_reclaim(struct ufs_budget *b, ufs_reclaim_fn fn, void *arg);
 int ufs_budget_acquire(struct ufs_budget *b, uint64_t n, int wait_ms);
 /* Reserve only if it fits now (no reclaim, no wait): 0 or -ENOMEM. */
 int ufs_budget_try(struct ufs_budget *b, uint64_t n);
+/* Change the limit; when less than what is reserved, ask the reclaim hook
+ * (the cache: idle buffers first, then blocks) for the excess. Returns the
+ * bytes the hook freed. */
+uint64_t ufs_budget_set_limit(struct ufs_budget *b, uint64_t limit);
 /* Return n bytes; wakes waiters. */
 void ufs_budget_release(struct ufs_budget *b, uint64_t n);
 /* Bytes reserved now / the limit / the highest reservation seen. */

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -99,7 +100,38 @@ static void ctl_json_backend(struct ufs_strbuf *b, struct ufs_fs *fs, size_t i)
 	X(fetched_bytes)                                                                           \
 	X(mem_used)                                                                                \
 	X(mem_limit)                                                                               \
-	X(mem_peak)
+	X(mem_peak)                                                                                \
+	X(buf_mapped)                                                                              \
+	X(buf_reused)                                                                              \
+	X(buf_released)                                                                            \
+	X(buf_idle_bytes)
+
+/* The daemon's CPU seconds so far (user, system) and bytes delivered to
+ * readers: together, the client CPU cost per GiB read. */
+struct ctl_cpu {
+	double user_s, sys_s;
+	unsigned long long read_bytes;
+};
+
+static struct ctl_cpu ctl_cpu_now(struct ufs_fs *fs)
+{
+	struct rusage ru;
+	struct ctl_cpu c = {0};
+
+	if (getrusage(RUSAGE_SELF, &ru) == 0) {
+		c.user_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
+		c.sys_s = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+	}
+	c.read_bytes = CTL_U64(atomic_load(&fs->read_bytes));
+	return c;
+}
+
+/* CPU seconds per GiB delivered (0 before any byte). */
+static double ctl_cpu_per_gib(const struct ctl_cpu *c)
+{
+	return c->read_bytes ? (c->user_s + c->sys_s) * (1024.0 * 1024 * 1024) / c->read_bytes
+			     : 0.0;
+}
 
 /* FUSE requests by type (fuse_stats.c), open files, inodes. */
 static void ctl_json_fuse(struct ufs_strbuf *b, struct ufs_fs *fs)
@@ -138,15 +170,21 @@ static void ctl_text_fuse(struct ufs_strbuf *b, struct ufs_fs *fs)
 
 static void ctl_json(struct ufs_strbuf *b, struct ufs_fs *fs)
 {
+	struct ctl_cpu cpu = ctl_cpu_now(fs);
 	struct ufs_cache_stats cs;
 	const char *sep = "";
 
 	fs_cache_stats(fs, &cs);
 	ufs_sb_printf(b, "{\"mountpoint\":");
 	ufs_sb_json_str(b, fs->mountpoint);
-	ufs_sb_printf(b, ",\"memory\":{\"used\":%llu,\"limit\":%llu,\"peak\":%llu},\"cache\":{",
+	ufs_sb_printf(b, ",\"memory\":{\"used\":%llu,\"limit\":%llu,\"peak\":%llu},",
 		      CTL_U64(ufs_budget_used(fs->budget)), CTL_U64(ufs_budget_limit(fs->budget)),
 		      CTL_U64(ufs_budget_peak(fs->budget)));
+	ufs_sb_printf(b,
+		      "\"daemon\":{\"cpu_user_s\":%.3f,\"cpu_sys_s\":%.3f,\"read_bytes\":%llu,"
+		      "\"cpu_s_per_gib\":%.3f},",
+		      cpu.user_s, cpu.sys_s, cpu.read_bytes, ctl_cpu_per_gib(&cpu));
+	ufs_sb_printf(b, "\"cache\":{");
 #define X(f)                                                                                       \
 	ufs_sb_printf(b, "%s\"" #f "\":%llu", sep, CTL_U64(cs.f));                                 \
 	sep = ",";
@@ -183,12 +221,16 @@ static void ctl_text_backend(struct ufs_strbuf *b, struct ufs_fs *fs, size_t i)
 static void ctl_text(struct ufs_strbuf *b, struct ufs_fs *fs)
 {
 	struct ufs_cache_stats cs;
+	struct ctl_cpu cpu = ctl_cpu_now(fs);
 
 	fs_cache_stats(fs, &cs);
 	ufs_sb_printf(b, "mountpoint %s\n", fs->mountpoint);
 	ufs_sb_printf(b, "memory     used %llu  limit %llu  peak %llu\n",
 		      CTL_U64(ufs_budget_used(fs->budget)), CTL_U64(ufs_budget_limit(fs->budget)),
 		      CTL_U64(ufs_budget_peak(fs->budget)));
+	ufs_sb_printf(b,
+		      "daemon     cpu user %.3f s  sys %.3f s  read %llu bytes  %.3f cpu s/GiB\n",
+		      cpu.user_s, cpu.sys_s, cpu.read_bytes, ctl_cpu_per_gib(&cpu));
 	ufs_sb_printf(b, "cache\n");
 #define X(f) ufs_sb_printf(b, "  %-24s %llu\n", #f, CTL_U64(cs.f));
 	CTL_CACHE_FIELDS(X)

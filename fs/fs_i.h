@@ -62,6 +62,8 @@ struct ufs_fs {
 	struct ufs_ctl *ctl;
 	struct fs_fstats *fstats;   /* FUSE requests by type (fuse_stats.c) */
 	struct fs_metrics *metrics; /* Prometheus endpoint, NULL = off (metrics.c) */
+
+	atomic_uint_least64_t read_bytes; /* delivered to readers (FUSE read replies) */
 };
 
 /* ---- node.c: where a path lives, and its attributes ---- */

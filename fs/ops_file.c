@@ -437,6 +437,7 @@ static void ops_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			return;
 		}
 		if (n > 0) {
+			atomic_fetch_add(&fs->read_bytes, (uint64_t)n);
 			reply_pinned(req, pin);
 			return;
 		}
@@ -451,10 +452,12 @@ static void ops_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	n = file_read(fs, f, buf, size, off);
 	if (f->wf)
 		pthread_mutex_unlock(&f->lock);
-	if (n < 0)
+	if (n < 0) {
 		fuse_reply_err(req, (int)-n);
-	else
+	} else {
+		atomic_fetch_add(&fs->read_bytes, (uint64_t)n);
 		fuse_reply_buf(req, buf, (size_t)n);
+	}
 	free(buf);
 }
 

@@ -97,6 +97,11 @@ jq -e '.backends | length == 2' "$UFS_WORK/stats.json" >/dev/null ||
 	fail "unifs stats --json: not 2 backends: $(head -c 300 "$UFS_WORK/stats.json")"
 nfs_bytes=$(jq '[.backends[] | select(.mount == "/data/nfs") | .bytes_in] | add' "$UFS_WORK/stats.json")
 ((nfs_bytes >= 5000000)) || fail "unifs stats: nfs bytes_in $nfs_bytes < the 5 MB read"
+read_bytes=$(jq '.daemon.read_bytes' "$UFS_WORK/stats.json")
+((read_bytes >= 5000000)) || fail "unifs stats: daemon read_bytes $read_bytes < the 5 MB read"
+jq -e '.daemon.cpu_user_s + .daemon.cpu_sys_s > 0 and .daemon.cpu_s_per_gib > 0' \
+	"$UFS_WORK/stats.json" >/dev/null || fail "unifs stats --json: no daemon CPU seconds"
+grep -q "cpu s/GiB" "$UFS_WORK/stats.txt" || fail "unifs stats does not show cpu s/GiB"
 
 # already mounted
 expect_fail_one_line "mount on a mounted dir" "already mounted" "$UFS_BIN" mount "$cfg" "$mnt"
