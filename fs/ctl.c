@@ -158,6 +158,45 @@ static void ctl_json_backend(struct ctl_buf *b, struct ufs_fs *fs, size_t i)
 	X(mem_limit)                                                                               \
 	X(mem_peak)
 
+/* The direct-path counters as name/value pairs, in struct order. */
+#define CTL_DIRECT_FIELDS(X)                                                                       \
+	X(sessions)                                                                                \
+	X(sessions_active)                                                                         \
+	X(handles)                                                                                 \
+	X(entries)                                                                                 \
+	X(bytes_read)                                                                              \
+	X(bytes_written)                                                                           \
+	X(errors)                                                                                  \
+	X(prefetch_files)                                                                          \
+	X(prefetch_bytes)                                                                          \
+	X(prefetch_dropped)
+
+static void ctl_json_direct(struct ctl_buf *b, struct ufs_fs *fs)
+{
+	struct fs_direct_stats ds;
+	const char *sep = "";
+
+	fs_direct_get_stats(fs, &ds);
+	cb_printf(b, ",\"direct\":{");
+#define X(f)                                                                                       \
+	cb_printf(b, "%s\"" #f "\":%llu", sep, CTL_U64(ds.f));                                     \
+	sep = ",";
+	CTL_DIRECT_FIELDS(X)
+#undef X
+	cb_printf(b, "}");
+}
+
+static void ctl_text_direct(struct ctl_buf *b, struct ufs_fs *fs)
+{
+	struct fs_direct_stats ds;
+
+	fs_direct_get_stats(fs, &ds);
+	cb_printf(b, "direct\n");
+#define X(f) cb_printf(b, "  %-24s %llu\n", #f, CTL_U64(ds.f));
+	CTL_DIRECT_FIELDS(X)
+#undef X
+}
+
 static void ctl_json(struct ctl_buf *b, struct ufs_fs *fs)
 {
 	struct ufs_cache_stats cs;
@@ -174,7 +213,9 @@ static void ctl_json(struct ctl_buf *b, struct ufs_fs *fs)
 	sep = ",";
 	CTL_CACHE_FIELDS(X)
 #undef X
-	cb_printf(b, "},\"backends\":[");
+	cb_printf(b, "}");
+	ctl_json_direct(b, fs);
+	cb_printf(b, ",\"backends\":[");
 	for (size_t i = 0; i < fs->n_be; i++)
 		ctl_json_backend(b, fs, i);
 	cb_printf(b, "]}\n");
@@ -211,6 +252,7 @@ static void ctl_text(struct ctl_buf *b, struct ufs_fs *fs)
 #define X(f) cb_printf(b, "  %-24s %llu\n", #f, CTL_U64(cs.f));
 	CTL_CACHE_FIELDS(X)
 #undef X
+	ctl_text_direct(b, fs);
 	cb_printf(b, "backends\n");
 	for (size_t i = 0; i < fs->n_be; i++)
 		ctl_text_backend(b, fs, i);
