@@ -42,8 +42,8 @@
 
 /* ---- grants ---- */
 
-int fs_direct_grant(struct ufs_fs *fs, void *f, const struct fs_direct_file_ops *ops,
-		    uint64_t ino, int writable, uid_t uid, struct udw_grant *pg)
+int fs_direct_grant(struct ufs_fs *fs, void *f, const struct fs_direct_file_ops *ops, uint64_t ino,
+		    int writable, uid_t uid, struct udw_grant *pg)
 {
 	struct ufs_direct *d = fs->direct;
 	struct direct_grant *g;
@@ -320,8 +320,8 @@ static int sess_buf_del(struct direct_sess *s, struct udw_msg *m)
 }
 
 /* Answer one request of s (payload: plen bytes after the header). */
-static int sess_request(struct direct_sess *s, struct udw_msg *m, const char *payload,
-			size_t plen, int *fds, int nfd)
+static int sess_request(struct direct_sess *s, struct udw_msg *m, const char *payload, size_t plen,
+			int *fds, int nfd)
 {
 	if (m->op != UDW_HELLO && !s->ring)
 		return -EPROTO;
@@ -374,8 +374,8 @@ static int sess_serve_one(struct direct_sess *s, char *payload)
 	struct udw_msg m;
 	char cbuf[CMSG_SPACE(8 * sizeof(int))];
 	struct iovec iov[2] = {{&m, sizeof(m)}, {payload, UDW_PAYLOAD_MAX}};
-	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2, .msg_control = cbuf,
-			    .msg_controllen = sizeof(cbuf)};
+	struct msghdr mh = {
+	    .msg_iov = iov, .msg_iovlen = 2, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
 	int fds[3] = {-1, -1, -1}, nfd;
 	ssize_t n = recvmsg(s->sfd, &mh, MSG_CMSG_CLOEXEC);
 
@@ -439,7 +439,8 @@ static int sess_drain(struct direct_sess *s)
  * the session must end. */
 static int sess_step(struct direct_sess *s, char *payload)
 {
-	struct pollfd p[2] = {{.fd = s->sfd, .events = POLLIN}, {.fd = s->efd_sq, .events = POLLIN}};
+	struct pollfd p[2] = {{.fd = s->sfd, .events = POLLIN},
+			      {.fd = s->efd_sq, .events = POLLIN}};
 	int rc = s->ring ? sess_drain(s) : 0, timeout = -1;
 	uint64_t v;
 

@@ -252,8 +252,8 @@ int fs_direct_start(struct ufs_fs *fs, char *err, size_t errlen);
 void fs_direct_stop(struct ufs_fs *fs);
 /* A token for open file f (inode ino, writable or not) usable by uid, and
  * the server's socket path, in *pg. 0, or -ENOTTY without a server. */
-int fs_direct_grant(struct ufs_fs *fs, void *f, const struct fs_direct_file_ops *ops,
-		    uint64_t ino, int writable, uid_t uid, struct udw_grant *pg);
+int fs_direct_grant(struct ufs_fs *fs, void *f, const struct fs_direct_file_ops *ops, uint64_t ino,
+		    int writable, uid_t uid, struct udw_grant *pg);
 /* f is being closed: revoke its tokens and handles; returns once no entry
  * uses f any more. */
 void fs_direct_revoke(struct ufs_fs *fs, void *f);

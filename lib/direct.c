@@ -33,8 +33,40 @@ static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static int g_refs;
 static struct lib_sess *g_sessions;
 
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static uint64_t g_serial; /* of the last session opened */
+
+/* In a forked child the parent's sessions are not ours (one ring, two
+ * producers): forget them; the child opens its own on first use. Handles
+ * and buffer registrations made before the fork fail there (-EINVAL). */
+static void lib_atfork_child(void)
+{
+	struct lib_sess *s;
+
+	pthread_mutex_init(&g_lock, NULL);
+	while ((s = g_sessions)) {
+		g_sessions = s->next;
+		s->dead = 1;
+		s->next = NULL;
+		if (s->ring)
+			munmap(s->ring, s->ring_bytes);
+		close(s->sfd);
+		close(s->efd_sq);
+		close(s->efd_cq);
+		s->ring = NULL;
+		s->sfd = s->efd_sq = s->efd_cq = -1;
+		/* s itself stays allocated: pre-fork handles still point to it */
+	}
+}
+
+static void lib_init(void)
+{
+	pthread_atfork(NULL, NULL, lib_atfork_child);
+}
+
 int ufs_driver_open(void)
 {
+	pthread_once(&g_once, lib_init);
 	pthread_mutex_lock(&g_lock);
 	g_refs++;
 	pthread_mutex_unlock(&g_lock);
@@ -165,6 +197,18 @@ static int sess_connect(struct lib_sess *s)
 	return rc;
 }
 
+/* 1 if s is still a live session of this process with that serial. */
+static int lib_sess_alive(struct lib_sess *s, uint64_t serial)
+{
+	int alive = 0;
+
+	pthread_mutex_lock(&g_lock);
+	for (struct lib_sess *t = g_sessions; t; t = t->next)
+		alive |= t == s && t->serial == serial;
+	pthread_mutex_unlock(&g_lock);
+	return alive;
+}
+
 /* The session of socket path sock, opened on first use; g_lock held. */
 static int sess_get(const char *sock, struct lib_sess **ps)
 {
@@ -185,6 +229,7 @@ static int sess_get(const char *sock, struct lib_sess **ps)
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
 	snprintf(s->sock, sizeof(s->sock), "%s", sock);
+	s->serial = ++g_serial;
 	rc = sess_connect(s);
 	if (rc < 0) {
 		sess_destroy(s);
@@ -312,7 +357,7 @@ int lib_buf_id(struct ufs_buf *b, struct lib_sess *s, uint32_t *pid)
 
 	pthread_mutex_lock(&b->lock);
 	for (i = 0; i < LIB_BUF_SESSIONS && b->reg[i].s; i++)
-		if (b->reg[i].s == s) {
+		if (b->reg[i].s == s && b->reg[i].serial == s->serial) {
 			*pid = b->reg[i].id;
 			pthread_mutex_unlock(&b->lock);
 			return 0;
@@ -324,6 +369,7 @@ int lib_buf_id(struct ufs_buf *b, struct lib_sess *s, uint32_t *pid)
 	}
 	if (rc == 0) {
 		b->reg[i].s = s;
+		b->reg[i].serial = s->serial;
 		b->reg[i].id = *pid = (uint32_t)m.a;
 	}
 	pthread_mutex_unlock(&b->lock);
@@ -338,6 +384,8 @@ void ufs_buf_free(ufs_buf_t b)
 		struct udw_msg m = {.op = UDW_BUF_DEL, .a = b->reg[i].id};
 		struct lib_sess *s = b->reg[i].s;
 
+		if (!lib_sess_alive(s, b->reg[i].serial))
+			continue;
 		pthread_mutex_lock(&s->lock);
 		lib_sess_call(s, &m, NULL, 0, NULL, 0);
 		pthread_mutex_unlock(&s->lock);

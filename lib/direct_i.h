@@ -31,6 +31,7 @@ struct lib_slot {
 struct lib_sess {
 	struct lib_sess *next;
 	char sock[UDW_SOCK_MAX];
+	uint64_t serial; /* unique in this process */
 	int sfd, efd_sq, efd_cq;
 	struct udw_ring *ring;
 	size_t ring_bytes;
@@ -57,6 +58,7 @@ struct ufs_buf {
 	pthread_mutex_t lock;
 	struct {
 		struct lib_sess *s;
+		uint64_t serial;
 		uint32_t id;
 	} reg[LIB_BUF_SESSIONS];
 };

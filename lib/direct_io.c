@@ -186,8 +186,8 @@ static int io_slot_done(struct lib_sess *s, void *arg)
 }
 
 /* One entry, waited for. */
-static ssize_t io_sync(ufs_handle_t h, enum ufs_op op, ufs_buf_t b, size_t size,
-		       int64_t file_off, size_t buf_off)
+static ssize_t io_sync(ufs_handle_t h, enum ufs_op op, ufs_buf_t b, size_t size, int64_t file_off,
+		       size_t buf_off)
 {
 	struct udw_sqe e;
 	struct lib_sess *s = h ? h->s : NULL;

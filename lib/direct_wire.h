@@ -37,12 +37,12 @@ struct udw_grant {
 #define UFS_IOC_DIRECT _IOR('U', 0xd1, struct udw_grant)
 
 enum udw_op {
-	UDW_HELLO = 1,	   /* fds: ring memfd, submit eventfd, completion eventfd; a=entries */
-	UDW_REGISTER,	   /* token -> a = handle id, b = writable, c = size */
-	UDW_DEREGISTER,	   /* a = handle id -> status: commit error of its writes */
-	UDW_BUF_ADD,	   /* fd: sealed memfd -> a = buffer id */
-	UDW_BUF_DEL,	   /* a = buffer id */
-	UDW_PREFETCH,	   /* payload: NUL-terminated absolute paths; a = bytes of payload */
+	UDW_HELLO = 1,	/* fds: ring memfd, submit eventfd, completion eventfd; a=entries */
+	UDW_REGISTER,	/* token -> a = handle id, b = writable, c = size */
+	UDW_DEREGISTER, /* a = handle id -> status: commit error of its writes */
+	UDW_BUF_ADD,	/* fd: sealed memfd -> a = buffer id */
+	UDW_BUF_DEL,	/* a = buffer id */
+	UDW_PREFETCH,	/* payload: NUL-terminated absolute paths; a = bytes of payload */
 	UDW_PREFETCH_CANCEL,
 };
 
@@ -84,7 +84,8 @@ struct udw_ring {
 /* Bytes of the ring memfd for n entries. */
 static inline uint64_t udw_ring_bytes(uint32_t n)
 {
-	return sizeof(struct udw_ring) + (uint64_t)n * (sizeof(struct udw_sqe) + sizeof(struct udw_cqe));
+	return sizeof(struct udw_ring) +
+	       (uint64_t)n * (sizeof(struct udw_sqe) + sizeof(struct udw_cqe));
 }
 
 static inline struct udw_sqe *udw_sq(struct udw_ring *r)

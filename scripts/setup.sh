@@ -16,6 +16,8 @@ PKGS=(
 	nfs-ganesha nfs-ganesha-vfs rpcbind s3fs rclone curl ca-certificates python3 openssl
 	# tools used by tests
 	attr man-db groff-base util-linux procps coreutils
+	# direct path: the Python binding is tested with numpy and torch
+	python3-numpy python3-torch
 )
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
 

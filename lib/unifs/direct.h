@@ -26,6 +26,8 @@
  * writes go to the server at once.
  *
  * Thread safety: all calls may be made from several threads at once.
+ * fork(): the child starts with no session (it opens its own on first use);
+ * handles and batches of the parent fail there with -ENOTCONN.
  */
 #ifndef UNIFS_DIRECT_H
 #define UNIFS_DIRECT_H
@@ -105,7 +107,8 @@ void ufs_batch_destroy(ufs_batch_t batch);
 
 /* Warm the cache with the files at paths (absolute, on one unifs mount), in
  * that order, with bounded concurrency, up to half the memory budget ahead.
- * Returns at once: 0 or -errno. */
+ * Returns at once: 0 or -errno. The prefetches belong to this process's
+ * session: they stop at ufs_driver_close() or exit. */
 int ufs_prefetch(const char *const *paths, size_t n);
 /* Drop the prefetches not yet started of the mount holding path. */
 int ufs_prefetch_cancel(const char *path);

@@ -92,9 +92,13 @@ static long long probe_window(ufs_handle_t h, ufs_buf_t b, ufs_batch_t bt, enum 
 	int rc;
 
 	for (uint64_t at = 0; at < len && n < PROBE_DEPTH; at += part, n++)
-		e[n] = (struct ufs_io_entry){h,		  op, (int64_t)(base + at),
+		e[n] = (struct ufs_io_entry){h,
+					     op,
+					     (int64_t)(base + at),
 					     len - at < part ? (size_t)(len - at) : part,
-					     b,		  (size_t)at, NULL};
+					     b,
+					     (size_t)at,
+					     NULL};
 	rc = ufs_batch_submit(bt, e, n);
 	while (rc >= 0 && got < n) {
 		int k = ufs_batch_wait(bt, n - got, PROBE_DEPTH, ev, -1);
@@ -255,14 +259,16 @@ int main(int argc, char **argv)
 	int rc;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: direct_probe read|write|rowrite|revoke|hold|prefetch FILE...\n");
+		fprintf(stderr,
+			"usage: direct_probe read|write|rowrite|revoke|hold|prefetch FILE...\n");
 		return 2;
 	}
 	ufs_driver_open();
 	if (strcmp(argv[1], "read") == 0)
 		rc = probe_read(argv[2], argc > 3 ? argv[3] : NULL);
 	else if (strcmp(argv[1], "write") == 0 && argc > 3)
-		rc = probe_write(argv[2], argv[3], argc > 4 ? strtoul(argv[4], NULL, 0) : PROBE_CHUNK);
+		rc = probe_write(argv[2], argv[3],
+				 argc > 4 ? strtoul(argv[4], NULL, 0) : PROBE_CHUNK);
 	else if (strcmp(argv[1], "rowrite") == 0)
 		rc = probe_rowrite(argv[2]);
 	else if (strcmp(argv[1], "revoke") == 0)

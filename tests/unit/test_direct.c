@@ -133,7 +133,8 @@ static ufs_handle_t env_handle(struct env *e, int writable)
 	struct udw_grant g;
 	ufs_handle_t h;
 
-	assert_int_equal(fs_direct_grant(&e->fs, &e->file, &fake_ops, 42, writable, getuid(), &g), 0);
+	assert_int_equal(fs_direct_grant(&e->fs, &e->file, &fake_ops, 42, writable, getuid(), &g),
+			 0);
 	assert_int_equal(lib_sess_open(g.sock, &e->s), 0);
 	assert_int_equal(lib_register_grant(e->s, &g, &h), 0);
 	return h;
@@ -176,10 +177,10 @@ static void test_bad_entries(void **state)
 	assert_int_equal(ufs_read(rw, b, (1 << 16) + 1, 0, 0), -EINVAL);  /* longer than buf */
 	assert_int_equal(ufs_read(rw, b, 16, 0, (1 << 16) - 8), -EINVAL); /* leaves buf */
 	assert_int_equal(ufs_read(rw, b, 16, 0, SIZE_MAX - 4), -EINVAL);  /* wraps */
-	assert_int_equal(ufs_read(rw, b, 16, -1, 0), -EINVAL);		   /* negative */
+	assert_int_equal(ufs_read(rw, b, 16, -1, 0), -EINVAL);		  /* negative */
 	assert_int_equal(ufs_read(rw, b, 16, INT64_MAX - 4, 0), -EINVAL); /* overflows */
-	assert_int_equal(ufs_write(ro, b, 16, 0, 0), -EBADF);		   /* read-only */
-	assert_int_equal(ufs_read(ro, b, 16, 0, 0), 16);		   /* still fine */
+	assert_int_equal(ufs_write(ro, b, 16, 0, 0), -EBADF);		  /* read-only */
+	assert_int_equal(ufs_read(ro, b, 16, 0, 0), 16);		  /* still fine */
 	assert_int_equal(ufs_handle_deregister(ro), 0);
 	assert_int_equal(ufs_handle_deregister(rw), 0);
 	ufs_buf_free(b);
