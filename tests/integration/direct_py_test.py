@@ -34,7 +34,7 @@ with unifs.Direct(mnt) as d:
     assert np.array_equal(arr, data[5 << 20:6 << 20])
     t = torch.zeros(1000, dtype=torch.float32)
     assert d.read_into(src, t.numpy(), offset=4) == 4000
-    assert torch.equal(t, torch.from_numpy(data[4:4004].copy().view(np.float32)))
+    assert t.numpy().tobytes() == data[4:4004].tobytes()  # (random bits: NaNs)
     sh = d.alloc(data.nbytes + 100)
     assert d.read_into(src, sh) == data.nbytes  # short at end of file
     assert np.array_equal(sh[: data.nbytes], data)
