@@ -190,7 +190,8 @@ static int sess_map(int fd, uint64_t min, void **pp, size_t *psize)
 		 (uint64_t)st.st_size < min)
 		rc = -EINVAL;
 	if (rc == 0) {
-		p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_POPULATE, fd, 0);
 		if (p == MAP_FAILED)
 			rc = -errno;
 		else {

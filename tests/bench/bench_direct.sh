@@ -63,7 +63,7 @@ else
 	s3raw() { "$UFS_SERVERS/s3curl.sh" "$@"; }
 fi
 export -f s3raw
-export s3ep
+export s3ep UFS_SERVERS
 bkt=$(ufs_uniq bdirect)
 s3raw PUT "/$bkt" -o /dev/null || fail "cannot create bucket $bkt on $s3name"
 s3_cleanup()
@@ -73,7 +73,14 @@ s3_cleanup()
 		s3raw DELETE "/$bkt/$k" -o /dev/null
 	done
 }
-on_exit "for i in 1 2 3 4; do s3_cleanup; done; s3raw DELETE '/$bkt' -o /dev/null; rm -rf '${UFS_TEST_DIR:?}/s3/data/$bkt'"
+s3_drop_bucket()
+{
+	local pass
+	for pass in 1 2 3 4; do s3_cleanup; done # 1,000 keys a listing
+	s3raw DELETE "/$bkt" -o /dev/null
+	rm -rf "${UFS_TEST_DIR:?}/s3/data/$bkt"
+}
+on_exit s3_drop_bucket
 
 declare -A SEC CPU
 # record KEY "secs cpu_app" DAEMON_CPU_BEFORE DAEMON_PID
@@ -93,6 +100,7 @@ timed()
 	drop
 	d0=$( [[ -n $pid ]] && cpu_of "$pid" || echo 0)
 	record "$key" "$(run_cpu "$@")" "$d0" "$pid"
+	echo "bench_direct: $key: ${SEC[$key]} s, ${CPU[$key]} CPU-s/GiB" >&2
 }
 
 DPID=

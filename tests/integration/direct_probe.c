@@ -118,7 +118,7 @@ static long long probe_window(ufs_handle_t h, ufs_buf_t b, ufs_batch_t bt, enum 
 
 static int probe_read(const char *path, const char *outp)
 {
-	size_t win = (size_t)PROBE_CHUNK * PROBE_DEPTH;
+	size_t win = (size_t)PROBE_CHUNK * PROBE_DEPTH; /* cut to the file size below */
 	int out = outp ? open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0644) : -1;
 	ufs_handle_t h;
 	ufs_buf_t b;
@@ -130,9 +130,11 @@ static int probe_read(const char *path, const char *outp)
 
 	if (fd < 0 || (outp && out < 0))
 		return 1;
+	size = ufs_handle_size(h);
+	if (size && size < win)
+		win = (size_t)size;
 	if ((n = ufs_buf_alloc(win, &b)) < 0 || (n = ufs_batch_setup(PROBE_DEPTH, &bt)) < 0)
 		return die("setup", (long)n);
-	size = ufs_handle_size(h);
 	for (uint64_t off = 0; off < size; off += win) {
 		uint64_t len = size - off < win ? size - off : win;
 
