@@ -1,6 +1,6 @@
 /*
- * unifs/direct_cuda.h — the cuda sink of libunifs (built only when the CUDA
- * toolkit was found; UFS_HAVE_CUDA is then defined for users of the library).
+ * unifs/direct_cuda.h — the cuda sink of libunifs: libunifs_cuda, built only
+ * when the CUDA toolkit was found (link with -lunifs_cuda -lunifs -lcudart).
  *
  * Bytes still land in the shared host buffer first (the daemon writes them
  * there); the buffer is pinned with cudaHostRegister so the copy to device
