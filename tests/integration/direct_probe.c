@@ -153,10 +153,52 @@ static int probe_read(const char *path, const char *outp)
 	return out >= 0 && close(out) < 0;
 }
 
+/* Submit the write entries of src bytes [base, base + len) from buffer
+ * offset boff, in parts. Count submitted, or -errno. */
+static int probe_wsubmit(ufs_handle_t h, ufs_buf_t b, ufs_batch_t bt, uint64_t base, size_t len,
+			 size_t boff, size_t part)
+{
+	struct ufs_io_entry e[PROBE_DEPTH];
+	unsigned n = 0;
+	int rc;
+
+	for (size_t at = 0; at < len && n < PROBE_DEPTH; at += part, n++)
+		e[n] = (struct ufs_io_entry){h,
+					     UFS_OP_WRITE,
+					     (int64_t)(base + at),
+					     len - at < part ? len - at : part,
+					     b,
+					     boff + at,
+					     NULL};
+	rc = ufs_batch_submit(bt, e, n);
+	return rc < 0 ? rc : (int)n;
+}
+
+/* Wait for n completions. 0 or the first -errno. */
+static int probe_wwait(ufs_batch_t bt, int n)
+{
+	struct ufs_io_event ev[PROBE_DEPTH];
+	int rc = 0;
+
+	while (n > 0) {
+		int k = ufs_batch_wait(bt, (unsigned)n, PROBE_DEPTH, ev, -1);
+
+		if (k < 0)
+			return k;
+		for (int i = 0; i < k; i++)
+			if (ev[i].res < 0 && rc == 0)
+				rc = (int)ev[i].res;
+		n -= k;
+	}
+	return rc;
+}
+
+/* Checkpoint save: two half-buffers, so the next window is read from SRC
+ * while the previous one is being written (entries stay in file order). */
 static int probe_write(const char *path, const char *src, size_t part)
 {
-	size_t win = part * PROBE_DEPTH;
-	int in = open(src, O_RDONLY), fd;
+	size_t half = part * (PROBE_DEPTH / 2);
+	int in = open(src, O_RDONLY), fd, inflight = 0, side = 0;
 	ufs_handle_t h;
 	ufs_buf_t b;
 	ufs_batch_t bt;
@@ -168,19 +210,25 @@ static int probe_write(const char *path, const char *src, size_t part)
 	fd = probe_open(path, O_WRONLY | O_CREAT | O_TRUNC, &h);
 	if (fd < 0)
 		return 1;
-	if ((n = ufs_buf_alloc(win, &b)) < 0 || (n = ufs_batch_setup(PROBE_DEPTH, &bt)) < 0)
+	if ((n = ufs_buf_alloc(2 * half, &b)) < 0 || (n = ufs_batch_setup(PROBE_DEPTH, &bt)) < 0)
 		return die("setup", (long)n);
 	for (;;) {
-		ssize_t got = pread(in, ufs_buf_ptr(b), win, total);
+		char *p = (char *)ufs_buf_ptr(b) + side * half;
+		ssize_t got = pread(in, p, half, total);
 
 		if (got < 0)
 			return die("read source", -errno);
+		if ((n = probe_wwait(bt, inflight)) < 0)
+			return die("write", (long)n);
+		inflight = 0;
 		if (got == 0)
 			break;
-		n = probe_window(h, b, bt, UFS_OP_WRITE, (uint64_t)total, (uint64_t)got, part);
+		n = probe_wsubmit(h, b, bt, (uint64_t)total, (size_t)got, side * half, part);
 		if (n < 0)
 			return die("write", (long)n);
+		inflight = (int)n;
 		total += got;
+		side ^= 1;
 	}
 	ufs_batch_destroy(bt);
 	n = ufs_handle_deregister(h);
