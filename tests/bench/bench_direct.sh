@@ -86,8 +86,12 @@ declare -A SEC CPU
 # record KEY "secs cpu_app" DAEMON_CPU_BEFORE DAEMON_PID
 record()
 {
-	local secs app d0=$3 pid=$4 d1
-	read -r secs app _ <<<"$2"
+	local secs app rc d0=$3 pid=$4 d1
+	read -r secs app rc <<<"$2"
+	if [[ ${rc:-1} != 0 ]]; then # a failed run is no measurement
+		SEC[$1]=failed CPU[$1]=failed
+		return
+	fi
 	d1=$( [[ -n $pid ]] && cpu_of "$pid" || echo "$d0")
 	SEC[$1]=$secs
 	CPU[$1]=$(awk -v a="$app" -v x="$d0" -v y="$d1" -v m="$mb" 'BEGIN { printf "%.2f", (a + y - x) / (m / 1024) }')
@@ -199,7 +203,7 @@ if want loader; then
 	small=$UFS_WORK/small
 	mkdir -p "$small"
 	head -c $((nfiles * 128 << 10)) /dev/urandom | split -b 128K -d -a 5 - "$small/f"
-	ls "$small" | xargs -P 16 -I{} bash -c 's3raw PUT "/$1/ds/$2" -T "$3/$2" -o /dev/null' _ "$bkt" {} "$small" ||
+	ls "$small" | xargs -P 32 -I{} bash -c 's3raw PUT "/$1/ds/$2" -T "$3/$2" -o /dev/null' _ "$bkt" {} "$small" ||
 		fail "seeding $nfiles objects"
 	rm -rf "$small"
 	ex=$UFS_SRC/python/examples/torch_prefetch_dataset.py
