@@ -106,6 +106,45 @@ static void ctl_json_backend(struct ufs_strbuf *b, struct ufs_fs *fs, size_t i)
 	X(buf_released)                                                                            \
 	X(buf_idle_bytes)
 
+/* The direct-path counters as name/value pairs, in struct order. */
+#define CTL_DIRECT_FIELDS(X)                                                                       \
+	X(sessions)                                                                                \
+	X(sessions_active)                                                                         \
+	X(handles)                                                                                 \
+	X(entries)                                                                                 \
+	X(bytes_read)                                                                              \
+	X(bytes_written)                                                                           \
+	X(errors)                                                                                  \
+	X(prefetch_files)                                                                          \
+	X(prefetch_bytes)                                                                          \
+	X(prefetch_dropped)
+
+static void ctl_json_direct(struct ufs_strbuf *b, struct ufs_fs *fs)
+{
+	struct fs_direct_stats ds;
+	const char *sep = "";
+
+	fs_direct_get_stats(fs, &ds);
+	ufs_sb_printf(b, ",\"direct\":{");
+#define X(f)                                                                                       \
+	ufs_sb_printf(b, "%s\"" #f "\":%llu", sep, CTL_U64(ds.f));                                 \
+	sep = ",";
+	CTL_DIRECT_FIELDS(X)
+#undef X
+	ufs_sb_printf(b, "}");
+}
+
+static void ctl_text_direct(struct ufs_strbuf *b, struct ufs_fs *fs)
+{
+	struct fs_direct_stats ds;
+
+	fs_direct_get_stats(fs, &ds);
+	ufs_sb_printf(b, "direct\n");
+#define X(f) ufs_sb_printf(b, "  %-24s %llu\n", #f, CTL_U64(ds.f));
+	CTL_DIRECT_FIELDS(X)
+#undef X
+}
+
 /* The daemon's CPU seconds so far (user, system) and bytes delivered to
  * readers: together, the client CPU cost per GiB read. */
 struct ctl_cpu {
@@ -192,6 +231,7 @@ static void ctl_json(struct ufs_strbuf *b, struct ufs_fs *fs)
 #undef X
 	ufs_sb_printf(b, "},\"fuse\":");
 	ctl_json_fuse(b, fs);
+	ctl_json_direct(b, fs);
 	ufs_sb_printf(b, ",\"backends\":[");
 	for (size_t i = 0; i < fs->n_be; i++)
 		ctl_json_backend(b, fs, i);
@@ -236,6 +276,7 @@ static void ctl_text(struct ufs_strbuf *b, struct ufs_fs *fs)
 	CTL_CACHE_FIELDS(X)
 #undef X
 	ctl_text_fuse(b, fs);
+	ctl_text_direct(b, fs);
 	ufs_sb_printf(b, "backends\n");
 	for (size_t i = 0; i < fs->n_be; i++)
 		ctl_text_backend(b, fs, i);

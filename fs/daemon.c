@@ -275,6 +275,7 @@ static int run_setup(struct ufs_fs *fs, int ready_fd, char *err, size_t errlen)
 static void run_teardown(struct ufs_fs *fs)
 {
 	fs_metrics_stop(fs);
+	fs_direct_stop(fs);
 	fs_ctl_stop(fs);
 	fs_fuse_stats_free(fs);
 	fs_cache_destroy(fs);
@@ -412,6 +413,9 @@ static int run_mount(struct ufs_fs *fs, char *err, size_t errlen)
 	rc = fs_ctl_start(fs, err, errlen);
 	if (rc < 0)
 		ufs_warn("%s (unifs stats will not work)", err);
+	rc = fs_direct_start(fs, err, errlen);
+	if (rc < 0)
+		ufs_warn("%s (the direct path will not work)", err);
 	ufs_info("mounted %s (%zu mount%s)", fs->mountpoint, fs->n_be, fs->n_be == 1 ? "" : "s");
 	return 0;
 }
@@ -461,6 +465,7 @@ int ufs_fs_run(struct ufs_config *cfg, const char *mountpoint, int ready_fd)
 		ufs_info("unmounting %s", fs.mountpoint);
 		ufs_sd_stopping(fs.mountpoint);
 		fs_metrics_stop(&fs);
+		fs_direct_stop(&fs);
 		fs_ctl_stop(&fs);
 	}
 	if (rc < 0 && err[0])

@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <time.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 
 #include "cache/cache.h"
 #include "cache/meta.h"
@@ -43,6 +44,8 @@
 struct ufs_ctl;
 struct fs_fstats;
 struct fs_metrics;
+struct ufs_direct;
+struct udw_grant;
 
 struct ufs_fs {
 	struct ufs_config *cfg;
@@ -64,6 +67,7 @@ struct ufs_fs {
 	struct fs_metrics *metrics; /* Prometheus endpoint, NULL = off (metrics.c) */
 
 	atomic_uint_least64_t read_bytes; /* delivered to readers (FUSE read replies) */
+	struct ufs_direct *direct;	  /* direct-path server (direct*.c), or NULL */
 };
 
 /* ---- node.c: where a path lives, and its attributes ---- */
@@ -316,5 +320,37 @@ char *fs_metrics_format(struct ufs_fs *fs);
 int fs_metrics_start(struct ufs_fs *fs, char *why, size_t whylen);
 /* Stop serving: waits for a scrape in progress. NULL-safe, idempotent. */
 void fs_metrics_stop(struct ufs_fs *fs);
+/* ---- direct.c: the direct-path server (libunifs) ---- */
+
+/* What the direct path may do with an open file (given by ops_file.c). */
+struct fs_direct_file_ops {
+	/* Read/write through the open file f as FUSE reads/writes do: bytes or -errno. */
+	ssize_t (*read)(struct ufs_fs *fs, void *f, void *buf, size_t len, uint64_t off);
+	ssize_t (*write)(struct ufs_fs *fs, void *f, const void *buf, size_t len, uint64_t off);
+	/* Commit what was written (as close(2) does). 0 or -errno. */
+	int (*commit)(struct ufs_fs *fs, void *f);
+};
+
+struct fs_direct_stats {
+	uint64_t sessions, sessions_active, handles, entries;
+	uint64_t bytes_read, bytes_written, errors;
+	uint64_t prefetch_files, prefetch_bytes, prefetch_dropped;
+};
+
+/* Start the direct-path server of fs (socket next to the control socket).
+ * 0 or -errno with a message. */
+int fs_direct_start(struct ufs_fs *fs, char *err, size_t errlen);
+/* Stop it: every session is closed once its entries finished; no-op when
+ * not started. */
+void fs_direct_stop(struct ufs_fs *fs);
+/* A token for open file f (inode ino, writable or not) usable by uid, and
+ * the server's socket path, in *pg. 0, or -ENOTTY without a server. */
+int fs_direct_grant(struct ufs_fs *fs, void *f, const struct fs_direct_file_ops *ops, uint64_t ino,
+		    int writable, uid_t uid, struct udw_grant *pg);
+/* f is being closed: revoke its tokens and handles; returns once no entry
+ * uses f any more. */
+void fs_direct_revoke(struct ufs_fs *fs, void *f);
+/* Counters of the direct path (zeros without a server). */
+void fs_direct_get_stats(struct ufs_fs *fs, struct fs_direct_stats *pst);
 
 #endif

@@ -22,6 +22,10 @@
  * Object-store files being written are "pending" in the inode table, so
  * getattr reports the local size (and the file itself before its upload).
  *
+ * Direct path: the UFS_IOC_DIRECT ioctl gives libunifs a token bound to the
+ * open file; direct.c then reads and writes through it (file_direct_ops),
+ * and release revokes it before the handle is freed.
+ *
  * Directory-order prefetch: opening the file that follows, in the cached
  * listing, the one opened before in the same directory hints the next
  * regular file to the block cache.
@@ -35,6 +39,7 @@
 
 #include "common/log.h"
 #include "common/ucred.h"
+#include "lib/direct_wire.h"
 
 #define FILE_HINT_SCAN 16 /* entries looked at for the next regular file */
 
@@ -513,10 +518,9 @@ static void file_follow_rename(struct ufs_fs *fs, struct fs_file *f)
 	ufs_iloc_free(&loc);
 }
 
-/* flush (close(2)) and fsync: commit the write side; errors surface here. */
-static void file_commit(fuse_req_t req, struct fs_file *f, int sync)
+/* Commit the write side of f (sync: fsync). 0 or -errno. */
+static int file_do_commit(struct ufs_fs *fs, struct fs_file *f, int sync)
 {
-	struct ufs_fs *fs = fs_of(req);
 	int rc = 0;
 
 	if (f->wf) {
@@ -528,6 +532,14 @@ static void file_commit(fuse_req_t req, struct fs_file *f, int sync)
 		ufs_meta_invalidate(fs->meta, f->mount, f->rel);
 		pthread_mutex_unlock(&f->lock);
 	}
+	return rc;
+}
+
+/* flush (close(2)) and fsync: commit the write side; errors surface here. */
+static void file_commit(fuse_req_t req, struct fs_file *f, int sync)
+{
+	int rc = file_do_commit(fs_of(req), f, sync);
+
 	fuse_reply_err(req, rc < 0 ? -rc : 0);
 }
 
@@ -552,11 +564,11 @@ static void ops_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 	char *rel = f->wf ? strdup(f->rel) : NULL;
 	int rc;
 
+	(void)ino;
+	fs_direct_revoke(fs, f);
 	file_as_opener(f);
 	rc = file_free(fs, f);
 	fs_caller_end();
-
-	(void)ino;
 	if (rc < 0)
 		ufs_err("release: %s: %s (data written after the last close may be lost)",
 			rel ? rel : "?", strerror(-rc));
@@ -606,6 +618,71 @@ int fs_file_truncate(struct ufs_fs *fs, struct fs_node *n, struct fuse_file_info
 	return file_truncate_staged(fs, n, size);
 }
 
+/* ---- the direct path (direct.c) uses open files through these ---- */
+
+static ssize_t file_direct_read(struct ufs_fs *fs, void *p, void *buf, size_t len, uint64_t off)
+{
+	struct fs_file *f = p;
+	ssize_t n;
+
+	if (!f->wf)
+		return f->rd ? fs_reader_read(f->rd, buf, len, off) : -EBADF;
+	pthread_mutex_lock(&f->lock);
+	n = file_read(fs, f, buf, len, (off_t)off);
+	pthread_mutex_unlock(&f->lock);
+	return n;
+}
+
+static ssize_t file_direct_write(struct ufs_fs *fs, void *p, const void *buf, size_t len,
+				 uint64_t off)
+{
+	struct fs_file *f = p;
+	ssize_t n;
+
+	pthread_mutex_lock(&f->lock);
+	n = fs_wfile_write(f->wf, buf, len, off);
+	file_changed(fs, f);
+	pthread_mutex_unlock(&f->lock);
+	return n;
+}
+
+static int file_direct_commit(struct ufs_fs *fs, void *p)
+{
+	return file_do_commit(fs, p, 0);
+}
+
+static const struct fs_direct_file_ops file_direct_ops = {
+    .read = file_direct_read,
+    .write = file_direct_write,
+    .commit = file_direct_commit,
+};
+
+/* UFS_IOC_DIRECT: a direct-path token for this open file (libunifs). */
+static void ops_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
+		      struct fuse_file_info *fi, unsigned flags, const void *in_buf,
+		      size_t in_bufsz, size_t out_bufsz)
+{
+	struct ufs_fs *fs = fs_of(req);
+	struct fs_file *f = file_of(fi);
+	struct udw_grant g;
+	int rc;
+
+	(void)ino;
+	(void)arg;
+	(void)in_buf;
+	(void)in_bufsz;
+	if (cmd != UFS_IOC_DIRECT || (flags & FUSE_IOCTL_COMPAT) || out_bufsz < sizeof(g)) {
+		fuse_reply_err(req, ENOTTY);
+		return;
+	}
+	rc = fs_direct_grant(fs, f, &file_direct_ops, f->ino, f->wf != NULL, fuse_req_ctx(req)->uid,
+			     &g);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_ioctl(req, 0, &g, sizeof(g));
+}
+
 void fs_ops_file_fill(struct fuse_lowlevel_ops *ops)
 {
 	ops->open = ops_open;
@@ -615,4 +692,5 @@ void fs_ops_file_fill(struct fuse_lowlevel_ops *ops)
 	ops->flush = ops_flush;
 	ops->fsync = ops_fsync;
 	ops->release = ops_release;
+	ops->ioctl = ops_ioctl;
 }

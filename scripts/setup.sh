@@ -20,6 +20,8 @@ PKGS=(
 	attr man-db groff-base util-linux procps coreutils prometheus jq
 	# one-node Slurm for the sharded-copy test (tests/servers/slurm.sh)
 	slurm-wlm munge
+	# direct path: the Python binding is tested with numpy and torch
+	python3-numpy python3-torch
 )
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
 

@@ -1,0 +1,127 @@
+/*
+ * direct_i.h — private interfaces of the direct-path server (fs/direct*.c).
+ *
+ * direct.c: the listening socket, grants (token -> open file), sessions
+ * (one thread per client connection: setup requests and the submission
+ * ring). direct_io.c: entry checks and the worker pool that runs reads
+ * (split in block-size chunks, in parallel) and prefetch jobs.
+ * direct_prefetch.c: warming the cache with whole files by path.
+ *
+ * Lifetimes: a grant is referenced by the grant table (until its file is
+ * revoked) and by every session handle using it; `inflight` counts entries
+ * using its file, and revoke waits for it to reach zero. A session counts
+ * its entries and prefetch jobs in flight and only unmaps a buffer or its
+ * ring, or frees itself, once that count is zero.
+ *
+ * Lock order: ufs_direct.lock, then a session's lock. Neither is held while
+ * an entry runs.
+ */
+#ifndef UFS_FS_DIRECT_I_H
+#define UFS_FS_DIRECT_I_H
+
+#include "fs/fs_i.h"
+#include "lib/direct_wire.h"
+
+#define DIRECT_MAX_HANDLES 1024
+#define DIRECT_MAX_BUFS 256
+#define DIRECT_PREFETCH_JOBS 4 /* prefetch concurrency per session */
+
+struct direct_grant {
+	struct direct_grant *next;
+	uint8_t token[UDW_TOKEN_LEN];
+	void *file;
+	const struct fs_direct_file_ops *ops;
+	uint64_t ino;
+	int writable;
+	uid_t uid;
+	int revoked;
+	unsigned inflight, refs;
+};
+
+struct direct_buf {
+	uint8_t *p;
+	size_t size;
+};
+
+struct direct_pf {
+	struct direct_pf *next;
+	char path[];
+};
+
+struct direct_sess {
+	struct direct_sess *next;
+	struct ufs_direct *d;
+	int sfd, efd_sq, efd_cq;
+	uid_t uid;
+	pid_t pid;
+	struct udw_ring *ring;
+	size_t ring_bytes;
+	uint32_t n, sq_head;
+	pthread_t thread;
+	pthread_mutex_t lock; /* CQ producers, inflight, prefetch queue */
+	pthread_cond_t idle;
+	unsigned inflight; /* entries + prefetch jobs running */
+	unsigned entries;  /* entries admitted and not yet completed */
+	struct direct_grant *handles[DIRECT_MAX_HANDLES];
+	struct direct_buf bufs[DIRECT_MAX_BUFS];
+	struct direct_pf *pf_head, *pf_tail;
+	unsigned pf_running;
+	uint64_t pf_bytes; /* prefetched since the queue was last empty */
+};
+
+struct direct_job;
+
+struct ufs_direct {
+	struct ufs_fs *fs;
+	int lfd, stop[2];
+	pthread_t thread;
+	char path[UDW_SOCK_MAX];
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* grants' inflight dropped; jobs queued */
+	struct direct_grant *grants;
+	struct direct_sess *sessions;
+	struct direct_job *jobs, *jobs_tail;
+	pthread_t *workers;
+	unsigned nworkers;
+	int stopping;
+	struct {
+		_Atomic uint64_t sessions, sessions_active, handles, entries;
+		_Atomic uint64_t bytes_read, bytes_written, errors;
+		_Atomic uint64_t prefetch_files, prefetch_bytes, prefetch_dropped;
+	} n;
+};
+
+/* ---- direct.c ---- */
+
+/* Post the completion of user_data with res; wakes the client. */
+void direct_complete(struct direct_sess *s, uint64_t user_data, int64_t res);
+/* One entry or prefetch job of s finished (after its completion). */
+void direct_sess_done(struct direct_sess *s);
+/* The grant's entry finished. */
+void direct_grant_done(struct ufs_direct *d, struct direct_grant *g);
+
+/* ---- direct_io.c ---- */
+
+/* Start / stop the worker pool (jobs still queued at stop are run). */
+int direct_pool_start(struct ufs_direct *d, unsigned n);
+void direct_pool_stop(struct ufs_direct *d);
+/* Check and start one SQE of s (counts it in flight; completes it with
+ * -errno at once when it is invalid). */
+void direct_io_start(struct direct_sess *s, const struct udw_sqe *e);
+
+/* ---- direct_prefetch.c ---- */
+
+/* Queue NUL-separated paths (len bytes) for prefetch. 0 or -errno. */
+int direct_prefetch_add(struct direct_sess *s, const char *paths, size_t len);
+/* Drop the queued paths of s. */
+void direct_prefetch_cancel(struct direct_sess *s);
+/* Queue a prefetch job for each free prefetch slot of s; s->lock held. */
+void direct_prefetch_kick(struct direct_sess *s);
+/* Run one prefetch of path for s (from a worker). */
+void direct_prefetch_run(struct direct_sess *s, const char *path);
+/* Queue a job on the pool (direct_io.c): a chunk read, or a prefetch. */
+void direct_pool_push(struct ufs_direct *d, struct direct_job *j);
+/* A new prefetch job of s for path (owned by the job). NULL: ENOMEM. */
+struct direct_job *direct_job_prefetch(struct direct_sess *s, struct direct_pf *pf);
+
+#endif

@@ -1,0 +1,259 @@
+/*
+ * direct_io.c — entries of the direct path: checks, and the worker pool.
+ *
+ * An entry is checked against its session (handle, buffer, ranges, open
+ * mode) before anything runs; a bad one completes at once with -errno.
+ * Writes run in submission order on the session thread, through the open
+ * file's write side (the same part-upload pipeline as FUSE writes, whose
+ * parts upload in parallel in the background). Reads are split into
+ * block-size chunks that the pool runs in parallel through the open file's
+ * reader: block-cache hits are one memcpy into the shared buffer, misses
+ * fan out as parallel ranged GETs / NFS reads. The last chunk to finish
+ * completes the entry (bytes, or the first -errno).
+ *
+ * The pool is a FIFO of jobs (chunk reads, prefetches) under
+ * ufs_direct.lock, run by nworkers threads; stop drains it first.
+ */
+#include "fs/direct_i.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum job_kind { JOB_CHUNK, JOB_PREFETCH };
+
+struct direct_op {
+	struct direct_sess *s;
+	struct direct_grant *g;
+	uint64_t user_data;
+	_Atomic unsigned left;
+	_Atomic int64_t err;
+	_Atomic uint64_t bytes;
+};
+
+struct direct_job {
+	struct direct_job *next;
+	enum job_kind kind;
+	struct direct_sess *s;
+	struct direct_op *op; /* JOB_CHUNK */
+	uint8_t *p;
+	size_t len;
+	uint64_t off;
+	struct direct_pf *pf; /* JOB_PREFETCH */
+};
+
+void direct_pool_push(struct ufs_direct *d, struct direct_job *j)
+{
+	j->next = NULL;
+	pthread_mutex_lock(&d->lock);
+	if (d->jobs_tail)
+		d->jobs_tail->next = j;
+	else
+		d->jobs = j;
+	d->jobs_tail = j;
+	pthread_cond_broadcast(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+}
+
+struct direct_job *direct_job_prefetch(struct direct_sess *s, struct direct_pf *pf)
+{
+	struct direct_job *j = calloc(1, sizeof(*j));
+
+	if (j) {
+		j->kind = JOB_PREFETCH;
+		j->s = s;
+		j->pf = pf;
+	}
+	return j;
+}
+
+/* Finish entry op with its result. */
+static void io_finish(struct direct_op *op)
+{
+	struct direct_sess *s = op->s;
+	int64_t err = atomic_load(&op->err);
+
+	if (err == 0)
+		atomic_fetch_add(&s->d->n.bytes_read, atomic_load(&op->bytes));
+	direct_grant_done(s->d, op->g);
+	direct_complete(s, op->user_data, err ? err : (int64_t)atomic_load(&op->bytes));
+	direct_sess_done(s);
+	free(op);
+}
+
+static void io_run_chunk(struct direct_job *j)
+{
+	struct direct_op *op = j->op;
+	struct ufs_direct *d = j->s->d;
+	ssize_t n = op->g->ops->read(d->fs, op->g->file, j->p, j->len, j->off);
+	int64_t zero = 0;
+
+	if (n < 0)
+		atomic_compare_exchange_strong(&op->err, &zero, (int64_t)n);
+	else
+		atomic_fetch_add(&op->bytes, (uint64_t)n);
+	if (atomic_fetch_sub(&op->left, 1) == 1)
+		io_finish(op);
+}
+
+static void *io_worker(void *arg)
+{
+	struct ufs_direct *d = arg;
+
+	for (;;) {
+		struct direct_job *j;
+
+		pthread_mutex_lock(&d->lock);
+		while (!d->jobs && !d->stopping)
+			pthread_cond_wait(&d->cond, &d->lock);
+		j = d->jobs;
+		if (j) {
+			d->jobs = j->next;
+			if (!d->jobs)
+				d->jobs_tail = NULL;
+		}
+		pthread_mutex_unlock(&d->lock);
+		if (!j)
+			return NULL;
+		if (j->kind == JOB_CHUNK) {
+			io_run_chunk(j);
+		} else {
+			direct_prefetch_run(j->s, j->pf->path);
+			free(j->pf);
+			direct_prefetch_kick(j->s);
+			direct_sess_done(j->s);
+		}
+		free(j);
+	}
+}
+
+int direct_pool_start(struct ufs_direct *d, unsigned n)
+{
+	d->workers = calloc(n, sizeof(*d->workers));
+	if (!d->workers)
+		return -ENOMEM;
+	for (; d->nworkers < n; d->nworkers++)
+		if (pthread_create(&d->workers[d->nworkers], NULL, io_worker, d) != 0)
+			break;
+	if (d->nworkers == 0) {
+		free(d->workers);
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+void direct_pool_stop(struct ufs_direct *d)
+{
+	pthread_mutex_lock(&d->lock);
+	d->stopping = 1;
+	pthread_cond_broadcast(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+	for (unsigned i = 0; i < d->nworkers; i++)
+		pthread_join(d->workers[i], NULL);
+	free(d->workers);
+	d->workers = NULL;
+	d->nworkers = 0;
+}
+
+/* Check e against s: its grant (counted in flight) and buffer address. */
+static int io_check(struct direct_sess *s, const struct udw_sqe *e, struct direct_grant **pg,
+		    uint8_t **pp)
+{
+	struct ufs_direct *d = s->d;
+	struct direct_grant *g;
+	const struct direct_buf *b;
+	int rc = 0;
+
+	if (e->op != UDW_IO_READ && e->op != UDW_IO_WRITE)
+		return -EINVAL;
+	if (e->handle >= DIRECT_MAX_HANDLES || !(g = s->handles[e->handle]))
+		return -EBADF;
+	if (e->buf >= DIRECT_MAX_BUFS || !(b = &s->bufs[e->buf])->p)
+		return -EINVAL;
+	if (e->len > b->size || e->buf_off > b->size - e->len)
+		return -EINVAL; /* outside the buffer */
+	if (e->file_off > (uint64_t)INT64_MAX || e->len > (uint64_t)INT64_MAX - e->file_off)
+		return -EINVAL; /* negative or overflowing offset */
+	if (e->op == UDW_IO_WRITE && !g->writable)
+		return -EBADF;
+	pthread_mutex_lock(&d->lock);
+	if (g->revoked)
+		rc = -EBADF; /* its fd was closed */
+	else
+		g->inflight++;
+	pthread_mutex_unlock(&d->lock);
+	*pg = g;
+	*pp = b->p + e->buf_off;
+	return rc;
+}
+
+/* A write, run here, in order. */
+static void io_write(struct direct_sess *s, struct direct_grant *g, const struct udw_sqe *e,
+		     uint8_t *p)
+{
+	struct ufs_direct *d = s->d;
+	ssize_t n = e->len ? g->ops->write(d->fs, g->file, p, e->len, e->file_off) : 0;
+
+	if (n > 0)
+		atomic_fetch_add(&d->n.bytes_written, (uint64_t)n);
+	direct_grant_done(d, g);
+	direct_complete(s, e->user_data, n);
+	direct_sess_done(s);
+}
+
+/* A read, fanned out in chunks of the cache block size. */
+static void io_read(struct direct_sess *s, struct direct_grant *g, const struct udw_sqe *e,
+		    uint8_t *p)
+{
+	uint64_t chunk = s->d->fs->cfg->block_size ? s->d->fs->cfg->block_size : 8u << 20;
+	uint64_t nchunks = e->len ? (e->len + chunk - 1) / chunk : 1;
+	struct direct_op *op = calloc(1, sizeof(*op));
+	struct direct_job **jobs = calloc(nchunks, sizeof(*jobs));
+	uint64_t i;
+
+	for (i = 0; op && jobs && i < nchunks; i++)
+		if (!(jobs[i] = calloc(1, sizeof(**jobs))))
+			break;
+	if (!op || !jobs || i < nchunks) {
+		for (uint64_t k = 0; jobs && k < i; k++)
+			free(jobs[k]);
+		free(jobs);
+		free(op);
+		direct_grant_done(s->d, g);
+		direct_complete(s, e->user_data, -ENOMEM);
+		direct_sess_done(s);
+		return;
+	}
+	*op = (struct direct_op){.s = s, .g = g, .user_data = e->user_data};
+	atomic_store(&op->left, (unsigned)nchunks);
+	for (i = 0; i < nchunks; i++) {
+		struct direct_job *j = jobs[i];
+		uint64_t at = i * chunk;
+
+		j->kind = JOB_CHUNK;
+		j->s = s;
+		j->op = op;
+		j->p = p + at;
+		j->len = (size_t)(e->len - at < chunk ? e->len - at : chunk);
+		j->off = e->file_off + at;
+		direct_pool_push(s->d, j);
+	}
+	free(jobs);
+}
+
+void direct_io_start(struct direct_sess *s, const struct udw_sqe *e)
+{
+	struct direct_grant *g = NULL;
+	uint8_t *p = NULL;
+	int rc = io_check(s, e, &g, &p);
+
+	atomic_fetch_add(&s->d->n.entries, 1);
+	if (rc < 0) {
+		direct_complete(s, e->user_data, rc);
+		direct_sess_done(s);
+	} else if (e->op == UDW_IO_WRITE) {
+		io_write(s, g, e, p);
+	} else {
+		io_read(s, g, e, p);
+	}
+}

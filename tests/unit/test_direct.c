@@ -1,0 +1,385 @@
+/*
+ * test_direct.c — the direct path end to end without FUSE: the daemon's
+ * server (fs/direct*.c) runs in this process over a fake open file, and
+ * libunifs (lib/) talks to it through its real socket and rings, with the
+ * grant the ioctl would return. Covers read/write through chunked fan-out,
+ * the commit error at deregister, and every refusal the issue lists:
+ * forged token, another uid, a revoked (closed) file, buffer ranges,
+ * negative/overflowing offsets, write on a read-only handle, a full ring,
+ * a client dying mid-batch (nothing leaks), and the daemon going away
+ * while a client is attached (an error, not a hang).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fs/fs_i.h"
+#include "lib/direct_i.h"
+
+#define FAKE_MAX (8u << 20)
+
+struct fake_file {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int gated; /* reads wait while set */
+	unsigned waiting;
+	uint8_t *data;
+	size_t size;
+	int commit_rc;
+};
+
+static ssize_t fake_read(struct ufs_fs *fs, void *p, void *buf, size_t len, uint64_t off)
+{
+	struct fake_file *f = p;
+
+	(void)fs;
+	pthread_mutex_lock(&f->lock);
+	f->waiting++;
+	while (f->gated)
+		pthread_cond_wait(&f->cond, &f->lock);
+	f->waiting--;
+	if (off >= f->size)
+		len = 0;
+	else if (len > f->size - off)
+		len = f->size - off;
+	memcpy(buf, f->data + off, len);
+	pthread_mutex_unlock(&f->lock);
+	return (ssize_t)len;
+}
+
+static ssize_t fake_write(struct ufs_fs *fs, void *p, const void *buf, size_t len, uint64_t off)
+{
+	struct fake_file *f = p;
+
+	(void)fs;
+	if (off + len > FAKE_MAX)
+		return -EFBIG;
+	pthread_mutex_lock(&f->lock);
+	memcpy(f->data + off, buf, len);
+	if (off + len > f->size)
+		f->size = off + len;
+	pthread_mutex_unlock(&f->lock);
+	return (ssize_t)len;
+}
+
+static int fake_commit(struct ufs_fs *fs, void *p)
+{
+	(void)fs;
+	return ((struct fake_file *)p)->commit_rc;
+}
+
+static const struct fs_direct_file_ops fake_ops = {fake_read, fake_write, fake_commit};
+
+struct env {
+	struct ufs_config cfg;
+	struct ufs_fs fs;
+	char mnt[64];
+	struct fake_file file;
+	struct lib_sess *s;
+};
+
+static void fake_gate(struct fake_file *f, int on)
+{
+	pthread_mutex_lock(&f->lock);
+	f->gated = on;
+	pthread_cond_broadcast(&f->cond);
+	pthread_mutex_unlock(&f->lock);
+}
+
+static int setup(void **state)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	char err[256];
+
+	e->cfg.block_size = 1 << 20; /* reads fan out in 1 MiB chunks */
+	e->cfg.workers = 4;
+	snprintf(e->mnt, sizeof(e->mnt), "/test-direct-%d-%ld", (int)getpid(), random());
+	e->fs.cfg = &e->cfg;
+	e->fs.mountpoint = e->mnt;
+	e->file.data = calloc(1, FAKE_MAX);
+	pthread_mutex_init(&e->file.lock, NULL);
+	pthread_cond_init(&e->file.cond, NULL);
+	assert_int_equal(fs_direct_start(&e->fs, err, sizeof(err)), 0);
+	ufs_driver_open();
+	*state = e;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct env *e = *state;
+
+	ufs_driver_close();
+	fs_direct_stop(&e->fs);
+	free(e->file.data);
+	free(e);
+	return 0;
+}
+
+/* A handle on the fake file (writable or not) through a fresh grant. */
+static ufs_handle_t env_handle(struct env *e, int writable)
+{
+	struct udw_grant g;
+	ufs_handle_t h;
+
+	assert_int_equal(fs_direct_grant(&e->fs, &e->file, &fake_ops, 42, writable, getuid(), &g),
+			 0);
+	assert_int_equal(lib_sess_open(g.sock, &e->s), 0);
+	assert_int_equal(lib_register_grant(e->s, &g, &h), 0);
+	return h;
+}
+
+static void test_write_read_fanout(void **state)
+{
+	struct env *e = *state;
+	ufs_handle_t h = env_handle(e, 1);
+	size_t n = (3u << 20) + 12345; /* four chunks, the last one short */
+	ufs_buf_t b;
+	uint8_t *p;
+
+	assert_int_equal(ufs_buf_alloc(4u << 20, &b), 0);
+	p = ufs_buf_ptr(b);
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)(i * 7 + 3);
+	assert_int_equal(ufs_write(h, b, n, 0, 0), (ssize_t)n);
+	assert_int_equal(e->file.size, n);
+	memset(p, 0, 4u << 20);
+	assert_int_equal(ufs_read(h, b, 4u << 20, 0, 0), (ssize_t)n); /* short at EOF */
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != (uint8_t)(i * 7 + 3))
+			fail_msg("byte %zu differs", i);
+	assert_int_equal(ufs_read(h, b, 10, (int64_t)n + 5, 0), 0);
+	e->file.commit_rc = -EIO; /* the upload failed: deregister says so */
+	assert_int_equal(ufs_handle_deregister(h), -EIO);
+	e->file.commit_rc = 0;
+	ufs_buf_free(b);
+}
+
+static void test_bad_entries(void **state)
+{
+	struct env *e = *state;
+	ufs_handle_t rw = env_handle(e, 1), ro = env_handle(e, 0);
+	ufs_buf_t b;
+
+	assert_int_equal(ufs_buf_alloc(1 << 16, &b), 0);
+	e->file.size = 100;
+	assert_int_equal(ufs_read(rw, b, (1 << 16) + 1, 0, 0), -EINVAL);  /* longer than buf */
+	assert_int_equal(ufs_read(rw, b, 16, 0, (1 << 16) - 8), -EINVAL); /* leaves buf */
+	assert_int_equal(ufs_read(rw, b, 16, 0, SIZE_MAX - 4), -EINVAL);  /* wraps */
+	assert_int_equal(ufs_read(rw, b, 16, -1, 0), -EINVAL);		  /* negative */
+	assert_int_equal(ufs_read(rw, b, 16, INT64_MAX - 4, 0), -EINVAL); /* overflows */
+	assert_int_equal(ufs_write(ro, b, 16, 0, 0), -EBADF);		  /* read-only */
+	assert_int_equal(ufs_read(ro, b, 16, 0, 0), 16);		  /* still fine */
+	assert_int_equal(ufs_handle_deregister(ro), 0);
+	assert_int_equal(ufs_handle_deregister(rw), 0);
+	ufs_buf_free(b);
+}
+
+static void test_forged_token(void **state)
+{
+	struct env *e = *state;
+	struct udw_grant g;
+	ufs_handle_t h = env_handle(e, 0);
+
+	memset(&g, 0, sizeof(g));
+	memset(g.token, 0x5a, sizeof(g.token));
+	assert_int_equal(lib_register_grant(e->s, &g, &h), -EACCES);
+	ufs_handle_deregister(h);
+}
+
+static void test_other_uid(void **state)
+{
+	struct env *e = *state;
+	struct udw_grant g;
+	int st;
+	pid_t pid;
+
+	if (getuid() != 0)
+		skip(); /* needs root to become another uid */
+	assert_int_equal(fs_direct_grant(&e->fs, &e->file, &fake_ops, 42, 0, 0, &g), 0);
+	pid = fork();
+	if (pid == 0) {
+		struct lib_sess *s;
+		ufs_handle_t h;
+		int rc;
+
+		if (setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
+			_exit(2);
+		ufs_driver_open();
+		rc = lib_sess_open(g.sock, &s);
+		if (rc == 0)
+			rc = lib_register_grant(s, &g, &h);
+		_exit(rc == -EACCES ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+static void test_revoked(void **state)
+{
+	struct env *e = *state;
+	ufs_handle_t h = env_handle(e, 0);
+	struct udw_grant g;
+	ufs_buf_t b;
+
+	assert_int_equal(ufs_buf_alloc(4096, &b), 0);
+	e->file.size = 100;
+	assert_int_equal(ufs_read(h, b, 10, 0, 0), 10);
+	fs_direct_revoke(&e->fs, &e->file); /* what FUSE release does */
+	assert_int_equal(ufs_read(h, b, 10, 0, 0), -EBADF);
+	ufs_handle_deregister(h);
+	/* and the old token no longer registers */
+	assert_int_equal(fs_direct_grant(&e->fs, &e->file, &fake_ops, 42, 0, getuid(), &g), 0);
+	fs_direct_revoke(&e->fs, &e->file);
+	assert_int_equal(lib_register_grant(e->s, &g, &h), -EACCES);
+	ufs_buf_free(b);
+}
+
+static void wait_for(struct env *e, unsigned waiting)
+{
+	for (int i = 0; i < 500; i++) {
+		unsigned w;
+
+		pthread_mutex_lock(&e->file.lock);
+		w = e->file.waiting;
+		pthread_mutex_unlock(&e->file.lock);
+		if (w >= waiting)
+			return;
+		usleep(10000);
+	}
+	fail_msg("reads did not start");
+}
+
+static void test_full_ring(void **state)
+{
+	struct env *e = *state;
+	ufs_handle_t h = env_handle(e, 0);
+	struct ufs_io_entry en[UFS_RING_ENTRIES];
+	struct ufs_io_event ev[UFS_RING_ENTRIES];
+	ufs_batch_t a, c;
+	ufs_buf_t b;
+	int got = 0;
+
+	e->file.size = 4096;
+	assert_int_equal(ufs_buf_alloc(4096, &b), 0);
+	assert_int_equal(ufs_batch_setup(UFS_RING_ENTRIES, &a), 0);
+	assert_int_equal(ufs_batch_setup(4, &c), 0);
+	for (unsigned i = 0; i < UFS_RING_ENTRIES; i++)
+		en[i] = (struct ufs_io_entry){h, UFS_OP_READ, 0, 16, b, 0, (void *)(uintptr_t)i};
+	fake_gate(&e->file, 1);
+	assert_int_equal(ufs_batch_submit(a, en, UFS_RING_ENTRIES), 0);
+	assert_int_equal(ufs_batch_submit(c, en, 1), -EAGAIN); /* the ring is full */
+	assert_int_equal(ufs_batch_submit(a, en, 1), -EAGAIN); /* so is the batch */
+	assert_int_equal(ufs_batch_wait(a, 1, 1, ev, 50), -ETIMEDOUT);
+	fake_gate(&e->file, 0);
+	while (got < UFS_RING_ENTRIES) {
+		int k = ufs_batch_wait(a, 1, UFS_RING_ENTRIES, ev, 5000);
+
+		assert_true(k > 0);
+		for (int i = 0; i < k; i++)
+			assert_int_equal(ev[i].res, 16);
+		got += k;
+	}
+	assert_int_equal(ufs_batch_submit(c, en, 1), 0); /* room again */
+	assert_int_equal(ufs_batch_wait(c, 1, 1, ev, 5000), 1);
+	ufs_batch_destroy(a);
+	ufs_batch_destroy(c);
+	ufs_buf_free(b);
+	ufs_handle_deregister(h);
+}
+
+static struct fs_direct_stats env_stats(struct env *e)
+{
+	struct fs_direct_stats st;
+
+	fs_direct_get_stats(&e->fs, &st);
+	return st;
+}
+
+static void test_client_dies_mid_batch(void **state)
+{
+	struct env *e = *state;
+	struct udw_grant g;
+	struct fs_direct_stats st = env_stats(e);
+	uint64_t before = st.sessions_active;
+	int status;
+	pid_t pid;
+
+	e->file.size = 1 << 20;
+	assert_int_equal(fs_direct_grant(&e->fs, &e->file, &fake_ops, 42, 0, getuid(), &g), 0);
+	fake_gate(&e->file, 1);
+	pid = fork();
+	if (pid == 0) {
+		struct ufs_io_entry en[64];
+		struct lib_sess *s;
+		ufs_handle_t h;
+		ufs_batch_t bt;
+		ufs_buf_t b;
+
+		ufs_driver_open();
+		if (lib_sess_open(g.sock, &s) < 0 || lib_register_grant(s, &g, &h) < 0 ||
+		    ufs_buf_alloc(1 << 20, &b) < 0 || ufs_batch_setup(64, &bt) < 0)
+			_exit(1);
+		for (int i = 0; i < 64; i++)
+			en[i] = (struct ufs_io_entry){h, UFS_OP_READ, 0, 1 << 20, b, 0, NULL};
+		if (ufs_batch_submit(bt, en, 64) < 0)
+			_exit(1);
+		pause(); /* killed with everything in flight */
+		_exit(0);
+	}
+	wait_for(e, 4); /* the workers are inside the reads */
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	fake_gate(&e->file, 0);
+	for (int i = 0; i < 500 && env_stats(e).sessions_active > before; i++)
+		usleep(10000);
+	st = env_stats(e);
+	assert_int_equal(st.sessions_active, before); /* freed: ring, buffer, handle */
+	fs_direct_revoke(&e->fs, &e->file);
+}
+
+static void test_daemon_gone(void **state)
+{
+	struct env *e = *state;
+	ufs_handle_t h = env_handle(e, 0);
+	ufs_buf_t b;
+	char err[256];
+
+	assert_int_equal(ufs_buf_alloc(4096, &b), 0);
+	e->file.size = 100;
+	assert_int_equal(ufs_read(h, b, 10, 0, 0), 10);
+	fs_direct_stop(&e->fs); /* the daemon unmounts while we are attached */
+	assert_int_equal(ufs_read(h, b, 10, 0, 0), -ENOTCONN);
+	ufs_handle_deregister(h);
+	ufs_buf_free(b);
+	assert_int_equal(fs_direct_start(&e->fs, err, sizeof(err)), 0); /* for teardown */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_write_read_fanout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_entries, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_forged_token, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_other_uid, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_revoked, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_full_ring, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_client_dies_mid_batch, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_daemon_gone, setup, teardown),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
