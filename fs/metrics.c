@@ -117,7 +117,7 @@ static void metrics_be_ops(struct ufs_strbuf *b, struct ufs_fs *fs)
 	ufs_prom_family(b, "unifs_backend_operation_duration_seconds", "histogram",
 			"Time of one backend call (read, getattr, list, ...) including retries.");
 	for (size_t i = 0; i < fs->n_be; i++) {
-		for (int o = 0; o < UFS_OP__COUNT; o++) {
+		for (int o = 0; o < UFS_BE_OP__COUNT; o++) {
 			const struct ufs_hist *h = &fs->be[i]->stats.op_seconds[o];
 
 			if (!ufs_hist_count(h))
@@ -134,7 +134,7 @@ static void metrics_be_ops(struct ufs_strbuf *b, struct ufs_fs *fs)
 	ufs_prom_family(b, "unifs_backend_operation_errors_total", "counter",
 			"Backend calls that failed, by operation.");
 	for (size_t i = 0; i < fs->n_be; i++) {
-		for (int o = 0; o < UFS_OP__COUNT; o++) {
+		for (int o = 0; o < UFS_BE_OP__COUNT; o++) {
 			ufs_sb_printf(b, "unifs_backend_operation_errors_total{mount=");
 			ufs_prom_label(b, fs->cfg->mounts[i].prefix);
 			ufs_sb_printf(b, ",op=\"%s\"} %llu\n", ufs_be_op_name(o),

@@ -105,12 +105,12 @@ const char *ufs_req_kind_name(enum ufs_req_kind k)
 
 const char *ufs_be_op_name(enum ufs_be_op o)
 {
-	static const char *const names[UFS_OP__COUNT] = {
+	static const char *const names[UFS_BE_OP__COUNT] = {
 	    "check", "getattr", "list",	     "read",	"open_writer", "unlink",
 	    "mkdir", "rmdir",	"rename",    "symlink", "readlink",    "link",
 	    "mknod", "xattr",	"fallocate", "setattr", "statfs"};
 
-	return o < UFS_OP__COUNT ? names[o] : "other";
+	return o < UFS_BE_OP__COUNT ? names[o] : "other";
 }
 
 void ufs_be_count(struct ufs_backend *be, enum ufs_req_kind k, uint64_t bytes_in,
@@ -229,7 +229,7 @@ int ufs_be_check(struct ufs_backend *be, char *err, size_t errlen)
 	if (!be->ops->check)
 		return 0;
 	rc = be->ops->check(be, err, errlen);
-	return health_note(be, UFS_OP_CHECK, t0, rc);
+	return health_note(be, UFS_BE_OP_CHECK, t0, rc);
 }
 
 int ufs_be_getattr(struct ufs_backend *be, const char *path, struct ufs_attr *pattr)
@@ -237,7 +237,7 @@ int ufs_be_getattr(struct ufs_backend *be, const char *path, struct ufs_attr *pa
 	const double t0 = ufs_mono_now();
 
 	GUARD_READ(be, getattr);
-	return health_note(be, UFS_OP_GETATTR, t0, be->ops->getattr(be, path, pattr));
+	return health_note(be, UFS_BE_OP_GETATTR, t0, be->ops->getattr(be, path, pattr));
 }
 
 int ufs_be_list(struct ufs_backend *be, const char *dir, ufs_list_cb cb, void *arg)
@@ -245,7 +245,7 @@ int ufs_be_list(struct ufs_backend *be, const char *dir, ufs_list_cb cb, void *a
 	const double t0 = ufs_mono_now();
 
 	GUARD_READ(be, list);
-	return health_note(be, UFS_OP_LIST, t0, be->ops->list(be, dir, cb, arg));
+	return health_note(be, UFS_BE_OP_LIST, t0, be->ops->list(be, dir, cb, arg));
 }
 
 ssize_t ufs_be_read(struct ufs_backend *be, const struct ufs_obj *obj, uint64_t off, size_t len,
@@ -257,9 +257,9 @@ ssize_t ufs_be_read(struct ufs_backend *be, const struct ufs_obj *obj, uint64_t 
 	GUARD_READ(be, read);
 	n = be->ops->read(be, obj, off, len, buf);
 	if (n < 0)
-		health_note(be, UFS_OP_READ, t0, (int)n);
+		health_note(be, UFS_BE_OP_READ, t0, (int)n);
 	else
-		health_note(be, UFS_OP_READ, t0, 0);
+		health_note(be, UFS_BE_OP_READ, t0, 0);
 	return n;
 }
 
@@ -269,7 +269,7 @@ int ufs_be_open_writer(struct ufs_backend *be, const char *path, int flags, mode
 	const double t0 = ufs_mono_now();
 
 	GUARD_WRITE(be, open_writer);
-	return health_note(be, UFS_OP_OPEN_WRITER, t0,
+	return health_note(be, UFS_BE_OP_OPEN_WRITER, t0,
 			   be->ops->open_writer(be, path, flags, mode, pw));
 }
 
@@ -278,7 +278,7 @@ int ufs_be_unlink(struct ufs_backend *be, const char *path)
 	const double t0 = ufs_mono_now();
 
 	GUARD_WRITE(be, unlink);
-	return health_note(be, UFS_OP_UNLINK, t0, be->ops->unlink(be, path));
+	return health_note(be, UFS_BE_OP_UNLINK, t0, be->ops->unlink(be, path));
 }
 
 int ufs_be_mkdir(struct ufs_backend *be, const char *path, mode_t mode)
@@ -286,7 +286,7 @@ int ufs_be_mkdir(struct ufs_backend *be, const char *path, mode_t mode)
 	const double t0 = ufs_mono_now();
 
 	GUARD_WRITE(be, mkdir);
-	return health_note(be, UFS_OP_MKDIR, t0, be->ops->mkdir(be, path, mode));
+	return health_note(be, UFS_BE_OP_MKDIR, t0, be->ops->mkdir(be, path, mode));
 }
 
 int ufs_be_rmdir(struct ufs_backend *be, const char *path)
@@ -294,7 +294,7 @@ int ufs_be_rmdir(struct ufs_backend *be, const char *path)
 	const double t0 = ufs_mono_now();
 
 	GUARD_WRITE(be, rmdir);
-	return health_note(be, UFS_OP_RMDIR, t0, be->ops->rmdir(be, path));
+	return health_note(be, UFS_BE_OP_RMDIR, t0, be->ops->rmdir(be, path));
 }
 
 int ufs_be_rename(struct ufs_backend *be, const char *from, const char *to, unsigned flags)
@@ -302,7 +302,7 @@ int ufs_be_rename(struct ufs_backend *be, const char *from, const char *to, unsi
 	const double t0 = ufs_mono_now();
 
 	GUARD_WRITE(be, rename);
-	return health_note(be, UFS_OP_RENAME, t0, be->ops->rename(be, from, to, flags));
+	return health_note(be, UFS_BE_OP_RENAME, t0, be->ops->rename(be, from, to, flags));
 }
 
 int ufs_be_symlink(struct ufs_backend *be, const char *target, const char *path)
@@ -310,7 +310,7 @@ int ufs_be_symlink(struct ufs_backend *be, const char *target, const char *path)
 	const double t0 = ufs_mono_now();
 
 	GUARD_WRITE(be, symlink);
-	return health_note(be, UFS_OP_SYMLINK, t0, be->ops->symlink(be, target, path));
+	return health_note(be, UFS_BE_OP_SYMLINK, t0, be->ops->symlink(be, target, path));
 }
 
 int ufs_be_readlink(struct ufs_backend *be, const char *path, char *buf, size_t size)
@@ -318,7 +318,7 @@ int ufs_be_readlink(struct ufs_backend *be, const char *path, char *buf, size_t 
 	const double t0 = ufs_mono_now();
 
 	GUARD_READ(be, readlink);
-	return health_note(be, UFS_OP_READLINK, t0, be->ops->readlink(be, path, buf, size));
+	return health_note(be, UFS_BE_OP_READLINK, t0, be->ops->readlink(be, path, buf, size));
 }
 
 int ufs_be_link(struct ufs_backend *be, const char *from, const char *to)
@@ -326,7 +326,7 @@ int ufs_be_link(struct ufs_backend *be, const char *from, const char *to)
 	const double t0 = ufs_mono_now();
 
 	GUARD_WRITE(be, link);
-	return health_note(be, UFS_OP_LINK, t0, be->ops->link(be, from, to));
+	return health_note(be, UFS_BE_OP_LINK, t0, be->ops->link(be, from, to));
 }
 
 int ufs_be_mknod(struct ufs_backend *be, const char *path, mode_t mode, dev_t rdev)
@@ -334,7 +334,7 @@ int ufs_be_mknod(struct ufs_backend *be, const char *path, mode_t mode, dev_t rd
 	const double t0 = ufs_mono_now();
 
 	GUARD_WRITE(be, mknod);
-	return health_note(be, UFS_OP_MKNOD, t0, be->ops->mknod(be, path, mode, rdev));
+	return health_note(be, UFS_BE_OP_MKNOD, t0, be->ops->mknod(be, path, mode, rdev));
 }
 
 ssize_t ufs_be_getxattr(struct ufs_backend *be, const char *path, const char *name, void *buf,
@@ -343,7 +343,8 @@ ssize_t ufs_be_getxattr(struct ufs_backend *be, const char *path, const char *na
 	const double t0 = ufs_mono_now();
 
 	GUARD_READ(be, getxattr);
-	return health_note(be, UFS_OP_XATTR, t0, (int)be->ops->getxattr(be, path, name, buf, size));
+	return health_note(be, UFS_BE_OP_XATTR, t0,
+			   (int)be->ops->getxattr(be, path, name, buf, size));
 }
 
 int ufs_be_setxattr(struct ufs_backend *be, const char *path, const char *name, const void *value,
@@ -352,7 +353,7 @@ int ufs_be_setxattr(struct ufs_backend *be, const char *path, const char *name, 
 	const double t0 = ufs_mono_now();
 
 	GUARD_WRITE(be, setxattr);
-	return health_note(be, UFS_OP_XATTR, t0,
+	return health_note(be, UFS_BE_OP_XATTR, t0,
 			   be->ops->setxattr(be, path, name, value, size, flags));
 }
 
@@ -361,7 +362,7 @@ ssize_t ufs_be_listxattr(struct ufs_backend *be, const char *path, char *buf, si
 	const double t0 = ufs_mono_now();
 
 	GUARD_READ(be, listxattr);
-	return health_note(be, UFS_OP_XATTR, t0, (int)be->ops->listxattr(be, path, buf, size));
+	return health_note(be, UFS_BE_OP_XATTR, t0, (int)be->ops->listxattr(be, path, buf, size));
 }
 
 int ufs_be_removexattr(struct ufs_backend *be, const char *path, const char *name)
@@ -369,7 +370,7 @@ int ufs_be_removexattr(struct ufs_backend *be, const char *path, const char *nam
 	const double t0 = ufs_mono_now();
 
 	GUARD_WRITE(be, removexattr);
-	return health_note(be, UFS_OP_XATTR, t0, be->ops->removexattr(be, path, name));
+	return health_note(be, UFS_BE_OP_XATTR, t0, be->ops->removexattr(be, path, name));
 }
 
 int ufs_be_fallocate(struct ufs_backend *be, const char *path, int mode, uint64_t off, uint64_t len)
@@ -377,7 +378,8 @@ int ufs_be_fallocate(struct ufs_backend *be, const char *path, int mode, uint64_
 	const double t0 = ufs_mono_now();
 
 	GUARD_WRITE(be, fallocate);
-	return health_note(be, UFS_OP_FALLOCATE, t0, be->ops->fallocate(be, path, mode, off, len));
+	return health_note(be, UFS_BE_OP_FALLOCATE, t0,
+			   be->ops->fallocate(be, path, mode, off, len));
 }
 
 int ufs_be_setattr(struct ufs_backend *be, const char *path, const struct ufs_attr *attr,
@@ -386,7 +388,7 @@ int ufs_be_setattr(struct ufs_backend *be, const char *path, const struct ufs_at
 	const double t0 = ufs_mono_now();
 
 	GUARD_WRITE(be, setattr);
-	return health_note(be, UFS_OP_SETATTR, t0, be->ops->setattr(be, path, attr, to_set));
+	return health_note(be, UFS_BE_OP_SETATTR, t0, be->ops->setattr(be, path, attr, to_set));
 }
 
 int ufs_be_statfs(struct ufs_backend *be, struct statvfs *pst)
@@ -394,7 +396,7 @@ int ufs_be_statfs(struct ufs_backend *be, struct statvfs *pst)
 	const double t0 = ufs_mono_now();
 
 	GUARD_READ(be, statfs);
-	return health_note(be, UFS_OP_STATFS, t0, be->ops->statfs(be, pst));
+	return health_note(be, UFS_BE_OP_STATFS, t0, be->ops->statfs(be, pst));
 }
 
 char *ufs_path_join(const char *dir, const char *name)

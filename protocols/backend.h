@@ -106,24 +106,24 @@ enum ufs_req_kind {
 
 /* Calls through the guarded ufs_be_*() wrappers, timed in backend.c. */
 enum ufs_be_op {
-	UFS_OP_CHECK,
-	UFS_OP_GETATTR,
-	UFS_OP_LIST,
-	UFS_OP_READ,
-	UFS_OP_OPEN_WRITER,
-	UFS_OP_UNLINK,
-	UFS_OP_MKDIR,
-	UFS_OP_RMDIR,
-	UFS_OP_RENAME,
-	UFS_OP_SYMLINK,
-	UFS_OP_READLINK,
-	UFS_OP_LINK,
-	UFS_OP_MKNOD,
-	UFS_OP_XATTR,
-	UFS_OP_FALLOCATE,
-	UFS_OP_SETATTR,
-	UFS_OP_STATFS,
-	UFS_OP__COUNT
+	UFS_BE_OP_CHECK,
+	UFS_BE_OP_GETATTR,
+	UFS_BE_OP_LIST,
+	UFS_BE_OP_READ,
+	UFS_BE_OP_OPEN_WRITER,
+	UFS_BE_OP_UNLINK,
+	UFS_BE_OP_MKDIR,
+	UFS_BE_OP_RMDIR,
+	UFS_BE_OP_RENAME,
+	UFS_BE_OP_SYMLINK,
+	UFS_BE_OP_READLINK,
+	UFS_BE_OP_LINK,
+	UFS_BE_OP_MKNOD,
+	UFS_BE_OP_XATTR,
+	UFS_BE_OP_FALLOCATE,
+	UFS_BE_OP_SETATTR,
+	UFS_BE_OP_STATFS,
+	UFS_BE_OP__COUNT
 };
 
 /* Status slots of a request: 0 = no protocol status (file, nfs, or no HTTP
@@ -140,8 +140,8 @@ struct ufs_be_stats {
 	atomic_uint_least64_t bytes_out;
 	atomic_uint_least64_t errors;
 	atomic_uint_least64_t retries;
-	struct ufs_hist op_seconds[UFS_OP__COUNT]; /* wrapper call latency */
-	atomic_uint_least64_t op_errors[UFS_OP__COUNT];
+	struct ufs_hist op_seconds[UFS_BE_OP__COUNT]; /* wrapper call latency */
+	atomic_uint_least64_t op_errors[UFS_BE_OP__COUNT];
 };
 
 /* Name of request kind k ("GET", ...) and of wrapper op o ("getattr", ...). */

@@ -129,8 +129,8 @@ static void test_count_code(void **state)
 	assert_int_equal(atomic_load(&be->stats.bytes_in), 15);
 	assert_int_equal(atomic_load(&be->stats.bytes_out), 7);
 	assert_string_equal(ufs_req_kind_name(UFS_REQ_DELETE), "DELETE");
-	assert_string_equal(ufs_be_op_name(UFS_OP_READ), "read");
-	assert_string_equal(ufs_be_op_name(UFS_OP_STATFS), "statfs");
+	assert_string_equal(ufs_be_op_name(UFS_BE_OP_READ), "read");
+	assert_string_equal(ufs_be_op_name(UFS_BE_OP_STATFS), "statfs");
 	free(be);
 }
 
