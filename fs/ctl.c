@@ -124,6 +124,8 @@ static void ctl_json_backend(struct ctl_buf *b, struct ufs_fs *fs, size_t i)
 	struct ufs_backend *be = fs->be[i];
 	char err[256];
 	const char *state = ctl_state(be, err, sizeof(err));
+	uint64_t served;
+	int stale;
 
 	cb_printf(b, "%s{\"mount\":", i ? "," : "");
 	cb_json_str(b, fs->cfg->mounts[i].prefix);
@@ -139,7 +141,9 @@ static void ctl_json_backend(struct ctl_buf *b, struct ufs_fs *fs, size_t i)
 	    CTL_U64(atomic_load(&be->stats.errors)), CTL_U64(atomic_load(&be->stats.retries)));
 	cb_printf(b, ",\"last_error\":");
 	cb_json_str(b, err);
-	cb_printf(b, "}");
+	stale = fs_offline_stale(fs, i, &served);
+	cb_printf(b, ",\"stale\":%s,\"stale_answers\":%llu}", stale ? "true" : "false",
+		  CTL_U64(served));
 }
 
 /* The cache counters as name/value pairs, in struct order. */
@@ -185,6 +189,7 @@ static void ctl_text_backend(struct ctl_buf *b, struct ufs_fs *fs, size_t i)
 	struct ufs_backend *be = fs->be[i];
 	char err[256];
 	const char *state = ctl_state(be, err, sizeof(err));
+	uint64_t served;
 
 	cb_printf(b, "%-20s %-5s %s\n", fs->cfg->mounts[i].prefix, state, fs->cfg->mounts[i].url);
 	cb_printf(b, "  requests:");
@@ -196,6 +201,11 @@ static void ctl_text_backend(struct ctl_buf *b, struct ufs_fs *fs, size_t i)
 	    CTL_U64(atomic_load(&be->stats.errors)), CTL_U64(atomic_load(&be->stats.retries)));
 	if (err[0])
 		cb_printf(b, "  last error: %s\n", err);
+	if (fs_offline_stale(fs, i, &served))
+		cb_printf(b,
+			  "  STALE: server unreachable, serving the disk tier's copy read-only "
+			  "(%llu answers)\n",
+			  CTL_U64(served));
 }
 
 static void ctl_text(struct ctl_buf *b, struct ufs_fs *fs)

@@ -172,9 +172,8 @@ static int node_backend_getattr(struct ufs_fs *fs, struct fs_node *n, int fresh,
 		return 0;
 	if (rc < 0)
 		return rc;
-	rc = ufs_be_getattr(n->be, n->rel, pattr);
-	if (rc < 0 && (rc == -EHOSTDOWN || ufs_errno_is_unreachable(rc)) &&
-	    fs_cache_offline_attr(fs, n->be, n->rel, pattr) == 0)
+	rc = fs_offline_skip(fs, n->mount) ? -EHOSTDOWN : ufs_be_getattr(n->be, n->rel, pattr);
+	if (rc < 0 && fs_offline_attr(fs, n, rc, pattr) == 0)
 		return 0; /* server down: what the disk tier holds stays readable */
 	if (rc == 0 && pattr->mode != 0)
 		ufs_meta_put_attr(fs->meta, n->mount, n->rel, pattr);
