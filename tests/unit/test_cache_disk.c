@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "cache/cache.h"
+#include "cache/meta.h"
 #include "common/budget.h"
 #include "helper_membackend.h"
 
@@ -480,6 +481,73 @@ static void test_full_fs_evicts_and_serves(void **state)
 	free(buf);
 }
 
+/* Find the only file of the tier whose name ends in ext. */
+static char g_ext_path[4096];
+static const char *g_ext;
+
+static int find_ext(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	size_t n = strlen(path);
+
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_F && n > 4 && strcmp(path + n - 4, g_ext) == 0)
+		snprintf(g_ext_path, sizeof(g_ext_path), "%s", path);
+	return 0;
+}
+
+static void test_listing_kept_read_only(void **state)
+{
+	struct fx f;
+	struct ufs_meta_dir *d = ufs_meta_dir_create(), *got = NULL;
+	struct ufs_attr a = {0};
+	const struct ufs_attr *pa;
+	int fd;
+
+	(void)state;
+	fx_init(&f, MIB, 16 * MIB, 64 * MIB);
+	a.mode = 0100664;
+	a.size = 1234;
+	a.mtime.tv_sec = 1700000000;
+	a.ino = 77;
+	strcpy(a.etag, "e-1");
+	assert_int_equal(ufs_meta_dir_add(d, "b.bin", &a), 0);
+	a.mode = 040777;
+	assert_int_equal(ufs_meta_dir_add(d, "a-dir", &a), 0);
+	ufs_meta_dir_sort(d);
+	fx_mount(&f);
+	ufs_cache_save_listing(f.c, f.be, "x/y", d);
+	fx_umount(&f);
+	fx_mount(&f); /* a remount finds it; another directory is a miss */
+	assert_int_equal(ufs_cache_last_listing(f.c, f.be, "x", &got), -ENOENT);
+	assert_int_equal(ufs_cache_last_listing(f.c, f.be, "x/y", &got), 0);
+	assert_int_equal(ufs_meta_dir_count(got), 2);
+	assert_string_equal(ufs_meta_dir_entry(got, 0, &pa), "a-dir");
+	assert_int_equal(pa->mode, 040555); /* never wider: write bits cleared */
+	assert_string_equal(ufs_meta_dir_entry(got, 1, &pa), "b.bin");
+	assert_int_equal(pa->mode, 0100444);
+	assert_int_equal(pa->size, 1234);
+	assert_int_equal(pa->ino, 77);
+	assert_int_equal(pa->mtime.tv_sec, 1700000000);
+	assert_string_equal(pa->etag, "e-1");
+	ufs_meta_dir_unref(got);
+	fx_umount(&f);
+	g_ext = ".lst";
+	g_ext_path[0] = '\0';
+	nftw(f.dir, find_ext, 16, FTW_PHYS);
+	assert_true(g_ext_path[0]);
+	fd = open(g_ext_path, O_RDWR); /* a flipped byte: discarded, a miss */
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, "X", 1, HDR + 20), 1);
+	close(fd);
+	fx_mount(&f);
+	assert_int_equal(ufs_cache_last_listing(f.c, f.be, "x/y", &got), -ENOENT);
+	assert_null(got);
+	fx_umount(&f);
+	ufs_meta_dir_unref(d);
+	fx_fini(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -497,6 +565,7 @@ int main(void)
 	    cmocka_unit_test(test_second_daemon_refused),
 	    cmocka_unit_test(test_only_dead_writers_tmp_removed),
 	    cmocka_unit_test(test_full_fs_evicts_and_serves),
+	    cmocka_unit_test(test_listing_kept_read_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
