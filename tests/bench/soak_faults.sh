@@ -9,7 +9,8 @@
 # Prints: bytes verified, corrupted bytes (must be 0), read/write errors and
 # the slowest error (must surface within op_timeout + slack), the memory
 # budget's peak and the daemon's largest RSS against the budget.
-# Size: SOAK_FILES files of SOAK_MB MiB (default 8 x 32); SOAK_MEM (128M).
+# Size: SOAK_FILES files of SOAK_MB MiB (default 8 x 32); SOAK_MEM (128M);
+# SOAK_DISK=1 adds a disk tier (then most re-reads stay local).
 set -uo pipefail
 source "$(dirname "$0")/../integration/lib.sh"
 ufs_begin "soak faults"
@@ -19,6 +20,8 @@ nfiles=${SOAK_FILES:-8}
 mb=${SOAK_MB:-32}
 mem=${SOAK_MEM:-128M}
 op_timeout=${SOAK_OP_TIMEOUT:-10}
+disk="" # the dataset is larger than memory: reads keep going to the server
+[[ ${SOAK_DISK:-0} == 1 ]] && disk="cache_dir = $UFS_WORK/cache"
 
 bkt=$(ufs_uniq soak)
 s3_mkbucket "$bkt"
@@ -40,8 +43,7 @@ ufs_config "$UFS_WORK/unifs.conf" <<EOF
 [global]
 memory     = $mem
 op_timeout = $op_timeout
-cache_dir  = $UFS_WORK/cache
-cache_size = 4G
+$disk
 
 [mount "/s3"]
 url        = s3://$bkt/
