@@ -97,9 +97,9 @@ int ufs_cache_last_identity(struct ufs_cache *c, struct ufs_backend *be, const c
  */
 void ufs_cache_save_listing(struct ufs_cache *c, struct ufs_backend *be, const char *dir,
 			    const struct ufs_meta_dir *d);
-/* The listing of dir last saved: 0 and *pd a new listing (sorted, every
- * write permission bit cleared: read-only, never wider than it was), or
- * -ENOENT (no disk tier, never saved, record corrupt) / -ENOMEM. */
+/* The listing of dir last saved: 0 and *pd a new listing (sorted, modes and
+ * owners as listed), or -ENOENT (no disk tier, never saved, record corrupt)
+ * / -ENOMEM. */
 int ufs_cache_last_listing(struct ufs_cache *c, struct ufs_backend *be, const char *dir,
 			   struct ufs_meta_dir **pd);
 

@@ -9,8 +9,8 @@
  * uid, gid, size, ino, mtime sec/nsec, ctime sec/nsec, etag\0, name\0.
  * Listings over LIST_MAX bytes encoded are not kept.
  *
- * What comes back is read-only: every write permission bit is cleared, so
- * offline permissions are the last known ones or narrower, never wider.
+ * What comes back carries the modes and owners the server listed (fs/
+ * shows them as they were: never wider).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -92,7 +92,7 @@ static const char *list_get_str(const unsigned char **pp, const unsigned char *e
 	return (const char *)p;
 }
 
-/* One entry at *pp into *pa and *pname (with write bits cleared). 0 or -1. */
+/* One entry at *pp into *pa and *pname. 0 or -1. */
 static int list_decode_one(const unsigned char **pp, const unsigned char *end, struct ufs_attr *pa,
 			   const char **pname)
 {
@@ -102,7 +102,7 @@ static int list_decode_one(const unsigned char **pp, const unsigned char *end, s
 	if ((size_t)(end - p) < LIST_FIXED)
 		return -1;
 	memset(pa, 0, sizeof(*pa));
-	pa->mode = (uint32_t)ufs_get_le64(p) & ~0222u;
+	pa->mode = (uint32_t)ufs_get_le64(p);
 	pa->nlink = (uint32_t)ufs_get_le64(p + 8);
 	pa->uid = (uint32_t)ufs_get_le64(p + 16);
 	pa->gid = (uint32_t)ufs_get_le64(p + 24);

@@ -300,6 +300,9 @@ static void run_init(void *userdata, struct fuse_conn_info *conn)
 	if (conn->capable & FUSE_CAP_PARALLEL_DIROPS)
 		conn->want |= FUSE_CAP_PARALLEL_DIROPS;
 	conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE;
+	/* the kernel clears setuid/setgid on write, truncate and chown (as a
+	 * SETATTR, fs/ops.c ops_is_killpriv) instead of trusting us to */
+	conn->want &= ~(unsigned)FUSE_CAP_HANDLE_KILLPRIV;
 	atomic_store(&fs->init_done, 1);
 }
 

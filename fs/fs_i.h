@@ -12,9 +12,11 @@
  *
  * Modules: namespace.c (mount table), inode.c (inode table), node.c (path
  * resolution, attributes, entry replies), ops.c (attribute/namespace ops),
- * ops_dir.c (directories), ops_file.c (open files), readpath.c (reads,
+ * ops_dir.c (directories), ops_file.c (open files), ops_xattr.c (xattrs,
+ * fallocate), readpath.c (reads,
  * the one place that talks to the block cache), writepath.c + staging.c
- * (writes), ctl.c (control socket), daemon.c (ufs_fs_run).
+ * (writes), caller.c (requests run as their caller), ctl.c (control
+ * socket), daemon.c (ufs_fs_run).
  */
 #ifndef UFS_FS_I_H
 #define UFS_FS_I_H
@@ -69,8 +71,8 @@ void fs_offline_destroy(struct ufs_fs *fs);
 /* 1 when mount is serving stale data: do not call its server (a background
  * probe is started when one is due); 0 to go to the server. */
 int fs_offline_skip(struct ufs_fs *fs, int mount);
-/* The server failed getattr of n with rc: 0 and *pattr (read-only, last
- * known permissions) when the disk tier knows n and rc means unreachable
+/* The server failed getattr of n with rc: 0 and *pattr (last known mode and
+ * owner, never wider) when the disk tier knows n and rc means unreachable
  * (the mount becomes stale); else rc. */
 int fs_offline_attr(struct ufs_fs *fs, const struct fs_node *n, int rc, struct ufs_attr *pattr);
 /* Same for the listing of directory n: 0 and *pd (a new reference, also put
@@ -124,8 +126,11 @@ void fs_attr_synthetic(struct ufs_fs *fs, struct ufs_attr *pattr);
  * still being written through the mount reports its local size. 0 or -errno.
  */
 int fs_node_getattr(struct ufs_fs *fs, struct fs_node *n, int fresh, struct ufs_attr *pattr);
-/* Fill st from attr for inode ino (owner mapping, blocks, blksize). */
-void fs_attr_to_stat(struct ufs_fs *fs, const struct ufs_attr *attr, uint64_t ino, struct stat *st);
+/* Fill st from attr for node n (owner mapping, blocks, blksize). st_ino is
+ * the backend's file id tagged with the mount (so hard links show one
+ * number, unique across the namespace), else n's inode number. */
+void fs_attr_to_stat(struct ufs_fs *fs, const struct ufs_attr *attr, const struct fs_node *n,
+		     struct stat *st);
 /* Reply to a lookup-like request with n and attr (counts one lookup). */
 void fs_reply_entry(fuse_req_t req, struct ufs_fs *fs, struct fs_node *n,
 		    const struct ufs_attr *attr);
@@ -134,6 +139,17 @@ int fs_fill_entry(struct ufs_fs *fs, struct fs_node *n, const struct ufs_attr *a
 		  struct fuse_entry_param *e);
 /* Forget what the caches know about n after a change through the mount. */
 void fs_node_changed(struct ufs_fs *fs, const struct fs_node *n);
+
+/* n (a name of a file with other names: hard links) was linked, unlinked
+ * or renamed: the other names' cached attributes (link count, ctime) are
+ * dropped here and in the kernel. */
+void fs_node_links_changed(struct ufs_fs *fs, const struct fs_node *n);
+
+/* Mark the calling worker thread as acting for req's process (uid, gid,
+ * supplementary groups; common/ucred.h) until fs_caller_end(). */
+void fs_caller_begin(fuse_req_t req);
+/* The thread acts as the daemon again. */
+void fs_caller_end(void);
 
 /* ---- readpath.c: reads (block cache when present) ---- */
 
@@ -158,10 +174,10 @@ ssize_t fs_reader_read_pinned(struct fs_reader *r, size_t len, uint64_t off,
 			      struct ufs_cache_pin **ppin);
 /* Close r; NULL is a no-op. */
 void fs_reader_close(struct fs_reader *r);
-/* Attributes of be:path from the disk tier when its server is unreachable
- * (the identity last opened there); 0, or -ENOENT. */
-int fs_cache_offline_attr(struct ufs_fs *fs, struct ufs_backend *be, const char *path,
-			  struct ufs_attr *pattr);
+/* The identity (size, mtime, etag) of be:path last opened through the disk
+ * tier, for attributes while its server is unreachable; 0, or -ENOENT. */
+int fs_cache_last_identity(struct ufs_fs *fs, struct ufs_backend *be, const char *path,
+			   struct ufs_obj *pobj);
 /* The identity a read of path is pinned to, from its attributes a: size,
  * mtime and etag; where the protocol has no etag (file, NFS) the inode
  * number and ctime stand in for it, so a same-size rewrite with a preserved
@@ -235,6 +251,8 @@ int fs_file_truncate(struct ufs_fs *fs, struct fs_node *n, struct fuse_file_info
 void fs_ops_fill(struct fuse_lowlevel_ops *ops);
 void fs_ops_dir_fill(struct fuse_lowlevel_ops *ops);
 void fs_ops_file_fill(struct fuse_lowlevel_ops *ops);
+/* Extended attributes and fallocate (ops_xattr.c). */
+void fs_ops_xattr_fill(struct fuse_lowlevel_ops *ops);
 
 /* The fs of a request. */
 static inline struct ufs_fs *fs_of(fuse_req_t req)

@@ -22,6 +22,8 @@
 struct ufs_inode {
 	struct ufs_inode *next_ino; /* chain by number */
 	struct ufs_inode *next_key; /* chain by key, while hashed */
+	struct ufs_inode *next_fid; /* chain by (mount, file id), while fid != 0 */
+	uint64_t fid;		    /* backend file id (st_ino, NFS fileid), 0: none */
 	uint64_t ino;
 	uint64_t nlookup;
 	uint64_t key_hash;
@@ -35,6 +37,9 @@ struct ufs_inode {
 	uint64_t seen_size, seen_gen;
 	struct timespec seen_mtime;
 	char seen_etag[UFS_ETAG_MAX];
+	/* last mode and owner the backend showed (offline attributes) */
+	int owner_known;
+	uint32_t last_mode, last_uid, last_gid;
 	/* pending object-store writes */
 	unsigned writers;
 	uint64_t wsize;
@@ -43,7 +48,7 @@ struct ufs_inode {
 
 struct ufs_itab {
 	pthread_mutex_t lock;
-	struct ufs_inode **by_ino, **by_key;
+	struct ufs_inode **by_ino, **by_key, **by_fid;
 	size_t n_buckets, count;
 	uint64_t next_ino;
 	struct ufs_inode *root;
@@ -97,6 +102,33 @@ static void itab_unhash_key(struct ufs_itab *t, struct ufs_inode *in)
 	in->hashed = 0;
 }
 
+static size_t itab_fid_bucket(const struct ufs_itab *t, int mount, uint64_t fid)
+{
+	return XXH64(&fid, sizeof(fid), (uint64_t)(unsigned)(mount + 1)) & (t->n_buckets - 1);
+}
+
+static void itab_hash_fid(struct ufs_itab *t, struct ufs_inode *in)
+{
+	struct ufs_inode **head = &t->by_fid[itab_fid_bucket(t, in->mount, in->fid)];
+
+	in->next_fid = *head;
+	*head = in;
+}
+
+static void itab_unhash_fid(struct ufs_itab *t, struct ufs_inode *in)
+{
+	struct ufs_inode **pi;
+
+	if (!in->fid)
+		return;
+	pi = &t->by_fid[itab_fid_bucket(t, in->mount, in->fid)];
+	while (*pi && *pi != in)
+		pi = &(*pi)->next_fid;
+	if (*pi)
+		*pi = in->next_fid;
+	in->fid = 0;
+}
+
 static void itab_hash_ino(struct ufs_itab *t, struct ufs_inode *in)
 {
 	struct ufs_inode **head =
@@ -112,17 +144,21 @@ static void itab_grow(struct ufs_itab *t)
 	size_t nb = t->n_buckets * 2;
 	struct ufs_inode **ino = calloc(nb, sizeof(*ino));
 	struct ufs_inode **key = calloc(nb, sizeof(*key));
+	struct ufs_inode **fid = calloc(nb, sizeof(*fid));
 	struct ufs_inode **old = t->by_ino;
 	size_t ob = t->n_buckets;
 
-	if (!ino || !key) {
+	if (!ino || !key || !fid) {
 		free(ino);
 		free(key);
+		free(fid);
 		return;
 	}
 	free(t->by_key);
+	free(t->by_fid);
 	t->by_ino = ino;
 	t->by_key = key;
+	t->by_fid = fid;
 	t->n_buckets = nb;
 	for (size_t b = 0; b < ob; b++) {
 		struct ufs_inode *in = old[b];
@@ -133,6 +169,8 @@ static void itab_grow(struct ufs_itab *t)
 			itab_hash_ino(t, in);
 			if (in->hashed)
 				itab_hash_key(t, in);
+			if (in->fid)
+				itab_hash_fid(t, in);
 			in = next;
 		}
 	}
@@ -171,9 +209,10 @@ struct ufs_itab *ufs_itab_create(int root_mount)
 	t->n_buckets = 1024;
 	t->by_ino = calloc(t->n_buckets, sizeof(*t->by_ino));
 	t->by_key = calloc(t->n_buckets, sizeof(*t->by_key));
+	t->by_fid = calloc(t->n_buckets, sizeof(*t->by_fid));
 	t->next_ino = UFS_ROOT_INO;
 	pthread_mutex_init(&t->lock, NULL);
-	if (t->by_ino && t->by_key)
+	if (t->by_ino && t->by_key && t->by_fid)
 		t->root = itab_new_inode(t, root_mount, "/", 1);
 	if (!t->root) {
 		ufs_itab_destroy(t);
@@ -201,6 +240,7 @@ void ufs_itab_destroy(struct ufs_itab *t)
 	pthread_mutex_destroy(&t->lock);
 	free(t->by_ino);
 	free(t->by_key);
+	free(t->by_fid);
 	free(t);
 }
 
@@ -249,6 +289,7 @@ void ufs_itab_forget(struct ufs_itab *t, uint64_t ino, uint64_t n)
 		if (in->nlookup == 0) {
 			*pi = in->next_ino;
 			itab_unhash_key(t, in);
+			itab_unhash_fid(t, in);
 			t->count--;
 			free(in->path);
 			free(in);
@@ -473,4 +514,56 @@ int ufs_itab_pending(struct ufs_itab *t, uint64_t ino, uint64_t *psize, uint32_t
 	}
 	pthread_mutex_unlock(&t->lock);
 	return pending;
+}
+
+void ufs_itab_note_attr(struct ufs_itab *t, uint64_t ino, const struct ufs_attr *attr)
+{
+	struct ufs_inode *in;
+
+	pthread_mutex_lock(&t->lock);
+	in = itab_find(t, ino);
+	if (in && in != t->root) {
+		in->owner_known = 1;
+		in->last_mode = attr->mode;
+		in->last_uid = attr->uid;
+		in->last_gid = attr->gid;
+		if (in->fid != attr->ino) {
+			itab_unhash_fid(t, in);
+			in->fid = attr->ino;
+			if (in->fid)
+				itab_hash_fid(t, in);
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+size_t ufs_itab_same_file(struct ufs_itab *t, uint64_t ino, uint64_t *pinos, size_t max)
+{
+	struct ufs_inode *in, *o;
+	size_t n = 0;
+
+	pthread_mutex_lock(&t->lock);
+	in = itab_find(t, ino);
+	o = in && in->fid ? t->by_fid[itab_fid_bucket(t, in->mount, in->fid)] : NULL;
+	for (; o && n < max; o = o->next_fid)
+		if (o != in && o->mount == in->mount && o->fid == in->fid)
+			pinos[n++] = o->ino;
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}
+int ufs_itab_last_owner(struct ufs_itab *t, uint64_t ino, struct ufs_attr *pattr)
+{
+	struct ufs_inode *in;
+	int known = 0;
+
+	pthread_mutex_lock(&t->lock);
+	in = itab_find(t, ino);
+	if (in && in->owner_known) {
+		known = 1;
+		pattr->mode = in->last_mode;
+		pattr->uid = in->last_uid;
+		pattr->gid = in->last_gid;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return known;
 }

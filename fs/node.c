@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <xxhash.h>
 
 #include "common/log.h"
 
@@ -175,6 +176,8 @@ static int node_backend_getattr(struct ufs_fs *fs, struct fs_node *n, int fresh,
 	rc = fs_offline_skip(fs, n->mount) ? -EHOSTDOWN : ufs_be_getattr(n->be, n->rel, pattr);
 	if (rc < 0 && fs_offline_attr(fs, n, rc, pattr) == 0)
 		return 0; /* server down: what the disk tier holds stays readable */
+	if (rc == 0 && pattr->mode != 0 && n->ino)
+		ufs_itab_note_attr(fs->itab, n->ino, pattr);
 	if (rc == 0 && pattr->mode != 0)
 		ufs_meta_put_attr(fs->meta, n->mount, n->rel, pattr);
 	else if (rc == -ENOENT)
@@ -208,15 +211,33 @@ int fs_node_getattr(struct ufs_fs *fs, struct fs_node *n, int fresh, struct ufs_
 	return rc;
 }
 
-void fs_attr_to_stat(struct ufs_fs *fs, const struct ufs_attr *attr, uint64_t ino, struct stat *st)
+/* Backend file ids above this are folded (hashed) into it; the mount index
+ * + 1 goes above it. FUSE inode numbers stay below it. */
+#define NODE_FID_BITS 48
+
+static uint64_t node_st_ino(const struct ufs_attr *attr, const struct fs_node *n)
+{
+	const uint64_t low = (1ull << NODE_FID_BITS) - 1;
+	uint64_t fid = attr->ino;
+
+	if (n->mount < 0 || !fid)
+		return n->ino;
+	if (fid > low)
+		fid = XXH64(&fid, sizeof(fid), 0) & low;
+	return ((uint64_t)(n->mount + 1) << NODE_FID_BITS) | fid;
+}
+
+void fs_attr_to_stat(struct ufs_fs *fs, const struct ufs_attr *attr, const struct fs_node *n,
+		     struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
-	st->st_ino = ino;
+	st->st_ino = node_st_ino(attr, n);
 	st->st_mode = attr->mode;
 	st->st_nlink = attr->nlink ? attr->nlink : (S_ISDIR(attr->mode) ? 2 : 1);
 	st->st_uid = attr->uid == UFS_UID_OWNER ? fs->uid : attr->uid;
 	st->st_gid = attr->gid == UFS_UID_OWNER ? fs->gid : attr->gid;
 	st->st_size = (off_t)attr->size;
+	st->st_rdev = (dev_t)attr->rdev;
 	st->st_blksize = 1 << 20;
 	st->st_blocks = (blkcnt_t)((attr->size + 511) / 512);
 	st->st_atim = attr->atime;
@@ -234,12 +255,14 @@ int fs_fill_entry(struct ufs_fs *fs, struct fs_node *n, const struct ufs_attr *a
 	if (!ino)
 		return -ENOMEM;
 	n->ino = ino;
+	if (n->mount >= 0 && attr->mode != 0)
+		ufs_itab_note_attr(fs->itab, ino, attr);
 	memset(e, 0, sizeof(*e));
 	e->ino = ino;
 	e->generation = 1;
 	e->attr_timeout = ttl;
 	e->entry_timeout = ttl;
-	fs_attr_to_stat(fs, attr, ino, &e->attr);
+	fs_attr_to_stat(fs, attr, n, &e->attr);
 	return 0;
 }
 
@@ -261,4 +284,20 @@ void fs_node_changed(struct ufs_fs *fs, const struct fs_node *n)
 {
 	if (n->mount >= 0)
 		ufs_meta_invalidate(fs->meta, n->mount, n->rel);
+}
+
+void fs_node_links_changed(struct ufs_fs *fs, const struct fs_node *n)
+{
+	uint64_t inos[16];
+	size_t k = n->ino ? ufs_itab_same_file(fs->itab, n->ino, inos, 16) : 0;
+	struct fs_node o;
+
+	for (size_t i = 0; i < k; i++) {
+		if (fs_node_of_ino(fs, inos[i], &o) < 0)
+			continue;
+		fs_node_changed(fs, &o);
+		fs_node_free(&o);
+		if (fs->se)
+			fuse_lowlevel_notify_inval_inode(fs->se, inos[i], -1, 0);
+	}
 }

@@ -1,7 +1,8 @@
 /*
  * offline.c — a mount whose server is down answers from the disk tier: the
- * listings (cache/offline.c), identities and blocks it kept there, read-only
- * and with the last known permissions minus every write bit (never wider).
+ * listings (cache/offline.c), identities and blocks it kept there, with the
+ * last known mode and owner (never wider; 0400 owned by the mounter for a
+ * file only known by its identity). Writes fail: the server is down.
  *
  * Once something was answered that way the mount is "stale": further
  * getattr and listing calls do not go to the server at all (no retries, no
@@ -170,13 +171,32 @@ static int offline_attr_from_parent(struct ufs_fs *fs, const struct fs_node *n,
 		ufs_meta_dir_entry(d, (size_t)i, &a);
 		if (a->mode) {
 			*pattr = *a;
-			pattr->mode &= ~0222u;
 			rc = 0;
 		}
 	}
 	ufs_meta_dir_unref(d);
 	free(dir);
 	return rc;
+}
+
+/* Attributes of file n from the identity last opened through the disk tier;
+ * 0, or -ENOENT. Mode and owner are the last ones the server showed for the
+ * inode; never seen (e.g. after a remount, not listed): 0400 owned by the
+ * mounting user. Never wider than the server's. */
+static int offline_attr_from_identity(struct ufs_fs *fs, const struct fs_node *n,
+				      struct ufs_attr *pattr)
+{
+	struct ufs_obj o;
+
+	if (fs_cache_last_identity(fs, n->be, n->rel, &o) < 0)
+		return -ENOENT;
+	fs_attr_new(pattr, S_IFREG | 0400);
+	if (n->ino && ufs_itab_last_owner(fs->itab, n->ino, pattr) && !S_ISREG(pattr->mode))
+		return -ENOENT; /* the disk tier holds files only */
+	pattr->size = o.size;
+	pattr->mtime = pattr->ctime = pattr->atime = o.mtime;
+	memcpy(pattr->etag, o.etag, sizeof(pattr->etag));
+	return 0;
 }
 
 int fs_offline_attr(struct ufs_fs *fs, const struct fs_node *n, int rc, struct ufs_attr *pattr)
@@ -192,11 +212,11 @@ int fs_offline_attr(struct ufs_fs *fs, const struct fs_node *n, int rc, struct u
 	d = offline_dir(fs, n, n->rel);
 	if (d) { /* a directory we listed (the mount root has no parent) */
 		ufs_meta_dir_unref(d);
-		fs_attr_new(pattr, S_IFDIR | 0555);
+		fs_attr_new(pattr, S_IFDIR | 0500);
 		offline_served(fs, n->mount);
 		return 0;
 	}
-	if (fs_cache_offline_attr(fs, n->be, n->rel, pattr) == 0) {
+	if (offline_attr_from_identity(fs, n, pattr) == 0) {
 		offline_served(fs, n->mount);
 		return 0;
 	}

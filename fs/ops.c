@@ -74,7 +74,7 @@ static void ops_reply_attr(fuse_req_t req, struct ufs_fs *fs, struct fs_node *n,
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	fs_attr_to_stat(fs, &attr, n->ino, &st);
+	fs_attr_to_stat(fs, &attr, n, &st);
 	fuse_reply_attr(req, &st, fs_node_attr_ttl(fs, n));
 }
 
@@ -133,6 +133,29 @@ static int ops_set_meta(struct fs_node *n, const struct stat *st, unsigned mask)
 	return rc;
 }
 
+/*
+ * The kernel clearing setuid/setgid after a write, truncate or chown by
+ * someone else (FUSE_CAP_HANDLE_KILLPRIV is off, so the kernel does it): a
+ * mode-only SETATTR from a non-owner that only drops S_ISUID/S_ISGID from
+ * the current mode. The kernel refuses a real chmod by a non-owner before it
+ * reaches us (default_permissions), so this one runs as the daemon: it can
+ * only narrow the mode.
+ */
+static int ops_is_killpriv(fuse_req_t req, struct ufs_fs *fs, struct fs_node *n,
+			   const struct stat *st, int to_set)
+{
+	const uint32_t priv = S_ISUID | S_ISGID;
+	uint32_t want = st->st_mode & 07777, cur;
+	struct ufs_attr a;
+
+	if (to_set != FUSE_SET_ATTR_MODE || fuse_req_ctx(req)->uid == 0 || n->mount < 0)
+		return 0;
+	if (fs_node_getattr(fs, n, 1, &a) < 0 || fuse_req_ctx(req)->uid == a.uid)
+		return 0;
+	cur = a.mode & 07777;
+	return want != cur && (want & ~cur) == 0 && ((want ^ cur) & ~priv) == 0;
+}
+
 static void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *st, int to_set,
 			struct fuse_file_info *fi)
 {
@@ -145,12 +168,15 @@ static void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *st, int to_
 		return;
 	}
 	rc = fs_node_writable(fs, &n);
+	if (!ops_is_killpriv(req, fs, &n, st, to_set))
+		fs_caller_begin(req);
 	if (rc == 0 && (to_set & FUSE_SET_ATTR_SIZE)) {
 		rc = fs_file_truncate(fs, &n, fi, (uint64_t)st->st_size);
 		ufs_itab_bump_gen(fs->itab, ino);
 	}
 	if (rc == 0)
 		rc = ops_set_meta(&n, st, ops_set_mask(to_set));
+	fs_caller_end();
 	fs_node_changed(fs, &n);
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
@@ -189,8 +215,9 @@ static void ops_reply_created(fuse_req_t req, struct ufs_fs *fs, struct fs_node 
 	fs_reply_entry(req, fs, n, &attr);
 }
 
-/* Create n as a regular file (empty), a directory or a symlink to link. */
-static int ops_make_node(struct fs_node *n, mode_t mode, const char *link)
+/* Create n as a regular file (empty), a directory, a symlink to link, or a
+ * special file (rdev for devices). */
+static int ops_make_node(struct fs_node *n, mode_t mode, const char *link, dev_t rdev)
 {
 	struct ufs_writer *w;
 	int rc;
@@ -200,21 +227,24 @@ static int ops_make_node(struct fs_node *n, mode_t mode, const char *link)
 	if (S_ISLNK(mode))
 		return ufs_be_symlink(n->be, link, n->rel);
 	if (!S_ISREG(mode))
-		return -ENOTSUP; /* no devices, fifos or sockets */
+		return ufs_be_mknod(n->be, n->rel, mode, rdev); /* fifos, sockets, devices */
 	rc = ufs_be_open_writer(n->be, n->rel, O_CREAT | O_EXCL | O_WRONLY, mode & 07777, &w);
 	return rc < 0 ? rc : w->ops->close(w);
 }
 
 /* mknod, mkdir and symlink: create name in parent and reply its entry. */
 static void ops_make(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
-		     const char *link)
+		     const char *link, dev_t rdev)
 {
 	struct ufs_fs *fs = fs_of(req);
 	struct fs_node n;
 	int rc = fs_node_of_new(fs, parent, name, &n);
 
-	if (rc == 0)
-		rc = ops_make_node(&n, mode, link);
+	if (rc == 0) {
+		fs_caller_begin(req);
+		rc = ops_make_node(&n, mode, link, rdev);
+		fs_caller_end();
+	}
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else
@@ -224,18 +254,17 @@ static void ops_make(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 
 static void ops_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
 {
-	(void)rdev;
-	ops_make(req, parent, name, mode, NULL);
+	ops_make(req, parent, name, mode, NULL, rdev);
 }
 
 static void ops_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
-	ops_make(req, parent, name, S_IFDIR | (mode & 07777), NULL);
+	ops_make(req, parent, name, S_IFDIR | (mode & 07777), NULL, 0);
 }
 
 static void ops_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
 {
-	ops_make(req, parent, name, S_IFLNK | 0777, link);
+	ops_make(req, parent, name, S_IFLNK | 0777, link, 0);
 }
 
 static void ops_remove(fuse_req_t req, fuse_ino_t parent, const char *name, int dir)
@@ -245,7 +274,11 @@ static void ops_remove(fuse_req_t req, fuse_ino_t parent, const char *name, int 
 	int rc = fs_node_of_old(fs, parent, name, &n);
 
 	if (rc == 0) {
+		fs_caller_begin(req);
 		rc = dir ? ufs_be_rmdir(n.be, n.rel) : ufs_be_unlink(n.be, n.rel);
+		fs_caller_end();
+		if (rc == 0 && !dir)
+			fs_node_links_changed(fs, &n);
 		ufs_meta_invalidate_tree(fs->meta, n.mount, n.rel);
 		if (rc == 0)
 			ufs_itab_unhash(fs->itab, n.mount, n.path);
@@ -294,7 +327,9 @@ static void ops_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse
 	}
 	rc = ops_dest_node(fs, &src, newparent, newname, &dst);
 	if (rc == 0) {
+		fs_caller_begin(req);
 		rc = ufs_be_rename(src.be, src.rel, dst.rel, flags);
+		fs_caller_end();
 		ufs_meta_invalidate_tree(fs->meta, src.mount, src.rel);
 		ufs_meta_invalidate_tree(fs->meta, dst.mount, dst.rel);
 		if (rc == 0 && !(flags & RENAME_EXCHANGE))
@@ -323,7 +358,11 @@ static void ops_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const
 	if (rc == 0)
 		rc = ops_dest_node(fs, &src, newparent, newname, &dst);
 	if (rc == 0) {
+		fs_caller_begin(req);
 		rc = ufs_be_link(src.be, src.rel, dst.rel);
+		fs_caller_end();
+		if (rc == 0)
+			fs_node_links_changed(fs, &src);
 		fs_node_changed(fs, &src);
 		if (rc == 0)
 			ops_reply_created(req, fs, &dst, S_IFREG | 0644);
@@ -415,4 +454,5 @@ void fs_ops_fill(struct fuse_lowlevel_ops *ops)
 	ops->access = ops_access;
 	fs_ops_dir_fill(ops);
 	fs_ops_file_fill(ops);
+	fs_ops_xattr_fill(ops);
 }

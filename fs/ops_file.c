@@ -267,8 +267,11 @@ static void ops_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct ufs_fs *fs = fs_of(req);
 	struct fs_file *f;
-	int rc = file_open(fs, ino, fi, &f);
+	int rc;
 
+	fs_caller_begin(req);
+	rc = file_open(fs, ino, fi, &f);
+	fs_caller_end();
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else if (fuse_reply_open(req, fi) == -ENOENT)
@@ -300,9 +303,11 @@ static void ops_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode
 	memset(&attr, 0, sizeof(attr));
 	attr.mode = S_IFREG | (mode & 07777);
 	rc = (f = file_new(&n, 0, &attr)) ? 0 : -ENOMEM;
+	fs_caller_begin(req);
 	if (rc == 0)
 		rc = fs_wfile_open(n.be, n.rel, fi->flags | O_CREAT, mode, NULL,
 				   fs->cfg->staging_dir, &f->wf);
+	fs_caller_end();
 	if (rc == 0) {
 		file_new_attr(fs, &n, mode, &f->attr);
 		rc = fs_fill_entry(fs, &n, &f->attr, &e);

@@ -130,16 +130,10 @@ void fs_read_hint(struct ufs_fs *fs, struct ufs_backend *be, const struct ufs_ob
 		ufs_cache_hint(fs->cache, be, obj);
 }
 
-int fs_cache_offline_attr(struct ufs_fs *fs, struct ufs_backend *be, const char *path,
-			  struct ufs_attr *pattr)
+int fs_cache_last_identity(struct ufs_fs *fs, struct ufs_backend *be, const char *path,
+			   struct ufs_obj *pobj)
 {
-	struct ufs_obj o;
-
-	if (!fs->cache || ufs_cache_last_identity(fs->cache, be, path, &o) < 0)
+	if (!fs->cache || ufs_cache_last_identity(fs->cache, be, path, pobj) < 0)
 		return -ENOENT;
-	fs_attr_new(pattr, S_IFREG | 0444);
-	pattr->size = o.size;
-	pattr->mtime = pattr->ctime = pattr->atime = o.mtime;
-	memcpy(pattr->etag, o.etag, sizeof(pattr->etag));
 	return 0;
 }

@@ -278,6 +278,44 @@ int ufs_be_link(struct ufs_backend *be, const char *from, const char *to)
 	return health_note(be, be->ops->link(be, from, to));
 }
 
+int ufs_be_mknod(struct ufs_backend *be, const char *path, mode_t mode, dev_t rdev)
+{
+	GUARD_WRITE(be, mknod);
+	return health_note(be, be->ops->mknod(be, path, mode, rdev));
+}
+
+ssize_t ufs_be_getxattr(struct ufs_backend *be, const char *path, const char *name, void *buf,
+			size_t size)
+{
+	GUARD_READ(be, getxattr);
+	return health_note(be, (int)be->ops->getxattr(be, path, name, buf, size));
+}
+
+int ufs_be_setxattr(struct ufs_backend *be, const char *path, const char *name, const void *value,
+		    size_t size, int flags)
+{
+	GUARD_WRITE(be, setxattr);
+	return health_note(be, be->ops->setxattr(be, path, name, value, size, flags));
+}
+
+ssize_t ufs_be_listxattr(struct ufs_backend *be, const char *path, char *buf, size_t size)
+{
+	GUARD_READ(be, listxattr);
+	return health_note(be, (int)be->ops->listxattr(be, path, buf, size));
+}
+
+int ufs_be_removexattr(struct ufs_backend *be, const char *path, const char *name)
+{
+	GUARD_WRITE(be, removexattr);
+	return health_note(be, be->ops->removexattr(be, path, name));
+}
+
+int ufs_be_fallocate(struct ufs_backend *be, const char *path, int mode, uint64_t off, uint64_t len)
+{
+	GUARD_WRITE(be, fallocate);
+	return health_note(be, be->ops->fallocate(be, path, mode, off, len));
+}
+
 int ufs_be_setattr(struct ufs_backend *be, const char *path, const struct ufs_attr *attr,
 		   unsigned to_set)
 {

@@ -51,7 +51,8 @@ struct ufs_attr {
 	uint32_t uid; /* UFS_UID_OWNER when the protocol has no owner */
 	uint32_t gid; /* UFS_UID_OWNER when the protocol has no owner */
 	uint64_t size;
-	uint64_t ino; /* server's file id, 0 when none */
+	uint64_t ino;  /* server's file id, 0 when none */
+	uint64_t rdev; /* device number of a device node, else 0 */
 	struct timespec atime, mtime, ctime;
 	char etag[UFS_ETAG_MAX]; /* version tag; "" on file/nfs (identity = mtime+size) */
 };
@@ -169,6 +170,22 @@ struct ufs_backend_ops {
 	/* Fills buf (NUL-terminated, truncated to size-1); returns length or -errno. */
 	int (*readlink)(struct ufs_backend *be, const char *path, char *buf, size_t size);
 	int (*link)(struct ufs_backend *be, const char *from, const char *to);
+	/* Create a FIFO, socket or device node (mode: S_IFIFO/S_IFSOCK/S_IFCHR/
+	 * S_IFBLK + permission bits; rdev for devices). NULL: -EOPNOTSUPP. */
+	int (*mknod)(struct ufs_backend *be, const char *path, mode_t mode, dev_t rdev);
+	/* Extended attributes of path (a final symlink is not followed), as
+	 * getxattr/setxattr/listxattr/removexattr(2): get and list return the
+	 * length (size 0: only the length; too small: -ERANGE). NULL:
+	 * -EOPNOTSUPP. */
+	ssize_t (*getxattr)(struct ufs_backend *be, const char *path, const char *name, void *buf,
+			    size_t size);
+	int (*setxattr)(struct ufs_backend *be, const char *path, const char *name,
+			const void *value, size_t size, int flags);
+	ssize_t (*listxattr)(struct ufs_backend *be, const char *path, char *buf, size_t size);
+	int (*removexattr)(struct ufs_backend *be, const char *path, const char *name);
+	/* fallocate(2) modes on the file path. NULL: -EOPNOTSUPP. */
+	int (*fallocate)(struct ufs_backend *be, const char *path, int mode, uint64_t off,
+			 uint64_t len);
 	int (*setattr)(struct ufs_backend *be, const char *path, const struct ufs_attr *attr,
 		       unsigned to_set);
 	int (*statfs)(struct ufs_backend *be, struct statvfs *pst);
@@ -234,6 +251,15 @@ int ufs_be_rename(struct ufs_backend *be, const char *from, const char *to, unsi
 int ufs_be_symlink(struct ufs_backend *be, const char *target, const char *path);
 int ufs_be_readlink(struct ufs_backend *be, const char *path, char *buf, size_t size);
 int ufs_be_link(struct ufs_backend *be, const char *from, const char *to);
+int ufs_be_mknod(struct ufs_backend *be, const char *path, mode_t mode, dev_t rdev);
+ssize_t ufs_be_getxattr(struct ufs_backend *be, const char *path, const char *name, void *buf,
+			size_t size);
+int ufs_be_setxattr(struct ufs_backend *be, const char *path, const char *name, const void *value,
+		    size_t size, int flags);
+ssize_t ufs_be_listxattr(struct ufs_backend *be, const char *path, char *buf, size_t size);
+int ufs_be_removexattr(struct ufs_backend *be, const char *path, const char *name);
+int ufs_be_fallocate(struct ufs_backend *be, const char *path, int mode, uint64_t off,
+		     uint64_t len);
 int ufs_be_setattr(struct ufs_backend *be, const char *path, const struct ufs_attr *attr,
 		   unsigned to_set);
 int ufs_be_statfs(struct ufs_backend *be, struct statvfs *pst);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/integration/test_nfs_fhcache.sh — the NFSv3 backend resolves paths
-# through cached directory handles (protocols/nfs_meta.c); these are the
+# through cached directory handles (protocols/nfs/nfs_meta.c); these are the
 # cases where a cached handle could lie:
 #   - behind the mount, a directory on a deep path is renamed away and a new
 #     one with different content takes its name: after attr_ttl the mount

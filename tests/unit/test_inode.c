@@ -1,6 +1,7 @@
 /* test_inode.c — inode table: lookup counts, forget, keys, rename of
  * subtrees, unhash, generations, keep_cache identity, pending writers,
- * growth and concurrent use. */
+ * growth and concurrent use, names of one file (hard links) and the
+ * last-known mode and owner. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,6 +32,55 @@ static void expect_loc(struct ufs_itab *t, uint64_t ino, int mount, const char *
 	assert_string_equal(loc.path, path);
 	assert_string_equal(loc.rel, rel);
 	ufs_iloc_free(&loc);
+}
+
+/* Names of one file (same mount, same backend file id) find each other;
+ * another mount's equal id, id 0 and a forgotten name do not count. */
+static void test_same_file(void **state)
+{
+	struct ufs_itab *t = ufs_itab_create(-1);
+	struct ufs_attr a = {.mode = 0100644, .uid = 7, .gid = 8, .ino = 4242};
+	struct ufs_attr none = {.mode = 0100644};
+	uint64_t h1 = ref_m(t, "/m/h1"), h2 = ref_m(t, "/m/d/h2"), x = ref_m(t, "/m/x");
+	uint64_t other = ufs_itab_ref(t, 1, "/n/h1", 3), got[4];
+
+	(void)state;
+	ufs_itab_note_attr(t, h1, &a);
+	ufs_itab_note_attr(t, h2, &a);
+	ufs_itab_note_attr(t, other, &a);
+	ufs_itab_note_attr(t, x, &none);
+	assert_int_equal(ufs_itab_same_file(t, h1, got, 4), 1);
+	assert_int_equal(got[0], h2);
+	assert_int_equal(ufs_itab_same_file(t, x, got, 4), 0);
+	assert_int_equal(ufs_itab_same_file(t, other, got, 4), 0);
+	/* a new id moves the inode out of the old group */
+	a.ino = 99;
+	ufs_itab_note_attr(t, h2, &a);
+	assert_int_equal(ufs_itab_same_file(t, h1, got, 4), 0);
+	a.ino = 4242;
+	ufs_itab_note_attr(t, h2, &a);
+	ufs_itab_forget(t, h2, 1);
+	assert_int_equal(ufs_itab_same_file(t, h1, got, 4), 0);
+	ufs_itab_destroy(t);
+}
+
+/* The last mode and owner a backend showed are kept per inode. */
+static void test_last_owner(void **state)
+{
+	struct ufs_itab *t = ufs_itab_create(-1);
+	struct ufs_attr a = {.mode = 0100600, .uid = 1000, .gid = 100};
+	struct ufs_attr out = {0};
+	uint64_t f = ref_m(t, "/m/f");
+
+	(void)state;
+	assert_int_equal(ufs_itab_last_owner(t, f, &out), 0);
+	assert_int_equal(ufs_itab_last_owner(t, 12345, &out), 0);
+	ufs_itab_note_attr(t, f, &a);
+	assert_int_equal(ufs_itab_last_owner(t, f, &out), 1);
+	assert_int_equal(out.mode, 0100600);
+	assert_int_equal(out.uid, 1000);
+	assert_int_equal(out.gid, 100);
+	ufs_itab_destroy(t);
 }
 
 static void test_root(void **state)
@@ -276,6 +326,8 @@ int main(void)
 	    cmocka_unit_test(test_pending),
 	    cmocka_unit_test(test_growth),
 	    cmocka_unit_test(test_threads),
+	    cmocka_unit_test(test_same_file),
+	    cmocka_unit_test(test_last_owner),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

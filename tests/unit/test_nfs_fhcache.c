@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "protocols/nfs_fhcache.h"
+#include "protocols/nfs/nfs_fhcache.h"
 
 /* A handle whose bytes spell tag. */
 static struct ufs_nfs_fh fh_of(const char *tag)

@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "protocols/backend.h"
-#include "protocols/nfs_i.h"
+#include "protocols/nfs/nfs_i.h"
 
 static void parse_ok(const char *url, const char *server, const char *path, int version,
 		     const char *args)

@@ -26,6 +26,7 @@
  * never across a system call that can block on I/O except close()).
  */
 #include "common/fdio.h"
+#include "common/ucred.h"
 #include "protocols/backend.h"
 
 #include "protocols/http.h"
@@ -40,6 +41,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #define FILE_FDC_SLOTS 16
@@ -72,6 +74,7 @@ struct file_loc {
 	int dirfd;
 	int owned; /* dirfd must be closed */
 	const char *name;
+	struct ufs_cred_saved ids; /* the thread acts as the caller until unlocate */
 };
 
 static struct file_be *file_be_of(struct ufs_backend *be)
@@ -164,6 +167,8 @@ static int file_locate(struct file_be *fb, const char *path, struct file_loc *pl
 	const char *slash;
 	char *dir;
 
+	ploc->ids.switched = 0;
+	ploc->owned = 0;
 	if (rootfd < 0)
 		return rootfd;
 	rootfd = file_open_root(fb);
@@ -189,18 +194,37 @@ static int file_locate(struct file_be *fb, const char *path, struct file_loc *pl
 	return 0;
 }
 
+/* file_locate() with the thread acting as the request's caller (common/
+ * ucred.h) from here until file_unlocate(): what is created belongs to the
+ * caller and the kernel checks the caller's permissions. */
+static int file_locate_caller(struct file_be *fb, const char *path, struct file_loc *ploc)
+{
+	struct ufs_cred_saved ids;
+	int rc = ufs_cred_fs_enter(&ids);
+
+	if (rc < 0)
+		return rc;
+	rc = file_locate(fb, path, ploc);
+	ploc->ids = ids;
+	if (rc < 0)
+		ufs_cred_fs_leave(&ploc->ids);
+	return rc;
+}
+
 static void file_unlocate(struct file_loc *loc)
 {
 	if (loc->owned)
 		close(loc->dirfd);
 	loc->owned = 0;
+	ufs_cred_fs_leave(&loc->ids);
 }
 
-/* Open the final component of path (never following a final symlink). */
-static int file_open_at(struct file_be *fb, const char *path, int flags, mode_t mode)
+/* Open the final component of path (never following a final symlink), as
+ * the request's caller when caller is set. */
+static int file_open_at(struct file_be *fb, const char *path, int flags, mode_t mode, int caller)
 {
 	struct file_loc loc;
-	int fd = file_locate(fb, path, &loc);
+	int fd = caller ? file_locate_caller(fb, path, &loc) : file_locate(fb, path, &loc);
 
 	if (fd < 0)
 		return fd;
@@ -220,6 +244,7 @@ static void file_stat_to_attr(const struct stat *st, struct ufs_attr *pattr)
 	pattr->gid = st->st_gid;
 	pattr->size = (uint64_t)st->st_size;
 	pattr->ino = st->st_ino;
+	pattr->rdev = st->st_rdev;
 	pattr->atime = st->st_atim;
 	pattr->mtime = st->st_mtim;
 	pattr->ctime = st->st_ctim;
@@ -308,7 +333,7 @@ static int file_fd_open(struct file_be *fb, const char *path, struct file_fd **p
 	if (!f)
 		return -ENOMEM;
 	f->path = strdup(path);
-	fd = f->path ? file_open_at(fb, path, O_RDONLY, 0) : -ENOMEM;
+	fd = f->path ? file_open_at(fb, path, O_RDONLY, 0, 0) : -ENOMEM;
 	if (fd < 0) {
 		free(f->path);
 		free(f);
@@ -617,7 +642,7 @@ static int file_open_writer(struct ufs_backend *be, const char *path, int flags,
 	if (!w)
 		return -ENOMEM;
 	ufs_be_count(be, UFS_REQ_OTHER, 0, 0);
-	fd = file_open_at(file_be_of(be), path, (flags & keep) | acc, mode);
+	fd = file_open_at(file_be_of(be), path, (flags & keep) | acc, mode, 1);
 	if (fd < 0) {
 		free(w);
 		return fd;
@@ -634,7 +659,7 @@ static int file_open_writer(struct ufs_backend *be, const char *path, int flags,
 static int file_unlink(struct ufs_backend *be, const char *path)
 {
 	struct file_loc loc;
-	int rc = file_locate(file_be_of(be), path, &loc);
+	int rc = file_locate_caller(file_be_of(be), path, &loc);
 
 	ufs_be_count(be, UFS_REQ_DELETE, 0, 0);
 	if (rc < 0)
@@ -649,7 +674,7 @@ static int file_unlink(struct ufs_backend *be, const char *path)
 static int file_rmdir(struct ufs_backend *be, const char *path)
 {
 	struct file_loc loc;
-	int rc = file_locate(file_be_of(be), path, &loc);
+	int rc = file_locate_caller(file_be_of(be), path, &loc);
 
 	ufs_be_count(be, UFS_REQ_DELETE, 0, 0);
 	if (rc < 0)
@@ -663,7 +688,7 @@ static int file_rmdir(struct ufs_backend *be, const char *path)
 static int file_mkdir(struct ufs_backend *be, const char *path, mode_t mode)
 {
 	struct file_loc loc;
-	int rc = file_locate(file_be_of(be), path, &loc);
+	int rc = file_locate_caller(file_be_of(be), path, &loc);
 
 	ufs_be_count(be, UFS_REQ_OTHER, 0, 0);
 	if (rc < 0)
@@ -679,7 +704,7 @@ static int file_two_paths(struct file_be *fb, const char *from, const char *to, 
 			  unsigned flags)
 {
 	struct file_loc lf, lt;
-	int rc = file_locate(fb, from, &lf);
+	int rc = file_locate_caller(fb, from, &lf);
 
 	if (rc < 0)
 		return rc;
@@ -714,12 +739,26 @@ static int file_link(struct ufs_backend *be, const char *from, const char *to)
 static int file_symlink(struct ufs_backend *be, const char *target, const char *path)
 {
 	struct file_loc loc;
-	int rc = file_locate(file_be_of(be), path, &loc);
+	int rc = file_locate_caller(file_be_of(be), path, &loc);
 
 	ufs_be_count(be, UFS_REQ_OTHER, 0, 0);
 	if (rc < 0)
 		return rc;
 	if (symlinkat(target, loc.dirfd, loc.name) < 0)
+		rc = -errno;
+	file_unlocate(&loc);
+	return rc;
+}
+
+static int file_mknod(struct ufs_backend *be, const char *path, mode_t mode, dev_t rdev)
+{
+	struct file_loc loc;
+	int rc = file_locate_caller(file_be_of(be), path, &loc);
+
+	ufs_be_count(be, UFS_REQ_OTHER, 0, 0);
+	if (rc < 0)
+		return rc;
+	if (mknodat(loc.dirfd, loc.name, mode, rdev) < 0)
 		rc = -errno;
 	file_unlocate(&loc);
 	return rc;
@@ -763,7 +802,7 @@ static void file_times(const struct ufs_attr *attr, unsigned to_set, struct time
 
 static int file_truncate_path(struct file_be *fb, const char *path, uint64_t size)
 {
-	int fd = file_open_at(fb, path, O_WRONLY, 0);
+	int fd = file_open_at(fb, path, O_WRONLY, 0, 0);
 	int rc = 0;
 
 	if (fd < 0)
@@ -807,13 +846,102 @@ static int file_setattr(struct ufs_backend *be, const char *path, const struct u
 {
 	struct file_be *fb = file_be_of(be);
 	struct file_loc loc;
-	int rc = file_locate(fb, path, &loc);
+	int rc = file_locate_caller(fb, path, &loc);
 
 	ufs_be_count(be, UFS_REQ_OTHER, 0, 0);
 	if (rc < 0)
 		return rc;
 	rc = file_setattr_at(fb, path, &loc, attr, to_set);
 	file_unlocate(&loc);
+	return rc;
+}
+
+/* ---- extended attributes and fallocate --------------------------------- */
+
+/* The calling thread acts as the caller (*ps) and *pfd is an O_PATH fd of
+ * path (final symlink not followed) whose /proc/self/fd name is in proc:
+ * the *xattr(2) calls on that name reach the file itself without opening
+ * it (no side effect on FIFOs or devices). 0 or -errno (nothing held). */
+static int file_xattr_begin(struct file_be *fb, const char *path, struct ufs_cred_saved *ps,
+			    int *pfd, char proc[32])
+{
+	int rc = ufs_cred_fs_enter(ps);
+
+	if (rc < 0)
+		return rc;
+	*pfd = file_open_at(fb, path, O_PATH | O_NOFOLLOW, 0, 0);
+	if (*pfd < 0) {
+		ufs_cred_fs_leave(ps);
+		return *pfd;
+	}
+	snprintf(proc, 32, "/proc/self/fd/%d", *pfd);
+	return 0;
+}
+
+static int file_xattr_end(struct ufs_cred_saved *s, int fd, ssize_t r)
+{
+	int rc = r < 0 ? -errno : (int)r;
+
+	ufs_cred_fs_leave(s);
+	close(fd);
+	return rc;
+}
+
+static ssize_t file_getxattr(struct ufs_backend *be, const char *path, const char *name, void *buf,
+			     size_t size)
+{
+	struct ufs_cred_saved s;
+	char proc[32];
+	int fd, rc = file_xattr_begin(file_be_of(be), path, &s, &fd, proc);
+
+	ufs_be_count(be, UFS_REQ_HEAD, 0, 0);
+	return rc < 0 ? rc : file_xattr_end(&s, fd, getxattr(proc, name, buf, size));
+}
+
+static int file_setxattr(struct ufs_backend *be, const char *path, const char *name,
+			 const void *value, size_t size, int flags)
+{
+	struct ufs_cred_saved s;
+	char proc[32];
+	int fd, rc = file_xattr_begin(file_be_of(be), path, &s, &fd, proc);
+
+	ufs_be_count(be, UFS_REQ_OTHER, 0, 0);
+	return rc < 0 ? rc : file_xattr_end(&s, fd, setxattr(proc, name, value, size, flags));
+}
+
+static ssize_t file_listxattr(struct ufs_backend *be, const char *path, char *buf, size_t size)
+{
+	struct ufs_cred_saved s;
+	char proc[32];
+	int fd, rc = file_xattr_begin(file_be_of(be), path, &s, &fd, proc);
+
+	ufs_be_count(be, UFS_REQ_HEAD, 0, 0);
+	return rc < 0 ? rc : file_xattr_end(&s, fd, listxattr(proc, buf, size));
+}
+
+static int file_removexattr(struct ufs_backend *be, const char *path, const char *name)
+{
+	struct ufs_cred_saved s;
+	char proc[32];
+	int fd, rc = file_xattr_begin(file_be_of(be), path, &s, &fd, proc);
+
+	ufs_be_count(be, UFS_REQ_OTHER, 0, 0);
+	return rc < 0 ? rc : file_xattr_end(&s, fd, removexattr(proc, name));
+}
+
+static int file_fallocate(struct ufs_backend *be, const char *path, int mode, uint64_t off,
+			  uint64_t len)
+{
+	int fd = file_open_at(file_be_of(be), path, O_WRONLY, 0, 1);
+	int rc = 0;
+
+	ufs_be_count(be, UFS_REQ_OTHER, 0, 0);
+	if (fd < 0)
+		return fd;
+	if (fallocate(fd, mode, (off_t)off, (off_t)len) < 0)
+		rc = -errno;
+	close(fd);
+	file_fdc_drop(file_be_of(be), path);
 	return rc;
 }
 
@@ -843,6 +971,12 @@ const struct ufs_backend_ops ufs_file_ops = {
     .symlink = file_symlink,
     .readlink = file_readlink,
     .link = file_link,
+    .mknod = file_mknod,
+    .getxattr = file_getxattr,
+    .setxattr = file_setxattr,
+    .listxattr = file_listxattr,
+    .removexattr = file_removexattr,
+    .fallocate = file_fallocate,
     .setattr = file_setattr,
     .statfs = file_statfs,
     .destroy = file_destroy,

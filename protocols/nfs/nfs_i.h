@@ -1,15 +1,17 @@
 /*
  * nfs_i.h — private to the NFS backend: the URL parser (exposed so the unit
- * tests can check it without a server), and what protocols/nfs.c shares
- * with protocols/nfs_meta.c (NFSv3 metadata through cached file handles):
+ * tests can check it without a server), and what protocols/nfs/nfs.c shares
+ * with the other files of protocols/nfs/ (see nfs.c) (NFSv3 metadata through cached file handles):
  * the connection and backend structs, the bounded call machinery.
  */
 #ifndef UFS_NFS_I_H
 #define UFS_NFS_I_H
 
+#include "common/ucred.h"
 #include "protocols/backend.h"
-#include "protocols/nfs_fhcache.h"
+#include "protocols/nfs/nfs_fhcache.h"
 
+#include <nfsc/libnfs.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -32,6 +34,9 @@ struct ufs_nfs_url {
  */
 int ufs_nfs_url_parse(const char *url, struct ufs_nfs_url *pu, char *err, size_t errlen);
 
+/* 1 when the URL's query (u->args) sets the libnfs argument name. */
+int ufs_nfs_url_has_arg(const struct ufs_nfs_url *u, const char *name);
+
 /* Free what ufs_nfs_url_parse() allocated; safe on a zeroed struct. */
 void ufs_nfs_url_free(struct ufs_nfs_url *u);
 
@@ -53,6 +58,8 @@ struct nfs_conn {
 	double deadline;		       /* monotonic end of the backend call in progress */
 	struct nfs_fhc_ent fhc[NFS_FHC_SLOTS]; /* read handles, 0 = most recent */
 	struct nfs_conn *next;		       /* pool list (pool_lock) */
+	int as_caller;			       /* ctx sends auth's creds, not the daemon's */
+	struct ufs_cred auth;		       /* AUTH_SYS identity set on ctx (as_caller) */
 };
 
 struct nfs_be {
@@ -62,6 +69,7 @@ struct nfs_be {
 	pthread_mutex_t pool_lock;
 	struct nfs_conn *conns;
 	int timeout_ms;
+	int pinned_ids; /* the URL sets uid= or gid=: every call uses them */
 	/* NFSv3 handle resolution (nfs_meta.c); fhc is NULL for NFSv4 */
 	struct ufs_nfs_fhcache *fhc;
 	pthread_mutex_t root_lock; /* guards root and root_retry */
@@ -164,5 +172,63 @@ int ufs_nfs3_readlink(struct nfs_be *nb, const char *path, char *buf, size_t siz
 int ufs_nfs3_setattr(struct nfs_be *nb, const char *path, const struct ufs_attr *attr,
 		     unsigned to_set);
 int ufs_nfs3_statfs(struct nfs_be *nb, struct statvfs *pst);
+
+/* ---- shared by the layers of the backend (see protocols/nfs/nfs.c) ------ */
+
+/* libnfs callback for a struct nfs_call (priv): records status and result. */
+void ufs_nfs_call_cb(int err, struct nfs_context *ctx, void *data, void *priv);
+/* libnfs callback that only marks the nfs_call (priv) done. */
+void ufs_nfs_noop_cb(int err, struct nfs_context *ctx, void *data, void *priv);
+/* Record a failed call's server message for logs. */
+void ufs_nfs_note_error(struct nfs_conn *c, const char *what, int err, const char *msg);
+/* The errno a failed call stands for (NFSv4 OLD/BAD_STATEID: -EBADF, i.e.
+ * "reopen the handle"). */
+int ufs_nfs_call_errno(const struct nfs_call *k);
+/*
+ * Finish the calls started on c (queued = the start functions' worst
+ * return): wait, then turn connection-level failures into a discarded
+ * context and -ECONNRESET/-ETIMEDOUT. Returns 0 when every call completed
+ * (each call's own status is in call->err), or that failure.
+ */
+int ufs_nfs_finish(struct nfs_conn *c, struct nfs_call *const *calls, int n, int queued);
+/* Disconnect and free c (not in any pool list any more). */
+void ufs_nfs_conn_free(struct nfs_conn *c);
+/* pthread key destructor: the exiting thread's conn goes back to the pool. */
+void ufs_nfs_conn_unbind(void *v);
+/* The calling thread's conn (bound on first use), or NULL on ENOMEM. */
+struct nfs_conn *ufs_nfs_conn_get(struct nfs_be *nb);
+/* Run op on conn c within one op_timeout, connecting first if needed; a
+ * connection lost during op is re-established and op retried once. */
+int ufs_nfs_run_on(struct nfs_conn *c, nfs_op_fn op, void *arg);
+/* Close c's cached read handle of the absolute path, if any (c->lock held). */
+void ufs_nfs_fhc_drop(struct nfs_conn *c, const char *path);
+/* Cached read handle of the absolute path moved to the front, or NULL. */
+struct nfsfh *ufs_nfs_fhc_find(struct nfs_conn *c, const char *path);
+/* Cache fh for the absolute path (evicting the oldest): 0 or -ENOMEM. */
+int ufs_nfs_fhc_insert(struct nfs_conn *c, const char *path, struct nfsfh *fh);
+/* Open path with flags (and mode when creating) on c; *pfh or -errno. */
+int ufs_nfs_open_fh(struct nfs_conn *c, const char *path, int flags, int mode, struct nfsfh **pfh);
+/* lstat of the absolute path abs through libnfs's path-based API. */
+int ufs_nfs_lstat(struct nfs_be *nb, const char *abs, struct nfs_stat_64 *pst);
+
+/* The backend operations (struct ufs_backend_ops contracts, backend.h):
+ * namespace ones in nfs_ns.c, data path in nfs_data.c. */
+int ufs_nfsbe_getattr(struct ufs_backend *be, const char *path, struct ufs_attr *pattr);
+int ufs_nfsbe_list(struct ufs_backend *be, const char *dir, ufs_list_cb cb, void *arg);
+int ufs_nfsbe_unlink(struct ufs_backend *be, const char *path);
+int ufs_nfsbe_mkdir(struct ufs_backend *be, const char *path, mode_t mode);
+int ufs_nfsbe_rmdir(struct ufs_backend *be, const char *path);
+int ufs_nfsbe_rename(struct ufs_backend *be, const char *from, const char *to, unsigned flags);
+int ufs_nfsbe_symlink(struct ufs_backend *be, const char *target, const char *path);
+int ufs_nfsbe_link(struct ufs_backend *be, const char *from, const char *to);
+int ufs_nfsbe_mknod(struct ufs_backend *be, const char *path, mode_t mode, dev_t rdev);
+int ufs_nfsbe_readlink(struct ufs_backend *be, const char *path, char *buf, size_t size);
+int ufs_nfsbe_setattr(struct ufs_backend *be, const char *path, const struct ufs_attr *attr,
+		      unsigned to_set);
+int ufs_nfsbe_statfs(struct ufs_backend *be, struct statvfs *pst);
+ssize_t ufs_nfsbe_read(struct ufs_backend *be, const struct ufs_obj *obj, uint64_t off, size_t len,
+		       void *buf);
+int ufs_nfsbe_open_writer(struct ufs_backend *be, const char *path, int flags, mode_t mode,
+			  struct ufs_writer **pw);
 
 #endif

@@ -12,13 +12,13 @@
  * - Each entry expires ttl seconds after it was stored: a handle names an
  *   object, not a name, and another client may rename a directory behind
  *   our back, so a path -> handle binding is only trusted for that long
- *   (the caller chooses ttl; see the design comment of protocols/nfs.c).
+ *   (the caller chooses ttl; see the design comment of protocols/nfs/nfs.c).
  *   Time is passed in by the caller (monotonic seconds), which keeps the
  *   cache testable without sleeping.
  * - Dropping a directory drops its subtree: a scan of the use-order list,
  *   fine for rmdir/rename (rare next to lookups) at the bounded size.
  */
-#include "protocols/nfs_fhcache.h"
+#include "protocols/nfs/nfs_fhcache.h"
 
 #include <errno.h>
 #include <pthread.h>

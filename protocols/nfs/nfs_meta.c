@@ -39,7 +39,7 @@
  *   persist); if it does not, (2) recovers.
  * - nfsstat3 -> errno is nfs3_errno(), the only place.
  */
-#include "protocols/nfs_i.h"
+#include "protocols/nfs/nfs_i.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <nfsc/libnfs.h>
 #include <nfsc/libnfs-raw.h>
@@ -205,6 +206,7 @@ static void nfs3_attr(const fattr3 *a, struct ufs_attr *pattr)
 	pattr->gid = a->gid;
 	pattr->size = a->size;
 	pattr->ino = a->fileid;
+	pattr->rdev = makedev(a->rdev.specdata1, a->rdev.specdata2);
 	pattr->atime.tv_sec = a->atime.seconds;
 	pattr->atime.tv_nsec = a->atime.nseconds;
 	pattr->mtime.tv_sec = a->mtime.seconds;
