@@ -279,9 +279,13 @@ static void ops_remove(fuse_req_t req, fuse_ino_t parent, const char *name, int 
 		fs_caller_end();
 		if (rc == 0 && !dir)
 			fs_node_links_changed(fs, &n);
-		ufs_meta_invalidate_tree(fs->meta, n.mount, n.rel);
+		if (dir)
+			ufs_meta_invalidate_tree(fs->meta, n.mount, n.rel);
+		else
+			ufs_meta_invalidate(fs->meta, n.mount,
+					    n.rel); /* O(1): rm -rf stays linear */
 		if (rc == 0)
-			ufs_itab_unhash(fs->itab, n.mount, n.path);
+			ufs_itab_unhash(fs->itab, n.mount, n.path, (size_t)(n.rel - n.path));
 		fs_node_free(&n);
 	}
 	fuse_reply_err(req, rc < 0 ? -rc : 0);
@@ -333,11 +337,14 @@ static void ops_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse
 		ufs_meta_invalidate_tree(fs->meta, src.mount, src.rel);
 		ufs_meta_invalidate_tree(fs->meta, dst.mount, dst.rel);
 		if (rc == 0 && !(flags & RENAME_EXCHANGE))
-			ufs_itab_rename(fs->itab, src.mount, src.path, dst.path);
+			ufs_itab_rename(fs->itab, src.mount, src.path, dst.path,
+					(size_t)(src.rel - src.path));
 		else if (rc == 0)
-			ufs_itab_unhash(fs->itab, src.mount, src.path);
+			ufs_itab_unhash(fs->itab, src.mount, src.path,
+					(size_t)(src.rel - src.path));
 		if (rc == 0 && (flags & RENAME_EXCHANGE))
-			ufs_itab_unhash(fs->itab, dst.mount, dst.path);
+			ufs_itab_unhash(fs->itab, dst.mount, dst.path,
+					(size_t)(dst.rel - dst.path));
 		fs_node_free(&dst);
 	}
 	fs_node_free(&src);
