@@ -6,8 +6,9 @@
  * worker thread with the caller's uid, gid and supplementary groups
  * (common/ucred.h) for the length of the request; file:// then switches the
  * thread's filesystem identity around its system calls and nfs:// sends
- * them as AUTH_SYS credentials. Lookups, listings and data reads and writes
- * on an open file run as the daemon: the kernel has already checked them
+ * them as AUTH_SYS credentials. Writes, flushes and the release of an open
+ * file act as its opener (fs/ops_file.c). Lookups, listings and data reads
+ * run as the daemon: the kernel has already checked them
  * (default_permissions) and what they fill is shared by every user.
  */
 #include "fs/fs_i.h"

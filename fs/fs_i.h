@@ -113,6 +113,10 @@ void fs_node_free(struct fs_node *n);
 int fs_node_writable(struct ufs_fs *fs, const struct fs_node *n);
 /* Attribute/entry time to live for n, in seconds. */
 double fs_node_attr_ttl(struct ufs_fs *fs, const struct fs_node *n);
+/* How long the kernel may keep attr of n: fs_node_attr_ttl(), but 0 for a
+ * file with several names (hard links: a change through one name, or
+ * behind the mount, must show through the others at once). */
+double fs_attr_kernel_ttl(struct ufs_fs *fs, const struct fs_node *n, const struct ufs_attr *attr);
 
 /* Attributes of an entry just created through the mount (mode: type and
  * permissions), for when its backend does not show it yet. */

@@ -1,8 +1,9 @@
 /*
  * inode.c — inode table (see inode_i.h).
  *
- * Design: every inode sits in a hash chain by inode number, and (while
- * hashed) in a chain by key xxh64(rel, seed = mount). One mutex guards both
+ * Design: every inode sits in a hash chain by inode number, (while
+ * hashed) in a chain by key xxh64(rel, seed = mount), and (while it has a
+ * backend file id) in a chain by xxh64(file id, seed = mount). One mutex guards both
  * tables and every inode field; functions copy out what callers need so no
  * pointer into an inode escapes the lock. Both tables double when their
  * load passes 1.

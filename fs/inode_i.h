@@ -12,6 +12,11 @@
  * always the current one; an inode replaced by a rename is unhashed (it
  * lives on, unreachable by key, until the kernel forgets it).
  *
+ * Each name the kernel knows is its own inode. An inode also records the
+ * backend's file id (st_ino, NFS fileid) it was last shown with, indexed by
+ * (mount, file id), so the names of one file (hard links) can be found
+ * (ufs_itab_same_file) and their attributes refreshed together.
+ *
  * Besides the lookup count an inode carries: a write generation (bumped on
  * every write/truncate through the mount, the cache's gen), the identity
  * seen at the last open (keep_cache), and the "pending" state of a file

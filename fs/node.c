@@ -128,6 +128,13 @@ double fs_node_attr_ttl(struct ufs_fs *fs, const struct fs_node *n)
 	return ufs_meta_ttl(fs->meta, n->mount)->attr;
 }
 
+double fs_attr_kernel_ttl(struct ufs_fs *fs, const struct fs_node *n, const struct ufs_attr *attr)
+{
+	if (!S_ISDIR(attr->mode) && attr->nlink > 1)
+		return 0;
+	return fs_node_attr_ttl(fs, n);
+}
+
 void fs_attr_synthetic(struct ufs_fs *fs, struct ufs_attr *pattr)
 {
 	memset(pattr, 0, sizeof(*pattr));
@@ -260,7 +267,7 @@ int fs_fill_entry(struct ufs_fs *fs, struct fs_node *n, const struct ufs_attr *a
 	memset(e, 0, sizeof(*e));
 	e->ino = ino;
 	e->generation = 1;
-	e->attr_timeout = ttl;
+	e->attr_timeout = fs_attr_kernel_ttl(fs, n, attr);
 	e->entry_timeout = ttl;
 	fs_attr_to_stat(fs, attr, n, &e->attr);
 	return 0;

@@ -75,7 +75,7 @@ static void ops_reply_attr(fuse_req_t req, struct ufs_fs *fs, struct fs_node *n,
 		return;
 	}
 	fs_attr_to_stat(fs, &attr, n, &st);
-	fuse_reply_attr(req, &st, fs_node_attr_ttl(fs, n));
+	fuse_reply_attr(req, &st, fs_attr_kernel_ttl(fs, n, &attr));
 }
 
 static void ops_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -318,6 +318,27 @@ static int ops_dest_node(struct ufs_fs *fs, const struct fs_node *src, fuse_ino_
 	return rc;
 }
 
+/* After RENAME_EXCHANGE of a and b: the kernel swapped its dentries, so
+ * the two inodes (and what is below them) swap paths too, through a
+ * temporary name; without memory for it both are unhashed (they then fail
+ * with ENOENT instead of reaching the other file). */
+static void ops_itab_exchange(struct ufs_fs *fs, const struct fs_node *a, const struct fs_node *b)
+{
+	char *tmp = malloc(strlen(a->path) + 16);
+	size_t off = (size_t)(a->rel - a->path); /* same mount: same offset in b */
+
+	if (!tmp) {
+		ufs_itab_unhash(fs->itab, a->mount, a->path, off);
+		ufs_itab_unhash(fs->itab, b->mount, b->path, off);
+		return;
+	}
+	sprintf(tmp, "%s\001xchg\001", a->path);
+	ufs_itab_rename(fs->itab, a->mount, a->path, tmp, off);
+	ufs_itab_rename(fs->itab, b->mount, b->path, a->path, off);
+	ufs_itab_rename(fs->itab, a->mount, tmp, b->path, off);
+	free(tmp);
+}
+
 static void ops_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
 		       const char *newname, unsigned int flags)
 {
@@ -340,11 +361,7 @@ static void ops_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse
 			ufs_itab_rename(fs->itab, src.mount, src.path, dst.path,
 					(size_t)(src.rel - src.path));
 		else if (rc == 0)
-			ufs_itab_unhash(fs->itab, src.mount, src.path,
-					(size_t)(src.rel - src.path));
-		if (rc == 0 && (flags & RENAME_EXCHANGE))
-			ufs_itab_unhash(fs->itab, dst.mount, dst.path,
-					(size_t)(dst.rel - dst.path));
+			ops_itab_exchange(fs, &src, &dst);
 		fs_node_free(&dst);
 	}
 	fs_node_free(&src);

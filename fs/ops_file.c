@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/ucred.h"
 
 #define FILE_HINT_SCAN 16 /* entries looked at for the next regular file */
 
@@ -47,8 +48,27 @@ struct fs_file {
 	struct fs_reader *rd;
 	uint64_t writes, rd_writes; /* writes through this handle; when rd was pinned */
 	struct fs_wfile *wf;
-	int pending; /* counted as a pending writer in the inode table */
+	int pending;		/* counted as a pending writer in the inode table */
+	int has_opener;		/* opener is set */
+	struct ufs_cred opener; /* who opened: writes run as them (nfs:// AUTH_SYS) */
 };
+
+/* Remember the calling thread's caller as f's opener. */
+static void file_take_opener(struct fs_file *f)
+{
+	const struct ufs_cred *c = ufs_cred_current();
+
+	f->has_opener = c != NULL;
+	if (c)
+		f->opener = *c;
+}
+
+/* The thread acts as f's opener (as the kernel NFS client writes with the
+ * opener's credentials) until fs_caller_end(). */
+static void file_as_opener(const struct fs_file *f)
+{
+	ufs_cred_set(f->has_opener ? &f->opener : NULL);
+}
 
 static struct fs_file *file_of(struct fuse_file_info *fi)
 {
@@ -67,6 +87,7 @@ static struct fs_file *file_new(const struct fs_node *n, uint64_t ino, const str
 		return NULL;
 	}
 	f->ino = ino;
+	file_take_opener(f);
 	f->mount = n->mount;
 	f->be = n->be;
 	f->attr = *a;
@@ -304,9 +325,11 @@ static void ops_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode
 	attr.mode = S_IFREG | (mode & 07777);
 	rc = (f = file_new(&n, 0, &attr)) ? 0 : -ENOMEM;
 	fs_caller_begin(req);
-	if (rc == 0)
+	if (rc == 0) {
+		file_take_opener(f);
 		rc = fs_wfile_open(n.be, n.rel, fi->flags | O_CREAT, mode, NULL,
 				   fs->cfg->staging_dir, &f->wf);
+	}
 	fs_caller_end();
 	if (rc == 0) {
 		file_new_attr(fs, &n, mode, &f->attr);
@@ -450,7 +473,9 @@ static void ops_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t si
 		return;
 	}
 	pthread_mutex_lock(&f->lock);
+	file_as_opener(f);
 	n = fs_wfile_write(f->wf, buf, size, (uint64_t)off);
+	fs_caller_end();
 	file_changed(fs, f);
 	pthread_mutex_unlock(&f->lock);
 	if (n < 0)
@@ -487,7 +512,9 @@ static void file_commit(fuse_req_t req, struct fs_file *f, int sync)
 	if (f->wf) {
 		pthread_mutex_lock(&f->lock);
 		file_follow_rename(fs, f);
+		file_as_opener(f);
 		rc = sync ? fs_wfile_fsync(f->wf) : fs_wfile_flush(f->wf);
+		fs_caller_end();
 		ufs_meta_invalidate(fs->meta, f->mount, f->rel);
 		pthread_mutex_unlock(&f->lock);
 	}
@@ -513,7 +540,11 @@ static void ops_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 	struct fs_file *f = file_of(fi);
 	int mount = f->mount;
 	char *rel = f->wf ? strdup(f->rel) : NULL;
-	int rc = file_free(fs, f);
+	int rc;
+
+	file_as_opener(f);
+	rc = file_free(fs, f);
+	fs_caller_end();
 
 	(void)ino;
 	if (rc < 0)

@@ -5,9 +5,13 @@
  *
  * They run as the caller (fs/caller.c), so the local kernel applies its
  * rules (user.* needs write permission, trusted.* needs root).
- * "security.capability" is answered ENODATA at once: the kernel asks for it
- * before every write (to clear file capabilities), and unifs does not carry
- * file capabilities through the mount.
+ * Only the user.* and trusted.* namespaces are passed through. security.*
+ * is answered ENODATA and system.* (POSIX ACLs) EOPNOTSUPP at once, without
+ * a backend call: the kernel asks for security.capability before every
+ * write and ls -l asks for security.selinux and system.posix_acl_access on
+ * every entry, and the kernel does not enforce ACLs on this mount
+ * (default_permissions without FUSE_POSIX_ACL), so showing them would
+ * mislead.
  */
 #include "fs/fs_i.h"
 
@@ -16,6 +20,14 @@
 #include <string.h>
 
 #define XATTR_BUF_MAX (64 * 1024) /* XATTR_SIZE_MAX / XATTR_LIST_MAX */
+
+/* 0 when name's namespace goes to the backend, else the errno to answer. */
+static int xattr_passed(const char *name)
+{
+	if (strncmp(name, "user.", 5) == 0 || strncmp(name, "trusted.", 8) == 0)
+		return 0;
+	return strncmp(name, "security.", 9) == 0 ? -ENODATA : -EOPNOTSUPP;
+}
 
 /* Resolve ino for an xattr call: 0, or -errno (EOPNOTSUPP off any mount). */
 static int xattr_node(struct ufs_fs *fs, fuse_ino_t ino, struct fs_node *pn)
@@ -46,7 +58,7 @@ static void ops_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_
 	size_t cap = size < XATTR_BUF_MAX ? size : XATTR_BUF_MAX;
 	char *buf = cap ? malloc(cap) : NULL;
 	struct fs_node n;
-	ssize_t r = strcmp(name, "security.capability") == 0 ? -ENODATA : 0;
+	ssize_t r = xattr_passed(name);
 
 	if (r == 0 && cap && !buf)
 		r = -ENOMEM;
@@ -88,8 +100,12 @@ static void xattr_change(fuse_req_t req, fuse_ino_t ino, const char *name, const
 {
 	struct ufs_fs *fs = fs_of(req);
 	struct fs_node n;
-	int rc = xattr_node(fs, ino, &n);
+	int rc = xattr_passed(name);
 
+	if (rc == -ENODATA)
+		rc = -EOPNOTSUPP; /* no security.* labels can be set */
+	if (rc == 0)
+		rc = xattr_node(fs, ino, &n);
 	if (rc == 0) {
 		rc = fs_node_writable(fs, &n);
 		fs_caller_begin(req);

@@ -894,7 +894,7 @@ static ssize_t file_getxattr(struct ufs_backend *be, const char *path, const cha
 	char proc[32];
 	int fd, rc = file_xattr_begin(file_be_of(be), path, &s, &fd, proc);
 
-	ufs_be_count(be, UFS_REQ_HEAD, 0, 0);
+	ufs_be_count(be, UFS_REQ_OTHER, 0, 0);
 	return rc < 0 ? rc : file_xattr_end(&s, fd, getxattr(proc, name, buf, size));
 }
 
@@ -915,7 +915,7 @@ static ssize_t file_listxattr(struct ufs_backend *be, const char *path, char *bu
 	char proc[32];
 	int fd, rc = file_xattr_begin(file_be_of(be), path, &s, &fd, proc);
 
-	ufs_be_count(be, UFS_REQ_HEAD, 0, 0);
+	ufs_be_count(be, UFS_REQ_OTHER, 0, 0);
 	return rc < 0 ? rc : file_xattr_end(&s, fd, listxattr(proc, buf, size));
 }
 

@@ -100,6 +100,10 @@ unlink a directory      | nobody | !Is a directory | mkdir $d/ud && python3 -c '
 rmdir a file            | nobody | !Not a directory | touch $d/rmf && rmdir $d/rmf
 name too long           | nobody | !File name too long | touch $d/$(printf 'n%.0s' {1..256})
 noreplace rename        | nobody | !File exists | touch $d/nr1 $d/nr2 && python3 -c 'import ctypes,os,sys; l=ctypes.CDLL(None,use_errno=True); r=l.renameat2(-100,sys.argv[1].encode(),-100,sys.argv[2].encode(),1); e=ctypes.get_errno(); sys.exit(os.strerror(e) if r else 0)' $d/nr1 $d/nr2
+rename across subtrees  | nobody:local | !Invalid cross-device link | touch $d/xd && python3 -c 'import os,sys; os.rename(sys.argv[1], sys.argv[2])' $d/xd ${d%/local/t}/nfs/xd
+symlink loop            | nobody | !Too many levels of symbolic links | ln -s lp $d/lp && cat $d/lp
+exchange rename         | nobody:local | =ba | echo a >$d/xa1 && echo b >$d/xa2 && python3 -c 'import ctypes,os,sys; l=ctypes.CDLL(None,use_errno=True); r=l.renameat2(-100,sys.argv[1].encode(),-100,sys.argv[2].encode(),2); sys.exit(os.strerror(ctypes.get_errno()) if r else 0)' $d/xa1 $d/xa2 && cat $d/xa1 $d/xa2 | tr -d '\n'
+exchange refused on nfs | nobody:nfs | !Invalid argument | echo a >$d/xa1 && echo b >$d/xa2 && python3 -c 'import ctypes,os,sys; l=ctypes.CDLL(None,use_errno=True); r=l.renameat2(-100,sys.argv[1].encode(),-100,sys.argv[2].encode(),2); sys.exit(os.strerror(ctypes.get_errno()) if r else 0)' $d/xa1 $d/xa2
 utimensat nanoseconds   | nobody | =2001-02-03 04:05:06.123456789 | touch $d/t && touch -d '2001-02-03 04:05:06.123456789' $d/t && TZ=UTC0 stat -c %y $d/t | cut -c1-29
 utime omit keeps mtime  | nobody | =2001-02-03 04:05:06.123456789 | touch -a $d/t && TZ=UTC0 stat -c %y $d/t | cut -c1-29
 ctime moves on chmod    | nobody | ok           | c=$(stat -c %Z.%z $d/t) && sleep 1.1 && chmod 640 $d/t && test "$c" != "$(stat -c %Z.%z $d/t)"
