@@ -129,8 +129,7 @@ record build-tsan $tsan_rc
 if ((tsan_rc == 0)); then
 	stage "ctest build-tsan/"
 	tsan_list=$(sed -nE 's/^TSAN_TESTS=\((.*)\)$/\1/p' scripts/build.sh)
-	# TSan runs them 5-15x slower: test_cache alone can pass the default 300 s
-	ctest_args=(-R "^unit/(${tsan_list// /|})\$" --timeout 1500)
+	ctest_args=(-R "^unit/(${tsan_list// /|})\$") # per-test timeout 1500 s (CMakeLists.txt)
 	run_ctest build-tsan TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 	ctest_args=()
 fi
