@@ -83,8 +83,8 @@ static int ident_decode(const unsigned char *buf, size_t len, struct ufs_obj *po
 }
 
 /* xxh3_128 of magic\0 url\0 path\0 tail (integers little-endian 64-bit). */
-static int cache_key_of(const char *magic, const struct ufs_backend *be, const char *path,
-			const unsigned char *tail, size_t tlen, struct ufs_ckey *pkey)
+int ufs_cache_key_of(const char *magic, const struct ufs_backend *be, const char *path,
+		     const unsigned char *tail, size_t tlen, struct ufs_ckey *pkey)
 {
 	const char *url = cache_be_name(be);
 	unsigned char *buf = malloc(strlen(magic) + strlen(url) + strlen(path) + 3 + tlen), *p;
@@ -111,7 +111,7 @@ static int cache_base_key(const struct ufs_backend *be, const struct ufs_obj *ob
 	size_t n = ident_encode(obj, tail);
 
 	ufs_put_le64(tail + n, gen);
-	return cache_key_of("unifs-block-1", be, obj->path, tail, n + 8, pkey);
+	return ufs_cache_key_of("unifs-block-1", be, obj->path, tail, n + 8, pkey);
 }
 
 static struct ufs_cobj *cobj_create(struct ufs_cache *c, struct ufs_backend *be,
@@ -245,7 +245,7 @@ static void cache_save_identity(struct ufs_cache *c, struct ufs_backend *be,
 	size_t n = ident_encode(obj, rec);
 	struct ufs_ckey key;
 
-	if (!c->disk || cache_key_of("unifs-ident-1", be, obj->path, NULL, 0, &key) < 0)
+	if (!c->disk || ufs_cache_key_of("unifs-ident-1", be, obj->path, NULL, 0, &key) < 0)
 		return;
 	if (ufs_disk_read(c->disk, UFS_DISK_IDENT, &key, old, sizeof(old)) == (ssize_t)n &&
 	    memcmp(old, rec, n) == 0)
@@ -260,7 +260,7 @@ int ufs_cache_last_identity(struct ufs_cache *c, struct ufs_backend *be, const c
 	struct ufs_ckey key;
 	ssize_t n;
 
-	if (!c->disk || cache_key_of("unifs-ident-1", be, path, NULL, 0, &key) < 0)
+	if (!c->disk || ufs_cache_key_of("unifs-ident-1", be, path, NULL, 0, &key) < 0)
 		return -ENOENT;
 	n = ufs_disk_read(c->disk, UFS_DISK_IDENT, &key, rec, sizeof(rec));
 	if (n < 0 || ident_decode(rec, (size_t)n, pobj) < 0)

@@ -17,6 +17,7 @@
 #include "protocols/backend.h"
 
 struct ufs_budget;
+struct ufs_meta_dir;
 struct ufs_cache;
 struct ufs_cache_pin;
 struct ufs_rstream;
@@ -91,6 +92,19 @@ void ufs_cache_hint(struct ufs_cache *c, struct ufs_backend *be, const struct uf
  */
 int ufs_cache_last_identity(struct ufs_cache *c, struct ufs_backend *be, const char *path,
 			    struct ufs_obj *pobj);
+
+/*
+ * Offline listings (offline.c): keep the listing d of directory dir of be in
+ * the disk tier (no-op without one, or past 16 MiB encoded), so that a
+ * remount with the server down can list what it saw.
+ */
+void ufs_cache_save_listing(struct ufs_cache *c, struct ufs_backend *be, const char *dir,
+			    const struct ufs_meta_dir *d);
+/* The listing of dir last saved: 0 and *pd a new listing (sorted, modes and
+ * owners as listed), or -ENOENT (no disk tier, never saved, record corrupt)
+ * / -ENOMEM. */
+int ufs_cache_last_listing(struct ufs_cache *c, struct ufs_backend *be, const char *dir,
+			   struct ufs_meta_dir **pd);
 
 /* Snapshot of the counters. */
 void ufs_cache_get_stats(struct ufs_cache *c, struct ufs_cache_stats *pst);

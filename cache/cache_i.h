@@ -145,11 +145,14 @@ void ufs_ra_on_read(struct ufs_ra *ra, uint64_t off, uint64_t len, struct ufs_ra
 
 struct ufs_disk;
 
-/* What a disk-tier file holds (its name ends in .blk or .idn). */
-enum ufs_disk_kind { UFS_DISK_BLOCK, UFS_DISK_IDENT };
+/* What a disk-tier file holds (its name ends in .blk, .idn or .lst). */
+enum ufs_disk_kind { UFS_DISK_BLOCK, UFS_DISK_IDENT, UFS_DISK_LIST, UFS_DISK_KINDS };
 
 /* Open (create) the tier at dir bounded to limit bytes; scans dir to learn
- * what is there and removes temp leftovers. 0 or -errno with a message. */
+ * what is there and removes the temp files of dead writers. Refuses (-EPERM)
+ * a dir not owned by the effective user or writable by group or others, and
+ * (-EBUSY) a dir another open tier holds (its lock is kept until close).
+ * 0 or -errno with a one-line message. */
 int ufs_disk_open(const char *dir, uint64_t limit, struct ufs_disk **pd, char *err, size_t errlen);
 /* Free the index; files stay. NULL is a no-op. */
 void ufs_disk_close(struct ufs_disk *d);
@@ -164,6 +167,8 @@ ssize_t ufs_disk_read(struct ufs_disk *d, enum ufs_disk_kind kind, const struct 
  * while over the bound. 0 or -errno (the data is simply not cached). */
 int ufs_disk_write(struct ufs_disk *d, enum ufs_disk_kind kind, const struct ufs_ckey *key,
 		   const void *data, size_t len);
+/* Data length of key's file from the index, or -ENOENT (may be stale). */
+int64_t ufs_disk_size(struct ufs_disk *d, const struct ufs_ckey *key);
 /* Bytes the tier holds now. */
 uint64_t ufs_disk_bytes(struct ufs_disk *d);
 
@@ -241,6 +246,11 @@ struct ufs_cache {
 	atomic_uint hints;
 	struct ufs_cache_counters n;
 };
+
+/* cache.c: the key of a record about be:path, xxh3_128(magic\0 url\0
+ * path\0 tail); 0 or -ENOMEM. */
+int ufs_cache_key_of(const char *magic, const struct ufs_backend *be, const char *path,
+		     const unsigned char *tail, size_t tlen, struct ufs_ckey *pkey);
 
 /* block.c */
 int ufs_blocks_init(struct ufs_cache *c);

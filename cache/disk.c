@@ -29,14 +29,28 @@
  * wiped behind our back): a missing file is a miss and is forgotten.
  *
  * Lock: ufs_disk.lock guards the index only; file I/O runs without it.
+ *
+ * Safety (the tier's files are trusted once their checksum matches, and the
+ * checksum is unkeyed): DIR must be a directory owned by the daemon's user
+ * and not writable by group or others, or the open is refused. One daemon
+ * per DIR: an exclusive flock on DIR/lock (holding the holder's pid) is taken
+ * at open and kept until close, so cache_size bounds the whole directory; a
+ * second daemon on the same DIR is refused with the holder's pid. Temp files
+ * are named .tmp.<key>.<pid>.<seq>: the start-up scan removes only those of
+ * processes that no longer exist. A write that finds the file system full
+ * (ENOSPC, EDQUOT) evicts the oldest eighth of the tier (a warning), retries
+ * once, and otherwise leaves the block uncached: reads go on from the
+ * backend.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -69,11 +83,13 @@ struct ufs_disk {
 	struct disk_ent *table[DISK_BUCKETS];
 	struct disk_ent lru; /* sentinel: next = oldest */
 	atomic_uint_least64_t seq;
+	int lock_fd;		/* flock held on DIR/lock while open */
+	atomic_int full_warned; /* ENOSPC reported since the last good write */
 };
 
 /* ---- names ---- */
 
-static const char *const disk_ext[] = {".blk", ".idn"}; /* by enum ufs_disk_kind */
+static const char *const disk_ext[] = {".blk", ".idn", ".lst"}; /* by enum ufs_disk_kind */
 
 static void disk_path(const struct ufs_disk *d, enum ufs_disk_kind kind, const struct ufs_ckey *key,
 		      char *buf, size_t size)
@@ -93,19 +109,19 @@ static void disk_tmp_path(struct ufs_disk *d, const struct ufs_ckey *key, char *
 		 (uint64_t)atomic_fetch_add(&d->seq, 1));
 }
 
-/* Parse "<32 hex>.blk|.idn" into *pkey and *pkind; 0 or -1. */
+/* Parse "<32 hex>.blk|.idn|.lst" into *pkey and *pkind; 0 or -1. */
 static int disk_parse_name(const char *name, struct ufs_ckey *pkey, enum ufs_disk_kind *pkind)
 {
 	char hi[17], lo[17];
+	int k = UFS_DISK_KINDS;
 
 	if (strlen(name) != 36 || strspn(name, "0123456789abcdef") != 32)
 		return -1;
-	if (strcmp(name + 32, disk_ext[UFS_DISK_BLOCK]) == 0)
-		*pkind = UFS_DISK_BLOCK;
-	else if (strcmp(name + 32, disk_ext[UFS_DISK_IDENT]) == 0)
-		*pkind = UFS_DISK_IDENT;
-	else
+	while (--k >= 0 && strcmp(name + 32, disk_ext[k]) != 0)
+		;
+	if (k < 0)
 		return -1;
+	*pkind = (enum ufs_disk_kind)k;
 	memcpy(hi, name, 16);
 	memcpy(lo, name + 16, 16);
 	hi[16] = lo[16] = '\0';
@@ -171,12 +187,13 @@ static void idx_add(struct ufs_disk *d, struct disk_ent *e)
 	d->used += e->bytes;
 }
 
-/* Detach the oldest entries while over the bound; returns them linked by hnext. */
-static struct disk_ent *idx_evict(struct ufs_disk *d)
+/* Detach the oldest entries while more than target bytes are held; returns
+ * them linked by hnext. */
+static struct disk_ent *idx_evict_to(struct ufs_disk *d, uint64_t target)
 {
 	struct disk_ent *out = NULL;
 
-	while (d->used > d->limit && d->lru.next != &d->lru) {
+	while (d->used > target && d->lru.next != &d->lru) {
 		struct disk_ent *e = d->lru.next;
 
 		idx_remove(d, e);
@@ -184,6 +201,12 @@ static struct disk_ent *idx_evict(struct ufs_disk *d)
 		out = e;
 	}
 	return out;
+}
+
+/* Detach the oldest entries while over the bound. */
+static struct disk_ent *idx_evict(struct ufs_disk *d)
+{
+	return idx_evict_to(d, d->limit);
 }
 
 static void disk_forget(struct ufs_disk *d, const struct ufs_ckey *key)
@@ -372,6 +395,19 @@ int ufs_disk_has(struct ufs_disk *d, const struct ufs_ckey *key)
 	return found;
 }
 
+int64_t ufs_disk_size(struct ufs_disk *d, const struct ufs_ckey *key)
+{
+	struct disk_ent *e;
+	int64_t v = -ENOENT;
+
+	pthread_mutex_lock(&d->lock);
+	e = idx_find(d, key);
+	if (e && e->bytes >= DISK_HDR)
+		v = (int64_t)(e->bytes - DISK_HDR);
+	pthread_mutex_unlock(&d->lock);
+	return v;
+}
+
 uint64_t ufs_disk_bytes(struct ufs_disk *d)
 {
 	uint64_t v;
@@ -453,6 +489,26 @@ static int disk_store(struct ufs_disk *d, enum ufs_disk_kind kind, const struct 
 	return rc;
 }
 
+/* The file system is full: drop the oldest eighth of the tier (at least
+ * need bytes). Returns 1 when something was evicted (worth a retry). */
+static int disk_make_room(struct ufs_disk *d, uint64_t need)
+{
+	struct disk_ent *victims;
+	uint64_t used, drop;
+
+	pthread_mutex_lock(&d->lock);
+	used = d->used;
+	drop = used / 8 > need ? used / 8 : need;
+	victims = idx_evict_to(d, used > drop ? used - drop : 0);
+	pthread_mutex_unlock(&d->lock);
+	if (!atomic_exchange(&d->full_warned, 1))
+		ufs_warn("cache: file system of cache_dir %s is full; evicting the oldest blocks "
+			 "(%" PRIu64 " of %" PRIu64 " bytes held), reads go on from the backend",
+			 d->dir, used < drop ? used : drop, used);
+	disk_unlink_list(d, victims);
+	return victims != NULL;
+}
+
 int ufs_disk_write(struct ufs_disk *d, enum ufs_disk_kind kind, const struct ufs_ckey *key,
 		   const void *data, size_t len)
 {
@@ -465,6 +521,10 @@ int ufs_disk_write(struct ufs_disk *d, enum ufs_disk_kind kind, const struct ufs
 	if (!e)
 		return -ENOMEM;
 	rc = disk_store(d, kind, key, data, len);
+	if (rc == 0)
+		atomic_store(&d->full_warned, 0); /* room again: warn at the next ENOSPC */
+	else if ((rc == -ENOSPC || rc == -EDQUOT) && disk_make_room(d, len + DISK_HDR))
+		rc = disk_store(d, kind, key, data, len);
 	if (rc < 0) {
 		ufs_debug("cache: cannot store a block in %s: %s", d->dir, strerror(-rc));
 		free(e);
@@ -503,7 +563,25 @@ static int scan_push(struct disk_scan *sc, struct disk_ent *e)
 	return 0;
 }
 
-/* Collect the block files of one fan-out directory; remove temp leftovers. */
+/* Is temp file name (".tmp.<key>.<pid>.<seq>") a leftover: its writer is
+ * gone? A name without a pid is left alone. */
+static int scan_tmp_is_dead(const char *name)
+{
+	const char *dot = strchr(name + 5, '.');
+	char *end;
+	long pid;
+
+	if (!dot)
+		return 0;
+	errno = 0;
+	pid = strtol(dot + 1, &end, 10);
+	if (errno || end == dot + 1 || *end != '.' || pid <= 0)
+		return 0;
+	return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+/* Collect the block files of one fan-out directory; remove the temp files
+ * of dead writers. */
 static void scan_subdir(int dfd, const char *sub, struct disk_scan *sc)
 {
 	int fd = openat(dfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -522,7 +600,8 @@ static void scan_subdir(int dfd, const char *sub, struct disk_scan *sc)
 		enum ufs_disk_kind kind;
 
 		if (strncmp(de->d_name, ".tmp.", 5) == 0) {
-			unlinkat(fd, de->d_name, 0);
+			if (scan_tmp_is_dead(de->d_name))
+				unlinkat(fd, de->d_name, 0);
 			continue;
 		}
 		if (disk_parse_name(de->d_name, &key, &kind) < 0 ||
@@ -578,23 +657,98 @@ static void disk_scan(struct ufs_disk *d)
 	disk_unlink_list(d, idx_evict(d));
 }
 
-int ufs_disk_open(const char *dir, uint64_t limit, struct ufs_disk **pd, char *err, size_t errlen)
+/* Create dir (0700) or check the existing one: a directory, owned by the daemon's user, not
+ * writable by group or others, usable. */
+static int disk_check_dir(const char *dir, char *err, size_t errlen)
 {
-	struct ufs_disk *d;
+	struct stat st;
 
-	*pd = NULL;
-	if ((mkdir(dir, 0700) != 0 && errno != EEXIST) || access(dir, R_OK | W_OK | X_OK) != 0) {
+	if ((mkdir(dir, 0700) != 0 && errno != EEXIST) || stat(dir, &st) != 0) {
 		int e = errno;
 
 		snprintf(err, errlen, "cache_dir %s: %s", dir, strerror(e));
 		return -e;
 	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "cache_dir %s: not a directory", dir);
+		return -ENOTDIR;
+	}
+	if (st.st_uid != geteuid()) {
+		snprintf(err, errlen,
+			 "cache_dir %s is owned by uid %u, not by the daemon's user (uid %u): "
+			 "refusing it (others could plant blocks)",
+			 dir, (unsigned)st.st_uid, (unsigned)geteuid());
+		return -EPERM;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(err, errlen,
+			 "cache_dir %s is writable by group or others (mode %04o): refusing it; "
+			 "chmod go-w it",
+			 dir, (unsigned)(st.st_mode & 07777));
+		return -EPERM;
+	}
+	if (access(dir, R_OK | W_OK | X_OK) != 0) {
+		int e = errno;
+
+		snprintf(err, errlen, "cache_dir %s: %s", dir, strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+/* Take the exclusive lock of dir (DIR/lock, holding our pid). fd, or -errno
+ * with a message (another daemon holds it: -EBUSY with its pid). */
+static int disk_lock(const char *dir, char *err, size_t errlen)
+{
+	char path[4096], pid[32] = "";
+	int fd, n;
+
+	snprintf(path, sizeof(path), "%s/lock", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		int e = errno;
+
+		snprintf(err, errlen, "cache_dir %s: lock file: %s", dir, strerror(e));
+		return -e;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno == EWOULDBLOCK ? EBUSY : errno;
+
+		n = (int)pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		close(fd);
+		snprintf(err, errlen,
+			 "cache_dir %s is in use by another unifs daemon (pid %s): give each "
+			 "daemon its own cache_dir",
+			 dir, pid[0] ? pid : "?");
+		return -e;
+	}
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+		ufs_debug("cache: cannot record the pid in %s", path);
+	return fd;
+}
+
+int ufs_disk_open(const char *dir, uint64_t limit, struct ufs_disk **pd, char *err, size_t errlen)
+{
+	struct ufs_disk *d;
+	int rc = disk_check_dir(dir, err, errlen), fd;
+
+	*pd = NULL;
+	if (rc < 0)
+		return rc;
+	fd = disk_lock(dir, err, errlen);
+	if (fd < 0)
+		return fd;
 	d = calloc(1, sizeof(*d));
 	if (!d || !(d->dir = strdup(dir))) {
 		free(d);
+		close(fd);
 		snprintf(err, errlen, "cache: out of memory");
 		return -ENOMEM;
 	}
+	d->lock_fd = fd;
 	d->limit = limit;
 	d->lru.next = d->lru.prev = &d->lru;
 	pthread_mutex_init(&d->lock, NULL);
@@ -614,6 +768,7 @@ void ufs_disk_close(struct ufs_disk *d)
 		free(e);
 	}
 	pthread_mutex_destroy(&d->lock);
+	close(d->lock_fd); /* releases the flock */
 	free(d->dir);
 	free(d);
 }

@@ -9,6 +9,13 @@
  * buckets. Past max_entries, expired entries are swept; if that is not
  * enough, the whole table is cleared (cheap, and correct: it is a cache).
  *
+ * Tree invalidation (rename, rmdir) does not walk the table: it drops the
+ * path and its parent's facts and leaves a tombstone (mount, path, seq) that
+ * lives as long as the mount's longest TTL. Every fact stored takes the next
+ * sequence number; an entry found below (or at) a tombstone younger than its
+ * facts is dropped when met. With tombstones alive a lookup costs one more
+ * hash probe per path component; `rm -rf` of N files stays O(N).
+ *
  * Invariants: an entry never has both a live attr and a live negative fact;
  * a stored listing is never modified (readers hold references to it).
  * Lock order: meta lock only; listing reference counts are atomic.
@@ -44,6 +51,7 @@ enum { META_ATTR = 1, META_NEG = 2 };
 struct meta_ent {
 	struct meta_ent *next;
 	uint64_t hash;
+	uint64_t seq; /* when a fact was last stored (m->seq) */
 	int mount;
 	unsigned facts;
 	double attr_exp, neg_exp, dir_exp;
@@ -52,10 +60,26 @@ struct meta_ent {
 	char path[];
 };
 
+/* "Everything at or below (mount, path) stored before seq is gone." */
+struct meta_tomb {
+	struct meta_tomb *next;	 /* hash chain */
+	struct meta_tomb *qnext; /* expiry order (oldest first) */
+	uint64_t hash, seq;
+	double exp;
+	int mount;
+	char path[];
+};
+
+#define META_TOMB_BUCKETS 1024
+
 struct ufs_meta {
 	pthread_mutex_t lock;
 	struct meta_ent **buckets;
 	size_t n_buckets, count, max_entries;
+	uint64_t seq;
+	struct meta_tomb *tombs[META_TOMB_BUCKETS];
+	struct meta_tomb *tq_head, *tq_tail;
+	size_t n_tombs;
 	struct ufs_meta_ttl *ttls;
 	size_t n_mounts;
 	ufs_clock_fn clock;
@@ -114,6 +138,8 @@ struct ufs_meta *ufs_meta_create(size_t n_mounts, const struct ufs_meta_ttl *ttl
 	return m;
 }
 
+static void meta_tombs_expire(struct ufs_meta *m, double now);
+
 static void meta_ent_free(struct meta_ent *e)
 {
 	ufs_meta_dir_unref(e->dir);
@@ -142,6 +168,7 @@ void ufs_meta_destroy(struct ufs_meta *m)
 	if (!m)
 		return;
 	meta_clear(m);
+	meta_tombs_expire(m, 1e300);
 	pthread_mutex_destroy(&m->lock);
 	free(m->buckets);
 	free(m->ttls);
@@ -178,11 +205,6 @@ static struct meta_ent **meta_slot(struct ufs_meta *m, int mount, const char *pa
 	return pe;
 }
 
-static struct meta_ent *meta_find(struct ufs_meta *m, int mount, const char *path)
-{
-	return *meta_slot(m, mount, path, meta_hash(mount, path));
-}
-
 static void meta_unlink(struct ufs_meta *m, struct meta_ent **pe)
 {
 	struct meta_ent *e = *pe;
@@ -190,6 +212,89 @@ static void meta_unlink(struct ufs_meta *m, struct meta_ent **pe)
 	*pe = e->next;
 	meta_ent_free(e);
 	m->count--;
+}
+
+/* Sequence number of the tombstone at (mount, the first len bytes of
+ * path), 0 when none. Lock held. */
+static uint64_t meta_tomb_seq(struct ufs_meta *m, int mount, const char *path, size_t len)
+{
+	uint64_t h = XXH64(path, len, (uint64_t)(unsigned)mount);
+
+	for (struct meta_tomb *t = m->tombs[h % META_TOMB_BUCKETS]; t; t = t->next)
+		if (t->hash == h && t->mount == mount && strncmp(t->path, path, len) == 0 &&
+		    t->path[len] == '\0')
+			return t->seq;
+	return 0;
+}
+
+/* Whether a tombstone at or above e's path is younger than e. Lock held. */
+static int meta_tombed(struct ufs_meta *m, const struct meta_ent *e)
+{
+	const char *p = e->path;
+
+	if (!m->n_tombs)
+		return 0;
+	if (meta_tomb_seq(m, e->mount, p, 0) > e->seq)
+		return 1;
+	for (const char *s = p; *s; s++)
+		if ((s[1] == '/' || s[1] == '\0') &&
+		    meta_tomb_seq(m, e->mount, p, (size_t)(s + 1 - p)) > e->seq)
+			return 1;
+	return 0;
+}
+
+/* The live entry of (mount, path): one below a newer tombstone is dropped.
+ * Lock held. */
+static struct meta_ent *meta_find(struct ufs_meta *m, int mount, const char *path)
+{
+	struct meta_ent **pe = meta_slot(m, mount, path, meta_hash(mount, path));
+
+	if (*pe && meta_tombed(m, *pe)) {
+		meta_unlink(m, pe);
+		return NULL;
+	}
+	return *pe;
+}
+
+/* Forget tombstones past their expiry. Lock held. */
+static void meta_tombs_expire(struct ufs_meta *m, double now)
+{
+	while (m->tq_head && m->tq_head->exp <= now) {
+		struct meta_tomb *t = m->tq_head, **pt = &m->tombs[t->hash % META_TOMB_BUCKETS];
+
+		while (*pt != t)
+			pt = &(*pt)->next;
+		*pt = t->next;
+		m->tq_head = t->qnext;
+		if (!m->tq_head)
+			m->tq_tail = NULL;
+		m->n_tombs--;
+		free(t);
+	}
+}
+
+/* Leave a tombstone at (mount, path) for ttl seconds. 0 or -ENOMEM. Lock held. */
+static int meta_tomb_add(struct ufs_meta *m, int mount, const char *path, double now, double ttl)
+{
+	size_t len = strlen(path);
+	struct meta_tomb *t = calloc(1, sizeof(*t) + len + 1);
+
+	if (!t)
+		return -ENOMEM;
+	memcpy(t->path, path, len + 1);
+	t->mount = mount;
+	t->hash = XXH64(path, len, (uint64_t)(unsigned)mount);
+	t->seq = ++m->seq;
+	t->exp = now + ttl;
+	t->next = m->tombs[t->hash % META_TOMB_BUCKETS];
+	m->tombs[t->hash % META_TOMB_BUCKETS] = t;
+	if (m->tq_tail)
+		m->tq_tail->qnext = t;
+	else
+		m->tq_head = t;
+	m->tq_tail = t; /* TTLs differ per mount: expiry order is approximate */
+	m->n_tombs++;
+	return 0;
 }
 
 /* Remove the entries with no live fact. Caller holds the lock. */
@@ -245,16 +350,19 @@ static void meta_make_room(struct ufs_meta *m)
 static struct meta_ent *meta_get_or_add(struct ufs_meta *m, int mount, const char *path)
 {
 	uint64_t h = meta_hash(mount, path);
-	struct meta_ent *e = *meta_slot(m, mount, path, h);
+	struct meta_ent *e = meta_find(m, mount, path);
 	size_t len = strlen(path);
 
-	if (e)
+	if (e) {
+		e->seq = ++m->seq;
 		return e;
+	}
 	meta_make_room(m);
 	e = calloc(1, sizeof(*e) + len + 1);
 	if (!e)
 		return NULL;
 	e->hash = h;
+	e->seq = ++m->seq;
 	e->mount = mount;
 	memcpy(e->path, path, len + 1);
 	if (m->count >= m->n_buckets)
@@ -433,11 +541,11 @@ static int meta_in_tree(const char *p, size_t plen, const char *path)
 	return strncmp(path, p, plen) == 0 && (path[plen] == '\0' || path[plen] == '/');
 }
 
-void ufs_meta_invalidate_tree(struct ufs_meta *m, int mount, const char *path)
+/* Drop every entry of mount at or below path (walks the table). Lock held. */
+static void meta_drop_tree(struct ufs_meta *m, int mount, const char *path)
 {
 	size_t plen = strlen(path);
 
-	pthread_mutex_lock(&m->lock);
 	for (size_t b = 0; b < m->n_buckets; b++) {
 		struct meta_ent **pe = &m->buckets[b];
 
@@ -448,6 +556,22 @@ void ufs_meta_invalidate_tree(struct ufs_meta *m, int mount, const char *path)
 				pe = &(*pe)->next;
 		}
 	}
+}
+
+void ufs_meta_invalidate_tree(struct ufs_meta *m, int mount, const char *path)
+{
+	const struct ufs_meta_ttl *ttl = ufs_meta_ttl(m, mount);
+	double longest = ttl->attr > ttl->dir ? ttl->attr : ttl->dir;
+	double now;
+
+	if (ttl->negative > longest)
+		longest = ttl->negative;
+	pthread_mutex_lock(&m->lock);
+	now = m->clock(m->clock_arg);
+	meta_tombs_expire(m, now);
+	meta_drop(m, mount, path);
+	if (longest > 0 && meta_tomb_add(m, mount, path, now, longest) < 0)
+		meta_drop_tree(m, mount, path); /* no memory for a tombstone: walk */
 	meta_drop_parent(m, mount, path);
 	pthread_mutex_unlock(&m->lock);
 }

@@ -68,6 +68,8 @@ static void ctl_json_backend(struct ufs_strbuf *b, struct ufs_fs *fs, size_t i)
 	struct ufs_backend *be = fs->be[i];
 	char err[256];
 	const char *state = ctl_state(be, err, sizeof(err));
+	uint64_t served;
+	int stale;
 
 	ufs_sb_printf(b, "%s{\"mount\":", i ? "," : "");
 	ufs_sb_json_str(b, fs->cfg->mounts[i].prefix);
@@ -83,7 +85,9 @@ static void ctl_json_backend(struct ufs_strbuf *b, struct ufs_fs *fs, size_t i)
 	    CTL_U64(atomic_load(&be->stats.errors)), CTL_U64(atomic_load(&be->stats.retries)));
 	ufs_sb_printf(b, ",\"last_error\":");
 	ufs_sb_json_str(b, err);
-	ufs_sb_printf(b, "}");
+	stale = fs_offline_stale(fs, i, &served);
+	ufs_sb_printf(b, ",\"stale\":%s,\"stale_answers\":%llu}", stale ? "true" : "false",
+		      CTL_U64(served));
 }
 
 /* The cache counters as name/value pairs, in struct order. */
@@ -243,6 +247,7 @@ static void ctl_text_backend(struct ufs_strbuf *b, struct ufs_fs *fs, size_t i)
 	struct ufs_backend *be = fs->be[i];
 	char err[256];
 	const char *state = ctl_state(be, err, sizeof(err));
+	uint64_t served;
 
 	ufs_sb_printf(b, "%-20s %-5s %s\n", fs->cfg->mounts[i].prefix, state,
 		      fs->cfg->mounts[i].url);
@@ -256,6 +261,11 @@ static void ctl_text_backend(struct ufs_strbuf *b, struct ufs_fs *fs, size_t i)
 	    CTL_U64(atomic_load(&be->stats.errors)), CTL_U64(atomic_load(&be->stats.retries)));
 	if (err[0])
 		ufs_sb_printf(b, "  last error: %s\n", err);
+	if (fs_offline_stale(fs, i, &served))
+		ufs_sb_printf(b,
+			      "  STALE: server unreachable, serving the disk tier's copy read-only "
+			      "(%llu answers)\n",
+			      CTL_U64(served));
 }
 
 static void ctl_text(struct ufs_strbuf *b, struct ufs_fs *fs)

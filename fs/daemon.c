@@ -268,6 +268,8 @@ static int run_setup(struct ufs_fs *fs, int ready_fd, char *err, size_t errlen)
 	if (rc == 0)
 		rc = run_create_backends(fs, err, errlen);
 	if (rc == 0)
+		rc = fs_offline_create(fs);
+	if (rc == 0)
 		rc = run_check_backends(fs, ready_fd, err, errlen);
 	return rc;
 }
@@ -278,6 +280,7 @@ static void run_teardown(struct ufs_fs *fs)
 	fs_direct_stop(fs);
 	fs_ctl_stop(fs);
 	fs_fuse_stats_free(fs);
+	fs_offline_destroy(fs);
 	fs_cache_destroy(fs);
 	for (size_t i = 0; i < fs->n_be; i++)
 		ufs_backend_destroy(fs->be[i]);

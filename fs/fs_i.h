@@ -68,7 +68,30 @@ struct ufs_fs {
 
 	atomic_uint_least64_t read_bytes; /* delivered to readers (FUSE read replies) */
 	struct ufs_direct *direct;	  /* direct-path server (direct*.c), or NULL */
+	struct fs_offline *offline;	  /* one per mount (offline.c) */
 };
+
+/* ---- offline.c: answers from the disk tier while a server is down ---- */
+
+struct fs_node;
+
+/* Per-mount offline state for fs->n_be mounts. 0 or -ENOMEM. */
+int fs_offline_create(struct ufs_fs *fs);
+/* Wait for running probes and free the state; safe when never created. */
+void fs_offline_destroy(struct ufs_fs *fs);
+/* 1 when mount is serving stale data: do not call its server (a background
+ * probe is started when one is due); 0 to go to the server. */
+int fs_offline_skip(struct ufs_fs *fs, int mount);
+/* The server failed getattr of n with rc: 0 and *pattr (last known mode and
+ * owner, never wider) when the disk tier knows n and rc means unreachable
+ * (the mount becomes stale); else rc. */
+int fs_offline_attr(struct ufs_fs *fs, const struct fs_node *n, int rc, struct ufs_attr *pattr);
+/* Same for the listing of directory n: 0 and *pd (a new reference, also put
+ * in the metadata cache), or rc. */
+int fs_offline_listing(struct ufs_fs *fs, const struct fs_node *n, int rc,
+		       struct ufs_meta_dir **pd);
+/* Whether mount is stale now; *pserved: answers the disk tier gave. */
+int fs_offline_stale(struct ufs_fs *fs, size_t mount, uint64_t *pserved);
 
 /* ---- node.c: where a path lives, and its attributes ---- */
 
@@ -170,6 +193,11 @@ void fs_reader_close(struct fs_reader *r);
  * tier, for attributes while its server is unreachable; 0, or -ENOENT. */
 int fs_cache_last_identity(struct ufs_fs *fs, struct ufs_backend *be, const char *path,
 			   struct ufs_obj *pobj);
+/* The identity a read of path is pinned to, from its attributes a: size,
+ * mtime and etag; where the protocol has no etag (file, NFS) the inode
+ * number and ctime stand in for it, so a same-size rewrite with a preserved
+ * mtime is a new version (and misses the disk tier). */
+void fs_obj_from_attr(struct ufs_obj *pobj, const char *path, const struct ufs_attr *a);
 /* The next file in directory order is likely to be read: prefetch it. */
 void fs_read_hint(struct ufs_fs *fs, struct ufs_backend *be, const struct ufs_obj *obj);
 

@@ -8,6 +8,15 @@
  * pointer into an inode escapes the lock. Both tables double when their
  * load passes 1.
  *
+ * Parent index: a hashed inode of a mount (mount >= 0) points to the inode
+ * of its parent directory in the same mount (found by key when it is
+ * hashed), which counts its hashed children (nchild). Removing or renaming
+ * a path whose inode has no hashed children is then one key lookup, so
+ * `rm -rf` of N files costs O(N), not O(N^2). Only a directory with known
+ * children (or a table holding orphans: inodes whose parent was not in the
+ * table when they were hashed, or was freed before them) is handled by
+ * walking the whole table for the subtree.
+ *
  * States of an inode: hashed (reachable by key and by number) -> unhashed
  * (removed or replaced by a rename: reachable by number only) -> freed when
  * its lookup count reaches zero. The root is never freed.
@@ -29,6 +38,9 @@ struct ufs_inode {
 	uint64_t nlookup;
 	uint64_t key_hash;
 	int hashed;
+	struct ufs_inode *parent; /* hashed: inode of the parent directory, or NULL */
+	uint64_t nchild;	  /* hashed inodes whose parent is this one */
+	int orphan;		  /* hashed with no parent inode found (counted) */
 	int mount;
 	size_t rel_off;
 	char *path;
@@ -51,6 +63,7 @@ struct ufs_itab {
 	pthread_mutex_t lock;
 	struct ufs_inode **by_ino, **by_key, **by_fid;
 	size_t n_buckets, count;
+	size_t n_orphans; /* hashed inodes of a mount whose parent is unknown */
 	uint64_t next_ino;
 	struct ufs_inode *root;
 };
@@ -90,12 +103,67 @@ static void itab_hash_key(struct ufs_itab *t, struct ufs_inode *in)
 	in->hashed = 1;
 }
 
+/* The hashed inode of (mount, the first len bytes of rel), or NULL. */
+static struct ufs_inode *itab_find_prefix(struct ufs_itab *t, int mount, const char *rel,
+					  size_t len)
+{
+	uint64_t h = XXH64(rel, len, (uint64_t)(unsigned)(mount + 1));
+	struct ufs_inode *in = t->by_key[h & (t->n_buckets - 1)];
+
+	while (in && !(in->key_hash == h && in->mount == mount &&
+		       strncmp(in->path + in->rel_off, rel, len) == 0 &&
+		       in->path[in->rel_off + len] == '\0'))
+		in = in->next_key;
+	return in;
+}
+
+/* Link hashed in to its parent's inode (parent index). Lock held. */
+static void itab_link_parent(struct ufs_itab *t, struct ufs_inode *in)
+{
+	const char *rel = in->path + in->rel_off, *slash = strrchr(rel, '/');
+
+	if (in->mount < 0 || !*rel)
+		return; /* synthetic directories and mount roots: never removed */
+	in->parent = itab_find_prefix(t, in->mount, rel, slash ? (size_t)(slash - rel) : 0);
+	if (in->parent) {
+		in->parent->nchild++;
+	} else {
+		in->orphan = 1;
+		t->n_orphans++;
+	}
+}
+
+static void itab_unlink_parent(struct ufs_itab *t, struct ufs_inode *in)
+{
+	if (in->parent)
+		in->parent->nchild--;
+	if (in->orphan)
+		t->n_orphans--;
+	in->parent = NULL;
+	in->orphan = 0;
+}
+
+/* in is freed while inodes still name it as their parent (the kernel forgot
+ * a directory before its children): they become orphans. Lock held. */
+static void itab_orphan_children(struct ufs_itab *t, struct ufs_inode *in)
+{
+	for (size_t b = 0; in->nchild && b < t->n_buckets; b++)
+		for (struct ufs_inode *c = t->by_ino[b]; c; c = c->next_ino)
+			if (c->parent == in) {
+				c->parent = NULL;
+				c->orphan = 1;
+				t->n_orphans++;
+				in->nchild--;
+			}
+}
+
 static void itab_unhash_key(struct ufs_itab *t, struct ufs_inode *in)
 {
 	struct ufs_inode **pi = &t->by_key[in->key_hash & (t->n_buckets - 1)];
 
 	if (!in->hashed)
 		return;
+	itab_unlink_parent(t, in);
 	while (*pi && *pi != in)
 		pi = &(*pi)->next_key;
 	if (*pi)
@@ -197,6 +265,7 @@ static struct ufs_inode *itab_new_inode(struct ufs_itab *t, int mount, const cha
 		itab_grow(t);
 	itab_hash_ino(t, in);
 	itab_hash_key(t, in);
+	itab_link_parent(t, in);
 	t->count++;
 	return in;
 }
@@ -291,6 +360,7 @@ void ufs_itab_forget(struct ufs_itab *t, uint64_t ino, uint64_t n)
 			*pi = in->next_ino;
 			itab_unhash_key(t, in);
 			itab_unhash_fid(t, in);
+			itab_orphan_children(t, in);
 			t->count--;
 			free(in->path);
 			free(in);
@@ -349,6 +419,15 @@ static void itab_move(struct ufs_itab *t, struct ufs_inode *in, char *newpath)
 	free(in->path);
 	in->path = newpath;
 	itab_hash_key(t, in);
+	itab_link_parent(t, in);
+}
+
+/* Whether the subtree of (mount, rel) is just its own inode (or nothing):
+ * *pin is that inode or NULL. 0: the table must be walked. Lock held. */
+static int itab_leaf(struct ufs_itab *t, int mount, const char *rel, struct ufs_inode **pin)
+{
+	*pin = itab_find_prefix(t, mount, rel, strlen(rel));
+	return mount >= 0 && *rel && t->n_orphans == 0 && (!*pin || (*pin)->nchild == 0);
 }
 
 /* Whether path is p or below p. */
@@ -376,13 +455,37 @@ static struct ufs_inode **itab_collect(struct ufs_itab *t, int mount, const char
 	return v;
 }
 
-void ufs_itab_rename(struct ufs_itab *t, int mount, const char *from_path, const char *to_path)
+/* Rename of a leaf (see itab_leaf): one move. Lock held. */
+static void itab_rename_leaf(struct ufs_itab *t, struct ufs_inode *from, struct ufs_inode *to,
+			     const char *to_path)
+{
+	char *np;
+
+	if (to && to != t->root)
+		itab_unhash_key(t, to);
+	if (!from)
+		return;
+	np = strdup(to_path);
+	if (np)
+		itab_move(t, from, np);
+	else
+		itab_unhash_key(t, from); /* unreachable beats wrong */
+}
+
+void ufs_itab_rename(struct ufs_itab *t, int mount, const char *from_path, const char *to_path,
+		     size_t rel_off)
 {
 	size_t flen = strlen(from_path), tlen = strlen(to_path);
-	struct ufs_inode **v;
+	struct ufs_inode **v, *from, *to;
 	size_t n = 0;
 
 	pthread_mutex_lock(&t->lock);
+	if (rel_off <= flen && rel_off <= tlen && itab_leaf(t, mount, from_path + rel_off, &from) &&
+	    itab_leaf(t, mount, to_path + rel_off, &to)) {
+		itab_rename_leaf(t, from, to, to_path);
+		pthread_mutex_unlock(&t->lock);
+		return;
+	}
 	v = itab_collect(t, mount, to_path, &n);
 	for (size_t i = 0; v && i < n; i++)
 		itab_unhash_key(t, v[i]);
@@ -404,12 +507,18 @@ void ufs_itab_rename(struct ufs_itab *t, int mount, const char *from_path, const
 	pthread_mutex_unlock(&t->lock);
 }
 
-void ufs_itab_unhash(struct ufs_itab *t, int mount, const char *path)
+void ufs_itab_unhash(struct ufs_itab *t, int mount, const char *path, size_t rel_off)
 {
-	struct ufs_inode **v;
+	struct ufs_inode **v, *in;
 	size_t n = 0;
 
 	pthread_mutex_lock(&t->lock);
+	if (rel_off <= strlen(path) && itab_leaf(t, mount, path + rel_off, &in)) {
+		if (in && in != t->root)
+			itab_unhash_key(t, in);
+		pthread_mutex_unlock(&t->lock);
+		return;
+	}
 	v = itab_collect(t, mount, path, &n);
 	for (size_t i = 0; v && i < n; i++) {
 		if (v[i] != t->root)

@@ -71,12 +71,17 @@ size_t ufs_itab_count(struct ufs_itab *t);
 
 /*
  * Record a rename inside one mount: the inode at from_path and every inode
- * below it in that mount move to to_path (same rel_off: a mount root is
- * never renamed); an inode that was at to_path is unhashed first.
+ * below it in that mount move to to_path (same rel_off, the offset of the
+ * backend-relative part in both paths: a mount root is never renamed); an
+ * inode that was at to_path (and below) is unhashed first. A path without
+ * known children costs one lookup; a directory with some, a walk of the
+ * table.
  */
-void ufs_itab_rename(struct ufs_itab *t, int mount, const char *from_path, const char *to_path);
-/* Unhash the inode at path (it was removed); it lives until forgotten. */
-void ufs_itab_unhash(struct ufs_itab *t, int mount, const char *path);
+void ufs_itab_rename(struct ufs_itab *t, int mount, const char *from_path, const char *to_path,
+		     size_t rel_off);
+/* Unhash the inode at path (rel_off: as above) and every inode below it (it
+ * was removed); they live until forgotten. Same cost as a rename. */
+void ufs_itab_unhash(struct ufs_itab *t, int mount, const char *path, size_t rel_off);
 
 /* Write generation of ino (0 for an unknown inode) / bump it by one. */
 uint64_t ufs_itab_gen(struct ufs_itab *t, uint64_t ino);

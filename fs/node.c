@@ -170,25 +170,6 @@ static int node_pending(struct ufs_fs *fs, struct fs_node *n, int rc, struct ufs
 	return 1;
 }
 
-/* Attributes of n from the disk tier when its server is unreachable (the
- * identity last opened there); 0, or -ENOENT. Mode and owner are the last
- * ones the server showed for the inode; never seen (e.g. after a remount):
- * 0400 owned by the mounting user. Never wider than the server's. */
-static int node_offline_attr(struct ufs_fs *fs, struct fs_node *n, struct ufs_attr *pattr)
-{
-	struct ufs_obj o;
-
-	if (fs_cache_last_identity(fs, n->be, n->rel, &o) < 0)
-		return -ENOENT;
-	fs_attr_new(pattr, S_IFREG | 0400);
-	if (n->ino && ufs_itab_last_owner(fs->itab, n->ino, pattr) && !S_ISREG(pattr->mode))
-		return -ENOENT; /* the disk tier holds files only */
-	pattr->size = o.size;
-	pattr->mtime = pattr->ctime = pattr->atime = o.mtime;
-	memcpy(pattr->etag, o.etag, sizeof(pattr->etag));
-	return 0;
-}
-
 /* Backend getattr with the metadata cache in front (unless fresh). */
 static int node_backend_getattr(struct ufs_fs *fs, struct fs_node *n, int fresh,
 				struct ufs_attr *pattr)
@@ -199,9 +180,8 @@ static int node_backend_getattr(struct ufs_fs *fs, struct fs_node *n, int fresh,
 		return 0;
 	if (rc < 0)
 		return rc;
-	rc = ufs_be_getattr(n->be, n->rel, pattr);
-	if (rc < 0 && (rc == -EHOSTDOWN || ufs_errno_is_unreachable(rc)) &&
-	    node_offline_attr(fs, n, pattr) == 0)
+	rc = fs_offline_skip(fs, n->mount) ? -EHOSTDOWN : ufs_be_getattr(n->be, n->rel, pattr);
+	if (rc < 0 && fs_offline_attr(fs, n, rc, pattr) == 0)
 		return 0; /* server down: what the disk tier holds stays readable */
 	if (rc == 0 && pattr->mode != 0 && n->ino)
 		ufs_itab_note_attr(fs->itab, n->ino, pattr);

@@ -279,9 +279,13 @@ static void ops_remove(fuse_req_t req, fuse_ino_t parent, const char *name, int 
 		fs_caller_end();
 		if (rc == 0 && !dir)
 			fs_node_links_changed(fs, &n);
-		ufs_meta_invalidate_tree(fs->meta, n.mount, n.rel);
+		if (dir)
+			ufs_meta_invalidate_tree(fs->meta, n.mount, n.rel);
+		else
+			ufs_meta_invalidate(fs->meta, n.mount,
+					    n.rel); /* O(1): rm -rf stays linear */
 		if (rc == 0)
-			ufs_itab_unhash(fs->itab, n.mount, n.path);
+			ufs_itab_unhash(fs->itab, n.mount, n.path, (size_t)(n.rel - n.path));
 		fs_node_free(&n);
 	}
 	fuse_reply_err(req, rc < 0 ? -rc : 0);
@@ -321,16 +325,17 @@ static int ops_dest_node(struct ufs_fs *fs, const struct fs_node *src, fuse_ino_
 static void ops_itab_exchange(struct ufs_fs *fs, const struct fs_node *a, const struct fs_node *b)
 {
 	char *tmp = malloc(strlen(a->path) + 16);
+	size_t off = (size_t)(a->rel - a->path); /* same mount: same offset in b */
 
 	if (!tmp) {
-		ufs_itab_unhash(fs->itab, a->mount, a->path);
-		ufs_itab_unhash(fs->itab, b->mount, b->path);
+		ufs_itab_unhash(fs->itab, a->mount, a->path, off);
+		ufs_itab_unhash(fs->itab, b->mount, b->path, off);
 		return;
 	}
 	sprintf(tmp, "%s\001xchg\001", a->path);
-	ufs_itab_rename(fs->itab, a->mount, a->path, tmp);
-	ufs_itab_rename(fs->itab, b->mount, b->path, a->path);
-	ufs_itab_rename(fs->itab, a->mount, tmp, b->path);
+	ufs_itab_rename(fs->itab, a->mount, a->path, tmp, off);
+	ufs_itab_rename(fs->itab, b->mount, b->path, a->path, off);
+	ufs_itab_rename(fs->itab, a->mount, tmp, b->path, off);
 	free(tmp);
 }
 
@@ -353,7 +358,8 @@ static void ops_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse
 		ufs_meta_invalidate_tree(fs->meta, src.mount, src.rel);
 		ufs_meta_invalidate_tree(fs->meta, dst.mount, dst.rel);
 		if (rc == 0 && !(flags & RENAME_EXCHANGE))
-			ufs_itab_rename(fs->itab, src.mount, src.path, dst.path);
+			ufs_itab_rename(fs->itab, src.mount, src.path, dst.path,
+					(size_t)(src.rel - src.path));
 		else if (rc == 0)
 			ops_itab_exchange(fs, &src, &dst);
 		fs_node_free(&dst);

@@ -12,6 +12,9 @@
  * synthetic names, then the real entries; a real entry whose name is also
  * synthetic is skipped (the synthetic one wins).
  *
+ * Each listing fetched is also kept in the disk tier (when there is one):
+ * with the server down, a remount lists from there (fs/offline.c).
+ *
  * readdirplus hands the kernel the attributes from the listing, so `ls -l`
  * costs one listing and no per-entry request. An entry whose type the
  * listing did not give is sent without attributes (inode 0): the kernel
@@ -92,13 +95,16 @@ static int dir_listing(struct ufs_fs *fs, struct fs_node *n, struct ufs_meta_dir
 	d = ufs_meta_dir_create();
 	if (!d)
 		return -ENOMEM;
-	rc = ufs_be_list(n->be, n->rel, dir_list_cb, d);
+	rc =
+	    fs_offline_skip(fs, n->mount) ? -EHOSTDOWN : ufs_be_list(n->be, n->rel, dir_list_cb, d);
 	if (rc < 0) {
 		ufs_meta_dir_unref(d);
-		return rc;
+		return fs_offline_listing(fs, n, rc, pd); /* server down: the kept copy */
 	}
 	ufs_meta_dir_sort(d);
 	ufs_meta_put_dir(fs->meta, n->mount, n->rel, d);
+	if (fs->cache)
+		ufs_cache_save_listing(fs->cache, n->be, n->rel, d);
 	*pd = d;
 	return 0;
 }

@@ -102,11 +102,7 @@ static struct fs_file *file_new(const struct fs_node *n, uint64_t ino, const str
 
 static void file_obj(const struct fs_file *f, struct ufs_obj *obj)
 {
-	memset(obj, 0, sizeof(*obj));
-	obj->path = f->rel;
-	obj->size = f->attr.size;
-	obj->mtime = f->attr.mtime;
-	memcpy(obj->etag, f->attr.etag, sizeof(obj->etag));
+	fs_obj_from_attr(obj, f->rel, &f->attr);
 }
 
 /* (Re)open the reader pinned to f->attr. */
@@ -192,10 +188,7 @@ static void file_hint_after(struct ufs_fs *fs, struct fs_file *f, struct ufs_met
 			path[dirlen] = '/';
 			strcpy(path + dirlen + 1, name);
 		}
-		obj.path = path;
-		obj.size = a->size;
-		obj.mtime = a->mtime;
-		memcpy(obj.etag, a->etag, sizeof(obj.etag));
+		fs_obj_from_attr(&obj, path, a);
 		fs_read_hint(fs, f->be, &obj);
 		free(path);
 		return;

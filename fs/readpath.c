@@ -6,7 +6,8 @@
  * (fs_reader_read_pinned): the data stays in pinned cache blocks until the
  * caller has sent it and unpins.
  *
- * A reader is pinned to the identity (size, mtime, etag) seen at open and
+ * A reader is pinned to the identity (size, mtime, etag; inode and ctime
+ * where there is no etag: fs_obj_from_attr) seen at open and
  * to the inode's write generation: a read that finds the object changed
  * fails with ESTALE instead of mixing versions.
  */
@@ -107,6 +108,20 @@ void fs_reader_close(struct fs_reader *r)
 		ufs_cache_close(r->rs);
 	free(r->path);
 	free(r);
+}
+
+void fs_obj_from_attr(struct ufs_obj *pobj, const char *path, const struct ufs_attr *a)
+{
+	memset(pobj, 0, sizeof(*pobj));
+	pobj->path = path;
+	pobj->size = a->size;
+	pobj->mtime = a->mtime;
+	if (a->etag[0] || (!a->ino && !a->ctime.tv_sec))
+		memcpy(pobj->etag, a->etag, sizeof(pobj->etag));
+	else
+		snprintf(pobj->etag, sizeof(pobj->etag), "i%llx.c%lld.%ld",
+			 (unsigned long long)a->ino, (long long)a->ctime.tv_sec,
+			 (long)a->ctime.tv_nsec);
 }
 
 void fs_read_hint(struct ufs_fs *fs, struct ufs_backend *be, const struct ufs_obj *obj)

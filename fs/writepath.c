@@ -113,16 +113,14 @@ static int wf_commit_stream(struct fs_wfile *w)
 static int wf_stage_from_server(struct fs_wfile *w)
 {
 	struct ufs_attr a;
-	struct ufs_obj obj = {.path = w->rel};
+	struct ufs_obj obj;
 	int rc = ufs_be_getattr(w->be, w->rel, &a);
 
 	if (rc == -ENOENT)
 		return 0; /* nothing there yet: start empty */
 	if (rc < 0)
 		return rc;
-	obj.size = a.size;
-	obj.mtime = a.mtime;
-	memcpy(obj.etag, a.etag, sizeof(obj.etag));
+	fs_obj_from_attr(&obj, w->rel, &a);
 	return fs_stage_fill(w->st, w->be, &obj);
 }
 

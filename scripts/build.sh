@@ -1,15 +1,25 @@
 #!/usr/bin/env bash
-# scripts/build.sh [--asan] — configure and build unifs with warnings as
-# errors: into build/ (default) or build-asan/ with ASan+UBSan
-# (-DUFS_SANITIZE=ON). Extra arguments after the flags go to cmake configure.
+# scripts/build.sh [--asan|--tsan] — configure and build unifs with warnings
+# as errors: into build/ (default), build-asan/ with ASan+UBSan
+# (-DUFS_SANITIZE=ON) or build-tsan/ with ThreadSanitizer (-DUFS_TSAN=ON; only
+# the unit tests of the threaded modules: TSAN_TESTS below). Extra arguments
+# after the flags go to cmake configure.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 dir=$ROOT/build
 opts=(-DUFS_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo)
+targets=()
+# The cache, fs and upload unit tests (scripts/test.sh runs them under TSan).
+TSAN_TESTS=(test_cache test_cache_disk test_cache_ra test_meta test_inode test_namespace test_upload)
 if [[ ${1:-} == --asan ]]; then
 	dir=$ROOT/build-asan
 	opts=(-DUFS_WERROR=ON -DUFS_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug)
 	shift
+elif [[ ${1:-} == --tsan ]]; then
+	dir=$ROOT/build-tsan
+	opts=(-DUFS_WERROR=ON -DUFS_TSAN=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo)
+	for t in "${TSAN_TESTS[@]}"; do targets+=(--target "$t"); done
+	shift
 fi
 cmake -S "$ROOT" -B "$dir" "${opts[@]}" "$@"
-cmake --build "$dir" -j "$(nproc)"
+cmake --build "$dir" -j "$(nproc)" "${targets[@]}"

@@ -9,6 +9,8 @@
 #   5b. scripts/package_demo.sh              (.deb built, installed, demo run
 #                                            against the installed binaries)
 #   6. scripts/build.sh --asan + ctest --test-dir build-asan (ASan+UBSan)
+#   7. scripts/build.sh --tsan + ctest --test-dir build-tsan (ThreadSanitizer,
+#      only the cache, fs and upload unit tests: TSAN_TESTS in build.sh)
 # Every stage runs even if an earlier independent one failed; exit status is
 # non-zero if anything failed; the last line is "N passed, N failed" (each
 # ctest test counts once, each non-ctest stage counts once).
@@ -40,13 +42,15 @@ record()
 	fi
 }
 
-# run_ctest DIR [env...]: run ctest in DIR, add its counts.
+# run_ctest DIR [env...]: run ctest in DIR (extra ctest arguments from the
+# array ctest_args), add its counts.
+ctest_args=()
 run_ctest()
 {
 	local dir=$1 log rc p f total
 	shift
 	log=$(mktemp)
-	env "$@" ctest --test-dir "$dir" --output-on-failure -j "$(nproc)" 2>&1 | tee "$log"
+	env "$@" ctest --test-dir "$dir" --output-on-failure -j "$(nproc)" "${ctest_args[@]}" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
 	if read -r f total < <(sed -nE 's/.*tests passed, ([0-9]+) tests? failed out of ([0-9]+).*/\1 \2/p' "$log" | tail -1); then
 		p=$((total - f))
@@ -126,6 +130,18 @@ if ((asan_rc == 0)); then
 	stage "ctest build-asan/"
 	run_ctest build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+fi
+
+stage "build (build-tsan/, ThreadSanitizer: cache, fs, upload unit tests)"
+scripts/build.sh --tsan
+tsan_rc=$?
+record build-tsan $tsan_rc
+if ((tsan_rc == 0)); then
+	stage "ctest build-tsan/"
+	tsan_list=$(sed -nE 's/^TSAN_TESTS=\((.*)\)$/\1/p' scripts/build.sh)
+	ctest_args=(-R "^unit/(${tsan_list// /|})\$") # per-test timeout 1500 s (CMakeLists.txt)
+	run_ctest build-tsan TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+	ctest_args=()
 fi
 
 echo

@@ -152,6 +152,19 @@ s3_rmbucket()
 }
 
 # s3_put BUCKET/KEY FILE / s3_get BUCKET/KEY OUT: direct object I/O (no unifs).
+# s3_private: start a private s3rver (own port and data dir under
+# $UFS_WORK, stopped at exit) that the test may stop and start again with
+# `s3priv stop|start`; UFS_S3_ENDPOINT points at it.
+s3_private()
+{
+	S3PRIV_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	S3PRIV_DIR=$UFS_WORK/s3
+	on_exit "UFS_TEST_DIR='$S3PRIV_DIR' UFS_S3_PORT=$S3PRIV_PORT '$UFS_SERVERS/s3.sh' stop"
+	s3priv start || fail "private s3rver did not start"
+	export UFS_S3_ENDPOINT=http://127.0.0.1:$S3PRIV_PORT
+}
+s3priv() { UFS_TEST_DIR=$S3PRIV_DIR UFS_S3_PORT=$S3PRIV_PORT "$UFS_SERVERS/s3.sh" "$@" >&2; }
+
 s3_put()
 {
 	"$UFS_SERVERS/s3curl.sh" PUT "/$1" --data-binary "@$2" -o /dev/null || fail "s3 put $1"

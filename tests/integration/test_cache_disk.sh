@@ -19,12 +19,7 @@ size=$((mb << 20))
 mem=$((mb / 2 > 64 ? mb / 2 : 64)) # less than the object: the disk tier must serve
 
 # --- a private s3rver, restarted/stopped by this test only ---
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-priv=$UFS_WORK/s3
-s3priv() { UFS_TEST_DIR=$priv UFS_S3_PORT=$port "$UFS_SERVERS/s3.sh" "$@" >&2; }
-on_exit "UFS_TEST_DIR='$priv' UFS_S3_PORT=$port '$UFS_SERVERS/s3.sh' stop"
-s3priv start || fail "private s3rver did not start"
-export UFS_S3_ENDPOINT=http://127.0.0.1:$port
+s3_private
 
 bkt=$(ufs_uniq cachedisk)
 s3_mkbucket "$bkt"

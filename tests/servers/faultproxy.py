@@ -15,6 +15,13 @@ Control (on the proxy's own port; never forwarded):
     POST /__fault?delay=2.5&count=3     next 3 requests delayed 2.5 s before forwarding
     POST /__fault?hang=1&count=1        next request: accept, never answer (until reset)
     POST /__fault?reset=1               clear all faults
+Random faults, drawn per request until reset (tests/bench/soak_faults.sh):
+    POST /__fault?p_rst=0.05            a GET with a body: half the body, then the
+                                        connection is reset (RST, not FIN)
+    POST /__fault?p_delay=0.2&rdelay=0.5  delayed by up to rdelay s (uniform)
+    POST /__fault?p_trickle=0.05&trickle_bps=2000000  body sent in 16 KiB
+                                        pieces at about trickle_bps bytes/s
+    POST /__fault?seed=N                seed of the draws (repeatable runs)
 Faults combine; count=-1 means "until reset". Each forwarded request opens a
 fresh upstream connection; the proxy is threaded with a bounded number of
 concurrent connections (--max-conns, default 64).
@@ -24,7 +31,10 @@ import argparse
 import http.client
 import json
 import os
+import random
 import signal
+import socket
+import struct
 import socketserver
 import sys
 import threading
@@ -45,8 +55,9 @@ class Faults:
         self.lock = threading.Lock()
         self.hang_event = threading.Event()
         self.reset()
+        self.rng = random.Random(1)
         self.stats = {"requests": 0, "status_injected": 0, "truncated": 0,
-                      "delayed": 0, "hung": 0}
+                      "delayed": 0, "hung": 0, "rst": 0, "rdelayed": 0, "trickled": 0}
 
     def reset(self):
         with self.lock:
@@ -54,6 +65,8 @@ class Faults:
             self.truncate_n = 0
             self.delay, self.delay_n = 0.0, 0
             self.hang_n = 0
+            self.p_rst = self.p_delay = self.p_trickle = 0.0
+            self.rdelay, self.trickle_bps = 0.0, 2000000
         self.hang_event.set()
         self.hang_event = threading.Event()
 
@@ -85,7 +98,23 @@ class Faults:
                 _, self.truncate_n = self._take(self.truncate_n)
                 p["truncate"] = True
                 self.stats["truncated"] += 1
+            self._plan_random(method, p)
             return p
+
+    def _plan_random(self, method, p):
+        """The random faults (lock held)."""
+        p["rst"] = p["trickle"] = False
+        if self.p_delay and self.rng.random() < self.p_delay:
+            p["delay"] += self.rng.uniform(0, self.rdelay)
+            self.stats["rdelayed"] += 1
+        if method != "GET" or p["status"] or p["truncate"]:
+            return
+        if self.p_rst and self.rng.random() < self.p_rst:
+            p["rst"] = True
+            self.stats["rst"] += 1
+        elif self.p_trickle and self.rng.random() < self.p_trickle:
+            p["trickle"] = self.trickle_bps
+            self.stats["trickled"] += 1
 
     def describe(self):
         with self.lock:
@@ -107,6 +136,13 @@ class Faults:
                 self.delay, self.delay_n = float(q["delay"][0]), count
             if "hang" in q:
                 self.hang_n = count
+            for k in ("p_rst", "p_delay", "p_trickle", "rdelay"):
+                if k in q:
+                    setattr(self, k, float(q[k][0]))
+            if "trickle_bps" in q:
+                self.trickle_bps = max(1024, int(q["trickle_bps"][0]))
+            if "seed" in q:
+                self.rng.seed(int(q["seed"][0]))
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -198,6 +234,21 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(data[: len(data) // 2])
             self.wfile.flush()
             self.close_connection = True
+            return
+        if plan["rst"] and data:
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            # SO_LINGER 0: close() sends RST instead of FIN
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            self.close_connection = True
+            return
+        if plan["trickle"] and data:
+            step = 16384
+            for i in range(0, len(data), step):
+                self.wfile.write(data[i:i + step])
+                self.wfile.flush()
+                time.sleep(step / plan["trickle"])
             return
         self.wfile.write(data)
 

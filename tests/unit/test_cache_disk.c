@@ -2,7 +2,9 @@
  * (a new cache and a new backend object with the same URL), verifies every
  * read (corrupt, truncated or garbage files are discarded, counted and
  * refetched; a file of an old format version is a plain miss), keeps its size
- * bound, copes with the directory being wiped. */
+ * bound, copes with the directory being wiped; refuses an unsafe or shared
+ * directory, keeps other writers' temp files, evicts when the file system is
+ * full. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,10 +17,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cache/cache.h"
+#include "cache/meta.h"
 #include "common/budget.h"
 #include "helper_membackend.h"
 
@@ -347,6 +353,201 @@ static void test_unusable_dir_is_an_error(void **state)
 	ufs_budget_destroy(cfg.budget);
 }
 
+/* A cache on dir: 0, or -errno with the message in err. */
+static int try_cache(const char *dir, struct ufs_budget *b, struct ufs_cache **pc, char *err,
+		     size_t errlen)
+{
+	struct ufs_cache_cfg cfg = {0};
+
+	cfg.budget = b;
+	cfg.block_size = MIB;
+	cfg.workers = 1;
+	cfg.cache_dir = dir;
+	cfg.cache_size = 64 * MIB;
+	return ufs_cache_create(&cfg, pc, err, errlen);
+}
+
+static void test_unsafe_dir_refused(void **state)
+{
+	struct ufs_budget *b = ufs_budget_create(16 * MIB);
+	struct ufs_cache *c = NULL;
+	char dir[64] = "/tmp/ufs-test-disk-XXXXXX", err[256] = "";
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, 0777), 0);
+	assert_int_equal(try_cache(dir, b, &c, err, sizeof(err)), -EPERM);
+	assert_null(c);
+	assert_non_null(strstr(err, "writable by group or others (mode 0777)"));
+	assert_null(strchr(err, '\n'));
+	assert_int_equal(chmod(dir, 0700), 0);
+	if (geteuid() == 0) { /* root can give it away */
+		assert_int_equal(chown(dir, 4242, 4242), 0);
+		assert_int_equal(try_cache(dir, b, &c, err, sizeof(err)), -EPERM);
+		assert_non_null(strstr(err, "owned by uid 4242, not by the daemon's user"));
+		assert_int_equal(chown(dir, 0, 0), 0);
+	}
+	assert_int_equal(try_cache(dir, b, &c, err, sizeof(err)), 0);
+	ufs_cache_destroy(c);
+	rm_tree(dir);
+	ufs_budget_destroy(b);
+}
+
+static void test_second_daemon_refused(void **state)
+{
+	struct fx f;
+	struct ufs_cache *c2 = NULL;
+	char err[256] = "", want[64];
+	struct ufs_budget *b = ufs_budget_create(16 * MIB);
+
+	(void)state;
+	fx_init(&f, MIB, 16 * MIB, 64 * MIB);
+	fx_mount(&f);
+	assert_int_equal(try_cache(f.dir, b, &c2, err, sizeof(err)), -EBUSY);
+	assert_null(c2);
+	snprintf(want, sizeof(want), "in use by another unifs daemon (pid %ld)", (long)getpid());
+	assert_non_null(strstr(err, want));
+	fx_umount(&f);
+	assert_int_equal(try_cache(f.dir, b, &c2, err, sizeof(err)), 0); /* released */
+	ufs_cache_destroy(c2);
+	ufs_budget_destroy(b);
+	fx_fini(&f);
+}
+
+/* A temp file name in dir/ab as a writer with pid would make it. */
+static void make_tmp(const char *dir, long pid, char *path, size_t size)
+{
+	char sub[128];
+	int fd;
+
+	snprintf(sub, sizeof(sub), "%s/ab", dir);
+	mkdir(sub, 0700);
+	snprintf(path, size, "%s/.tmp.ab%030d.%ld.1", sub, 0, pid);
+	fd = open(path, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+}
+
+static void test_only_dead_writers_tmp_removed(void **state)
+{
+	struct fx f;
+	char live[256], dead[256];
+	pid_t pid = fork();
+
+	(void)state;
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(0);
+	assert_int_equal(waitpid(pid, NULL, 0), pid); /* pid is dead now */
+	fx_init(&f, MIB, 16 * MIB, 64 * MIB);
+	make_tmp(f.dir, (long)getppid(), live, sizeof(live)); /* another daemon, writing */
+	make_tmp(f.dir, (long)pid, dead, sizeof(dead));
+	fx_mount(&f);
+	assert_int_equal(access(live, F_OK), 0);
+	assert_int_equal(access(dead, F_OK), -1);
+	fx_umount(&f);
+	fx_fini(&f);
+}
+
+static void test_full_fs_evicts_and_serves(void **state)
+{
+	struct fx f;
+	struct ufs_obj obj;
+	struct ufs_rstream *s;
+	char *buf = malloc(MIB);
+
+	(void)state;
+	fx_init(&f, 8 * MIB, 16 * MIB, 64 * MIB); /* bound far above the 4 MiB file system */
+	if (mount("tmpfs", f.dir, "tmpfs", 0, "size=4m,mode=0700") != 0) {
+		fx_fini(&f);
+		free(buf);
+		skip(); /* needs CAP_SYS_ADMIN (CI runs as root) */
+	}
+	fx_mount(&f);
+	read_all(&f); /* every block correct although the tier fills up */
+	fx_umount(&f);
+	assert_true(count_files(f.dir) >= 1);
+	/* the newest block was stored after evicting old ones: readable offline */
+	fx_mount(&f);
+	assert_int_equal(ufs_memb_obj(f.be, "obj", &obj), 0);
+	ufs_memb_fail(f.be, -ECONNREFUSED, -1);
+	assert_int_equal(ufs_cache_open(f.c, f.be, &obj, 0, &s), 0);
+	assert_int_equal(ufs_cache_read(s, buf, MIB, 7 * MIB), (ssize_t)MIB);
+	assert_memory_equal(buf, f.data + 7 * MIB, MIB);
+	ufs_cache_close(s);
+	fx_umount(&f);
+	assert_int_equal(umount2(f.dir, MNT_DETACH), 0);
+	fx_fini(&f);
+	free(buf);
+}
+
+/* Find the only file of the tier whose name ends in ext. */
+static char g_ext_path[4096];
+static const char *g_ext;
+
+static int find_ext(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	size_t n = strlen(path);
+
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_F && n > 4 && strcmp(path + n - 4, g_ext) == 0)
+		snprintf(g_ext_path, sizeof(g_ext_path), "%s", path);
+	return 0;
+}
+
+static void test_listing_kept(void **state)
+{
+	struct fx f;
+	struct ufs_meta_dir *d = ufs_meta_dir_create(), *got = NULL;
+	struct ufs_attr a = {0};
+	const struct ufs_attr *pa;
+	int fd;
+
+	(void)state;
+	fx_init(&f, MIB, 16 * MIB, 64 * MIB);
+	a.mode = 0100664;
+	a.size = 1234;
+	a.mtime.tv_sec = 1700000000;
+	a.ino = 77;
+	strcpy(a.etag, "e-1");
+	assert_int_equal(ufs_meta_dir_add(d, "b.bin", &a), 0);
+	a.mode = 040777;
+	assert_int_equal(ufs_meta_dir_add(d, "a-dir", &a), 0);
+	ufs_meta_dir_sort(d);
+	fx_mount(&f);
+	ufs_cache_save_listing(f.c, f.be, "x/y", d);
+	fx_umount(&f);
+	fx_mount(&f); /* a remount finds it; another directory is a miss */
+	assert_int_equal(ufs_cache_last_listing(f.c, f.be, "x", &got), -ENOENT);
+	assert_int_equal(ufs_cache_last_listing(f.c, f.be, "x/y", &got), 0);
+	assert_int_equal(ufs_meta_dir_count(got), 2);
+	assert_string_equal(ufs_meta_dir_entry(got, 0, &pa), "a-dir");
+	assert_int_equal(pa->mode, 040777); /* as listed */
+	assert_string_equal(ufs_meta_dir_entry(got, 1, &pa), "b.bin");
+	assert_int_equal(pa->mode, 0100664);
+	assert_int_equal(pa->size, 1234);
+	assert_int_equal(pa->ino, 77);
+	assert_int_equal(pa->mtime.tv_sec, 1700000000);
+	assert_string_equal(pa->etag, "e-1");
+	ufs_meta_dir_unref(got);
+	fx_umount(&f);
+	g_ext = ".lst";
+	g_ext_path[0] = '\0';
+	nftw(f.dir, find_ext, 16, FTW_PHYS);
+	assert_true(g_ext_path[0]);
+	fd = open(g_ext_path, O_RDWR); /* a flipped byte: discarded, a miss */
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, "X", 1, HDR + 20), 1);
+	close(fd);
+	fx_mount(&f);
+	assert_int_equal(ufs_cache_last_listing(f.c, f.be, "x/y", &got), -ENOENT);
+	assert_null(got);
+	fx_umount(&f);
+	ufs_meta_dir_unref(d);
+	fx_fini(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -360,6 +561,11 @@ int main(void)
 	    cmocka_unit_test(test_new_version_misses_disk),
 	    cmocka_unit_test(test_offline_read_with_last_identity),
 	    cmocka_unit_test(test_unusable_dir_is_an_error),
+	    cmocka_unit_test(test_unsafe_dir_refused),
+	    cmocka_unit_test(test_second_daemon_refused),
+	    cmocka_unit_test(test_only_dead_writers_tmp_removed),
+	    cmocka_unit_test(test_full_fs_evicts_and_serves),
+	    cmocka_unit_test(test_listing_kept),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

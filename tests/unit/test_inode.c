@@ -151,7 +151,7 @@ static void test_rename_subtree(void **state)
 	uint64_t m1 = ufs_itab_ref(t, 1, "/n/d/f", 3); /* same rel, other mount */
 
 	(void)state;
-	ufs_itab_rename(t, 0, "/m/d", "/m/e");
+	ufs_itab_rename(t, 0, "/m/d", "/m/e", 3);
 	expect_loc(t, d, 0, "/m/e", "e");
 	expect_loc(t, f, 0, "/m/e/f", "e/f");
 	expect_loc(t, g, 0, "/m/e/sub/g", "e/sub/g");
@@ -176,7 +176,7 @@ static void test_unhash(void **state)
 	uint64_t a2;
 
 	(void)state;
-	ufs_itab_unhash(t, 0, "/m/a");
+	ufs_itab_unhash(t, 0, "/m/a", 3);
 	assert_int_equal(ufs_itab_find(t, 0, "a"), 0);
 	assert_int_equal(ufs_itab_find(t, 0, "a/b"), 0);
 	expect_loc(t, a, 0, "/m/a", "a"); /* still known by number */
@@ -254,7 +254,7 @@ static void test_growth(void **state)
 		inos[i] = ref_m(t, path);
 	}
 	assert_int_equal(ufs_itab_count(t), 20001);
-	ufs_itab_rename(t, 0, "/m/dir", "/m/new");
+	ufs_itab_rename(t, 0, "/m/dir", "/m/new", 3);
 	for (int i = 0; i < 20000; i += 997) {
 		char rel[64];
 

@@ -202,7 +202,42 @@ static void test_invalidate_tree(void **state)
 	assert_int_equal(ufs_meta_get_attr(m, 0, "p/dx", &out), 1); /* a sibling, not below */
 	assert_int_equal(ufs_meta_get_attr(m, 0, "p", &out), 0);    /* the parent changed */
 	ufs_meta_invalidate_tree(m, 0, "");			    /* the whole mount */
-	assert_int_equal(ufs_meta_count(m), 0);
+	assert_int_equal(ufs_meta_get_attr(m, 0, "p/dx", &out), 0);
+	assert_int_equal(ufs_meta_get_attr(m, 0, "p", &out), 0);
+	/* stored again after the invalidation: visible (the tombstone is older) */
+	ufs_meta_put_attr(m, 0, "p/d/x", &a);
+	assert_int_equal(ufs_meta_get_attr(m, 0, "p/d/x", &out), 1);
+	ufs_meta_destroy(m);
+}
+
+/* A renamed directory's listing and children go, without walking the
+ * table: the entries below it are dropped when met. */
+static void test_invalidate_tree_lazy(void **state)
+{
+	struct ufs_meta *m = meta_new(0);
+	struct ufs_meta_dir *d = ufs_meta_dir_create();
+	struct ufs_attr out, a = file_attr(3);
+	size_t before;
+
+	(void)state;
+	assert_int_equal(ufs_meta_dir_add(d, "x", &a), 0);
+	ufs_meta_put_dir(m, 0, "top/d", d);
+	ufs_meta_put_attr(m, 0, "top/d/sub/deep", &a);
+	ufs_meta_put_attr(m, 0, "top/other", &a);
+	before = ufs_meta_count(m);
+	ufs_meta_invalidate_tree(m, 0, "top/d/sub");
+	assert_int_equal(ufs_meta_count(m), before - 1); /* its parent "top/d" only: no walk */
+	ufs_meta_invalidate_tree(m, 0, "top");
+	assert_null(ufs_meta_get_dir(m, 0, "top/d"));
+	assert_int_equal(ufs_meta_get_attr(m, 0, "top/d/x", &out), 0);
+	assert_int_equal(ufs_meta_get_attr(m, 0, "top/d/sub/deep", &out), 0);
+	assert_int_equal(ufs_meta_get_attr(m, 0, "top/other", &out), 0);
+	/* after the longest TTL the tombstones are gone; new facts are live */
+	fake_now += 30;
+	ufs_meta_put_attr(m, 0, "top/d/x", &a);
+	ufs_meta_invalidate_tree(m, 0, "elsewhere"); /* expires old tombstones */
+	assert_int_equal(ufs_meta_get_attr(m, 0, "top/d/x", &out), 1);
+	ufs_meta_dir_unref(d);
 	ufs_meta_destroy(m);
 }
 
@@ -321,6 +356,7 @@ int main(void)
 	    cmocka_unit_test(test_root_listing_children),
 	    cmocka_unit_test(test_invalidate),
 	    cmocka_unit_test(test_invalidate_tree),
+	    cmocka_unit_test(test_invalidate_tree_lazy),
 	    cmocka_unit_test(test_bound),
 	    cmocka_unit_test(test_growth),
 	    cmocka_unit_test(test_sort_and_find),
