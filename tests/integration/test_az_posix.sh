@@ -2,7 +2,7 @@
 # tests/integration/test_az_posix.sh — the Azure Blob backend through a real
 # FUSE mount against Azurite, checked with ordinary tools and with
 # independent SharedKey-signed requests (azcurl.sh, not unifs):
-#   300 MiB written through the mount == the blob GET directly == read back;
+#   a large file (UFS_AZ_POSIX_MB, default 64 MiB) written through the mount == the blob GET directly == read back;
 #   6,000 blobs created directly are all listed (two List Blobs pages);
 #   the folder marker blob (shared semantics: test_os_conformance.sh);
 #   awkward names (spaces, unicode, + % ? &) round-trip exactly both ways;
@@ -19,12 +19,13 @@ ufs_mount "$UFS_WORK/az.conf" "$mnt"
 m=$mnt/blob
 
 # --- a large file, written and read through the mount --------------------
-head -c 300M /dev/urandom >"$UFS_WORK/big.src"
-within 600 cp "$UFS_WORK/big.src" "$m/big.bin" || fail "cp of 300 MiB into the mount"
+big_mb=${UFS_AZ_POSIX_MB:-64}
+head -c $((big_mb << 20)) /dev/urandom >"$UFS_WORK/big.src"
+within 600 cp "$UFS_WORK/big.src" "$m/big.bin" || fail "cp of $big_mb MiB into the mount"
 az_get "$cont/big.bin" "$UFS_WORK/big.direct" || fail "direct GET of big.bin"
 assert_file_eq "$UFS_WORK/big.src" "$UFS_WORK/big.direct"
 rm -f "$UFS_WORK/big.direct"
-assert_eq $((300 << 20)) "$(stat -c %s "$m/big.bin")" "size of big.bin"
+assert_eq $((big_mb << 20)) "$(stat -c %s "$m/big.bin")" "size of big.bin"
 within 600 cmp "$UFS_WORK/big.src" "$m/big.bin" || fail "big.bin read back differs"
 rm -f "$UFS_WORK/big.src"
 
