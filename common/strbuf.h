@@ -19,6 +19,9 @@ struct ufs_strbuf {
 void ufs_sb_printf(struct ufs_strbuf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Append n bytes of data (NULs included); b->s stays NUL-terminated. */
+void ufs_sb_append(struct ufs_strbuf *b, const void *data, size_t n);
+
 /* Append s as a JSON string literal (quotes, escapes). */
 void ufs_sb_json_str(struct ufs_strbuf *b, const char *s);
 

@@ -700,4 +700,16 @@ static int az_check(struct ufs_backend *be, char *err, size_t errlen)
 	return rc;
 }
 
-const struct ufs_backend_ops ufs_az_ops = UFS_OS_OPS("az", az_create, az_check, az_destroy);
+static const struct ufs_cfg_key az_keys[] = {
+    {"account", 0, "storage account name (may also come from the endpoint)"},
+    {"endpoint", 0, "blob service URL (default https://ACCOUNT.blob.core.windows.net)"},
+    {"key_file", 0, "file holding the shared key (mode 0600)"},
+    {"sas_file", 0, "file holding a SAS token (mode 0600)"},
+    {"token_file", 0, "file holding an OAuth bearer token (mode 0600)"},
+    {"account_key", UFS_CFGKEY_SECRET, "inline base64 shared key"},
+    {"sas_token", UFS_CFGKEY_SECRET, "inline SAS token"},
+    {NULL, 0, NULL},
+};
+
+const struct ufs_backend_ops ufs_az_ops = UFS_OS_OPS(
+    "az", "az://container[/prefix] Azure Blob Storage", az_keys, az_create, az_check, az_destroy);

@@ -357,4 +357,18 @@ static int s3_create(const struct ufs_mount_cfg *m, const struct ufs_config *g,
 	return 0;
 }
 
-const struct ufs_backend_ops ufs_s3_ops = UFS_OS_OPS("s3", s3_create, s3_check, s3_destroy);
+static const struct ufs_cfg_key s3_keys[] = {
+    {"endpoint", 0, "service URL (default: AWS_ENDPOINT_URL[_S3], else AWS for region)"},
+    {"region", 0, "signing region (default us-east-1)"},
+    {"path_style", 0, "true: endpoint/bucket/key (default: true for an IP address host)"},
+    {"credentials_file", 0, "AWS shared credentials file (mode 0600)"},
+    {"profile", 0, "profile of the credentials file (default $AWS_PROFILE or default)"},
+    {"access_key_id", UFS_CFGKEY_SECRET, "inline access key id"},
+    {"secret_access_key", UFS_CFGKEY_SECRET, "inline secret access key"},
+    {"session_token", UFS_CFGKEY_SECRET, "inline session token"},
+    {NULL, 0, NULL},
+};
+
+const struct ufs_backend_ops ufs_s3_ops =
+    UFS_OS_OPS("s3", "s3://bucket[/prefix]    Amazon S3 or an S3-compatible store", s3_keys,
+	       s3_create, s3_check, s3_destroy);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/config.h"
+#include "protocols/backend.h"
 
 static char tmp_path[256];
 
@@ -32,7 +33,7 @@ static const char *write_conf(const char *text, mode_t mode)
 
 static int load(const char *text, mode_t mode, struct ufs_config **pcfg, char *err)
 {
-	int rc = ufs_config_load(write_conf(text, mode), pcfg, err, 512);
+	int rc = ufs_config_load(write_conf(text, mode), &ufs_backend_schema, pcfg, err, 512);
 
 	unlink(tmp_path);
 	return rc;
@@ -118,7 +119,9 @@ static void test_unknown_scheme(void **state)
 	assert_int_equal(load("[mount \"/x\"]\nurl = ftp://host/x\n", 0644, &cfg, err), -EINVAL);
 	assert_non_null(strstr(err, ":2:"));
 	assert_non_null(strstr(err, "unknown URL scheme 'ftp'"));
-	assert_int_equal(ufs_config_from_url("gopher://x", &cfg, err, sizeof(err)), -EINVAL);
+	assert_int_equal(
+	    ufs_config_from_url("gopher://x", &ufs_backend_schema, &cfg, err, sizeof(err)),
+	    -EINVAL);
 }
 
 static void test_bad_values(void **state)
@@ -160,7 +163,8 @@ static void test_secret_permissions(void **state)
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		char t[128];
 
-		snprintf(t, sizeof(t), "[mount \"/b\"]\nurl = s3://bkt/p\n%s = VALUE42\n", keys[i]);
+		snprintf(t, sizeof(t), "[mount \"/b\"]\n%s = VALUE42\nurl = %s://bkt/p\n", keys[i],
+			 i < 3 ? "s3" : "az");
 		cfg = NULL;
 		assert_int_equal(load(t, 0640, &cfg, err), -EPERM);
 		assert_null(strstr(err, "VALUE42"));
@@ -170,13 +174,127 @@ static void test_secret_permissions(void **state)
 	}
 }
 
+static void test_unknown_key_lists_scheme_keys(void **state)
+{
+	struct ufs_config *cfg = NULL;
+	char err[1024] = "";
+
+	(void)state;
+	/* an Azure key in an S3 section (url after it): unknown for s3, value not shown */
+	assert_int_equal(
+	    load("[mount \"/b\"]\naccount_key = SECRETVALUE\nurl = s3://bkt\n", 0600, &cfg, err),
+	    -EINVAL);
+	assert_non_null(strstr(err, ":2: unknown key 'account_key'"));
+	assert_non_null(strstr(err, "s3://"));
+	assert_non_null(strstr(err, "session_token"));
+	assert_non_null(strstr(err, "endpoint"));
+	assert_null(strstr(err, "sas_token"));
+	assert_null(strstr(err, "SECRETVALUE"));
+	assert_null(strchr(err, '\n'));
+	/* the same key is fine for az */
+	assert_int_equal(
+	    load("[mount \"/b\"]\naccount_key = SECRETVALUE\nurl = az://c\n", 0600, &cfg, err), 0);
+	ufs_config_destroy(cfg);
+	/* nfs and file accept only the common keys */
+	assert_int_equal(load("[mount \"/n\"]\nurl = nfs://h/e\nregion = x\n", 0644, &cfg, err),
+			 -EINVAL);
+	assert_non_null(strstr(err, ":3: unknown key 'region'"));
+	assert_non_null(strstr(err, "op_timeout"));
+}
+
+/* Does the .SS section of man page text whose heading holds word mention key? */
+static int man_section_has(const char *text, const char *word, const char *key)
+{
+	for (const char *ss = strstr(text, "\n.SS "); ss; ss = strstr(ss + 1, "\n.SS ")) {
+		const char *head = ss + 5, *eol = strchr(head, '\n');
+		const char *end = eol ? strstr(eol, "\n.S") : NULL;
+		size_t wl = strlen(word), kl = strlen(key);
+		int in_head = 0;
+
+		if (!eol)
+			return 0;
+		for (const char *p = head; p + wl <= eol; p++)
+			if (strncmp(p, word, wl) == 0 && (p == head || p[-1] == ' ') &&
+			    (p[wl] == ' ' || p[wl] == ':' || p[wl] == '\n'))
+				in_head = 1;
+		if (!end)
+			end = eol + strlen(eol);
+		for (const char *p = eol; in_head && (p = strstr(p, key)) && p < end; p++)
+			if ((p[-1] == ' ' || p[-1] == '"') &&
+			    (p[kl] == ' ' || p[kl] == '\n' || p[kl] == '"'))
+				return 1;
+	}
+	return 0;
+}
+
+static void man_check_keys(const char *text, const char *word, const struct ufs_cfg_key *t)
+{
+	for (; t && t->name; t++) {
+		if (!man_section_has(text, word, t->name))
+			fail_msg("unifs.conf.5: key '%s' not documented under a .SS naming '%s'",
+				 t->name, word);
+	}
+}
+
+static void test_man_page_lists_every_key(void **state)
+{
+	const char *data = getenv("UFS_TEST_DATA");
+	char path[512];
+	char text[65536];
+	size_t n_ops;
+	const struct ufs_backend_ops *const *ops = ufs_backend_registry(&n_ops);
+	FILE *f;
+	size_t n;
+
+	(void)state;
+	assert_non_null(data);
+	snprintf(path, sizeof(path), "%s/../../man/unifs.conf.5", data);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	man_check_keys(text, "Any", ufs_backend_common_keys);
+	for (size_t i = 0; i < n_ops; i++) {
+		man_check_keys(text, ops[i]->scheme, ops[i]->family_keys);
+		man_check_keys(text, ops[i]->scheme, ops[i]->keys);
+	}
+	/* the check can fail */
+	assert_false(man_section_has(text, "s3", "account_key"));
+}
+
+static void test_seconds_reject_nan_inf(void **state)
+{
+	static const char *const bad[] = {"nan", "inf", "-inf", "infinity", "NAN", "1e999", "-1"};
+	struct ufs_config *cfg = NULL;
+	char err[512] = "";
+
+	(void)state;
+	assert_int_equal(
+	    ufs_config_from_url("file:///tmp", &ufs_backend_schema, &cfg, err, sizeof(err)), 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(ufs_config_set_global(cfg, "attr_ttl", bad[i], err, sizeof(err)),
+				 -EINVAL);
+		assert_non_null(strstr(err, "attr_ttl: expected seconds"));
+	}
+	assert_int_equal(ufs_config_set_global(cfg, "attr_ttl", "1.5", err, sizeof(err)), 0);
+	assert_true(cfg->attr_ttl == 1.5);
+	ufs_config_destroy(cfg);
+	assert_int_equal(
+	    load("[mount \"/x\"]\nurl = file:///tmp\nop_timeout = nan\n", 0644, &cfg, err),
+	    -EINVAL);
+	assert_non_null(strstr(err, ":3:"));
+}
+
 static void test_overrides(void **state)
 {
 	struct ufs_config *cfg = NULL;
 	char err[512] = "";
 
 	(void)state;
-	assert_int_equal(ufs_config_from_url("s3://bucket/prefix/", &cfg, err, sizeof(err)), 0);
+	assert_int_equal(
+	    ufs_config_from_url("s3://bucket/prefix/", &ufs_backend_schema, &cfg, err, sizeof(err)),
+	    0);
 	assert_string_equal(cfg->mounts[0].prefix, "/");
 	assert_int_equal(ufs_config_set_global(cfg, "memory", "1G", err, sizeof(err)), 0);
 	assert_int_equal(cfg->memory, 1ULL << 30);
@@ -223,6 +341,9 @@ int main(void)
 	    cmocka_unit_test(test_unknown_scheme),
 	    cmocka_unit_test(test_bad_values),
 	    cmocka_unit_test(test_secret_permissions),
+	    cmocka_unit_test(test_unknown_key_lists_scheme_keys),
+	    cmocka_unit_test(test_man_page_lists_every_key),
+	    cmocka_unit_test(test_seconds_reject_nan_inf),
 	    cmocka_unit_test(test_overrides),
 	    cmocka_unit_test(test_sizes),
 	};
