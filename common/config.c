@@ -6,6 +6,13 @@
  * printed as "FILE:LINE: message". Errors found after parsing (a mount without
  * url) look the section's line up in the file again.
  *
+ * Lines of any length: inih (Debian: 200 bytes a line) parses the text
+ * through ufs_ini_parse_text(), which hands long values over whole. The
+ * file is parsed twice: the first pass only notes each section's url, so the
+ * second knows the section's scheme when it checks a key against the
+ * registry's tables (struct ufs_cfg_schema). Secret values are never put in
+ * a message, and the file text is wiped after parsing.
+ *
  * Inline comments: inih strips ';' comments; the man page's examples also
  * use '#' after whitespace, so "value   # comment" is trimmed here too.
  */
@@ -14,13 +21,13 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
-#include <ini.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/inilong.h"
 #include "common/metrics.h"
 #include "common/strbuf.h"
 
@@ -619,12 +626,13 @@ int ufs_config_set_global(struct ufs_config *cfg, const char *key, const char *v
 static int find_section_line(const char *path, const char *prefix)
 {
 	FILE *f = fopen(path, "r");
-	char line[1024];
-	int n = 0;
+	char *line = NULL;
+	size_t cap = 0;
+	int n = 0, found = 0;
 
 	if (!f)
 		return 0;
-	while (fgets(line, sizeof(line), f)) {
+	while (!found && getline(&line, &cap, f) >= 0) {
 		char name[1024];
 		char *close;
 		char *norm;
@@ -643,15 +651,14 @@ static int find_section_line(const char *path, const char *prefix)
 		if (!parse_section_name(name, name, sizeof(name)))
 			continue;
 		norm = normalise_prefix(name);
-		if (norm && strcmp(norm, prefix) == 0) {
-			free(norm);
-			fclose(f);
-			return n;
-		}
+		found = norm && strcmp(norm, prefix) == 0;
 		free(norm);
 	}
+	if (line)
+		explicit_bzero(line, cap);
+	free(line);
 	fclose(f);
-	return 0;
+	return found ? n : 0;
 }
 
 int ufs_config_validate(struct ufs_config *cfg, char *err, size_t errlen)
@@ -735,7 +742,9 @@ static int config_parse_text(struct parse_state *st, const char *text, char *err
 		st->urls_only = pass == 0;
 		st->cur = NULL;
 		st->in_global = 0;
-		rc = ini_parse_string(text, config_ini_handler, st);
+		rc = ufs_ini_parse_text(text, config_ini_handler, st);
+		if (rc == -2)
+			return -ENOMEM;
 		if (rc != 0) {
 			snprintf(err, errlen, "%s:%d: %s", st->cfg->path, rc,
 				 st->msg[0] ? st->msg
@@ -760,6 +769,7 @@ int ufs_config_load(const char *path, const struct ufs_cfg_schema *schema, struc
 		return rc;
 	st.cfg = config_new(path);
 	rc = st.cfg ? config_parse_text(&st, text, err, errlen) : -ENOMEM;
+	explicit_bzero(text, strlen(text));
 	free(text);
 	if (rc == -ENOMEM)
 		snprintf(err, errlen, "out of memory");

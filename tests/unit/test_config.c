@@ -286,6 +286,48 @@ static void test_seconds_reject_nan_inf(void **state)
 	assert_non_null(strstr(err, ":3:"));
 }
 
+/* A config whose inline session token is tok_len bytes, then a bad line 5. */
+static int load_long_token(size_t tok_len, mode_t mode, struct ufs_config **pcfg, char *err)
+{
+	char *text = malloc(tok_len + 256);
+	size_t n;
+	int rc;
+
+	assert_non_null(text);
+	n = (size_t)sprintf(text, "[mount \"/s\"]\nurl = s3://bkt\nsession_token = ");
+	for (size_t i = 0; i < tok_len; i++)
+		text[n++] = (char)('A' + i % 26);
+	sprintf(text + n, "\naccess_key_id = AK\n%s", mode == 0600 ? "" : "colour = red\n");
+	rc = load(text, mode, pcfg, err);
+	free(text);
+	return rc;
+}
+
+static void test_long_lines(void **state)
+{
+	struct ufs_config *cfg = NULL;
+	char err[1024] = "";
+
+	(void)state;
+	assert_int_equal(load_long_token(9000, 0600, &cfg, err), 0);
+	assert_int_equal(strlen(ufs_mcfg_get(&cfg->mounts[0], "session_token")), 9000);
+	assert_string_equal(ufs_mcfg_get(&cfg->mounts[0], "access_key_id"), "AK");
+	ufs_config_destroy(cfg);
+	/* an error after the long line names the right line, and no secret */
+	assert_int_equal(load_long_token(2000, 0640, &cfg, err), -EINVAL);
+	assert_non_null(strstr(err, ":5: unknown key 'colour'"));
+	assert_null(strstr(err, "ABCDEFGH"));
+	/* a long garbage line (a token without its key) never shows itself */
+	assert_int_equal(load("[mount \"/s\"]\nurl = s3://bkt\n"
+			      "ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJKLMNOP"
+			      "QRSTUVWXYZABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJKLMNOPQRSTUVWXYZABCDEF"
+			      "GHIJKLMNOPQRSTUVWXYZABCDEFGHIJKLMNOPQRSTUVWXYZ\n",
+			      0600, &cfg, err),
+			 -EINVAL);
+	assert_non_null(strstr(err, ":3:"));
+	assert_null(strstr(err, "ABCDEFGH"));
+}
+
 static void test_overrides(void **state)
 {
 	struct ufs_config *cfg = NULL;
@@ -344,6 +386,7 @@ int main(void)
 	    cmocka_unit_test(test_unknown_key_lists_scheme_keys),
 	    cmocka_unit_test(test_man_page_lists_every_key),
 	    cmocka_unit_test(test_seconds_reject_nan_inf),
+	    cmocka_unit_test(test_long_lines),
 	    cmocka_unit_test(test_overrides),
 	    cmocka_unit_test(test_sizes),
 	};
