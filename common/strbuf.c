@@ -60,6 +60,11 @@ void ufs_sb_append(struct ufs_strbuf *b, const void *data, size_t n)
 	b->s[b->len] = '\0';
 }
 
+void ufs_sb_puts(struct ufs_strbuf *b, const char *s)
+{
+	ufs_sb_append(b, s, strlen(s));
+}
+
 void ufs_sb_json_str(struct ufs_strbuf *b, const char *s)
 {
 	ufs_sb_printf(b, "\"");

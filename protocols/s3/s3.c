@@ -49,7 +49,7 @@ static int s3_p_head(struct ufs_os *os, const char *key, struct ufs_attr *pattr)
 
 /* GET one ListObjectsV2 page of prefix into *pbody. */
 static int s3_list_get(struct s3_be *sb, const char *prefix, int delim, unsigned max_keys,
-		       const char *token, struct ufs_http_buf *pbody)
+		       const char *token, struct ufs_strbuf *pbody)
 {
 	char *ep = ufs_uri_encode(prefix, strlen(prefix), 0);
 	char *et = token ? ufs_uri_encode(token, strlen(token), 0) : NULL;
@@ -104,7 +104,7 @@ static int s3_p_list_page(struct ufs_os *os, const char *prefix, int delim, unsi
 			  char **ptoken, ufs_os_entry_cb cb, void *arg)
 {
 	struct s3_be *sb = (struct s3_be *)os;
-	struct ufs_http_buf body = {0};
+	struct ufs_strbuf body = {0};
 	struct ufs_s3_page page = {0};
 	struct s3_list_fwd f = {cb, arg};
 	char err[160];
@@ -113,7 +113,7 @@ static int s3_p_list_page(struct ufs_os *os, const char *prefix, int delim, unsi
 	free(*ptoken);
 	*ptoken = NULL;
 	if (!rc)
-		rc = ufs_s3_parse_list(body.data, body.len, prefix, s3_list_entry, &f, &page, err,
+		rc = ufs_s3_parse_list(body.s, body.len, prefix, s3_list_entry, &f, &page, err,
 				       sizeof(err));
 	if (rc == -EIO)
 		ufs_err("%s: bad ListObjectsV2 answer for '%s': %s", os->base.name, prefix, err);
@@ -121,7 +121,7 @@ static int s3_p_list_page(struct ufs_os *os, const char *prefix, int delim, unsi
 		*ptoken = page.next_token;
 	else
 		free(page.next_token);
-	free(body.data);
+	free(body.s);
 	return rc;
 }
 
