@@ -263,6 +263,45 @@ static void test_man_page_lists_every_key(void **state)
 	assert_false(man_section_has(text, "s3", "account_key"));
 }
 
+/* Is "      NAME " (a help row for key name) in text, marked secret when secret? */
+static int help_has_row(const char *text, const struct ufs_cfg_key *k)
+{
+	char row[128];
+	const char *p, *secret;
+
+	snprintf(row, sizeof(row), "      %s ", k->name);
+	p = strstr(text, row);
+	if (!p)
+		return 0;
+	if (!(k->flags & UFS_CFGKEY_SECRET))
+		return 1;
+	secret = strstr(p, "(secret");
+	return secret && secret < strchr(p, '\n');
+}
+
+static void test_help_lists_every_key(void **state)
+{
+	char *text = NULL;
+	size_t len = 0, n_ops;
+	const struct ufs_backend_ops *const *ops = ufs_backend_registry(&n_ops);
+	FILE *f = open_memstream(&text, &len);
+
+	(void)state;
+	assert_non_null(f);
+	ufs_backend_print_help(f);
+	fclose(f);
+	for (const struct ufs_cfg_key *k = ufs_backend_common_keys; k->name; k++)
+		assert_true(help_has_row(text, k));
+	for (size_t i = 0; i < n_ops; i++) {
+		assert_non_null(strstr(text, ops[i]->url_help));
+		for (const struct ufs_cfg_key *k = ops[i]->keys; k && k->name; k++)
+			assert_true(help_has_row(text, k));
+		for (const struct ufs_cfg_key *k = ops[i]->family_keys; k && k->name; k++)
+			assert_true(help_has_row(text, k));
+	}
+	free(text);
+}
+
 static void test_seconds_reject_nan_inf(void **state)
 {
 	static const char *const bad[] = {"nan", "inf", "-inf", "infinity", "NAN", "1e999", "-1"};
@@ -385,6 +424,7 @@ int main(void)
 	    cmocka_unit_test(test_secret_permissions),
 	    cmocka_unit_test(test_unknown_key_lists_scheme_keys),
 	    cmocka_unit_test(test_man_page_lists_every_key),
+	    cmocka_unit_test(test_help_lists_every_key),
 	    cmocka_unit_test(test_seconds_reject_nan_inf),
 	    cmocka_unit_test(test_long_lines),
 	    cmocka_unit_test(test_overrides),
