@@ -6,6 +6,13 @@
  * printed as "FILE:LINE: message". Errors found after parsing (a mount without
  * url) look the section's line up in the file again.
  *
+ * Lines of any length: inih (Debian: 200 bytes a line) parses the text
+ * through ufs_ini_parse_text(), which hands long values over whole. The
+ * file is parsed twice: the first pass only notes each section's url, so the
+ * second knows the section's scheme when it checks a key against the
+ * registry's tables (struct ufs_cfg_schema). Secret values are never put in
+ * a message, and the file text is wiped after parsing.
+ *
  * Inline comments: inih strips ';' comments; the man page's examples also
  * use '#' after whitespace, so "value   # comment" is trimmed here too.
  */
@@ -13,62 +20,25 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <ini.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/inilong.h"
 #include "common/metrics.h"
-
-#define MAX_VALUE 4096
-
-/* Keys accepted in a [mount "..."] section. */
-static const char *const mount_keys[] = {
-    "url",
-    "readonly",
-    "endpoint",
-    "region",
-    "path_style",
-    "credentials_file",
-    "profile",
-    "part_size",
-    "account",
-    "key_file",
-    "sas_file",
-    "token_file",
-    "block_size",
-    "attr_ttl",
-    "dir_ttl",
-    "negative_ttl",
-    "op_timeout",
-    "access_key_id",
-    "secret_access_key",
-    "session_token",
-    "account_key",
-    "sas_token",
-    "uid",
-    "gid",
-    "file_mode",
-    "dir_mode",
-    "umask",
-    NULL,
-};
-
-/* Keys whose value is a secret: their presence makes the file sensitive. */
-static const char *const secret_keys[] = {
-    "access_key_id", "secret_access_key", "session_token", "account_key", "sas_token", NULL,
-};
-
-static const char *const schemes[] = {"file", "nfs", "s3", "az", NULL};
+#include "common/strbuf.h"
 
 struct parse_state {
+	const struct ufs_cfg_schema *schema;
 	struct ufs_config *cfg;
 	struct ufs_mount_cfg *cur; /* mount section being filled, or NULL */
+	int urls_only;		   /* first pass: only note each section's url */
 	int in_global;
 	int has_secret;
-	char msg[512]; /* first handler error */
+	char msg[1024]; /* first handler error */
 };
 
 static int str_in(const char *s, const char *const *list)
@@ -161,18 +131,20 @@ static int parse_seconds(const char *s, double *pout)
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || *end || v < 0)
+	if (errno || end == s || *end || !(v >= 0) || isinf(v))
 		return -EINVAL;
 	*pout = v;
 	return 0;
 }
 
-/* Copy value without a trailing "  # comment" and surrounding blanks. */
-static void clean_value(const char *value, char *out, size_t size)
+/* Copy of value without a trailing "  # comment" and surrounding blanks, or NULL. */
+static char *clean_value(const char *value)
 {
+	char *out = strdup(value);
 	size_t n;
 
-	snprintf(out, size, "%s", value);
+	if (!out)
+		return NULL;
 	for (char *p = out; *p; p++) {
 		if (*p == '#' && (p == out || isspace((unsigned char)p[-1]))) {
 			*p = '\0';
@@ -182,6 +154,7 @@ static void clean_value(const char *value, char *out, size_t size)
 	n = strlen(out);
 	while (n && isspace((unsigned char)out[n - 1]))
 		out[--n] = '\0';
+	return out;
 }
 
 /* Normalise a namespace prefix: "/a//b/" -> "/a/b"; rejects "." and "..". */
@@ -259,47 +232,91 @@ static int mount_add_kv(struct ufs_mount_cfg *m, const char *key, const char *va
 	return 0;
 }
 
-static int url_scheme_ok(const char *url, char *msg, size_t msglen)
+/* The scheme of url ("s3" of "s3://b") into buf; 0 when url has none. */
+static int url_scheme(const char *url, char *buf, size_t size)
 {
-	const char *sep = strstr(url, "://");
-	char scheme[16];
+	const char *sep = url ? strstr(url, "://") : NULL;
 	size_t n;
 
-	if (!sep) {
-		snprintf(msg, msglen,
-			 "url '%s' has no scheme (expected file://, nfs://, s3:// or az://)", url);
+	if (!sep || sep == url)
+		return 0;
+	n = (size_t)(sep - url);
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, url, n);
+	buf[n] = '\0';
+	return 1;
+}
+
+static int url_scheme_ok(const struct ufs_cfg_schema *schema, const char *url, char *msg,
+			 size_t msglen)
+{
+	char scheme[16];
+	char names[128];
+
+	schema->describe(NULL, names, sizeof(names));
+	if (!url_scheme(url, scheme, sizeof(scheme))) {
+		snprintf(msg, msglen, "url has no scheme (expected one of %s, as scheme://...)",
+			 names);
 		return 0;
 	}
-	n = (size_t)(sep - url);
-	if (n >= sizeof(scheme))
-		n = sizeof(scheme) - 1;
-	memcpy(scheme, url, n);
-	scheme[n] = '\0';
-	if (!str_in(scheme, schemes)) {
-		snprintf(msg, msglen, "unknown URL scheme '%s' (use file, nfs, s3 or az)", scheme);
+	if (!schema->scheme_known(scheme)) {
+		snprintf(msg, msglen, "unknown URL scheme '%s' (use %s)", scheme, names);
 		return 0;
 	}
 	return 1;
 }
 
-/* Validate one mount key; 1 if fine, 0 with msg. */
-static int check_mount_key(struct ufs_mount_cfg *m, const char *key, const char *v, char *msg,
-			   size_t msglen)
+/* The registered scheme of m's url into buf, or NULL (no url yet, unknown). */
+static const char *mount_scheme(const struct ufs_cfg_schema *schema, const struct ufs_mount_cfg *m,
+				char *buf, size_t size)
 {
+	if (!url_scheme(m->url, buf, size) || !schema->scheme_known(buf))
+		return NULL;
+	return buf;
+}
+
+/* key itself when it looks like a key name, so a mangled line never shows a value. */
+static const char *key_shown(const char *key)
+{
+	size_t n = strspn(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.");
+
+	return (key[n] == '\0' && n > 0 && n <= 40) ? key : "(not a key name)";
+}
+
+/* "unknown key" for scheme, naming the scheme's valid keys. */
+static void unknown_key_msg(const struct ufs_cfg_schema *schema, const struct ufs_mount_cfg *m,
+			    const char *scheme, const char *key, char *msg, size_t msglen)
+{
+	char valid[768];
+
+	schema->describe(scheme, valid, sizeof(valid));
+	snprintf(msg, msglen, "unknown key '%s' in [mount \"%s\"] for %s:// (valid keys: %s)",
+		 key_shown(key), m->prefix, scheme, valid);
+}
+
+/* Validate one mount key; 1 if fine, 0 with msg. The scheme's table is
+ * asked once the section's url names a known scheme (the first pass found
+ * it, wherever it stands in the section). */
+static int check_mount_key(const struct ufs_cfg_schema *schema, struct ufs_mount_cfg *m,
+			   const char *key, const char *v, char *msg, size_t msglen)
+{
+	char buf[16];
+	const char *scheme = mount_scheme(schema, m, buf, sizeof(buf));
 	uint64_t sz;
 	double d;
 	int b;
 
-	if (!str_in(key, mount_keys)) {
-		snprintf(msg, msglen, "unknown key '%s' in [mount \"%s\"]", key, m->prefix);
+	if (scheme && !(schema->key_flags(scheme, key) & UFS_CFGKEY_VALID)) {
+		unknown_key_msg(schema, m, scheme, key, msg, msglen);
 		return 0;
 	}
 	if (ufs_mcfg_get(m, key)) {
-		snprintf(msg, msglen, "duplicate key '%s'", key);
+		snprintf(msg, msglen, "duplicate key '%s'", key_shown(key));
 		return 0;
 	}
 	if (strcmp(key, "url") == 0)
-		return url_scheme_ok(v, msg, msglen);
+		return url_scheme_ok(schema, v, msg, msglen);
 	if (strcmp(key, "readonly") == 0 || strcmp(key, "path_style") == 0) {
 		if (ufs_parse_bool(v, &b) == 0) {
 			if (strcmp(key, "readonly") == 0)
@@ -380,16 +397,38 @@ static int enter_section(struct parse_state *st, const char *section)
 	return 1;
 }
 
-static int config_ini_handler(void *user, const char *section, const char *name, const char *value)
+/* First pass: create the sections and note their urls, so that the second
+ * pass knows each section's scheme before its keys. */
+static int config_note_url(struct parse_state *st, const char *name, const char *value)
 {
-	struct parse_state *st = user;
-	char v[MAX_VALUE];
-	char msg[512];
-	if (!enter_section(st, section))
+	char *v;
+
+	if (st->in_global || strcmp(name, "url") != 0)
+		return 1;
+	v = clean_value(value);
+	if (!v) {
+		set_msg(st, "out of memory");
 		return 0;
-	clean_value(value, v, sizeof(v));
-	if (str_in(name, secret_keys) || strcmp(name, "key") == 0)
-		st->has_secret = 1;
+	}
+	free(st->cur->url);
+	st->cur->url = v;
+	return 1;
+}
+
+/* Is key a secret (for the section's scheme, or for any scheme)? */
+static int config_key_secret(struct parse_state *st, const char *key)
+{
+	char buf[16];
+	const char *scheme = st->cur ? mount_scheme(st->schema, st->cur, buf, sizeof(buf)) : NULL;
+
+	return (st->schema->key_flags(scheme, key) & UFS_CFGKEY_SECRET) != 0;
+}
+
+/* Second pass: validate and store one key. 1 ok, 0 with st->msg. */
+static int config_store_key(struct parse_state *st, const char *name, const char *v)
+{
+	char msg[1024];
+
 	if (st->in_global) {
 		if (set_global_key(st->cfg, name, v, msg, sizeof(msg)) != 0) {
 			set_msg(st, "%s", msg);
@@ -397,7 +436,7 @@ static int config_ini_handler(void *user, const char *section, const char *name,
 		}
 		return 1;
 	}
-	if (!check_mount_key(st->cur, name, v, msg, sizeof(msg))) {
+	if (!check_mount_key(st->schema, st->cur, name, v, msg, sizeof(msg))) {
 		set_msg(st, "%s", msg);
 		return 0;
 	}
@@ -410,6 +449,28 @@ static int config_ini_handler(void *user, const char *section, const char *name,
 		return 0;
 	}
 	return 1;
+}
+
+static int config_ini_handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_state *st = user;
+	char *v;
+	int ok;
+
+	if (!enter_section(st, section))
+		return 0;
+	if (st->urls_only)
+		return config_note_url(st, name, value);
+	if (config_key_secret(st, name))
+		st->has_secret = 1;
+	v = clean_value(value);
+	if (!v) {
+		set_msg(st, "out of memory");
+		return 0;
+	}
+	ok = config_store_key(st, name, v);
+	free(v);
+	return ok;
 }
 
 static struct ufs_config *config_new(const char *path)
@@ -541,7 +602,7 @@ static int set_global_key(struct ufs_config *cfg, const char *key, const char *v
 		cfg->workers = (unsigned)n;
 		return 0;
 	}
-	snprintf(msg, msglen, "unknown key '%s' in [global]", key);
+	snprintf(msg, msglen, "unknown key '%s' in [global]", key_shown(key));
 	return -EINVAL;
 }
 
@@ -565,12 +626,13 @@ int ufs_config_set_global(struct ufs_config *cfg, const char *key, const char *v
 static int find_section_line(const char *path, const char *prefix)
 {
 	FILE *f = fopen(path, "r");
-	char line[1024];
-	int n = 0;
+	char *line = NULL;
+	size_t cap = 0;
+	int n = 0, found = 0;
 
 	if (!f)
 		return 0;
-	while (fgets(line, sizeof(line), f)) {
+	while (!found && getline(&line, &cap, f) >= 0) {
 		char name[1024];
 		char *close;
 		char *norm;
@@ -589,15 +651,14 @@ static int find_section_line(const char *path, const char *prefix)
 		if (!parse_section_name(name, name, sizeof(name)))
 			continue;
 		norm = normalise_prefix(name);
-		if (norm && strcmp(norm, prefix) == 0) {
-			free(norm);
-			fclose(f);
-			return n;
-		}
+		found = norm && strcmp(norm, prefix) == 0;
 		free(norm);
 	}
+	if (line)
+		explicit_bzero(line, cap);
+	free(line);
 	fclose(f);
-	return 0;
+	return found ? n : 0;
 }
 
 int ufs_config_validate(struct ufs_config *cfg, char *err, size_t errlen)
@@ -644,46 +705,78 @@ int ufs_check_secret_file(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-int ufs_config_load(const char *path, struct ufs_config **pcfg, char *err, size_t errlen)
+/* Read the whole file at path into a malloc'd string; 0 or -errno + message. */
+static int config_read(const char *path, char **ptext, char *err, size_t errlen)
 {
-	struct parse_state st;
-	FILE *f;
-	int rc;
+	FILE *f = fopen(path, "r");
+	struct ufs_strbuf b = {0};
+	char chunk[4096];
+	size_t n;
+	int e;
 
-	memset(&st, 0, sizeof(st));
-	f = fopen(path, "r");
 	if (!f) {
-		int e = errno;
-
+		e = errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(e));
 		return -e;
 	}
-	st.cfg = config_new(path);
-	if (!st.cfg) {
-		fclose(f);
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	rc = ini_parse_file(f, config_ini_handler, &st);
+	ufs_sb_printf(&b, "%s", "");
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		ufs_sb_append(&b, chunk, n);
+	e = ferror(f) ? EIO : 0;
 	fclose(f);
-	if (rc != 0) {
-		if (rc < 0)
-			snprintf(err, errlen, "%s: cannot read", path);
-		else
-			snprintf(err, errlen, "%s:%d: %s", path, rc,
-				 st.msg[0] ? st.msg
-					   : "syntax error (expected key = value or [section])");
-		ufs_config_destroy(st.cfg);
-		return -EINVAL;
+	*ptext = ufs_sb_take(&b);
+	if (e || !*ptext) {
+		free(*ptext);
+		snprintf(err, errlen, "%s: %s", path, e ? "cannot read" : "out of memory");
+		return e ? -e : -ENOMEM;
 	}
-	if (st.has_secret) {
-		rc = ufs_check_secret_file(path, err, errlen);
+	return 0;
+}
+
+/* Both passes of inih over text; 0 or -EINVAL with "FILE:LINE: message". */
+static int config_parse_text(struct parse_state *st, const char *text, char *err, size_t errlen)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		int rc;
+
+		st->urls_only = pass == 0;
+		st->cur = NULL;
+		st->in_global = 0;
+		rc = ufs_ini_parse_text(text, config_ini_handler, st);
+		if (rc == -2)
+			return -ENOMEM;
 		if (rc != 0) {
-			ufs_config_destroy(st.cfg);
-			return rc;
+			snprintf(err, errlen, "%s:%d: %s", st->cfg->path, rc,
+				 st->msg[0] ? st->msg
+					    : "syntax error (expected key = value or [section])");
+			return -EINVAL;
 		}
 	}
-	rc = ufs_config_validate(st.cfg, err, errlen);
+	return 0;
+}
+
+int ufs_config_load(const char *path, const struct ufs_cfg_schema *schema, struct ufs_config **pcfg,
+		    char *err, size_t errlen)
+{
+	struct parse_state st;
+	char *text = NULL;
+	int rc;
+
+	memset(&st, 0, sizeof(st));
+	st.schema = schema;
+	rc = config_read(path, &text, err, errlen);
+	if (rc != 0)
+		return rc;
+	st.cfg = config_new(path);
+	rc = st.cfg ? config_parse_text(&st, text, err, errlen) : -ENOMEM;
+	explicit_bzero(text, strlen(text));
+	free(text);
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "out of memory");
+	if (rc == 0 && st.has_secret)
+		rc = ufs_check_secret_file(path, err, errlen);
+	if (rc == 0)
+		rc = ufs_config_validate(st.cfg, err, errlen);
 	if (rc != 0) {
 		ufs_config_destroy(st.cfg);
 		return rc;
@@ -692,13 +785,14 @@ int ufs_config_load(const char *path, struct ufs_config **pcfg, char *err, size_
 	return 0;
 }
 
-int ufs_config_from_url(const char *url, struct ufs_config **pcfg, char *err, size_t errlen)
+int ufs_config_from_url(const char *url, const struct ufs_cfg_schema *schema,
+			struct ufs_config **pcfg, char *err, size_t errlen)
 {
 	struct ufs_config *cfg;
 	struct ufs_mount_cfg *m;
 	char msg[256];
 
-	if (!url_scheme_ok(url, msg, sizeof(msg))) {
+	if (!url_scheme_ok(schema, url, msg, sizeof(msg))) {
 		snprintf(err, errlen, "%s", msg);
 		return -EINVAL;
 	}

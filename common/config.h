@@ -5,8 +5,11 @@
  * it; errors name the file and line ("unifs.conf:12: unknown key 'foo'").
  *
  * Mount sections keep their keys as validated strings; backends read the ones
- * they understand with ufs_mcfg_get*(). The list of keys accepted in a mount
- * section is fixed here (an unknown key is an error, so typos are caught).
+ * they understand with ufs_mcfg_get*(). Which keys a mount section accepts,
+ * and which are secrets, is not known here: each backend declares them in
+ * its ops table and the registry answers through a struct ufs_cfg_schema
+ * (protocols/backend.c: ufs_backend_schema), so common/ never depends on
+ * protocols/. An unknown key is an error naming the scheme's valid keys.
  */
 #ifndef UFS_CONFIG_H
 #define UFS_CONFIG_H
@@ -53,20 +56,36 @@ struct ufs_config {
 	size_t n_mounts;
 };
 
+#define UFS_CFGKEY_VALID 1u  /* the scheme accepts the key */
+#define UFS_CFGKEY_SECRET 2u /* its value is a credential: never echoed, file must be 0600 */
+
+/* What the backend registry tells the parser about [mount] keys. */
+struct ufs_cfg_schema {
+	/* 1 if a backend is registered for scheme ("s3"), else 0. */
+	int (*scheme_known)(const char *scheme);
+	/* UFS_CFGKEY_* flags of key for scheme (scheme NULL: any scheme); 0 when unknown. */
+	unsigned (*key_flags)(const char *scheme, const char *key);
+	/* Write "url, readonly, ..." (the keys scheme accepts) into buf; scheme
+	 * NULL: the schemes as "file, nfs, s3 or az". */
+	void (*describe)(const char *scheme, char *buf, size_t size);
+};
+
 /*
- * Parse the INI file at path. On success *pcfg is an owned config (free with
- * ufs_config_destroy) and 0 is returned. On failure returns -errno and writes
- * a one-line message naming file and line into err. A file that holds a secret
- * (a key named like *key*, *secret*, *token*, sas) and is readable by group or
- * other is refused with -EPERM.
+ * Parse the INI file at path, asking schema about [mount] keys. On success *pcfg is an owned config
+ * (free with ufs_config_destroy) and 0 is returned. On failure returns -errno and writes a one-line
+ * message naming file and line into err; no message ever holds a value of a secret key. A file that
+ * holds a secret key and is readable by group or other is refused with -EPERM. Lines may be long
+ * (tokens of many KiB): see config.c.
  */
-int ufs_config_load(const char *path, struct ufs_config **pcfg, char *err, size_t errlen);
+int ufs_config_load(const char *path, const struct ufs_cfg_schema *schema, struct ufs_config **pcfg,
+		    char *err, size_t errlen);
 
 /*
  * Build a config holding one mount of url at "/" (used by `unifs mount URL`
  * and `unifs ls URL`). Returns 0 or -EINVAL with a message (unknown scheme...).
  */
-int ufs_config_from_url(const char *url, struct ufs_config **pcfg, char *err, size_t errlen);
+int ufs_config_from_url(const char *url, const struct ufs_cfg_schema *schema,
+			struct ufs_config **pcfg, char *err, size_t errlen);
 
 /*
  * Apply one "-o key=value" override of a [global] key (memory=1G, log=debug,

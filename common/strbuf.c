@@ -4,6 +4,28 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+/* Make room for n more bytes and a NUL; 0, or -1 with b->oom set. */
+static int sb_reserve(struct ufs_strbuf *b, size_t n)
+{
+	size_t cap;
+	char *s;
+
+	if (b->oom)
+		return -1;
+	if (b->s && b->len + n < b->cap)
+		return 0;
+	cap = (b->cap + n + 1) * 2;
+	s = realloc(b->s, cap);
+	if (!s) {
+		b->oom = 1;
+		return -1;
+	}
+	b->s = s;
+	b->cap = cap;
+	return 0;
+}
 
 void ufs_sb_printf(struct ufs_strbuf *b, const char *fmt, ...)
 {
@@ -24,16 +46,23 @@ void ufs_sb_printf(struct ufs_strbuf *b, const char *fmt, ...)
 			b->len += (size_t)n;
 			return;
 		}
-		size_t cap = (b->cap + (size_t)n + 1) * 2;
-		char *s = realloc(b->s, cap);
-
-		if (!s) {
-			b->oom = 1;
+		if (sb_reserve(b, (size_t)n) != 0)
 			return;
-		}
-		b->s = s;
-		b->cap = cap;
 	}
+}
+
+void ufs_sb_append(struct ufs_strbuf *b, const void *data, size_t n)
+{
+	if (sb_reserve(b, n) != 0)
+		return;
+	memcpy(b->s + b->len, data, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+void ufs_sb_puts(struct ufs_strbuf *b, const char *s)
+{
+	ufs_sb_append(b, s, strlen(s));
 }
 
 void ufs_sb_json_str(struct ufs_strbuf *b, const char *s)

@@ -1,6 +1,7 @@
 /*
- * strbuf.h — a growing NUL-terminated string for building replies (the
- * control socket's stats, the Prometheus exposition). Allocation failure is
+ * strbuf.h — the one growing NUL-terminated string (or byte buffer): replies
+ * (the control socket's stats, the Prometheus exposition), HTTP bodies,
+ * SigV4 canonical requests, XML paths, config text. Allocation failure is
  * sticky: once oom is set, further appends are dropped and the caller checks
  * oom once at the end.
  */
@@ -18,6 +19,12 @@ struct ufs_strbuf {
 /* Append printf-style text to b (sets b->oom when memory runs out). */
 void ufs_sb_printf(struct ufs_strbuf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* Append n bytes of data (NULs included); b->s stays NUL-terminated. */
+void ufs_sb_append(struct ufs_strbuf *b, const void *data, size_t n);
+
+/* Append the string s. */
+void ufs_sb_puts(struct ufs_strbuf *b, const char *s);
 
 /* Append s as a JSON string literal (quotes, escapes). */
 void ufs_sb_json_str(struct ufs_strbuf *b, const char *s);

@@ -83,6 +83,6 @@ int cli_options_apply(struct ufs_config *cfg, const char *optlist, int sloppy, c
 int cli_config_open(const char *source, struct ufs_config **pcfg, char *err, size_t errlen)
 {
 	if (strstr(source, "://"))
-		return ufs_config_from_url(source, pcfg, err, errlen);
-	return ufs_config_load(source, pcfg, err, errlen);
+		return ufs_config_from_url(source, &ufs_backend_schema, pcfg, err, errlen);
+	return ufs_config_load(source, &ufs_backend_schema, pcfg, err, errlen);
 }

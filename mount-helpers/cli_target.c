@@ -76,7 +76,7 @@ static const char *target_message(const struct cli_target *t, const char *msg)
 static int target_backend(struct cli_target *t, const char *url, int loud)
 {
 	char err[CLI_ERR_MAX] = "";
-	int rc = ufs_config_from_url(url, &t->cfg, err, sizeof(err));
+	int rc = ufs_config_from_url(url, &ufs_backend_schema, &t->cfg, err, sizeof(err));
 
 	if (rc == 0)
 		rc = ufs_backend_create(&t->cfg->mounts[0], t->cfg, &t->be, err, sizeof(err));
@@ -136,7 +136,7 @@ static int target_open_ns(struct cli_target *t, const char *config, const char *
 	char norm[4096];
 	const char *rel;
 	int idx = -1;
-	int rc = ufs_config_load(config, &t->cfg, err, sizeof(err));
+	int rc = ufs_config_load(config, &ufs_backend_schema, &t->cfg, err, sizeof(err));
 
 	if (rc != 0) {
 		cli_error(t->cmd, "%s", err);

@@ -30,8 +30,10 @@ static void mount_unifs_usage(FILE *f)
 	      "  -f       fake: check the config and mount point, mount nothing\n"
 	      "  -n       accepted for mount(8); unifs keeps no mtab\n"
 	      "  -v       verbose\n"
-	      "See mount.unifs(8).\n",
+	      "\n",
 	      f);
+	ufs_backend_print_help(f);
+	fputs("\nSee mount.unifs(8) and unifs.conf(5).\n", f);
 }
 
 int main(int argc, char **argv)

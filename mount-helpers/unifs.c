@@ -44,8 +44,10 @@ static void unifs_usage(FILE *f)
 	      "\n"
 	      "  unifs COMMAND --help   help on one command\n"
 	      "  unifs --version        print the version\n"
-	      "\nExit status: 0 success, 1 failure, 2 usage error. See unifs(1).\n",
+	      "\n",
 	      f);
+	ufs_backend_print_help(f);
+	fputs("\nExit status: 0 success, 1 failure, 2 usage error. See unifs(1).\n", f);
 }
 
 static const struct unifs_cmd *unifs_find(const char *name)

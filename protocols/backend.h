@@ -30,6 +30,7 @@
 #define UFS_BACKEND_H
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -173,9 +174,22 @@ struct ufs_writer {
 	struct ufs_backend *be;
 };
 
+/* One key a backend accepts in its [mount] section (its configuration table:
+ * the parser, the help texts and the man page check all read these). */
+struct ufs_cfg_key {
+	const char *name; /* NULL ends a table */
+	unsigned flags;	  /* UFS_CFGKEY_SECRET: the value is a credential */
+	const char *help; /* one line for --help */
+};
+
 struct ufs_backend_ops {
-	const char *scheme; /* "file", "nfs", "s3", "az" */
-	unsigned caps;	    /* UFS_CAP_* */
+	const char *scheme;   /* "file", "nfs", "s3", "az" */
+	unsigned caps;	      /* UFS_CAP_* */
+	const char *url_help; /* "s3://bucket[/prefix]  Amazon S3 or ..." for --help */
+	/* [mount] keys of this backend, and of its family (object stores), or
+	 * NULL; the registry adds the keys every scheme accepts (url, ...). */
+	const struct ufs_cfg_key *keys;
+	const struct ufs_cfg_key *family_keys;
 
 	/* Parse m->url and the section's keys, load credentials, allocate the
 	 * backend; no network I/O. On error: -errno and a one-line message in
@@ -258,6 +272,17 @@ int ufs_backend_create(const struct ufs_mount_cfg *m, const struct ufs_config *g
 		       struct ufs_backend **pbe, char *err, size_t errlen);
 /* Destroy via the ops; NULL is a no-op. */
 void ufs_backend_destroy(struct ufs_backend *be);
+
+/* The registry's answers to the config parser (scheme known, key valid /
+ * secret for a scheme, valid keys named): pass it to ufs_config_load(). */
+extern const struct ufs_cfg_schema ufs_backend_schema;
+/* The registered backends, in order; *pn receives their count. */
+const struct ufs_backend_ops *const *ufs_backend_registry(size_t *pn);
+/* The keys every scheme accepts (url, readonly, the ttls, ...). */
+extern const struct ufs_cfg_key ufs_backend_common_keys[];
+/* Print each scheme's URL form and its [mount] keys (secrets marked) to f,
+ * for `unifs --help` and `mount.unifs --help`. */
+void ufs_backend_print_help(FILE *f);
 
 /* Record the server's message for logs (printf-like; thread-safe). */
 void ufs_be_set_error(struct ufs_backend *be, const char *fmt, ...)

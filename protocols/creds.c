@@ -6,7 +6,6 @@
 #include "protocols/creds.h"
 
 #include <errno.h>
-#include <ini.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/config.h"
+#include "common/inilong.h"
 
 struct creds_parse {
 	const char *profile;
@@ -71,7 +71,8 @@ int ufs_aws_creds_parse(const char *text, const char *profile, struct ufs_aws_cr
 	struct creds_parse p = {profile, pc, 0};
 
 	memset(pc, 0, sizeof(*pc));
-	ini_parse_string(text, creds_on_kv, &p);
+	if (ufs_ini_parse_text(text, creds_on_kv, &p) == -2)
+		p.oom = 1;
 	if (p.oom || !pc->access_key || !pc->secret_key) {
 		ufs_aws_creds_clear(pc);
 		return p.oom ? -ENOMEM : -EINVAL;

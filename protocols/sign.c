@@ -30,6 +30,7 @@
 #include <openssl/crypto.h>
 
 #include "common/log.h"
+#include "common/strbuf.h"
 
 /* ==== common digests ==== */
 
@@ -64,50 +65,14 @@ int ufs_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len
 
 /* ==== AWS Signature Version 4 ==== */
 
-/* A growable string; any failed append leaves oom set and later appends no-ops. */
-struct sign_str {
-	char *s;
-	size_t len;
-	size_t cap;
-	int oom;
-};
-
-static void sign_str_add(struct sign_str *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 256;
-		char *ns;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		ns = realloc(b->s, cap);
-		if (!ns) {
-			b->oom = 1;
-			return;
-		}
-		b->s = ns;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void sign_str_cat(struct sign_str *b, const char *s)
-{
-	sign_str_add(b, s, strlen(s));
-}
-
 /* Append s (len bytes) decoded then re-encoded the SigV4 way. */
-static void sign_str_encoded(struct sign_str *b, const char *s, size_t len, int keep_slash)
+static void sign_str_encoded(struct ufs_strbuf *b, const char *s, size_t len, int keep_slash)
 {
 	char *dec = ufs_uri_decode(s, len);
 	char *enc = ufs_uri_encode(dec ? dec : s, dec ? strlen(dec) : len, keep_slash);
 
 	if (enc)
-		sign_str_cat(b, enc);
+		ufs_sb_puts(b, enc);
 	else
 		b->oom = 1;
 	free(dec);
@@ -153,7 +118,7 @@ static char *sign_normalize_path(const char *path)
 	return out;
 }
 
-static void sign_canonical_uri(struct sign_str *b, const struct ufs_sigv4_req *r)
+static void sign_canonical_uri(struct ufs_strbuf *b, const struct ufs_sigv4_req *r)
 {
 	const char *path = r->path && *r->path ? r->path : "/";
 	char *norm = NULL;
@@ -186,11 +151,11 @@ static int sign_param_cmp(const void *a, const void *b)
 
 static char *sign_encode_part(const char *s, size_t len)
 {
-	struct sign_str b = {0};
+	struct ufs_strbuf b = {0};
 
 	sign_str_encoded(&b, s, len, 0);
 	if (!b.oom && !b.s)
-		sign_str_add(&b, "", 0);
+		ufs_sb_append(&b, "", 0);
 	if (b.oom) {
 		free(b.s);
 		return NULL;
@@ -241,7 +206,7 @@ oom:
 	return -ENOMEM;
 }
 
-static int sign_canonical_query(struct sign_str *b, const char *query)
+static int sign_canonical_query(struct ufs_strbuf *b, const char *query)
 {
 	struct sign_param *v = NULL;
 	int n = sign_split_query(query, &v);
@@ -251,10 +216,10 @@ static int sign_canonical_query(struct sign_str *b, const char *query)
 	qsort(v, (size_t)n, sizeof(*v), sign_param_cmp);
 	for (int i = 0; i < n; i++) {
 		if (i)
-			sign_str_cat(b, "&");
-		sign_str_cat(b, v[i].name);
-		sign_str_cat(b, "=");
-		sign_str_cat(b, v[i].value);
+			ufs_sb_puts(b, "&");
+		ufs_sb_puts(b, v[i].name);
+		ufs_sb_puts(b, "=");
+		ufs_sb_puts(b, v[i].value);
 		free(v[i].name);
 		free(v[i].value);
 	}
@@ -352,26 +317,26 @@ static int sign_collect_headers(const struct ufs_sigv4_req *r, const struct ufs_
 }
 
 /* Append the canonical headers block and the signed-headers list. */
-static void sign_canonical_headers(struct sign_str *b, struct sign_str *signed_names,
+static void sign_canonical_headers(struct ufs_strbuf *b, struct ufs_strbuf *signed_names,
 				   const struct sign_hdrset *s)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		int same = i > 0 && strcmp(s->h[i].name, s->h[i - 1].name) == 0;
 
 		if (same) {
-			sign_str_cat(b, ",");
+			ufs_sb_puts(b, ",");
 		} else {
 			if (i > 0)
-				sign_str_cat(b, "\n");
-			sign_str_cat(b, s->h[i].name);
-			sign_str_cat(b, ":");
+				ufs_sb_puts(b, "\n");
+			ufs_sb_puts(b, s->h[i].name);
+			ufs_sb_puts(b, ":");
 			if (signed_names->len)
-				sign_str_cat(signed_names, ";");
-			sign_str_cat(signed_names, s->h[i].name);
+				ufs_sb_puts(signed_names, ";");
+			ufs_sb_puts(signed_names, s->h[i].name);
 		}
-		sign_str_cat(b, s->h[i].value);
+		ufs_sb_puts(b, s->h[i].value);
 	}
-	sign_str_cat(b, "\n");
+	ufs_sb_puts(b, "\n");
 }
 
 static int sign_has_host(const struct sign_hdrset *s)
@@ -386,7 +351,7 @@ static int sign_has_host(const struct sign_hdrset *s)
 static int sign_canonical_request(const struct ufs_sigv4_req *r, const struct ufs_sigv4_key *k,
 				  char **pcreq, char **psigned)
 {
-	struct sign_str b = {0}, names = {0};
+	struct ufs_strbuf b = {0}, names = {0};
 	struct sign_hdrset hs;
 	int rc = sign_collect_headers(r, k, &hs);
 
@@ -396,17 +361,17 @@ static int sign_canonical_request(const struct ufs_sigv4_req *r, const struct uf
 		sign_hdrset_free(&hs);
 		return -EINVAL;
 	}
-	sign_str_cat(&b, r->method);
-	sign_str_cat(&b, "\n");
+	ufs_sb_puts(&b, r->method);
+	ufs_sb_puts(&b, "\n");
 	sign_canonical_uri(&b, r);
-	sign_str_cat(&b, "\n");
+	ufs_sb_puts(&b, "\n");
 	rc = sign_canonical_query(&b, r->query);
-	sign_str_cat(&b, "\n");
+	ufs_sb_puts(&b, "\n");
 	sign_canonical_headers(&b, &names, &hs);
-	sign_str_cat(&b, "\n");
-	sign_str_cat(&b, names.s ? names.s : "");
-	sign_str_cat(&b, "\n");
-	sign_str_cat(&b, r->payload_hash);
+	ufs_sb_puts(&b, "\n");
+	ufs_sb_puts(&b, names.s ? names.s : "");
+	ufs_sb_puts(&b, "\n");
+	ufs_sb_puts(&b, r->payload_hash);
 	sign_hdrset_free(&hs);
 	if (rc || b.oom || names.oom) {
 		free(b.s);
@@ -599,7 +564,7 @@ static int az_ms_headers(const struct ufs_http_hdrs *h, const struct ufs_http_hd
 
 /* Append "\nname:v1,v2" per query parameter: names lower-cased, both decoded,
  * sorted by name then value. 0, -ENOMEM or -EINVAL (malformed escape). */
-static int az_canonical_query(struct sign_str *b, const char *q)
+static int az_canonical_query(struct ufs_strbuf *b, const char *q)
 {
 	struct sign_param *v;
 	size_t n = 0, cnt = 1;
@@ -631,12 +596,12 @@ static int az_canonical_query(struct sign_str *b, const char *q)
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		int first = i == 0 || strcmp(v[i - 1].name, v[i].name) != 0;
 
-		sign_str_cat(b, first ? "\n" : ",");
+		ufs_sb_puts(b, first ? "\n" : ",");
 		if (first) {
-			sign_str_cat(b, v[i].name);
-			sign_str_cat(b, ":");
+			ufs_sb_puts(b, v[i].name);
+			ufs_sb_puts(b, ":");
 		}
-		sign_str_cat(b, v[i].value);
+		ufs_sb_puts(b, v[i].value);
 	}
 	for (size_t i = 0; i < n; i++) {
 		free(v[i].name);
@@ -676,7 +641,7 @@ static int az_url_split(const char *url, const char **ppath, size_t *plen, const
 }
 
 /* VERB and the eleven standard header lines (Content-Length empty when 0). */
-static void az_std_lines(struct sign_str *b, const char *method, uint64_t content_length,
+static void az_std_lines(struct ufs_strbuf *b, const char *method, uint64_t content_length,
 			 const struct ufs_http_hdrs *h, const struct ufs_http_hdrs *x)
 {
 	static const char *const names[] = {"Content-Encoding",
@@ -694,19 +659,19 @@ static void az_std_lines(struct sign_str *b, const char *method, uint64_t conten
 
 	if (content_length)
 		snprintf(len, sizeof(len), "%llu", (unsigned long long)content_length);
-	sign_str_cat(b, method);
+	ufs_sb_puts(b, method);
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		sign_str_cat(b, "\n");
-		sign_str_cat(b, names[i][0] ? az_std(h, x, names[i]) : len);
+		ufs_sb_puts(b, "\n");
+		ufs_sb_puts(b, names[i][0] ? az_std(h, x, names[i]) : len);
 	}
-	sign_str_cat(b, "\n");
+	ufs_sb_puts(b, "\n");
 }
 
 char *ufs_az_string_to_sign(const char *method, const char *url, const char *account,
 			    uint64_t content_length, const struct ufs_http_hdrs *hdrs,
 			    const struct ufs_http_hdrs *extra)
 {
-	struct sign_str b = {0}, unused = {0};
+	struct ufs_strbuf b = {0}, unused = {0};
 	struct sign_hdrset ms = {0};
 	const char *path, *query;
 	size_t plen;
@@ -719,9 +684,9 @@ char *ufs_az_string_to_sign(const char *method, const char *url, const char *acc
 		az_std_lines(&b, method, content_length, hdrs, extra);
 		if (ms.n)
 			sign_canonical_headers(&b, &unused, &ms);
-		sign_str_cat(&b, "/");
-		sign_str_cat(&b, account);
-		sign_str_add(&b, path, plen);
+		ufs_sb_puts(&b, "/");
+		ufs_sb_puts(&b, account);
+		ufs_sb_append(&b, path, plen);
 		rc = az_canonical_query(&b, query);
 	}
 	sign_hdrset_free(&ms);

@@ -17,11 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct xml_str {
-	char *s;
-	size_t len;
-	size_t cap;
-};
+#include "common/strbuf.h"
 
 struct xml_mark {
 	size_t path_len;
@@ -33,32 +29,19 @@ struct xml_state {
 	ufs_xml_cb on_start;
 	ufs_xml_cb on_end;
 	void *arg;
-	struct xml_str path;
-	struct xml_str text;
+	struct ufs_strbuf path;
+	struct ufs_strbuf text;
 	struct xml_mark *mark;
 	size_t depth;
 	size_t mark_cap;
 	int stop; /* callback's non-zero value, or -ENOMEM */
 };
 
-static int xml_str_append(struct xml_str *str, const char *s, size_t len)
+/* Append to a growing string (common/strbuf.h); 0 or -ENOMEM. */
+static int xml_str_append(struct ufs_strbuf *str, const char *s, size_t len)
 {
-	if (str->len + len + 1 > str->cap) {
-		size_t cap = str->cap ? str->cap * 2 : 256;
-		char *n;
-
-		while (cap < str->len + len + 1)
-			cap *= 2;
-		n = realloc(str->s, cap);
-		if (!n)
-			return -ENOMEM;
-		str->s = n;
-		str->cap = cap;
-	}
-	memcpy(str->s + str->len, s, len);
-	str->len += len;
-	str->s[str->len] = '\0';
-	return 0;
+	ufs_sb_append(str, s, len);
+	return str->oom ? -ENOMEM : 0;
 }
 
 static void xml_halt(struct xml_state *st, int rc)

@@ -119,7 +119,7 @@ static int az_simple(struct az_backend *az, enum ufs_req_kind kind, const char *
 
 /* Fetch one List Blobs page into body. delim: use '/' as delimiter. */
 static int az_list_get(struct az_backend *az, const char *prefix, const char *marker, int delim,
-		       unsigned max, struct ufs_http_buf *body)
+		       unsigned max, struct ufs_strbuf *body)
 {
 	struct ufs_http_req req = {.kind = UFS_REQ_LIST, .method = "GET", .out_grow = body};
 	struct ufs_http_resp resp = {.content_length = -1};
@@ -276,15 +276,14 @@ static int az_p_head(struct ufs_os *os, const char *key, struct ufs_attr *pattr)
 static int az_p_list_page(struct ufs_os *os, const char *prefix, int delim, unsigned max,
 			  char **ptoken, ufs_os_entry_cb cb, void *arg)
 {
-	struct ufs_http_buf body = {0};
+	struct ufs_strbuf body = {0};
 	int rc = az_list_get(az_of(os), prefix, *ptoken, delim, max, &body);
 
 	free(*ptoken);
 	*ptoken = NULL;
 	if (rc == 0)
-		rc =
-		    ufs_az_list_page(body.data ? body.data : "", body.len, prefix, cb, arg, ptoken);
-	free(body.data);
+		rc = ufs_az_list_page(body.s ? body.s : "", body.len, prefix, cb, arg, ptoken);
+	free(body.s);
 	return rc;
 }
 
@@ -700,4 +699,16 @@ static int az_check(struct ufs_backend *be, char *err, size_t errlen)
 	return rc;
 }
 
-const struct ufs_backend_ops ufs_az_ops = UFS_OS_OPS("az", az_create, az_check, az_destroy);
+static const struct ufs_cfg_key az_keys[] = {
+    {"account", 0, "storage account name (may also come from the endpoint)"},
+    {"endpoint", 0, "blob service URL (default https://ACCOUNT.blob.core.windows.net)"},
+    {"key_file", 0, "file holding the shared key (mode 0600)"},
+    {"sas_file", 0, "file holding a SAS token (mode 0600)"},
+    {"token_file", 0, "file holding an OAuth bearer token (mode 0600)"},
+    {"account_key", UFS_CFGKEY_SECRET, "inline base64 shared key"},
+    {"sas_token", UFS_CFGKEY_SECRET, "inline SAS token"},
+    {NULL, 0, NULL},
+};
+
+const struct ufs_backend_ops ufs_az_ops = UFS_OS_OPS(
+    "az", "az://container[/prefix] Azure Blob Storage", az_keys, az_create, az_check, az_destroy);

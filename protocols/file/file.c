@@ -958,6 +958,7 @@ static int file_statfs(struct ufs_backend *be, struct statvfs *pst)
 const struct ufs_backend_ops ufs_file_ops = {
     .scheme = "file",
     .caps = UFS_CAP_POSIX_WRITE | UFS_CAP_HARDLINK | UFS_CAP_SYMLINK | UFS_CAP_CHMOD,
+    .url_help = "file:///dir              a local directory (no further keys)",
     .create = file_create,
     .check = file_check,
     .getattr = file_getattr,

@@ -344,30 +344,17 @@ struct http_xfer {
 	struct ufs_http_req *req;
 	struct ufs_http_resp *resp;
 	CURL *h;
-	uint64_t sent;		     /* body bytes handed to curl (memory body) */
-	struct ufs_http_buf errbody; /* body of a non-2xx answer */
-	int overflow;		     /* the answer did not fit out_buf */
+	uint64_t sent;		   /* body bytes handed to curl (memory body) */
+	struct ufs_strbuf errbody; /* body of a non-2xx answer */
+	int overflow;		   /* the answer did not fit out_buf */
 	int oom;
 };
 
-static int http_buf_append(struct ufs_http_buf *b, const char *data, size_t n)
+/* Append to a growing body (common/strbuf.h); 0 or -ENOMEM. */
+static int http_buf_append(struct ufs_strbuf *b, const char *data, size_t n)
 {
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *nd;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		nd = realloc(b->data, cap);
-		if (!nd)
-			return -ENOMEM;
-		b->data = nd;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, data, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-	return 0;
+	ufs_sb_append(b, data, n);
+	return b->oom ? -ENOMEM : 0;
 }
 
 static long http_status_now(CURL *h)
@@ -643,7 +630,7 @@ static int http_classify(struct http_xfer *x, CURLcode cc, int *pretry)
 		return http_curl_errno(cc, os_errno);
 	}
 	if (resp->status < 200 || resp->status >= 300) {
-		ufs_http_parse_error(x->errbody.data, x->errbody.len, resp->err_code,
+		ufs_http_parse_error(x->errbody.s, x->errbody.len, resp->err_code,
 				     sizeof(resp->err_code), resp->err_msg, sizeof(resp->err_msg));
 		*pretry = ufs_http_status_retryable(resp->status, resp->err_code);
 		return ufs_http_status_errno(resp->status);
@@ -759,6 +746,6 @@ int ufs_http_perform(struct ufs_http_req *req, struct ufs_http_resp *resp)
 		http_sleep(wait);
 	}
 	http_record(req, resp, rc);
-	free(x.errbody.data);
+	free(x.errbody.s);
 	return rc;
 }

@@ -26,14 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/strbuf.h"
 #include "protocols/backend.h"
-
-/* A growable byte buffer (listing bodies). Free data with free(). */
-struct ufs_http_buf {
-	char *data; /* NUL-terminated when len > 0 */
-	size_t len;
-	size_t cap;
-};
 
 /* An owned list of "Name: value" header lines. Zero-initialise to start. */
 struct ufs_http_hdrs {
@@ -87,7 +81,7 @@ struct ufs_http_req {
 	 * when both are NULL. Error bodies never land here. */
 	void *out_buf;
 	size_t out_cap;
-	struct ufs_http_buf *out_grow;
+	struct ufs_strbuf *out_grow;
 
 	ufs_http_sign_fn sign; /* may be NULL (anonymous / SAS in URL) */
 	void *sign_arg;

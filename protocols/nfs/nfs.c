@@ -163,6 +163,7 @@ static int nfsbe_check(struct ufs_backend *be, char *err, size_t errlen)
 const struct ufs_backend_ops ufs_nfs_ops = {
     .scheme = "nfs",
     .caps = UFS_CAP_POSIX_WRITE | UFS_CAP_HARDLINK | UFS_CAP_SYMLINK | UFS_CAP_CHMOD,
+    .url_help = "nfs://host/export[/dir][?version=3|4]  NFSv3/v4 (no further keys)",
     .create = nfsbe_create,
     .check = nfsbe_check,
     .getattr = ufs_nfsbe_getattr,

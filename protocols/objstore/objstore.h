@@ -163,11 +163,16 @@ int ufs_os_dedup_entry(void *arg, const struct ufs_os_entry *e);
 int ufs_os_dedup_page(struct ufs_os_dedup *d);
 void ufs_os_dedup_fini(struct ufs_os_dedup *d);
 
-/* The ufs_backend_ops of an object store: its scheme, create(), check()
- * and destroy(), and the shared namespace slots above. */
-#define UFS_OS_OPS(SCHEME, CREATE, CHECK, DESTROY)                                                 \
+/* [mount] keys every object store accepts (owner and modes, os_ns.c). */
+extern const struct ufs_cfg_key ufs_os_keys[];
+
+/* The ufs_backend_ops of an object store: its scheme, --help line, own
+ * config keys, create(), check() and destroy(), and the shared namespace
+ * slots above. */
+#define UFS_OS_OPS(SCHEME, URL_HELP, KEYS, CREATE, CHECK, DESTROY)                                 \
 	{                                                                                          \
-		.scheme = (SCHEME), .caps = 0, .create = (CREATE), .check = (CHECK),               \
+		.scheme = (SCHEME), .caps = 0, .url_help = (URL_HELP), .keys = (KEYS),             \
+		.family_keys = ufs_os_keys, .create = (CREATE), .check = (CHECK),                  \
 		.getattr = ufs_os_getattr, .list = ufs_os_list, .read = ufs_os_read,               \
 		.open_writer = ufs_os_open_writer, .unlink = ufs_os_unlink, .mkdir = ufs_os_mkdir, \
 		.rmdir = ufs_os_rmdir, .rename = ufs_os_rename, .statfs = ufs_os_statfs,           \

@@ -65,6 +65,15 @@ static int os_cfg_id(const struct ufs_mount_cfg *m, const char *key, uint32_t *p
 	return os_cfg_num(m, key, 10, UFS_UID_OWNER - 1, "a numeric id", pout, err, errlen);
 }
 
+const struct ufs_cfg_key ufs_os_keys[] = {
+    {"uid", 0, "numeric owner shown for every entry (default: who mounted)"},
+    {"gid", 0, "numeric group shown for every entry (default: who mounted)"},
+    {"file_mode", 0, "octal permission bits of files (default 0644)"},
+    {"dir_mode", 0, "octal permission bits of directories (default 0755)"},
+    {"umask", 0, "octal mask: files 0666 and directories 0777 less it"},
+    {NULL, 0, NULL},
+};
+
 /* uid, gid, umask, file_mode, dir_mode of the section. */
 static int os_cfg_owner(struct ufs_os *os, const struct ufs_mount_cfg *m, char *err, size_t errlen)
 {

@@ -49,7 +49,7 @@ static int s3_p_head(struct ufs_os *os, const char *key, struct ufs_attr *pattr)
 
 /* GET one ListObjectsV2 page of prefix into *pbody. */
 static int s3_list_get(struct s3_be *sb, const char *prefix, int delim, unsigned max_keys,
-		       const char *token, struct ufs_http_buf *pbody)
+		       const char *token, struct ufs_strbuf *pbody)
 {
 	char *ep = ufs_uri_encode(prefix, strlen(prefix), 0);
 	char *et = token ? ufs_uri_encode(token, strlen(token), 0) : NULL;
@@ -104,7 +104,7 @@ static int s3_p_list_page(struct ufs_os *os, const char *prefix, int delim, unsi
 			  char **ptoken, ufs_os_entry_cb cb, void *arg)
 {
 	struct s3_be *sb = (struct s3_be *)os;
-	struct ufs_http_buf body = {0};
+	struct ufs_strbuf body = {0};
 	struct ufs_s3_page page = {0};
 	struct s3_list_fwd f = {cb, arg};
 	char err[160];
@@ -113,7 +113,7 @@ static int s3_p_list_page(struct ufs_os *os, const char *prefix, int delim, unsi
 	free(*ptoken);
 	*ptoken = NULL;
 	if (!rc)
-		rc = ufs_s3_parse_list(body.data, body.len, prefix, s3_list_entry, &f, &page, err,
+		rc = ufs_s3_parse_list(body.s, body.len, prefix, s3_list_entry, &f, &page, err,
 				       sizeof(err));
 	if (rc == -EIO)
 		ufs_err("%s: bad ListObjectsV2 answer for '%s': %s", os->base.name, prefix, err);
@@ -121,7 +121,7 @@ static int s3_p_list_page(struct ufs_os *os, const char *prefix, int delim, unsi
 		*ptoken = page.next_token;
 	else
 		free(page.next_token);
-	free(body.data);
+	free(body.s);
 	return rc;
 }
 
@@ -357,4 +357,18 @@ static int s3_create(const struct ufs_mount_cfg *m, const struct ufs_config *g,
 	return 0;
 }
 
-const struct ufs_backend_ops ufs_s3_ops = UFS_OS_OPS("s3", s3_create, s3_check, s3_destroy);
+static const struct ufs_cfg_key s3_keys[] = {
+    {"endpoint", 0, "service URL (default: AWS_ENDPOINT_URL[_S3], else AWS for region)"},
+    {"region", 0, "signing region (default us-east-1)"},
+    {"path_style", 0, "true: endpoint/bucket/key (default: true for an IP address host)"},
+    {"credentials_file", 0, "AWS shared credentials file (mode 0600)"},
+    {"profile", 0, "profile of the credentials file (default $AWS_PROFILE or default)"},
+    {"access_key_id", UFS_CFGKEY_SECRET, "inline access key id"},
+    {"secret_access_key", UFS_CFGKEY_SECRET, "inline secret access key"},
+    {"session_token", UFS_CFGKEY_SECRET, "inline session token"},
+    {NULL, 0, NULL},
+};
+
+const struct ufs_backend_ops ufs_s3_ops =
+    UFS_OS_OPS("s3", "s3://bucket[/prefix]    Amazon S3 or an S3-compatible store", s3_keys,
+	       s3_create, s3_check, s3_destroy);

@@ -124,7 +124,7 @@ int s3_simple(struct s3_be *sb, enum ufs_req_kind kind, const char *method, cons
 	      const char *query, struct ufs_http_resp *presp);
 /* A 200 answer whose body is an <Error> (CopyObject, Complete...): -EIO
  * (-ENOENT for NoSuchKey), the code kept for logs; else 0. */
-int s3_check_body(struct s3_be *sb, const struct ufs_http_buf *body, const char *what);
+int s3_check_body(struct s3_be *sb, const struct ufs_strbuf *body, const char *what);
 
 /* Multipart primitives (s3_mpu.c), see struct ufs_os_prims. */
 int s3_mpu_begin(struct ufs_os *os, const char *key, char **pid);

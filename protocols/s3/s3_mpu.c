@@ -33,7 +33,7 @@ static char *s3_mpu_query(const char *id, unsigned num)
 int s3_mpu_begin(struct ufs_os *os, const char *key, char **pid)
 {
 	struct s3_be *sb = (struct s3_be *)os;
-	struct ufs_http_buf body = {0};
+	struct ufs_strbuf body = {0};
 	struct s3_call c;
 	int rc = s3_call_init(&c, sb, UFS_REQ_POST, "POST", key, "uploads");
 
@@ -41,14 +41,14 @@ int s3_mpu_begin(struct ufs_os *os, const char *key, char **pid)
 	if (!rc)
 		rc = s3_call_perform(&c);
 	if (!rc) {
-		*pid = ufs_s3_parse_upload_id(body.data, body.len);
+		*pid = ufs_s3_parse_upload_id(body.s, body.len);
 		if (!*pid) {
 			ufs_be_set_error(&os->base, "CreateMultipartUpload: no UploadId in answer");
 			rc = -EIO;
 		}
 	}
 	s3_call_fini(&c);
-	free(body.data);
+	free(body.s);
 	return rc;
 }
 
@@ -76,7 +76,7 @@ int s3_mpu_commit(struct ufs_os *os, const char *key, const char *id, char (*eta
 		  unsigned n, int excl)
 {
 	struct s3_be *sb = (struct s3_be *)os;
-	struct ufs_http_buf resp = {0};
+	struct ufs_strbuf resp = {0};
 	char *q = s3_mpu_query(id, 0), *xml = ufs_s3_complete_body(etags, n);
 	struct s3_call c;
 	int rc = q && xml ? s3_call_init(&c, sb, UFS_REQ_POST, "POST", key, q) : -ENOMEM;
@@ -92,7 +92,7 @@ int s3_mpu_commit(struct ufs_os *os, const char *key, const char *id, char (*eta
 	}
 	if (!rc)
 		rc = s3_check_body(sb, &resp, "CompleteMultipartUpload");
-	free(resp.data);
+	free(resp.s);
 	free(q);
 	free(xml);
 	return rc == -ENOENT ? -EIO : rc;
@@ -138,7 +138,7 @@ static char *s3_copy_source(const struct s3_be *sb, const char *key)
 /* CopyObject from -> to, one request (size <= 5 GiB). */
 static int s3_copy_object(struct s3_be *sb, const char *src, const char *to_key)
 {
-	struct ufs_http_buf body = {0};
+	struct ufs_strbuf body = {0};
 	struct s3_call c;
 	int rc = s3_call_init(&c, sb, UFS_REQ_COPY, "PUT", to_key, NULL);
 
@@ -152,14 +152,14 @@ static int s3_copy_object(struct s3_be *sb, const char *src, const char *to_key)
 	if (!rc)
 		rc = s3_check_body(sb, &body, "CopyObject");
 	s3_call_fini(&c);
-	free(body.data);
+	free(body.s);
 	return rc;
 }
 
 static int s3_copy_part(struct s3_be *sb, const char *to_key, const char *id, const char *src,
 			unsigned num, uint64_t first, uint64_t last, char etag[UFS_ETAG_MAX])
 {
-	struct ufs_http_buf body = {0};
+	struct ufs_strbuf body = {0};
 	char *q = s3_mpu_query(id, num), *ef;
 	struct s3_call c;
 	int rc = q ? s3_call_init(&c, sb, UFS_REQ_COPY, "PUT", to_key, q) : -ENOMEM;
@@ -175,14 +175,14 @@ static int s3_copy_part(struct s3_be *sb, const char *to_key, const char *id, co
 	c.req.timeout_s = 600;
 	if (!rc)
 		rc = s3_call_perform(&c);
-	ef = rc ? NULL : ufs_s3_xml_text(body.data, body.len, "CopyPartResult/ETag");
+	ef = rc ? NULL : ufs_s3_xml_text(body.s, body.len, "CopyPartResult/ETag");
 	if (!rc && !ef)
 		rc = -EIO;
 	if (!rc)
 		ufs_os_etag_strip(ef, strlen(ef), etag);
 	free(ef);
 	s3_call_fini(&c);
-	free(body.data);
+	free(body.s);
 	return rc;
 }
 

@@ -138,11 +138,11 @@ int s3_simple(struct s3_be *sb, enum ufs_req_kind kind, const char *method, cons
 }
 
 /* A 200 answer whose body is an <Error> (CopyObject, Complete...): -EIO. */
-int s3_check_body(struct s3_be *sb, const struct ufs_http_buf *body, const char *what)
+int s3_check_body(struct s3_be *sb, const struct ufs_strbuf *body, const char *what)
 {
 	char code[64];
 
-	if (!ufs_s3_body_is_error(body->data, body->len, code, sizeof(code)))
+	if (!ufs_s3_body_is_error(body->s, body->len, code, sizeof(code)))
 		return 0;
 	ufs_be_set_error(&sb->os.base, "%s failed: %s", what, code);
 	ufs_be_count_error(&sb->os.base);

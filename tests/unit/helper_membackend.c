@@ -699,7 +699,8 @@ static void memos_destroy(struct ufs_backend *be)
 	free(s);
 }
 
-static const struct ufs_backend_ops memos_ops = UFS_OS_OPS("memos", NULL, NULL, memos_destroy);
+static const struct ufs_backend_ops memos_ops =
+    UFS_OS_OPS("memos", "memos:// (tests)", NULL, NULL, NULL, memos_destroy);
 
 int ufs_memos_create(const struct ufs_mount_cfg *m, int azure_markers, size_t part_len,
 		     struct ufs_backend **pbe, char *err, size_t errlen)

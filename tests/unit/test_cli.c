@@ -28,7 +28,8 @@ static struct ufs_config *cfg_new(void)
 	struct ufs_config *cfg = NULL;
 	char err[256];
 
-	assert_int_equal(ufs_config_from_url("file:///tmp", &cfg, err, sizeof(err)), 0);
+	assert_int_equal(
+	    ufs_config_from_url("file:///tmp", &ufs_backend_schema, &cfg, err, sizeof(err)), 0);
 	return cfg;
 }
 

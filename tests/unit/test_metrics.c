@@ -100,7 +100,8 @@ static void test_config_key(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(ufs_config_from_url("file:///tmp", &cfg, err, sizeof(err)), 0);
+	assert_int_equal(
+	    ufs_config_from_url("file:///tmp", &ufs_backend_schema, &cfg, err, sizeof(err)), 0);
 	assert_null(cfg->metrics); /* off by default */
 	assert_int_equal(ufs_config_set_global(cfg, "metrics", "127.0.0.1:19464", err, sizeof(err)),
 			 0);
