@@ -378,6 +378,11 @@ static long http_status_now(CURL *h)
 	return status;
 }
 
+static size_t http_grow_max(const struct ufs_http_req *req)
+{
+	return req->out_max ? req->out_max : UFS_HTTP_GROW_MAX;
+}
+
 static size_t http_on_body_ok(struct http_xfer *x, const char *data, size_t n)
 {
 	struct ufs_http_req *req = x->req;
@@ -388,9 +393,15 @@ static size_t http_on_body_ok(struct http_xfer *x, const char *data, size_t n)
 			return 0;
 		}
 		memcpy((char *)req->out_buf + x->resp->body_len, data, n);
-	} else if (req->out_grow && http_buf_append(req->out_grow, data, n) != 0) {
-		x->oom = 1;
-		return 0;
+	} else if (req->out_grow) {
+		if (x->resp->body_len + n > http_grow_max(req)) {
+			x->overflow = 1;
+			return 0;
+		}
+		if (http_buf_append(req->out_grow, data, n) != 0) {
+			x->oom = 1;
+			return 0;
+		}
 	}
 	x->resp->body_len += n;
 	return n;
@@ -635,8 +646,13 @@ static int http_classify(struct http_xfer *x, CURLcode cc, int *pretry)
 
 	*pretry = 0;
 	resp->status = http_status_now(x->h);
-	if (cc == CURLE_WRITE_ERROR && (x->overflow || x->oom))
+	if (cc == CURLE_WRITE_ERROR && (x->overflow || x->oom)) {
+		if (x->overflow)
+			snprintf(resp->err_msg, sizeof(resp->err_msg),
+				 "answer body larger than %zu bytes",
+				 x->req->out_grow ? http_grow_max(x->req) : x->req->out_cap);
 		return x->oom ? -ENOMEM : -EIO;
+	}
 	if (cc != CURLE_OK) {
 		curl_easy_getinfo(x->h, CURLINFO_OS_ERRNO, &os_errno);
 		*pretry = http_curl_retryable(cc);

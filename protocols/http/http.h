@@ -28,6 +28,10 @@
 
 #include "protocols/backend.h"
 
+/* Default bound of a body gathered into out_grow (listings, small XML answers):
+ * a server cannot make the client buffer without limit. */
+#define UFS_HTTP_GROW_MAX ((size_t)32 << 20)
+
 /* A growable byte buffer (listing bodies). Free data with free(). */
 struct ufs_http_buf {
 	char *data; /* NUL-terminated when len > 0 */
@@ -83,11 +87,13 @@ struct ufs_http_req {
 	void *read_arg;
 
 	/* Response body of a 2xx answer: into out_buf (capacity out_cap; more
-	 * than out_cap bytes -> -EIO), or appended to out_grow, or discarded
+	 * than out_cap bytes -> -EIO), or appended to out_grow (more than out_max
+	 * bytes -> -EIO, err_msg says so), or discarded
 	 * when both are NULL. Error bodies never land here. */
 	void *out_buf;
 	size_t out_cap;
 	struct ufs_http_buf *out_grow;
+	size_t out_max; /* out_grow bound: more -> -EIO; 0 = UFS_HTTP_GROW_MAX */
 
 	ufs_http_sign_fn sign; /* may be NULL (anonymous / SAS in URL) */
 	void *sign_arg;
