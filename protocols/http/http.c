@@ -607,15 +607,26 @@ static void http_attempt_reset(struct http_xfer *x)
 		x->req->out_grow->len = 0;
 }
 
-/* Content-Range "bytes a-b/total": 0 and the length b-a+1, or -1 when unparsable. */
-static int http_range_len(const char *cr, uint64_t *plen)
+int ufs_http_range_ok(const char *range, long status, const char *content_range, uint64_t body_len)
 {
-	uint64_t a, b;
+	uint64_t want, a, b;
 
-	if (!cr || sscanf(cr, "bytes %" SCNu64 "-%" SCNu64, &a, &b) != 2 || b < a)
-		return -1;
-	*plen = b - a + 1;
-	return 0;
+	if (!range || sscanf(range, "bytes=%" SCNu64 "-", &want) != 1)
+		return 1; /* not a range request of ours */
+	if (status != 206)
+		return want == 0; /* 200: the whole object, right only from offset 0 */
+	if (!content_range || sscanf(content_range, "bytes %" SCNu64 "-%" SCNu64, &a, &b) != 2 ||
+	    b < a)
+		return 0;
+	return a == want && b - a + 1 == body_len;
+}
+
+/* The Range header the caller set (S3 "Range", Azure "x-ms-range"), or NULL. */
+static const char *http_req_range(const struct ufs_http_req *req)
+{
+	const char *r = ufs_http_hdrs_get(&req->headers, "Range");
+
+	return r ? r : ufs_http_hdrs_get(&req->headers, "x-ms-range");
 }
 
 /* A 2xx answer arrived: is the body complete? 0 or -EIO. */
@@ -623,7 +634,6 @@ static int http_check_length(struct http_xfer *x)
 {
 	struct ufs_http_resp *resp = x->resp;
 	curl_off_t cl = -1;
-	uint64_t want;
 
 	curl_easy_getinfo(x->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
 	resp->content_length = cl;
@@ -631,10 +641,14 @@ static int http_check_length(struct http_xfer *x)
 		return 0;
 	if (cl >= 0 && (uint64_t)cl != resp->body_len)
 		return -EIO;
-	if (resp->status == 206 &&
-	    http_range_len(ufs_http_hdrs_get(&resp->hdrs, "Content-Range"), &want) == 0 &&
-	    want != resp->body_len)
+	if (!ufs_http_range_ok(http_req_range(x->req), resp->status,
+			       ufs_http_hdrs_get(&resp->hdrs, "Content-Range"), resp->body_len)) {
+		snprintf(resp->err_msg, sizeof(resp->err_msg),
+			 "answer %ld with Content-Range '%s' does not match the request's '%s'",
+			 resp->status, ufs_http_hdrs_get(&resp->hdrs, "Content-Range") ?: "",
+			 http_req_range(x->req));
 		return -EIO;
+	}
 	return 0;
 }
 

@@ -136,6 +136,14 @@ int ufs_http_status_errno(long status);
 int ufs_http_status_retryable(long status, const char *err_code);
 
 /*
+ * Does a 2xx answer fit the request's range? range: the request's
+ * "bytes=A-B" (NULL: not a range request -> 1). A 206 needs Content-Range
+ * "bytes A-..." starting at A and covering body_len bytes; a 200 (range
+ * ignored) is right only when A is 0. 1 if it fits, 0 if not.
+ */
+int ufs_http_range_ok(const char *range, long status, const char *content_range, uint64_t body_len);
+
+/*
  * Parse an XML error body "<Error><Code>C</Code><Message>M</Message>...":
  * copies C and M (truncated) into code/msg. 0, or -EIO if it is not one.
  */
