@@ -26,10 +26,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/inilong.h"
 #include "common/metrics.h"
 #include "common/strbuf.h"
+#include "common/secret.h"
 
 struct parse_state {
 	const struct ufs_cfg_schema *schema;
@@ -688,20 +690,11 @@ int ufs_config_validate(struct ufs_config *cfg, char *err, size_t errlen)
 
 int ufs_check_secret_file(const char *path, char *err, size_t errlen)
 {
-	struct stat st;
+	int fd = ufs_secret_open(path, NULL, err, errlen);
 
-	if (stat(path, &st) != 0) {
-		int e = errno;
-
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
-		return -e;
-	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		snprintf(err, errlen,
-			 "%s: holds a secret but is readable by group/other (chmod 600 %s)", path,
-			 path);
-		return -EPERM;
-	}
+	if (fd < 0)
+		return fd;
+	close(fd);
 	return 0;
 }
 

@@ -49,8 +49,7 @@ struct ufs_config {
 	double retry_down; /* seconds a down backend fails fast before it is retried, default 2 */
 	int allow_other;   /* FUSE allow_other */
 	int readonly;	   /* whole namespace read-only (-o ro) */
-	char *staging_dir; /* local staging for object-store random writes, default cache_dir or
-			      /tmp */
+	char *staging_dir; /* local staging for object-store random writes, NULL = /tmp */
 	char *metrics;	   /* Prometheus endpoint "HOST:PORT" (validated), NULL = off */
 	struct ufs_mount_cfg *mounts;
 	size_t n_mounts;
@@ -120,9 +119,9 @@ int ufs_parse_size(const char *s, uint64_t *pout);
 int ufs_parse_bool(const char *s, int *pout);
 
 /*
- * Refuse a file holding a secret that group/other can read: returns 0 if the
- * file's mode is 0600-like, -EPERM with "FILE: holds a secret but is readable
- * by group/other (chmod 600 FILE)" otherwise, -errno if it cannot be stat'ed.
+ * Refuse a file holding a secret that group/other can read or another user
+ * owns (ufs_secret_open(), common/secret.h): 0 if it is safe, else -errno
+ * with the one-line reason in err.
  */
 int ufs_check_secret_file(const char *path, char *err, size_t errlen);
 

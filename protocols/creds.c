@@ -14,6 +14,7 @@
 
 #include "common/config.h"
 #include "common/inilong.h"
+#include "common/secret.h"
 
 struct creds_parse {
 	const char *profile;
@@ -85,6 +86,8 @@ static int creds_from_values(const char *ak, const char *sk, const char *tok, co
 			     struct ufs_aws_creds *pc)
 {
 	memset(pc, 0, sizeof(*pc));
+	if (sk && *sk)
+		ufs_secret_no_dump();
 	if (creds_set(&pc->access_key, ak) || creds_set(&pc->secret_key, sk) ||
 	    (tok && *tok && creds_set(&pc->session_token, tok)) || creds_set(&pc->source, source)) {
 		ufs_aws_creds_clear(pc);
@@ -99,45 +102,21 @@ static int creds_from_env(struct ufs_aws_creds *pc)
 				 getenv("AWS_SESSION_TOKEN"), "environment", pc);
 }
 
-/* Read a whole (small) file into a malloc'd string. */
-static int creds_read_file(const char *path, char **ptext)
-{
-	FILE *f = fopen(path, "r");
-	char *text;
-	size_t n;
-
-	if (!f)
-		return -errno;
-	text = calloc(1, 65537);
-	if (!text) {
-		fclose(f);
-		return -ENOMEM;
-	}
-	n = fread(text, 1, 65536, f);
-	text[n] = '\0';
-	fclose(f);
-	*ptext = text;
-	return 0;
-}
-
 static int creds_from_file(const char *path, const char *profile, struct ufs_aws_creds *pc,
 			   char *err, size_t errlen)
 {
 	char *text = NULL;
-	int rc = ufs_check_secret_file(path, err, errlen);
+	int rc = ufs_secret_read(path, 65536, &text, NULL, err, errlen);
 
-	if (rc == -EPERM)
+	if (rc == -EPERM || rc == -EINVAL)
 		return rc;
-	if (rc == 0)
-		rc = creds_read_file(path, &text);
 	if (rc) {
 		snprintf(err, errlen, "cannot read AWS credentials file %s: %s", path,
 			 strerror(-rc));
 		return rc;
 	}
 	rc = ufs_aws_creds_parse(text, profile, pc);
-	OPENSSL_cleanse(text, strlen(text));
-	free(text);
+	ufs_secret_free(text);
 	if (rc == -EINVAL)
 		snprintf(err, errlen,
 			 "%s: profile [%s] lacks aws_access_key_id / aws_secret_access_key", path,

@@ -31,6 +31,7 @@
 
 #include "common/log.h"
 #include "common/strbuf.h"
+#include "common/secret.h"
 
 /* ==== common digests ==== */
 
@@ -741,28 +742,27 @@ int ufs_az_sign_sharedkey(void *arg, const struct ufs_http_req *req, struct ufs_
 	return rc;
 }
 
-/* Read the first line of path (blanks trimmed) into an owned string. */
-static int az_read_token(const char *path, char **ptok)
+/* Read the first line of path (blanks trimmed) into an owned string, the
+ * file checked again (owner, mode) on every read; *pst: its fstat. */
+static int az_read_token(const char *path, char **ptok, struct stat *pst, char *err, size_t errlen)
 {
-	char buf[16384];
-	FILE *f = fopen(path, "re");
+	char *buf = NULL, *s, *tok;
 	size_t n;
-	char *s, *tok;
+	int rc = ufs_secret_read(path, 16383, &buf, pst, err, errlen);
 
-	if (!f)
-		return -errno;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
+	if (rc)
+		return rc;
 	buf[strcspn(buf, "\r\n")] = '\0';
 	s = buf + strspn(buf, " \t");
 	n = strlen(s);
 	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
 		n--;
 	tok = n ? strndup(s, n) : NULL;
-	OPENSSL_cleanse(buf, sizeof(buf));
-	if (!tok)
+	ufs_secret_free(buf);
+	if (!tok) {
+		snprintf(err, errlen, "%s: %s", path, n ? strerror(ENOMEM) : "it is empty");
 		return n ? -ENOMEM : -ENODATA;
+	}
 	*ptok = tok;
 	return 0;
 }
@@ -771,25 +771,23 @@ static int az_read_token(const char *path, char **ptok)
 static int az_token_refresh(struct ufs_az_cred *c)
 {
 	struct stat st;
-	char *tok = NULL;
+	char *tok = NULL, err[512];
 	int rc;
 
 	if (stat(c->token_file, &st) != 0) {
 		rc = -errno;
+		snprintf(err, sizeof(err), "%s: %s", c->token_file, strerror(-rc));
 	} else if (c->token && st.st_mtim.tv_sec == c->token_mtime.tv_sec &&
 		   st.st_mtim.tv_nsec == c->token_mtime.tv_nsec) {
 		return 0;
 	} else {
-		rc = az_read_token(c->token_file, &tok);
+		rc = az_read_token(c->token_file, &tok, &st, err, sizeof(err));
 	}
 	if (rc) {
-		ufs_err("az: cannot read token_file %s: %s", c->token_file,
-			rc == -ENODATA ? "it is empty" : strerror(-rc));
+		ufs_err("az: cannot read token_file: %s", err);
 		return -EACCES;
 	}
-	if (c->token)
-		OPENSSL_cleanse(c->token, strlen(c->token));
-	free(c->token);
+	ufs_secret_free(c->token);
 	c->token = tok;
 	c->token_mtime = st.st_mtim;
 	return 0;

@@ -18,6 +18,8 @@ PKGS=(
 	ceph-mon ceph-osd radosgw ceph-common uuid-runtime
 	# tools used by tests
 	attr man-db groff-base util-linux procps coreutils prometheus jq
+	# SigV4 differential test (tests/sigv4/sigv4_diff.py)
+	python3-botocore
 	# one-node Slurm for the sharded-copy test (tests/servers/slurm.sh)
 	slurm-wlm munge
 	# direct path: the Python binding is tested with numpy and torch

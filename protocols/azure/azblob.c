@@ -26,6 +26,7 @@
 #include <openssl/evp.h>
 
 #include "common/log.h"
+#include "common/secret.h"
 #include "protocols/azure/azblob_i.h"
 #include "protocols/http/http.h"
 #include "protocols/sign.h"
@@ -450,30 +451,22 @@ static const struct ufs_os_prims az_prims = {
 
 /* ---- create, check, destroy ---------------------------------------------- */
 
-/* Read a secret file (refused when group/other may read it), trimmed. */
+/* Read a secret file (refused when unsafe: ufs_secret_open()), trimmed. */
 static int az_read_secret(const char *path, char **pout, char *err, size_t errlen)
 {
-	char buf[8192];
+	char *text = NULL;
 	size_t n, b = 0;
-	FILE *f;
-	int rc = ufs_check_secret_file(path, err, errlen);
+	int rc = ufs_secret_read(path, 8191, &text, NULL, err, errlen);
 
 	if (rc)
 		return rc;
-	f = fopen(path, "re");
-	if (!f) {
-		rc = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
-		return rc;
-	}
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	while (n > 0 && isspace((unsigned char)buf[n - 1]))
+	n = strlen(text);
+	while (n > 0 && isspace((unsigned char)text[n - 1]))
 		n--;
-	while (b < n && isspace((unsigned char)buf[b]))
+	while (b < n && isspace((unsigned char)text[b]))
 		b++;
-	*pout = strndup(buf + b, n - b);
-	OPENSSL_cleanse(buf, sizeof(buf));
+	*pout = strndup(text + b, n - b);
+	ufs_secret_free(text);
 	return *pout ? 0 : -ENOMEM;
 }
 
@@ -481,6 +474,8 @@ static int az_set_key(struct az_backend *az, const char *b64, const char *from, 
 		      size_t errlen)
 {
 	int n = ufs_base64_decode(b64, az->cred.key, sizeof(az->cred.key));
+
+	ufs_secret_no_dump();
 
 	if (n <= 0) {
 		snprintf(err, errlen, "%s is not a base64 account key", from);
@@ -493,6 +488,7 @@ static int az_set_key(struct az_backend *az, const char *b64, const char *from, 
 
 static int az_set_sas(struct az_backend *az, const char *sas)
 {
+	ufs_secret_no_dump();
 	az->sas = strdup(sas[0] == '?' ? sas + 1 : sas);
 	az->auth = AZ_AUTH_SAS;
 	return az->sas ? 0 : -ENOMEM;
@@ -651,6 +647,11 @@ static int az_create(const struct ufs_mount_cfg *m, const struct ufs_config *g,
 		return rc;
 	}
 	az->cred.account = az->account;
+	if ((az->auth == AZ_AUTH_SAS || az->auth == AZ_AUTH_BEARER) &&
+	    strncasecmp(az->endpoint, "http://", 7) == 0)
+		ufs_warn("az %s: %s token sent over plain http:// to %s: anyone on the path can "
+			 "read and replay it (use https://)",
+			 m->prefix, az->auth == AZ_AUTH_SAS ? "SAS" : "bearer", az->endpoint);
 	if (az->auth == AZ_AUTH_NONE)
 		ufs_info("az %s: no credentials (account_key, sas_token, key_file, sas_file, "
 			 "token_file, AZURE_STORAGE_KEY): anonymous access",

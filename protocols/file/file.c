@@ -146,6 +146,39 @@ static int file_open_root(struct file_be *fb)
 	return fd;
 }
 
+/* openat2() missing (ENOSYS, kernels before 5.6): walk dir one component at
+ * a time with O_NOFOLLOW, so no symlink is followed and, ".." being refused
+ * before any call, nothing outside the root is reached. */
+static int file_open_walk(int rootfd, const char *dir, int flags)
+{
+	char *copy = strdup(dir), *save = NULL, *comp, *next;
+	int fd = dup(rootfd), rc = 0;
+
+	if (!copy || fd < 0) {
+		rc = copy ? -errno : -ENOMEM;
+		goto out;
+	}
+	for (comp = strtok_r(copy, "/", &save); comp && !rc; comp = next) {
+		int last, nfd;
+
+		next = strtok_r(NULL, "/", &save);
+		last = next == NULL;
+		nfd = openat(fd, comp,
+			     (last ? flags : O_PATH | O_DIRECTORY) | O_NOFOLLOW | O_CLOEXEC);
+		rc = nfd < 0 ? -errno : 0;
+		close(fd);
+		fd = nfd;
+	}
+out:
+	free(copy);
+	if (rc) {
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	return fd;
+}
+
 /* Open dir (relative to rootfd) confined beneath the root. */
 static int file_open_beneath(int rootfd, const char *dir, int flags)
 {
@@ -156,7 +189,7 @@ static int file_open_beneath(int rootfd, const char *dir, int flags)
 	long fd = syscall(SYS_openat2, rootfd, dir, &how, sizeof(how));
 
 	if (fd < 0 && errno == ENOSYS)
-		fd = openat(rootfd, dir, flags | O_CLOEXEC);
+		return file_open_walk(rootfd, dir, flags);
 	return fd < 0 ? -errno : (int)fd;
 }
 

@@ -365,6 +365,11 @@ static long http_status_now(CURL *h)
 	return status;
 }
 
+static size_t http_grow_max(const struct ufs_http_req *req)
+{
+	return req->out_max ? req->out_max : UFS_HTTP_GROW_MAX;
+}
+
 static size_t http_on_body_ok(struct http_xfer *x, const char *data, size_t n)
 {
 	struct ufs_http_req *req = x->req;
@@ -375,9 +380,15 @@ static size_t http_on_body_ok(struct http_xfer *x, const char *data, size_t n)
 			return 0;
 		}
 		memcpy((char *)req->out_buf + x->resp->body_len, data, n);
-	} else if (req->out_grow && http_buf_append(req->out_grow, data, n) != 0) {
-		x->oom = 1;
-		return 0;
+	} else if (req->out_grow) {
+		if (x->resp->body_len + n > http_grow_max(req)) {
+			x->overflow = 1;
+			return 0;
+		}
+		if (http_buf_append(req->out_grow, data, n) != 0) {
+			x->oom = 1;
+			return 0;
+		}
 	}
 	x->resp->body_len += n;
 	return n;
@@ -583,15 +594,26 @@ static void http_attempt_reset(struct http_xfer *x)
 		x->req->out_grow->len = 0;
 }
 
-/* Content-Range "bytes a-b/total": 0 and the length b-a+1, or -1 when unparsable. */
-static int http_range_len(const char *cr, uint64_t *plen)
+int ufs_http_range_ok(const char *range, long status, const char *content_range, uint64_t body_len)
 {
-	uint64_t a, b;
+	uint64_t want, a, b;
 
-	if (!cr || sscanf(cr, "bytes %" SCNu64 "-%" SCNu64, &a, &b) != 2 || b < a)
-		return -1;
-	*plen = b - a + 1;
-	return 0;
+	if (!range || sscanf(range, "bytes=%" SCNu64 "-", &want) != 1)
+		return 1; /* not a range request of ours */
+	if (status != 206)
+		return want == 0; /* 200: the whole object, right only from offset 0 */
+	if (!content_range || sscanf(content_range, "bytes %" SCNu64 "-%" SCNu64, &a, &b) != 2 ||
+	    b < a)
+		return 0;
+	return a == want && b - a + 1 == body_len;
+}
+
+/* The Range header the caller set (S3 "Range", Azure "x-ms-range"), or NULL. */
+static const char *http_req_range(const struct ufs_http_req *req)
+{
+	const char *r = ufs_http_hdrs_get(&req->headers, "Range");
+
+	return r ? r : ufs_http_hdrs_get(&req->headers, "x-ms-range");
 }
 
 /* A 2xx answer arrived: is the body complete? 0 or -EIO. */
@@ -599,7 +621,6 @@ static int http_check_length(struct http_xfer *x)
 {
 	struct ufs_http_resp *resp = x->resp;
 	curl_off_t cl = -1;
-	uint64_t want;
 
 	curl_easy_getinfo(x->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
 	resp->content_length = cl;
@@ -607,10 +628,14 @@ static int http_check_length(struct http_xfer *x)
 		return 0;
 	if (cl >= 0 && (uint64_t)cl != resp->body_len)
 		return -EIO;
-	if (resp->status == 206 &&
-	    http_range_len(ufs_http_hdrs_get(&resp->hdrs, "Content-Range"), &want) == 0 &&
-	    want != resp->body_len)
+	if (!ufs_http_range_ok(http_req_range(x->req), resp->status,
+			       ufs_http_hdrs_get(&resp->hdrs, "Content-Range"), resp->body_len)) {
+		snprintf(resp->err_msg, sizeof(resp->err_msg),
+			 "answer %ld with Content-Range '%s' does not match the request's '%s'",
+			 resp->status, ufs_http_hdrs_get(&resp->hdrs, "Content-Range") ?: "",
+			 http_req_range(x->req));
 		return -EIO;
+	}
 	return 0;
 }
 
@@ -622,8 +647,13 @@ static int http_classify(struct http_xfer *x, CURLcode cc, int *pretry)
 
 	*pretry = 0;
 	resp->status = http_status_now(x->h);
-	if (cc == CURLE_WRITE_ERROR && (x->overflow || x->oom))
+	if (cc == CURLE_WRITE_ERROR && (x->overflow || x->oom)) {
+		if (x->overflow)
+			snprintf(resp->err_msg, sizeof(resp->err_msg),
+				 "answer body larger than %zu bytes",
+				 x->req->out_grow ? http_grow_max(x->req) : x->req->out_cap);
 		return x->oom ? -ENOMEM : -EIO;
+	}
 	if (cc != CURLE_OK) {
 		curl_easy_getinfo(x->h, CURLINFO_OS_ERRNO, &os_errno);
 		*pretry = http_curl_retryable(cc);

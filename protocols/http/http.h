@@ -29,6 +29,10 @@
 #include "common/strbuf.h"
 #include "protocols/backend.h"
 
+/* Default bound of a body gathered into out_grow (listings, small XML answers):
+ * a server cannot make the client buffer without limit. */
+#define UFS_HTTP_GROW_MAX ((size_t)32 << 20)
+
 /* An owned list of "Name: value" header lines. Zero-initialise to start. */
 struct ufs_http_hdrs {
 	char **line;
@@ -77,11 +81,13 @@ struct ufs_http_req {
 	void *read_arg;
 
 	/* Response body of a 2xx answer: into out_buf (capacity out_cap; more
-	 * than out_cap bytes -> -EIO), or appended to out_grow, or discarded
+	 * than out_cap bytes -> -EIO), or appended to out_grow (more than out_max
+	 * bytes -> -EIO, err_msg says so), or discarded
 	 * when both are NULL. Error bodies never land here. */
 	void *out_buf;
 	size_t out_cap;
 	struct ufs_strbuf *out_grow;
+	size_t out_max; /* out_grow bound: more -> -EIO; 0 = UFS_HTTP_GROW_MAX */
 
 	ufs_http_sign_fn sign; /* may be NULL (anonymous / SAS in URL) */
 	void *sign_arg;
@@ -122,6 +128,14 @@ int ufs_http_status_errno(long status);
 
 /* Would this answer be retried? (5xx, 429, 408, S3 SlowDown/RequestTimeout) */
 int ufs_http_status_retryable(long status, const char *err_code);
+
+/*
+ * Does a 2xx answer fit the request's range? range: the request's
+ * "bytes=A-B" (NULL: not a range request -> 1). A 206 needs Content-Range
+ * "bytes A-..." starting at A and covering body_len bytes; a 200 (range
+ * ignored) is right only when A is 0. 1 if it fits, 0 if not.
+ */
+int ufs_http_range_ok(const char *range, long status, const char *content_range, uint64_t body_len);
 
 /*
  * Parse an XML error body "<Error><Code>C</Code><Message>M</Message>...":

@@ -360,10 +360,42 @@ static int os_list_empty_check(struct ufs_os *os, const char *dir)
 	return rc;
 }
 
+/* Continuation tokens / markers seen in one listing, as 64-bit FNV-1a
+ * hashes: a server that hands one back twice would page forever. */
+struct os_tokens {
+	uint64_t *h;
+	size_t n;
+	size_t cap;
+};
+
+/* Record token; 1 if it was seen before, 0 if new, -ENOMEM. */
+static int os_tokens_seen(struct os_tokens *t, const char *token)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (const unsigned char *c = (const unsigned char *)token; *c; c++)
+		h = (h ^ *c) * 1099511628211ULL;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->h[i] == h)
+			return 1;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		uint64_t *n = realloc(t->h, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		t->h = n;
+		t->cap = cap;
+	}
+	t->h[t->n++] = h;
+	return 0;
+}
+
 int ufs_os_list(struct ufs_backend *be, const char *dir, ufs_list_cb cb, void *arg)
 {
 	struct ufs_os *os = (struct ufs_os *)be;
 	struct ufs_os_dedup d;
+	struct os_tokens seen = {0};
 	char *prefix = NULL, *token = NULL;
 	int rc;
 
@@ -375,9 +407,20 @@ int ufs_os_list(struct ufs_backend *be, const char *dir, ufs_list_cb cb, void *a
 					  &d);
 		if (!rc)
 			rc = ufs_os_dedup_page(&d);
+		if (!rc && token && (rc = os_tokens_seen(&seen, token)) == 1) {
+			ufs_be_set_error(be,
+					 "listing of '%s' loops: the server repeated a "
+					 "continuation token after %zu pages",
+					 prefix, seen.n);
+			ufs_err("%s: listing of '%s' loops: the server repeated a continuation "
+				"token after %zu pages",
+				be->name, prefix, seen.n);
+			rc = -EIO;
+		}
 	} while (!rc && token);
 	if (!rc && !d.emitted && !d.skipped && *dir)
 		rc = os_list_empty_check(os, dir);
+	free(seen.h);
 	free(token);
 	ufs_os_dedup_fini(&d);
 	free(prefix);

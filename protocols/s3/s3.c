@@ -47,6 +47,13 @@ static int s3_p_head(struct ufs_os *os, const char *key, struct ufs_attr *pattr)
 	return rc;
 }
 
+/* A listing answer the client refused (e.g. a body over the bound). */
+static void s3_list_refused(struct s3_be *sb, const char *prefix, const char *why)
+{
+	ufs_be_set_error(&sb->os.base, "ListObjectsV2 of '%s' refused: %s", prefix, why);
+	ufs_err("%s: ListObjectsV2 of '%s' refused: %s", sb->os.base.name, prefix, why);
+}
+
 /* GET one ListObjectsV2 page of prefix into *pbody. */
 static int s3_list_get(struct s3_be *sb, const char *prefix, int delim, unsigned max_keys,
 		       const char *token, struct ufs_strbuf *pbody)
@@ -59,8 +66,8 @@ static int s3_list_get(struct s3_be *sb, const char *prefix, int delim, unsigned
 
 	if (!ep || (token && !et))
 		goto out;
-	if (asprintf(&query, "list-type=2&prefix=%s&max-keys=%u%s%s%s", ep, max_keys,
-		     delim ? "&delimiter=%2F" : "", et ? "&continuation-token=" : "",
+	if (asprintf(&query, "list-type=2&encoding-type=url&prefix=%s&max-keys=%u%s%s%s", ep,
+		     max_keys, delim ? "&delimiter=%2F" : "", et ? "&continuation-token=" : "",
 		     et ? et : "") < 0) {
 		query = NULL;
 		goto out;
@@ -70,6 +77,8 @@ static int s3_list_get(struct s3_be *sb, const char *prefix, int delim, unsigned
 		pbody->len = 0;
 		c.req.out_grow = pbody;
 		rc = s3_call_perform(&c);
+		if (rc == -EIO && c.resp.err_msg[0] && c.resp.status / 100 == 2)
+			s3_list_refused(sb, prefix, c.resp.err_msg);
 	}
 	s3_call_fini(&c);
 out:

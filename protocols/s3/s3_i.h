@@ -59,13 +59,20 @@ struct ufs_s3_page {
 };
 
 /*
- * Parse one ListObjectsV2 page. Keys not under prefix are ignored. 0, the
+ * Parse one ListObjectsV2 page. Keys not under prefix are ignored. Keys and
+ * prefixes are %-decoded ('+' is a space) when the page says
+ * <EncodingType>url</EncodingType> (servers that ignore encoding-type=url send
+ * them raw). 0, the
  * callback's stop value, or -EIO (malformed XML, or not a ListBucketResult)
  * with a reason in err. On success page->next_token must be freed by the
  * caller; on failure it is NULL.
  */
 int ufs_s3_parse_list(const char *xml, size_t len, const char *prefix, ufs_s3_entry_cb cb,
 		      void *arg, struct ufs_s3_page *page, char *err, size_t errlen);
+
+/* A url-encoded listing key ('+' = space, %XX) decoded, malloc'd; NULL on
+ * ENOMEM or a malformed escape. */
+char *ufs_s3_url_key_decode(const char *s, size_t len);
 
 /* Text of the first element at path ("A/B/C"), entity-decoded, malloc'd;
  * NULL if absent or the XML is malformed. */

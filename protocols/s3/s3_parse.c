@@ -101,6 +101,8 @@ struct s3_list_state {
 	void *arg;
 	struct ufs_s3_page *page;
 	int in_result; /* root element is ListBucketResult */
+	int url_keys;  /* EncodingType is "url": keys and prefixes are %-encoded */
+	int bad_key;   /* a url-encoded key did not decode */
 	char *key;     /* Contents/Key or CommonPrefixes/Prefix */
 	uint64_t size;
 	struct timespec mtime;
@@ -153,16 +155,43 @@ static int s3_list_on_start(void *arg, const char *path, const char *text, size_
 	return 0;
 }
 
+char *ufs_s3_url_key_decode(const char *s, size_t len)
+{
+	char *plus = strndup(s, len), *out;
+
+	if (!plus)
+		return NULL;
+	for (char *c = plus; *c; c++)
+		if (*c == '+')
+			*c = ' ';
+	out = ufs_uri_decode(plus, strlen(plus));
+	free(plus);
+	return out;
+}
+
+/* A Key / Prefix as listed: %-decoded when the page is url-encoded. A bad
+ * escape or an encoded NUL fails the page (-EIO, st->bad_key). */
+static int s3_list_key(struct s3_list_state *st, const char *text, size_t len)
+{
+	free(st->key);
+	if (!st->url_keys) {
+		st->key = strndup(text, len);
+		return st->key ? 0 : -ENOMEM;
+	}
+	st->key = memmem(text, len, "%00", 3) ? NULL : ufs_s3_url_key_decode(text, len);
+	if (st->key)
+		return 0;
+	st->bad_key = 1;
+	return -EIO;
+}
+
 /* Fields of one Contents / CommonPrefixes element. */
 static int s3_list_field(struct s3_list_state *st, const char *f, const char *text, size_t len)
 {
 	char num[32];
 
-	if (strcmp(f, "Contents/Key") == 0 || strcmp(f, "CommonPrefixes/Prefix") == 0) {
-		free(st->key);
-		st->key = strndup(text, len);
-		return st->key ? 0 : -ENOMEM;
-	}
+	if (strcmp(f, "Contents/Key") == 0 || strcmp(f, "CommonPrefixes/Prefix") == 0)
+		return s3_list_key(st, text, len);
 	if (strcmp(f, "Contents/Size") == 0) {
 		snprintf(num, sizeof(num), "%.*s", (int)(len < 31 ? len : 31), text);
 		st->size = strtoull(num, NULL, 10);
@@ -204,11 +233,16 @@ int ufs_s3_parse_list(const char *xml, size_t len, const char *prefix, ufs_s3_en
 {
 	struct s3_list_state st = {
 	    .prefix = prefix, .plen = strlen(prefix), .cb = cb, .arg = arg, .page = page};
+	char *enc = ufs_s3_xml_text(xml, len, "ListBucketResult/EncodingType");
 	int rc;
 
 	memset(page, 0, sizeof(*page));
+	st.url_keys = enc && strcmp(enc, "url") == 0;
+	free(enc);
 	rc = ufs_xml_parse(xml, len, s3_list_on_start, s3_list_on_end, &st, err, errlen);
 	free(st.key);
+	if (st.bad_key)
+		snprintf(err, errlen, "bad %%-escape in a url-encoded key");
 	if (rc == 0 && !st.in_result) {
 		snprintf(err, errlen, "not a ListBucketResult document");
 		rc = -EIO;

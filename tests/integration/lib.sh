@@ -124,6 +124,25 @@ within()
 
 # ---- servers -------------------------------------------------------------
 
+# rgw_up: start (or reuse) Ceph RGW (a SigV4-verifying S3 server) and source
+# its env: RGW_ENDPOINT, RGW_ACCESS_KEY, RGW_SECRET_KEY.
+rgw_up()
+{
+	"$UFS_SERVERS/rgw.sh" start >&2 || fail "Ceph RGW could not start"
+	# shellcheck source=/dev/null
+	source "$UFS_TEST_DIR/rgw/env" || fail "no $UFS_TEST_DIR/rgw/env"
+}
+
+# rgw_curl METHOD PATH [curl args...]: a request to RGW signed by curl, not by unifs.
+rgw_curl()
+{
+	local m=$1 p=$2
+	shift 2
+	curl -sf -X "$m" --aws-sigv4 aws:amz:us-east-1:s3 \
+		--user "$RGW_ACCESS_KEY:$RGW_SECRET_KEY" \
+		-H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' "$@" "$RGW_ENDPOINT$p"
+}
+
 # ufs_servers_up: start (or reuse) all servers and source the env file.
 ufs_servers_up()
 {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test_os_conformance.sh — one object-store conformance run for every
-# object-store backend (s3:// on s3rver, az:// on Azurite): the POSIX
+# object-store backend (s3:// on s3rver and on Ceph RGW, a server that
+# verifies signatures; az:// on Azurite): the POSIX
 # semantics the shared layer (protocols/objstore/) promises, through a real
 # mount, with keys made directly on the server where a check needs them.
 # What each store adds (large files, listing pages, wire-level names, the
@@ -14,6 +15,9 @@ bkt=$(ufs_uniq osconf)
 s3_mkbucket "$bkt"
 cont=$(ufs_uniq osconf)
 az_mkcontainer "$cont"
+rgw_up
+rgw_curl PUT "/$bkt" -o /dev/null || fail "cannot create bucket $bkt on RGW"
+on_exit "rgw_curl DELETE '/$bkt' -o /dev/null"
 mnt=$UFS_WORK/mnt
 cfg=$UFS_WORK/unifs.conf
 ufs_config "$cfg" <<EOF
@@ -32,6 +36,14 @@ url        = az://$cont/p/
 endpoint   = $UFS_AZ_ENDPOINT
 account    = $UFS_AZ_ACCOUNT
 account_key = $UFS_AZ_KEY
+
+[mount "/rgw"]
+url        = s3://$bkt/p/
+endpoint   = $RGW_ENDPOINT
+region     = us-east-1
+path_style = true
+access_key_id     = $RGW_ACCESS_KEY
+secret_access_key = $RGW_SECRET_KEY
 EOF
 
 # put_direct STORE KEY FILE: store FILE as KEY (under the mount prefix p/)
@@ -40,6 +52,7 @@ put_direct()
 	case $1 in
 	s3) "$UFS_SERVERS/s3curl.sh" PUT "/$bkt/p/$2" --data-binary "@$3" -o /dev/null ;;
 	az) az_put "$cont/p/$2" "$3" ;;
+	rgw) rgw_curl PUT "/$bkt/p/$2" --data-binary "@$3" -o /dev/null ;;
 	esac
 }
 
@@ -62,7 +75,7 @@ EOF
 
 ufs_mount "$cfg" "$mnt"
 echo data >"$UFS_WORK/v"
-for st in s3 az; do
+for st in s3 az rgw; do
 	m=$mnt/$st
 	# a key that is both an object and a prefix is one file
 	put_direct $st both "$UFS_WORK/v" || fail "$st: direct put of 'both'"

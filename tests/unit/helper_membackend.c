@@ -344,6 +344,7 @@ struct memos {
 	int azure_markers;
 	size_t part_len;
 	unsigned serial;
+	int stuck_token; /* listing pages repeat one continuation token */
 	struct memos_obj obj[MEMOS_MAX];
 	size_t n;
 	char *part[MEMOS_PARTS];
@@ -417,6 +418,11 @@ int ufs_memos_has(struct ufs_backend *be, const char *key)
 	return has;
 }
 
+void ufs_memos_stuck_token(struct ufs_backend *be, int on)
+{
+	memos_of(be)->stuck_token = on;
+}
+
 static int memos_head(struct ufs_os *os, const char *key, struct ufs_attr *pattr)
 {
 	struct memos *s = memos_of(os);
@@ -484,7 +490,7 @@ static int memos_list_page(struct ufs_os *os, const char *prefix, int delim, uns
 	}
 	pthread_mutex_unlock(&s->lock);
 	free(*ptoken);
-	*ptoken = more ? strdup(names[n - 1]) : NULL;
+	*ptoken = s->stuck_token ? strdup("stuck") : more ? strdup(names[n - 1]) : NULL;
 	for (unsigned i = 0; !rc && i < n; i++)
 		rc = cb(arg, &page[i]);
 	for (unsigned i = 0; i <= n; i++)

@@ -51,5 +51,8 @@ int ufs_memos_put(struct ufs_backend *be, const char *key, const void *data, siz
 		  int marker);
 /* Does the raw key exist? */
 int ufs_memos_has(struct ufs_backend *be, const char *key);
+/* on: every listing page says "more" with the same continuation token (a
+ * server that loops). */
+void ufs_memos_stuck_token(struct ufs_backend *be, int on);
 
 #endif

@@ -10,6 +10,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 
 #include <cmocka.h>
 
@@ -289,6 +293,41 @@ static void test_escape_refused(void **state)
 	assert_int_equal(ops->getattr(f->be, "..hidden", &a), 0);
 }
 
+/* A kernel without openat2 (ENOSYS, forced with a seccomp filter): the
+ * fallback still confines -- the symlink escape and nested paths behave as
+ * with openat2. Last test: the filter cannot be removed. */
+static void test_no_openat2(void **state)
+{
+	struct fixture *f = *state;
+	struct sock_filter filt[] = {
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat2, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {.len = 4, .filter = filt};
+	struct listing l = {.n = 0};
+	struct ufs_attr a;
+
+	assert_int_equal(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
+	assert_int_equal(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog), 0);
+	assert_int_equal(syscall(SYS_openat2, AT_FDCWD, ".", NULL, 0), -1);
+	assert_int_equal(errno, ENOSYS);
+	assert_int_equal(ops->symlink(f->be, "/etc", "esc"), 0);
+	assert_int_not_equal(ops->getattr(f->be, "esc/passwd", &a), 0);
+	assert_int_not_equal(ops->list(f->be, "esc", list_cb, &l), 0);
+	assert_int_equal(l.n, 0);
+	assert_int_equal(ops->mkdir(f->be, "d", 0755), 0);
+	assert_int_equal(ops->mkdir(f->be, "d/e", 0755), 0);
+	put(f->be, "d/e/x", "ok");
+	assert_int_equal(ops->getattr(f->be, "d/e/x", &a), 0);
+	assert_int_equal(a.size, 2);
+	assert_int_equal(ops->list(f->be, "d/e", list_cb, &l), 0);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(ops->symlink(f->be, "/etc", "d/esc"), 0);
+	assert_int_not_equal(ops->getattr(f->be, "d/esc/passwd", &a), 0);
+}
+
 static void test_namespace_ops(void **state)
 {
 	struct fixture *f = *state;
@@ -369,6 +408,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_escape_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_namespace_ops, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_setattr_statfs, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_no_openat2, setup, teardown),
 	};
 
 	umask(022);

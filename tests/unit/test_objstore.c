@@ -190,6 +190,27 @@ static void test_file_and_prefix_once(void **state)
 	}
 }
 
+/* A server that hands back one continuation token twice: EIO with a
+ * message, after two pages, instead of paging forever. */
+static void test_list_token_loop(void **state)
+{
+	struct ufs_backend *be = mk_store(0, NULL, 0);
+	struct names s = {0};
+	char msg[200];
+
+	(void)state;
+	assert_int_equal(ufs_memos_put(be, "pfx/a", "xy", 2, 0), 0);
+	ufs_memos_stuck_token(be, 1);
+	assert_int_equal(ufs_be_list(be, "", names_cb, &s), -EIO);
+	ufs_be_last_error(be, msg, sizeof(msg));
+	assert_non_null(strstr(msg, "repeated a continuation token"));
+	ufs_memos_stuck_token(be, 0);
+	s.n = 0;
+	assert_int_equal(ufs_be_list(be, "", names_cb, &s), 0);
+	assert_int_equal(s.n, 1);
+	ufs_backend_destroy(be);
+}
+
 static void test_dirs(void **state)
 {
 	(void)state;
@@ -348,6 +369,7 @@ int main(void)
 	    cmocka_unit_test(test_http_date),
 	    cmocka_unit_test(test_name_ok),
 	    cmocka_unit_test(test_file_and_prefix_once),
+	    cmocka_unit_test(test_list_token_loop),
 	    cmocka_unit_test(test_dirs),
 	    cmocka_unit_test(test_rename),
 	    cmocka_unit_test(test_statfs),

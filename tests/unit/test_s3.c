@@ -147,6 +147,49 @@ static void test_list_page(void **state)
 	free(page.next_token);
 }
 
+/* encoding-type=url: a key with a control character (legal in S3, not in
+ * XML) comes %-encoded and is decoded; '+' is a space, %2B a plus. */
+static const char page_url[] = "<ListBucketResult><Name>bkt</Name><Prefix>p%2Fd%2F</Prefix>"
+			       "<EncodingType>url</EncodingType><IsTruncated>false</IsTruncated>"
+			       "<Contents><Key>p/d/x%01y</Key><Size>3</Size></Contents>"
+			       "<Contents><Key>p/d/a+b%2Bc%25</Key><Size>4</Size></Contents>"
+			       "<CommonPrefixes><Prefix>p%2Fd%2Fsub%0A%2F</Prefix></CommonPrefixes>"
+			       "</ListBucketResult>";
+
+static void test_list_url_encoded(void **state)
+{
+	const char *bad = "<ListBucketResult><EncodingType>url</EncodingType>"
+			  "<Contents><Key>p/%zz</Key></Contents></ListBucketResult>";
+	const char *nul = "<ListBucketResult><EncodingType>url</EncodingType>"
+			  "<Contents><Key>p/a%00b</Key></Contents></ListBucketResult>";
+	const char *raw = "<ListBucketResult><Contents><Key>p/a%41+</Key></Contents>"
+			  "</ListBucketResult>";
+	struct collect c = {0};
+	struct ufs_s3_page page;
+	char err[128] = "";
+
+	(void)state;
+	assert_int_equal(ufs_s3_parse_list(page_url, strlen(page_url), "p/d/", collect_cb, &c,
+					   &page, err, sizeof(err)),
+			 0);
+	assert_int_equal(c.n, 3);
+	assert_string_equal(c.names[0], "x\001y");
+	assert_string_equal(c.names[1], "a b+c%");
+	assert_string_equal(c.names[2], "sub\n");
+	assert_true(c.dirs[2]);
+	/* without EncodingType the same text is taken as it is */
+	c.n = 0;
+	assert_int_equal(
+	    ufs_s3_parse_list(raw, strlen(raw), "p/", collect_cb, &c, &page, err, sizeof(err)), 0);
+	assert_int_equal(c.n, 1);
+	assert_string_equal(c.names[0], "a%41+");
+	assert_int_equal(
+	    ufs_s3_parse_list(bad, strlen(bad), "p/", NULL, NULL, &page, err, sizeof(err)), -EIO);
+	assert_non_null(strstr(err, "url-encoded key"));
+	assert_int_equal(
+	    ufs_s3_parse_list(nul, strlen(nul), "p/", NULL, NULL, &page, err, sizeof(err)), -EIO);
+}
+
 static void test_list_errors(void **state)
 {
 	const char *notlist = "<Error><Code>X</Code></Error>";
@@ -329,11 +372,11 @@ static void test_creds_in_config(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse_url),	    cmocka_unit_test(test_url),
-	    cmocka_unit_test(test_iso8601),	    cmocka_unit_test(test_list_page),
-	    cmocka_unit_test(test_list_errors),	    cmocka_unit_test(test_multipart_docs),
-	    cmocka_unit_test(test_creds_file),	    cmocka_unit_test(test_creds_file_mode),
-	    cmocka_unit_test(test_creds_in_config),
+	    cmocka_unit_test(test_parse_url),	     cmocka_unit_test(test_url),
+	    cmocka_unit_test(test_iso8601),	     cmocka_unit_test(test_list_page),
+	    cmocka_unit_test(test_list_url_encoded), cmocka_unit_test(test_list_errors),
+	    cmocka_unit_test(test_multipart_docs),   cmocka_unit_test(test_creds_file),
+	    cmocka_unit_test(test_creds_file_mode),  cmocka_unit_test(test_creds_in_config),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

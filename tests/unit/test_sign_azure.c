@@ -223,6 +223,12 @@ static void test_bearer_reload(void **state)
 	assert_string_equal(ufs_http_hdrs_get(&auth, "Authorization"), "Bearer tok-two");
 	ufs_http_hdrs_clear(&auth);
 
+	write_token(path, "tok-three", 2500); /* rewritten readable by others */
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_int_equal(ufs_az_sign_bearer(&c, &req, &auth), -EACCES);
+	ufs_http_hdrs_clear(&auth);
+	assert_int_equal(chmod(path, 0600), 0);
+
 	write_token(path, "\n", 3000); /* empty: refused, not sent */
 	assert_int_equal(ufs_az_sign_bearer(&c, &req, &auth), -EACCES);
 	ufs_http_hdrs_clear(&auth);
