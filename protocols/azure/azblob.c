@@ -23,7 +23,6 @@
 #include <sys/stat.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "common/log.h"
 #include "protocols/azure/azblob_i.h"
@@ -163,20 +162,6 @@ static int az_put(struct az_backend *az, char *url, struct ufs_http_hdrs *hdrs, 
 	ufs_http_resp_clear(&resp);
 	free(url);
 	return rc;
-}
-
-/* "Content-MD5: base64(MD5(body))": the service verifies what it received
- * (end-to-end integrity), and Azurite then skips its slow CRC64 of blocks. */
-static int az_add_md5(struct ufs_http_hdrs *h, const void *buf, size_t len)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	char b64[32];
-
-	if (!EVP_Digest(buf, len, md, &mdlen, EVP_md5(), NULL) ||
-	    ufs_base64_encode(md, mdlen, b64, sizeof(b64)) < 0)
-		return -EIO;
-	return ufs_http_hdrs_add(h, "Content-MD5: %s", b64);
 }
 
 /* Put Block List body: every block id, in order. NULL on ENOMEM. */
@@ -334,7 +319,7 @@ static int az_p_put(struct ufs_os *os, const char *key, const void *buf, size_t 
 	if (rc == 0)
 		rc = az_commit_headers(&h, excl);
 	if (rc == 0)
-		rc = az_add_md5(&h, buf, len);
+		rc = ufs_content_md5_add(&h, buf, len);
 	if (rc == 0)
 		return az_put(az, az_url(az, key, NULL), &h, buf, len);
 	ufs_http_hdrs_clear(&h);
@@ -394,7 +379,7 @@ static int az_p_mpu_part(struct ufs_os *os, const char *key, const char *id, uns
 	etag[0] = '\0';
 	ufs_az_block_id(n - 1, bid);
 	eid = ufs_uri_encode(bid, strlen(bid), 0);
-	rc = eid ? az_add_md5(&h, buf, len) : -ENOMEM;
+	rc = eid ? ufs_content_md5_add(&h, buf, len) : -ENOMEM;
 	if (rc || asprintf(&q, "comp=block&blockid=%s", eid) < 0) {
 		ufs_http_hdrs_clear(&h);
 		free(eid);

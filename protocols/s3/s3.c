@@ -23,6 +23,7 @@
 
 #include "common/log.h"
 #include "protocols/s3/s3_i.h"
+#include "protocols/sign.h"
 
 /* ---- primitives ---- */
 
@@ -168,8 +169,12 @@ static int s3_p_put(struct ufs_os *os, const char *key, const void *buf, size_t 
 	int rc = s3_call_init(&c, (struct s3_be *)os, UFS_REQ_PUT, "PUT", key, NULL);
 
 	(void)excl;
-	if (rc)
+	if (!rc)
+		rc = ufs_content_md5_add(&c.req.headers, buf, len);
+	if (rc) {
+		s3_call_fini(&c);
 		return rc;
+	}
 	c.req.body = buf;
 	c.req.body_len = len;
 	rc = s3_call_perform(&c);

@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "protocols/s3/s3_i.h"
+#include "protocols/sign.h"
 
 /* "partNumber=N&uploadId=ID" (or just the upload id when num == 0) */
 static char *s3_mpu_query(const char *id, unsigned num)
@@ -110,6 +111,11 @@ int s3_mpu_part(struct ufs_os *os, const char *key, const char *id, unsigned n, 
 	free(q);
 	if (rc)
 		return rc;
+	rc = ufs_content_md5_add(&c.req.headers, buf, len);
+	if (rc) {
+		s3_call_fini(&c);
+		return rc;
+	}
 	c.req.body = buf;
 	c.req.body_len = len;
 	rc = s3_call_perform(&c);
