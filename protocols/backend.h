@@ -56,6 +56,10 @@ struct ufs_attr {
 	uint64_t rdev; /* device number of a device node, else 0 */
 	struct timespec atime, mtime, ctime;
 	char etag[UFS_ETAG_MAX]; /* version tag; "" on file/nfs (identity = mtime+size) */
+	/* xxh3-128 of the content (canonical, big-endian) as the writer stored
+	 * it in object metadata; valid when has_xxh3 (object stores only). */
+	unsigned char xxh3[16];
+	unsigned char has_xxh3;
 };
 
 /* The identity a read is pinned to. A read that finds the object is no

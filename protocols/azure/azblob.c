@@ -253,6 +253,9 @@ static int az_p_head(struct ufs_os *os, const char *key, struct ufs_attr *pattr)
 			ufs_os_etag_strip(v, strlen(v), pattr->etag);
 		v = ufs_http_hdrs_get(&resp.hdrs, "x-ms-meta-hdi_isfolder");
 		pattr->mode = v && strcasecmp(v, "true") == 0 ? S_IFDIR : S_IFREG;
+		(void)ufs_os_meta_apply(ufs_http_hdrs_get(&resp.hdrs, "x-ms-meta-mtime"),
+					ufs_http_hdrs_get(&resp.hdrs, "x-ms-meta-unifs_xxh3"),
+					pattr);
 	}
 	ufs_http_resp_clear(&resp);
 	return rc;

@@ -219,6 +219,17 @@ void ufs_os_etag_strip(const char *in, size_t len, char out[UFS_ETAG_MAX]);
 int ufs_os_parse_http_date(const char *s, struct timespec *pts);
 
 /*
+ * Apply an object's user metadata to *pattr: mtime (the value of
+ * x-amz-meta-mtime / x-ms-meta-mtime as rclone and s3fs write it: decimal
+ * seconds since the epoch with an optional fraction (digits past the
+ * nanosecond ignored),
+ * "1700000000.25") replaces pattr->mtime; xxh3 (32 hex digits, the unifs
+ * key) fills pattr->xxh3 and sets has_xxh3. Either may be NULL (absent).
+ * A malformed value leaves its field untouched: -EINVAL, else 0.
+ */
+int ufs_os_meta_apply(const char *mtime, const char *xxh3, struct ufs_attr *pattr);
+
+/*
  * True when name[0..len) is usable as one POSIX directory-entry name: not
  * empty, not "." or "..", no '/' (so "a//b" and a key's trailing '/' never
  * pass through) and at most NAME_MAX bytes. Listings skip keys that fail.

@@ -43,6 +43,9 @@ static int s3_p_head(struct ufs_os *os, const char *key, struct ufs_attr *pattr)
 			ufs_os_parse_http_date(lm, &pattr->mtime);
 		if (et)
 			ufs_os_etag_strip(et, strlen(et), pattr->etag);
+		(void)ufs_os_meta_apply(ufs_http_hdrs_get(&resp.hdrs, "x-amz-meta-mtime"),
+					ufs_http_hdrs_get(&resp.hdrs, "x-amz-meta-unifs-xxh3"),
+					pattr);
 	}
 	ufs_http_resp_clear(&resp);
 	return rc;
