@@ -170,6 +170,11 @@ struct ufs_writer_ops {
 	int (*close)(struct ufs_writer *w);
 	/* Discard: abort the upload (no leftover parts), free w. */
 	void (*abort)(struct ufs_writer *w);
+	/* Metadata stored with the object at close: meta->mtime (the source's)
+	 * and, when meta->has_xxh3, the content hash; a later getattr returns
+	 * them. Call before close. NULL where the backend keeps none (file/nfs
+	 * set the mtime with setattr). 0 or -errno. */
+	int (*set_meta)(struct ufs_writer *w, const struct ufs_attr *meta);
 };
 
 struct ufs_writer {

@@ -313,11 +313,28 @@ static int az_commit_headers(struct ufs_http_hdrs *h, int excl)
 	return rc;
 }
 
-static int az_p_put(struct ufs_os *os, const char *key, const void *buf, size_t len, int excl)
+/* meta's x-ms-meta-mtime and x-ms-meta-unifs_xxh3 headers into h. */
+static int az_meta_add(struct ufs_http_hdrs *h, const struct ufs_attr *meta)
+{
+	char mtime[UFS_OS_META_LEN], xxh3[UFS_OS_META_LEN];
+	int rc;
+
+	ufs_os_meta_format(meta, mtime, xxh3);
+	rc = ufs_http_hdrs_add(h, "x-ms-meta-mtime: %s", mtime);
+	if (rc == 0 && xxh3[0])
+		rc = ufs_http_hdrs_add(h, "x-ms-meta-unifs_xxh3: %s", xxh3);
+	return rc;
+}
+
+static int az_p_put(struct ufs_os *os, const char *key, const void *buf, size_t len, int excl,
+		    const struct ufs_attr *meta)
 {
 	struct az_backend *az = az_of(os);
 	struct ufs_http_hdrs h = {0};
 	int rc = ufs_http_hdrs_add(&h, "x-ms-blob-type: BlockBlob");
+
+	if (rc == 0 && meta)
+		rc = az_meta_add(&h, meta);
 
 	if (rc == 0)
 		rc = az_commit_headers(&h, excl);
@@ -325,6 +342,21 @@ static int az_p_put(struct ufs_os *os, const char *key, const void *buf, size_t 
 		rc = ufs_content_md5_add(&h, buf, len);
 	if (rc == 0)
 		return az_put(az, az_url(az, key, NULL), &h, buf, len);
+	ufs_http_hdrs_clear(&h);
+	return rc;
+}
+
+/* Set Blob Metadata: the source mtime and the unifs hash key. */
+static int az_p_set_meta(struct ufs_os *os, const char *key, uint64_t size,
+			 const struct ufs_attr *meta)
+{
+	struct az_backend *az = az_of(os);
+	struct ufs_http_hdrs h = {0};
+	int rc = az_meta_add(&h, meta);
+
+	(void)size;
+	if (rc == 0)
+		return az_put(az, az_url(az, key, "comp=metadata"), &h, NULL, 0);
 	ufs_http_hdrs_clear(&h);
 	return rc;
 }
@@ -431,6 +463,7 @@ static const struct ufs_os_prims az_prims = {
     .put_marker = az_p_put_marker,
     .copy = az_p_copy,
     .del = az_p_del,
+    .set_meta = az_p_set_meta,
     .mpu_begin = az_p_mpu_begin,
     .mpu_part = az_p_mpu_part,
     .mpu_commit = az_p_mpu_commit,

@@ -121,6 +121,16 @@ int ufs_os_meta_apply(const char *mtime, const char *xxh3, struct ufs_attr *patt
 	return rc;
 }
 
+void ufs_os_meta_format(const struct ufs_attr *meta, char mtime[UFS_OS_META_LEN],
+			char xxh3[UFS_OS_META_LEN])
+{
+	snprintf(mtime, UFS_OS_META_LEN, "%lld.%09ld", (long long)meta->mtime.tv_sec,
+		 (long)meta->mtime.tv_nsec);
+	xxh3[0] = '\0';
+	for (int i = 0; meta->has_xxh3 && i < 16; i++)
+		snprintf(xxh3 + 2 * i, 3, "%02x", meta->xxh3[i]);
+}
+
 int ufs_os_parse_http_date(const char *s, struct timespec *pts)
 {
 	time_t t = curl_getdate(s, NULL);
