@@ -147,6 +147,25 @@ static uint64_t xfer_resume_point(struct mig_run *r, const struct mig_item *it, 
 	return off;
 }
 
+/* Give a writer that stores metadata the source mtime and hash. An object
+ * source's listing gives its upload time: its HEAD gives the mtime it
+ * carries in metadata. */
+static int xfer_set_meta(const struct mig_run *r, const struct mig_item *it, const char *spath,
+			 struct xfer_sink *x)
+{
+	struct ufs_attr meta = {.mtime = it->src.mtime}, a;
+	XXH128_canonical_t c;
+
+	if (!x->w->ops->set_meta)
+		return 0;
+	if (!r->src.posix && ufs_be_getattr(r->src.be, spath, &a) == 0)
+		meta.mtime = a.mtime;
+	meta.has_xxh3 = 1;
+	XXH128_canonicalFromHash(&c, XXH3_128bits_digest(x->h));
+	memcpy(meta.xxh3, c.digest, sizeof(meta.xxh3));
+	return x->w->ops->set_meta(x->w, &meta);
+}
+
 /* Stream SRC into a writer on dpath; hash into x->h. */
 static int xfer_write(struct mig_run *r, const struct mig_item *it, const char *spath,
 		      const char *dpath, struct xfer_sink *x, char *why, size_t whylen)
@@ -164,6 +183,12 @@ static int xfer_write(struct mig_run *r, const struct mig_item *it, const char *
 		x->w->ops->abort(x->w);
 		xfer_why(sink_err ? r->dst.be : r->src.be, rc, sink_err ? "write" : "read", why,
 			 whylen);
+		return rc;
+	}
+	rc = xfer_set_meta(r, it, spath, x);
+	if (rc != 0) {
+		x->w->ops->abort(x->w);
+		xfer_why(r->dst.be, rc, "metadata", why, whylen);
 		return rc;
 	}
 	rc = x->w->ops->close(x->w);

@@ -57,6 +57,10 @@ struct ufs_attr {
 	uint64_t rdev; /* device number of a device node, else 0 */
 	struct timespec atime, mtime, ctime;
 	char etag[UFS_ETAG_MAX]; /* version tag; "" on file/nfs (identity = mtime+size) */
+	/* xxh3-128 of the content (canonical, big-endian) as the writer stored
+	 * it in object metadata; valid when has_xxh3 (object stores only). */
+	unsigned char xxh3[16];
+	unsigned char has_xxh3;
 };
 
 /* The identity a read is pinned to. A read that finds the object is no
@@ -167,6 +171,11 @@ struct ufs_writer_ops {
 	int (*close)(struct ufs_writer *w);
 	/* Discard: abort the upload (no leftover parts), free w. */
 	void (*abort)(struct ufs_writer *w);
+	/* Metadata stored with the object at close: meta->mtime (the source's)
+	 * and, when meta->has_xxh3, the content hash; a later getattr returns
+	 * them. Call before close. NULL where the backend keeps none (file/nfs
+	 * set the mtime with setattr). 0 or -errno. */
+	int (*set_meta)(struct ufs_writer *w, const struct ufs_attr *meta);
 };
 
 struct ufs_writer {

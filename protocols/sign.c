@@ -501,6 +501,18 @@ int ufs_base64_encode(const void *in, size_t len, char *out, size_t cap)
 	return EVP_EncodeBlock((unsigned char *)out, in, (int)len);
 }
 
+int ufs_content_md5_add(struct ufs_http_hdrs *h, const void *buf, size_t len)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char b64[32];
+
+	if (!EVP_Digest(buf, len, md, &mdlen, EVP_md5(), NULL) ||
+	    ufs_base64_encode(md, mdlen, b64, sizeof(b64)) < 0)
+		return -EIO;
+	return ufs_http_hdrs_add(h, "Content-MD5: %s", b64);
+}
+
 int ufs_base64_decode(const char *in, void *out, size_t cap)
 {
 	size_t len = strlen(in), pad, raw;

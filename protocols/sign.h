@@ -101,6 +101,14 @@ int ufs_sigv4_add_headers(const struct ufs_sigv4_req *r, const struct ufs_sigv4_
 int ufs_base64_encode(const void *in, size_t len, char *out, size_t cap);
 
 /*
+ * Append "Content-MD5: base64(MD5(buf[0..len)))" to h (RFC 1864), so the
+ * server refuses a body corrupted on the way (S3 BadDigest, Azure
+ * Md5Mismatch). Used on every single PUT, S3 UploadPart and Azure Put Block.
+ * 0, -EIO (digest failed) or -ENOMEM.
+ */
+int ufs_content_md5_add(struct ufs_http_hdrs *h, const void *buf, size_t len);
+
+/*
  * Decode padded base64 text into out (cap bytes). Returns the decoded length,
  * or -EINVAL (not base64) / -ENOSPC.
  */

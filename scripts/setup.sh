@@ -17,7 +17,7 @@ PKGS=(
 	nfs-ganesha nfs-ganesha-vfs rpcbind s3fs rclone curl ca-certificates python3 openssl
 	ceph-mon ceph-osd radosgw ceph-common uuid-runtime
 	# tools used by tests
-	attr man-db groff-base util-linux procps coreutils prometheus jq
+	attr man-db groff-base util-linux procps coreutils prometheus jq xxhash
 	# SigV4 differential test (tests/sigv4/sigv4_diff.py)
 	python3-botocore
 	# one-node Slurm for the sharded-copy test (tests/servers/slurm.sh)

@@ -23,7 +23,6 @@
 #include <sys/stat.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "common/log.h"
 #include "common/secret.h"
@@ -166,20 +165,6 @@ static int az_put(struct az_backend *az, char *url, struct ufs_http_hdrs *hdrs, 
 	return rc;
 }
 
-/* "Content-MD5: base64(MD5(body))": the service verifies what it received
- * (end-to-end integrity), and Azurite then skips its slow CRC64 of blocks. */
-static int az_add_md5(struct ufs_http_hdrs *h, const void *buf, size_t len)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	char b64[32];
-
-	if (!EVP_Digest(buf, len, md, &mdlen, EVP_md5(), NULL) ||
-	    ufs_base64_encode(md, mdlen, b64, sizeof(b64)) < 0)
-		return -EIO;
-	return ufs_http_hdrs_add(h, "Content-MD5: %s", b64);
-}
-
 /* Put Block List body: every block id, in order. NULL on ENOMEM. */
 static char *az_block_list_xml(uint32_t n, size_t *plen)
 {
@@ -269,6 +254,9 @@ static int az_p_head(struct ufs_os *os, const char *key, struct ufs_attr *pattr)
 			ufs_os_etag_strip(v, strlen(v), pattr->etag);
 		v = ufs_http_hdrs_get(&resp.hdrs, "x-ms-meta-hdi_isfolder");
 		pattr->mode = v && strcasecmp(v, "true") == 0 ? S_IFDIR : S_IFREG;
+		(void)ufs_os_meta_apply(ufs_http_hdrs_get(&resp.hdrs, "x-ms-meta-mtime"),
+					ufs_http_hdrs_get(&resp.hdrs, "x-ms-meta-unifs_xxh3"),
+					pattr);
 	}
 	ufs_http_resp_clear(&resp);
 	return rc;
@@ -325,18 +313,50 @@ static int az_commit_headers(struct ufs_http_hdrs *h, int excl)
 	return rc;
 }
 
-static int az_p_put(struct ufs_os *os, const char *key, const void *buf, size_t len, int excl)
+/* meta's x-ms-meta-mtime and x-ms-meta-unifs_xxh3 headers into h. */
+static int az_meta_add(struct ufs_http_hdrs *h, const struct ufs_attr *meta)
+{
+	char mtime[UFS_OS_META_LEN], xxh3[UFS_OS_META_LEN];
+	int rc;
+
+	ufs_os_meta_format(meta, mtime, xxh3);
+	rc = ufs_http_hdrs_add(h, "x-ms-meta-mtime: %s", mtime);
+	if (rc == 0 && xxh3[0])
+		rc = ufs_http_hdrs_add(h, "x-ms-meta-unifs_xxh3: %s", xxh3);
+	return rc;
+}
+
+static int az_p_put(struct ufs_os *os, const char *key, const void *buf, size_t len, int excl,
+		    const struct ufs_attr *meta)
 {
 	struct az_backend *az = az_of(os);
 	struct ufs_http_hdrs h = {0};
 	int rc = ufs_http_hdrs_add(&h, "x-ms-blob-type: BlockBlob");
 
+	if (rc == 0 && meta)
+		rc = az_meta_add(&h, meta);
+
 	if (rc == 0)
 		rc = az_commit_headers(&h, excl);
 	if (rc == 0)
-		rc = az_add_md5(&h, buf, len);
+		rc = ufs_content_md5_add(&h, buf, len);
 	if (rc == 0)
 		return az_put(az, az_url(az, key, NULL), &h, buf, len);
+	ufs_http_hdrs_clear(&h);
+	return rc;
+}
+
+/* Set Blob Metadata: the source mtime and the unifs hash key. */
+static int az_p_set_meta(struct ufs_os *os, const char *key, uint64_t size,
+			 const struct ufs_attr *meta)
+{
+	struct az_backend *az = az_of(os);
+	struct ufs_http_hdrs h = {0};
+	int rc = az_meta_add(&h, meta);
+
+	(void)size;
+	if (rc == 0)
+		return az_put(az, az_url(az, key, "comp=metadata"), &h, NULL, 0);
 	ufs_http_hdrs_clear(&h);
 	return rc;
 }
@@ -394,7 +414,7 @@ static int az_p_mpu_part(struct ufs_os *os, const char *key, const char *id, uns
 	etag[0] = '\0';
 	ufs_az_block_id(n - 1, bid);
 	eid = ufs_uri_encode(bid, strlen(bid), 0);
-	rc = eid ? az_add_md5(&h, buf, len) : -ENOMEM;
+	rc = eid ? ufs_content_md5_add(&h, buf, len) : -ENOMEM;
 	if (rc || asprintf(&q, "comp=block&blockid=%s", eid) < 0) {
 		ufs_http_hdrs_clear(&h);
 		free(eid);
@@ -443,6 +463,7 @@ static const struct ufs_os_prims az_prims = {
     .put_marker = az_p_put_marker,
     .copy = az_p_copy,
     .del = az_p_del,
+    .set_meta = az_p_set_meta,
     .mpu_begin = az_p_mpu_begin,
     .mpu_part = az_p_mpu_part,
     .mpu_commit = az_p_mpu_commit,

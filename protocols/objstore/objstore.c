@@ -63,6 +63,74 @@ void ufs_os_etag_strip(const char *in, size_t len, char out[UFS_ETAG_MAX])
 	out[len] = '\0';
 }
 
+/* "SECONDS[.FRACTION]" -> *pts; 0 or -EINVAL. */
+static int os_parse_epoch(const char *s, struct timespec *pts)
+{
+	struct timespec t = {0, 0};
+	long scale = 100000000;
+	const char *p = s;
+
+	if (!isdigit((unsigned char)*p))
+		return -EINVAL;
+	for (; isdigit((unsigned char)*p); p++) {
+		if (t.tv_sec > (INT64_MAX - 9) / 10)
+			return -EINVAL;
+		t.tv_sec = t.tv_sec * 10 + (*p - '0');
+	}
+	if (*p == '.' && isdigit((unsigned char)p[1])) {
+		for (p++; isdigit((unsigned char)*p) && scale > 0; p++, scale /= 10)
+			t.tv_nsec += (*p - '0') * scale;
+		while (isdigit((unsigned char)*p)) /* below a nanosecond */
+			p++;
+	}
+	if (*p)
+		return -EINVAL;
+	*pts = t;
+	return 0;
+}
+
+/* 32 hex digits -> 16 bytes; 0 or -EINVAL. */
+static int os_parse_hash(const char *s, unsigned char out[16])
+{
+	unsigned char v[16];
+
+	if (strlen(s) != 32)
+		return -EINVAL;
+	for (int i = 0; i < 32; i++) {
+		int c = tolower((unsigned char)s[i]);
+		int d = isdigit(c) ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+
+		if (d < 0)
+			return -EINVAL;
+		v[i / 2] = (unsigned char)(i % 2 ? (v[i / 2] << 4) | d : d);
+	}
+	memcpy(out, v, sizeof(v));
+	return 0;
+}
+
+int ufs_os_meta_apply(const char *mtime, const char *xxh3, struct ufs_attr *pattr)
+{
+	int rc = 0;
+
+	if (mtime && os_parse_epoch(mtime, &pattr->mtime) != 0)
+		rc = -EINVAL;
+	if (xxh3 && os_parse_hash(xxh3, pattr->xxh3) != 0)
+		rc = -EINVAL;
+	else if (xxh3)
+		pattr->has_xxh3 = 1;
+	return rc;
+}
+
+void ufs_os_meta_format(const struct ufs_attr *meta, char mtime[UFS_OS_META_LEN],
+			char xxh3[UFS_OS_META_LEN])
+{
+	snprintf(mtime, UFS_OS_META_LEN, "%lld.%09ld", (long long)meta->mtime.tv_sec,
+		 (long)meta->mtime.tv_nsec);
+	xxh3[0] = '\0';
+	for (int i = 0; meta->has_xxh3 && i < 16; i++)
+		snprintf(xxh3 + 2 * i, 3, "%02x", meta->xxh3[i]);
+}
+
 int ufs_os_parse_http_date(const char *s, struct timespec *pts)
 {
 	time_t t = curl_getdate(s, NULL);

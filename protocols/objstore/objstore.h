@@ -69,8 +69,10 @@ struct ufs_os_prims {
 	 * bytes read, -ERANGE past the end, -ESTALE when the version changed. */
 	ssize_t (*get)(struct ufs_os *os, const char *key, const char *etag, uint64_t off,
 		       size_t len, void *buf);
-	/* Store buf as key in one request; excl: fail with -ESTALE if it exists. */
-	int (*put)(struct ufs_os *os, const char *key, const void *buf, size_t len, int excl);
+	/* Store buf as key in one request; excl: fail with -ESTALE if it exists;
+	 * meta (may be NULL): metadata stored with it, as set_meta. */
+	int (*put)(struct ufs_os *os, const char *key, const void *buf, size_t len, int excl,
+		   const struct ufs_attr *meta);
 	/* The empty directory marker of dirkey (no trailing '/'); -ESTALE if one
 	 * exists and the store can tell. */
 	int (*put_marker)(struct ufs_os *os, const char *dirkey);
@@ -88,6 +90,11 @@ struct ufs_os_prims {
 	int (*mpu_commit)(struct ufs_os *os, const char *key, const char *id,
 			  char (*etags)[UFS_ETAG_MAX], unsigned n, int excl);
 	void (*mpu_abort)(struct ufs_os *os, const char *key, const char *id);
+	/* Replace the user metadata of the stored object key (size bytes) with
+	 * the mtime and, when has_xxh3, the hash of meta (S3: a metadata-only
+	 * self-copy; Azure: Set Blob Metadata). May be NULL. */
+	int (*set_meta)(struct ufs_os *os, const char *key, uint64_t size,
+			const struct ufs_attr *meta);
 };
 
 /* Common head of every object-store backend; a store embeds it first. */
@@ -222,6 +229,25 @@ void ufs_os_etag_strip(const char *in, size_t len, char out[UFS_ETAG_MAX]);
  * must) into *pts with tv_nsec 0. Locale-independent. 0 or -EINVAL.
  */
 int ufs_os_parse_http_date(const char *s, struct timespec *pts);
+
+/*
+ * Apply an object's user metadata to *pattr: mtime (the value of
+ * x-amz-meta-mtime / x-ms-meta-mtime as rclone and s3fs write it: decimal
+ * seconds since the epoch with an optional fraction (digits past the
+ * nanosecond ignored),
+ * "1700000000.25") replaces pattr->mtime; xxh3 (32 hex digits, the unifs
+ * key) fills pattr->xxh3 and sets has_xxh3. Either may be NULL (absent).
+ * A malformed value leaves its field untouched: -EINVAL, else 0.
+ */
+int ufs_os_meta_apply(const char *mtime, const char *xxh3, struct ufs_attr *pattr);
+
+/*
+ * The metadata values of meta as stored: mtime "SECONDS.NNNNNNNNN" and the
+ * xxh3 as 32 lower-case hex digits ("" when !has_xxh3).
+ */
+#define UFS_OS_META_LEN 40
+void ufs_os_meta_format(const struct ufs_attr *meta, char mtime[UFS_OS_META_LEN],
+			char xxh3[UFS_OS_META_LEN]);
 
 /*
  * True when name[0..len) is usable as one POSIX directory-entry name: not

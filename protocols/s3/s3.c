@@ -23,6 +23,7 @@
 
 #include "common/log.h"
 #include "protocols/s3/s3_i.h"
+#include "protocols/sign.h"
 
 /* ---- primitives ---- */
 
@@ -42,6 +43,9 @@ static int s3_p_head(struct ufs_os *os, const char *key, struct ufs_attr *pattr)
 			ufs_os_parse_http_date(lm, &pattr->mtime);
 		if (et)
 			ufs_os_etag_strip(et, strlen(et), pattr->etag);
+		(void)ufs_os_meta_apply(ufs_http_hdrs_get(&resp.hdrs, "x-amz-meta-mtime"),
+					ufs_http_hdrs_get(&resp.hdrs, "x-amz-meta-unifs-xxh3"),
+					pattr);
 	}
 	ufs_http_resp_clear(&resp);
 	return rc;
@@ -171,14 +175,21 @@ static ssize_t s3_p_get(struct ufs_os *os, const char *key, const char *etag, ui
 }
 
 /* S3 has no conditional PUT here: O_EXCL was checked when the writer opened. */
-static int s3_p_put(struct ufs_os *os, const char *key, const void *buf, size_t len, int excl)
+static int s3_p_put(struct ufs_os *os, const char *key, const void *buf, size_t len, int excl,
+		    const struct ufs_attr *meta)
 {
 	struct s3_call c;
 	int rc = s3_call_init(&c, (struct s3_be *)os, UFS_REQ_PUT, "PUT", key, NULL);
 
 	(void)excl;
-	if (rc)
+	if (!rc)
+		rc = ufs_content_md5_add(&c.req.headers, buf, len);
+	if (!rc && meta)
+		rc = s3_meta_add(&c.req.headers, meta);
+	if (rc) {
+		s3_call_fini(&c);
 		return rc;
+	}
 	c.req.body = buf;
 	c.req.body_len = len;
 	rc = s3_call_perform(&c);
@@ -194,7 +205,7 @@ static int s3_p_put_marker(struct ufs_os *os, const char *dirkey)
 
 	if (asprintf(&key, "%s/", dirkey) < 0)
 		return -ENOMEM;
-	rc = s3_p_put(os, key, "", 0, 0);
+	rc = s3_p_put(os, key, "", 0, 0, NULL);
 	free(key);
 	return rc;
 }
@@ -221,6 +232,7 @@ static const struct ufs_os_prims s3_prims = {
     .put_marker = s3_p_put_marker,
     .copy = s3_copy,
     .del = s3_p_del,
+    .set_meta = s3_set_meta,
     .mpu_begin = s3_mpu_begin,
     .mpu_part = s3_mpu_part,
     .mpu_commit = s3_mpu_commit,

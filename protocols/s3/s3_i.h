@@ -143,5 +143,9 @@ void s3_mpu_abort(struct ufs_os *os, const char *key, const char *id);
 /* Server-side copy: CopyObject, or UploadPartCopy above 5 GiB (s3_mpu.c). */
 int s3_copy(struct ufs_os *os, const char *from, const char *to, uint64_t size, const char *etag,
 	    int noreplace);
+/* Add meta's x-amz-meta-mtime and x-amz-meta-unifs-xxh3 headers to h. */
+int s3_meta_add(struct ufs_http_hdrs *h, const struct ufs_attr *meta);
+/* Replace key's metadata with meta's (s3_mpu.c), see struct ufs_os_prims. */
+int s3_set_meta(struct ufs_os *os, const char *key, uint64_t size, const struct ufs_attr *meta);
 
 #endif

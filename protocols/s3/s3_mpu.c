@@ -3,7 +3,8 @@
  * primitives (objstore.h): CreateMultipartUpload / UploadPart /
  * CompleteMultipartUpload / AbortMultipartUpload for the shared writer
  * (os_writer.c), and CopyObject, or UploadPartCopy in 1 GiB parts for
- * objects above S3's 5 GiB single-copy limit, for rename.
+ * objects above S3's 5 GiB single-copy limit, for rename; a metadata-only
+ * self-copy for set_meta.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 
 #include "common/log.h"
 #include "protocols/s3/s3_i.h"
+#include "protocols/sign.h"
 
 /* "partNumber=N&uploadId=ID" (or just the upload id when num == 0) */
 static char *s3_mpu_query(const char *id, unsigned num)
@@ -110,6 +112,11 @@ int s3_mpu_part(struct ufs_os *os, const char *key, const char *id, unsigned n, 
 	free(q);
 	if (rc)
 		return rc;
+	rc = ufs_content_md5_add(&c.req.headers, buf, len);
+	if (rc) {
+		s3_call_fini(&c);
+		return rc;
+	}
 	c.req.body = buf;
 	c.req.body_len = len;
 	rc = s3_call_perform(&c);
@@ -135,8 +142,22 @@ static char *s3_copy_source(const struct s3_be *sb, const char *key)
 	return src;
 }
 
-/* CopyObject from -> to, one request (size <= 5 GiB). */
-static int s3_copy_object(struct s3_be *sb, const char *src, const char *to_key)
+int s3_meta_add(struct ufs_http_hdrs *h, const struct ufs_attr *meta)
+{
+	char mtime[UFS_OS_META_LEN], xxh3[UFS_OS_META_LEN];
+	int rc;
+
+	ufs_os_meta_format(meta, mtime, xxh3);
+	rc = ufs_http_hdrs_add(h, "x-amz-meta-mtime: %s", mtime);
+	if (!rc && xxh3[0])
+		rc = ufs_http_hdrs_add(h, "x-amz-meta-unifs-xxh3: %s", xxh3);
+	return rc;
+}
+
+/* CopyObject from -> to, one request (size <= 5 GiB); with meta (may be
+ * NULL) the copy's metadata is replaced by meta's. */
+static int s3_copy_object(struct s3_be *sb, const char *src, const char *to_key,
+			  const struct ufs_attr *meta)
 {
 	struct ufs_strbuf body = {0};
 	struct s3_call c;
@@ -145,6 +166,10 @@ static int s3_copy_object(struct s3_be *sb, const char *src, const char *to_key)
 	if (rc)
 		return rc;
 	rc = ufs_http_hdrs_add(&c.req.headers, "x-amz-copy-source: %s", src);
+	if (!rc && meta)
+		rc = ufs_http_hdrs_add(&c.req.headers, "x-amz-metadata-directive: REPLACE");
+	if (!rc && meta)
+		rc = s3_meta_add(&c.req.headers, meta);
 	c.req.out_grow = &body;
 	c.req.timeout_s = 600;
 	if (!rc)
@@ -223,7 +248,23 @@ int s3_copy(struct ufs_os *os, const char *from, const char *to, uint64_t size, 
 	if (!src)
 		return -ENOMEM;
 	rc = size > UFS_S3_MAX_PART ? s3_copy_multipart(sb, src, to, size)
-				    : s3_copy_object(sb, src, to);
+				    : s3_copy_object(sb, src, to, NULL);
+	free(src);
+	return rc;
+}
+
+/* A metadata-only self-copy (S3 cannot change the metadata of an object in
+ * place). Above the single-copy limit the object keeps no metadata. */
+int s3_set_meta(struct ufs_os *os, const char *key, uint64_t size, const struct ufs_attr *meta)
+{
+	struct s3_be *sb = (struct s3_be *)os;
+	char *src;
+	int rc;
+
+	if (size > UFS_S3_MAX_PART)
+		return 0;
+	src = s3_copy_source(sb, key);
+	rc = src ? s3_copy_object(sb, src, key, meta) : -ENOMEM;
 	free(src);
 	return rc;
 }

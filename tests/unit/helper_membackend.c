@@ -523,11 +523,13 @@ static ssize_t memos_get(struct ufs_os *os, const char *key, const char *etag, u
 	return n;
 }
 
-static int memos_put(struct ufs_os *os, const char *key, const void *buf, size_t len, int excl)
+static int memos_put(struct ufs_os *os, const char *key, const void *buf, size_t len, int excl,
+		     const struct ufs_attr *meta)
 {
 	struct memos *s = memos_of(os);
 	int rc;
 
+	(void)meta;
 	pthread_mutex_lock(&s->lock);
 	rc = excl && memos_find(s, key) ? -ESTALE : memos_store(s, key, buf, len, 0);
 	pthread_mutex_unlock(&s->lock);

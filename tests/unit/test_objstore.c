@@ -361,6 +361,42 @@ static void test_owner_mode_errors(void **state)
 	}
 }
 
+/* Object metadata: rclone/s3fs mtimes and the unifs xxh3 key; bad values
+ * leave their field alone. */
+static void test_meta_apply(void **state)
+{
+	struct ufs_attr a = {.mtime = {5, 6}};
+
+	(void)state;
+	assert_int_equal(ufs_os_meta_apply("1700000000.25", NULL, &a), 0);
+	assert_int_equal(a.mtime.tv_sec, 1700000000);
+	assert_int_equal(a.mtime.tv_nsec, 250000000);
+	assert_int_equal(ufs_os_meta_apply("1600000000", NULL, &a), 0);
+	assert_int_equal(a.mtime.tv_sec, 1600000000);
+	assert_int_equal(a.mtime.tv_nsec, 0);
+	assert_int_equal(ufs_os_meta_apply("12.1234567891", NULL, &a), 0);
+	assert_int_equal(a.mtime.tv_nsec, 123456789);
+	assert_int_equal(a.has_xxh3, 0);
+	assert_int_equal(ufs_os_meta_apply(NULL, "00ff10A0000000000000000000000001", &a), 0);
+	assert_int_equal(a.has_xxh3, 1);
+	assert_int_equal(a.xxh3[0], 0x00);
+	assert_int_equal(a.xxh3[1], 0xff);
+	assert_int_equal(a.xxh3[3], 0xa0);
+	assert_int_equal(a.xxh3[15], 0x01);
+
+	struct ufs_attr b = {.mtime = {5, 6}};
+
+	assert_int_equal(ufs_os_meta_apply("", NULL, &b), -EINVAL);
+	assert_int_equal(ufs_os_meta_apply("-1", NULL, &b), -EINVAL);
+	assert_int_equal(ufs_os_meta_apply("12x", NULL, &b), -EINVAL);
+	assert_int_equal(ufs_os_meta_apply("99999999999999999999999", NULL, &b), -EINVAL);
+	assert_int_equal(b.mtime.tv_sec, 5);
+	assert_int_equal(b.mtime.tv_nsec, 6);
+	assert_int_equal(ufs_os_meta_apply(NULL, "00ff", &b), -EINVAL);
+	assert_int_equal(ufs_os_meta_apply(NULL, "g0000000000000000000000000000000", &b), -EINVAL);
+	assert_int_equal(b.has_xxh3, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -376,6 +412,7 @@ int main(void)
 	    cmocka_unit_test(test_writer),
 	    cmocka_unit_test(test_owner_mode),
 	    cmocka_unit_test(test_owner_mode_errors),
+	    cmocka_unit_test(test_meta_apply),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

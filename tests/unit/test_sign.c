@@ -352,13 +352,34 @@ static void test_errors_and_token(void **state)
 	ufs_http_hdrs_clear(&h);
 }
 
+/* Content-MD5 is base64 of the raw 16-byte digest (RFC 1864), checked against
+ * the RFC 1321 test suite's digests; only the first header is added. */
+static void test_content_md5(void **state)
+{
+	static const struct {
+		const char *in, *b64;
+	} v[] = {
+	    {"", "1B2M2Y8AsgTpgAmY7PhCfg=="},		    /* d41d8cd98f00b204e9800998ecf8427e */
+	    {"abc", "kAFQmDzST7DWlj99KOF/cg=="},	    /* 900150983cd24fb0d6963f7d28e17f72 */
+	    {"message digest", "+WtpfXy3k41SWi8xqvFh0A=="}, /* f96b697d7cb7938d525a2f31aaf161d0 */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		struct ufs_http_hdrs h = {0};
+
+		assert_int_equal(ufs_content_md5_add(&h, v[i].in, strlen(v[i].in)), 0);
+		assert_string_equal(ufs_http_hdrs_get(&h, "Content-MD5"), v[i].b64);
+		ufs_http_hdrs_clear(&h);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_aws_suite),
-	    cmocka_unit_test(test_s3_worked_example),
-	    cmocka_unit_test(test_s3_key_encoding),
-	    cmocka_unit_test(test_errors_and_token),
+	    cmocka_unit_test(test_aws_suite),	    cmocka_unit_test(test_s3_worked_example),
+	    cmocka_unit_test(test_s3_key_encoding), cmocka_unit_test(test_errors_and_token),
+	    cmocka_unit_test(test_content_md5),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
