@@ -154,6 +154,9 @@ static void os_w_abort(struct ufs_writer *wr)
 {
 	struct os_writer *w = (struct os_writer *)wr;
 
+	/* cur's memory goes back through the pipeline's budget: before it is gone */
+	ufs_upload_free(w->up, w->cur, w->cur_cap);
+	w->cur = NULL;
 	ufs_upload_destroy(w->up);
 	w->up = NULL;
 	if (w->id && w->os->prims->mpu_abort)
