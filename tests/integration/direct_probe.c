@@ -263,6 +263,8 @@ static int probe_rowrite(const char *path)
 	if (fd < 0)
 		return 1;
 	printf("%s\n", errname(probe_one(h, UFS_OP_WRITE)));
+	ufs_handle_deregister(h);
+	close(fd);
 	return 0;
 }
 
@@ -284,6 +286,7 @@ static int probe_revoke(const char *path)
 			usleep(20000);
 	}
 	printf("%s\n", errname(rc));
+	ufs_handle_deregister(h); /* frees the handle; the daemon already revoked it */
 	return 0;
 }
 
@@ -301,6 +304,8 @@ static int probe_hold(const char *path)
 		printf("%s\n", errname(probe_one(h, UFS_OP_READ)));
 		fflush(stdout);
 	}
+	ufs_handle_deregister(h); /* frees the handle even when the daemon is gone */
+	close(fd);
 	return 0;
 }
 
