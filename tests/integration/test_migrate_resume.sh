@@ -47,8 +47,9 @@ durable=$(awk '$1 == "P" {o = $3} END {print o + 0}' "$journal")
 within 600 "${cmd[@]}" >"$UFS_WORK/run2.out" 2>"$UFS_WORK/run2.err" || fail "rerun after kill -9: $(cat "$UFS_WORK/run2.err")"
 assert_eq "resumed at byte $durable" "$(jq -r .reason "$UFS_WORK/run2.out")" "where the rerun resumed"
 assert_file_eq "$UFS_WORK/large.bin" "$UFS_NFS_EXPORT_DIR/$nfs_name/large.bin"
-within 600 "${cmd[@]}" >"$UFS_WORK/run3.out" 2>&1 || fail "third run"
-assert_eq "skipped journal" "$(jq -r '.action + " " + .reason' "$UFS_WORK/run3.out")" "third run"
+within 600 "${cmd[@]}" >"$UFS_WORK/run3.out" 2>"$UFS_WORK/run3.err" || fail "third run: $(cat "$UFS_WORK/run3.err")"
+assert_eq "skipped journal" "$(jq -r '.action + " " + .reason' "$UFS_WORK/run3.out")" \
+	"third run (stderr: $(head -c 300 "$UFS_WORK/run3.err"))"
 rm -f "$UFS_WORK/large.bin"
 
 # --- 2. the server dies mid-copy, comes back -----------------------------------------
