@@ -44,7 +44,8 @@ wait "$pid" 2>/dev/null
 durable=$(awk '$1 == "P" {o = $3} END {print o + 0}' "$journal")
 ((durable > 0 && durable < size_mb << 20)) || fail "no part journaled before kill -9 (durable=$durable)"
 
-within 600 "${cmd[@]}" >"$UFS_WORK/run2.out" 2>"$UFS_WORK/run2.err" || fail "rerun after kill -9: $(cat "$UFS_WORK/run2.err")"
+within 600 "${cmd[@]}" >"$UFS_WORK/run2.out" 2>"$UFS_WORK/run2.err" ||
+	fail "rerun after kill -9: $(cat "$UFS_WORK/run2.err" "$UFS_WORK/run2.out" | head -c 600)"
 assert_eq "resumed at byte $durable" "$(jq -r .reason "$UFS_WORK/run2.out")" "where the rerun resumed"
 assert_file_eq "$UFS_WORK/large.bin" "$UFS_NFS_EXPORT_DIR/$nfs_name/large.bin"
 within 600 "${cmd[@]}" >"$UFS_WORK/run3.out" 2>"$UFS_WORK/run3.err" || fail "third run: $(cat "$UFS_WORK/run3.err")"
