@@ -85,7 +85,7 @@ print("ENOTTY" if rc == -25 else rc)' "$src")" "register of a file outside unifs
 # --- Python binding ---
 within 300 "$py" "$UFS_SRC/tests/integration/direct_py_test.py" "$mnt/s3" "$mnt" ||
 	fail "python binding test failed"
-within 120 "$py" "$UFS_SRC/tests/integration/direct_py_test.py" "$mnt/nfs" "$mnt" ||
+within 300 "$py" "$UFS_SRC/tests/integration/direct_py_test.py" "$mnt/nfs" "$mnt" ||
 	fail "python binding test on nfs failed"
 
 # --- counters ---
