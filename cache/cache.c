@@ -550,6 +550,11 @@ static void cache_buf_stats(struct ufs_cache *c, struct ufs_cache_stats *pst)
 	pst->buf_idle_bytes = bs.idle_bytes;
 }
 
+struct ufs_bufpool *ufs_cache_bufpool(struct ufs_cache *c)
+{
+	return c ? c->bufs : NULL;
+}
+
 void ufs_cache_get_stats(struct ufs_cache *c, struct ufs_cache_stats *pst)
 {
 	memset(pst, 0, sizeof(*pst));

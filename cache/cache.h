@@ -19,6 +19,7 @@
 struct ufs_budget;
 struct ufs_meta_dir;
 struct ufs_cache;
+struct ufs_bufpool;
 struct ufs_cache_pin;
 struct ufs_rstream;
 struct iovec;
@@ -105,6 +106,11 @@ void ufs_cache_save_listing(struct ufs_cache *c, struct ufs_backend *be, const c
  * / -ENOMEM. */
 int ufs_cache_last_listing(struct ufs_cache *c, struct ufs_backend *be, const char *dir,
 			   struct ufs_meta_dir **pd);
+
+/* The pool of block-size buffers (charged to the cache's budget): the daemon
+ * lends it to the backends for upload parts of the same size. NULL when c
+ * is NULL. */
+struct ufs_bufpool *ufs_cache_bufpool(struct ufs_cache *c);
 
 /* Snapshot of the counters. */
 void ufs_cache_get_stats(struct ufs_cache *c, struct ufs_cache_stats *pst);

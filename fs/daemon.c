@@ -223,6 +223,7 @@ static int run_create_backends(struct ufs_fs *fs, char *err, size_t errlen)
 		if (rc < 0)
 			return rc;
 		fs->be[i]->budget = fs->budget;
+		fs->be[i]->bufpool = ufs_cache_bufpool(fs->cache); /* parts of the block size */
 		fs->n_be = i + 1;
 	}
 	return 0;

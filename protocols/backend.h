@@ -42,6 +42,7 @@
 #include "common/metrics.h"
 
 struct ufs_budget;
+struct ufs_bufpool;
 
 #define UFS_ETAG_MAX 96
 #define UFS_UID_OWNER ((uint32_t)-1) /* "the user who mounted" (object stores) */
@@ -258,6 +259,8 @@ struct ufs_backend {
 	const struct ufs_mount_cfg *mcfg; /* borrowed from the config, outlives be */
 	const struct ufs_config *gcfg;	  /* borrowed */
 	struct ufs_budget *budget;	  /* write-buffer memory budget, NULL = unbounded */
+	struct ufs_bufpool *bufpool;	  /* recycled buffers on budget (part buffers of its
+					     size), NULL = none; borrowed, outlives writers */
 	char *name;			  /* mount prefix, for messages */
 	int readonly;
 	struct ufs_be_stats stats;

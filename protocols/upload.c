@@ -9,7 +9,9 @@
  *   stop    set by destroy: threads exit once the queue is empty.
  * Threads are started on demand, one per submit while fewer than parallel
  * exist and none is idle. Invariant: busy == queue length + parts running.
- * Budget reservations are taken before malloc and released after free.
+ * Budget reservations are taken before malloc and released after free; a
+ * buffer of the pool's size is taken from the pool (idle: already charged)
+ * or mapped by it after the reservation, and goes back to it still charged.
  */
 #include "protocols/upload.h"
 
@@ -18,6 +20,7 @@
 #include <stdlib.h>
 
 #include "common/budget.h"
+#include "common/bufpool.h"
 
 struct upload_part {
 	struct upload_part *next;
@@ -28,6 +31,7 @@ struct upload_part {
 
 struct ufs_upload {
 	struct ufs_budget *budget;
+	struct ufs_bufpool *pool; /* NULL: malloc only */
 	unsigned parallel;
 	int wait_ms;
 	ufs_upload_part_fn fn;
@@ -42,8 +46,8 @@ struct ufs_upload {
 	int stop;
 };
 
-int ufs_upload_create(struct ufs_budget *budget, unsigned parallel, int wait_ms,
-		      ufs_upload_part_fn fn, void *arg, struct ufs_upload **pu)
+int ufs_upload_create(struct ufs_budget *budget, struct ufs_bufpool *pool, unsigned parallel,
+		      int wait_ms, ufs_upload_part_fn fn, void *arg, struct ufs_upload **pu)
 {
 	struct ufs_upload *u = calloc(1, sizeof(*u));
 
@@ -56,6 +60,7 @@ int ufs_upload_create(struct ufs_budget *budget, unsigned parallel, int wait_ms,
 		return -ENOMEM;
 	}
 	u->budget = budget;
+	u->pool = pool;
 	u->parallel = parallel;
 	u->wait_ms = wait_ms;
 	u->fn = fn;
@@ -66,13 +71,23 @@ int ufs_upload_create(struct ufs_budget *budget, unsigned parallel, int wait_ms,
 	return 0;
 }
 
+/* True when a buffer of cap bytes belongs to the pool's size. */
+static int upload_pooled(const struct ufs_upload *u, size_t cap)
+{
+	return u->pool && cap == ufs_bufpool_size(u->pool);
+}
+
 int ufs_upload_alloc(struct ufs_upload *u, size_t cap, char **pbuf)
 {
-	int rc = ufs_budget_acquire(u->budget, cap, u->wait_ms);
+	int rc;
 
+	*pbuf = upload_pooled(u, cap) ? ufs_bufpool_take(u->pool) : NULL;
+	if (*pbuf)
+		return 0;
+	rc = ufs_budget_acquire(u->budget, cap, u->wait_ms);
 	if (rc)
 		return rc;
-	*pbuf = malloc(cap);
+	*pbuf = upload_pooled(u, cap) ? ufs_bufpool_map(u->pool) : malloc(cap);
 	if (!*pbuf) {
 		ufs_budget_release(u->budget, cap);
 		return -ENOMEM;
@@ -84,6 +99,10 @@ void ufs_upload_free(struct ufs_upload *u, char *buf, size_t cap)
 {
 	if (!buf)
 		return;
+	if (upload_pooled(u, cap)) {
+		ufs_bufpool_put(u->pool, buf);
+		return;
+	}
 	free(buf);
 	ufs_budget_release(u->budget, cap);
 }

@@ -4,7 +4,9 @@
  * and submits them; up to `parallel` parts upload at once on the pipeline's
  * own threads (started lazily, so a small file never starts one), while the
  * writer keeps filling the next buffer. Part memory is reserved from the
- * shared budget before it is allocated and returned when the part is stored.
+ * shared budget before it is allocated and returned when the part is stored;
+ * parts of the pool's size are recycled through the pool (common/bufpool.h)
+ * instead, so a long upload does not fault and zero fresh pages per part.
  * The first upload error is kept and reported by submit/wait: never lost.
  */
 #ifndef UFS_UPLOAD_H
@@ -14,6 +16,7 @@
 #include <stdint.h>
 
 struct ufs_budget;
+struct ufs_bufpool;
 struct ufs_upload;
 
 /* Store one part: index as submitted, buf[0..len). 0 or -errno. Called on a
@@ -23,14 +26,16 @@ typedef int (*ufs_upload_part_fn)(void *arg, uint32_t index, const void *buf, si
 /*
  * New pipeline running fn(arg, ...) for each submitted part, at most
  * parallel (>= 1) at a time. budget may be NULL (unbounded); a reservation
- * waits up to wait_ms for memory (-1: forever). 0 or -ENOMEM.
+ * waits up to wait_ms for memory (-1: forever). pool (may be NULL; charged
+ * to the same budget) recycles buffers of its size. 0 or -ENOMEM.
  */
-int ufs_upload_create(struct ufs_budget *budget, unsigned parallel, int wait_ms,
-		      ufs_upload_part_fn fn, void *arg, struct ufs_upload **pu);
+int ufs_upload_create(struct ufs_budget *budget, struct ufs_bufpool *pool, unsigned parallel,
+		      int wait_ms, ufs_upload_part_fn fn, void *arg, struct ufs_upload **pu);
 
 /*
- * A part buffer of cap bytes, reserved from the budget. Waits (bounded by
- * wait_ms) when the budget is exhausted. 0, or -ENOMEM.
+ * A part buffer of cap bytes, reserved from the budget (an idle pool buffer
+ * when cap is the pool's size: already charged). Waits (bounded by wait_ms)
+ * when the budget is exhausted. 0, or -ENOMEM.
  */
 int ufs_upload_alloc(struct ufs_upload *u, size_t cap, char **pbuf);
 

@@ -245,9 +245,9 @@ int ufs_os_open_writer(struct ufs_backend *be, const char *path, int flags, mode
 	w->os = os;
 	w->excl = (flags & O_CREAT) && (flags & O_EXCL);
 	w->key = ufs_os_key(os, path);
-	rc = w->key
-		 ? ufs_upload_create(be->budget, os->parallel, (int)wait_ms, os_part_put, w, &w->up)
-		 : -ENOMEM;
+	rc = w->key ? ufs_upload_create(be->budget, be->bufpool, os->parallel, (int)wait_ms,
+					os_part_put, w, &w->up)
+		    : -ENOMEM;
 	if (rc) {
 		free(w->key);
 		free(w);

@@ -2,7 +2,9 @@
  * test_upload.c — the part-upload pipeline: every part stored once with its
  * bytes, parts run in parallel up to the cap and never beyond, the budget
  * is returned, the first error is reported by submit/wait and later parts
- * are dropped, destroy with parts queued frees everything.
+ * are dropped, destroy with parts queued frees everything, parts of the
+ * pool's size are recycled (mapped once, charged while idle, released on
+ * demand) and other sizes bypass the pool.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -17,6 +19,7 @@
 #include <cmocka.h>
 
 #include "common/budget.h"
+#include "common/bufpool.h"
 #include "protocols/upload.h"
 
 struct sink {
@@ -69,7 +72,7 @@ static void test_parallel_and_budget(void **state)
 	struct ufs_upload *u;
 
 	(void)state;
-	assert_int_equal(ufs_upload_create(b, 4, 5000, sink_part, &s, &u), 0);
+	assert_int_equal(ufs_upload_create(b, NULL, 4, 5000, sink_part, &s, &u), 0);
 	for (uint32_t i = 0; i < 40; i++)
 		assert_int_equal(submit_one(u, i, 1024), 0);
 	assert_int_equal(ufs_upload_wait(u), 0);
@@ -91,7 +94,7 @@ static void test_first_error_kept(void **state)
 	int rc = 0;
 
 	(void)state;
-	assert_int_equal(ufs_upload_create(NULL, 2, -1, sink_part, &s, &u), 0);
+	assert_int_equal(ufs_upload_create(NULL, NULL, 2, -1, sink_part, &s, &u), 0);
 	for (uint32_t i = 0; i < 30 && rc == 0; i++)
 		rc = submit_one(u, i, 256);
 	assert_int_equal(ufs_upload_wait(u), -EIO);
@@ -108,7 +111,7 @@ static void test_destroy_with_queue(void **state)
 	char *spare;
 
 	(void)state;
-	assert_int_equal(ufs_upload_create(b, 3, -1, sink_part, &s, &u), 0);
+	assert_int_equal(ufs_upload_create(b, NULL, 3, -1, sink_part, &s, &u), 0);
 	for (uint32_t i = 0; i < 3; i++)
 		assert_int_equal(submit_one(u, i, 4096), 0);
 	assert_int_equal(ufs_upload_alloc(u, 4096, &spare), 0);
@@ -118,12 +121,45 @@ static void test_destroy_with_queue(void **state)
 	ufs_budget_destroy(b);
 }
 
+static void test_pool_recycles_parts(void **state)
+{
+	struct sink s = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, {0}, UINT32_MAX, 1000};
+	struct ufs_budget *b = ufs_budget_create(1 << 20);
+	struct ufs_bufpool *pool = ufs_bufpool_create(b, 8192, 0);
+	struct ufs_bufpool_stats st;
+	struct ufs_upload *u;
+	char *odd;
+
+	(void)state;
+	assert_int_equal(ufs_upload_create(b, pool, 2, -1, sink_part, &s, &u), 0);
+	for (uint32_t i = 0; i < 20; i++)
+		assert_int_equal(submit_one(u, i, 8192), 0);
+	assert_int_equal(ufs_upload_wait(u), 0);
+	assert_int_equal(s.calls, 20);
+	ufs_bufpool_get_stats(pool, &st);
+	assert_true(st.mapped <= 4);		     /* at most parallel + the one filling + 1 */
+	assert_int_equal(st.mapped + st.reused, 20); /* every part came from the pool */
+	/* idle part buffers stay charged, and are released when asked */
+	assert_int_equal(ufs_budget_used(b), st.idle_bytes);
+	assert_int_equal(ufs_bufpool_release(pool, UINT64_MAX), st.idle_bytes);
+	assert_int_equal(ufs_budget_used(b), 0);
+	/* another size bypasses the pool and returns its charge */
+	assert_int_equal(ufs_upload_alloc(u, 100, &odd), 0);
+	assert_int_equal(ufs_budget_used(b), 100);
+	ufs_upload_free(u, odd, 100);
+	assert_int_equal(ufs_budget_used(b), 0);
+	ufs_upload_destroy(u);
+	ufs_bufpool_destroy(pool);
+	ufs_budget_destroy(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parallel_and_budget),
 	    cmocka_unit_test(test_first_error_kept),
 	    cmocka_unit_test(test_destroy_with_queue),
+	    cmocka_unit_test(test_pool_recycles_parts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,10 +1,12 @@
 /*
- * bufpool.c — the allocator of full-size block buffers, owned by the cache.
+ * bufpool.c — the allocator of full-size block buffers: created by the
+ * cache, shared with the upload pipeline (parts of the block size).
  *
  * A fresh anonymous page costs a page-zeroing fault on first touch (the top
  * item of a cold read's CPU profile), so block memory is mapped once and then
- * recycled: a buffer whose block is evicted or dropped comes back here (idle,
- * still charged to the budget) and the next block takes it, already faulted.
+ * recycled: a buffer whose block is evicted or dropped, or whose upload part
+ * was stored, comes back here (idle, still charged to the budget) and the
+ * next block or part takes it, already faulted.
  * Idle buffers are a LIFO stack (the most recently used is the warmest),
  * linked through their own first bytes, so the pool allocates nothing.
  *
@@ -24,7 +26,8 @@
 #include <sys/mman.h>
 #include <time.h>
 
-#include "cache/cache_i.h"
+#include "common/bufpool.h"
+
 #include "common/budget.h"
 
 struct ufs_bufpool {
@@ -226,6 +229,11 @@ uint64_t ufs_bufpool_trim(struct ufs_bufpool *p, uint64_t now_ms)
 		chain = bufpool_detach_locked(p, UINT64_MAX);
 	pthread_mutex_unlock(&p->lock);
 	return bufpool_unmap_chain(p, chain);
+}
+
+size_t ufs_bufpool_size(const struct ufs_bufpool *p)
+{
+	return p->bs;
 }
 
 void ufs_bufpool_get_stats(struct ufs_bufpool *p, struct ufs_bufpool_stats *pst)
