@@ -208,7 +208,7 @@ part() {
 		tr -d '\r' | sed -n 's/^[Ee][Tt]ag: *//p')
 	printf '<Part><PartNumber>%d</PartNumber><ETag>%s</ETag></Part>\n' "$2" "$etag" >"$1.xml"
 }
-uid=$(s3raw POST "/$bkt/ck-curl.bin?uploads" | sed -n 's:.*<UploadId>\(.*\)</UploadId>.*:\1:p')
+uid=$(s3raw POST "/$bkt/ck-curl.bin?uploads=" | sed -n 's:.*<UploadId>\(.*\)</UploadId>.*:\1:p')
 [[ -n $uid ]] || exit 1
 n=0
 for f in "$parts"/p?????; do
