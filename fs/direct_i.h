@@ -24,7 +24,11 @@
 
 #define DIRECT_MAX_HANDLES 1024
 #define DIRECT_MAX_BUFS 256
-#define DIRECT_PREFETCH_JOBS 4 /* prefetch concurrency per session */
+/* Prefetch concurrency per session: half the worker pool (the other half
+ * stays free for demand reads), at most this many. A loader's own readers
+ * already keep some requests in flight; prefetch must run deeper than they
+ * do to get ahead of them. */
+#define DIRECT_PREFETCH_MAX 16
 
 struct direct_grant {
 	struct direct_grant *next;

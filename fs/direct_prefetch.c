@@ -3,8 +3,8 @@
  * in the order the client gave (a shuffled sampler's), so its reads (direct
  * or through FUSE) hit memory when they get there.
  *
- * Each session keeps a FIFO of absolute paths; at most DIRECT_PREFETCH_JOBS
- * of them are fetched at a time on the worker pool, each file read block by
+ * Each session keeps a FIFO of absolute paths; at most half the worker pool
+ * (DIRECT_PREFETCH_MAX at most) of them are fetched at a time, each file read block by
  * block through a cache stream with pinned reads released at once (no copy).
  * Bound: a session prefetches at most half the memory budget ahead of the
  * last time its queue was empty; the paths past that are dropped and
@@ -68,15 +68,24 @@ void direct_prefetch_cancel(struct direct_sess *s)
 	}
 }
 
+/* How many files one session may prefetch at once. */
+static unsigned pf_jobs(const struct ufs_direct *d)
+{
+	unsigned n = d->nworkers / 2;
+
+	return n < 2 ? 2 : n > DIRECT_PREFETCH_MAX ? DIRECT_PREFETCH_MAX : n;
+}
+
 void direct_prefetch_kick(struct direct_sess *s)
 {
-	struct direct_job *jobs[DIRECT_PREFETCH_JOBS];
+	struct direct_job *jobs[DIRECT_PREFETCH_MAX];
+	unsigned cap = pf_jobs(s->d);
 	int n = 0;
 
 	pthread_mutex_lock(&s->lock);
 	if (!s->pf_head && s->pf_running == 0)
 		s->pf_bytes = 0;
-	while (s->pf_head && s->pf_running < DIRECT_PREFETCH_JOBS) {
+	while (s->pf_head && s->pf_running < cap) {
 		struct direct_pf *pf = s->pf_head;
 		struct direct_job *j = direct_job_prefetch(s, pf);
 

@@ -11,6 +11,8 @@
 #   6. random 64 KiB reads over the 1 GiB object: bytes fetched / bytes read
 #   7. daemon peak RSS (VmHWM) vs memory + 64 MiB; CPU seconds per GiB
 #      (daemon utime+stime) vs curl's, and the daemon's in epoch 2
+# S3 is Ceph RGW (multi-threaded, verifies SigV4), or s3rver with
+# BENCH_S3=s3rver (tests/bench/s3target.sh).
 # Page caches are dropped before every cold measurement (as root); the S3
 # unifs/curl pair runs 3 alternating rounds and reports medians. Peers get
 # PEER_SECS seconds per DataLoader/ls run (files/s is counted in that time).
@@ -93,22 +95,26 @@ timed()
 }
 
 # s3_bulk BUCKET PREFIX COUNT SIZE: COUNT objects PREFIX%05d of SIZE random
-# bytes, PUT over 8 keep-alive connections (s3rver accepts any signature).
+# bytes, PUT over 8 keep-alive connections, signed with botocore's SigV4.
 s3_bulk()
 {
 	python3 - "$@" <<'PY' || fail "s3_bulk $*"
-import concurrent.futures as cf, http.client, os, sys, threading, time, urllib.parse
+import concurrent.futures as cf, http.client, os, sys, threading, urllib.parse
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 bkt, prefix, count, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-ep = urllib.parse.urlsplit(os.environ["UFS_S3_ENDPOINT"])
+base = os.environ["S3EP"]
+ep = urllib.parse.urlsplit(base)
+creds = Credentials(os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"])
 local = threading.local()
 def put(i):
     if not hasattr(local, "c"):
         local.c = http.client.HTTPConnection(ep.hostname, ep.port, timeout=120)
-    now = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    auth = ("AWS4-HMAC-SHA256 Credential=S3RVER/%s/us-east-1/s3/aws4_request, "
-            "SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=%s" % (now[:8], "0" * 64))
-    local.c.request("PUT", "/%s/%s%05d" % (bkt, prefix, i), body=os.urandom(size), headers={
-        "x-amz-date": now, "x-amz-content-sha256": "UNSIGNED-PAYLOAD", "Authorization": auth})
+    path, body = "/%s/%s%05d" % (bkt, prefix, i), os.urandom(size)
+    req = AWSRequest("PUT", base + path, data=body, headers={"x-amz-content-sha256": "UNSIGNED-PAYLOAD"})
+    SigV4Auth(creds, "s3", "us-east-1").add_auth(req)
+    local.c.request("PUT", path, body=body, headers=dict(req.headers.items()))
     r = local.c.getresponse()
     r.read()
     if r.status != 200:
@@ -157,14 +163,16 @@ files_per_s()
 }
 
 source "$(dirname "$0")/peers.sh"
+source "$(dirname "$0")/s3target.sh"
+s3_target
 
 # ---- data ----------------------------------------------------------------
 echo "bench_cache: seeding data for:$only" >&2
 bkt=$(ufs_uniq benchcache)
-s3_mkbucket "$bkt"
+s3_new_bucket "$bkt"
 src=$UFS_WORK/src.bin
 head -c $((mb << 20)) /dev/urandom >"$src"
-s3_put_file() { "$UFS_SERVERS/s3curl.sh" PUT "/$bkt/$1" -T "$2" -o /dev/null || fail "put $1"; }
+s3_put_file() { s3raw PUT "/$bkt/$1" -T "$2" -o /dev/null || fail "put $1"; }
 if want s3 || want epoch2 || want rand; then s3_put_file big.bin "$src"; fi
 if want quad; then
 	head -c $((256 << 20)) "$src" >"$UFS_WORK/q.bin"
@@ -188,7 +196,7 @@ for round in 1 2 3; do
 	want s3 || break
 	drop
 	t0=$(now)
-	cpu=$( { /usr/bin/time -f '%U %S' "$UFS_SERVERS/s3curl.sh" GET "/$bkt/big.bin" -o /dev/null; } 2>&1 |
+	cpu=$( { /usr/bin/time -f '%U %S' bash -c 's3raw GET "$0" -o /dev/null' "/$bkt/big.bin"; } 2>&1 |
 		awk 'END { print $1 + $2 }') || fail "curl GET"
 	curl_runs+=("$(mbps "$mb" "$t0" "$(now)")")
 	[[ $round == 1 ]] && curl_cpu=$cpu
@@ -301,7 +309,7 @@ if want ls; then
 	t0=$(now)
 	token=""
 	while :; do
-		page=$("$UFS_SERVERS/s3curl.sh" GET "/$bkt?list-type=2&prefix=ls/&max-keys=1000${token:+&continuation-token=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$token")}") ||
+		page=$(s3raw GET "/$bkt?list-type=2&prefix=ls/&max-keys=1000${token:+&continuation-token=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$token")}") ||
 			fail "curl list"
 		token=$(grep -o '<NextContinuationToken>[^<]*' <<<"$page" | sed 's/<NextContinuationToken>//')
 		[[ -z $token ]] && break
@@ -323,7 +331,7 @@ fi
 if want quad; then
 	drop
 	t0=$(now)
-	for i in 0 1 2 3; do "$UFS_SERVERS/s3curl.sh" GET "/$bkt/quad/q$i.bin" -o /dev/null & done
+	for i in 0 1 2 3; do s3raw GET "/$bkt/quad/q$i.bin" -o /dev/null & done
 	wait
 	R[quad_curl]=$(mbps 1024 "$t0" "$(now)")
 	fresh_mount "$conf" "$mnt"
@@ -363,7 +371,7 @@ curl_gib=$(awk -v c="$curl_cpu" -v m="$mb" 'BEGIN { printf "%.2f", c * 1024 / m 
 better_peer() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { a += 0; b += 0; print (a > b ? a : b) }'; }
 v() { echo "${R[$1]:-n/a}"; }
 
-printf '\nbench_cache (memory = %d MiB, block 8 MiB; %s)\n' "$mem" "$(nproc) cores"
+printf '\nbench_cache (S3 on %s, memory = %d MiB, block 8 MiB; %s)\n' "$S3NAME" "$mem" "$(nproc) cores"
 printf '%-44s %12s %12s %12s %12s\n' "" unifs raw s3fs rclone
 printf '%-44s %12s %12s %12s %12s\n' "1. S3 cold sequential ${mb} MiB (MB/s)" "$(v s3_unifs)" "$(v s3_curl)" "$(v s3_s3fs)" "$(v s3_rclone)"
 printf '%-44s %12s %12s\n' "   NFS cold sequential ${nfs_mb} MiB (MB/s)" "$(v nfs_unifs)" "$(v nfs_nfscat)"

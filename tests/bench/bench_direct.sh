@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # bench_direct.sh — the direct path (libunifs) against the FUSE path and the
-# raw protocol, one run, servers on loopback. S3 is Ceph RGW when the test
-# env names one (UFS_RGW_ENDPOINT; multi-threaded, verifies SigV4), else
-# s3rver. Sections (BENCH_ONLY="cold nfs warm disk save loader" picks some):
+# raw protocol, one run, servers on loopback. S3 is Ceph RGW (BENCH_S3=s3rver
+# for s3rver; tests/bench/s3target.sh). Sections (BENCH_ONLY="cold nfs warm disk save loader" picks some):
 #   cold   S3 object of BENCH_MB (1024) MiB, fresh mounts: curl GET vs FUSE
 #          `dd bs=16M` vs direct (direct_probe read: 16 MiB entries, 8 deep)
 #   nfs    the same bytes on ganesha: nfs-cat vs FUSE dd vs direct
@@ -49,41 +48,10 @@ PY
 }
 
 # ---- S3 target ----
-if [[ -n ${UFS_RGW_ENDPOINT:-} ]] && curl -s -o /dev/null "$UFS_RGW_ENDPOINT/"; then
-	s3name=RGW
-	s3ep=$UFS_RGW_ENDPOINT
-	export AWS_ACCESS_KEY_ID=$UFS_RGW_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$UFS_RGW_SECRET_KEY
-	s3raw() # METHOD /bucket/key [curl args]
-	{
-		local m=$1 p=$2
-		shift 2
-		curl -sf -X "$m" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" --aws-sigv4 "aws:amz:us-east-1:s3" \
-			--user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" "$s3ep$p" "$@"
-	}
-else
-	s3name=s3rver
-	s3ep=$UFS_S3_ENDPOINT
-	s3raw() { "$UFS_SERVERS/s3curl.sh" "$@"; }
-fi
-export -f s3raw
-export s3ep UFS_SERVERS
+source "$(dirname "$0")/s3target.sh"
+s3_target
 bkt=$(ufs_uniq bdirect)
-s3raw PUT "/$bkt" -o /dev/null || fail "cannot create bucket $bkt on $s3name"
-s3_cleanup()
-{
-	local k
-	for k in $(s3raw GET "/$bkt?list-type=2&max-keys=1000" | grep -o '<Key>[^<]*</Key>' | sed 's/<[^>]*>//g'); do
-		s3raw DELETE "/$bkt/$k" -o /dev/null
-	done
-}
-s3_drop_bucket()
-{
-	local pass
-	for pass in 1 2 3 4; do s3_cleanup; done # 1,000 keys a listing
-	s3raw DELETE "/$bkt" -o /dev/null
-	rm -rf "${UFS_TEST_DIR:?}/s3/data/$bkt"
-}
-on_exit s3_drop_bucket
+s3_new_bucket "$bkt"
 
 declare -A SEC CPU
 # record KEY "secs cpu_app" DAEMON_CPU_BEFORE DAEMON_PID
@@ -144,7 +112,7 @@ fresh_mount()
 		echo "[global]"
 		echo "memory = 2G"
 		printf '%s\n' "$@"
-		printf '[mount "/s3"]\nurl = s3://%s/\nendpoint = %s\npath_style = true\n' "$bkt" "$s3ep"
+		printf '[mount "/s3"]\nurl = s3://%s/\nendpoint = %s\npath_style = true\n' "$bkt" "$S3EP"
 		printf '[mount "/nfs"]\nurl = %s/%s\n' "$UFS_NFS_URL" "$nfsdir"
 	} | ufs_config "$UFS_WORK/m$n_mounts.conf"
 	ufs_mount "$UFS_WORK/m$n_mounts.conf" "$MNT"
@@ -163,7 +131,7 @@ fi
 if want cold || want warm; then
 	timed s3_curl "" curl -sf -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
 		${AWS_ACCESS_KEY_ID:+--aws-sigv4 aws:amz:us-east-1:s3 --user $AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY} \
-		-o /dev/null "$s3ep/$bkt/obj.bin"
+		-o /dev/null "$S3EP/$bkt/obj.bin"
 	fresh_mount
 	timed s3_fuse "$DPID" dd if="$MNT/s3/obj.bin" of=/dev/null bs=16M
 	fresh_mount
@@ -245,7 +213,7 @@ fi
 mbps() { awk -v s="${SEC[$1]:-0}" -v m="$mb" 'BEGIN { if (s > 0) printf "%.0f", m * 1.048576 / s; else print "n/a" }'; }
 ratio() { awk -v a="${SEC[$2]:-0}" -v b="${SEC[$1]:-0}" 'BEGIN { if (a > 0 && b > 0) printf "%.2fx", a / b; else print "n/a" }'; }
 row() { printf '%-34s %8s %8s %10s   %s\n' "$1" "${SEC[$2]:-n/a}" "$(mbps "$2")" "${CPU[$2]:-n/a}" "${3:-}"; }
-printf '\nDirect path, %d MiB, S3 on %s, NFS on ganesha (client CPU = app + daemon)\n' "$mb" "$s3name"
+printf '\nDirect path, %d MiB, S3 on %s, NFS on ganesha (client CPU = app + daemon)\n' "$mb" "$S3NAME"
 printf '%-34s %8s %8s %10s   %s\n' "" "seconds" "MB/s" "CPU-s/GiB" "ratios"
 want cold && {
 	row "S3 cold: curl GET" s3_curl
