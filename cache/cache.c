@@ -518,6 +518,70 @@ ssize_t ufs_cache_read(struct ufs_rstream *s, void *buf, size_t len, uint64_t of
 	return cache_read_core(s, len, off, buf, &pin);
 }
 
+/* A small uncached read: granule-rounded like a random read (servers see
+ * sane ranges), copied out of the pin. Bytes or -errno. */
+static ssize_t cache_through_small(struct ufs_cache *c, struct ufs_cobj *o, size_t len,
+				   uint64_t off, char *dst)
+{
+	struct pin_part part;
+	struct iovec iov;
+	struct ufs_cache_pin pin = {.c = c, .max = 1, .iov = &iov, .part = &part};
+	ssize_t n = cache_read_direct(c, o, len, off, &pin);
+
+	if (n > 0) {
+		memcpy(dst, iov.iov_base, (size_t)n);
+		pin_release(&pin);
+	}
+	return n;
+}
+
+/* One block's part of a read-through: copied from a cached block, or
+ * fetched from the backend into dst. Bytes (0 at a short block's end) or
+ * -errno. */
+static ssize_t cache_through_part(struct ufs_cache *c, struct ufs_cobj *o, size_t len, uint64_t off,
+				  char *dst)
+{
+	uint64_t index = off / c->bs, boff = off % c->bs;
+	size_t n = len < c->bs - boff ? len : (size_t)(c->bs - boff);
+	struct ufs_block *b;
+	int rc = ufs_block_get(c, o, index, 1, &b);
+
+	if ((rc == -EAGAIN || rc == -ENOMEM) && n >= UFS_CACHE_GRANULE)
+		return ufs_cache_fetch(c, o, off, n, dst);
+	if (rc == -EAGAIN || rc == -ENOMEM)
+		return cache_through_small(c, o, n, off, dst);
+	if (rc < 0)
+		return rc;
+	n = boff >= b->len ? 0 : n < b->len - boff ? n : (size_t)(b->len - boff);
+	memcpy(dst, b->data + boff, n);
+	ufs_block_unpin(c, b);
+	return (ssize_t)n;
+}
+
+ssize_t ufs_cache_read_through(struct ufs_rstream *s, void *buf, size_t len, uint64_t off)
+{
+	size_t done = 0;
+	int rc = cache_read_check(s, &len, off);
+
+	if (rc <= 0)
+		return rc;
+	while (done < len) {
+		ssize_t n =
+		    cache_through_part(s->c, s->o, len - done, off + done, (char *)buf + done);
+
+		if (n == -ESTALE) {
+			atomic_store(&s->o->stale, 1);
+			ufs_blocks_drop_base(s->c, &s->o->base);
+		}
+		if (n < 0)
+			return n;
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
 void ufs_cache_hint(struct ufs_cache *c, struct ufs_backend *be, const struct ufs_obj *obj)
 {
 	struct ufs_cobj *o;

@@ -60,6 +60,12 @@ int ufs_cache_open(struct ufs_cache *c, struct ufs_backend *be, const struct ufs
  * or -errno (-ESTALE if the object changed, backend errors as they come).
  * Safe to call from several threads on one stream. */
 ssize_t ufs_cache_read(struct ufs_rstream *s, void *buf, size_t len, uint64_t off);
+/* A read for the direct path, as O_DIRECT skips the page cache: blocks in
+ * memory or on disk are copied from there (a block being fetched is awaited),
+ * missing ones are read from the backend straight into buf and not cached,
+ * and no read-ahead is planned (the caller runs its own parallel reads).
+ * Returns as ufs_cache_read. */
+ssize_t ufs_cache_read_through(struct ufs_rstream *s, void *buf, size_t len, uint64_t off);
 /*
  * Zero-copy read: like ufs_cache_read (same read-ahead, statistics, -ESTALE
  * and EOF behaviour: bytes, short only at end of object, or -errno), but

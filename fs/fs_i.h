@@ -180,6 +180,10 @@ int fs_reader_open(struct ufs_fs *fs, struct ufs_backend *be, const struct ufs_o
 		   uint64_t gen, struct fs_reader **pr);
 /* Read up to len bytes at off: bytes (short only at the end) or -errno. */
 ssize_t fs_reader_read(struct fs_reader *r, void *buf, size_t len, uint64_t off);
+/* The same for the direct path: cached blocks are copied, missing ones go
+ * from the server straight into buf without being cached
+ * (ufs_cache_read_through). */
+ssize_t fs_reader_read_through(struct fs_reader *r, void *buf, size_t len, uint64_t off);
 /* Zero-copy read of up to len bytes at off through the block cache: bytes
  * (short only at the end) with *ppin holding the data pinned (see
  * ufs_cache_read_pinned; release with ufs_cache_unpin), 0 at EOF with *ppin

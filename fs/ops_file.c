@@ -619,7 +619,7 @@ static ssize_t file_direct_read(struct ufs_fs *fs, void *p, void *buf, size_t le
 	ssize_t n;
 
 	if (!f->wf)
-		return f->rd ? fs_reader_read(f->rd, buf, len, off) : -EBADF;
+		return f->rd ? fs_reader_read_through(f->rd, buf, len, off) : -EBADF;
 	pthread_mutex_lock(&f->lock);
 	n = file_read(fs, f, buf, len, (off_t)off);
 	pthread_mutex_unlock(&f->lock);

@@ -80,15 +80,25 @@ int fs_reader_open(struct ufs_fs *fs, struct ufs_backend *be, const struct ufs_o
 	return 0;
 }
 
-ssize_t fs_reader_read(struct fs_reader *r, void *buf, size_t len, uint64_t off)
+/* Without a cache: straight from the backend, clamped to the object. */
+static ssize_t reader_uncached(struct fs_reader *r, void *buf, size_t len, uint64_t off)
 {
-	if (r->rs)
-		return ufs_cache_read(r->rs, buf, len, off);
 	if (off >= r->obj.size)
 		return 0;
 	if (len > r->obj.size - off)
 		len = (size_t)(r->obj.size - off);
 	return ufs_be_read(r->be, &r->obj, off, len, buf);
+}
+
+ssize_t fs_reader_read(struct fs_reader *r, void *buf, size_t len, uint64_t off)
+{
+	return r->rs ? ufs_cache_read(r->rs, buf, len, off) : reader_uncached(r, buf, len, off);
+}
+
+ssize_t fs_reader_read_through(struct fs_reader *r, void *buf, size_t len, uint64_t off)
+{
+	return r->rs ? ufs_cache_read_through(r->rs, buf, len, off)
+		     : reader_uncached(r, buf, len, off);
 }
 
 ssize_t fs_reader_read_pinned(struct fs_reader *r, size_t len, uint64_t off,

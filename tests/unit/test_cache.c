@@ -682,6 +682,54 @@ static void test_pinned_random_and_stale(void **state)
 	fx_stop(&f);
 }
 
+/* Direct-path reads: misses come from the backend straight into the
+ * caller's buffer and leave nothing cached; cached blocks are copied
+ * without a fetch; small reads are granule-rounded; a changed object is
+ * -ESTALE. */
+static void test_read_through(void **state)
+{
+	struct fx f;
+	char *x, *buf = malloc(4 * MIB);
+	struct ufs_rstream *s;
+	uint64_t fetched;
+
+	(void)state;
+	assert_non_null(buf);
+	fx_start(&f, 16 * MIB, MIB, 4 * MIB, 2);
+	x = put_object(&f, "x", 6 * MIB + 5, 40, "e1");
+	s = open_stream(&f, "x", 0);
+	/* a miss of 3 blocks: fetched once, straight, nothing cached */
+	assert_int_equal(ufs_cache_read_through(s, buf, 3 * MIB, MIB), 3 * MIB);
+	assert_memory_equal(buf, x + MIB, 3 * MIB);
+	assert_int_equal(stats(&f).fetched_bytes, 3 * MIB);
+	assert_int_equal(stats(&f).prefetch_bytes, 0); /* no read-ahead */
+	assert_int_equal(stats(&f).mem_used, 0);       /* no block kept */
+	/* a cached block is copied, not fetched again */
+	read_once(&f, "x", x, 0, MIB);
+	fetched = stats(&f).fetched_bytes;
+	assert_int_equal(ufs_cache_read_through(s, buf, MIB, 0), MIB);
+	assert_memory_equal(buf, x, MIB);
+	assert_int_equal(stats(&f).fetched_bytes, fetched);
+	/* a 1-byte miss fetches its granule; the end of the object is short */
+	assert_int_equal(ufs_cache_read_through(s, buf, 1, 5 * MIB), 1);
+	assert_int_equal(buf[0], x[5 * MIB]);
+	assert_int_equal(ufs_cache_read_through(s, buf, 4 * MIB, 6 * MIB), 5);
+	assert_memory_equal(buf, x + 6 * MIB, 5);
+	assert_int_equal(ufs_cache_read_through(s, buf, 10, 7 * MIB), 0);
+	ufs_cache_close(s);
+	free(x);
+	/* the object changed after open */
+	x = put_object(&f, "y", 2 * MIB, 41, "e1");
+	s = open_stream(&f, "y", 0);
+	free(x);
+	x = put_object(&f, "y", 2 * MIB, 42, "e2");
+	assert_int_equal(ufs_cache_read_through(s, buf, 2 * MIB, 0), -ESTALE);
+	ufs_cache_close(s);
+	free(x);
+	free(buf);
+	fx_stop(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -702,6 +750,7 @@ int main(void)
 	    cmocka_unit_test(test_interleaved_streams_one_handle),
 	    cmocka_unit_test(test_pinned_reads),
 	    cmocka_unit_test(test_pinned_random_and_stale),
+	    cmocka_unit_test(test_read_through),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
