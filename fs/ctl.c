@@ -211,6 +211,19 @@ static void ctl_text_fuse(struct ufs_strbuf *b, struct ufs_fs *fs)
 	ufs_sb_printf(b, "\n");
 }
 
+/* The metadata cache's counters (listing memory included), as JSON members. */
+static void ctl_json_meta(struct ufs_strbuf *b, struct ufs_fs *fs)
+{
+	struct ufs_meta_stats ms;
+
+	ufs_meta_stats(fs->meta, &ms);
+	ufs_sb_printf(b,
+		      "\"entries\":%llu,\"entry_bytes\":%llu,\"list_bytes\":%llu,"
+		      "\"list_peak\":%llu,\"lists_uncached\":%llu,\"lists_evicted\":%llu",
+		      CTL_U64(ms.entries), CTL_U64(ms.entry_bytes), CTL_U64(ms.list_bytes),
+		      CTL_U64(ms.list_peak), CTL_U64(ms.lists_uncached), CTL_U64(ms.lists_evicted));
+}
+
 static void ctl_json(struct ufs_strbuf *b, struct ufs_fs *fs)
 {
 	struct ctl_cpu cpu = ctl_cpu_now(fs);
@@ -233,6 +246,8 @@ static void ctl_json(struct ufs_strbuf *b, struct ufs_fs *fs)
 	sep = ",";
 	CTL_CACHE_FIELDS(X)
 #undef X
+	ufs_sb_printf(b, "},\"metadata\":{");
+	ctl_json_meta(b, fs);
 	ufs_sb_printf(b, "},\"fuse\":");
 	ctl_json_fuse(b, fs);
 	ctl_json_direct(b, fs);
@@ -268,6 +283,18 @@ static void ctl_text_backend(struct ufs_strbuf *b, struct ufs_fs *fs, size_t i)
 			      CTL_U64(served));
 }
 
+static void ctl_text_meta(struct ufs_strbuf *b, struct ufs_fs *fs)
+{
+	struct ufs_meta_stats ms;
+
+	ufs_meta_stats(fs->meta, &ms);
+	ufs_sb_printf(b,
+		      "metadata   entries %llu (%llu bytes)  listings %llu bytes, peak %llu; "
+		      "%llu too large to cache, %llu evicted\n",
+		      CTL_U64(ms.entries), CTL_U64(ms.entry_bytes), CTL_U64(ms.list_bytes),
+		      CTL_U64(ms.list_peak), CTL_U64(ms.lists_uncached), CTL_U64(ms.lists_evicted));
+}
+
 static void ctl_text(struct ufs_strbuf *b, struct ufs_fs *fs)
 {
 	struct ufs_cache_stats cs;
@@ -285,6 +312,7 @@ static void ctl_text(struct ufs_strbuf *b, struct ufs_fs *fs)
 #define X(f) ufs_sb_printf(b, "  %-24s %llu\n", #f, CTL_U64(cs.f));
 	CTL_CACHE_FIELDS(X)
 #undef X
+	ctl_text_meta(b, fs);
 	ctl_text_fuse(b, fs);
 	ctl_text_direct(b, fs);
 	ufs_sb_printf(b, "backends\n");
