@@ -820,8 +820,8 @@ static int meta_dir_charge(struct ufs_meta_dir *d, uint64_t n)
 	if (a && d->used + n > d->charged) {
 		want = d->used + n - d->charged;
 		chunk = want < META_DIR_CHUNK ? META_DIR_CHUNK : want;
-		if (ufs_budget_acquire(a->budget, chunk, META_WAIT_MS) < 0) {
-			if (chunk == want || ufs_budget_acquire(a->budget, want, META_WAIT_MS) < 0)
+		if (ufs_budget_acquire(a->budget, chunk, 0) < 0) { /* near the limit: */
+			if (ufs_budget_acquire(a->budget, want, META_WAIT_MS) < 0)
 				return -ENOMEM;
 			chunk = want;
 		}
