@@ -211,26 +211,25 @@ static void ctl_text_fuse(struct ufs_strbuf *b, struct ufs_fs *fs)
 	ufs_sb_printf(b, "\n");
 }
 
-/* The metadata cache's counters (listing memory included), as JSON members. */
-static void ctl_json_meta(struct ufs_strbuf *b, struct ufs_fs *fs)
-{
-	struct ufs_meta_stats ms;
-
-	ufs_meta_stats(fs->meta, &ms);
-	ufs_sb_printf(b,
-		      "\"entries\":%llu,\"entry_bytes\":%llu,\"list_bytes\":%llu,"
-		      "\"list_peak\":%llu,\"lists_uncached\":%llu,\"lists_evicted\":%llu",
-		      CTL_U64(ms.entries), CTL_U64(ms.entry_bytes), CTL_U64(ms.list_bytes),
-		      CTL_U64(ms.list_peak), CTL_U64(ms.lists_uncached), CTL_U64(ms.lists_evicted));
-}
+/* The metadata cache's counters (listing memory included): struct
+ * ufs_meta_stats fields, printed like the cache's. */
+#define CTL_META_FIELDS(X)                                                                         \
+	X(entries)                                                                                 \
+	X(entry_bytes)                                                                             \
+	X(list_bytes)                                                                              \
+	X(list_peak)                                                                               \
+	X(lists_uncached)                                                                          \
+	X(lists_evicted)
 
 static void ctl_json(struct ufs_strbuf *b, struct ufs_fs *fs)
 {
 	struct ctl_cpu cpu = ctl_cpu_now(fs);
 	struct ufs_cache_stats cs;
+	struct ufs_meta_stats ms;
 	const char *sep = "";
 
 	fs_cache_stats(fs, &cs);
+	ufs_meta_stats(fs->meta, &ms);
 	ufs_sb_printf(b, "{\"mountpoint\":");
 	ufs_sb_json_str(b, fs->mountpoint);
 	ufs_sb_printf(b, ",\"memory\":{\"used\":%llu,\"limit\":%llu,\"peak\":%llu},",
@@ -247,7 +246,12 @@ static void ctl_json(struct ufs_strbuf *b, struct ufs_fs *fs)
 	CTL_CACHE_FIELDS(X)
 #undef X
 	ufs_sb_printf(b, "},\"metadata\":{");
-	ctl_json_meta(b, fs);
+	sep = "";
+#define X(f)                                                                                       \
+	ufs_sb_printf(b, "%s\"" #f "\":%llu", sep, CTL_U64(ms.f));                                 \
+	sep = ",";
+	CTL_META_FIELDS(X)
+#undef X
 	ufs_sb_printf(b, "},\"fuse\":");
 	ctl_json_fuse(b, fs);
 	ctl_json_direct(b, fs);
@@ -283,24 +287,14 @@ static void ctl_text_backend(struct ufs_strbuf *b, struct ufs_fs *fs, size_t i)
 			      CTL_U64(served));
 }
 
-static void ctl_text_meta(struct ufs_strbuf *b, struct ufs_fs *fs)
-{
-	struct ufs_meta_stats ms;
-
-	ufs_meta_stats(fs->meta, &ms);
-	ufs_sb_printf(b,
-		      "metadata   entries %llu (%llu bytes)  listings %llu bytes, peak %llu; "
-		      "%llu too large to cache, %llu evicted\n",
-		      CTL_U64(ms.entries), CTL_U64(ms.entry_bytes), CTL_U64(ms.list_bytes),
-		      CTL_U64(ms.list_peak), CTL_U64(ms.lists_uncached), CTL_U64(ms.lists_evicted));
-}
-
 static void ctl_text(struct ufs_strbuf *b, struct ufs_fs *fs)
 {
 	struct ufs_cache_stats cs;
+	struct ufs_meta_stats ms;
 	struct ctl_cpu cpu = ctl_cpu_now(fs);
 
 	fs_cache_stats(fs, &cs);
+	ufs_meta_stats(fs->meta, &ms);
 	ufs_sb_printf(b, "mountpoint %s\n", fs->mountpoint);
 	ufs_sb_printf(b, "memory     used %llu  limit %llu  peak %llu\n",
 		      CTL_U64(ufs_budget_used(fs->budget)), CTL_U64(ufs_budget_limit(fs->budget)),
@@ -312,7 +306,10 @@ static void ctl_text(struct ufs_strbuf *b, struct ufs_fs *fs)
 #define X(f) ufs_sb_printf(b, "  %-24s %llu\n", #f, CTL_U64(cs.f));
 	CTL_CACHE_FIELDS(X)
 #undef X
-	ctl_text_meta(b, fs);
+	ufs_sb_printf(b, "metadata\n");
+#define X(f) ufs_sb_printf(b, "  %-24s %llu\n", #f, CTL_U64(ms.f));
+	CTL_META_FIELDS(X)
+#undef X
 	ctl_text_fuse(b, fs);
 	ctl_text_direct(b, fs);
 	ufs_sb_printf(b, "backends\n");

@@ -206,20 +206,24 @@ static void metrics_meta(struct ufs_strbuf *b, struct ufs_fs *fs)
 	struct ufs_meta_stats ms;
 
 	ufs_meta_stats(fs->meta, &ms);
-	metrics_sample(b, "unifs_meta_entries", "gauge", "Paths in the metadata cache.",
-		       ms.entries);
-	metrics_sample(b, "unifs_meta_entry_bytes", "gauge",
-		       "Memory of the metadata cache's entries (in the budget).", ms.entry_bytes);
-	metrics_sample(b, "unifs_listing_bytes", "gauge",
-		       "Memory of directory listings alive, cached or open (in the budget).",
-		       ms.list_bytes);
-	metrics_sample(b, "unifs_listing_peak_bytes", "gauge", "Highest listing memory.",
-		       ms.list_peak);
-	metrics_sample(b, "unifs_listings_uncached_total", "counter",
-		       "Listings served but too large to cache.", ms.lists_uncached);
-	metrics_sample(b, "unifs_listings_evicted_total", "counter",
-		       "Cached listings dropped to make room in the memory budget.",
-		       ms.lists_evicted);
+	const struct {
+		const char *name, *type, *help;
+		uint64_t v;
+	} rows[] = {
+	    {"unifs_meta_entries", "gauge", "Paths in the metadata cache.", ms.entries},
+	    {"unifs_meta_entry_bytes", "gauge",
+	     "Memory of the metadata cache's entries (in the budget).", ms.entry_bytes},
+	    {"unifs_listing_bytes", "gauge",
+	     "Memory of directory listings alive, cached or open (in the budget).", ms.list_bytes},
+	    {"unifs_listing_peak_bytes", "gauge", "Highest listing memory.", ms.list_peak},
+	    {"unifs_listings_uncached_total", "counter", "Listings served but too large to cache.",
+	     ms.lists_uncached},
+	    {"unifs_listings_evicted_total", "counter",
+	     "Cached listings dropped to make room in the memory budget.", ms.lists_evicted},
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		metrics_sample(b, rows[i].name, rows[i].type, rows[i].help, rows[i].v);
 }
 
 static void metrics_fuse(struct ufs_strbuf *b, struct ufs_fs *fs)

@@ -11,7 +11,9 @@
  * resets (on a new connection, even mid-body), 5xx/429/408 and throttling codes; not retried: any
  * other answer, a body we cannot resend, or when the retry deadline (op_timeout after the first
  * attempt) has passed. Between attempts: exponential backoff with jitter. The last attempt's
- * outcome is mapped to -errno in http_classify().
+ * outcome is mapped to -errno in http_classify(): a timeout is -ETIMEDOUT (server unreachable:
+ * backend.c marks the backend down) only when no answer had begun; a body that stalls or resets
+ * after the status came is -EIO (that call fails, the backend stays up).
  *
  * Body routing: the write callback asks curl for the status of the answer
  * being received; a 2xx body goes to the caller (fixed buffer or growable),
@@ -659,6 +661,14 @@ static int http_classify(struct http_xfer *x, CURLcode cc, int *pretry)
 	if (cc != CURLE_OK) {
 		curl_easy_getinfo(x->h, CURLINFO_OS_ERRNO, &os_errno);
 		*pretry = http_curl_retryable(cc);
+		if (cc == CURLE_OPERATION_TIMEDOUT && resp->status != 0) {
+			/* the server answered, its body did not come in time: a slow
+			 * transfer, not an unreachable server (-ETIMEDOUT would mark
+			 * the whole backend down) */
+			snprintf(resp->err_msg, sizeof(resp->err_msg),
+				 "answer body not complete within the time allowed");
+			return -EIO;
+		}
 		return http_curl_errno(cc, os_errno);
 	}
 	if (resp->status < 200 || resp->status >= 300) {

@@ -15,17 +15,9 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 ufs_begin "list budget"
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-python3 "$UFS_SRC/tests/integration/hostile_s3.py" "$port" >"$UFS_WORK/srv.out" 2>&1 &
-srv=$!
-on_exit "kill $srv"
-for _ in $(seq 100); do
-	[[ -s $UFS_WORK/srv.out ]] && break
-	sleep 0.1
-done
-[[ -s $UFS_WORK/srv.out ]] || fail "hostile_s3.py did not start: $(cat "$UFS_WORK/srv.out")"
-export AWS_ACCESS_KEY_ID=hostile AWS_SECRET_ACCESS_KEY=hostile
-unset AWS_SESSION_TOKEN AWS_PROFILE AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3
+hostile_s3_start
+port=$HOSTILE_PORT
+unset AWS_ENDPOINT_URL
 
 mem_mib=64
 big=200000
