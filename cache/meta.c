@@ -431,8 +431,10 @@ static uint64_t meta_drop_listings(struct ufs_meta *m, uint64_t need, double now
 	return freed;
 }
 
-/* The budget's reclaim hook: expired entries, then listings, then
- * everything, until need bytes came back. */
+/* The budget's reclaim hook: expired entries, then listings, then every
+ * entry (only when that covers what is missing: the budget may be short
+ * because of write buffers, which dropping attributes would not fix), until
+ * need bytes came back. */
 static uint64_t meta_reclaim(void *arg, uint64_t need)
 {
 	struct ufs_meta *m = arg;
@@ -444,7 +446,7 @@ static uint64_t meta_reclaim(void *arg, uint64_t need)
 	freed = meta_sweep(m, now);
 	if (freed < need)
 		freed += meta_drop_listings(m, need - freed, now);
-	if (freed < need)
+	if (freed < need && m->ent_bytes >= need - freed)
 		freed += meta_clear(m);
 	pthread_mutex_unlock(&m->lock);
 	return freed;
