@@ -8,6 +8,7 @@
 #   - /huge (400,000 keys, ~100 MB): does not fit; `ls` fails with ENOMEM
 #     (no half listing), the budget's peak still within memory, and the
 #     mount keeps serving (/big lists again)
+# The same listing peak shows in Prometheus (unifs_listing_peak_bytes).
 # Prints the daemon's peak RSS (VmHWM) and the listing figures from
 # `unifs stats --json`; RSS is bounded by memory + 160 MiB (the inode table
 # and libraries are outside the budget). No timing assertions.
@@ -19,13 +20,15 @@ hostile_s3_start
 port=$HOSTILE_PORT
 unset AWS_ENDPOINT_URL
 
+mport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mem_mib=64
 big=200000
 huge=400000
 mnt=$UFS_WORK/mnt
 ufs_config "$UFS_WORK/unifs.conf" <<EOF
 [global]
-memory = ${mem_mib}M
+memory  = ${mem_mib}M
+metrics = 127.0.0.1:$mport
 
 [mount "/big"]
 url        = s3://many-$big-lb$$/
@@ -59,6 +62,9 @@ assert_eq "$limit" $((mem_mib << 20))
 ((uncached >= 1)) || fail "a listing larger than a quarter of memory was cached"
 read -r lbytes <<<"$(stat metadata.list_bytes)"
 assert_eq "$lbytes" 0 # the handle closed: nothing kept
+prom=$(curl -sf "http://127.0.0.1:$mport/metrics") || fail "no metrics on port $mport"
+grep -qx "unifs_listing_peak_bytes $lpeak" <<<"$prom" ||
+	fail "Prometheus: $(grep unifs_listing <<<"$prom")"
 
 if ls "$mnt/huge" >/dev/null 2>"$UFS_WORK/err"; then
 	fail "a listing larger than memory was served"
