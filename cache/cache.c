@@ -218,7 +218,7 @@ void ufs_cache_destroy(struct ufs_cache *c)
 {
 	if (!c)
 		return;
-	ufs_budget_set_reclaim(c->budget, NULL, NULL);
+	ufs_budget_set_reclaim(c->budget, NULL, c);
 	ufs_pool_destroy(c->fetch_pool);
 	ufs_pool_destroy(c->disk_pool);
 	ufs_blocks_fini(c);

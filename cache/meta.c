@@ -16,13 +16,31 @@
  * facts is dropped when met. With tombstones alive a lookup costs one more
  * hash probe per path component; `rm -rf` of N files stays O(N).
  *
+ * Memory budget (ufs_meta_set_budget): every entry and every listing made
+ * with ufs_meta_dir_create_for() counts in the global budget. A listing
+ * reserves its bytes while it is built (ufs_meta_dir_add, in chunks of
+ * META_DIR_CHUNK, trimmed to the real size by ufs_meta_dir_sort) and gives
+ * them back when its last reference goes: a listing held by an open
+ * directory stays counted after the cache dropped it. Entries reserve their
+ * bytes before the lock is taken (acquiring may call the reclaim hooks,
+ * this cache's own among them) and release them when freed. A listing
+ * larger than 1/META_DIR_SHARE of the budget is not cached (nor the
+ * attributes of its entries): its opener serves it and it goes with the
+ * last reference. The reclaim hook (meta_reclaim) drops expired entries,
+ * then cached listings, then everything. Sizes are estimated as glibc
+ * malloc lays them out (meta_alloc_size). Listing byte counters live in a
+ * separately counted struct meta_acct, since listings may outlive the cache.
+ *
  * Invariants: an entry never has both a live attr and a live negative fact;
- * a stored listing is never modified (readers hold references to it).
- * Lock order: meta lock only; listing reference counts are atomic.
+ * a stored listing is never modified (readers hold references to it);
+ * m->ent_bytes is what the entries have reserved.
+ * Lock order: meta lock -> budget lock (release only; never acquire with
+ * the meta lock held). Listing reference counts are atomic.
  */
 #include "cache/meta.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +49,19 @@
 #include <pthread.h>
 #include <xxhash.h>
 
+#include "common/budget.h"
+
 #define META_DEFAULT_MAX (1u << 20)
+#define META_DIR_CHUNK (64u << 10) /* a listing reserves budget this much at a time */
+#define META_DIR_SHARE 4	   /* larger than budget/4: not cached */
+#define META_WAIT_MS 2000	   /* a listing waits this long for budget, then fails */
+
+/* Listing memory of one cache, shared with its listings (counted by reference). */
+struct meta_acct {
+	atomic_long refs;
+	struct ufs_budget *budget; /* set before any listing exists; NULL: unbounded */
+	atomic_uint_fast64_t list_bytes, list_peak;
+};
 
 struct meta_dent {
 	char *name;
@@ -44,6 +74,9 @@ struct ufs_meta_dir {
 	struct meta_dent *ents;
 	size_t n, cap;
 	int sorted;
+	struct meta_acct *acct; /* NULL: not counted */
+	uint64_t used;		/* estimated bytes held */
+	uint64_t charged;	/* bytes reserved in acct->budget (>= used while building) */
 };
 
 enum { META_ATTR = 1, META_NEG = 2 };
@@ -84,6 +117,9 @@ struct ufs_meta {
 	size_t n_mounts;
 	ufs_clock_fn clock;
 	void *clock_arg;
+	struct meta_acct *acct;
+	uint64_t ent_bytes; /* reserved by entries (lock held) */
+	atomic_uint_fast64_t uncached, evicted;
 };
 
 static const struct ufs_meta_ttl meta_no_ttl;
@@ -134,45 +170,97 @@ struct ufs_meta *ufs_meta_create(size_t n_mounts, const struct ufs_meta_ttl *ttl
 	m->clock = clock ? clock : meta_monotonic;
 	m->clock_arg = clock_arg;
 	m->max_entries = max_entries ? max_entries : META_DEFAULT_MAX;
+	m->acct = calloc(1, sizeof(*m->acct));
+	if (!m->acct) {
+		free(m->buckets);
+		free(m->ttls);
+		free(m);
+		return NULL;
+	}
+	atomic_init(&m->acct->refs, 1);
 	pthread_mutex_init(&m->lock, NULL);
 	return m;
 }
 
 static void meta_tombs_expire(struct ufs_meta *m, double now);
+static uint64_t meta_dir_put(struct ufs_meta_dir *d);
 
-static void meta_ent_free(struct meta_ent *e)
+static void meta_acct_unref(struct meta_acct *a)
 {
-	ufs_meta_dir_unref(e->dir);
-	free(e);
+	if (a && atomic_fetch_sub(&a->refs, 1) == 1)
+		free(a);
 }
 
-/* Drop every entry. Caller holds the lock. */
-static void meta_clear(struct ufs_meta *m)
+/* Bytes glibc's malloc takes for a request of n (header, 16-byte steps). */
+static uint64_t meta_alloc_size(size_t n)
 {
+	uint64_t sz = ((uint64_t)n + 8 + 15) & ~(uint64_t)15;
+
+	return sz < 32 ? 32 : sz;
+}
+
+/* Bytes an entry for a path of len bytes holds (its listing apart). */
+static uint64_t meta_ent_size(size_t len)
+{
+	return meta_alloc_size(sizeof(struct meta_ent) + len + 1);
+}
+
+/* Free e and what it owns; returns the bytes given back to the budget.
+ * Lock held. */
+static uint64_t meta_ent_free(struct ufs_meta *m, struct meta_ent *e)
+{
+	uint64_t sz = meta_ent_size(strlen(e->path)), freed = meta_dir_put(e->dir);
+
+	m->ent_bytes -= sz;
+	ufs_budget_release(m->acct->budget, sz);
+	free(e);
+	return sz + freed;
+}
+
+/* Drop every entry; returns the bytes given back. Caller holds the lock. */
+static uint64_t meta_clear(struct ufs_meta *m)
+{
+	uint64_t freed = 0;
+
 	for (size_t b = 0; b < m->n_buckets; b++) {
 		struct meta_ent *e = m->buckets[b];
 
 		while (e) {
 			struct meta_ent *next = e->next;
 
-			meta_ent_free(e);
+			freed += meta_ent_free(m, e);
 			e = next;
 		}
 		m->buckets[b] = NULL;
 	}
 	m->count = 0;
+	return freed;
 }
+
+static uint64_t meta_reclaim(void *arg, uint64_t need);
 
 void ufs_meta_destroy(struct ufs_meta *m)
 {
 	if (!m)
 		return;
+	if (m->acct->budget)
+		ufs_budget_set_reclaim(m->acct->budget, NULL, m);
 	meta_clear(m);
 	meta_tombs_expire(m, 1e300);
 	pthread_mutex_destroy(&m->lock);
+	meta_acct_unref(m->acct);
 	free(m->buckets);
 	free(m->ttls);
 	free(m);
+}
+
+int ufs_meta_set_budget(struct ufs_meta *m, struct ufs_budget *b)
+{
+	int rc = ufs_budget_set_reclaim(b, meta_reclaim, m);
+
+	if (rc == 0)
+		m->acct->budget = b;
+	return rc;
 }
 
 const struct ufs_meta_ttl *ufs_meta_ttl(const struct ufs_meta *m, int mount)
@@ -205,13 +293,14 @@ static struct meta_ent **meta_slot(struct ufs_meta *m, int mount, const char *pa
 	return pe;
 }
 
-static void meta_unlink(struct ufs_meta *m, struct meta_ent **pe)
+/* Unlink and free *pe; returns the bytes given back. Lock held. */
+static uint64_t meta_unlink(struct ufs_meta *m, struct meta_ent **pe)
 {
 	struct meta_ent *e = *pe;
 
 	*pe = e->next;
-	meta_ent_free(e);
 	m->count--;
+	return meta_ent_free(m, e);
 }
 
 /* Sequence number of the tombstone at (mount, the first len bytes of
@@ -297,9 +386,12 @@ static int meta_tomb_add(struct ufs_meta *m, int mount, const char *path, double
 	return 0;
 }
 
-/* Remove the entries with no live fact. Caller holds the lock. */
-static void meta_sweep(struct ufs_meta *m, double now)
+/* Remove the entries with no live fact; returns the bytes given back.
+ * Caller holds the lock. */
+static uint64_t meta_sweep(struct ufs_meta *m, double now)
 {
+	uint64_t freed = 0;
+
 	for (size_t b = 0; b < m->n_buckets; b++) {
 		struct meta_ent **pe = &m->buckets[b];
 
@@ -307,9 +399,70 @@ static void meta_sweep(struct ufs_meta *m, double now)
 			if (meta_ent_live(*pe, now))
 				pe = &(*pe)->next;
 			else
-				meta_unlink(m, pe);
+				freed += meta_unlink(m, pe);
 		}
 	}
+	return freed;
+}
+
+/* Drop cached listings (table order) until need bytes came back or none is
+ * left; returns the bytes given back. Lock held. */
+static uint64_t meta_drop_listings(struct ufs_meta *m, uint64_t need, double now)
+{
+	uint64_t freed = 0;
+
+	for (size_t b = 0; b < m->n_buckets && freed < need; b++) {
+		struct meta_ent **pe = &m->buckets[b];
+
+		while (*pe) {
+			struct meta_ent *e = *pe;
+
+			if (e->dir) {
+				freed += meta_dir_put(e->dir);
+				e->dir = NULL;
+				atomic_fetch_add(&m->evicted, 1);
+			}
+			if (meta_ent_live(e, now))
+				pe = &e->next;
+			else
+				freed += meta_unlink(m, pe);
+		}
+	}
+	return freed;
+}
+
+/* The budget's reclaim hook: expired entries, then listings, then every
+ * entry (only when that covers what is missing: the budget may be short
+ * because of write buffers, which dropping attributes would not fix), until
+ * need bytes came back. */
+static uint64_t meta_reclaim(void *arg, uint64_t need)
+{
+	struct ufs_meta *m = arg;
+	uint64_t freed;
+	double now;
+
+	pthread_mutex_lock(&m->lock);
+	now = m->clock(m->clock_arg);
+	freed = meta_sweep(m, now);
+	if (freed < need)
+		freed += meta_drop_listings(m, need - freed, now);
+	if (freed < need && m->ent_bytes >= need - freed)
+		freed += meta_clear(m);
+	pthread_mutex_unlock(&m->lock);
+	return freed;
+}
+
+/* Reserve up to n bytes of budget for entries, before taking the lock (the
+ * reclaim hooks may run). Returns what was reserved: n or 0. */
+static uint64_t meta_reserve(struct ufs_meta *m, uint64_t n)
+{
+	return ufs_budget_acquire(m->acct->budget, n, 0) == 0 ? n : 0;
+}
+
+/* Give back what is left of a reservation (lock not needed). */
+static void meta_unreserve(struct ufs_meta *m, uint64_t left)
+{
+	ufs_budget_release(m->acct->budget, left);
 }
 
 /* Double the bucket array (best effort). Caller holds the lock. */
@@ -346,21 +499,32 @@ static void meta_make_room(struct ufs_meta *m)
 		meta_clear(m);
 }
 
-/* Find or insert the entry of (mount, path); NULL on ENOMEM. Lock held. */
-static struct meta_ent *meta_get_or_add(struct ufs_meta *m, int mount, const char *path)
+/* Find or insert the entry of (mount, path); a new entry takes its bytes
+ * from *presv (or, short of it, from the budget if they fit now). NULL on
+ * ENOMEM or no budget. Lock held. */
+static struct meta_ent *meta_get_or_add(struct ufs_meta *m, int mount, const char *path,
+					uint64_t *presv)
 {
 	uint64_t h = meta_hash(mount, path);
 	struct meta_ent *e = meta_find(m, mount, path);
 	size_t len = strlen(path);
+	uint64_t sz = meta_ent_size(len);
 
 	if (e) {
 		e->seq = ++m->seq;
 		return e;
 	}
 	meta_make_room(m);
-	e = calloc(1, sizeof(*e) + len + 1);
-	if (!e)
+	if (*presv >= sz)
+		*presv -= sz;
+	else if (ufs_budget_try(m->acct->budget, sz) < 0)
 		return NULL;
+	e = calloc(1, sizeof(*e) + len + 1);
+	if (!e) {
+		ufs_budget_release(m->acct->budget, sz);
+		return NULL;
+	}
+	m->ent_bytes += sz;
 	e->hash = h;
 	e->seq = ++m->seq;
 	e->mount = mount;
@@ -404,29 +568,35 @@ static void meta_set_attr(struct ufs_meta *m, struct meta_ent *e, const struct u
 void ufs_meta_put_attr(struct ufs_meta *m, int mount, const char *path, const struct ufs_attr *attr)
 {
 	struct meta_ent *e;
+	uint64_t resv;
 
 	if (ufs_meta_ttl(m, mount)->attr <= 0 || attr->mode == 0)
 		return;
+	resv = meta_reserve(m, meta_ent_size(strlen(path)));
 	pthread_mutex_lock(&m->lock);
-	e = meta_get_or_add(m, mount, path);
+	e = meta_get_or_add(m, mount, path, &resv);
 	if (e)
 		meta_set_attr(m, e, attr, m->clock(m->clock_arg));
 	pthread_mutex_unlock(&m->lock);
+	meta_unreserve(m, resv);
 }
 
 void ufs_meta_put_negative(struct ufs_meta *m, int mount, const char *path)
 {
 	struct meta_ent *e;
+	uint64_t resv;
 
 	if (ufs_meta_ttl(m, mount)->negative <= 0)
 		return;
+	resv = meta_reserve(m, meta_ent_size(strlen(path)));
 	pthread_mutex_lock(&m->lock);
-	e = meta_get_or_add(m, mount, path);
+	e = meta_get_or_add(m, mount, path, &resv);
 	if (e) {
 		e->facts = (e->facts | META_NEG) & ~META_ATTR;
 		e->neg_exp = m->clock(m->clock_arg) + ufs_meta_ttl(m, mount)->negative;
 	}
 	pthread_mutex_unlock(&m->lock);
+	meta_unreserve(m, resv);
 }
 
 struct ufs_meta_dir *ufs_meta_get_dir(struct ufs_meta *m, int mount, const char *dir)
@@ -442,9 +612,22 @@ struct ufs_meta_dir *ufs_meta_get_dir(struct ufs_meta *m, int mount, const char 
 	return d;
 }
 
-/* Store the attributes of the typed entries of d under dir. Lock held. */
+/* Bytes the entries for the typed children of d under dir would take. */
+static uint64_t meta_children_size(const char *dir, const struct ufs_meta_dir *d)
+{
+	size_t dlen = strlen(dir);
+	uint64_t total = 0;
+
+	for (size_t i = 0; i < d->n; i++)
+		if (d->ents[i].attr.mode != 0)
+			total += meta_ent_size(dlen + 1 + strlen(d->ents[i].name));
+	return total;
+}
+
+/* Store the attributes of the typed entries of d under dir, new entries
+ * taking their bytes from *presv. Lock held. */
 static void meta_fill_children(struct ufs_meta *m, int mount, const char *dir,
-			       const struct ufs_meta_dir *d, double now)
+			       const struct ufs_meta_dir *d, double now, uint64_t *presv)
 {
 	size_t dlen = strlen(dir);
 	char *path = NULL;
@@ -467,32 +650,52 @@ static void meta_fill_children(struct ufs_meta *m, int mount, const char *dir,
 			cap = need * 2;
 		}
 		snprintf(path, cap, "%s%s%s", dir, dlen ? "/" : "", d->ents[i].name);
-		e = meta_get_or_add(m, mount, path);
-		if (e)
-			meta_set_attr(m, e, &d->ents[i].attr, now);
+		e = meta_get_or_add(m, mount, path, presv);
+		if (!e)
+			break; /* no memory: the rest stays uncached */
+		meta_set_attr(m, e, &d->ents[i].attr, now);
 	}
 	free(path);
 }
 
-void ufs_meta_put_dir(struct ufs_meta *m, int mount, const char *dir, struct ufs_meta_dir *d)
+/* Whether d is too large to cache: more than a share of the budget. */
+static int meta_dir_too_large(const struct ufs_meta *m, const struct ufs_meta_dir *d)
+{
+	struct ufs_budget *b = m->acct->budget;
+
+	return b && d->used > ufs_budget_limit(b) / META_DIR_SHARE;
+}
+
+int ufs_meta_put_dir(struct ufs_meta *m, int mount, const char *dir, struct ufs_meta_dir *d)
 {
 	struct meta_ent *e;
+	uint64_t resv, cresv = 0;
 	double now;
 
+	if (meta_dir_too_large(m, d)) {
+		atomic_fetch_add(&m->uncached, 1);
+		return -EFBIG;
+	}
 	if (ufs_meta_ttl(m, mount)->dir <= 0 && ufs_meta_ttl(m, mount)->attr <= 0)
-		return;
+		return 0;
+	if (ufs_meta_ttl(m, mount)->attr > 0)
+		cresv = meta_reserve(m, meta_children_size(dir, d));
+	resv = meta_reserve(m, meta_ent_size(strlen(dir)));
 	pthread_mutex_lock(&m->lock);
 	now = m->clock(m->clock_arg);
 	if (ufs_meta_ttl(m, mount)->dir > 0) {
-		e = meta_get_or_add(m, mount, dir);
+		e = meta_get_or_add(m, mount, dir, &resv);
 		if (e) {
-			ufs_meta_dir_unref(e->dir);
+			meta_dir_put(e->dir);
 			e->dir = ufs_meta_dir_ref(d);
 			e->dir_exp = now + ufs_meta_ttl(m, mount)->dir;
 		}
 	}
-	meta_fill_children(m, mount, dir, d, now);
+	if (cresv) /* no room for them all: none (they would squat the budget) */
+		meta_fill_children(m, mount, dir, d, now, &cresv);
 	pthread_mutex_unlock(&m->lock);
+	meta_unreserve(m, resv + cresv);
+	return 0;
 }
 
 /* Drop the entry of (mount, path) if any. Lock held. */
@@ -594,27 +797,93 @@ struct ufs_meta_dir *ufs_meta_dir_create(void)
 		return NULL;
 	atomic_init(&d->refs, 1);
 	atomic_init(&d->cursor, -1);
+	d->used = meta_alloc_size(sizeof(*d));
 	return d;
+}
+
+struct ufs_meta_dir *ufs_meta_dir_create_for(struct ufs_meta *m)
+{
+	struct ufs_meta_dir *d = ufs_meta_dir_create();
+
+	if (d) {
+		d->acct = m->acct;
+		atomic_fetch_add(&m->acct->refs, 1);
+	}
+	return d;
+}
+
+/* Count n more bytes of d (reserving them in chunks when d is counted).
+ * 0, or -ENOMEM when the budget has no room even after reclaim and a wait. */
+static int meta_dir_charge(struct ufs_meta_dir *d, uint64_t n)
+{
+	struct meta_acct *a = d->acct;
+	uint64_t want, chunk, peak, now;
+
+	if (a && d->used + n > d->charged) {
+		want = d->used + n - d->charged;
+		chunk = want < META_DIR_CHUNK ? META_DIR_CHUNK : want;
+		if (ufs_budget_acquire(a->budget, chunk, 0) < 0) { /* near the limit: */
+			if (ufs_budget_acquire(a->budget, want, META_WAIT_MS) < 0)
+				return -ENOMEM;
+			chunk = want;
+		}
+		d->charged += chunk;
+		now = atomic_fetch_add(&a->list_bytes, chunk) + chunk;
+		peak = atomic_load(&a->list_peak);
+		while (now > peak && !atomic_compare_exchange_weak(&a->list_peak, &peak, now))
+			;
+	}
+	d->used += n;
+	return 0;
+}
+
+/* Return charged bytes of d beyond what it uses (or all of them: keep 0). */
+static uint64_t meta_dir_uncharge(struct ufs_meta_dir *d, uint64_t keep)
+{
+	uint64_t give = d->charged > keep ? d->charged - keep : 0;
+
+	if (d->acct && give) {
+		ufs_budget_release(d->acct->budget, give);
+		atomic_fetch_sub(&d->acct->list_bytes, give);
+		d->charged -= give;
+	}
+	return give;
+}
+
+/* Grow d's array for one more entry. 0 or -ENOMEM. */
+static int meta_dir_grow(struct ufs_meta_dir *d)
+{
+	size_t ncap = d->cap ? d->cap * 2 : 64;
+	struct meta_dent *n;
+
+	if (meta_dir_charge(d, (ncap - d->cap) * sizeof(*n)) < 0)
+		return -ENOMEM;
+	n = realloc(d->ents, ncap * sizeof(*n));
+	if (!n) {
+		d->used -= (ncap - d->cap) * sizeof(*n);
+		return -ENOMEM;
+	}
+	d->ents = n;
+	d->cap = ncap;
+	return 0;
 }
 
 int ufs_meta_dir_add(struct ufs_meta_dir *d, const char *name, const struct ufs_attr *attr)
 {
 	struct meta_dent *de;
+	uint64_t nsz = meta_alloc_size(strlen(name) + 1);
 
-	if (d->n == d->cap) {
-		size_t ncap = d->cap ? d->cap * 2 : 64;
-		struct meta_dent *n = realloc(d->ents, ncap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		d->ents = n;
-		d->cap = ncap;
-	}
+	if (d->n == d->cap && meta_dir_grow(d) < 0)
+		return -ENOMEM;
+	if (meta_dir_charge(d, nsz) < 0)
+		return -ENOMEM;
 	de = &d->ents[d->n];
 	de->name = strdup(name);
 	d->sorted = 0;
-	if (!de->name)
+	if (!de->name) {
+		d->used -= nsz;
 		return -ENOMEM;
+	}
 	if (attr)
 		de->attr = *attr;
 	else
@@ -641,11 +910,33 @@ static int meta_dent_cmp(const void *a, const void *b)
 	return strcmp(((const struct meta_dent *)a)->name, ((const struct meta_dent *)b)->name);
 }
 
+/* Shrink d's array to its entries and give back what d reserved beyond its
+ * size (a listing is complete once sorted). */
+static void meta_dir_trim(struct ufs_meta_dir *d)
+{
+	if (d->cap > d->n && d->n > 0) {
+		struct meta_dent *n = realloc(d->ents, d->n * sizeof(*n));
+
+		if (n) {
+			d->used -= (d->cap - d->n) * sizeof(*n);
+			d->ents = n;
+			d->cap = d->n;
+		}
+	}
+	meta_dir_uncharge(d, d->used);
+}
+
 void ufs_meta_dir_sort(struct ufs_meta_dir *d)
 {
 	if (d->n > 1)
 		qsort(d->ents, d->n, sizeof(*d->ents), meta_dent_cmp);
 	d->sorted = 1;
+	meta_dir_trim(d);
+}
+
+uint64_t ufs_meta_dir_bytes(const struct ufs_meta_dir *d)
+{
+	return d->used;
 }
 
 long ufs_meta_dir_find(const struct ufs_meta_dir *d, const char *name)
@@ -681,12 +972,36 @@ struct ufs_meta_dir *ufs_meta_dir_ref(struct ufs_meta_dir *d)
 	return d;
 }
 
-void ufs_meta_dir_unref(struct ufs_meta_dir *d)
+/* Drop one reference; returns the bytes given back to the budget (0 unless
+ * that was the last reference of a counted listing). */
+static uint64_t meta_dir_put(struct ufs_meta_dir *d)
 {
+	uint64_t freed;
+
 	if (!d || atomic_fetch_sub(&d->refs, 1) != 1)
-		return;
+		return 0;
 	for (size_t i = 0; i < d->n; i++)
 		free(d->ents[i].name);
 	free(d->ents);
+	freed = meta_dir_uncharge(d, 0);
+	meta_acct_unref(d->acct);
 	free(d);
+	return freed;
+}
+
+void ufs_meta_dir_unref(struct ufs_meta_dir *d)
+{
+	meta_dir_put(d);
+}
+
+void ufs_meta_stats(struct ufs_meta *m, struct ufs_meta_stats *pst)
+{
+	pthread_mutex_lock(&m->lock);
+	pst->entries = m->count;
+	pst->entry_bytes = m->ent_bytes;
+	pthread_mutex_unlock(&m->lock);
+	pst->list_bytes = atomic_load(&m->acct->list_bytes);
+	pst->list_peak = atomic_load(&m->acct->list_peak);
+	pst->lists_uncached = atomic_load(&m->uncached);
+	pst->lists_evicted = atomic_load(&m->evicted);
 }

@@ -8,6 +8,12 @@
  * entries whose type is known, so `ls -l` needs one listing and no per-entry
  * getattr. Every change made through the mount invalidates what it touched.
  *
+ * Memory: with a budget set (ufs_meta_set_budget), cached entries and the
+ * listings made by ufs_meta_dir_create_for() count in it: a listing as it
+ * is built, until its last reference goes; cached listings are dropped when
+ * the budget needs room (the cache's reclaim hook); a listing larger than a
+ * quarter of the budget is not cached at all.
+ *
  * The clock is injectable (tests); the default is CLOCK_MONOTONIC in seconds.
  * All functions are thread-safe. Nothing here knows about FUSE.
  */
@@ -15,12 +21,24 @@
 #define UFS_META_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/config.h"
 #include "protocols/backend.h"
 
 struct ufs_meta;
 struct ufs_meta_dir;
+struct ufs_budget;
+
+/* Counters of ufs_meta_stats(). */
+struct ufs_meta_stats {
+	uint64_t entries;	 /* cached paths */
+	uint64_t entry_bytes;	 /* their memory (listings apart) */
+	uint64_t list_bytes;	 /* memory of the listings alive (cached or held open) */
+	uint64_t list_peak;	 /* the highest list_bytes seen */
+	uint64_t lists_uncached; /* listings too large to cache (served, not kept) */
+	uint64_t lists_evicted;	 /* cached listings dropped to make room in the budget */
+};
 
 /* Time to live, in seconds, of each kind of entry of one mount. 0 disables
  * that kind of caching. */
@@ -48,6 +66,12 @@ struct ufs_meta *ufs_meta_create(size_t n_mounts, const struct ufs_meta_ttl *ttl
 				 ufs_clock_fn clock, void *clock_arg, size_t max_entries);
 /* Free the cache; listings still referenced elsewhere stay valid. NULL: no-op. */
 void ufs_meta_destroy(struct ufs_meta *m);
+/* Count m's memory in b from now on and register m's reclaim hook (after
+ * those already registered: call it once the block cache has registered
+ * its own). Call before any listing or entry exists. 0 or -ENOSPC. */
+int ufs_meta_set_budget(struct ufs_meta *m, struct ufs_budget *b);
+/* m's counters (memory included) into *pst. */
+void ufs_meta_stats(struct ufs_meta *m, struct ufs_meta_stats *pst);
 
 /* TTLs of mount (borrowed). */
 const struct ufs_meta_ttl *ufs_meta_ttl(const struct ufs_meta *m, int mount);
@@ -65,8 +89,11 @@ void ufs_meta_put_negative(struct ufs_meta *m, int mount, const char *path);
  * or NULL on a miss or an expired listing. */
 struct ufs_meta_dir *ufs_meta_get_dir(struct ufs_meta *m, int mount, const char *dir);
 /* Store the listing d of dir (the cache takes its own reference; d must not
- * be changed afterwards) and the attributes of its typed entries. */
-void ufs_meta_put_dir(struct ufs_meta *m, int mount, const char *dir, struct ufs_meta_dir *d);
+ * be changed afterwards) and the attributes of its typed entries (those only
+ * if the budget has room for them all). A listing larger than a quarter of
+ * the budget is not stored. Returns 0, or -EFBIG when d was too large (nothing
+ * stored). */
+int ufs_meta_put_dir(struct ufs_meta *m, int mount, const char *dir, struct ufs_meta_dir *d);
 
 /* Forget what is known about path (attributes, negative entry, listing) and
  * about its parent directory (its listing, and its attributes: its mtime
@@ -80,18 +107,26 @@ void ufs_meta_invalidate_tree(struct ufs_meta *m, int mount, const char *path);
 size_t ufs_meta_count(struct ufs_meta *m);
 
 /* A listing: an immutable-once-stored array of (name, attributes), counted
- * by reference. create() returns it with one reference. */
+ * by reference. create() returns it with one reference, its memory not
+ * counted in any budget. */
 struct ufs_meta_dir *ufs_meta_dir_create(void);
+/* The same, its memory counted in m's budget from the first entry added to
+ * the last reference dropped (may outlive m). NULL on ENOMEM. */
+struct ufs_meta_dir *ufs_meta_dir_create_for(struct ufs_meta *m);
 /* Append an entry (attr may have mode 0 when the type is unknown; NULL:
- * unknown). 0 or -ENOMEM. */
+ * unknown). 0, or -ENOMEM (out of memory, or a counted listing that found
+ * no room in the budget even after reclaim and a bounded wait). */
 int ufs_meta_dir_add(struct ufs_meta_dir *d, const char *name, const struct ufs_attr *attr);
 size_t ufs_meta_dir_count(const struct ufs_meta_dir *d);
+/* Estimated memory d holds, in bytes. */
+uint64_t ufs_meta_dir_bytes(const struct ufs_meta_dir *d);
 /* Name of entry i (i < count), its attributes in *pattr (borrowed). */
 const char *ufs_meta_dir_entry(const struct ufs_meta_dir *d, size_t i,
 			       const struct ufs_attr **pattr);
 /* Sort the entries of d by name (byte order, as S3 and Blob list): the
  * order readdir shows and the order "next file" prefetch follows. Call
- * before storing d. */
+ * once d is complete, before storing it: it also gives back the budget d
+ * reserved beyond its size. */
 void ufs_meta_dir_sort(struct ufs_meta_dir *d);
 /* Index of name in d, or -1 (binary search once sorted). */
 long ufs_meta_dir_find(const struct ufs_meta_dir *d, const char *name);

@@ -4,15 +4,17 @@
  * State: used <= limit always holds for reservations made through acquire and
  * try, except right after ufs_budget_set_limit lowered the limit below what
  * is held and the reclaim hook could not free enough: then nothing new is
- * reserved until releases bring used under the limit. The reclaim hook is called without the lock
- * (it calls release, which takes the lock). Waiters sleep on a condition variable signalled by
- * release.
+ * reserved until releases bring used under the limit. The reclaim hooks are
+ * called without the lock (they call release, which takes the lock), in
+ * registration order, each for what is still missing, until enough is
+ * freed. Waiters sleep on a condition variable signalled by release.
  */
 #include "common/budget.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 struct ufs_budget {
@@ -21,8 +23,11 @@ struct ufs_budget {
 	uint64_t limit;
 	uint64_t used;
 	uint64_t peak;
-	ufs_reclaim_fn reclaim;
-	void *reclaim_arg;
+	struct budget_hook {
+		ufs_reclaim_fn fn;
+		void *arg;
+	} hooks[UFS_BUDGET_MAX_RECLAIM];
+	int n_hooks;
 };
 
 struct ufs_budget *ufs_budget_create(uint64_t limit)
@@ -50,12 +55,34 @@ void ufs_budget_destroy(struct ufs_budget *b)
 	free(b);
 }
 
-void ufs_budget_set_reclaim(struct ufs_budget *b, ufs_reclaim_fn fn, void *arg)
+/* Remove the hooks registered with arg (every hook when arg is NULL) and,
+ * when fn is given, fn's own registration. Lock held. */
+static void budget_drop_hooks(struct ufs_budget *b, ufs_reclaim_fn fn, void *arg)
 {
+	int j = 0;
+
+	for (int i = 0; i < b->n_hooks; i++) {
+		struct budget_hook h = b->hooks[i];
+		int drop = fn ? h.fn == fn && h.arg == arg : !arg || h.arg == arg;
+
+		if (!drop)
+			b->hooks[j++] = h;
+	}
+	b->n_hooks = j;
+}
+
+int ufs_budget_set_reclaim(struct ufs_budget *b, ufs_reclaim_fn fn, void *arg)
+{
+	int rc = 0;
+
 	pthread_mutex_lock(&b->lock);
-	b->reclaim = fn;
-	b->reclaim_arg = arg;
+	budget_drop_hooks(b, fn, arg);
+	if (fn && b->n_hooks == UFS_BUDGET_MAX_RECLAIM)
+		rc = -ENOSPC;
+	else if (fn)
+		b->hooks[b->n_hooks++] = (struct budget_hook){fn, arg};
 	pthread_mutex_unlock(&b->lock);
+	return rc;
 }
 
 /* Take n if it fits; caller holds the lock. */
@@ -81,20 +108,28 @@ int ufs_budget_try(struct ufs_budget *b, uint64_t n)
 	return ok ? 0 : -ENOMEM;
 }
 
-/* Ask the reclaim hook for the shortfall of a reservation of n bytes (lock
- * not held); returns what it freed. */
+/* What a reservation of n bytes lacks now. Lock held. */
+static uint64_t budget_shortfall(const struct ufs_budget *b, uint64_t n)
+{
+	return b->used + n > b->limit ? b->used + n - b->limit : 0;
+}
+
+/* Ask the reclaim hooks, in order, for the shortfall of a reservation of n
+ * bytes (lock not held); returns what they freed. */
 static uint64_t budget_reclaim(struct ufs_budget *b, uint64_t n)
 {
-	ufs_reclaim_fn fn;
-	void *arg;
-	uint64_t need;
+	struct budget_hook hooks[UFS_BUDGET_MAX_RECLAIM];
+	uint64_t need, freed = 0;
+	int nh;
 
 	pthread_mutex_lock(&b->lock);
-	fn = b->reclaim;
-	arg = b->reclaim_arg;
-	need = b->used + n > b->limit ? b->used + n - b->limit : 0;
+	nh = b->n_hooks;
+	memcpy(hooks, b->hooks, sizeof(hooks));
+	need = budget_shortfall(b, n);
 	pthread_mutex_unlock(&b->lock);
-	return fn && need ? fn(arg, need) : 0;
+	for (int i = 0; i < nh && freed < need; i++)
+		freed += hooks[i].fn(hooks[i].arg, need - freed);
+	return freed;
 }
 
 int ufs_budget_acquire(struct ufs_budget *b, uint64_t n, int wait_ms)

@@ -211,13 +211,25 @@ static void ctl_text_fuse(struct ufs_strbuf *b, struct ufs_fs *fs)
 	ufs_sb_printf(b, "\n");
 }
 
+/* The metadata cache's counters (listing memory included): struct
+ * ufs_meta_stats fields, printed like the cache's. */
+#define CTL_META_FIELDS(X)                                                                         \
+	X(entries)                                                                                 \
+	X(entry_bytes)                                                                             \
+	X(list_bytes)                                                                              \
+	X(list_peak)                                                                               \
+	X(lists_uncached)                                                                          \
+	X(lists_evicted)
+
 static void ctl_json(struct ufs_strbuf *b, struct ufs_fs *fs)
 {
 	struct ctl_cpu cpu = ctl_cpu_now(fs);
 	struct ufs_cache_stats cs;
+	struct ufs_meta_stats ms;
 	const char *sep = "";
 
 	fs_cache_stats(fs, &cs);
+	ufs_meta_stats(fs->meta, &ms);
 	ufs_sb_printf(b, "{\"mountpoint\":");
 	ufs_sb_json_str(b, fs->mountpoint);
 	ufs_sb_printf(b, ",\"memory\":{\"used\":%llu,\"limit\":%llu,\"peak\":%llu},",
@@ -232,6 +244,13 @@ static void ctl_json(struct ufs_strbuf *b, struct ufs_fs *fs)
 	ufs_sb_printf(b, "%s\"" #f "\":%llu", sep, CTL_U64(cs.f));                                 \
 	sep = ",";
 	CTL_CACHE_FIELDS(X)
+#undef X
+	ufs_sb_printf(b, "},\"metadata\":{");
+	sep = "";
+#define X(f)                                                                                       \
+	ufs_sb_printf(b, "%s\"" #f "\":%llu", sep, CTL_U64(ms.f));                                 \
+	sep = ",";
+	CTL_META_FIELDS(X)
 #undef X
 	ufs_sb_printf(b, "},\"fuse\":");
 	ctl_json_fuse(b, fs);
@@ -271,9 +290,11 @@ static void ctl_text_backend(struct ufs_strbuf *b, struct ufs_fs *fs, size_t i)
 static void ctl_text(struct ufs_strbuf *b, struct ufs_fs *fs)
 {
 	struct ufs_cache_stats cs;
+	struct ufs_meta_stats ms;
 	struct ctl_cpu cpu = ctl_cpu_now(fs);
 
 	fs_cache_stats(fs, &cs);
+	ufs_meta_stats(fs->meta, &ms);
 	ufs_sb_printf(b, "mountpoint %s\n", fs->mountpoint);
 	ufs_sb_printf(b, "memory     used %llu  limit %llu  peak %llu\n",
 		      CTL_U64(ufs_budget_used(fs->budget)), CTL_U64(ufs_budget_limit(fs->budget)),
@@ -284,6 +305,10 @@ static void ctl_text(struct ufs_strbuf *b, struct ufs_fs *fs)
 	ufs_sb_printf(b, "cache\n");
 #define X(f) ufs_sb_printf(b, "  %-24s %llu\n", #f, CTL_U64(cs.f));
 	CTL_CACHE_FIELDS(X)
+#undef X
+	ufs_sb_printf(b, "metadata\n");
+#define X(f) ufs_sb_printf(b, "  %-24s %llu\n", #f, CTL_U64(ms.f));
+	CTL_META_FIELDS(X)
 #undef X
 	ctl_text_fuse(b, fs);
 	ctl_text_direct(b, fs);

@@ -200,6 +200,32 @@ static void metrics_cache(struct ufs_strbuf *b, struct ufs_fs *fs)
 		       ufs_budget_peak(fs->budget));
 }
 
+/* The metadata cache: entries and listing memory (both in the budget). */
+static void metrics_meta(struct ufs_strbuf *b, struct ufs_fs *fs)
+{
+	struct ufs_meta_stats ms;
+
+	ufs_meta_stats(fs->meta, &ms);
+	const struct {
+		const char *name, *type, *help;
+		uint64_t v;
+	} rows[] = {
+	    {"unifs_meta_entries", "gauge", "Paths in the metadata cache.", ms.entries},
+	    {"unifs_meta_entry_bytes", "gauge",
+	     "Memory of the metadata cache's entries (in the budget).", ms.entry_bytes},
+	    {"unifs_listing_bytes", "gauge",
+	     "Memory of directory listings alive, cached or open (in the budget).", ms.list_bytes},
+	    {"unifs_listing_peak_bytes", "gauge", "Highest listing memory.", ms.list_peak},
+	    {"unifs_listings_uncached_total", "counter", "Listings served but too large to cache.",
+	     ms.lists_uncached},
+	    {"unifs_listings_evicted_total", "counter",
+	     "Cached listings dropped to make room in the memory budget.", ms.lists_evicted},
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		metrics_sample(b, rows[i].name, rows[i].type, rows[i].help, rows[i].v);
+}
+
 static void metrics_fuse(struct ufs_strbuf *b, struct ufs_fs *fs)
 {
 	struct fs_fstats *st = fs->fstats;
@@ -236,6 +262,7 @@ char *fs_metrics_format(struct ufs_fs *fs)
 	ufs_sb_printf(&b, "unifs_start_time_seconds %lld\n", (long long)fs->started.tv_sec);
 	metrics_backends(&b, fs);
 	metrics_cache(&b, fs);
+	metrics_meta(&b, fs);
 	metrics_fuse(&b, fs);
 	return ufs_sb_take(&b);
 }

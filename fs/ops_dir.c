@@ -15,6 +15,16 @@
  * Each listing fetched is also kept in the disk tier (when there is one):
  * with the server down, a remount lists from there (fs/offline.c).
  *
+ * Memory: a listing counts in the memory budget as it is built (entries
+ * charged as they arrive; the budget reclaims clean blocks and other cached
+ * listings first) and until the last handle on it closes. One larger than a
+ * quarter of the budget is served to its opener but not cached (nor saved
+ * to the disk tier). One that does not fit in the budget at all fails the
+ * opendir with ENOMEM and a warning naming `memory`: backend listings are
+ * one-shot walks (ufs_be_list has no resume point) and readdir offsets must
+ * stay valid for as long as the handle is open, so a listing is never
+ * served in pieces.
+ *
  * readdirplus hands the kernel the attributes from the listing, so `ls -l`
  * costs one listing and no per-entry request. An entry whose type the
  * listing did not give is sent without attributes (inode 0): the kernel
@@ -92,18 +102,21 @@ static int dir_listing(struct ufs_fs *fs, struct fs_node *n, struct ufs_meta_dir
 		*pd = d;
 		return 0;
 	}
-	d = ufs_meta_dir_create();
+	d = ufs_meta_dir_create_for(fs->meta);
 	if (!d)
 		return -ENOMEM;
 	rc =
 	    fs_offline_skip(fs, n->mount) ? -EHOSTDOWN : ufs_be_list(n->be, n->rel, dir_list_cb, d);
+	if (rc == -ENOMEM)
+		ufs_warn("%s: listing stopped at %zu entries: no room in the memory budget "
+			 "(memory = %llu bytes); raise memory",
+			 n->path, ufs_meta_dir_count(d), (unsigned long long)fs->cfg->memory);
 	if (rc < 0) {
 		ufs_meta_dir_unref(d);
 		return fs_offline_listing(fs, n, rc, pd); /* server down: the kept copy */
 	}
 	ufs_meta_dir_sort(d);
-	ufs_meta_put_dir(fs->meta, n->mount, n->rel, d);
-	if (fs->cache)
+	if (ufs_meta_put_dir(fs->meta, n->mount, n->rel, d) == 0 && fs->cache)
 		ufs_cache_save_listing(fs->cache, n->be, n->rel, d);
 	*pd = d;
 	return 0;

@@ -10,6 +10,14 @@
  * A success marks it up again and logs the recovery. So a dead server costs
  * one op_timeout, then fast errors, and the subtree heals by itself.
  *
+ * A connection reset (-ECONNRESET: a proxy or the server dropped one
+ * connection, possibly mid-body) is not "unreachable": the protocols retry
+ * it on a fresh connection inside the call (http.c, nfs_conn.c), and a call
+ * that still ends in a reset is reported as -EIO to its caller without
+ * touching the health state, so other callers go on. Only BE_RESETS_DOWN
+ * calls in a row ending in a reset, with no answer between them, mark the
+ * backend down (a server that accepts connections and drops every one).
+ *
  * Lock order: be->lock is a leaf lock, never held across a backend call.
  */
 #include "protocols/backend.h"
@@ -22,6 +30,8 @@
 #include <string.h>
 
 #include "common/log.h"
+
+#define BE_RESETS_DOWN 3 /* calls in a row ending in a reset that mark the backend down */
 
 static const struct ufs_backend_ops *const registry[] = {
     &ufs_file_ops,
@@ -281,7 +291,7 @@ int ufs_errno_is_unreachable(int err)
 	if (err < 0)
 		err = -err;
 	return err == ETIMEDOUT || err == ECONNREFUSED || err == EHOSTDOWN || err == EHOSTUNREACH ||
-	       err == ENETUNREACH || err == ECONNRESET;
+	       err == ENETUNREACH;
 }
 
 /* Fail fast while the backend is down and its retry time has not come. */
@@ -304,29 +314,45 @@ static void op_note(struct ufs_backend *be, enum ufs_be_op op, double t0, long r
 		atomic_fetch_add_explicit(&be->stats.op_errors[op], 1, memory_order_relaxed);
 }
 
-/* Record the outcome of a real call of op begun at t0; returns rc unchanged. */
+/* Update the health state for a call that ended with rc: 1 when it marks
+ * the backend down, -1 when it leaves the state as it is (a reset short of
+ * BE_RESETS_DOWN in a row), 0 when the server answered. Lock held. */
+static int health_update_locked(struct ufs_backend *be, int rc)
+{
+	int reset = rc == -ECONNRESET;
+
+	if (reset && ++be->resets < BE_RESETS_DOWN)
+		return -1;
+	if (reset || (rc < 0 && ufs_errno_is_unreachable(rc))) {
+		be->down = 1;
+		be->down_errno = -rc;
+		be->retry_at = ufs_mono_now() + (be->gcfg ? be->gcfg->retry_down : 2.0);
+		return 1;
+	}
+	be->down = 0; /* the server answered, even if with an error */
+	be->resets = 0;
+	return 0;
+}
+
+/* Record the outcome of a real call of op begun at t0; returns rc, a reset
+ * turned into -EIO (see the top). */
 static int health_note(struct ufs_backend *be, enum ufs_be_op op, double t0, int rc)
 {
-	int was_down;
+	int was_down, now_down;
 
 	op_note(be, op, t0, rc);
 	pthread_mutex_lock(&be->lock);
 	was_down = be->down;
-	if (rc < 0 && ufs_errno_is_unreachable(rc)) {
-		be->down = 1;
-		be->down_errno = -rc;
-		be->retry_at = ufs_mono_now() + (be->gcfg ? be->gcfg->retry_down : 2.0);
-	} else {
-		be->down = 0; /* the server answered, even if with an error */
-	}
+	now_down = health_update_locked(be, rc);
 	pthread_mutex_unlock(&be->lock);
-	if (!was_down && rc < 0 && ufs_errno_is_unreachable(rc))
-		ufs_warn("mount %s: %s: server unreachable (%s); its subtree reports errors "
+	if (!was_down && now_down == 1)
+		ufs_warn("mount %s: %s: server unreachable (%s%s); its subtree reports errors "
 			 "until it answers",
-			 be->name, be->mcfg ? be->mcfg->url : "?", strerror(-rc));
+			 be->name, be->mcfg ? be->mcfg->url : "?", strerror(-rc),
+			 rc == -ECONNRESET ? ", every connection reset" : "");
 	else if (was_down && rc >= 0)
 		ufs_info("mount %s: server answers again", be->name);
-	return rc;
+	return rc == -ECONNRESET ? -EIO : rc;
 }
 
 static int write_gate(struct ufs_backend *be, const void *slot)
@@ -391,9 +417,8 @@ ssize_t ufs_be_read(struct ufs_backend *be, const struct ufs_obj *obj, uint64_t 
 	GUARD_READ(be, read);
 	n = be->ops->read(be, obj, off, len, buf);
 	if (n < 0)
-		health_note(be, UFS_BE_OP_READ, t0, (int)n);
-	else
-		health_note(be, UFS_BE_OP_READ, t0, 0);
+		return health_note(be, UFS_BE_OP_READ, t0, (int)n);
+	health_note(be, UFS_BE_OP_READ, t0, 0);
 	return n;
 }
 

@@ -10,8 +10,11 @@
  * failure, converted from the protocol's own codes once, inside the backend:
  * not found -> -ENOENT, denied/bad credentials -> -EACCES, exists -> -EEXIST,
  * object changed under a pinned read -> -ESTALE, server unreachable or not
- * answering within op_timeout -> -ETIMEDOUT/-ECONNREFUSED/-EHOSTDOWN, server
- * errors after the retries are spent -> -EIO. The server's own message is
+ * answering within op_timeout -> -ETIMEDOUT/-ECONNREFUSED/-EHOSTDOWN, a
+ * connection reset again after the protocol's own retry on a fresh
+ * connection -> -ECONNRESET (the wrappers report it as -EIO and mark the
+ * backend down only after several in a row), server errors after the
+ * retries are spent -> -EIO. The server's own message is
  * kept with ufs_be_set_error() for logs.
  *
  * Threads: backends are called concurrently from many threads (FUSE workers,
@@ -268,6 +271,7 @@ struct ufs_backend {
 	pthread_mutex_t lock;
 	int down;	      /* 1 while the server is considered unreachable */
 	int down_errno;	      /* the errno that marked it down */
+	int resets;	      /* calls in a row that ended in a connection reset */
 	double retry_at;      /* monotonic seconds when the next real call may try */
 	char last_error[256]; /* server's last message, for logs */
 };
@@ -309,7 +313,9 @@ void ufs_be_count_code(struct ufs_backend *be, enum ufs_req_kind k, long code, u
 		       uint64_t bytes_out);
 void ufs_be_count_error(struct ufs_backend *be);
 void ufs_be_count_retry(struct ufs_backend *be);
-/* True for errnos that mean "server unreachable" (mark the backend down). */
+/* True for errnos that mean "server unreachable" (mark the backend down).
+ * Not ECONNRESET: one dropped connection says nothing of the server (see
+ * backend.c). */
 int ufs_errno_is_unreachable(int err);
 
 /* Guarded calls used by fs/, cache/ and the CLI (see the file comment). */

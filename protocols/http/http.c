@@ -8,10 +8,12 @@
  *
  * One request = up to HTTP_MAX_ATTEMPTS attempts. An attempt: sign (fresh
  * date), set options, perform, classify. Retried: connection failures,
- * resets, 5xx/429/408 and throttling codes; not retried: any other answer,
- * a body we cannot resend, or when the retry deadline (op_timeout after the
- * first attempt) has passed. Between attempts: exponential backoff with
- * jitter. The last attempt's outcome is mapped to -errno in http_classify().
+ * resets (on a new connection, even mid-body), 5xx/429/408 and throttling codes; not retried: any
+ * other answer, a body we cannot resend, or when the retry deadline (op_timeout after the first
+ * attempt) has passed. Between attempts: exponential backoff with jitter. The last attempt's
+ * outcome is mapped to -errno in http_classify(): a timeout is -ETIMEDOUT (server unreachable:
+ * backend.c marks the backend down) only when no answer had begun; a body that stalls or resets
+ * after the status came is -EIO (that call fails, the backend stays up).
  *
  * Body routing: the write callback asks curl for the status of the answer
  * being received; a 2xx body goes to the caller (fixed buffer or growable),
@@ -348,6 +350,7 @@ struct http_xfer {
 	struct ufs_strbuf errbody; /* body of a non-2xx answer */
 	int overflow;		   /* the answer did not fit out_buf */
 	int oom;
+	int conn_failed; /* the last attempt's connection failed (reset, timeout...) */
 };
 
 /* Append to a growing body (common/strbuf.h); 0 or -ENOMEM. */
@@ -654,9 +657,18 @@ static int http_classify(struct http_xfer *x, CURLcode cc, int *pretry)
 				 x->req->out_grow ? http_grow_max(x->req) : x->req->out_cap);
 		return x->oom ? -ENOMEM : -EIO;
 	}
+	x->conn_failed = cc != CURLE_OK;
 	if (cc != CURLE_OK) {
 		curl_easy_getinfo(x->h, CURLINFO_OS_ERRNO, &os_errno);
 		*pretry = http_curl_retryable(cc);
+		if (cc == CURLE_OPERATION_TIMEDOUT && resp->status != 0) {
+			/* the server answered, its body did not come in time: a slow
+			 * transfer, not an unreachable server (-ETIMEDOUT would mark
+			 * the whole backend down) */
+			snprintf(resp->err_msg, sizeof(resp->err_msg),
+				 "answer body not complete within the time allowed");
+			return -EIO;
+		}
 		return http_curl_errno(cc, os_errno);
 	}
 	if (resp->status < 200 || resp->status >= 300) {
@@ -762,7 +774,10 @@ int ufs_http_perform(struct ufs_http_req *req, struct ufs_http_resp *resp)
 		return -ENOMEM;
 	for (;;) {
 		resp->attempts++;
-		rc = http_attempt(&x, resp->attempts > 1 && resp->status == 0, &retry);
+		/* after a connection failure (a reset mid-body included, when the
+		 * status had come) the retry opens a new connection */
+		rc = http_attempt(&x, x.conn_failed || (resp->attempts > 1 && resp->status == 0),
+				  &retry);
 		if (!retry || resp->attempts >= HTTP_MAX_ATTEMPTS)
 			break;
 		double wait = http_backoff_s(resp->attempts);

@@ -17,8 +17,9 @@
  *   reconnects. A connection lost in the middle of a call is reconnected and
  *   the call retried once within the same deadline, so the subtree recovers
  *   by itself when the server comes back. Failures map to -ETIMEDOUT
- *   (deadline), -ECONNREFUSED (cannot connect/mount), -EHOSTDOWN (lost again
- *   right after reconnecting).
+ *   (deadline), -ECONNREFUSED (cannot connect/mount), -ECONNRESET (lost again
+ *   right after reconnecting: backend.c marks the backend down only after a
+ *   few such calls in a row).
  * - Handles, not path walks, on the data path. Reads go through a per-conn
  *   LRU of open read handles (struct nfsfh) keyed by path: the path is walked
  *   once per conn, then every read is a GETATTR + READs on the cached handle,

@@ -400,10 +400,8 @@ int ufs_nfs_run_on(struct nfs_conn *c, nfs_op_fn op, void *arg)
 		}
 		if (rc != -ECONNRESET)
 			break;
-		if (attempt == 1) {
-			rc = -EHOSTDOWN;
+		if (attempt == 1) /* reset again: backend.c counts resets in a row */
 			break;
-		}
 	}
 	pthread_mutex_unlock(&c->lock);
 	nfs_sigpipe_restore(&old);

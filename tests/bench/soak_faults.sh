@@ -157,6 +157,8 @@ R["mem_peak"] = st["memory"]["peak"]
 R["mem_limit"] = st["memory"]["limit"]
 R["retries"] = st["backends"][0]["retries"]
 R["backend_errors"] = st["backends"][0]["errors"]
+R["last_error"] = st["backends"][0]["last_error"]
+R["state"] = st["backends"][0]["state"]
 json.dump(R, open(os.environ["UFS_WORK"] + "/soak.json", "w"))
 PYEOF
 [[ -s $UFS_WORK/soak.json ]] || fail "the soak driver failed"
@@ -172,7 +174,9 @@ print(f"  read:  {r['read_files']} files, {r['read_bytes'] / mib:.0f} MiB verifi
 print(f"  write: {r['write_files']} files, {r['write_bytes'] / mib:.0f} MiB uploaded and read back, {r['write_errors']} errors")
 print(f"  corrupted bytes: {r['corrupt_bytes']}")
 print(f"  slowest error surfaced after {r['slowest_error_s']:.1f} s (op_timeout {op_timeout:.0f} s)")
-print(f"  backend: {r['retries']} retries, {r['backend_errors']} errors")
+print(f"  backend: {r['retries']} retries, {r['backend_errors']} errors, {r['state']} at the end")
+if r["last_error"]:
+    print(f"  backend's last error: {r['last_error']}")
 print(f"  memory: budget peak {r['mem_peak'] / mib:.0f} MiB of {r['mem_limit'] / mib:.0f} MiB; daemon RSS max {r['rss_max'] / mib:.0f} MiB")
 bad = []
 if r["corrupt_bytes"]:

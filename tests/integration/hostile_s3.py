@@ -4,16 +4,40 @@ test_s3_hostile.sh. Every request is answered 200 as if signed correctly;
 ListObjectsV2 by bucket name:
   loop-*  : truncated pages that always hand back the same continuation token
   huge-*  : a 40 MiB body (more than the client's listing bound)
+  many-N-*: N synthetic keys k0000000.. at the root, in pages of max-keys
+            (at most 1000) chained by continuation tokens (nothing stored)
   other   : one empty page
 HEAD / other GETs: an empty 200. Prints the port on stdout once listening."""
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 HUGE = 40 << 20
 PAGE = ('<?xml version="1.0" encoding="UTF-8"?><ListBucketResult>'
         '<IsTruncated>{trunc}</IsTruncated>{tok}'
         '<Contents><Key>{key}</Key><Size>1</Size></Contents></ListBucketResult>')
+
+
+ENTRY = ('<Contents><Key>k{i:07d}</Key><Size>{size}</Size>'
+         '<LastModified>2024-01-01T00:00:00.000Z</LastModified>'
+         '<ETag>&quot;{i:032x}&quot;</ETag></Contents>')
+
+
+def many_page(bucket, query):
+    """One ListObjectsV2 page of the synthetic bucket many-N-*."""
+    n = int(bucket.split('-')[1])
+    q = parse_qs(query)
+    start = int(q.get('continuation-token', ['0'])[0])
+    if q.get('prefix', [''])[0]:
+        start = n  # no directories: any prefix lists nothing
+    count = min(int(q.get('max-keys', ['1000'])[0]), 1000, n - start)
+    end = start + max(count, 0)
+    tok = f'<NextContinuationToken>{end}</NextContinuationToken>' if end < n else ''
+    body = ''.join(ENTRY.format(i=i, size=i % 4096) for i in range(start, end))
+    return ('<?xml version="1.0" encoding="UTF-8"?><ListBucketResult>'
+            f'<Name>{bucket}</Name><KeyCount>{end - start}</KeyCount>'
+            f'<IsTruncated>{"true" if end < n else "false"}</IsTruncated>{tok}'
+            f'{body}</ListBucketResult>').encode()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -38,6 +62,8 @@ class Handler(BaseHTTPRequestHandler):
         bucket = url.path.strip('/').split('/')[0]
         if 'list-type=2' not in url.query:
             return self.reply(b'')
+        if bucket.startswith('many-'):
+            return self.reply(many_page(bucket, url.query))
         if bucket.startswith('loop-'):
             page = PAGE.format(trunc='true', key='f',
                                tok='<NextContinuationToken>same</NextContinuationToken>')

@@ -220,6 +220,23 @@ az_get()
 	"$UFS_SERVERS/azcurl.sh" GET "/$1" -o "$2"
 }
 
+# hostile_s3_start: start tests/integration/hostile_s3.py on a free port
+# (stopped at exit); sets HOSTILE_PORT and the fake credentials it accepts.
+hostile_s3_start()
+{
+	local out=$UFS_WORK/hostile_s3.out
+	python3 "$UFS_SRC/tests/integration/hostile_s3.py" 0 >"$out" 2>&1 &
+	on_exit "kill $!"
+	for _ in $(seq 100); do
+		[[ -s $out ]] && break
+		sleep 0.1
+	done
+	HOSTILE_PORT=$(head -1 "$out")
+	[[ $HOSTILE_PORT =~ ^[0-9]+$ ]] || fail "hostile_s3.py did not start: $(cat "$out")"
+	export AWS_ACCESS_KEY_ID=hostile AWS_SECRET_ACCESS_KEY=hostile
+	unset AWS_SESSION_TOKEN AWS_PROFILE AWS_ENDPOINT_URL_S3
+}
+
 # s3_proxy_start PORT PIDFILE: faultproxy_s3.py on PORT in front of s3rver
 # (pid in PIDFILE, log in $UFS_WORK/proxy.log); returns once it answers.
 s3_proxy_start()

@@ -10,17 +10,8 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 ufs_begin "s3 hostile listings"
 
-port=$((20000 + RANDOM % 20000))
-python3 "$UFS_SRC/tests/integration/hostile_s3.py" "$port" >"$UFS_WORK/srv.out" 2>&1 &
-srv=$!
-on_exit "kill $srv"
-for _ in $(seq 50); do
-	[[ -s $UFS_WORK/srv.out ]] && break
-	sleep 0.1
-done
-[[ -s $UFS_WORK/srv.out ]] || fail "hostile_s3.py did not start: $(cat "$UFS_WORK/srv.out")"
-export AWS_ENDPOINT_URL=http://127.0.0.1:$port AWS_ACCESS_KEY_ID=hostile AWS_SECRET_ACCESS_KEY=hostile
-unset AWS_SESSION_TOKEN AWS_PROFILE AWS_ENDPOINT_URL_S3
+hostile_s3_start
+export AWS_ENDPOINT_URL=http://127.0.0.1:$HOSTILE_PORT
 
 err=$UFS_WORK/err
 if within 30 "$UFS_BIN" ls "s3://loop-$$/" >/dev/null 2>"$err"; then

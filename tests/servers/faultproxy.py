@@ -14,6 +14,8 @@ Control (on the proxy's own port; never forwarded):
                                         sent, connection closed after half the body
     POST /__fault?delay=2.5&count=3     next 3 requests delayed 2.5 s before forwarding
     POST /__fault?hang=1&count=1        next request: accept, never answer (until reset)
+    POST /__fault?rst=1&count=1         next GET with a body: half the body, then the
+                                        connection is reset (RST, not FIN)
     POST /__fault?reset=1               clear all faults
 Random faults, drawn per request until reset (tests/bench/soak_faults.sh):
     POST /__fault?p_rst=0.05            a GET with a body: half the body, then the
@@ -65,6 +67,7 @@ class Faults:
             self.truncate_n = 0
             self.delay, self.delay_n = 0.0, 0
             self.hang_n = 0
+            self.rst_n = 0
             self.p_rst = self.p_delay = self.p_trickle = 0.0
             self.rdelay, self.trickle_bps = 0.0, 2000000
         self.hang_event.set()
@@ -109,7 +112,11 @@ class Faults:
             self.stats["rdelayed"] += 1
         if method != "GET" or p["status"] or p["truncate"]:
             return
-        if self.p_rst and self.rng.random() < self.p_rst:
+        if self.rst_n:
+            _, self.rst_n = self._take(self.rst_n)
+            p["rst"] = True
+            self.stats["rst"] += 1
+        elif self.p_rst and self.rng.random() < self.p_rst:
             p["rst"] = True
             self.stats["rst"] += 1
         elif self.p_trickle and self.rng.random() < self.p_trickle:
@@ -121,6 +128,7 @@ class Faults:
             return {"status": self.status, "status_count": self.status_n,
                     "truncate_count": self.truncate_n, "delay": self.delay,
                     "delay_count": self.delay_n, "hang_count": self.hang_n,
+                    "rst_count": self.rst_n,
                     "stats": dict(self.stats)}
 
     def configure(self, q):
@@ -136,6 +144,8 @@ class Faults:
                 self.delay, self.delay_n = float(q["delay"][0]), count
             if "hang" in q:
                 self.hang_n = count
+            if "rst" in q:
+                self.rst_n = count
             for k in ("p_rst", "p_delay", "p_trickle", "rdelay"):
                 if k in q:
                     setattr(self, k, float(q[k][0]))

@@ -25,9 +25,21 @@ static int fake_getattr(struct ufs_backend *be, const char *path, struct ufs_att
 	return next_rc;
 }
 
+static ssize_t fake_read(struct ufs_backend *be, const struct ufs_obj *obj, uint64_t off,
+			 size_t len, void *buf)
+{
+	(void)be;
+	(void)obj;
+	(void)off;
+	(void)buf;
+	calls++;
+	return next_rc < 0 ? next_rc : (ssize_t)len;
+}
+
 static const struct ufs_backend_ops fake_ops = {
     .scheme = "fake",
     .getattr = fake_getattr,
+    .read = fake_read,
 };
 
 static void make(struct ufs_backend *be, struct ufs_mount_cfg *m, struct ufs_config *g)
@@ -65,6 +77,46 @@ static void test_health_fail_fast_and_recover(void **state)
 	assert_int_equal(ufs_be_getattr(&be, "a", &a), 0); /* retried and recovered */
 	assert_int_equal(calls, 3);
 	assert_false(be.down);
+	ufs_be_fini(&be);
+}
+
+/* One reader's call ends in a connection reset (the protocol's own retry
+ * on a fresh connection did not get through): that call fails with EIO, the
+ * backend stays up and another reader's calls reach the server at once;
+ * only resets in a row with no answer between them mark it down. */
+static void test_health_reset_is_not_down(void **state)
+{
+	struct ufs_backend be;
+	struct ufs_mount_cfg m;
+	struct ufs_config g;
+	struct ufs_obj obj = {.path = "big", .size = 100};
+	struct ufs_attr a;
+	char buf[10];
+
+	(void)state;
+	make(&be, &m, &g);
+	calls = 0;
+	next_rc = -ECONNRESET;
+	assert_int_equal(ufs_be_read(&be, &obj, 0, sizeof(buf), buf), -EIO);
+	assert_false(be.down);
+	next_rc = 0; /* the other reader */
+	assert_int_equal(ufs_be_read(&be, &obj, 10, sizeof(buf), buf), (ssize_t)sizeof(buf));
+	assert_int_equal(ufs_be_getattr(&be, "other", &a), 0);
+	assert_int_equal(calls, 3);
+	/* resets with answers between them never add up */
+	for (int i = 0; i < 10; i++) {
+		next_rc = -ECONNRESET;
+		assert_int_equal(ufs_be_read(&be, &obj, 0, sizeof(buf), buf), -EIO);
+		next_rc = 0;
+		assert_int_equal(ufs_be_getattr(&be, "other", &a), 0);
+	}
+	assert_false(be.down);
+	/* a server that drops every connection: down after a few in a row */
+	next_rc = -ECONNRESET;
+	for (int i = 0; i < 10 && !be.down; i++)
+		assert_int_equal(ufs_be_getattr(&be, "other", &a), -EIO);
+	assert_true(be.down);
+	assert_int_equal(ufs_be_getattr(&be, "other", &a), -EHOSTDOWN);
 	ufs_be_fini(&be);
 }
 
@@ -119,12 +171,14 @@ static void test_unreachable_errnos(void **state)
 	assert_false(ufs_errno_is_unreachable(-ENOENT));
 	assert_false(ufs_errno_is_unreachable(-EACCES));
 	assert_false(ufs_errno_is_unreachable(-EIO));
+	assert_false(ufs_errno_is_unreachable(-ECONNRESET)); /* one connection, not the server */
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_health_fail_fast_and_recover),
+	    cmocka_unit_test(test_health_reset_is_not_down),
 	    cmocka_unit_test(test_null_slots_and_readonly),
 	    cmocka_unit_test(test_unknown_scheme),
 	    cmocka_unit_test(test_path_join),

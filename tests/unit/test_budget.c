@@ -60,6 +60,34 @@ static void test_reclaim_hook(void **state)
 	ufs_budget_destroy(b);
 }
 
+/* Hooks run in registration order, each for what is still missing; a hook
+ * is removed by its arg; past the maximum, registration is refused. */
+static void test_reclaim_hooks_in_order(void **state)
+{
+	struct ufs_budget *b = ufs_budget_create(100);
+	struct reclaimer first = {.b = b, .held = 30}, second = {.b = b, .held = 50};
+
+	(void)state;
+	assert_int_equal(ufs_budget_set_reclaim(b, fake_reclaim, &first), 0);
+	assert_int_equal(ufs_budget_set_reclaim(b, fake_reclaim, &second), 0);
+	assert_int_equal(ufs_budget_try(b, 100), 0); /* 80 of it held by the two */
+	assert_int_equal(ufs_budget_acquire(b, 20, 0), 0);
+	assert_int_equal(first.calls, 1);
+	assert_int_equal(second.calls, 0); /* the first gave enough */
+	assert_int_equal(ufs_budget_acquire(b, 40, 0), 0);
+	assert_int_equal(first.held, 0);   /* its last 10 ... */
+	assert_int_equal(second.held, 20); /* ... then 30 from the second */
+	assert_int_equal(second.calls, 1);
+	assert_int_equal(ufs_budget_set_reclaim(b, NULL, &second), 0);
+	assert_int_equal(ufs_budget_acquire(b, 10, 0), -ENOMEM); /* no hook gives */
+	assert_int_equal(second.calls, 1);
+	assert_true(ufs_budget_peak(b) <= 100);
+	for (int i = 0; i < UFS_BUDGET_MAX_RECLAIM - 1; i++)
+		assert_int_equal(ufs_budget_set_reclaim(b, fake_reclaim, (char *)&second + i), 0);
+	assert_int_equal(ufs_budget_set_reclaim(b, fake_reclaim, &second.held), -ENOSPC);
+	ufs_budget_destroy(b);
+}
+
 static void *release_later(void *arg)
 {
 	usleep(50 * 1000);
@@ -94,6 +122,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_limit_and_peak),
 	    cmocka_unit_test(test_reclaim_hook),
+	    cmocka_unit_test(test_reclaim_hooks_in_order),
 	    cmocka_unit_test(test_wait_for_release),
 	    cmocka_unit_test(test_null_budget_is_unbounded),
 	};

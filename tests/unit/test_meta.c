@@ -1,7 +1,9 @@
 /* test_meta.c — metadata cache with an injected clock: attribute, negative
  * and listing TTLs, listings filling child attributes, invalidation of a
  * path, its parent listing and whole subtrees, per-mount TTLs from the
- * config, the entry bound, listing references and cursor. */
+ * config, the entry bound, listing references and cursor; the memory
+ * budget: listings and entries counted in it, listings that do not fit,
+ * too large to cache, reclaimed for other users. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "cache/meta.h"
+#include "common/budget.h"
 
 static double fake_now;
 
@@ -346,6 +349,156 @@ static void test_ttl_from_config(void **state)
 	assert_non_null(strstr(err, "/b"));
 }
 
+/* A listing of n entries named like "entry-%06d", counted in m's budget;
+ * returns the first add's error (0 when all fit). */
+static int listing_of(struct ufs_meta *m, size_t n, struct ufs_meta_dir **pd)
+{
+	struct ufs_meta_dir *d = ufs_meta_dir_create_for(m);
+	struct ufs_attr a = file_attr(1);
+	char name[32];
+	int rc = 0;
+
+	assert_non_null(d);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		snprintf(name, sizeof(name), "entry-%06zu", i);
+		rc = ufs_meta_dir_add(d, name, &a);
+	}
+	ufs_meta_dir_sort(d);
+	*pd = d;
+	return rc;
+}
+
+static struct ufs_meta_stats mstats(struct ufs_meta *m)
+{
+	struct ufs_meta_stats st;
+
+	ufs_meta_stats(m, &st);
+	return st;
+}
+
+/* Every byte a listing holds is in the budget while it lives (more than
+ * 200 bytes an entry: the size issue 12 measured), none after. */
+static void test_budget_counts_listing(void **state)
+{
+	struct ufs_budget *b = ufs_budget_create(64 << 20);
+	struct ufs_meta *m = meta_new(0);
+	struct ufs_meta_dir *d;
+
+	(void)state;
+	assert_int_equal(ufs_meta_set_budget(m, b), 0);
+	assert_int_equal(listing_of(m, 10000, &d), 0);
+	assert_true(ufs_meta_dir_bytes(d) > 10000 * 200);
+	assert_int_equal(ufs_budget_used(b), ufs_meta_dir_bytes(d)); /* trimmed to its size */
+	assert_int_equal(mstats(m).list_bytes, ufs_meta_dir_bytes(d));
+	ufs_meta_dir_unref(d);
+	assert_int_equal(ufs_budget_used(b), 0);
+	assert_int_equal(mstats(m).list_bytes, 0);
+	assert_true(mstats(m).list_peak >= 10000 * 200);
+	ufs_meta_destroy(m);
+	ufs_budget_destroy(b);
+}
+
+/* A listing larger than the budget stops with -ENOMEM and never takes more
+ * than the limit; what it took comes back. */
+static void test_budget_listing_does_not_fit(void **state)
+{
+	struct ufs_budget *b = ufs_budget_create(1 << 20);
+	struct ufs_meta *m = meta_new(0);
+	struct ufs_meta_dir *d;
+
+	(void)state;
+	assert_int_equal(ufs_meta_set_budget(m, b), 0);
+	assert_int_equal(ufs_budget_try(b, 512 << 10), 0); /* someone else's, not reclaimable */
+	assert_int_equal(listing_of(m, 100000, &d), -ENOMEM);
+	assert_true(ufs_budget_peak(b) <= 1 << 20);
+	assert_true(ufs_meta_dir_count(d) < 100000);
+	ufs_meta_dir_unref(d);
+	assert_int_equal(ufs_budget_used(b), 512 << 10);
+	ufs_meta_destroy(m);
+	ufs_budget_destroy(b);
+}
+
+/* Cached listings and entries give way when the budget needs room: an
+ * acquire that finds the budget full of cached metadata succeeds; a listing
+ * still held open stays counted until it is closed. */
+static void test_budget_reclaims_listings(void **state)
+{
+	struct ufs_budget *b = ufs_budget_create(8 << 20);
+	struct ufs_meta *m = meta_new(0);
+	struct ufs_meta_dir *d, *held;
+	uint64_t held_bytes;
+
+	(void)state;
+	assert_int_equal(ufs_meta_set_budget(m, b), 0);
+	assert_int_equal(listing_of(m, 4000, &d), 0); /* ~1 MiB, cached */
+	assert_int_equal(ufs_meta_put_dir(m, 0, "a", d), 0);
+	ufs_meta_dir_unref(d);
+	assert_int_equal(listing_of(m, 4000, &held), 0);
+	assert_int_equal(ufs_meta_put_dir(m, 0, "b", held), 0);
+	held_bytes = ufs_meta_dir_bytes(held);
+	assert_true(mstats(m).entry_bytes > 0); /* the children's attributes */
+	assert_int_equal(ufs_budget_used(b), mstats(m).entry_bytes + mstats(m).list_bytes);
+	/* a user who needs all but the held listing gets it */
+	assert_int_equal(ufs_budget_acquire(b, (8 << 20) - held_bytes, 0), 0);
+	assert_null(ufs_meta_get_dir(m, 0, "a"));
+	assert_null(ufs_meta_get_dir(m, 0, "b"));
+	assert_true(mstats(m).lists_evicted >= 1);
+	assert_int_equal(mstats(m).list_bytes, held_bytes); /* still open */
+	assert_int_equal(ufs_budget_acquire(b, 1, 0), -ENOMEM);
+	ufs_meta_dir_unref(held);
+	assert_int_equal(ufs_budget_acquire(b, held_bytes, 0), 0);
+	assert_int_equal(ufs_budget_used(b), 8 << 20);
+	assert_true(ufs_budget_peak(b) <= 8 << 20);
+	ufs_meta_destroy(m);
+	ufs_budget_destroy(b);
+}
+
+/* A listing larger than a quarter of the budget is served but not cached,
+ * nor are its children's attributes. */
+static void test_budget_too_large_to_cache(void **state)
+{
+	struct ufs_budget *b = ufs_budget_create(4 << 20);
+	struct ufs_meta *m = meta_new(0);
+	struct ufs_meta_dir *d;
+	struct ufs_attr out;
+
+	(void)state;
+	assert_int_equal(ufs_meta_set_budget(m, b), 0);
+	assert_int_equal(listing_of(m, 8000, &d), 0); /* ~2 MiB > 1 MiB */
+	assert_int_equal(ufs_meta_put_dir(m, 0, "big", d), -EFBIG);
+	assert_null(ufs_meta_get_dir(m, 0, "big"));
+	assert_int_equal(ufs_meta_get_attr(m, 0, "big/entry-000001", &out), 0);
+	assert_int_equal(mstats(m).lists_uncached, 1);
+	assert_int_equal(ufs_meta_dir_count(d), 8000); /* the opener still has it all */
+	ufs_meta_dir_unref(d);
+	assert_int_equal(ufs_budget_used(b), 0);
+	ufs_meta_destroy(m);
+	ufs_budget_destroy(b);
+}
+
+/* Attribute and negative entries count too, and give their bytes back. */
+static void test_budget_counts_entries(void **state)
+{
+	struct ufs_budget *b = ufs_budget_create(1 << 20);
+	struct ufs_meta *m = meta_new(0);
+	struct ufs_attr a = file_attr(3);
+
+	(void)state;
+	assert_int_equal(ufs_meta_set_budget(m, b), 0);
+	ufs_meta_put_attr(m, 0, "x/f", &a);
+	ufs_meta_put_negative(m, 0, "x/g");
+	assert_int_equal(mstats(m).entries, 2);
+	assert_true(mstats(m).entry_bytes > 2 * sizeof(struct ufs_attr));
+	assert_int_equal(ufs_budget_used(b), mstats(m).entry_bytes);
+	ufs_meta_invalidate_tree(m, 0, "x");
+	ufs_meta_invalidate(m, 0, "x/f");
+	ufs_meta_invalidate(m, 0, "x/g");
+	assert_int_equal(ufs_budget_used(b), mstats(m).entry_bytes);
+	ufs_meta_destroy(m);
+	assert_int_equal(ufs_budget_used(b), 0);
+	ufs_budget_destroy(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -362,6 +515,11 @@ int main(void)
 	    cmocka_unit_test(test_sort_and_find),
 	    cmocka_unit_test(test_cursor_and_refs),
 	    cmocka_unit_test(test_ttl_from_config),
+	    cmocka_unit_test(test_budget_counts_listing),
+	    cmocka_unit_test(test_budget_listing_does_not_fit),
+	    cmocka_unit_test(test_budget_reclaims_listings),
+	    cmocka_unit_test(test_budget_too_large_to_cache),
+	    cmocka_unit_test(test_budget_counts_entries),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
