@@ -104,6 +104,10 @@ osd op num threads per shard = 2
 rgw frontends = beast endpoint=127.0.0.1:$PORT
 rgw data = $D/rgw
 rgw thread pool size = 64
+# deleted objects give their space back within a minute, not after the 2 h
+# default: a long test or bench session would otherwise fill the 12 GiB OSD
+rgw gc obj min wait = 30
+rgw gc processor period = 30
 ms mon client mode = crc secure
 auth client required = none
 EOF
