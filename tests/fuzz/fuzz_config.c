@@ -4,9 +4,11 @@
  * backend registry (protocols/backend.c: ufs_backend_schema).
  *
  * Input: the bytes of a unifs.conf, written to a private 0600 temp file and
- * loaded with ufs_config_load(). A config that loads has every mount key read
- * back as size, bool and seconds, and one -o override applied. A config that
- * fails must say why, and must not echo a secret: the value of a secret key
+ * loaded with ufs_config_load(); the same text is also parsed as an AWS
+ * shared-credentials file (protocols/creds.c: ufs_aws_creds_parse()). A
+ * config that loads has every mount key read back as size, bool and seconds,
+ * and one -o override applied. A config that fails must say why, and must
+ * not echo a secret: the value of a secret key
  * (access_key_id, secret_access_key, session_token, account_key, sas_token)
  * that is a single long token written once in the file never appears in the
  * error message.
@@ -22,6 +24,7 @@
 
 #include "common/config.h"
 #include "protocols/backend.h"
+#include "protocols/creds.h"
 #include "tests/fuzz/helper_fuzz.h"
 
 #define FUZZ_SECRET_MIN 16 /* shorter values may match words of a message */
@@ -136,24 +139,36 @@ static void fuzz_use_config(struct ufs_config *cfg)
 		(void)ufs_config_validate(cfg, err, sizeof(err));
 }
 
+/* The text as ~/.aws/credentials: both keys come back when it parses. */
+static void fuzz_creds(const char *text, const char *profile)
+{
+	struct ufs_aws_creds c = {0};
+
+	if (ufs_aws_creds_parse(text, profile, &c) != 0)
+		return;
+	UFS_FUZZ_CHECK(c.access_key && c.secret_key, "credentials hold both keys");
+	ufs_aws_creds_clear(&c);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ufs_config *cfg = NULL;
 	char err[1024] = "";
-	char *text;
+	char *text = ufs_fuzz_str(data, size);
 	int rc;
 
+	fuzz_creds(text, "default");
+	fuzz_creds(text, "prod");
 	fuzz_file_init();
 	fuzz_file_write(data, size);
 	rc = ufs_config_load(fuzz_path, &ufs_backend_schema, &cfg, err, sizeof(err));
 	if (rc == 0) {
 		fuzz_use_config(cfg);
 		ufs_config_destroy(cfg);
-		return 0;
+	} else {
+		UFS_FUZZ_CHECK(err[0] != '\0', "a refused config says why");
+		fuzz_check_no_secret(text, err);
 	}
-	UFS_FUZZ_CHECK(err[0] != '\0', "a refused config says why");
-	text = ufs_fuzz_str(data, size);
-	fuzz_check_no_secret(text, err);
 	free(text);
 	return 0;
 }

@@ -5,7 +5,8 @@
  * header look-up, Content-Range against the request's Range
  * (ufs_http_range_ok()), the HEAD fields an object's attributes come from
  * (Content-Length, Last-Modified, ETag, x-amz-meta-mtime / -xxh3), the
- * XML error body, and the percent-encoding of keys.
+ * XML error body, the percent-encoding of keys and base64 (an Azure
+ * account_key, protocols/sign.c).
  *
  * Input: "RANGE\nSTATUS\nHEADER LINES...\n\nBODY": the request's Range
  * value, the status code, the answer's header block, its body.
@@ -27,7 +28,17 @@
 #include "protocols/http/http.h"
 #include "protocols/objstore/objstore.h"
 #include "protocols/s3/s3_i.h"
+#include "protocols/sign.h"
 #include "tests/fuzz/helper_fuzz.h"
+
+/* Base64 as an Azure account_key / Content-MD5 value is decoded. */
+static void fuzz_base64(const char *s)
+{
+	unsigned char out[64];
+	int n = ufs_base64_decode(s, out, sizeof(out));
+
+	UFS_FUZZ_CHECK(n < 0 || (size_t)n <= sizeof(out), "base64 decode stays in its buffer");
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -138,6 +149,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ufs_http_parse_error(body, blen, code, sizeof(code), msg, sizeof(msg)) == 0)
 		UFS_FUZZ_CHECK(strlen(code) < sizeof(code), "error code bounded");
 	fuzz_uri((const char *)data, size);
+	fuzz_base64(body);
 	ufs_http_hdrs_clear(&h);
 	free(f[0]);
 	return 0;
