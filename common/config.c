@@ -359,7 +359,7 @@ static int parse_section_name(const char *section, char *prefix, size_t size)
 	n = strcspn(p, "\"");
 	if (p[n] != '"' || p[n + 1] != '\0' || n == 0 || n >= size)
 		return 0;
-	memcpy(prefix, p, n);
+	memmove(prefix, p, n); /* find_section_line() parses in place */
 	prefix[n] = '\0';
 	return 1;
 }

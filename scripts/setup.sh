@@ -13,6 +13,8 @@ PKGS=(
 	cmake gcc make pkg-config clang-format libfuse3-dev fuse3 libnfs-dev libnfs-utils
 	libmicrohttpd-dev libsystemd-dev dpkg-dev file
 	libcurl4-openssl-dev libssl-dev libxxhash-dev libcmocka-dev libexpat1-dev libinih-dev
+	# libFuzzer targets (scripts/build.sh --fuzz): clang and its fuzzer runtime
+	clang libclang-rt-14-dev
 	# test servers and peers
 	nfs-ganesha nfs-ganesha-vfs rpcbind s3fs rclone curl ca-certificates python3 openssl
 	ceph-mon ceph-osd radosgw ceph-common uuid-runtime

@@ -11,6 +11,9 @@
 #   6. scripts/build.sh --asan + ctest --test-dir build-asan (ASan+UBSan)
 #   7. scripts/build.sh --tsan + ctest --test-dir build-tsan (ThreadSanitizer,
 #      only the cache, fs and upload unit tests: TSAN_TESTS in build.sh)
+#   8. scripts/build.sh --fuzz + tests/fuzz/run.sh (libFuzzer targets, clang,
+#      ASan+UBSan: each runs FUZZ_SECS, default 60, seconds from its seed
+#      corpus, two at a time; a crash prints its reproducer and base64)
 # Every stage runs even if an earlier independent one failed; exit status is
 # non-zero if anything failed; the last line is "N passed, N failed" (each
 # ctest test counts once, each non-ctest stage counts once).
@@ -142,6 +145,16 @@ if ((tsan_rc == 0)); then
 	ctest_args=(-R "^unit/(${tsan_list// /|})\$") # per-test timeout 1500 s (CMakeLists.txt)
 	run_ctest build-tsan TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 	ctest_args=()
+fi
+
+stage "build (build-fuzz/, libFuzzer targets)"
+scripts/build.sh --fuzz
+fuzz_rc=$?
+record build-fuzz $fuzz_rc
+if ((fuzz_rc == 0)); then
+	stage "fuzz (tests/fuzz/run.sh: ${FUZZ_SECS:-60} s per target)"
+	tests/fuzz/run.sh build-fuzz
+	record fuzz $?
 fi
 
 echo

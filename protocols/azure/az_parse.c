@@ -39,7 +39,7 @@ static char *az_account_from_host(const char *host, size_t len)
 {
 	const char *dot = memchr(host, '.', len);
 
-	if (!dot || (size_t)(host + len - dot) < 6 || strncmp(dot, ".blob.", 6) != 0)
+	if (!dot || dot == host || (size_t)(host + len - dot) < 6 || strncmp(dot, ".blob.", 6) != 0)
 		return NULL;
 	return strndup(host, (size_t)(dot - host));
 }
@@ -97,6 +97,10 @@ int ufs_az_parse_endpoint(const char *endpoint, const char *account, char **pbas
 	while (elen > (size_t)(host - endpoint) && endpoint[elen - 1] == '/')
 		elen--;
 	path = memchr(host, '/', elen - (size_t)(host - endpoint));
+	if (path == host || elen == (size_t)(host - endpoint)) {
+		snprintf(err, errlen, "endpoint '%s' has no host", endpoint);
+		return -EINVAL;
+	}
 	if (path) {
 		const char *seg = path + 1, *end = endpoint + elen;
 		const char *next = memchr(seg, '/', (size_t)(end - seg));

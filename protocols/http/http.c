@@ -86,6 +86,22 @@ const char *ufs_http_hdrs_get(const struct ufs_http_hdrs *h, const char *name)
 	return NULL;
 }
 
+int ufs_http_hdrs_take_line(struct ufs_http_hdrs *h, const char *data, size_t n)
+{
+	size_t len = n;
+
+	while (len > 0 && (data[len - 1] == '\r' || data[len - 1] == '\n'))
+		len--;
+	if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+		/* a new answer (after 100-continue, ...): forget older headers */
+		ufs_http_hdrs_clear(h);
+		return 0;
+	}
+	if (len > 0 && ufs_http_hdrs_add(h, "%.*s", (int)len, data) != 0)
+		return -ENOMEM;
+	return 0;
+}
+
 void ufs_http_hdrs_clear(struct ufs_http_hdrs *h)
 {
 	for (size_t i = 0; i < h->n; i++)
@@ -413,18 +429,9 @@ static size_t http_on_body(char *data, size_t size, size_t nmemb, void *arg)
 static size_t http_on_header(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct http_xfer *x = arg;
-	size_t n = size * nmemb, len = n;
+	size_t n = size * nmemb;
 
-	while (len > 0 && (data[len - 1] == '\r' || data[len - 1] == '\n'))
-		len--;
-	if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
-		/* a new answer (after 100-continue, ...): forget older headers */
-		ufs_http_hdrs_clear(&x->resp->hdrs);
-		return n;
-	}
-	if (len > 0 && ufs_http_hdrs_add(&x->resp->hdrs, "%.*s", (int)len, data) != 0)
-		return 0;
-	return n;
+	return ufs_http_hdrs_take_line(&x->resp->hdrs, data, n) == 0 ? n : 0;
 }
 
 static size_t http_on_read(char *buf, size_t size, size_t nmemb, void *arg)
@@ -597,18 +604,43 @@ static void http_attempt_reset(struct http_xfer *x)
 		x->req->out_grow->len = 0;
 }
 
+/* Decimal digits at *pp (no sign, no blanks) into *pv, *pp moved past them;
+ * 0, or -1 when there are none or the value overflows. */
+static int http_parse_u64(const char **pp, uint64_t *pv)
+{
+	const char *p = *pp;
+	uint64_t v = 0;
+
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	for (; isdigit((unsigned char)*p); p++) {
+		uint64_t d = (uint64_t)(*p - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	*pp = p;
+	*pv = v;
+	return 0;
+}
+
 int ufs_http_range_ok(const char *range, long status, const char *content_range, uint64_t body_len)
 {
+	const char *p = range;
 	uint64_t want, a, b;
 
-	if (!range || sscanf(range, "bytes=%" SCNu64 "-", &want) != 1)
+	if (!range || strncmp(p, "bytes=", 6) != 0 || (p += 6, http_parse_u64(&p, &want)) != 0 ||
+	    *p != '-')
 		return 1; /* not a range request of ours */
 	if (status != 206)
 		return want == 0; /* 200: the whole object, right only from offset 0 */
-	if (!content_range || sscanf(content_range, "bytes %" SCNu64 "-%" SCNu64, &a, &b) != 2 ||
-	    b < a)
+	p = content_range;
+	if (!p || strncmp(p, "bytes ", 6) != 0 || (p += 6, http_parse_u64(&p, &a)) != 0 ||
+	    *p++ != '-' || http_parse_u64(&p, &b) != 0 || b < a)
 		return 0;
-	return a == want && b - a + 1 == body_len;
+	/* b - a + 1 would wrap for "bytes 0-18446744073709551615" */
+	return a == want && body_len > 0 && b - a == body_len - 1;
 }
 
 /* The Range header the caller set (S3 "Range", Azure "x-ms-range"), or NULL. */

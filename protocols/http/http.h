@@ -45,6 +45,11 @@ int ufs_http_hdrs_add(struct ufs_http_hdrs *h, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Value of header name (case-insensitive), leading blanks skipped; NULL if absent. */
 const char *ufs_http_hdrs_get(const struct ufs_http_hdrs *h, const char *name);
+/* One raw response header line as received (data[0..n), not NUL-terminated,
+ * CR/LF at its end): kept as "Name: value"; a status line ("HTTP/...", a new
+ * answer after 100-continue or a redirect) empties h; a blank line is
+ * dropped. 0 or -ENOMEM. */
+int ufs_http_hdrs_take_line(struct ufs_http_hdrs *h, const char *data, size_t n);
 /* Free every line; h is empty (reusable) afterwards. */
 void ufs_http_hdrs_clear(struct ufs_http_hdrs *h);
 
@@ -132,8 +137,9 @@ int ufs_http_status_retryable(long status, const char *err_code);
 /*
  * Does a 2xx answer fit the request's range? range: the request's
  * "bytes=A-B" (NULL: not a range request -> 1). A 206 needs Content-Range
- * "bytes A-..." starting at A and covering body_len bytes; a 200 (range
- * ignored) is right only when A is 0. 1 if it fits, 0 if not.
+ * "bytes A-B" (decimal digits only) starting at A and covering body_len
+ * bytes, at least one; a 200 (range ignored) is right only when A is 0.
+ * 1 if it fits, 0 if not.
  */
 int ufs_http_range_ok(const char *range, long status, const char *content_range, uint64_t body_len);
 

@@ -81,6 +81,17 @@ static void test_parse_endpoint(void **state)
 	assert_int_equal(ufs_az_parse_endpoint("http://h/a/b", NULL, &b, &a, err, sizeof(err)),
 			 -EINVAL);
 	assert_int_equal(ufs_az_parse_endpoint(NULL, NULL, &b, &a, err, sizeof(err)), -EINVAL);
+	/* found by tests/fuzz/fuzz_url: no host gave the base "http://", and a
+	 * host ".blob..." the account "" */
+	assert_int_equal(ufs_az_parse_endpoint("http:///", "acct", &b, &a, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "no host"));
+	assert_int_equal(ufs_az_parse_endpoint("http:///acct", NULL, &b, &a, err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(
+	    ufs_az_parse_endpoint("https://.blob.core.windows.net", NULL, &b, &a, err, sizeof(err)),
+	    -EINVAL);
+	assert_non_null(strstr(err, "no account"));
 	assert_null(b);
 	assert_null(a);
 }

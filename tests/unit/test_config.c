@@ -110,6 +110,22 @@ static void test_missing_url(void **state)
 	assert_non_null(strstr(err, "has no url"));
 }
 
+/* Found by tests/fuzz/fuzz_config: the section line of a mount without url
+ * was looked up with an overlapping memcpy() once the prefix was longer
+ * than 'mount "' (ASan: memcpy-param-overlap). */
+static void test_missing_url_long_prefix(void **state)
+{
+	struct ufs_config *cfg = NULL;
+	char err[512] = "";
+
+	(void)state;
+	assert_int_equal(
+	    load("; c\n[mount \"/datasets/imagenet/train\"]\nreadonly = true\n", 0644, &cfg, err),
+	    -EINVAL);
+	assert_non_null(strstr(err, ":2:"));
+	assert_non_null(strstr(err, "[mount \"/datasets/imagenet/train\"] has no url"));
+}
+
 static void test_unknown_scheme(void **state)
 {
 	struct ufs_config *cfg = NULL;
@@ -419,6 +435,7 @@ int main(void)
 	    cmocka_unit_test(test_unknown_key_names_line),
 	    cmocka_unit_test(test_bad_section),
 	    cmocka_unit_test(test_missing_url),
+	    cmocka_unit_test(test_missing_url_long_prefix),
 	    cmocka_unit_test(test_unknown_scheme),
 	    cmocka_unit_test(test_bad_values),
 	    cmocka_unit_test(test_secret_permissions),
