@@ -426,8 +426,10 @@ uint64_t mig_journal_part(struct mig_journal *j, const char *rel)
 	return v;
 }
 
-/* Append body + " CRC\n" and apply it to the in-memory state, as a read
- * back would. */
+/* Apply body to the in-memory state as a read back would (a record it
+ * refuses is not written), then append body + " CRC\n". The state is
+ * only read by this run for files not yet begun, so a failed write that
+ * leaves it ahead of the file misleads nothing. */
 static int journal_append(struct mig_journal *j, const char *body)
 {
 	char line[JOURNAL_LINE_MAX + 16];
@@ -436,9 +438,9 @@ static int journal_append(struct mig_journal *j, const char *body)
 	int rc;
 
 	pthread_mutex_lock(&j->lock);
-	rc = journal_write(j, line, (size_t)len);
+	rc = journal_apply(j, body);
 	if (rc == 0)
-		rc = journal_apply(j, body);
+		rc = journal_write(j, line, (size_t)len);
 	pthread_mutex_unlock(&j->lock);
 	return rc;
 }

@@ -41,7 +41,7 @@ struct xfer_sink {
 	int jupload;	  /* its upload id is journaled */
 	int jparts_off;	  /* the id cannot be journaled: no resume for it */
 	unsigned resumed; /* resumed after this many parts (0: not) */
-	char note[200];	  /* why an upload was not resumed */
+	char note[320];	  /* why an upload was not resumed */
 };
 
 static void xfer_hex(XXH3_state_t *h, char out[MIG_HASH_HEX])
@@ -207,7 +207,7 @@ static int xfer_same_source(const struct mig_upload *u, const struct ufs_attr *a
 static void xfer_resume_upload(struct mig_run *r, const struct mig_item *it, struct xfer_sink *x)
 {
 	struct mig_upload u;
-	char why[160] = "";
+	char why[256] = "";
 	int rc;
 
 	if (!r->j || r->dst.posix || !x->w->ops->resume ||

@@ -316,6 +316,16 @@ static int os_resume_seen(void *arg, const char *id, unsigned n, const struct uf
 	return 0;
 }
 
+/* "listing the upload's parts failed: strerror (server's message)" */
+static void os_list_failed(struct os_writer *w, int rc, char *why, size_t whylen)
+{
+	char last[160] = "";
+
+	ufs_be_last_error(&w->os->base, last, sizeof(last));
+	snprintf(why, whylen, "listing the upload's parts failed: %s%s%s%s", strerror(-rc),
+		 last[0] ? " (" : "", last, last[0] ? ")" : "");
+}
+
 /* Ask the store for upload id's parts; 0 when parts 1..n are as expected. */
 static int os_resume_check(struct os_writer *w, const char *id, unsigned n,
 			   const struct ufs_upload_part *parts, char *why, size_t whylen)
@@ -336,7 +346,7 @@ static int os_resume_check(struct os_writer *w, const char *id, unsigned n,
 	if (rc == -ENOENT)
 		snprintf(why, whylen, "the upload no longer exists");
 	else if (rc && rc != -ESTALE && !why[0])
-		snprintf(why, whylen, "listing the upload's parts failed: %s", strerror(-rc));
+		os_list_failed(w, rc, why, whylen);
 	for (unsigned i = 0; !rc && i < n; i++) {
 		if (!c.seen[i]) {
 			snprintf(why, whylen, "part %u is no longer stored", i + 1);

@@ -106,7 +106,7 @@ verified()
 
 rgw_no_uploads()
 {
-	rgw_curl GET "/$bkt?uploads" -o "$UFS_WORK/uploads.xml" || fail "ListMultipartUploads"
+	rgw_curl GET "/$bkt?uploads=" -o "$UFS_WORK/uploads.xml" || fail "ListMultipartUploads"
 	grep -q "<Upload>" "$UFS_WORK/uploads.xml" && fail "$1: multipart upload left: $(head -c 400 "$UFS_WORK/uploads.xml")"
 	return 0
 }
