@@ -124,6 +124,8 @@ static int xfer_journal_upart(void *arg, const char *id, unsigned n,
 			return rc == -EINVAL ? 1 : rc;
 		x->jupload = 1;
 	}
+	if (n == 0)
+		return 0; /* begun, no part stored yet */
 	rc = mig_journal_add_upart(x->r->j, x->rel, n, p);
 	if (rc == -EINVAL) {
 		x->jparts_off = 1;
@@ -219,6 +221,8 @@ static void xfer_resume_upload(struct mig_run *r, const struct mig_item *it, str
 			 "started over: the source changed since the journaled upload");
 	} else if (u.nparts == 0) {
 		x->w->ops->drop(x->w, u.id);
+		snprintf(x->note, sizeof(x->note),
+			 "started over: no part of the journaled upload was stored");
 	} else if ((rc = x->w->ops->resume(x->w, u.id, u.nparts, u.parts, why, sizeof(why))) != 0) {
 		snprintf(x->note, sizeof(x->note), "started over: journaled upload not resumed: %s",
 			 why[0] ? why : cli_strerror(rc));

@@ -196,7 +196,9 @@ struct ufs_writer_ops {
 
 	/* The parts of the contiguous prefix 1..k stored so far, from part
 	 * from+1 on, to cb in order. Never waits (parts still uploading are not
-	 * reported). 0 (no upload begun yet: no call), or cb's value. */
+	 * reported). An upload begun with no part stored yet gets one call with
+	 * n = 0 and p NULL (its id can be recorded, to abort it later). 0 (no
+	 * upload begun yet: no call), or cb's value. */
 	int (*stored_parts)(struct ufs_writer *w, unsigned from, ufs_upload_part_cb cb, void *arg);
 	/* Before any pwrite: continue the earlier upload id of this writer's
 	 * path, whose parts 1..n are parts[0..n). The store is asked whether it

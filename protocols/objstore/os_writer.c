@@ -276,6 +276,8 @@ static int os_w_stored_parts(struct ufs_writer *wr, unsigned from, ufs_upload_pa
 	struct os_writer *w = (struct os_writer *)wr;
 	int rc = 0;
 
+	if (w->id && from == 0 && !atomic_load_explicit(&w->stored[0], memory_order_acquire))
+		return cb(arg, w->id, 0, NULL); /* begun, nothing stored yet */
 	for (unsigned i = from; !rc && w->id && i < w->nparts; i++) {
 		struct ufs_upload_part p = {.len = w->os->prims->part_len(w->os, i + 1)};
 
