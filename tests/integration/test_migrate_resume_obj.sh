@@ -21,7 +21,9 @@ part=$((5 << 20))
 
 bkt=$(ufs_uniq mpresume)
 rgw_curl PUT "/$bkt" -o /dev/null || fail "cannot create RGW bucket $bkt"
-on_exit "rgw_curl DELETE '/$bkt/big.bin' -o /dev/null; rgw_curl DELETE '/$bkt/mid.bin' -o /dev/null; rgw_curl DELETE '/$bkt' -o /dev/null"
+# (-m: a full or hung RGW must not hang the cleanup; RGW frees deleted data
+# only at its garbage collection, hours later, so keep what is written small)
+on_exit "rgw_curl DELETE '/$bkt/big.bin' -m 60 -o /dev/null; rgw_curl DELETE '/$bkt/mid.bin' -m 60 -o /dev/null; rgw_curl DELETE '/$bkt' -m 60 -o /dev/null"
 cont=$(ufs_uniq mpresume)
 az_mkcontainer "$cont"
 s3bkt=$(ufs_uniq mpresume)
