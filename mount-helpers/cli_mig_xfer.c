@@ -13,8 +13,8 @@
  * rerun of the same source (size, mtime, etag as journaled) asks the writer
  * to resume that upload (the store confirms each part) and streams on from
  * the end of it; an upload that cannot be resumed is aborted and the file
- * starts over, the reason said on its line. After close the mtime is set where DST keeps one, and
- * DST is read back and its hash must equal the source's (--verify=auto: on
+ * starts over, the reason said on its line. After close the mtime is set
+ * where DST keeps one, and DST is read back and its hash must equal the source's (--verify=auto: on
  * file/nfs, which have no server-side check; all: everywhere; none: never).
  */
 #include "mount-helpers/cli_mig_i.h"
