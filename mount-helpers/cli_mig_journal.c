@@ -513,10 +513,10 @@ int mig_journal_upload(struct mig_journal *j, const char *rel, struct mig_upload
 		pu->parts = malloc((ju->u.nparts ? ju->u.nparts : 1) * sizeof(*pu->parts));
 		pu->cap = ju->u.nparts;
 		rc = pu->id && pu->parts ? 1 : -ENOMEM;
-		if (rc == 1)
-			memcpy(pu->parts, ju->u.parts, ju->u.nparts * sizeof(*pu->parts));
-		else
+		if (rc != 1)
 			mig_upload_fini(pu);
+		else if (ju->u.nparts)
+			memcpy(pu->parts, ju->u.parts, ju->u.nparts * sizeof(*pu->parts));
 	}
 	pthread_mutex_unlock(&j->lock);
 	return rc;
