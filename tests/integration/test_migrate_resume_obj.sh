@@ -4,7 +4,9 @@
 #  1. RGW (S3 with ListParts) and Azurite (Get Block List): the copy of a
 #     large file is killed once the journal holds >= 2 stored parts; the same
 #     command again says "resumed at part N / byte B", sends exactly the
-#     bytes after B (--json bytes_sent), `unifs check --checksum` passes and
+#     bytes after B (--json bytes_sent; on RGW the parts the killed run had
+#     stored past B, i.e. re-sent, are at most workers + 1: the parts in
+#     flight and the one being filled), `unifs check --checksum` passes and
 #     no upload is left (RGW ListMultipartUploads / Azurite uncommitted
 #     blocks);
 #  2. RGW: the journaled upload was aborted meanwhile -> starts over, says why;
@@ -35,7 +37,8 @@ head -c $((64 << 20)) /dev/urandom >"$UFS_WORK/src/mid.bin"
 cfg=$UFS_WORK/unifs.conf
 ufs_config "$cfg" <<EOF
 [global]
-memory = 256M
+memory  = 256M
+workers = 4
 
 [mount "/src"]
 url = file://$UFS_WORK/src
@@ -118,6 +121,13 @@ size=$((size_mb << 20))
 for store in rgw az; do
 	start_killed "$store" "$store" big.bin
 	n=$(parts "$journal")
+	if [[ $store == rgw ]]; then
+		id=$(awk '$1 == "U" {id = $6} END {print id}' "$journal")
+		rgw_curl GET "/$bkt/big.bin?uploadId=$id" -m 60 -o "$UFS_WORK/parts.xml" || fail "ListParts $id"
+		stored=$(grep -o "<PartNumber>" "$UFS_WORK/parts.xml" | wc -l)
+		((stored >= n && stored - n <= 5)) ||
+			fail "rgw: $stored parts stored, $n journaled: more than workers + 1 = 5 would be re-sent"
+	fi
 	rerun "$store"
 	assert_eq "resumed at part $((n + 1)) / byte $((n * part))" "$reason" "$store: where the rerun resumed"
 	assert_eq "$((size - n * part))" "$sent" "$store: bytes sent by the rerun (the rest after the journaled parts)"
