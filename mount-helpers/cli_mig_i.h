@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "mount-helpers/cli_i.h"
 
@@ -166,6 +167,29 @@ uint64_t mig_journal_part(struct mig_journal *j, const char *rel);
 /* Append (and fsync) "rel finished" / "rel written up to off". 0 or -errno. */
 int mig_journal_add_done(struct mig_journal *j, const char *rel, uint64_t size, const char *hash);
 int mig_journal_add_part(struct mig_journal *j, const char *rel, uint64_t off);
+/* An object-store upload in flight, as journaled: the source it streams
+ * (size, mtime, etag: "" on file/nfs), its upload id ("" on Azure) and its
+ * stored parts 1..nparts (parts[0..nparts)). */
+struct mig_upload {
+	uint64_t size;
+	struct timespec mtime;
+	char etag[UFS_ETAG_MAX];
+	char *id;
+	unsigned nparts, cap;
+	struct ufs_upload_part *parts;
+};
+/* The upload journaled for rel (not yet done), copied into *pu: 1, 0 when
+ * none, or -ENOMEM. Free with mig_upload_fini(). */
+int mig_journal_upload(struct mig_journal *j, const char *rel, struct mig_upload *pu);
+/* Append (and fsync) "rel's upload u->id began from source u" (its earlier
+ * parts are forgotten) / "part n of rel's upload is stored". -EINVAL when
+ * an id or ETag cannot be journaled (blank bytes, too long), else 0 or
+ * -errno. */
+int mig_journal_add_upload(struct mig_journal *j, const char *rel, const struct mig_upload *u);
+int mig_journal_add_upart(struct mig_journal *j, const char *rel, unsigned n,
+			  const struct ufs_upload_part *p);
+/* Free what a mig_upload owns (id, parts) and zero it. */
+void mig_upload_fini(struct mig_upload *u);
 /* Close and free. NULL is a no-op. */
 void mig_journal_close(struct mig_journal *j);
 
@@ -199,6 +223,9 @@ void mig_report_entry(struct mig_report *rep, enum mig_outcome out, const char *
  * and return the exit status: CLI_OK, or CLI_FAIL when anything failed or
  * (check) differed. */
 int mig_report_finish(struct mig_report *rep);
+/* bytes more were written to DST (a resumed file sends only its rest;
+ * --json: "bytes_sent"). Thread-safe. */
+void mig_report_sent(struct mig_report *rep, uint64_t bytes);
 /* Count of one outcome so far. */
 uint64_t mig_report_count(struct mig_report *rep, enum mig_outcome out);
 void mig_report_destroy(struct mig_report *rep);

@@ -5,13 +5,22 @@
  *   unifs-journal 1 JOB                       JOB: xxh64 of the job identity
  *   D PATHID SIZE XXH3 CRC                    file PATHID finished, verified
  *   P PATHID OFFSET CRC                       file PATHID durable up to OFFSET
+ *   U PATHID SIZE SEC.NSEC SRCETAG UPLOAD CRC object upload UPLOAD of PATHID
+ *                                             begun from a source of SIZE
+ *                                             bytes, mtime SEC.NSEC, SRCETAG
+ *   M PATHID N LEN ETAG CRC                   part N (LEN bytes, ETAG) of
+ *                                             PATHID's last upload is stored
  * PATHID is the xxh64 of the rel path (names never need escaping), CRC the
- * xxh32 of the line before it. Reading back, a header of another job or a
+ * xxh32 of the line before it; an empty SRCETAG, UPLOAD or ETAG is "-"
+ * (Azure uploads have no id, blocks no ETag). M lines follow their U line
+ * in part order (the copy journals the contiguous prefix of stored parts);
+ * a U line starts the file's part list over. Reading back, a header of another job or a
  * complete line whose CRC fails refuses the journal (never trusted); a last
  * line without its newline is a torn append from a crash: it is cut off.
  *
  * In memory: two open-addressing maps PATHID -> value (done: size, parts:
- * offset), 16 bytes per finished file.
+ * offset), 16 bytes per finished file, and a list of the uploads in flight
+ * (id, source, parts) from which a file is dropped once it is done.
  */
 #include "mount-helpers/cli_mig_i.h"
 
@@ -33,11 +42,22 @@ struct jmap {
 	size_t cap, n;
 };
 
+/* An upload in flight of the file PATHID. */
+struct jupload {
+	uint64_t pathid;
+	struct mig_upload u;
+	struct jupload *next;
+};
+
 struct mig_journal {
 	int fd;
 	pthread_mutex_t lock;
 	struct jmap done, parts;
+	struct jupload *uploads;
 };
+
+#define JOURNAL_TOKEN_MAX 320 /* longest upload id / ETag journaled */
+#define JOURNAL_LINE_MAX 512
 
 static uint64_t journal_id(const char *s)
 {
@@ -97,24 +117,184 @@ static int jmap_get(const struct jmap *m, uint64_t key, uint64_t *pval)
 	return 0;
 }
 
+void mig_upload_fini(struct mig_upload *u)
+{
+	free(u->id);
+	free(u->parts);
+	memset(u, 0, sizeof(*u));
+}
+
+/* The upload entry of pathid, or NULL; *pprev: the link that points to it. */
+static struct jupload *journal_find_upload(struct mig_journal *j, uint64_t pathid,
+					   struct jupload ***pprev)
+{
+	struct jupload **pp = &j->uploads;
+
+	while (*pp && (*pp)->pathid != pathid)
+		pp = &(*pp)->next;
+	if (pprev)
+		*pprev = pp;
+	return *pp;
+}
+
+/* A file is done: forget its upload. */
+static void journal_drop_upload(struct mig_journal *j, uint64_t pathid)
+{
+	struct jupload **pp, *ju = journal_find_upload(j, pathid, &pp);
+
+	if (ju) {
+		*pp = ju->next;
+		mig_upload_fini(&ju->u);
+		free(ju);
+	}
+}
+
+/* Record "pathid's upload id began from a source like src" (in memory). */
+static int journal_put_upload(struct mig_journal *j, uint64_t pathid, const struct mig_upload *src)
+{
+	struct jupload *ju = journal_find_upload(j, pathid, NULL);
+	char *id = strdup(src->id);
+
+	if (!id)
+		return -ENOMEM;
+	if (!ju) {
+		ju = calloc(1, sizeof(*ju));
+		if (!ju) {
+			free(id);
+			return -ENOMEM;
+		}
+		ju->pathid = pathid;
+		ju->next = j->uploads;
+		j->uploads = ju;
+	}
+	mig_upload_fini(&ju->u);
+	ju->u = *src;
+	ju->u.id = id;
+	ju->u.parts = NULL;
+	ju->u.nparts = ju->u.cap = 0;
+	return 0;
+}
+
+/* Record "part n of pathid's upload is stored" (in memory); parts come in
+ * order after their upload: anything else is -EINVAL. */
+static int journal_put_upart(struct mig_journal *j, uint64_t pathid, unsigned n,
+			     const struct ufs_upload_part *p)
+{
+	struct jupload *ju = journal_find_upload(j, pathid, NULL);
+	struct mig_upload *u = ju ? &ju->u : NULL;
+
+	if (!u || n != u->nparts + 1)
+		return -EINVAL;
+	if (u->nparts == u->cap) {
+		unsigned cap = u->cap ? u->cap * 2 : 16;
+		struct ufs_upload_part *np = realloc(u->parts, cap * sizeof(*np));
+
+		if (!np)
+			return -ENOMEM;
+		u->parts = np;
+		u->cap = cap;
+	}
+	u->parts[u->nparts++] = *p;
+	return 0;
+}
+
+/* "-" for an empty token. */
+static const char *journal_tok(const char *s)
+{
+	return s[0] ? s : "-";
+}
+
+/* A token read back: "-" is empty. */
+static void journal_untok(char *s)
+{
+	if (strcmp(s, "-") == 0)
+		s[0] = '\0';
+}
+
+/* "U PATHID SIZE SEC.NSEC SRCETAG UPLOAD" -> the upload (id in idbuf). */
+static int journal_parse_upload(const char *body, uint64_t *ppathid, struct mig_upload *u,
+				char *idbuf)
+{
+	long long sec;
+	long nsec;
+	int used = 0;
+
+	memset(u, 0, sizeof(*u));
+	if (sscanf(body, "U %16" SCNx64 " %" SCNu64 " %lld.%9ld %95s %320s%n", ppathid, &u->size,
+		   &sec, &nsec, u->etag, idbuf, &used) != 6 ||
+	    body[used] || nsec < 0)
+		return -EINVAL;
+	u->mtime.tv_sec = (time_t)sec;
+	u->mtime.tv_nsec = nsec;
+	journal_untok(u->etag);
+	journal_untok(idbuf);
+	u->id = idbuf;
+	return 0;
+}
+
+/* "M PATHID N LEN ETAG" -> the part. */
+static int journal_parse_upart(const char *body, uint64_t *ppathid, unsigned *pn,
+			       struct ufs_upload_part *p)
+{
+	int used = 0;
+
+	memset(p, 0, sizeof(*p));
+	if (sscanf(body, "M %16" SCNx64 " %u %" SCNu64 " %95s%n", ppathid, pn, &p->len, p->etag,
+		   &used) != 4 ||
+	    body[used])
+		return -EINVAL;
+	journal_untok(p->etag);
+	return 0;
+}
+
+/* Apply one checksummed record body to the in-memory state. */
+static int journal_apply(struct mig_journal *j, const char *body)
+{
+	char idbuf[JOURNAL_TOKEN_MAX + 1], hash[MIG_HASH_HEX];
+	struct ufs_upload_part p;
+	struct mig_upload u;
+	uint64_t id, val;
+	unsigned n;
+	int used = 0;
+
+	switch (body[0]) {
+	case 'D':
+		if (sscanf(body, "D %16" SCNx64 " %" SCNu64 " %32s%n", &id, &val, hash, &used) !=
+			3 ||
+		    body[used])
+			return -EINVAL;
+		journal_drop_upload(j, id);
+		return jmap_put(&j->done, id, val);
+	case 'P':
+		if (sscanf(body, "P %16" SCNx64 " %" SCNu64 "%n", &id, &val, &used) != 2 ||
+		    body[used])
+			return -EINVAL;
+		return jmap_put(&j->parts, id, val);
+	case 'U':
+		return journal_parse_upload(body, &id, &u, idbuf) ? -EINVAL
+								  : journal_put_upload(j, id, &u);
+	case 'M':
+		return journal_parse_upart(body, &id, &n, &p) ? -EINVAL
+							      : journal_put_upart(j, id, n, &p);
+	}
+	return -EINVAL;
+}
+
 /* Parse one complete record line (without '\n'). 0 or -EINVAL. */
 static int journal_parse_line(struct mig_journal *j, const char *line)
 {
 	const char *crc_at = strrchr(line, ' ');
-	uint64_t id, val;
+	char body[JOURNAL_LINE_MAX];
 	unsigned crc;
-	char kind, hash[MIG_HASH_HEX];
 	int used = 0;
 
 	if (!crc_at || sscanf(crc_at + 1, "%8x%n", &crc, &used) != 1 || crc_at[1 + used] ||
-	    XXH32(line, (size_t)(crc_at - line), 0) != crc)
+	    XXH32(line, (size_t)(crc_at - line), 0) != crc ||
+	    (size_t)(crc_at - line) >= sizeof(body))
 		return -EINVAL;
-	if (sscanf(line, "%c %16" SCNx64 " %" SCNu64 " %32s", &kind, &id, &val, hash) == 4 &&
-	    kind == 'D')
-		return jmap_put(&j->done, id, val);
-	if (sscanf(line, "%c %16" SCNx64 " %" SCNu64, &kind, &id, &val) == 3 && kind == 'P')
-		return jmap_put(&j->parts, id, val);
-	return -EINVAL;
+	memcpy(body, line, (size_t)(crc_at - line));
+	body[crc_at - line] = '\0';
+	return journal_apply(j, body);
 }
 
 /* Read an existing journal back; *pgood: bytes of whole lines. */
@@ -246,39 +426,100 @@ uint64_t mig_journal_part(struct mig_journal *j, const char *rel)
 	return v;
 }
 
-/* Append body + " CRC\n" and record it in map m. */
-static int journal_append(struct mig_journal *j, const char *body, struct jmap *m, uint64_t id,
-			  uint64_t val)
+/* Apply body to the in-memory state as a read back would (a record it
+ * refuses is not written), then append body + " CRC\n". The state is
+ * only read by this run for files not yet begun, so a failed write that
+ * leaves it ahead of the file misleads nothing. */
+static int journal_append(struct mig_journal *j, const char *body)
 {
-	char line[160];
+	char line[JOURNAL_LINE_MAX + 16];
 	int len =
 	    snprintf(line, sizeof(line), "%s %08x\n", body, (unsigned)XXH32(body, strlen(body), 0));
 	int rc;
 
 	pthread_mutex_lock(&j->lock);
-	rc = journal_write(j, line, (size_t)len);
+	rc = journal_apply(j, body);
 	if (rc == 0)
-		rc = jmap_put(m, id, val);
+		rc = journal_write(j, line, (size_t)len);
 	pthread_mutex_unlock(&j->lock);
 	return rc;
 }
 
 int mig_journal_add_done(struct mig_journal *j, const char *rel, uint64_t size, const char *hash)
 {
-	uint64_t id = journal_id(rel);
 	char body[128];
 
-	snprintf(body, sizeof(body), "D %016" PRIx64 " %" PRIu64 " %s", id, size, hash);
-	return journal_append(j, body, &j->done, id, size);
+	snprintf(body, sizeof(body), "D %016" PRIx64 " %" PRIu64 " %s", journal_id(rel), size,
+		 hash);
+	return journal_append(j, body);
 }
 
 int mig_journal_add_part(struct mig_journal *j, const char *rel, uint64_t off)
 {
-	uint64_t id = journal_id(rel);
 	char body[128];
 
-	snprintf(body, sizeof(body), "P %016" PRIx64 " %" PRIu64, id, off);
-	return journal_append(j, body, &j->parts, id, off);
+	snprintf(body, sizeof(body), "P %016" PRIx64 " %" PRIu64, journal_id(rel), off);
+	return journal_append(j, body);
+}
+
+/* A token that fits a journal line: 1..max bytes, no blank or control. */
+static int journal_tok_ok(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n > max)
+		return 0;
+	for (; *s; s++)
+		if ((unsigned char)*s <= ' ' || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+int mig_journal_add_upload(struct mig_journal *j, const char *rel, const struct mig_upload *u)
+{
+	char body[JOURNAL_LINE_MAX];
+
+	if (!journal_tok_ok(u->id, JOURNAL_TOKEN_MAX) || !journal_tok_ok(u->etag, UFS_ETAG_MAX - 1))
+		return -EINVAL;
+	snprintf(body, sizeof(body), "U %016" PRIx64 " %" PRIu64 " %lld.%09ld %s %s",
+		 journal_id(rel), u->size, (long long)u->mtime.tv_sec, (long)u->mtime.tv_nsec,
+		 journal_tok(u->etag), journal_tok(u->id));
+	return journal_append(j, body);
+}
+
+int mig_journal_add_upart(struct mig_journal *j, const char *rel, unsigned n,
+			  const struct ufs_upload_part *p)
+{
+	char body[JOURNAL_LINE_MAX];
+
+	if (!journal_tok_ok(p->etag, UFS_ETAG_MAX - 1))
+		return -EINVAL;
+	snprintf(body, sizeof(body), "M %016" PRIx64 " %u %" PRIu64 " %s", journal_id(rel), n,
+		 p->len, journal_tok(p->etag));
+	return journal_append(j, body);
+}
+
+int mig_journal_upload(struct mig_journal *j, const char *rel, struct mig_upload *pu)
+{
+	struct jupload *ju;
+	int rc = 0;
+
+	memset(pu, 0, sizeof(*pu));
+	pthread_mutex_lock(&j->lock);
+	ju = journal_find_upload(j, journal_id(rel), NULL);
+	if (ju) {
+		*pu = ju->u;
+		pu->id = strdup(ju->u.id);
+		pu->parts = malloc((ju->u.nparts ? ju->u.nparts : 1) * sizeof(*pu->parts));
+		pu->cap = ju->u.nparts;
+		rc = pu->id && pu->parts ? 1 : -ENOMEM;
+		if (rc != 1)
+			mig_upload_fini(pu);
+		else if (ju->u.nparts)
+			memcpy(pu->parts, ju->u.parts, ju->u.nparts * sizeof(*pu->parts));
+	}
+	pthread_mutex_unlock(&j->lock);
+	return rc;
 }
 
 void mig_journal_close(struct mig_journal *j)
@@ -292,5 +533,7 @@ void mig_journal_close(struct mig_journal *j)
 	free(j->done.vals);
 	free(j->parts.keys);
 	free(j->parts.vals);
+	while (j->uploads)
+		journal_drop_upload(j, j->uploads->pathid);
 	free(j);
 }

@@ -27,7 +27,7 @@ struct mig_report {
 	const char *root_name; /* names the entry "" (a single-file copy) */
 	double t0;
 	uint64_t count[MIG_OUT__COUNT];
-	uint64_t found, found_bytes, done, done_bytes, moved_bytes;
+	uint64_t found, found_bytes, done, done_bytes, moved_bytes, sent_bytes;
 };
 
 static const char *const report_names[MIG_OUT__COUNT] = {
@@ -200,14 +200,21 @@ uint64_t mig_report_count(struct mig_report *rep, enum mig_outcome out)
 	return n;
 }
 
+void mig_report_sent(struct mig_report *rep, uint64_t bytes)
+{
+	pthread_mutex_lock(&rep->lock);
+	rep->sent_bytes += bytes;
+	pthread_mutex_unlock(&rep->lock);
+}
+
 static void report_summary_json(struct mig_report *rep, double dt)
 {
 	printf("{\"command\":\"%s\",\"dry_run\":%s,\"files\":%llu", rep->o->cmd,
 	       rep->o->dry_run ? "true" : "false", (unsigned long long)rep->found);
 	for (int i = 0; i < MIG_OUT__COUNT; i++)
 		printf(",\"%s\":%llu", report_names[i], (unsigned long long)rep->count[i]);
-	printf(",\"bytes_copied\":%llu,\"seconds\":%.3f}\n", (unsigned long long)rep->moved_bytes,
-	       dt);
+	printf(",\"bytes_copied\":%llu,\"bytes_sent\":%llu,\"seconds\":%.3f}\n",
+	       (unsigned long long)rep->moved_bytes, (unsigned long long)rep->sent_bytes, dt);
 }
 
 static void report_summary_text(struct mig_report *rep, double dt)

@@ -7,8 +7,14 @@
  * parts in parallel on their own pipeline). On file/nfs, every MIG_PART
  * bytes the writer is fsync'd and the journal records how far the file is
  * durable; a rerun re-hashes that prefix from the source but writes only
- * what follows it. After close the mtime is set where DST keeps one, and
- * DST is read back and its hash must equal the source's (--verify=auto: on
+ * what follows it. On an object store the writer's multipart upload is the
+ * durable state: after each write the contiguous prefix of stored parts is
+ * journaled (the upload id once, then each part's size and ETag), and a
+ * rerun of the same source (size, mtime, etag as journaled) asks the writer
+ * to resume that upload (the store confirms each part) and streams on from
+ * the end of it; an upload that cannot be resumed is aborted and the file
+ * starts over, the reason said on its line. After close the mtime is set
+ * where DST keeps one, and DST is read back and its hash must equal the source's (--verify=auto: on
  * file/nfs, which have no server-side check; all: everywhere; none: never).
  */
 #include "mount-helpers/cli_mig_i.h"
@@ -30,6 +36,12 @@ struct xfer_sink {
 	XXH3_state_t *h;
 	uint64_t durable;   /* bytes already on DST from an earlier run */
 	uint64_t next_mark; /* next offset to make durable and journal */
+	const struct ufs_attr *src;
+	unsigned jparts;  /* object store: parts of the upload journaled */
+	int jupload;	  /* its upload id is journaled */
+	int jparts_off;	  /* the id cannot be journaled: no resume for it */
+	unsigned resumed; /* resumed after this many parts (0: not) */
+	char note[320];	  /* why an upload was not resumed */
 };
 
 static void xfer_hex(XXH3_state_t *h, char out[MIG_HASH_HEX])
@@ -96,6 +108,44 @@ static int xfer_mark(struct xfer_sink *x, uint64_t end)
 	return rc;
 }
 
+/* ufs_upload_part_cb: journal one more stored part (after its upload id). */
+static int xfer_journal_upart(void *arg, const char *id, unsigned n,
+			      const struct ufs_upload_part *p)
+{
+	struct xfer_sink *x = arg;
+	struct mig_upload u = {.size = x->src->size, .mtime = x->src->mtime, .id = (char *)id};
+	int rc = 0;
+
+	if (!x->jupload) {
+		memcpy(u.etag, x->src->etag, sizeof(u.etag));
+		rc = mig_journal_add_upload(x->r->j, x->rel, &u);
+		x->jparts_off = rc == -EINVAL;
+		if (rc)
+			return rc == -EINVAL ? 1 : rc;
+		x->jupload = 1;
+	}
+	if (n == 0)
+		return 0; /* begun, no part stored yet */
+	rc = mig_journal_add_upart(x->r->j, x->rel, n, p);
+	if (rc == -EINVAL) {
+		x->jparts_off = 1;
+		return 1;
+	}
+	x->jparts = n;
+	return rc;
+}
+
+/* Object store: journal the parts stored since the last call. */
+static int xfer_journal_uploads(struct xfer_sink *x)
+{
+	int rc;
+
+	if (!x->r->j || x->r->dst.posix || !x->w->ops->stored_parts || x->jparts_off)
+		return 0;
+	rc = x->w->ops->stored_parts(x->w, x->jparts, xfer_journal_upart, x);
+	return rc > 0 ? 0 : rc;
+}
+
 static int xfer_sink(void *arg, const void *buf, size_t len, uint64_t off)
 {
 	struct xfer_sink *x = arg;
@@ -116,9 +166,10 @@ static int xfer_sink(void *arg, const void *buf, size_t len, uint64_t off)
 		n = -EIO;
 	if (n < 0)
 		return (int)n;
+	mig_report_sent(x->r->rep, len);
 	if (x->r->j && x->r->dst.posix && end >= x->next_mark)
 		return xfer_mark(x, end);
-	return 0;
+	return xfer_journal_uploads(x);
 }
 
 /* "strerror (server's message)" into why. */
@@ -145,6 +196,43 @@ static uint64_t xfer_resume_point(struct mig_run *r, const struct mig_item *it, 
 	if (ufs_be_getattr(r->dst.be, dpath, &a) != 0 || a.size < off)
 		return 0;
 	return off;
+}
+
+static int xfer_same_source(const struct mig_upload *u, const struct ufs_attr *a)
+{
+	return u->size == a->size && u->mtime.tv_sec == a->mtime.tv_sec &&
+	       u->mtime.tv_nsec == a->mtime.tv_nsec && strcmp(u->etag, a->etag) == 0;
+}
+
+/* Object store: continue the upload an earlier run journaled for it, or
+ * abort it and say why the file starts over (x->note). */
+static void xfer_resume_upload(struct mig_run *r, const struct mig_item *it, struct xfer_sink *x)
+{
+	struct mig_upload u;
+	char why[256] = "";
+	int rc;
+
+	if (!r->j || r->dst.posix || !x->w->ops->resume ||
+	    mig_journal_upload(r->j, it->rel, &u) <= 0)
+		return;
+	if (!xfer_same_source(&u, &it->src)) {
+		x->w->ops->drop(x->w, u.id);
+		snprintf(x->note, sizeof(x->note),
+			 "started over: the source changed since the journaled upload");
+	} else if (u.nparts == 0) {
+		x->w->ops->drop(x->w, u.id);
+		snprintf(x->note, sizeof(x->note),
+			 "started over: no part of the journaled upload was stored");
+	} else if ((rc = x->w->ops->resume(x->w, u.id, u.nparts, u.parts, why, sizeof(why))) != 0) {
+		snprintf(x->note, sizeof(x->note), "started over: journaled upload not resumed: %s",
+			 why[0] ? why : cli_strerror(rc));
+	} else {
+		for (unsigned i = 0; i < u.nparts; i++)
+			x->durable += u.parts[i].len;
+		x->resumed = x->jparts = u.nparts;
+		x->jupload = 1;
+	}
+	mig_upload_fini(&u);
 }
 
 /* Give a writer that stores metadata the source mtime and hash. An object
@@ -178,6 +266,7 @@ static int xfer_write(struct mig_run *r, const struct mig_item *it, const char *
 		xfer_why(r->dst.be, rc, "create", why, whylen);
 		return rc;
 	}
+	xfer_resume_upload(r, it, x);
 	rc = xfer_stream(r, &r->src, spath, &it->src, xfer_sink, x, &sink_err);
 	if (rc != 0) {
 		x->w->ops->abort(x->w);
@@ -234,7 +323,7 @@ static void xfer_set_mtime(struct mig_run *r, const struct mig_item *it, const c
 int mig_xfer_file(struct mig_run *r, const struct mig_item *it, char hash[MIG_HASH_HEX], char *why,
 		  size_t whylen)
 {
-	struct xfer_sink x = {.r = r, .rel = it->rel, .h = XXH3_createState()};
+	struct xfer_sink x = {.r = r, .rel = it->rel, .h = XXH3_createState(), .src = &it->src};
 	char *spath = mig_path(r->src.root, it->rel);
 	char *dpath = mig_path(r->dst.root, it->rel);
 	int rc = x.h && spath && dpath ? 0 : -ENOMEM;
@@ -253,8 +342,13 @@ int mig_xfer_file(struct mig_run *r, const struct mig_item *it, char hash[MIG_HA
 	}
 	if (rc == 0 && (r->o->verify == MIG_VERIFY_ALL || (r->o->verify && r->dst.posix)))
 		rc = xfer_verify(r, it, dpath, hash, why, whylen);
-	if (rc == 0 && x.durable)
+	if (rc == 0 && x.resumed)
+		snprintf(why, whylen, "resumed at part %u / byte %llu", x.resumed + 1,
+			 (unsigned long long)x.durable);
+	else if (rc == 0 && x.durable)
 		snprintf(why, whylen, "resumed at byte %llu", (unsigned long long)x.durable);
+	else if (rc == 0 && x.note[0])
+		snprintf(why, whylen, "%s", x.note);
 	XXH3_freeState(x.h);
 	free(spath);
 	free(dpath);

@@ -160,6 +160,18 @@ const char *ufs_be_op_name(enum ufs_be_op o);
 struct ufs_backend;
 struct ufs_writer;
 
+/* One stored part of a multipart upload (resumable copies): its size and
+ * its ETag ("" where the store gives none, as Azure blocks). */
+struct ufs_upload_part {
+	uint64_t len;
+	char etag[UFS_ETAG_MAX];
+};
+
+/* Called per stored part n (1-based) by ufs_writer_ops.stored_parts; id is
+ * the upload id. Non-zero stops the walk and is returned. */
+typedef int (*ufs_upload_part_cb)(void *arg, const char *id, unsigned n,
+				  const struct ufs_upload_part *p);
+
 struct ufs_writer_ops {
 	/* Write len bytes at off; returns len or -errno. A writer of a backend
 	 * without UFS_CAP_POSIX_WRITE accepts only off == bytes written so far
@@ -180,6 +192,29 @@ struct ufs_writer_ops {
 	 * them. Call before close. NULL where the backend keeps none (file/nfs
 	 * set the mtime with setattr). 0 or -errno. */
 	int (*set_meta)(struct ufs_writer *w, const struct ufs_attr *meta);
+
+	/* ---- resumable uploads (object stores; NULL elsewhere) ----
+	 * Part n of an upload always has the same size for a mount (the store's
+	 * part size), so an upload begun by one process can be finished by
+	 * another that streams the same bytes from the end of its stored parts. */
+
+	/* The parts of the contiguous prefix 1..k stored so far, from part
+	 * from+1 on, to cb in order. Never waits (parts still uploading are not
+	 * reported). An upload begun with no part stored yet gets one call with
+	 * n = 0 and p NULL (its id can be recorded, to abort it later). 0 (no
+	 * upload begun yet: no call), or cb's value. */
+	int (*stored_parts)(struct ufs_writer *w, unsigned from, ufs_upload_part_cb cb, void *arg);
+	/* Before any pwrite: continue the earlier upload id of this writer's
+	 * path, whose parts 1..n are parts[0..n). The store is asked whether it
+	 * still holds them with these sizes and ETags; 0: resumed, the next
+	 * pwrite is at the sum of their sizes and close commits them too.
+	 * -ESTALE (the upload is gone or differs: what is left of it was
+	 * aborted), -ENOTSUP (the store cannot list parts) or -errno, with a
+	 * one-line reason in why: the writer is unchanged (starts at 0). */
+	int (*resume)(struct ufs_writer *w, const char *id, unsigned n,
+		      const struct ufs_upload_part *parts, char *why, size_t whylen);
+	/* Abort the earlier upload id of this writer's path (not resumed). */
+	void (*drop)(struct ufs_writer *w, const char *id);
 };
 
 struct ufs_writer {

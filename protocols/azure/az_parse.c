@@ -139,6 +139,73 @@ void ufs_az_block_id(uint32_t n, char out[UFS_AZ_BLOCK_ID_MAX])
 	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)raw, UFS_AZ_BLOCK_ID_RAW);
 }
 
+int ufs_az_block_num(const char *id, size_t len, uint32_t *pn)
+{
+	unsigned char raw[UFS_AZ_BLOCK_ID_MAX];
+	char digits[9];
+
+	if (len != 16 || EVP_DecodeBlock(raw, (const unsigned char *)id, (int)len) != 12 ||
+	    memcmp(raw, "ufsb", 4) != 0)
+		return -EINVAL;
+	memcpy(digits, raw + 4, 8);
+	digits[8] = '\0';
+	if (strspn(digits, "0123456789") != 8)
+		return -EINVAL;
+	*pn = (uint32_t)strtoul(digits, NULL, 10);
+	return 0;
+}
+
+/* ---- Get Block List parser ---- */
+
+struct az_blocks_state {
+	ufs_upload_part_cb cb;
+	void *arg;
+	int in_list, has_size, ours;
+	uint32_t num;
+	uint64_t size;
+};
+
+static int az_blocks_on_end(void *arg, const char *path, const char *text, size_t len)
+{
+	static const char blk[] = "BlockList/UncommittedBlocks/Block";
+	struct az_blocks_state *st = arg;
+	char buf[21];
+	int rc;
+
+	if (strcmp(path, "BlockList") == 0)
+		st->in_list = 1;
+	if (strncmp(path, blk, sizeof(blk) - 1) != 0)
+		return 0;
+	path += sizeof(blk) - 1;
+	if (strcmp(path, "/Name") == 0) {
+		st->ours = ufs_az_block_num(text, len, &st->num) == 0;
+	} else if (strcmp(path, "/Size") == 0) {
+		st->has_size = len > 0 && len < sizeof(buf);
+		if (st->has_size) {
+			memcpy(buf, text, len);
+			buf[len] = '\0';
+			st->has_size = strspn(buf, "0123456789") == len;
+			st->size = strtoull(buf, NULL, 10);
+		}
+	} else if (path[0] == '\0') {
+		struct ufs_upload_part p = {.len = st->size};
+
+		rc = !st->has_size ? -EIO : st->ours ? st->cb(st->arg, "", st->num + 1, &p) : 0;
+		st->has_size = st->ours = 0;
+		return rc;
+	}
+	return 0;
+}
+
+int ufs_az_parse_block_list(const char *xml, size_t len, ufs_upload_part_cb cb, void *arg)
+{
+	struct az_blocks_state st = {.cb = cb, .arg = arg};
+	char err[128];
+	int rc = ufs_xml_parse(xml, len, NULL, az_blocks_on_end, &st, err, sizeof(err));
+
+	return rc == 0 && !st.in_list ? -EIO : rc;
+}
+
 char *ufs_az_conn_get(const char *cs, const char *name)
 {
 	size_t nl = strlen(name);

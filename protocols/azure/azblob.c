@@ -10,7 +10,8 @@
  * ufs_az_block_id(n), Content-MD5 checked by the service) and Put Block List;
  * Azure has no abort for uncommitted blocks: a failed writer commits
  * nothing, the blob keeps its old content, and the service discards the
- * blocks by itself (after a week). Creates with O_EXCL and rename with
+ * blocks by itself (after a week); a resumed copy lists the uncommitted
+ * blocks (Get Block List) to continue an upload. Creates with O_EXCL and rename with
  * RENAME_NOREPLACE are conditional (If-None-Match: *).
  */
 #include <ctype.h>
@@ -445,6 +446,32 @@ static int az_p_mpu_commit(struct ufs_os *os, const char *key, const char *id,
 	return rc;
 }
 
+/* Get Block List (uncommitted) of key: the blocks of an upload in flight.
+ * No block at all is -ENOENT (the service knows no such blob). */
+static int az_p_mpu_list(struct ufs_os *os, const char *key, const char *id, ufs_upload_part_cb cb,
+			 void *arg)
+{
+	struct az_backend *az = az_of(os);
+	struct ufs_strbuf body = {0};
+	struct ufs_http_req req = {.kind = UFS_REQ_LIST, .method = "GET", .out_grow = &body};
+	struct ufs_http_resp resp = {.content_length = -1};
+	char *url = az_url(az, key, "comp=blocklist&blocklisttype=uncommitted");
+	int rc = url ? 0 : -ENOMEM;
+
+	(void)id;
+	req.url = url;
+	if (!rc)
+		rc = az_perform(az, &req, &resp);
+	if (!rc)
+		rc = ufs_az_parse_block_list(body.s, body.len, cb, arg);
+	if (rc == -EIO)
+		ufs_be_set_error(&os->base, "Get Block List: malformed answer");
+	ufs_http_resp_clear(&resp);
+	free(url);
+	free(body.s);
+	return rc;
+}
+
 static uint64_t az_p_part_len(struct ufs_os *os, unsigned n)
 {
 	(void)n;
@@ -468,6 +495,7 @@ static const struct ufs_os_prims az_prims = {
     .mpu_part = az_p_mpu_part,
     .mpu_commit = az_p_mpu_commit,
     .mpu_abort = NULL, /* uncommitted blocks expire by themselves */
+    .mpu_list = az_p_mpu_list,
 };
 
 /* ---- create, check, destroy ---------------------------------------------- */

@@ -62,6 +62,21 @@ void ufs_az_block_id(uint32_t n, char out[UFS_AZ_BLOCK_ID_MAX]);
 int ufs_az_list_page(const char *xml, size_t len, const char *prefix, ufs_os_entry_cb cb, void *arg,
 		     char **pnext);
 
+/*
+ * The number n of a block id made by ufs_az_block_id() into *pn. 0, or
+ * -EINVAL for any other id.
+ */
+int ufs_az_block_num(const char *id, size_t len, uint32_t *pn);
+
+/*
+ * Parse a Get Block List answer (blocklisttype=uncommitted): each
+ * UncommittedBlocks/Block whose name is one of ours goes to cb as part
+ * number+1 with its Size and etag "" (blocks named otherwise are skipped).
+ * 0, cb's value, or -EIO (malformed, not a BlockList, a block without a
+ * size).
+ */
+int ufs_az_parse_block_list(const char *xml, size_t len, ufs_upload_part_cb cb, void *arg);
+
 /* Value of name (case-insensitive) in an Azure connection string
  * "K1=v1;K2=v2;..." (cs may be NULL): malloc'd, or NULL when absent. */
 char *ufs_az_conn_get(const char *cs, const char *name);

@@ -90,6 +90,11 @@ struct ufs_os_prims {
 	int (*mpu_commit)(struct ufs_os *os, const char *key, const char *id,
 			  char (*etags)[UFS_ETAG_MAX], unsigned n, int excl);
 	void (*mpu_abort)(struct ufs_os *os, const char *key, const char *id);
+	/* The parts of upload id of key the store holds, to cb in any order
+	 * (etag "" where the store keeps none). -ENOENT when the upload no
+	 * longer exists. May be NULL (no resume: uploads start over). */
+	int (*mpu_list)(struct ufs_os *os, const char *key, const char *id, ufs_upload_part_cb cb,
+			void *arg);
 	/* Replace the user metadata of the stored object key (size bytes) with
 	 * the mtime and, when has_xxh3, the hash of meta (S3: a metadata-only
 	 * self-copy; Azure: Set Blob Metadata). May be NULL. */

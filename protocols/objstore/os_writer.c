@@ -27,9 +27,21 @@
  *
  * O_CREAT|O_EXCL: refused at open when the name exists, and the final put or
  * commit is conditional where the store can make it so (-ESTALE -> -EEXIST).
+ *
+ * Resumable uploads (unifs cp --journal): stored[i] is set (release) by the
+ * pipeline thread once part i+1 and its ETag are stored, so stored_parts()
+ * reads the contiguous prefix without waiting. Every part handed over before
+ * close is full, so part n's size is part_len(n): a later process with the
+ * same part size resume()s the upload after checking with the store's
+ * mpu_list primitive that each part is still there with its size and ETag,
+ * and streams on from the end of the prefix. After a multipart commit the
+ * object is HEADed: its size must be what was written and a multipart ETag
+ * ("md5-N") must count the parts committed.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +62,7 @@ struct os_writer {
 	size_t cur_len, cur_cap;
 	unsigned nparts;
 	char (*etags)[UFS_ETAG_MAX]; /* max_parts slots when the store needs them */
+	atomic_uchar *stored;	     /* max_parts flags: part i+1 is stored */
 	struct ufs_attr meta;	     /* stored after the commit when has_meta */
 	int has_meta;
 	int err;
@@ -60,20 +73,32 @@ static int os_part_put(void *arg, uint32_t index, const void *buf, size_t len)
 {
 	struct os_writer *w = arg;
 	char scratch[UFS_ETAG_MAX];
+	int rc = w->os->prims->mpu_part(w->os, w->key, w->id, index + 1, buf, len,
+					w->etags ? w->etags[index] : scratch);
 
-	return w->os->prims->mpu_part(w->os, w->key, w->id, index + 1, buf, len,
-				      w->etags ? w->etags[index] : scratch);
+	if (!rc)
+		atomic_store_explicit(&w->stored[index], 1, memory_order_release);
+	return rc;
+}
+
+/* The per-part tables of a multipart upload (ETags, stored flags). */
+static int os_part_tables(struct os_writer *w)
+{
+	unsigned max = w->os->prims->max_parts;
+
+	if (!w->etags && w->os->prims->part_etags)
+		w->etags = calloc(max, UFS_ETAG_MAX);
+	if (!w->stored)
+		w->stored = calloc(max, sizeof(*w->stored));
+	return w->stored && (w->etags || !w->os->prims->part_etags) ? 0 : -ENOMEM;
 }
 
 /* Start the multipart upload when the second part begins. */
 static int os_begin_upload(struct os_writer *w)
 {
-	if (w->os->prims->part_etags) {
-		w->etags = calloc(w->os->prims->max_parts, UFS_ETAG_MAX);
-		if (!w->etags)
-			return -ENOMEM;
-	}
-	return w->os->prims->mpu_begin(w->os, w->key, &w->id);
+	int rc = os_part_tables(w);
+
+	return rc ? rc : w->os->prims->mpu_begin(w->os, w->key, &w->id);
 }
 
 /* Hand cur to the pipeline as the next part. */
@@ -146,6 +171,7 @@ static void os_writer_free(struct os_writer *w)
 	ufs_upload_destroy(w->up); /* drops queued parts, waits for running ones */
 	free(w->id);
 	free(w->etags);
+	free(w->stored);
 	free(w->key);
 	free(w);
 }
@@ -181,6 +207,32 @@ static int os_commit(struct os_writer *w)
 	return rc;
 }
 
+/* A committed multipart upload must be what was written: its size, and a
+ * multipart ETag ("md5-N", S3) must count the parts committed. */
+static int os_check_commit(struct os_writer *w)
+{
+	struct ufs_attr a;
+	const char *dash;
+	int rc = w->os->prims->head(w->os, w->key, &a);
+
+	if (rc)
+		return rc;
+	dash = strrchr(a.etag, '-');
+	if (a.size != w->written) {
+		ufs_be_set_error(&w->os->base,
+				 "committed object has %" PRIu64 " bytes, %" PRIu64 " were written",
+				 a.size, w->written);
+		return -EIO;
+	}
+	if (dash && dash[1] && strspn(dash + 1, "0123456789") == strlen(dash + 1) &&
+	    strtoul(dash + 1, NULL, 10) != w->nparts) {
+		ufs_be_set_error(&w->os->base, "committed object's ETag %s does not count %u parts",
+				 a.etag, w->nparts);
+		return -EIO;
+	}
+	return 0;
+}
+
 /* A multipart upload: store the metadata given by set_meta now that the
  * object exists (a single put carried it). */
 static int os_store_meta(struct os_writer *w)
@@ -206,6 +258,8 @@ static int os_w_close(struct ufs_writer *wr)
 
 	if (rc == -ESTALE && w->excl)
 		rc = -EEXIST; /* the conditional commit found the name taken */
+	if (!rc && w->id)
+		rc = os_check_commit(w);
 	if (!rc)
 		rc = os_store_meta(w);
 	if (rc) {
@@ -217,12 +271,149 @@ static int os_w_close(struct ufs_writer *wr)
 	return 0;
 }
 
+static int os_w_stored_parts(struct ufs_writer *wr, unsigned from, ufs_upload_part_cb cb, void *arg)
+{
+	struct os_writer *w = (struct os_writer *)wr;
+	int rc = 0;
+
+	if (w->id && from == 0 && !atomic_load_explicit(&w->stored[0], memory_order_acquire))
+		return cb(arg, w->id, 0, NULL); /* begun, nothing stored yet */
+	for (unsigned i = from; !rc && w->id && i < w->nparts; i++) {
+		struct ufs_upload_part p = {.len = w->os->prims->part_len(w->os, i + 1)};
+
+		if (!atomic_load_explicit(&w->stored[i], memory_order_acquire))
+			break;
+		snprintf(p.etag, sizeof(p.etag), "%s", w->etags ? w->etags[i] : "");
+		rc = cb(arg, w->id, i + 1, &p);
+	}
+	return rc;
+}
+
+/* What the store lists of an upload, against the parts a resume expects. */
+struct os_resume_chk {
+	const struct ufs_upload_part *want;
+	unsigned n;
+	unsigned char *seen;
+	char *why;
+	size_t whylen;
+};
+
+static int os_resume_seen(void *arg, const char *id, unsigned n, const struct ufs_upload_part *p)
+{
+	struct os_resume_chk *c = arg;
+	const struct ufs_upload_part *want;
+
+	(void)id;
+	if (n == 0 || n > c->n)
+		return 0; /* a part in flight at the crash: sent again */
+	want = &c->want[n - 1];
+	if (p->len != want->len || (p->etag[0] && want->etag[0] && strcmp(p->etag, want->etag))) {
+		snprintf(c->why, c->whylen,
+			 "part %u is stored with %" PRIu64 " bytes, ETag '%s' (journal: %" PRIu64
+			 ", '%s')",
+			 n, p->len, p->etag, want->len, want->etag);
+		return -ESTALE;
+	}
+	c->seen[n - 1] = 1;
+	return 0;
+}
+
+/* "listing the upload's parts failed: strerror (server's message)" */
+static void os_list_failed(struct os_writer *w, int rc, char *why, size_t whylen)
+{
+	char last[160] = "";
+
+	ufs_be_last_error(&w->os->base, last, sizeof(last));
+	snprintf(why, whylen, "listing the upload's parts failed: %s%s%s%s", strerror(-rc),
+		 last[0] ? " (" : "", last, last[0] ? ")" : "");
+}
+
+/* Ask the store for upload id's parts; 0 when parts 1..n are as expected. */
+static int os_resume_check(struct os_writer *w, const char *id, unsigned n,
+			   const struct ufs_upload_part *parts, char *why, size_t whylen)
+{
+	struct os_resume_chk c = {parts, n, calloc(n ? n : 1, 1), why, whylen};
+	int rc = c.seen ? 0 : -ENOMEM;
+
+	for (unsigned i = 0; !rc && i < n; i++) {
+		if (parts[i].len != w->os->prims->part_len(w->os, i + 1)) {
+			snprintf(why, whylen,
+				 "part %u has %" PRIu64 " bytes, the part size is now %" PRIu64,
+				 i + 1, parts[i].len, w->os->prims->part_len(w->os, i + 1));
+			rc = -ESTALE;
+		}
+	}
+	if (!rc)
+		rc = w->os->prims->mpu_list(w->os, w->key, id, os_resume_seen, &c);
+	if (rc == -ENOENT)
+		snprintf(why, whylen, "the upload no longer exists");
+	else if (rc && rc != -ESTALE && !why[0])
+		os_list_failed(w, rc, why, whylen);
+	for (unsigned i = 0; !rc && i < n; i++) {
+		if (!c.seen[i]) {
+			snprintf(why, whylen, "part %u is no longer stored", i + 1);
+			rc = -ESTALE;
+		}
+	}
+	free(c.seen);
+	return rc;
+}
+
+static void os_w_drop(struct ufs_writer *wr, const char *id)
+{
+	struct os_writer *w = (struct os_writer *)wr;
+
+	if (id[0] && w->os->prims->mpu_abort)
+		w->os->prims->mpu_abort(w->os, w->key, id);
+}
+
+static int os_w_resume(struct ufs_writer *wr, const char *id, unsigned n,
+		       const struct ufs_upload_part *parts, char *why, size_t whylen)
+{
+	struct os_writer *w = (struct os_writer *)wr;
+	int rc;
+
+	why[0] = '\0';
+	if (w->id || w->written || n == 0 || n >= w->os->prims->max_parts) {
+		snprintf(why, whylen, "nothing to resume");
+		return -EINVAL;
+	}
+	if (!w->os->prims->mpu_list) {
+		snprintf(why, whylen, "%s cannot list an upload's parts", w->os->prims->store);
+		os_w_drop(wr, id);
+		return -ENOTSUP;
+	}
+	rc = os_resume_check(w, id, n, parts, why, whylen);
+	if (!rc)
+		rc = os_part_tables(w);
+	if (!rc)
+		w->id = strdup(id);
+	if (!rc && !w->id)
+		rc = -ENOMEM;
+	if (rc) {
+		if (rc != -ENOENT && rc != -ENOMEM)
+			os_w_drop(wr, id);
+		return rc == -ENOENT ? -ESTALE : rc;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		atomic_store(&w->stored[i], 1);
+		if (w->etags)
+			memcpy(w->etags[i], parts[i].etag, UFS_ETAG_MAX);
+		w->written += parts[i].len;
+	}
+	w->nparts = n;
+	return 0;
+}
+
 static const struct ufs_writer_ops os_writer_ops = {
     .pwrite = os_w_pwrite,
     .fsync = os_w_fsync,
     .close = os_w_close,
     .abort = os_w_abort,
     .set_meta = os_w_set_meta,
+    .stored_parts = os_w_stored_parts,
+    .resume = os_w_resume,
+    .drop = os_w_drop,
 };
 
 int ufs_os_open_writer(struct ufs_backend *be, const char *path, int flags, mode_t mode,

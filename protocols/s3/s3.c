@@ -237,6 +237,7 @@ static const struct ufs_os_prims s3_prims = {
     .mpu_part = s3_mpu_part,
     .mpu_commit = s3_mpu_commit,
     .mpu_abort = s3_mpu_abort,
+    .mpu_list = s3_mpu_list,
 };
 
 /* ---- lifecycle ---- */

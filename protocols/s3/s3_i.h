@@ -91,6 +91,13 @@ int ufs_s3_body_is_error(const char *xml, size_t len, char *code, size_t codelen
  * malloc'd, or NULL. */
 char *ufs_s3_complete_body(char (*etags)[UFS_ETAG_MAX], unsigned n);
 
+/* One ListParts page: each Part (PartNumber, Size, ETag stripped) goes to
+ * cb; *pnext is NextPartNumberMarker when IsTruncated, else 0. 0, cb's
+ * value, or -EIO (malformed, not a ListPartsResult, a Part without a
+ * number or size). */
+int ufs_s3_parse_parts(const char *xml, size_t len, ufs_upload_part_cb cb, void *arg,
+		       unsigned *pnext);
+
 /* Size of part number n (1-based) for a base part size: grows every 1,000
  * parts so that 10,000 parts reach far beyond base * 10,000. */
 uint64_t ufs_s3_part_len(uint64_t base, unsigned n);
@@ -140,6 +147,8 @@ int s3_mpu_part(struct ufs_os *os, const char *key, const char *id, unsigned n, 
 int s3_mpu_commit(struct ufs_os *os, const char *key, const char *id, char (*etags)[UFS_ETAG_MAX],
 		  unsigned n, int excl);
 void s3_mpu_abort(struct ufs_os *os, const char *key, const char *id);
+int s3_mpu_list(struct ufs_os *os, const char *key, const char *id, ufs_upload_part_cb cb,
+		void *arg);
 /* Server-side copy: CopyObject, or UploadPartCopy above 5 GiB (s3_mpu.c). */
 int s3_copy(struct ufs_os *os, const char *from, const char *to, uint64_t size, const char *etag,
 	    int noreplace);

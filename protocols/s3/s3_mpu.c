@@ -1,7 +1,8 @@
 /*
  * s3_mpu.c — S3 multipart uploads and server-side copies, as object-store
  * primitives (objstore.h): CreateMultipartUpload / UploadPart /
- * CompleteMultipartUpload / AbortMultipartUpload for the shared writer
+ * CompleteMultipartUpload / AbortMultipartUpload / ListParts (resume) for
+ * the shared writer
  * (os_writer.c), and CopyObject, or UploadPartCopy in 1 GiB parts for
  * objects above S3's 5 GiB single-copy limit, for rename; a metadata-only
  * self-copy for set_meta.
@@ -70,6 +71,39 @@ void s3_mpu_abort(struct ufs_os *os, const char *key, const char *id)
 	if (rc && rc != -ENOENT)
 		ufs_warn("%s: could not abort multipart upload of '%s': %s", os->base.name, key,
 			 strerror(-rc));
+}
+
+/* ListParts: GET key?uploadId=ID, page by page; NoSuchUpload -> -ENOENT. */
+int s3_mpu_list(struct ufs_os *os, const char *key, const char *id, ufs_upload_part_cb cb,
+		void *arg)
+{
+	struct s3_be *sb = (struct s3_be *)os;
+	unsigned marker = 0;
+	int rc = 0;
+
+	do {
+		struct ufs_strbuf body = {0};
+		char *eid = ufs_uri_encode(id, strlen(id), 0), *q = NULL;
+		struct s3_call c;
+
+		if (!eid || asprintf(&q, "part-number-marker=%u&uploadId=%s", marker, eid) < 0)
+			q = NULL;
+		free(eid);
+		rc = q ? s3_call_init(&c, sb, UFS_REQ_LIST, "GET", key, q) : -ENOMEM;
+		free(q);
+		if (rc)
+			return rc;
+		c.req.out_grow = &body;
+		rc = s3_call_perform(&c);
+		s3_call_fini(&c);
+		if (!rc) {
+			rc = ufs_s3_parse_parts(body.s, body.len, cb, arg, &marker);
+			if (rc == -EIO)
+				ufs_be_set_error(&os->base, "ListParts: malformed answer");
+		}
+		free(body.s);
+	} while (!rc && marker);
+	return rc;
 }
 
 /* POST key?uploadId=ID with the part list. S3 has no conditional commit:

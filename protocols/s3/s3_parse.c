@@ -325,6 +325,82 @@ char *ufs_s3_complete_body(char (*etags)[UFS_ETAG_MAX], unsigned n)
 	return out;
 }
 
+/* ---- ListParts ---- */
+
+struct s3_parts_state {
+	ufs_upload_part_cb cb;
+	void *arg;
+	int in_result, truncated, bad;
+	unsigned num, next;
+	int has_num, has_size;
+	struct ufs_upload_part p;
+};
+
+/* Decimal text[0..len) into *pv; 0 or -EIO. */
+static int s3_parse_u64(const char *text, size_t len, uint64_t *pv)
+{
+	char buf[21];
+
+	if (len == 0 || len >= sizeof(buf))
+		return -EIO;
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	if (strspn(buf, "0123456789") != len)
+		return -EIO;
+	*pv = strtoull(buf, NULL, 10);
+	return 0;
+}
+
+static int s3_parts_on_end(void *arg, const char *path, const char *text, size_t len)
+{
+	struct s3_parts_state *st = arg;
+	uint64_t v = 0;
+
+	if (strcmp(path, "ListPartsResult") == 0)
+		st->in_result = 1;
+	if (strncmp(path, "ListPartsResult/", 16) != 0)
+		return 0;
+	path += 16;
+	if (strcmp(path, "Part/PartNumber") == 0) {
+		st->has_num = s3_parse_u64(text, len, &v) == 0 && v > 0 && v <= UFS_S3_MAX_PARTS;
+		st->num = (unsigned)v;
+	} else if (strcmp(path, "Part/Size") == 0) {
+		st->has_size = s3_parse_u64(text, len, &st->p.len) == 0;
+	} else if (strcmp(path, "Part/ETag") == 0) {
+		ufs_os_etag_strip(text, len, st->p.etag);
+	} else if (strcmp(path, "IsTruncated") == 0) {
+		st->truncated = len == 4 && strncmp(text, "true", 4) == 0;
+	} else if (strcmp(path, "NextPartNumberMarker") == 0) {
+		st->next =
+		    s3_parse_u64(text, len, &v) == 0 && v <= UFS_S3_MAX_PARTS ? (unsigned)v : 0;
+	} else if (strcmp(path, "Part") == 0) {
+		int rc = st->has_num && st->has_size ? st->cb(st->arg, "", st->num, &st->p) : -EIO;
+
+		st->bad |= rc == -EIO;
+		memset(&st->p, 0, sizeof(st->p));
+		st->has_num = st->has_size = 0;
+		return rc;
+	}
+	return 0;
+}
+
+int ufs_s3_parse_parts(const char *xml, size_t len, ufs_upload_part_cb cb, void *arg,
+		       unsigned *pnext)
+{
+	struct s3_parts_state st = {.cb = cb, .arg = arg};
+	char err[128];
+	int rc = ufs_xml_parse(xml, len, NULL, s3_parts_on_end, &st, err, sizeof(err));
+
+	*pnext = 0;
+	if (rc == 0 && !st.in_result)
+		rc = -EIO;
+	if (rc == 0 && st.truncated && !st.next)
+		rc = -EIO; /* truncated without a marker: would loop */
+	if (rc == 0 && st.truncated)
+		*pnext = st.next;
+	return rc;
+}
+
 uint64_t ufs_s3_part_len(uint64_t base, unsigned n)
 {
 	return base * (1 + (uint64_t)((n ? n - 1 : 0) / 1000));

@@ -23,11 +23,26 @@ n_a=${BENCH_N_A:-4} a_mb=${BENCH_A_MB:-512} n_b=${BENCH_N_B:-5000} b_kb=${BENCH_
 c_mb=${BENCH_C_MB:-1024} tr=${BENCH_TRANSFERS:-8} rss_files=${BENCH_RSS_FILES:-100000}
 export AWS_ENDPOINT_URL=$UFS_S3_ENDPOINT
 export AZURE_STORAGE_CONNECTION_STRING="AccountName=$UFS_AZ_ACCOUNT;AccountKey=$UFS_AZ_KEY;BlobEndpoint=$UFS_AZ_ENDPOINT"
+# rclone_az_sas: an account SAS URL for Azurite (blob service, all
+# permissions, signed like Azure's "Create an account SAS", version
+# 2021-12-02). Debian's rclone 1.60 cannot reach Azurite otherwise: its
+# use_emulator sends requests without a URL and its endpoint key is a DNS
+# suffix (https://ACCOUNT.ENDPOINT), while a SAS URL is used as given.
+rclone_az_sas()
+{
+	local se=2099-01-01T00:00:00Z sts sig
+	sts="$UFS_AZ_ACCOUNT"$'\n'"racwdl"$'\n'"b"$'\n'"sco"$'\n\n'"$se"$'\n\n'"http,https"$'\n'"2021-12-02"$'\n\n'
+	sig=$(printf '%s' "$sts" | openssl dgst -sha256 -mac HMAC \
+		-macopt "hexkey:$(printf '%s' "$UFS_AZ_KEY" | base64 -d | od -An -vtx1 | tr -d ' \n')" \
+		-binary | base64 -w0)
+	sig=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$sig")
+	printf '%s?sv=2021-12-02&ss=b&srt=sco&sp=racwdl&se=%s&spr=http,https&sig=%s\n' \
+		"$UFS_AZ_ENDPOINT" "${se//:/%3A}" "$sig"
+}
 rc_conf=$UFS_WORK/rclone.conf
 printf '%s\n' "[s]" "type = s3" "provider = Other" "endpoint = $UFS_S3_ENDPOINT" \
 	"access_key_id = $AWS_ACCESS_KEY_ID" "secret_access_key = $AWS_SECRET_ACCESS_KEY" \
-	"force_path_style = true" "[az]" "type = azureblob" "use_emulator = true" >"$rc_conf"
-[[ $UFS_AZ_PORT == 10000 ]] || fail "rclone's Azure emulator mode needs Azurite on port 10000"
+	"force_path_style = true" "[az]" "type = azureblob" "sas_url = $(rclone_az_sas)" >"$rc_conf"
 unset AWS_CA_BUNDLE # rclone cannot use a CA bundle with its own transport
 rc() { rclone --config "$rc_conf" --transfers "$tr" --checkers "$tr" --checksum "$@"; }
 uf() { "$UFS_BIN" "$@" --transfers "$tr" --checksum --no-progress; }

@@ -2,7 +2,9 @@
  * test_migrate.c — the I/O-free parts of the cp/sync/check engine: the
  * decision rules (cli_mig_plan.c), --include/--exclude, shard parsing and
  * ownership, the resume journal (append, reopen, torn tail, corrupt and
- * foreign journals refused) and the bounded queue.
+ * foreign journals refused; object uploads in flight: U/M records), the
+ * store listings a resume checks (S3 ListParts, Azure Get Block List) and
+ * the bounded queue.
  *
  * The engine sources are compiled in directly (their statics are under
  * test); they only need ufscore.
@@ -24,6 +26,8 @@
 #include "mount-helpers/cli_mig_plan.c"
 #include "mount-helpers/cli_mig_queue.c"
 #include "mount-helpers/cli_util.c"
+#include "protocols/azure/azblob_i.h"
+#include "protocols/s3/s3_i.h"
 
 static struct mig_item item(uint64_t ssize, time_t smtime, uint64_t dsize, time_t dmtime)
 {
@@ -230,6 +234,180 @@ static void test_journal_corrupt(void **state)
 	unlink(path);
 }
 
+/* Object uploads in flight: U starts a file's part list, M adds part n in
+ * order, D forgets it; all of it survives a reopen. */
+static void test_journal_uploads(void **state)
+{
+	const char *hash = "0123456789abcdef0123456789abcdef";
+	char *path = journal_tmp(), err[512];
+	struct mig_upload u = {.size = 3 << 20, .mtime = {1700000000, 250}, .id = "2~abc/+="};
+	struct ufs_upload_part p = {.len = 1 << 20, .etag = "d41d8cd98f00b204e9800998ecf8427e"};
+	struct mig_upload got;
+	struct mig_journal *j = NULL;
+
+	(void)state;
+	assert_int_equal(mig_journal_open(path, "job", 0, &j, err, sizeof(err)), 0);
+	assert_int_equal(mig_journal_upload(j, "big", &got), 0);
+	assert_int_equal(mig_journal_add_upload(j, "big", &u), 0);
+	assert_int_equal(mig_journal_add_upart(j, "big", 1, &p), 0);
+	p.etag[0] = '\0'; /* Azure: no ETag -> "-" */
+	assert_int_equal(mig_journal_add_upart(j, "big", 2, &p), 0);
+	assert_int_equal(mig_journal_add_upart(j, "big", 4, &p), -EINVAL); /* out of order */
+	/* ids or ETags that cannot be one token are not journaled */
+	u.id = "has space";
+	assert_int_equal(mig_journal_add_upload(j, "other", &u), -EINVAL);
+	u.id = "";
+	snprintf(u.etag, sizeof(u.etag), "src-etag");
+	assert_int_equal(mig_journal_add_upload(j, "az blob", &u), 0);
+	assert_int_equal(mig_journal_add_upload(j, "gone", &u), 0);
+	assert_int_equal(mig_journal_add_done(j, "gone", 1, hash), 0);
+	mig_journal_close(j);
+
+	assert_int_equal(mig_journal_open(path, "job", 1, &j, err, sizeof(err)), 0);
+	assert_int_equal(mig_journal_upload(j, "big", &got), 1);
+	assert_int_equal(got.size, 3 << 20);
+	assert_int_equal(got.mtime.tv_sec, 1700000000);
+	assert_int_equal(got.mtime.tv_nsec, 250);
+	assert_string_equal(got.etag, "");
+	assert_string_equal(got.id, "2~abc/+=");
+	assert_int_equal(got.nparts, 2);
+	assert_int_equal(got.parts[0].len, 1 << 20);
+	assert_string_equal(got.parts[0].etag, "d41d8cd98f00b204e9800998ecf8427e");
+	assert_string_equal(got.parts[1].etag, "");
+	mig_upload_fini(&got);
+	assert_int_equal(mig_journal_upload(j, "az blob", &got), 1);
+	assert_string_equal(got.id, "");
+	assert_string_equal(got.etag, "src-etag");
+	assert_int_equal(got.nparts, 0);
+	mig_upload_fini(&got);
+	assert_int_equal(mig_journal_upload(j, "gone", &got), 0); /* done: forgotten */
+	/* a new upload of the same file starts its part list over */
+	u.id = "second";
+	assert_int_equal(mig_journal_add_upload(j, "big", &u), 0);
+	assert_int_equal(mig_journal_upload(j, "big", &got), 1);
+	assert_string_equal(got.id, "second");
+	assert_int_equal(got.nparts, 0);
+	mig_upload_fini(&got);
+	mig_journal_close(j);
+	unlink(path);
+}
+
+/* Write header + one record line body (its CRC computed) and open it. */
+static int journal_with_line(const char *path, const char *body, char *err, size_t errlen)
+{
+	char header[64];
+	struct mig_journal *j = NULL;
+	FILE *f = fopen(path, "w");
+	int rc;
+
+	assert_non_null(f);
+	snprintf(header, sizeof(header), JOURNAL_MAGIC "%016" PRIx64, journal_id("job"));
+	fprintf(f, "%s\n%s %08x\n", header, body, (unsigned)XXH32(body, strlen(body), 0));
+	fclose(f);
+	rc = mig_journal_open(path, "job", 1, &j, err, errlen);
+	mig_journal_close(j);
+	return rc;
+}
+
+/* Well-checksummed but malformed upload records refuse the journal. */
+static void test_journal_upload_bad(void **state)
+{
+	static const char *bad[] = {
+	    "M 00000000000000aa 1 5 x",		   /* a part without its upload */
+	    "U 00000000000000aa 5 1.5 - id extra", /* trailing field */
+	    "U 00000000000000aa 5 1 - id",	   /* mtime without nanoseconds */
+	    "U 00000000000000aa x 1.5 - id",	   /* size not a number */
+	    "Q 00000000000000aa 5",		   /* unknown record */
+	};
+	char *path = journal_tmp(), err[512];
+
+	(void)state;
+	assert_int_equal(journal_with_line(path, "U 00000000000000aa 5 1.5 - id", err, sizeof(err)),
+			 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(journal_with_line(path, bad[i], err, sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "line 2 is corrupt"));
+	}
+	unlink(path);
+}
+
+struct seen_parts {
+	unsigned n[8], count;
+	uint64_t len[8];
+	char etag[8][UFS_ETAG_MAX];
+};
+
+static int seen_part(void *arg, const char *id, unsigned n, const struct ufs_upload_part *p)
+{
+	struct seen_parts *s = arg;
+
+	(void)id;
+	assert_true(s->count < 8);
+	s->n[s->count] = n;
+	s->len[s->count] = p->len;
+	memcpy(s->etag[s->count++], p->etag, UFS_ETAG_MAX);
+	return 0;
+}
+
+/* What a resume asks the store: S3 ListParts pages, Azure uncommitted blocks. */
+static void test_store_part_listings(void **state)
+{
+	static const char parts[] =
+	    "<?xml version=\"1.0\"?><ListPartsResult><Bucket>b</Bucket>"
+	    "<Part><PartNumber>1</PartNumber><ETag>&quot;aa&quot;</ETag><Size>5242880</Size></Part>"
+	    "<Part><PartNumber>2</PartNumber><ETag>\"bb\"</ETag><Size>7</Size></Part>"
+	    "<IsTruncated>true</IsTruncated><NextPartNumberMarker>2</NextPartNumberMarker>"
+	    "</ListPartsResult>";
+	static const char noSize[] =
+	    "<ListPartsResult><Part><PartNumber>1</PartNumber></Part></ListPartsResult>";
+	static const char loop[] =
+	    "<ListPartsResult><IsTruncated>true</IsTruncated></ListPartsResult>";
+	char id0[UFS_AZ_BLOCK_ID_MAX], id4[UFS_AZ_BLOCK_ID_MAX], xml[512];
+	struct seen_parts s = {0};
+	unsigned next = 9;
+	uint32_t num;
+
+	(void)state;
+	assert_int_equal(ufs_s3_parse_parts(parts, strlen(parts), seen_part, &s, &next), 0);
+	assert_int_equal(next, 2);
+	assert_int_equal(s.count, 2);
+	assert_int_equal(s.n[1], 2);
+	assert_int_equal(s.len[0], 5242880);
+	assert_string_equal(s.etag[0], "aa");
+	assert_string_equal(s.etag[1], "bb");
+	assert_int_equal(ufs_s3_parse_parts(noSize, strlen(noSize), seen_part, &s, &next), -EIO);
+	assert_int_equal(ufs_s3_parse_parts(loop, strlen(loop), seen_part, &s, &next), -EIO);
+	assert_int_equal(ufs_s3_parse_parts("<Error/>", 8, seen_part, &s, &next), -EIO);
+
+	ufs_az_block_id(0, id0);
+	ufs_az_block_id(4, id4);
+	assert_int_equal(ufs_az_block_num(id4, strlen(id4), &num), 0);
+	assert_int_equal(num, 4);
+	assert_int_equal(ufs_az_block_num("AAAA", 4, &num), -EINVAL);
+	snprintf(xml, sizeof(xml),
+		 "<BlockList><CommittedBlocks><Block><Name>%s</Name><Size>1</Size></Block>"
+		 "</CommittedBlocks><UncommittedBlocks>"
+		 "<Block><Name>%s</Name><Size>5</Size></Block>"
+		 "<Block><Name>Zm9yZWlnbg==</Name><Size>6</Size></Block>"
+		 "<Block><Name>%s</Name><Size>7</Size></Block>"
+		 "</UncommittedBlocks></BlockList>",
+		 id0, id4, id0);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(ufs_az_parse_block_list(xml, strlen(xml), seen_part, &s), 0);
+	assert_int_equal(s.count, 2); /* committed and foreign blocks skipped */
+	assert_int_equal(s.n[0], 5);
+	assert_int_equal(s.len[0], 5);
+	assert_int_equal(s.n[1], 1);
+	assert_int_equal(s.len[1], 7);
+	assert_int_equal(ufs_az_parse_block_list("<x/>", 4, seen_part, &s), -EIO);
+	snprintf(xml, sizeof(xml),
+		 "<BlockList><UncommittedBlocks><Block><Name>%s</Name></Block>"
+		 "</UncommittedBlocks></BlockList>",
+		 id0);
+	assert_int_equal(ufs_az_parse_block_list(xml, strlen(xml), seen_part, &s), -EIO);
+}
+
 static void test_queue(void **state)
 {
 	struct mig_queue *q = NULL;
@@ -256,13 +434,11 @@ static void test_queue(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_plan_rules),
-	    cmocka_unit_test(test_filters),
-	    cmocka_unit_test(test_shard_parse),
-	    cmocka_unit_test(test_shard_owns),
-	    cmocka_unit_test(test_journal_roundtrip),
-	    cmocka_unit_test(test_journal_corrupt),
-	    cmocka_unit_test(test_queue),
+	    cmocka_unit_test(test_plan_rules),		cmocka_unit_test(test_filters),
+	    cmocka_unit_test(test_shard_parse),		cmocka_unit_test(test_shard_owns),
+	    cmocka_unit_test(test_journal_roundtrip),	cmocka_unit_test(test_journal_corrupt),
+	    cmocka_unit_test(test_journal_uploads),	cmocka_unit_test(test_journal_upload_bad),
+	    cmocka_unit_test(test_store_part_listings), cmocka_unit_test(test_queue),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
