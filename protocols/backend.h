@@ -65,6 +65,11 @@ struct ufs_attr {
 	 * it in object metadata; valid when has_xxh3 (object stores only). */
 	unsigned char xxh3[16];
 	unsigned char has_xxh3;
+	/* MD5 of the content as a listing reports it (S3: a single-part ETag;
+	 * Azure: Content-MD5); valid when has_md5. Equal MD5s mean equal
+	 * content; unequal ones prove nothing (an S3 ETag may not be an MD5). */
+	unsigned char md5[16];
+	unsigned char has_md5;
 };
 
 /* The identity a read is pinned to. A read that finds the object is no

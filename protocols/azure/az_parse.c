@@ -17,6 +17,7 @@
 #include "protocols/azure/azblob_i.h"
 #include "protocols/http/http.h"
 #include "protocols/objstore/objstore.h"
+#include "protocols/sign.h"
 #include "protocols/xml.h"
 
 /* ---- URL and endpoint parsing ------------------------------------------ */
@@ -237,6 +238,7 @@ struct az_page {
 	char *name; /* current Blob's or BlobPrefix's name (owned) */
 	struct ufs_os_entry e;
 	char etag[UFS_ETAG_MAX];
+	unsigned char md5[16]; /* Content-MD5, when listed */
 };
 
 /* Report the current entry, relative to the prefix (others are ignored). */
@@ -274,6 +276,19 @@ static int az_is_true(const char *text, size_t len)
 	return len == 4 && strncasecmp(text, "true", 4) == 0;
 }
 
+/* A listed Content-MD5 (base64 of 16 bytes) into p->md5 / p->e.md5. */
+static void az_list_md5(struct az_page *p, const char *text, size_t len)
+{
+	char b64[32];
+
+	if (len == 0 || len >= sizeof(b64))
+		return;
+	memcpy(b64, text, len);
+	b64[len] = '\0';
+	if (ufs_base64_decode(b64, p->md5, sizeof(p->md5)) == (int)sizeof(p->md5))
+		p->e.md5 = p->md5;
+}
+
 static int az_list_blob_field(struct az_page *p, const char *f, const char *text, size_t len)
 {
 	if (strcmp(f, "/Name") == 0) {
@@ -287,6 +302,8 @@ static int az_list_blob_field(struct az_page *p, const char *f, const char *text
 		ufs_os_parse_http_date(text, &p->e.mtime);
 	else if (strcmp(f, "/Properties/Etag") == 0)
 		ufs_os_etag_strip(text, len, p->etag);
+	else if (strcmp(f, "/Properties/Content-MD5") == 0)
+		az_list_md5(p, text, len);
 	else if (strcmp(f, "/Properties/ResourceType") == 0 && len == 9 &&
 		 strncmp(text, "directory", 9) == 0)
 		p->e.kind = UFS_OS_MARKER;

@@ -39,7 +39,8 @@ struct ufs_os_entry {
 	enum ufs_os_kind kind;
 	uint64_t size;
 	struct timespec mtime;
-	const char *etag; /* stripped; "" when none */
+	const char *etag;	  /* stripped; "" when none */
+	const unsigned char *md5; /* 16 bytes: the content's MD5 as listed, or NULL */
 };
 
 /* Called per listed entry; non-zero stops the page and is returned by it. */

@@ -317,6 +317,10 @@ int ufs_os_dedup_entry(void *arg, const struct ufs_os_entry *e)
 	a.size = e->size;
 	a.mtime = e->mtime;
 	snprintf(a.etag, sizeof(a.etag), "%s", e->etag ? e->etag : "");
+	if (e->md5) {
+		memcpy(a.md5, e->md5, sizeof(a.md5));
+		a.has_md5 = 1;
+	}
 	os_attr_finish(d->os, &a, e->kind == UFS_OS_MARKER);
 	if (!rc)
 		rc = os_emit(d, name, &a);

@@ -97,10 +97,22 @@ struct s3_list_fwd {
 	void *arg;
 };
 
+/* The MD5 an ETag of 32 hex digits stands for (a single-part upload's;
+ * multipart ETags end in "-N"). 1 when md5 was filled. */
+static int s3_etag_md5(const char *etag, unsigned char md5[16])
+{
+	if (!etag || strlen(etag) != 32 || strspn(etag, "0123456789abcdefABCDEF") != 32)
+		return 0;
+	for (int i = 0; i < 16; i++)
+		sscanf(etag + 2 * i, "%2hhx", &md5[i]);
+	return 1;
+}
+
 /* A parsed S3 entry as an object-store entry. */
 static int s3_list_entry(void *arg, const struct ufs_s3_entry *e)
 {
 	struct s3_list_fwd *f = arg;
+	unsigned char md5[16];
 	struct ufs_os_entry oe = {
 	    .name = e->name,
 	    .name_len = strlen(e->name),
@@ -110,6 +122,8 @@ static int s3_list_entry(void *arg, const struct ufs_s3_entry *e)
 	    .etag = e->etag,
 	};
 
+	if (!e->is_dir && s3_etag_md5(e->etag, md5))
+		oe.md5 = md5;
 	return f->cb(f->arg, &oe);
 }
 

@@ -222,6 +222,42 @@ static int list_pages(struct ufs_os_dedup *d, const char *const *pages, int n, c
 	return rc;
 }
 
+/* A listed Content-MD5 (base64 of 16 bytes) becomes the entry's MD5; a
+ * malformed one is ignored. */
+static void test_list_content_md5(void **state)
+{
+	static const char page[] =
+	    "<EnumerationResults><Blobs>"
+	    "<Blob><Name>p/m</Name><Properties><Content-Length>3</Content-Length>"
+	    "<Content-MD5>rL0Y20zC+Fzt72VPzMSk2A==</Content-MD5></Properties></Blob>"
+	    "<Blob><Name>p/bad</Name><Properties><Content-Length>3</Content-Length>"
+	    "<Content-MD5>not base64!</Content-MD5></Properties></Blob>"
+	    "<Blob><Name>p/none</Name><Properties><Content-Length>3</Content-Length>"
+	    "</Properties></Blob></Blobs><NextMarker /></EnumerationResults>";
+	static const unsigned char md5_foo[16] = {0xac, 0xbd, 0x18, 0xdb, 0x4c, 0xc2, 0xf8, 0x5c,
+						  0xed, 0xef, 0x65, 0x4f, 0xcc, 0xc4, 0xa4, 0xd8};
+	const char *const pages[] = {page};
+	struct ufs_os_dedup d;
+	struct ufs_os os;
+	struct seen s = {0};
+	char *next = NULL;
+	int i;
+
+	(void)state;
+	fake_os(&os);
+	ufs_os_dedup_init(&d, &os, "", collect, &s);
+	assert_int_equal(list_pages(&d, pages, 1, &next), 0);
+	i = find(&s, "m");
+	assert_true(i >= 0 && s.attr[i].has_md5);
+	assert_memory_equal(s.attr[i].md5, md5_foo, 16); /* MD5("foo") */
+	i = find(&s, "bad");
+	assert_true(i >= 0 && !s.attr[i].has_md5);
+	i = find(&s, "none");
+	assert_true(i >= 0 && !s.attr[i].has_md5);
+	free(next);
+	ufs_os_dedup_fini(&d);
+}
+
 static void test_list_pages(void **state)
 {
 	const char *const pages[] = {page1, page2};
@@ -355,9 +391,13 @@ static void test_creds_in_config(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse_url),	    cmocka_unit_test(test_parse_endpoint),
-	    cmocka_unit_test(test_block_id),	    cmocka_unit_test(test_connection_string),
-	    cmocka_unit_test(test_list_pages),	    cmocka_unit_test(test_list_stop_and_errors),
+	    cmocka_unit_test(test_parse_url),
+	    cmocka_unit_test(test_parse_endpoint),
+	    cmocka_unit_test(test_block_id),
+	    cmocka_unit_test(test_connection_string),
+	    cmocka_unit_test(test_list_pages),
+	    cmocka_unit_test(test_list_content_md5),
+	    cmocka_unit_test(test_list_stop_and_errors),
 	    cmocka_unit_test(test_creds_in_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
