@@ -2,7 +2,8 @@
 # test_list_budget.sh — directory listings count in the memory budget
 # (issue 12, finding 3). hostile_s3.py serves synthetic buckets of many keys
 # (nothing stored: pages are generated); one mount with memory = 64M:
-#   - /big (200,000 keys, ~50 MB of listing): `ls | wc -l` is right, the
+#   - /big (100,000 keys, ~31 MiB of listing: room for a second listing in
+#     flight; 200,000 keys, 63 of 64 MiB, failed once): `ls | wc -l` is right, the
 #     listing is served but not cached (more than a quarter of the budget),
 #     and the budget's peak stays within memory
 #   - /huge (400,000 keys, ~100 MB): does not fit; `ls` fails with ENOMEM
@@ -23,7 +24,7 @@ unset AWS_ENDPOINT_URL
 
 mport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mem_mib=64
-big=200000
+big=100000
 huge=400000
 mnt=$UFS_WORK/mnt
 ufs_config "$UFS_WORK/unifs.conf" <<EOF
