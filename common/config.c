@@ -487,6 +487,7 @@ static struct ufs_config *config_new(const char *path)
 	cfg->log_level = strdup("info");
 	cfg->block_size = 8ULL << 20;
 	cfg->readahead_max = 256ULL << 20;
+	cfg->block_cache = 1;
 	cfg->part_size = 8ULL << 20;
 	cfg->workers = 16;
 	cfg->attr_ttl = 60;
@@ -573,6 +574,8 @@ static int set_global_key(struct ufs_config *cfg, const char *key, const char *v
 		return set_seconds_key(&cfg->retry_down, key, v, msg, msglen);
 	if (strcmp(key, "allow_other") == 0)
 		return set_bool_key(&cfg->allow_other, key, v, msg, msglen);
+	if (strcmp(key, "block_cache") == 0)
+		return set_bool_key(&cfg->block_cache, key, v, msg, msglen);
 	if (strcmp(key, "readonly") == 0)
 		return set_bool_key(&cfg->readonly, key, v, msg, msglen);
 	if (strcmp(key, "cache_dir") == 0)

@@ -47,6 +47,7 @@ struct ufs_config {
 	double negative_ttl;	/* seconds, default 5 */
 	double op_timeout;	/* seconds a backend call may take before it fails, default 20 */
 	double retry_down; /* seconds a down backend fails fast before it is retried, default 2 */
+	int block_cache;   /* 1 (default): the block cache; 0: reads go to the backend */
 	int allow_other;   /* FUSE allow_other */
 	int readonly;	   /* whole namespace read-only (-o ro) */
 	char *staging_dir; /* local staging for object-store random writes, NULL = /tmp */

@@ -264,7 +264,11 @@ static int run_setup(struct ufs_fs *fs, int ready_fd, char *err, size_t errlen)
 	if (!fs->itab)
 		return -ENOMEM;
 	rc = run_create_meta(fs, err, errlen);
-	if (rc == 0)
+	if (rc == 0 && !fs->cfg->block_cache && fs->cfg->cache_dir) {
+		snprintf(err, errlen, "cache_dir needs the block cache (block_cache = false)");
+		rc = -EINVAL;
+	}
+	if (rc == 0 && fs->cfg->block_cache)
 		rc = fs_cache_create(fs, err, errlen);
 	if (rc == 0) /* after the cache: clean blocks are reclaimed before listings */
 		rc = ufs_meta_set_budget(fs->meta, fs->budget);

@@ -14,6 +14,17 @@
  * cache serves repeat reads. Every write/truncate bumps the generation and
  * drops the metadata cache entries of the file.
  *
+ * Freshness on POSIX backends (file, nfs): whatever changes a file's data
+ * through this mount (a write or truncate through any handle, fallocate,
+ * punch hole, zero range, the kernel's copy_file_range fallback) bumps the
+ * inode's write generation, so a reader is valid only while the generation
+ * it was pinned at is current. Before every read a handle whose reader is
+ * older re-pins it to a fresh getattr (file_rd_get): never a block cached
+ * under the old identity, never a read clamped to the old size (a short
+ * read makes the kernel shrink its i_size). rdlock guards f->rd: reads
+ * share it, a re-pin takes it exclusively. Object stores keep the version
+ * pinned at open (a replaced object reads as ESTALE).
+ *
  * Reads of a read-only handle through the block cache are zero-copy: the
  * reply is written to /dev/fuse straight from the pinned cache blocks
  * (fs_reader_read_pinned), unpinned once the synchronous reply returns.
@@ -50,8 +61,10 @@ struct fs_file {
 	char *rel;
 	pthread_mutex_t lock; /* serialises handles with a write side */
 	struct ufs_attr attr; /* at open */
+	pthread_rwlock_t rdlock; /* f->rd: shared by reads, exclusive to re-pin */
 	struct fs_reader *rd;
 	uint64_t writes, rd_writes; /* writes through this handle; when rd was pinned */
+	uint64_t rd_gen;	    /* the inode's write generation rd was pinned at */
 	struct fs_wfile *wf;
 	int pending;		/* counted as a pending writer in the inode table */
 	int has_opener;		/* opener is set */
@@ -97,6 +110,7 @@ static struct fs_file *file_new(const struct fs_node *n, uint64_t ino, const str
 	f->be = n->be;
 	f->attr = *a;
 	pthread_mutex_init(&f->lock, NULL);
+	pthread_rwlock_init(&f->rdlock, NULL);
 	return f;
 }
 
@@ -114,7 +128,8 @@ static int file_pin_reader(struct ufs_fs *fs, struct fs_file *f)
 	f->rd = NULL;
 	file_obj(f, &obj);
 	f->rd_writes = f->writes;
-	return fs_reader_open(fs, f->be, &obj, ufs_itab_gen(fs->itab, f->ino), &f->rd);
+	f->rd_gen = ufs_itab_gen(fs->itab, f->ino);
+	return fs_reader_open(fs, f->be, &obj, f->rd_gen, &f->rd);
 }
 
 /* Close everything f holds; returns the write side's last error. */
@@ -126,6 +141,7 @@ static int file_free(struct ufs_fs *fs, struct fs_file *f)
 	if (f->pending)
 		ufs_itab_writer_close(fs->itab, f->ino);
 	pthread_mutex_destroy(&f->lock);
+	pthread_rwlock_destroy(&f->rdlock);
 	free(f->rel);
 	free(f);
 	return rc;
@@ -363,13 +379,25 @@ static void ops_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode
 	}
 }
 
-/* Re-pin the reader of a handle that wrote through a POSIX backend. */
+/* 1 when f's reader no longer shows the file: none yet, a write through
+ * f since it was pinned, or (POSIX backends) any change of the file's data
+ * through this mount (the inode's write generation moved). */
+static int file_rd_stale(struct ufs_fs *fs, const struct fs_file *f)
+{
+	if (!f->rd || f->rd_writes != f->writes)
+		return 1;
+	return (f->be->ops->caps & UFS_CAP_POSIX_WRITE) &&
+	       ufs_itab_gen(fs->itab, f->ino) != f->rd_gen;
+}
+
+/* Re-pin f's reader to the file as the server has it now, if stale.
+ * rdlock held exclusively (or f->lock on a handle with a write side). */
 static int file_repin(struct ufs_fs *fs, struct fs_file *f)
 {
 	struct ufs_attr a;
 	int rc;
 
-	if (f->rd && f->rd_writes == f->writes)
+	if (!file_rd_stale(fs, f))
 		return 0;
 	rc = ufs_be_getattr(f->be, f->rel, &a);
 	if (rc < 0)
@@ -378,19 +406,50 @@ static int file_repin(struct ufs_fs *fs, struct fs_file *f)
 	return file_pin_reader(fs, f);
 }
 
+/* Take f->rd for a read by a handle without a write side (shared rdlock),
+ * re-pinned first if stale. 0 with rdlock held (release: file_rd_put), or
+ * -errno without it. */
+static int file_rd_get(struct ufs_fs *fs, struct fs_file *f)
+{
+	int rc;
+
+	pthread_rwlock_rdlock(&f->rdlock);
+	if (!file_rd_stale(fs, f))
+		return 0;
+	pthread_rwlock_unlock(&f->rdlock);
+	pthread_rwlock_wrlock(&f->rdlock);
+	rc = file_repin(fs, f);
+	pthread_rwlock_unlock(&f->rdlock);
+	if (rc < 0)
+		return rc;
+	pthread_rwlock_rdlock(&f->rdlock);
+	return 0;
+}
+
+static void file_rd_put(struct fs_file *f)
+{
+	pthread_rwlock_unlock(&f->rdlock);
+}
+
 /* Read through f's write side or its reader; lock held when f->wf. */
 static ssize_t file_read(struct ufs_fs *fs, struct fs_file *f, char *buf, size_t size, off_t off)
 {
 	int handled = 0;
-	ssize_t n = 0;
+	ssize_t n;
 
-	if (f->wf) {
-		n = fs_wfile_read(f->wf, buf, size, (uint64_t)off, &handled);
-		if (!handled)
-			n = file_repin(fs, f);
+	if (!f->wf) {
+		n = file_rd_get(fs, f);
+		if (n == 0) {
+			n = fs_reader_read(f->rd, buf, size, (uint64_t)off);
+			file_rd_put(f);
+		}
+		return n;
 	}
+	n = fs_wfile_read(f->wf, buf, size, (uint64_t)off, &handled);
+	if (!handled)
+		n = file_repin(fs, f);
 	if (!handled && n == 0)
-		n = f->rd ? fs_reader_read(f->rd, buf, size, (uint64_t)off) : -EBADF;
+		n = fs_reader_read(f->rd, buf, size, (uint64_t)off);
 	return n;
 }
 
@@ -422,10 +481,14 @@ static void ops_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	ssize_t n;
 
 	(void)ino;
-	if (!f->wf && f->rd) {
+	if (!f->wf) {
 		struct ufs_cache_pin *pin;
 
-		n = fs_reader_read_pinned(f->rd, size, (uint64_t)off, &pin);
+		n = file_rd_get(fs, f);
+		if (n == 0) {
+			n = fs_reader_read_pinned(f->rd, size, (uint64_t)off, &pin);
+			file_rd_put(f);
+		}
 		if (n < 0 && n != -EOPNOTSUPP) {
 			fuse_reply_err(req, (int)-n);
 			return;
@@ -618,8 +681,14 @@ static ssize_t file_direct_read(struct ufs_fs *fs, void *p, void *buf, size_t le
 	struct fs_file *f = p;
 	ssize_t n;
 
-	if (!f->wf)
-		return f->rd ? fs_reader_read_through(f->rd, buf, len, off) : -EBADF;
+	if (!f->wf) {
+		n = file_rd_get(fs, f);
+		if (n == 0) {
+			n = fs_reader_read_through(f->rd, buf, len, off);
+			file_rd_put(f);
+		}
+		return n;
+	}
 	pthread_mutex_lock(&f->lock);
 	n = file_read(fs, f, buf, len, (off_t)off);
 	pthread_mutex_unlock(&f->lock);

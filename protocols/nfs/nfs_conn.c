@@ -164,6 +164,39 @@ int ufs_nfs_finish(struct nfs_conn *c, struct nfs_call *const *calls, int n, int
 	return 0;
 }
 
+static int nfs_conn_connect(struct nfs_conn *c);
+static void nfs_conn_auth(struct nfs_conn *c);
+
+/* NFSv4.0 errors after which the server does not advance an open-owner's
+ * sequence (RFC 7530, 9.1.7); every other error of OPEN or CLOSE does. */
+static int nfs_v4_seqid_kept(const char *msg)
+{
+	static const char *const kept[] = {"STALE_CLIENTID", "STALE_STATEID", "BAD_STATEID",
+					   "BAD_SEQID",	     "BADXDR",	      "RESOURCE",
+					   "NOFILEHANDLE",   "MOVED"};
+
+	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+		if (strstr(msg, kept[i]))
+			return 1;
+	return 0;
+}
+
+/* 1 when a failed call of kind what has left libnfs 4.0's NFSv4.0
+ * open-owner sequence behind the server's: the server counts a failed OPEN
+ * or CLOSE, libnfs does not, so its next OPEN would reuse the failed one's
+ * seqid and get that reply replayed (an exclusive create answered
+ * NFS4ERR_NOENT) or BAD_SEQID once the owner holds other opens. */
+static int nfs_v4_seqid_lost(const struct nfs_conn *c, const struct nfs_call *call,
+			     const char *what)
+{
+	if (c->nb->url.version != 4 || call->err >= 0 || !strstr(call->msg, "NFS4"))
+		return 0;
+	if (strcmp(what, "open") != 0 && strcmp(what, "create") != 0 &&
+	    strcmp(what, "close") != 0)
+		return 0;
+	return !nfs_v4_seqid_kept(call->msg);
+}
+
 /* Wait for one call started with status queued; its result or -errno. */
 int ufs_nfs_exec(struct nfs_conn *c, struct nfs_call *call, int queued, const char *what)
 {
@@ -182,6 +215,12 @@ int ufs_nfs_exec(struct nfs_conn *c, struct nfs_call *call, int queued, const ch
 		 * not count a failed OPEN): a fresh context starts a new owner. */
 		nfs_conn_discard(c);
 		return -ECONNRESET;
+	}
+	if (nfs_v4_seqid_lost(c, call, what)) { /* go on as a new owner */
+		nfs_conn_discard(c);
+		if (nfs_conn_connect(c) < 0)
+			return -ECONNRESET;
+		nfs_conn_auth(c);
 	}
 	return ufs_nfs_call_errno(call);
 }
