@@ -59,8 +59,8 @@ struct fs_file {
 	int mount;
 	struct ufs_backend *be;
 	char *rel;
-	pthread_mutex_t lock; /* serialises handles with a write side */
-	struct ufs_attr attr; /* at open */
+	pthread_mutex_t lock;	 /* serialises handles with a write side */
+	struct ufs_attr attr;	 /* at open */
 	pthread_rwlock_t rdlock; /* f->rd: shared by reads, exclusive to re-pin */
 	struct fs_reader *rd;
 	uint64_t writes, rd_writes; /* writes through this handle; when rd was pinned */

@@ -191,8 +191,7 @@ static int nfs_v4_seqid_lost(const struct nfs_conn *c, const struct nfs_call *ca
 {
 	if (c->nb->url.version != 4 || call->err >= 0 || !strstr(call->msg, "NFS4"))
 		return 0;
-	if (strcmp(what, "open") != 0 && strcmp(what, "create") != 0 &&
-	    strcmp(what, "close") != 0)
+	if (strcmp(what, "open") != 0 && strcmp(what, "create") != 0 && strcmp(what, "close") != 0)
 		return 0;
 	return !nfs_v4_seqid_kept(call->msg);
 }
