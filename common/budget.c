@@ -8,6 +8,12 @@
  * called without the lock (they call release, which takes the lock), in
  * registration order, each for what is still missing, until enough is
  * freed. Waiters sleep on a condition variable signalled by release.
+ *
+ * Fairness: what sleeping acquirers wait for (waiting) is kept out of
+ * ufs_budget_try, so takers that do not wait (the block cache filling
+ * blocks) cannot take every byte a release frees while a writer waits for
+ * its part buffer: they reclaim their own instead. A waiter asks the hooks
+ * again every BUDGET_RECLAIM_MS while it sleeps.
  */
 #include "common/budget.h"
 
@@ -17,12 +23,15 @@
 #include <string.h>
 #include <time.h>
 
+#define BUDGET_RECLAIM_MS 50 /* a waiter asks the reclaim hooks again this often */
+
 struct ufs_budget {
 	pthread_mutex_t lock;
 	pthread_cond_t freed;
 	uint64_t limit;
 	uint64_t used;
 	uint64_t peak;
+	uint64_t waiting; /* bytes sleeping acquirers wait for */
 	struct budget_hook {
 		ufs_reclaim_fn fn;
 		void *arg;
@@ -103,7 +112,7 @@ int ufs_budget_try(struct ufs_budget *b, uint64_t n)
 	if (!b)
 		return 0;
 	pthread_mutex_lock(&b->lock);
-	ok = budget_take_locked(b, n);
+	ok = b->used + n + b->waiting <= b->limit && budget_take_locked(b, n);
 	pthread_mutex_unlock(&b->lock);
 	return ok ? 0 : -ENOMEM;
 }
@@ -132,6 +141,33 @@ static uint64_t budget_reclaim(struct ufs_budget *b, uint64_t n)
 	return freed;
 }
 
+static int budget_past(const struct timespec *deadline)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > deadline->tv_sec ||
+	       (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
+}
+
+/* Sleep until a release, BUDGET_RECLAIM_MS, or deadline (NULL: none),
+ * whichever comes first. Lock held. */
+static void budget_sleep(struct ufs_budget *b, const struct timespec *deadline)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_nsec += BUDGET_RECLAIM_MS * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	if (deadline && (deadline->tv_sec < t.tv_sec ||
+			 (deadline->tv_sec == t.tv_sec && deadline->tv_nsec < t.tv_nsec)))
+		t = *deadline;
+	pthread_cond_timedwait(&b->freed, &b->lock, &t);
+}
+
 int ufs_budget_acquire(struct ufs_budget *b, uint64_t n, int wait_ms)
 {
 	struct timespec deadline;
@@ -154,18 +190,18 @@ int ufs_budget_acquire(struct ufs_budget *b, uint64_t n, int wait_ms)
 		}
 	}
 	pthread_mutex_lock(&b->lock);
+	b->waiting += n;
 	while (!budget_take_locked(b, n)) {
-		if (wait_ms == 0) {
+		if (wait_ms == 0 || (wait_ms > 0 && budget_past(&deadline))) {
 			rc = -ENOMEM;
 			break;
 		}
-		if (wait_ms < 0) {
-			pthread_cond_wait(&b->freed, &b->lock);
-		} else if (pthread_cond_timedwait(&b->freed, &b->lock, &deadline) == ETIMEDOUT) {
-			rc = budget_take_locked(b, n) ? 0 : -ENOMEM;
-			break;
-		}
+		budget_sleep(b, wait_ms < 0 ? NULL : &deadline);
+		pthread_mutex_unlock(&b->lock);
+		budget_reclaim(b, n);
+		pthread_mutex_lock(&b->lock);
 	}
+	b->waiting -= n;
 	pthread_mutex_unlock(&b->lock);
 	return rc;
 }

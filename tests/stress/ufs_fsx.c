@@ -18,8 +18,13 @@
  * same run. A failure prints the last operations, the first differing bytes,
  * writes the whole log to FILE.fsxlog and prints the command that replays it.
  *
+ * Close-to-open file systems (object stores: a second descriptor sees what
+ * another wrote once it is flushed) take -s: the checks through a new
+ * descriptor fsync the file first, and O_DIRECT goes through the one
+ * descriptor (fcntl F_SETFL) instead of a second one.
+ *
  * Usage: ufs_fsx [-N ops] [-S seed] [-l maxlen] [-o maxoplen] [-c checkevery]
- *                [-B backing-file] [-x kinds-off] [-q] FILE
+ *                [-B backing-file] [-x kinds-off] [-s] [-q] FILE
  * kinds-off: letters of kinds to switch off: r w m M t f k p z c d o
  * (read, write, mmap read, mmap write, truncate, fallocate, fallocate
  * KEEP_SIZE, punch hole, zero range, copy_file_range, O_DIRECT, close/open).
@@ -89,6 +94,7 @@ struct fsx {
 	struct logent *log;
 	long opno;
 	int quiet;
+	int cto; /* -s: close-to-open (one descriptor, fsync before other opens) */
 };
 
 /* ---- deterministic numbers (splitmix64) --------------------------------- */
@@ -180,7 +186,7 @@ static void open_file(struct fsx *t, int create)
 	if (t->fd < 0)
 		sys_fail(t, "open");
 	t->dfd = -1;
-	if (t->on[OP_DIRECT]) {
+	if (t->on[OP_DIRECT] && !t->cto) {
 		t->dfd = open(t->path, O_RDWR | O_DIRECT);
 		if (t->dfd < 0 && (errno == EINVAL || errno == EOPNOTSUPP)) {
 			t->on[OP_DIRECT] = 0;
@@ -197,6 +203,7 @@ static void close_file(struct fsx *t)
 		sys_fail(t, "close");
 	if (t->dfd >= 0 && close(t->dfd) < 0)
 		sys_fail(t, "close O_DIRECT");
+	t->fd = t->dfd = -1;
 }
 
 static void check_size(struct fsx *t, const char *after)
@@ -248,9 +255,12 @@ static void write_all(struct fsx *t, int fd, const unsigned char *buf, uint64_t 
 static void check_whole(struct fsx *t, const char *path, const char *what)
 {
 	unsigned char *b = malloc(t->size + 1);
-	int fd = open(path, O_RDONLY);
+	int fd;
 	ssize_t n;
 
+	if (t->cto && t->fd >= 0 && fsync(t->fd) < 0)
+		sys_fail(t, "fsync before a check through a new descriptor");
+	fd = open(path, O_RDONLY);
 	if (!b || fd < 0)
 		sys_fail(t, what);
 	n = read_all(fd, b, t->size + 1, 0);
@@ -421,8 +431,8 @@ static int op_copy(struct fsx *t, uint64_t src, uint64_t dst, uint64_t len)
 	return 0;
 }
 
-/* O_DIRECT read or write of aligned blocks. */
-static void op_direct(struct fsx *t, int write, uint64_t off, uint64_t len)
+/* O_DIRECT read or write of aligned blocks through t->dfd. */
+static void op_direct_io(struct fsx *t, int write, uint64_t off, uint64_t len)
 {
 	off -= off % DIO_ALIGN;
 	len = len < DIO_ALIGN ? DIO_ALIGN : len - len % DIO_ALIGN;
@@ -444,6 +454,32 @@ static void op_direct(struct fsx *t, int write, uint64_t off, uint64_t len)
 		die(t, "O_DIRECT read at %" PRIu64 " len %" PRIu64 ": %zd bytes, expected %" PRIu64,
 		    off, len, n, want);
 	check_bytes(t, t->dbuf, off, want, "O_DIRECT read");
+}
+
+/* Switch O_DIRECT on the one descriptor on (1) or off (0): -s mode. */
+static void direct_toggle(struct fsx *t, int on)
+{
+	int fl = fcntl(t->fd, F_GETFL);
+
+	if (fl < 0 || fcntl(t->fd, F_SETFL, on ? fl | O_DIRECT : fl & ~O_DIRECT) < 0)
+		sys_fail(t, "fcntl O_DIRECT");
+}
+
+/* O_DIRECT read or write of aligned blocks (through the second descriptor,
+ * or with -s through the one descriptor switched to O_DIRECT). */
+static void op_direct(struct fsx *t, int write, uint64_t off, uint64_t len)
+{
+	if (t->cto) {
+		int dfd = t->dfd;
+
+		direct_toggle(t, 1);
+		t->dfd = t->fd;
+		op_direct_io(t, write, off, len);
+		t->dfd = dfd;
+		direct_toggle(t, 0);
+		return;
+	}
+	op_direct_io(t, write, off, len);
 }
 
 static void op_reopen(struct fsx *t)
@@ -585,7 +621,7 @@ static void run(struct fsx *t)
 static void usage(void)
 {
 	fprintf(stderr, "usage: ufs_fsx [-N ops] [-S seed] [-l maxlen] [-o maxoplen] "
-			"[-c checkevery] [-B backing] [-x kinds-off] [-q] FILE\n"
+			"[-c checkevery] [-B backing] [-x kinds-off] [-s] [-q] FILE\n"
 			"kinds: r read, w write, m mmap read, M mmap write, t truncate, "
 			"f fallocate, k fallocate keep, p punch, z zero range,\n"
 			"       c copy_file_range, d O_DIRECT, o close/open, y fsync\n");
@@ -630,7 +666,7 @@ static void parse(struct fsx *t, int argc, char **argv)
 	t->checkevery = 500;
 	for (int k = 0; k < OP_NKINDS; k++)
 		t->on[k] = 1;
-	while ((c = getopt(argc, argv, "N:S:l:o:c:B:x:q")) != -1) {
+	while ((c = getopt(argc, argv, "N:S:l:o:c:B:x:sq")) != -1) {
 		switch (c) {
 		case 'N':
 			t->nops = strtol(optarg, NULL, 0);
@@ -652,6 +688,9 @@ static void parse(struct fsx *t, int argc, char **argv)
 			break;
 		case 'x':
 			kinds_off(t, optarg);
+			break;
+		case 's':
+			t->cto = 1;
 			break;
 		case 'q':
 			t->quiet = 1;
