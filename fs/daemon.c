@@ -261,7 +261,7 @@ static int run_setup(struct ufs_fs *fs, int ready_fd, char *err, size_t errlen)
 		return -ENOMEM;
 	ufs_ns_resolve(fs->ns, "/", &root_mount, &rel);
 	fs->itab = ufs_itab_create(root_mount);
-	if (!fs->itab)
+	if (!fs->itab || fs_wshares_create(fs) < 0)
 		return -ENOMEM;
 	rc = run_create_meta(fs, err, errlen);
 	if (rc == 0 && !fs->cfg->block_cache && fs->cfg->cache_dir) {
@@ -294,6 +294,7 @@ static void run_teardown(struct ufs_fs *fs)
 	free(fs->be);
 	ufs_meta_destroy(fs->meta);
 	ufs_itab_destroy(fs->itab);
+	fs_wshares_destroy(fs);
 	ufs_ns_destroy(fs->ns);
 	ufs_budget_destroy(fs->budget);
 	free(fs->mountpoint);

@@ -69,6 +69,7 @@ struct ufs_fs {
 	atomic_uint_least64_t read_bytes; /* delivered to readers (FUSE read replies) */
 	struct ufs_direct *direct;	  /* direct-path server (direct*.c), or NULL */
 	struct fs_offline *offline;	  /* one per mount (offline.c) */
+	struct fs_wshares *wshares;	  /* object-store write sides by inode (wshare.c) */
 };
 
 /* ---- offline.c: answers from the disk tier while a server is down ---- */
@@ -256,6 +257,29 @@ int fs_wfile_close(struct fs_wfile *w);
 int64_t fs_wfile_size(const struct fs_wfile *w);
 /* The file was renamed: later uploads go to rel. 0 or -ENOMEM. */
 int fs_wfile_rename(struct fs_wfile *w, const char *rel);
+
+/* ---- wshare.c: one write side per object-store inode, shared by its handles ---- */
+
+struct fs_wshare;
+
+/* The registry of shares of fs. 0 or -ENOMEM. */
+int fs_wshares_create(struct ufs_fs *fs);
+/* Free the registry (every share released). Safe when never created. */
+void fs_wshares_destroy(struct ufs_fs *fs);
+/* Join the write side of inode ino (O_TRUNC in flags truncates it) or, when
+ * it has none, create one with fs_wfile_open(be, rel, flags, mode, cur).
+ * 0 and *pws (a reference: fs_wshare_release), or -errno. */
+int fs_wshare_open(struct ufs_fs *fs, uint64_t ino, struct ufs_backend *be, const char *rel,
+		   int flags, mode_t mode, const struct ufs_attr *cur, struct fs_wshare **pws);
+/* Share wf (a file just created) as the write side of ino: 0 and *pws, or
+ * -EEXIST when ino has one already (wf stays the caller's), or -ENOMEM. */
+int fs_wshare_adopt(struct ufs_fs *fs, uint64_t ino, struct fs_wfile *wf, struct fs_wshare **pws);
+/* The shared write side, and the lock every call on it holds. */
+struct fs_wfile *fs_wshare_wfile(struct fs_wshare *ws);
+pthread_mutex_t *fs_wshare_lock(struct fs_wshare *ws);
+/* Drop a reference (NULL: no-op); the last closes the write side and
+ * returns its error (uploads: close(2)'s). */
+int fs_wshare_release(struct ufs_fs *fs, struct fs_wshare *ws);
 
 /* ---- ops_file.c: open files ---- */
 

@@ -32,6 +32,8 @@
  *
  * Object-store files being written are "pending" in the inode table, so
  * getattr reports the local size (and the file itself before its upload).
+ * Their handles open for writing share one write side per inode
+ * (wshare.c): f->ws, whose lock f->wlock then is.
  *
  * Direct path: the UFS_IOC_DIRECT ioctl gives libunifs a token bound to the
  * open file; direct.c then reads and writes through it (file_direct_ops),
@@ -60,6 +62,8 @@ struct fs_file {
 	struct ufs_backend *be;
 	char *rel;
 	pthread_mutex_t lock;	 /* serialises handles with a write side */
+	pthread_mutex_t *wlock;	 /* &lock, or the lock of the shared write side */
+	struct fs_wshare *ws;	 /* object stores: the shared write side (wf is its) */
 	struct ufs_attr attr;	 /* at open */
 	pthread_rwlock_t rdlock; /* f->rd: shared by reads, exclusive to re-pin */
 	struct fs_reader *rd;
@@ -110,6 +114,7 @@ static struct fs_file *file_new(const struct fs_node *n, uint64_t ino, const str
 	f->be = n->be;
 	f->attr = *a;
 	pthread_mutex_init(&f->lock, NULL);
+	f->wlock = &f->lock;
 	pthread_rwlock_init(&f->rdlock, NULL);
 	return f;
 }
@@ -135,7 +140,7 @@ static int file_pin_reader(struct ufs_fs *fs, struct fs_file *f)
 /* Close everything f holds; returns the write side's last error. */
 static int file_free(struct ufs_fs *fs, struct fs_file *f)
 {
-	int rc = f->wf ? fs_wfile_close(f->wf) : 0;
+	int rc = f->ws ? fs_wshare_release(fs, f->ws) : f->wf ? fs_wfile_close(f->wf) : 0;
 
 	fs_reader_close(f->rd);
 	if (f->pending)
@@ -156,20 +161,34 @@ static void file_note_size(struct ufs_fs *fs, struct fs_file *f)
 		ufs_itab_writer_size(fs->itab, f->ino, (uint64_t)size, 1);
 }
 
+/* f uses the shared write side ws from now on. */
+static void file_use_share(struct fs_file *f, struct fs_wshare *ws)
+{
+	f->ws = ws;
+	f->wf = fs_wshare_wfile(ws);
+	f->wlock = fs_wshare_lock(ws);
+}
+
 /* Set up the write side of f (open flags, cur = attributes when the file
- * exists). Counts the handle as a pending writer on object stores. */
+ * exists): its own on POSIX backends, the inode's shared one on object
+ * stores, where the handle also counts as a pending writer. */
 static int file_open_write(struct ufs_fs *fs, struct fs_file *f, int flags, mode_t mode,
 			   const struct ufs_attr *cur)
 {
-	int rc = fs_wfile_open(f->be, f->rel, flags, mode, cur, fs->cfg->staging_dir, &f->wf);
+	struct fs_wshare *ws;
+	int rc;
 
+	if (f->be->ops->caps & UFS_CAP_POSIX_WRITE)
+		return fs_wfile_open(f->be, f->rel, flags, mode, cur, fs->cfg->staging_dir, &f->wf);
+	rc = fs_wshare_open(fs, f->ino, f->be, f->rel, flags, mode, cur, &ws);
 	if (rc < 0)
 		return rc;
-	if (!(f->be->ops->caps & UFS_CAP_POSIX_WRITE)) {
-		ufs_itab_writer_open(fs->itab, f->ino, mode);
-		f->pending = 1;
-		file_note_size(fs, f);
-	}
+	file_use_share(f, ws);
+	ufs_itab_writer_open(fs->itab, f->ino, mode);
+	f->pending = 1;
+	pthread_mutex_lock(f->wlock);
+	file_note_size(fs, f);
+	pthread_mutex_unlock(f->wlock);
 	return 0;
 }
 
@@ -360,6 +379,10 @@ static void ops_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode
 		f->ino = e.ino;
 		ufs_itab_bump_gen(fs->itab, e.ino);
 		if (!(n.be->ops->caps & UFS_CAP_POSIX_WRITE)) {
+			struct fs_wshare *ws;
+
+			if (fs_wshare_adopt(fs, f->ino, f->wf, &ws) == 0)
+				file_use_share(f, ws);
 			ufs_itab_writer_open(fs->itab, f->ino, mode);
 			f->pending = 1;
 		}
@@ -509,10 +532,10 @@ static void ops_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		return;
 	}
 	if (f->wf)
-		pthread_mutex_lock(&f->lock);
+		pthread_mutex_lock(f->wlock);
 	n = file_read(fs, f, buf, size, off);
 	if (f->wf)
-		pthread_mutex_unlock(&f->lock);
+		pthread_mutex_unlock(f->wlock);
 	if (n < 0) {
 		fuse_reply_err(req, (int)-n);
 	} else {
@@ -543,12 +566,12 @@ static void ops_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t si
 		fuse_reply_err(req, EBADF);
 		return;
 	}
-	pthread_mutex_lock(&f->lock);
+	pthread_mutex_lock(f->wlock);
 	file_as_opener(f);
 	n = fs_wfile_write(f->wf, buf, size, (uint64_t)off);
 	fs_caller_end();
 	file_changed(fs, f);
-	pthread_mutex_unlock(&f->lock);
+	pthread_mutex_unlock(f->wlock);
 	if (n < 0)
 		fuse_reply_err(req, (int)-n);
 	else
@@ -580,13 +603,13 @@ static int file_do_commit(struct ufs_fs *fs, struct fs_file *f, int sync)
 	int rc = 0;
 
 	if (f->wf) {
-		pthread_mutex_lock(&f->lock);
+		pthread_mutex_lock(f->wlock);
 		file_follow_rename(fs, f);
 		file_as_opener(f);
 		rc = sync ? fs_wfile_fsync(f->wf) : fs_wfile_flush(f->wf);
 		fs_caller_end();
 		ufs_meta_invalidate(fs->meta, f->mount, f->rel);
-		pthread_mutex_unlock(&f->lock);
+		pthread_mutex_unlock(f->wlock);
 	}
 	return rc;
 }
@@ -661,10 +684,10 @@ int fs_file_truncate(struct ufs_fs *fs, struct fs_node *n, struct fuse_file_info
 	int rc;
 
 	if (f && f->wf) {
-		pthread_mutex_lock(&f->lock);
+		pthread_mutex_lock(f->wlock);
 		rc = fs_wfile_truncate(f->wf, size);
 		file_changed(fs, f);
-		pthread_mutex_unlock(&f->lock);
+		pthread_mutex_unlock(f->wlock);
 		return rc;
 	}
 	if (n->mount < 0)
@@ -689,9 +712,9 @@ static ssize_t file_direct_read(struct ufs_fs *fs, void *p, void *buf, size_t le
 		}
 		return n;
 	}
-	pthread_mutex_lock(&f->lock);
+	pthread_mutex_lock(f->wlock);
 	n = file_read(fs, f, buf, len, (off_t)off);
-	pthread_mutex_unlock(&f->lock);
+	pthread_mutex_unlock(f->wlock);
 	return n;
 }
 
@@ -701,10 +724,10 @@ static ssize_t file_direct_write(struct ufs_fs *fs, void *p, const void *buf, si
 	struct fs_file *f = p;
 	ssize_t n;
 
-	pthread_mutex_lock(&f->lock);
+	pthread_mutex_lock(f->wlock);
 	n = fs_wfile_write(f->wf, buf, len, off);
 	file_changed(fs, f);
-	pthread_mutex_unlock(&f->lock);
+	pthread_mutex_unlock(f->wlock);
 	return n;
 }
 

@@ -130,6 +130,8 @@ void ufs_nfs_note_error(struct nfs_conn *c, const char *what, int err, const cha
  * handle", -EBADF, which the callers do once. */
 int ufs_nfs_call_errno(const struct nfs_call *k)
 {
+	if (k->err < 0 && (strstr(k->msg, "NFS4ERR_EXPIRED") || strstr(k->msg, "STALE_CLIENTID")))
+		return -ECONNRESET; /* the lease ran out: a fresh client (run_on) */
 	if (k->err < 0 && strstr(k->msg, "_STATEID"))
 		return -EBADF;
 	return k->err;
@@ -209,9 +211,11 @@ int ufs_nfs_exec(struct nfs_conn *c, struct nfs_call *call, int queued, const ch
 		return rc;
 	if (call->err < 0)
 		ufs_nfs_note_error(c, what, call->err, call->msg);
-	if (call->err < 0 && strstr(call->msg, "NFS4ERR_BAD_SEQID")) {
-		/* libnfs 4.0 lost track of its NFSv4.0 open-owner sequence (it does
-		 * not count a failed OPEN): a fresh context starts a new owner. */
+	if (call->err < 0 &&
+	    (strstr(call->msg, "NFS4ERR_BAD_SEQID") || ufs_nfs_call_errno(call) == -ECONNRESET)) {
+		/* libnfs 4.0 lost track of its NFSv4.0 open-owner sequence, or
+		 * the client's lease expired (libnfs 4.0 never renews it): a fresh
+		 * context starts a new client and owner; run_on retries. */
 		nfs_conn_discard(c);
 		return -ECONNRESET;
 	}
@@ -438,7 +442,8 @@ int ufs_nfs_run_on(struct nfs_conn *c, nfs_op_fn op, void *arg)
 		}
 		if (rc != -ECONNRESET)
 			break;
-		if (attempt == 1) /* reset again: backend.c counts resets in a row */
+		nfs_conn_discard(c); /* lost connection, or (NFSv4) lost client state */
+		if (attempt == 1)    /* reset again: backend.c counts resets in a row */
 			break;
 	}
 	pthread_mutex_unlock(&c->lock);

@@ -18,13 +18,13 @@
  * same run. A failure prints the last operations, the first differing bytes,
  * writes the whole log to FILE.fsxlog and prints the command that replays it.
  *
- * Close-to-open file systems (object stores: a second descriptor sees what
- * another wrote once it is flushed) take -s: the checks through a new
- * descriptor fsync the file first, and O_DIRECT goes through the one
- * descriptor (fcntl F_SETFL) instead of a second one.
+ * Close-to-open file systems (object stores: a descriptor opened later sees
+ * what another wrote once it is flushed) take -s: the checks through a new
+ * descriptor fsync the file first. -1 sends O_DIRECT through the one
+ * descriptor (fcntl F_SETFL) instead of a second one opened with O_DIRECT.
  *
  * Usage: ufs_fsx [-N ops] [-S seed] [-l maxlen] [-o maxoplen] [-c checkevery]
- *                [-B backing-file] [-x kinds-off] [-s] [-q] FILE
+ *                [-B backing-file] [-x kinds-off] [-s] [-1] [-q] FILE
  * kinds-off: letters of kinds to switch off: r w m M t f k p z c d o
  * (read, write, mmap read, mmap write, truncate, fallocate, fallocate
  * KEEP_SIZE, punch hole, zero range, copy_file_range, O_DIRECT, close/open).
@@ -94,7 +94,8 @@ struct fsx {
 	struct logent *log;
 	long opno;
 	int quiet;
-	int cto; /* -s: close-to-open (one descriptor, fsync before other opens) */
+	int cto; /* -s: close-to-open (fsync before a check through a new open) */
+	int one; /* -1: O_DIRECT through the one descriptor */
 };
 
 /* ---- deterministic numbers (splitmix64) --------------------------------- */
@@ -186,7 +187,7 @@ static void open_file(struct fsx *t, int create)
 	if (t->fd < 0)
 		sys_fail(t, "open");
 	t->dfd = -1;
-	if (t->on[OP_DIRECT] && !t->cto) {
+	if (t->on[OP_DIRECT] && !t->one) {
 		t->dfd = open(t->path, O_RDWR | O_DIRECT);
 		if (t->dfd < 0 && (errno == EINVAL || errno == EOPNOTSUPP)) {
 			t->on[OP_DIRECT] = 0;
@@ -456,7 +457,7 @@ static void op_direct_io(struct fsx *t, int write, uint64_t off, uint64_t len)
 	check_bytes(t, t->dbuf, off, want, "O_DIRECT read");
 }
 
-/* Switch O_DIRECT on the one descriptor on (1) or off (0): -s mode. */
+/* Switch O_DIRECT on the one descriptor on (1) or off (0): -1 mode. */
 static void direct_toggle(struct fsx *t, int on)
 {
 	int fl = fcntl(t->fd, F_GETFL);
@@ -466,10 +467,10 @@ static void direct_toggle(struct fsx *t, int on)
 }
 
 /* O_DIRECT read or write of aligned blocks (through the second descriptor,
- * or with -s through the one descriptor switched to O_DIRECT). */
+ * or with -1 through the one descriptor switched to O_DIRECT). */
 static void op_direct(struct fsx *t, int write, uint64_t off, uint64_t len)
 {
-	if (t->cto) {
+	if (t->one) {
 		int dfd = t->dfd;
 
 		direct_toggle(t, 1);
@@ -621,7 +622,7 @@ static void run(struct fsx *t)
 static void usage(void)
 {
 	fprintf(stderr, "usage: ufs_fsx [-N ops] [-S seed] [-l maxlen] [-o maxoplen] "
-			"[-c checkevery] [-B backing] [-x kinds-off] [-s] [-q] FILE\n"
+			"[-c checkevery] [-B backing] [-x kinds-off] [-s] [-1] [-q] FILE\n"
 			"kinds: r read, w write, m mmap read, M mmap write, t truncate, "
 			"f fallocate, k fallocate keep, p punch, z zero range,\n"
 			"       c copy_file_range, d O_DIRECT, o close/open, y fsync\n");
@@ -666,7 +667,7 @@ static void parse(struct fsx *t, int argc, char **argv)
 	t->checkevery = 500;
 	for (int k = 0; k < OP_NKINDS; k++)
 		t->on[k] = 1;
-	while ((c = getopt(argc, argv, "N:S:l:o:c:B:x:sq")) != -1) {
+	while ((c = getopt(argc, argv, "N:S:l:o:c:B:x:s1q")) != -1) {
 		switch (c) {
 		case 'N':
 			t->nops = strtol(optarg, NULL, 0);
@@ -691,6 +692,9 @@ static void parse(struct fsx *t, int argc, char **argv)
 			break;
 		case 's':
 			t->cto = 1;
+			break;
+		case '1':
+			t->one = 1;
 			break;
 		case 'q':
 			t->quiet = 1;
