@@ -246,7 +246,7 @@ void fs_attr_to_stat(struct ufs_fs *fs, const struct ufs_attr *attr, const struc
 	st->st_size = (off_t)attr->size;
 	st->st_rdev = (dev_t)attr->rdev;
 	st->st_blksize = 1 << 20;
-	st->st_blocks = (blkcnt_t)((attr->size + 511) / 512);
+	st->st_blocks = (blkcnt_t)(attr->has_blocks ? attr->blocks : (attr->size + 511) / 512);
 	st->st_atim = attr->atime;
 	st->st_mtim = attr->mtime;
 	st->st_ctim = attr->ctime.tv_sec ? attr->ctime : attr->mtime;

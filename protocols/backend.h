@@ -59,6 +59,10 @@ struct ufs_attr {
 	uint64_t size;
 	uint64_t ino;  /* server's file id, 0 when none */
 	uint64_t rdev; /* device number of a device node, else 0 */
+	/* 512-byte blocks the file occupies (sparse files, fallocate), valid
+	 * when has_blocks (file, nfs); else the size stands for it. */
+	uint64_t blocks;
+	unsigned char has_blocks;
 	struct timespec atime, mtime, ctime;
 	char etag[UFS_ETAG_MAX]; /* version tag; "" on file/nfs (identity = mtime+size) */
 	/* xxh3-128 of the content (canonical, big-endian) as the writer stored

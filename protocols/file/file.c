@@ -278,6 +278,8 @@ static void file_stat_to_attr(const struct stat *st, struct ufs_attr *pattr)
 	pattr->size = (uint64_t)st->st_size;
 	pattr->ino = st->st_ino;
 	pattr->rdev = st->st_rdev;
+	pattr->blocks = (uint64_t)st->st_blocks;
+	pattr->has_blocks = 1;
 	pattr->atime = st->st_atim;
 	pattr->mtime = st->st_mtim;
 	pattr->ctime = st->st_ctim;

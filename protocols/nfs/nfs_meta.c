@@ -207,6 +207,8 @@ static void nfs3_attr(const fattr3 *a, struct ufs_attr *pattr)
 	pattr->size = a->size;
 	pattr->ino = a->fileid;
 	pattr->rdev = makedev(a->rdev.specdata1, a->rdev.specdata2);
+	pattr->blocks = (a->used + 511) / 512;
+	pattr->has_blocks = 1;
 	pattr->atime.tv_sec = a->atime.seconds;
 	pattr->atime.tv_nsec = a->atime.nseconds;
 	pattr->mtime.tv_sec = a->mtime.seconds;

@@ -36,6 +36,8 @@ static void nfs_stat_to_attr(const struct nfs_stat_64 *st, struct ufs_attr *patt
 	pattr->size = st->nfs_size;
 	pattr->ino = st->nfs_ino;
 	pattr->rdev = st->nfs_rdev;
+	pattr->blocks = (st->nfs_used + 511) / 512; /* NFSv3 "used", NFSv4 space_used */
+	pattr->has_blocks = 1;
 	pattr->atime.tv_sec = (time_t)st->nfs_atime;
 	pattr->atime.tv_nsec = (long)st->nfs_atime_nsec;
 	pattr->mtime.tv_sec = (time_t)st->nfs_mtime;

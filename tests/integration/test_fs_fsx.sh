@@ -12,6 +12,7 @@
 #   - then the focused regressions of the causes found: a handle's cached
 #     blocks after fallocate / punch hole / zero range / copy_file_range /
 #     a write through another handle; the size after an extending fallocate;
+#     st_blocks of sparse and fallocate'd files (it was the size / 512);
 #     NFSv4 creates while another file is open, two write handles of one
 #     file on NFSv4, and an NFSv4 mount used again after its lease expired
 #     (ganesha runs with Lease_Lifetime = 20); two write handles of one
@@ -119,8 +120,8 @@ ufs_mount "$UFS_WORK/n.conf" "$mn"
 ufs_mount "$UFS_WORK/d.conf" "$md"
 for m in n d; do
 	mnt=$UFS_WORK/m$m
-	fsx "$m-loc" -N "$(n 10000)" -S 201 -B "$back/$m/f" "$mnt/loc/f"
-	fsx "$m-nfs3" -N "$(n 10000)" -S 202 "$mnt/nfs3/f3"
+	fsx "$m-loc" -N "$(n 10000)" -S 201 -a -B "$back/$m/f" "$mnt/loc/f"
+	fsx "$m-nfs3" -N "$(n 10000)" -S 202 -a -B "$nfsdir/$m/f3" "$mnt/nfs3/f3"
 	fsx "$m-nfs4" -N "$(n 5000)" -S 203 "$mnt/nfs4/f4"
 	fsx "$m-s3" -N "$(n 2000)" -S 204 -s "$mnt/s3/f"
 	fsx "$m-az" -N "$(n 2000)" -S 205 -s -1 "$mnt/az/f"
@@ -175,6 +176,18 @@ for sub in ("loc", "nfs3", "nfs4"):
     drop(r)
     assert os.pread(r, 8192, 700000) == b"N" * 8192, f"{sub}: write through another handle unseen"
     os.close(r); os.close(w)
+# st_blocks is what the file occupies (it was the size / 512): a sparse
+# file shows few blocks, fallocate'd space shows.
+for sub in ("loc", "nfs3"):
+    sp = f"{mnt}/{sub}/sparse-{sub}"
+    with open(sp, "wb") as f:
+        f.truncate(1 << 30)
+    assert os.stat(sp).st_blocks < 1024, f"{sub}: a sparse 1 GiB file shows {os.stat(sp).st_blocks} blocks"
+fd = os.open(f"{mnt}/loc/sparse-loc", os.O_RDWR)
+falloc(fd, 0, 0, 1 << 20)
+os.fsync(fd)
+os.close(fd)
+assert os.stat(f"{mnt}/loc/sparse-loc").st_blocks >= 2048, "fallocate'd blocks not shown"
 print("focused regressions: clean")
 EOF
 

@@ -8,7 +8,9 @@
  * After every operation the size the kernel reports (fstat) is compared with
  * the model; every read is compared byte for byte; every so often, and at
  * the end, the whole file is read back (and, with -B, the backing file the
- * mount stores it in too).
+ * mount stores it in too, and size and mtime as stat(2) shows them through
+ * the mount are compared with the backing file's at every close, or with
+ * -a after every operation).
  *
  * Determinism: the operation stream depends only on the seed and the
  * options. An operation kind that the file system refuses (EOPNOTSUPP,
@@ -24,7 +26,7 @@
  * descriptor (fcntl F_SETFL) instead of a second one opened with O_DIRECT.
  *
  * Usage: ufs_fsx [-N ops] [-S seed] [-l maxlen] [-o maxoplen] [-c checkevery]
- *                [-B backing-file] [-x kinds-off] [-s] [-1] [-q] FILE
+ *                [-B backing-file [-a]] [-x kinds-off] [-s] [-1] [-q] FILE
  * kinds-off: letters of kinds to switch off: r w m M t f k p z c d o
  * (read, write, mmap read, mmap write, truncate, fallocate, fallocate
  * KEEP_SIZE, punch hole, zero range, copy_file_range, O_DIRECT, close/open).
@@ -94,8 +96,9 @@ struct fsx {
 	struct logent *log;
 	long opno;
 	int quiet;
-	int cto; /* -s: close-to-open (fsync before a check through a new open) */
-	int one; /* -1: O_DIRECT through the one descriptor */
+	int cto;	/* -s: close-to-open (fsync before a check through a new open) */
+	int one;	/* -1: O_DIRECT through the one descriptor */
+	int attr_every; /* -a: with -B, attributes compared after every op */
 };
 
 /* ---- deterministic numbers (splitmix64) --------------------------------- */
@@ -216,6 +219,27 @@ static void check_size(struct fsx *t, const char *after)
 	if ((uint64_t)st.st_size != t->size)
 		die(t, "after %s: fstat size %lld, expected %" PRIu64, after, (long long)st.st_size,
 		    t->size);
+}
+
+/* With -B: the attributes the mount shows (stat of the path, as ls does)
+ * equal the backing file's: size and mtime. (Allocated blocks move behind
+ * any client's back: delayed allocation, writeback; not compared.) */
+static void check_attrs(struct fsx *t, const char *when)
+{
+	struct stat m, b;
+
+	if (!t->backing)
+		return;
+	if (stat(t->path, &m) < 0 || stat(t->backing, &b) < 0)
+		sys_fail(t, "stat for the attribute check");
+	if (m.st_size != b.st_size || m.st_mtim.tv_sec != b.st_mtim.tv_sec ||
+	    m.st_mtim.tv_nsec != b.st_mtim.tv_nsec)
+		die(t,
+		    "%s: the mount shows size %lld blocks %lld mtime %lld.%09ld, the backing file "
+		    "size %lld blocks %lld mtime %lld.%09ld",
+		    when, (long long)m.st_size, (long long)m.st_blocks, (long long)m.st_mtim.tv_sec,
+		    m.st_mtim.tv_nsec, (long long)b.st_size, (long long)b.st_blocks,
+		    (long long)b.st_mtim.tv_sec, b.st_mtim.tv_nsec);
 }
 
 /* Read [off, off+len) through fd into buf, all of it (short only at EOF). */
@@ -486,6 +510,7 @@ static void op_direct(struct fsx *t, int write, uint64_t off, uint64_t len)
 static void op_reopen(struct fsx *t)
 {
 	close_file(t);
+	check_attrs(t, "after close");
 	open_file(t, 0);
 }
 
@@ -611,6 +636,8 @@ static void run(struct fsx *t)
 		}
 		e->size_after = t->size;
 		check_size(t, kind_name[k]);
+		if (t->attr_every)
+			check_attrs(t, kind_name[k]);
 		if (t->checkevery && t->opno % t->checkevery == t->checkevery - 1)
 			check_whole(t, t->path, "whole-file check");
 	}
@@ -622,7 +649,7 @@ static void run(struct fsx *t)
 static void usage(void)
 {
 	fprintf(stderr, "usage: ufs_fsx [-N ops] [-S seed] [-l maxlen] [-o maxoplen] "
-			"[-c checkevery] [-B backing] [-x kinds-off] [-s] [-1] [-q] FILE\n"
+			"[-c checkevery] [-B backing [-a]] [-x kinds-off] [-s] [-1] [-q] FILE\n"
 			"kinds: r read, w write, m mmap read, M mmap write, t truncate, "
 			"f fallocate, k fallocate keep, p punch, z zero range,\n"
 			"       c copy_file_range, d O_DIRECT, o close/open, y fsync\n");
@@ -667,7 +694,7 @@ static void parse(struct fsx *t, int argc, char **argv)
 	t->checkevery = 500;
 	for (int k = 0; k < OP_NKINDS; k++)
 		t->on[k] = 1;
-	while ((c = getopt(argc, argv, "N:S:l:o:c:B:x:s1q")) != -1) {
+	while ((c = getopt(argc, argv, "N:S:l:o:c:B:x:s1aq")) != -1) {
 		switch (c) {
 		case 'N':
 			t->nops = strtol(optarg, NULL, 0);
@@ -695,6 +722,9 @@ static void parse(struct fsx *t, int argc, char **argv)
 			break;
 		case '1':
 			t->one = 1;
+			break;
+		case 'a':
+			t->attr_every = 1;
 			break;
 		case 'q':
 			t->quiet = 1;
