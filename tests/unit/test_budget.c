@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 #include "common/budget.h"
@@ -109,6 +110,48 @@ static void test_wait_for_release(void **state)
 	ufs_budget_destroy(b);
 }
 
+/* A taker that never waits, as the block cache fills blocks: take 10 when it
+ * fits, else give one 10 back (evict) and try again, until told to stop. */
+struct filler {
+	struct ufs_budget *b;
+	atomic_int stop;
+};
+
+static void *fill_loop(void *arg)
+{
+	struct filler *f = arg;
+	uint64_t held = 0;
+
+	while (!atomic_load(&f->stop)) {
+		if (ufs_budget_try(f->b, 10) == 0)
+			held += 10;
+		else if (held) {
+			ufs_budget_release(f->b, 10);
+			held -= 10;
+		}
+	}
+	ufs_budget_release(f->b, held);
+	return NULL;
+}
+
+/* A waiter (an upload part buffer) gets its bytes although the filler takes
+ * back everything it evicts at once: waiting bytes are kept from try. */
+static void test_waiter_not_starved(void **state)
+{
+	struct filler f = {.b = ufs_budget_create(100)};
+	pthread_t t;
+
+	(void)state;
+	pthread_create(&t, NULL, fill_loop, &f);
+	while (ufs_budget_used(f.b) < 100)
+		usleep(1000);
+	assert_int_equal(ufs_budget_acquire(f.b, 50, 3000), 0);
+	atomic_store(&f.stop, 1);
+	pthread_join(t, NULL);
+	assert_int_equal(ufs_budget_used(f.b), 50);
+	ufs_budget_destroy(f.b);
+}
+
 static void test_null_budget_is_unbounded(void **state)
 {
 	(void)state;
@@ -124,6 +167,7 @@ int main(void)
 	    cmocka_unit_test(test_reclaim_hook),
 	    cmocka_unit_test(test_reclaim_hooks_in_order),
 	    cmocka_unit_test(test_wait_for_release),
+	    cmocka_unit_test(test_waiter_not_starved),
 	    cmocka_unit_test(test_null_budget_is_unbounded),
 	};
 
