@@ -9,6 +9,7 @@
 #     for O_DIRECT makes two write handles share the inode's write side);
 #   - one mount without the block cache (block_cache = false) and one with
 #     the disk tier (cache_dir), fewer operations each;
+#   - the files again after a remount (file:// equal to the control's);
 #   - then the focused regressions of the causes found: a handle's cached
 #     blocks after fallocate / punch hole / zero range / copy_file_range /
 #     a write through another handle; the size after an extending fallocate;
@@ -82,6 +83,9 @@ fsx_wait()
 	for i in "${!pids[@]}"; do
 		wait "${pids[i]}" || bad+=("${labels[i]}")
 	done
+	for i in "${labels[@]}"; do
+		grep -h "clean in" "$UFS_WORK/$i.log" | sed "s/^ufs_fsx:/  $i:/"
+	done
 	pids=() labels=()
 	for i in "${bad[@]}"; do
 		echo "---- ufs_fsx $i ----"
@@ -128,6 +132,24 @@ for m in n d; do
 done
 fsx_wait
 echo "block cache off, disk tier: $((SECONDS - t0)) s"
+
+# --- after a remount: the same bytes (file:// ran the control's seeds; the
+# disk tier now serves what it kept) ---
+ufs_umount "$mc" || fail "cannot unmount $mc"
+ufs_umount "$md" || fail "cannot unmount $md"
+ufs_mount "$UFS_WORK/c.conf" "$mc"
+ufs_mount "$UFS_WORK/d.conf" "$md"
+assert_file_eq "$UFS_WORK/plain/f1" "$mc/loc/f101"
+assert_file_eq "$UFS_WORK/plain/f2" "$mc/loc/f102"
+for f in nfs3/v3f101 nfs4/v4f102; do
+	assert_file_eq "$nfsdir/c/${f#*/}" "$mc/$f"
+done
+for i in 1 2; do # twice: the second read is the disk tier's
+	assert_file_eq "$back/d/f" "$md/loc/f"
+	assert_file_eq "$nfsdir/d/f3" "$md/nfs3/f3"
+	s3_get "$name/d/f" "$UFS_WORK/s3.$i" || fail "curl GET of the S3 file"
+	assert_file_eq "$UFS_WORK/s3.$i" "$md/s3/f"
+done
 
 # --- focused regressions (each failed before its fix) ---
 # A handle that has read a file through the block cache keeps reading the

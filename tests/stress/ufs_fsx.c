@@ -30,7 +30,8 @@
  * kinds-off: letters of kinds to switch off: r w m M t f k p z c d o
  * (read, write, mmap read, mmap write, truncate, fallocate, fallocate
  * KEEP_SIZE, punch hole, zero range, copy_file_range, O_DIRECT, close/open).
- * Exit: 0 clean, 1 miscompare or unexpected error, 2 usage.
+ * -q prints only the result line. Exit: 0 clean, 1 miscompare or unexpected
+ * error, 2 usage.
  */
 
 #include <errno.h>
@@ -44,6 +45,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DIO_ALIGN 4096
@@ -741,11 +743,13 @@ static void parse(struct fsx *t, int argc, char **argv)
 	t->argv_line = join_argv(argc, argv);
 }
 
-static void summary(const struct fsx *t)
+/* The result line (with -q the only output), then the kinds run. */
+static void summary(const struct fsx *t, double secs)
 {
-	printf("ufs_fsx: %ld operations on %s, seed %" PRIu64 ", final size %" PRIu64 ": clean\n",
-	       t->nops, t->path, t->seed, t->size);
-	for (int k = 0; k < OP_NKINDS; k++)
+	printf("ufs_fsx: %ld operations on %s, seed %" PRIu64 ", final size %" PRIu64
+	       ": clean in %.1f s\n",
+	       t->nops, t->path, t->seed, t->size, secs);
+	for (int k = 0; !t->quiet && k < OP_NKINDS; k++)
 		printf("  %-11s %7ld%s\n", kind_name[k], t->done[k],
 		       t->refused[k] ? " (refused by the file system: switched off)" : "");
 }
@@ -753,6 +757,7 @@ static void summary(const struct fsx *t)
 int main(int argc, char **argv)
 {
 	struct fsx t = {0};
+	struct timespec t0, t1;
 
 	parse(&t, argc, argv);
 	t.good = calloc(1, t.maxlen);
@@ -760,6 +765,7 @@ int main(int argc, char **argv)
 	t.log = calloc((size_t)t.nops, sizeof(*t.log));
 	if (!t.good || !t.buf || !t.log || posix_memalign((void **)&t.dbuf, DIO_ALIGN, t.maxlen))
 		sys_fail(&t, "malloc");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	open_file(&t, 1);
 	run(&t);
 	check_whole(&t, t.path, "final check through a new open");
@@ -767,7 +773,7 @@ int main(int argc, char **argv)
 	check_whole(&t, t.path, "final check after close");
 	if (t.backing)
 		check_whole(&t, t.backing, "final check of the backing file");
-	if (!t.quiet)
-		summary(&t);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	summary(&t, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	return 0;
 }
