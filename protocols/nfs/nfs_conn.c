@@ -210,6 +210,7 @@ int ufs_nfs_exec(struct nfs_conn *c, struct nfs_call *call, int queued, const ch
 	if (rc < 0)
 		return rc;
 	if (call->err < 0)
+	if (call->err < 0)
 		ufs_nfs_note_error(c, what, call->err, call->msg);
 	if (call->err < 0 &&
 	    (strstr(call->msg, "NFS4ERR_BAD_SEQID") || ufs_nfs_call_errno(call) == -ECONNRESET)) {
@@ -461,9 +462,13 @@ int ufs_nfs_run(struct nfs_be *nb, nfs_op_fn op, void *arg)
 
 /* ---- read handle cache (per conn, c->lock held) -------------------------- */
 
-static void nfs_fhc_close(struct nfs_conn *c, struct nfs_fhc_ent *e)
+/* Close e's handle (stale: its NFSv4 stateid went stale, so free it
+ * without a CLOSE, see nfs_free_nfsfh in nfs_i.h) and empty e. */
+static void nfs_fhc_end(struct nfs_conn *c, struct nfs_fhc_ent *e, int stale)
 {
-	if (nfs_close_async(c->ctx, e->fh, ufs_nfs_noop_cb, NULL) < 0)
+	if (stale)
+		nfs_free_nfsfh(e->fh);
+	else if (nfs_close_async(c->ctx, e->fh, ufs_nfs_noop_cb, NULL) < 0)
 		ufs_be_set_error(&c->nb->base, "nfs close: %s", nfs_get_error(c->ctx));
 	free(e->path);
 	e->path = NULL;
@@ -473,22 +478,22 @@ static void nfs_fhc_close(struct nfs_conn *c, struct nfs_fhc_ent *e)
 static void nfs_fhc_clear(struct nfs_conn *c)
 {
 	for (int i = 0; i < NFS_FHC_SLOTS && c->fhc[i].path; i++)
-		nfs_fhc_close(c, &c->fhc[i]);
+		nfs_fhc_end(c, &c->fhc[i], 0);
 }
 
-static void nfs_fhc_remove(struct nfs_conn *c, int i)
+static void nfs_fhc_remove(struct nfs_conn *c, int i, int stale)
 {
-	nfs_fhc_close(c, &c->fhc[i]);
+	nfs_fhc_end(c, &c->fhc[i], stale);
 	memmove(&c->fhc[i], &c->fhc[i + 1], (NFS_FHC_SLOTS - 1 - (size_t)i) * sizeof(c->fhc[0]));
 	c->fhc[NFS_FHC_SLOTS - 1].path = NULL;
 	c->fhc[NFS_FHC_SLOTS - 1].fh = NULL;
 }
 
-void ufs_nfs_fhc_drop(struct nfs_conn *c, const char *path)
+void ufs_nfs_fhc_drop(struct nfs_conn *c, const char *path, int stale)
 {
 	for (int i = 0; i < NFS_FHC_SLOTS && c->fhc[i].path; i++) {
 		if (strcmp(c->fhc[i].path, path) == 0) {
-			nfs_fhc_remove(c, i);
+			nfs_fhc_remove(c, i, stale);
 			return;
 		}
 	}
@@ -500,7 +505,7 @@ void ufs_nfs_conn_forget(struct nfs_conn *c, const char *path)
 	char *abs = ufs_nfs_abspath(path, &rc);
 
 	if (abs)
-		ufs_nfs_fhc_drop(c, abs);
+		ufs_nfs_fhc_drop(c, abs, 0);
 	free(abs);
 }
 
@@ -524,11 +529,11 @@ int ufs_nfs_fhc_insert(struct nfs_conn *c, const char *path, struct nfsfh *fh)
 
 	if (!dup) {
 		struct nfs_fhc_ent e = {.path = NULL, .fh = fh};
-		nfs_fhc_close(c, &e);
+		nfs_fhc_end(c, &e, 0);
 		return -ENOMEM;
 	}
 	if (c->fhc[NFS_FHC_SLOTS - 1].path)
-		nfs_fhc_close(c, &c->fhc[NFS_FHC_SLOTS - 1]);
+		nfs_fhc_end(c, &c->fhc[NFS_FHC_SLOTS - 1], 0);
 	memmove(&c->fhc[1], &c->fhc[0], (NFS_FHC_SLOTS - 1) * sizeof(c->fhc[0]));
 	c->fhc[0].path = dup;
 	c->fhc[0].fh = fh;

@@ -160,8 +160,8 @@ static int nfs_op_read(struct nfs_conn *c, void *arg)
 		if (rc == 0)
 			rc = nfs_read_round(c, fh, a, &eof);
 		if (!retried && (rc == -EBADF || (rc == -ESTALE && cached && a->got == 0))) {
-			ufs_nfs_fhc_drop(c,
-					 a->path); /* stale, replaced or lost state: reopen once */
+			/* stale, replaced or lost state: reopen once */
+			ufs_nfs_fhc_drop(c, a->path, rc == -EBADF);
 			retried = 1;
 			rc = 0;
 		}
@@ -206,8 +206,8 @@ static int nfs_writer_fh(struct nfs_conn *c, struct nfs_writer *w)
 {
 	if (w->fh && w->gen == c->gen)
 		return 0;
-	if (w->fh) /* opened on a discarded context: free it */
-		nfs_close_async(c->ctx, w->fh, ufs_nfs_noop_cb, NULL);
+	if (w->fh) /* opened on a discarded context, or its stateid went stale */
+		nfs_free_nfsfh(w->fh);
 	w->fh = NULL;
 	w->gen = c->gen;
 	return ufs_nfs_open_fh(c, w->path, w->oflags, 0, &w->fh);
@@ -352,7 +352,7 @@ static int nfs_op_wclose(struct nfs_conn *c, void *arg)
 	if (!fh)
 		return 0;
 	if (w->gen != c->gen) { /* opened on a discarded context: just free it */
-		nfs_close_async(c->ctx, fh, ufs_nfs_noop_cb, NULL);
+		nfs_free_nfsfh(fh);
 		return 0;
 	}
 	rc = ufs_nfs_exec(c, &call, nfs_close_async(c->ctx, fh, ufs_nfs_call_cb, &call), "close");

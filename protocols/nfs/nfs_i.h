@@ -12,6 +12,13 @@
 #include "protocols/nfs/nfs_fhcache.h"
 
 #include <nfsc/libnfs.h>
+
+/* libnfs 4.0 exports, without declaring it in its header, the function that
+ * frees a handle without a CLOSE. A handle opened on a context since
+ * discarded, or whose NFSv4 stateid went stale, must not be closed over the
+ * current context: that CLOSE fails, the server counts it in the open-owner
+ * sequence and libnfs does not, and every later OPEN fails BAD_SEQID. */
+void nfs_free_nfsfh(struct nfsfh *nfsfh);
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -200,8 +207,9 @@ struct nfs_conn *ufs_nfs_conn_get(struct nfs_be *nb);
 /* Run op on conn c within one op_timeout, connecting first if needed; a
  * connection lost during op is re-established and op retried once. */
 int ufs_nfs_run_on(struct nfs_conn *c, nfs_op_fn op, void *arg);
-/* Close c's cached read handle of the absolute path, if any (c->lock held). */
-void ufs_nfs_fhc_drop(struct nfs_conn *c, const char *path);
+/* Close c's cached read handle of the absolute path, if any (c->lock held);
+ * stale: its NFSv4 stateid went stale (freed without a CLOSE). */
+void ufs_nfs_fhc_drop(struct nfs_conn *c, const char *path, int stale);
 /* Cached read handle of the absolute path moved to the front, or NULL. */
 struct nfsfh *ufs_nfs_fhc_find(struct nfs_conn *c, const char *path);
 /* Cache fh for the absolute path (evicting the oldest): 0 or -ENOMEM. */

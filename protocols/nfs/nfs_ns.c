@@ -236,9 +236,9 @@ static int nfs_op_simple(struct nfs_conn *c, void *arg)
 	int rc = ufs_nfs_exec(c, &call, nfs_simple_start(c->ctx, a, &call), what[a->kind]);
 
 	if (rc == 0 && (a->kind == NFS_UNLINK || a->kind == NFS_RENAME))
-		ufs_nfs_fhc_drop(c, a->p1);
+		ufs_nfs_fhc_drop(c, a->p1, 0);
 	if (rc == 0 && a->kind == NFS_RENAME)
-		ufs_nfs_fhc_drop(c, a->p2);
+		ufs_nfs_fhc_drop(c, a->p2, 0);
 	return rc;
 }
 
