@@ -210,8 +210,7 @@ int ufs_nfs_exec(struct nfs_conn *c, struct nfs_call *call, int queued, const ch
 	if (rc < 0)
 		return rc;
 	if (call->err < 0)
-		if (call->err < 0)
-			ufs_nfs_note_error(c, what, call->err, call->msg);
+		ufs_nfs_note_error(c, what, call->err, call->msg);
 	if (call->err < 0 &&
 	    (strstr(call->msg, "NFS4ERR_BAD_SEQID") || ufs_nfs_call_errno(call) == -ECONNRESET)) {
 		/* libnfs 4.0 lost track of its NFSv4.0 open-owner sequence, or
