@@ -564,7 +564,7 @@ static int file_read_fd(struct file_be *fb, const struct ufs_obj *obj, struct fi
 	int rc = file_lstat(fb, obj->path, &st);
 
 	if (rc == 0 && !S_ISREG(st.st_mode))
-		rc = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+		rc = -ESTALE; /* obj was a file: the name now holds something else */
 	if (rc == 0)
 		rc = file_same_version(&st, obj);
 	if (rc < 0)
