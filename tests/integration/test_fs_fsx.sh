@@ -84,7 +84,7 @@ fsx_wait()
 		wait "${pids[i]}" || bad+=("${labels[i]}")
 	done
 	for i in "${labels[@]}"; do
-		grep -h "clean in" "$UFS_WORK/$i.log" | sed "s/^ufs_fsx:/  $i:/"
+		sed -n "s/^ufs_fsx:\(.*clean in.*\)/  $i:\1/p" "$UFS_WORK/$i.log"
 	done
 	pids=() labels=()
 	for i in "${bad[@]}"; do

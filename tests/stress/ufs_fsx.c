@@ -775,5 +775,10 @@ int main(int argc, char **argv)
 		check_whole(&t, t.backing, "final check of the backing file");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	summary(&t, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	free(t.good);
+	free(t.buf);
+	free(t.dbuf);
+	free(t.log);
+	free(t.argv_line);
 	return 0;
 }
