@@ -196,10 +196,10 @@ struct ufs_cache_counters {
 	atomic_uint_least64_t disk_hits, disk_misses, disk_checksum_failures;
 	atomic_uint_least64_t prefetch_bytes, prefetch_used_bytes, prefetch_wasted_bytes;
 	atomic_uint_least64_t fetched_bytes;
-	/* disk-tier fills: stored, skipped (queue full, or the block left memory
-	 * before its turn), failed (ENOSPC, I/O error); bytes written and the
-	 * rate over the last window (disk writer thread only) */
-	atomic_uint_least64_t disk_fills, disk_fill_skips, disk_fill_errors;
+	/* disk-tier fills: stored, skipped (queue full), evicted (the block left
+	 * memory before its turn), failed (ENOSPC, I/O error); bytes written and
+	 * the rate over the last window (disk writer thread only) */
+	atomic_uint_least64_t disk_fills, disk_fill_skips, disk_fill_evicted, disk_fill_errors;
 	atomic_uint_least64_t disk_write_bytes, disk_write_bps;
 	atomic_uint_least64_t disk_win_start_ns, disk_win_bytes;
 };
@@ -264,7 +264,7 @@ void ufs_fill_init(struct ufs_cache *c);
 /* Queue READY block b (pinned by the caller) for the disk tier, or skip it
  * (counted) when the queue is full. Never waits. */
 void ufs_fill_queue(struct ufs_cache *c, struct ufs_block *b);
-/* Block b leaves the table: off the queue (a counted skip) if it was on it.
+/* Block b leaves the table: off the queue (counted: evicted) if it was on it.
  * ufs_cache.lock held. */
 void ufs_fill_forget_locked(struct ufs_cache *c, struct ufs_block *b);
 /* The fill counters and the queue length into pst. */

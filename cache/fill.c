@@ -9,33 +9,51 @@
  *     slower than the network for a while) skips the block and counts it;
  *   - a queued block is not pinned: memory stays the cache's to reclaim, and
  *     a block that leaves memory before its turn (evicted, dropped) is taken
- *     off the queue and counted as skipped (ufs_fill_forget_locked, called
+ *     off the queue and counted as evicted (ufs_fill_forget_locked, called
  *     from the table removal in block.c);
  *   - a failed store (ENOSPC after the tier's own eviction, an I/O error)
  *     is counted; the data is simply not cached.
  * The writer pins the block only while disk.c writes it (O_DIRECT from the
- * block's own buffer: no copy, no dirty page cache; see disk.c).
+ * block's own buffer: no copy, no dirty page cache; see disk.c), and its I/O
+ * is in the idle class: the disk serves readers first.
  *
  * States of a block here: not queued -> queued (disk_q, on dq) -> taken by
- * the writer (pinned, off dq) -> stored or failed; queued -> skipped (left
- * memory). States of the job: idle (disk_running 0) -> submitted/running
- * (disk_running 1, set by the producer that found it idle; cleared by the job
- * under the lock when it finds the queue empty, so a block queued after that
- * submits it again). At unmount, ufs_pool_destroy runs a queued job with
- * cancelled = 1: it still drains the queue (what was read survives into the
- * next mount; the queue is bounded, so is the wait).
+ * the writer (pinned, off dq) -> stored or failed; queued -> evicted (left
+ * memory first); not queued -> skipped (the queue was full). States of the job: idle (disk_running
+ * 0) -> submitted/running (disk_running 1, set by the producer that found it idle; cleared by the
+ * job under the lock when it finds the queue empty, so a block queued after that submits it again).
+ * At unmount, ufs_pool_destroy runs a queued job with cancelled = 1: it still drains the queue
+ * (what was read survives into the next mount; the queue is bounded, so is the wait).
  *
  * Invariants (ufs_cache.lock): disk_q == 1 iff the block is on dq; a block on
  * dq is in the table and READY; disk_pending == length of dq <= disk_max.
  * Lock order: ufs_cache.lock -> ufs_pool.lock (submit); the store runs with
  * no lock held. Counters are atomics.
  */
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cache/cache_i.h"
 #include "common/budget.h"
 
 #define FILL_WINDOW_NS 1000000000ULL /* disk_write_bps is measured over ~1 s */
+#define FILL_IOPRIO_WHO_PROCESS 1    /* linux/ioprio.h; who = 0: this thread */
+#define FILL_IOPRIO_IDLE (3 << 13)   /* IOPRIO_CLASS_IDLE << IOPRIO_CLASS_SHIFT */
+
+/* Put the disk writer's I/O in the idle class, where the I/O scheduler has
+ * classes (mq-deadline, BFQ): the disk serves everyone else first (a reader
+ * of the tier, a server on the same disk); mq-deadline's prio_aging_expire
+ * bounds how long a fill can wait. Once per worker thread. */
+static void fill_lower_ioprio(void)
+{
+	static _Thread_local int done;
+
+	if (done)
+		return;
+	done = 1;
+	syscall(SYS_ioprio_set, FILL_IOPRIO_WHO_PROCESS, 0, FILL_IOPRIO_IDLE);
+}
 
 static uint64_t fill_now_ns(void)
 {
@@ -109,13 +127,15 @@ static void fill_store(struct ufs_cache *c, struct ufs_block *b)
 	}
 }
 
-/* The job: drain the queue, also when cancelled (unmount). */
+/* The job: drain the queue, also when cancelled (unmount: then on the
+ * unmounting thread, at its own I/O priority). */
 static void fill_run(struct ufs_job *j, int cancelled)
 {
 	struct ufs_cache *c = ufs_container_of(j, struct ufs_cache, disk_job);
 	struct ufs_block *b;
 
-	(void)cancelled;
+	if (!cancelled)
+		fill_lower_ioprio();
 	while ((b = fill_next(c))) {
 		fill_store(c, b);
 		ufs_block_unpin(c, b);
@@ -166,7 +186,7 @@ void ufs_fill_forget_locked(struct ufs_cache *c, struct ufs_block *b)
 	if (!b->disk_q)
 		return;
 	fill_unlink_locked(c, b);
-	atomic_fetch_add(&c->n.disk_fill_skips, 1);
+	atomic_fetch_add(&c->n.disk_fill_evicted, 1);
 }
 
 void ufs_fill_stats(struct ufs_cache *c, struct ufs_cache_stats *pst)
@@ -175,6 +195,7 @@ void ufs_fill_stats(struct ufs_cache *c, struct ufs_cache_stats *pst)
 
 	pst->disk_fills = atomic_load(&c->n.disk_fills);
 	pst->disk_fill_skips = atomic_load(&c->n.disk_fill_skips);
+	pst->disk_fill_evicted = atomic_load(&c->n.disk_fill_evicted);
 	pst->disk_fill_errors = atomic_load(&c->n.disk_fill_errors);
 	pst->disk_write_bytes = atomic_load(&c->n.disk_write_bytes);
 	/* a writer idle for two windows writes nothing per second */

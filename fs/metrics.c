@@ -187,8 +187,11 @@ static void metrics_cache(struct ufs_strbuf *b, struct ufs_fs *fs)
 	metrics_sample(b, "unifs_cache_disk_fills_total", "counter",
 		       "Blocks stored in the disk tier.", cs.disk_fills);
 	metrics_sample(b, "unifs_cache_disk_fill_skips_total", "counter",
-		       "Blocks not stored in the disk tier: queue full, or gone from memory first.",
+		       "Blocks not stored in the disk tier: its write queue was full.",
 		       cs.disk_fill_skips);
+	metrics_sample(b, "unifs_cache_disk_fill_evicted_total", "counter",
+		       "Blocks not stored in the disk tier: evicted from memory before their turn.",
+		       cs.disk_fill_evicted);
 	metrics_sample(b, "unifs_cache_disk_fill_errors_total", "counter",
 		       "Disk-tier stores that failed (file system full, I/O error).",
 		       cs.disk_fill_errors);

@@ -89,8 +89,7 @@ cold()
 			sleep 0.1
 		done
 		R[${tag}_held]+=" $(find "$tier" -name '*.blk' | wc -l)"
-		R[${tag}_skips]+=" $(stat_of "$mnt" disk_fill_skips)/$(stat_of "$mnt" disk_fill_errors)"
-		R[${tag}_bps]=$(stat_of "$mnt" disk_write_bytes)
+		R[${tag}_skips]+=" $(stat_of "$mnt" disk_fill_skips)/$(stat_of "$mnt" disk_fill_evicted)/$(stat_of "$mnt" disk_fill_errors)"
 	fi
 	ufs_umount "$mnt"
 }
@@ -179,7 +178,7 @@ for t in $targets; do
 		"$(median ${R[${t}_off_cpu]})" "${R[${t}_off_s]}"
 	printf '  cold, tier on    %6s s  %5s MB/s  CPU %s s/GiB   (rounds:%s)\n' "$on" "$(mbps "$on")" \
 		"$(median ${R[${t}_on_cpu]})" "${R[${t}_on_s]}"
-	printf '  blocks held after each tier-on read:%s of %d; skips/errors:%s\n' \
+	printf '  blocks held after each tier-on read:%s of %d; not stored (queue full/evicted first/errors):%s\n' \
 		"${R[${t}_on_held]}" "$nblocks" "${R[${t}_on_skips]}"
 	printf '  epoch 2 from the tier %s s  %5s MB/s  CPU %s s/GiB  (bytes fetched: %s)\n' \
 		"${R[${t}_e2]}" "$(mbps "${R[${t}_e2]}")" "${R[${t}_e2cpu]}" "${R[${t}_e2fetched]}"

@@ -770,7 +770,7 @@ static uint64_t fills_seen(struct fx *f)
 {
 	struct ufs_cache_stats st = stats(f);
 
-	return st.disk_fill_pending + st.disk_fill_skips + st.disk_fills;
+	return st.disk_fill_pending + st.disk_fill_skips + st.disk_fill_evicted + st.disk_fills;
 }
 
 static void test_stalled_disk_never_holds_reader(void **state)
@@ -799,6 +799,7 @@ static void test_stalled_disk_never_holds_reader(void **state)
 	/* a read-ahead job may queue its block just after the reader used it */
 	for (int i = 0; done && i < 500 && fills_seen(&f) < 24; i++)
 		usleep(10000);
+	assert_int_equal(stats(&f).disk_fill_evicted, 0); /* 24 MiB stay in 32 MiB of memory */
 	pending = stats(&f).disk_fill_pending;
 	skips = stats(&f).disk_fill_skips;
 	pthread_mutex_lock(&st.m); /* release the writer (also when failing) */
