@@ -117,23 +117,29 @@ struct ufs_disk;
 /* What a disk-tier file holds (its name ends in .blk, .idn or .lst). */
 enum ufs_disk_kind { UFS_DISK_BLOCK, UFS_DISK_IDENT, UFS_DISK_LIST, UFS_DISK_KINDS };
 
-/* Open (create) the tier at dir bounded to limit bytes; scans dir to learn
- * what is there and removes the temp files of dead writers. Refuses (-EPERM)
- * a dir not owned by the effective user or writable by group or others, and
- * (-EBUSY) a dir another open tier holds (its lock is kept until close).
- * 0 or -errno with a one-line message. */
+/* Open (create) the tier at dir bounded to limit bytes: dir is opened once
+ * (O_DIRECTORY | O_NOFOLLOW) and every file is reached relative to it;
+ * its secret (dir/secret, 0600) is read or made; a scan learns what is there
+ * and removes the temp files of dead writers. Refuses (-EPERM) a dir not
+ * owned by the effective user or writable by group or others, (-ENOTDIR) a
+ * symbolic link or non-directory, and (-EBUSY) a dir another open tier holds
+ * (its lock is kept until close). 0 or -errno with a one-line message. */
 int ufs_disk_open(const char *dir, uint64_t limit, struct ufs_disk **pd, char *err, size_t errlen);
 /* Free the index; files stay. NULL is a no-op. */
 void ufs_disk_close(struct ufs_disk *d);
 /* Cheap presence check from the index (may be stale: read decides). */
 int ufs_disk_has(struct ufs_disk *d, const struct ufs_ckey *key);
-/* Read and verify key's file of kind into buf (cap bytes). Returns its
- * length, -ENOENT on a miss, -EBADMSG when the file was corrupt (it is
+/* Read and verify (keyed checksums) key's file of kind into buf (cap
+ * bytes). Returns its length, -ENOENT on a miss (or a file of another format
+ * version, deleted), -EBADMSG when the file was corrupt or forged (it is
  * deleted). */
 ssize_t ufs_disk_read(struct ufs_disk *d, enum ufs_disk_kind kind, const struct ufs_ckey *key,
 		      void *buf, size_t cap);
-/* Store len bytes for key (temp file + rename), then evict the oldest files
- * while over the bound. 0 or -errno (the data is simply not cached). */
+/* Store len bytes for key (temp file + rename; O_DIRECT when data is
+ * page-aligned, else written back and dropped from the page cache for
+ * blocks), then evict the oldest files while over the bound. Blocking file
+ * I/O: call it off the read path (fill.c) or for small records. 0 or -errno
+ * (the data is simply not cached). */
 int ufs_disk_write(struct ufs_disk *d, enum ufs_disk_kind kind, const struct ufs_ckey *key,
 		   const void *data, size_t len);
 /* Data length of key's file from the index, or -ENOENT (may be stale). */
