@@ -26,7 +26,9 @@
  *    evicted.
  *  - use-once: while once_lru holds more than once_keep bytes (a quarter of
  *    the budget: a tail for readers lagging behind on the same object), a new
- *    buffer is taken from its oldest block before fresh budget. A streaming
+ *    buffer is taken from its oldest block before fresh budget (passing over
+ *    blocks still queued for the disk tier, which a lagging disk would
+ *    otherwise lose; only when the budget runs out are they evicted). A streaming
  *    read then cycles through a small set of buffers instead of growing to
  *    the whole budget.
  *  - every buffer (data of a block, or idle in the pool, bufpool.c) is
@@ -284,16 +286,34 @@ static void blk_retire(struct ufs_cache *c, struct ufs_block *v)
 	free(v);
 }
 
-/* Retire the oldest once block when once_lru holds more than the kept tail,
- * or with any, the oldest evictable block (see blk_evict_locked). Returns 1
- * if a block went. */
+/* The oldest once block that is not waiting for the disk tier, out of the
+ * table; NULL if every one is (fresh budget is then used while there is
+ * some: the fill queue is bounded, see fill.c). Lock held. */
+static struct ufs_block *blk_evict_once_locked(struct ufs_cache *c)
+{
+	struct ufs_block *b = lru_first(&c->once_lru);
+
+	while (b && b != &c->once_lru.head && b->disk_q)
+		b = b->lnext;
+	if (!b || b == &c->once_lru.head)
+		return NULL;
+	lru_unlink(b);
+	table_remove(c, b);
+	return b;
+}
+
+/* Retire the oldest once block (not queued for the disk) when once_lru holds
+ * more than the kept tail, or with any, the oldest evictable block (see
+ * blk_evict_locked). Returns 1 if a block went. */
 static int blk_retire_one(struct ufs_cache *c, int any, int spec_ok)
 {
 	struct ufs_block *v = NULL;
 
 	pthread_mutex_lock(&c->lock);
-	if (any || c->once_bytes > c->once_keep)
-		v = blk_evict_locked(c, spec_ok); /* without any: once_lru's oldest */
+	if (any)
+		v = blk_evict_locked(c, spec_ok);
+	else if (c->once_bytes > c->once_keep)
+		v = blk_evict_once_locked(c);
 	pthread_mutex_unlock(&c->lock);
 	if (v)
 		blk_retire(c, v);
