@@ -580,6 +580,26 @@ static int disk_write_buffered(int fd, unsigned char *h, const void *data, size_
 	return rc;
 }
 
+/* Header h and data to the new file fd: direct when opened so, and again
+ * through the page cache if the device refuses our alignment (EINVAL on
+ * the write: a logical block larger than a page). 0 or -errno. */
+static int disk_write_fd(int fd, int direct, unsigned char *h, const void *data, size_t len,
+			 int writeback)
+{
+	int rc, fl;
+
+	if (!direct)
+		return disk_write_buffered(fd, h, data, len, writeback);
+	rc = disk_write_direct(fd, h, data, len);
+	if (rc != -EINVAL)
+		return rc;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_DIRECT) != 0 || ftruncate(fd, 0) != 0 ||
+	    lseek(fd, 0, SEEK_SET) != 0)
+		return rc;
+	return disk_write_buffered(fd, h, data, len, writeback);
+}
+
 /* Write the block file under a temp name and rename it into place. */
 static int disk_store(struct ufs_disk *d, enum ufs_disk_kind kind, const struct ufs_ckey *key,
 		      const void *data, size_t len)
@@ -597,8 +617,7 @@ static int disk_store(struct ufs_disk *d, enum ufs_disk_kind kind, const struct 
 	fd = disk_create_tmp(d, tmp, &direct);
 	if (fd < 0)
 		return fd;
-	rc = direct ? disk_write_direct(fd, h, data, len)
-		    : disk_write_buffered(fd, h, data, len, kind == UFS_DISK_BLOCK);
+	rc = disk_write_fd(fd, direct, h, data, len, kind == UFS_DISK_BLOCK);
 	if (close(fd) != 0 && rc == 0)
 		rc = -errno;
 	if (rc == 0 && renameat(d->dfd, tmp, d->dfd, path) != 0)
