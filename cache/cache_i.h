@@ -1,13 +1,15 @@
 /*
  * cache_i.h — private pieces of the block cache shared by the cache/ sources:
  * the worker pool (pool.c), the read-ahead detector (readahead.c), the disk
- * tier (disk.c), the block table (block.c) and the public API (cache.c).
+ * tier (disk.c) and its fill queue (fill.c), the block table (block.c) and
+ * the public API (cache.c).
  *
  * Lock order (outermost first): ufs_rstream.lock (read-ahead state only, never
  * held while taking another lock) ; ufs_cache.lock -> ufs_disk.lock ->
  * ufs_pool.lock -> ufs_budget's lock. ufs_budget_acquire() (which may call the
  * reclaim hook, which takes ufs_cache.lock) is never called with
- * ufs_cache.lock held. No backend call or file I/O runs under ufs_cache.lock.
+ * ufs_cache.lock held. No backend call or file I/O runs under ufs_cache.lock,
+ * which also guards the disk-fill queue (fill.c).
  */
 #ifndef UFS_CACHE_I_H
 #define UFS_CACHE_I_H

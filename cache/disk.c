@@ -35,8 +35,9 @@
  * cache. The keyed hash of the data is checked after the read either way,
  * before any byte is used.
  *
- * Writes run on the cache's disk-writer thread only (block.c queues them;
- * the read path never waits for one). A page-aligned buffer is written
+ * Block writes run on the cache's disk-writer thread only (fill.c queues
+ * them; the read path never waits for one); the small identity and listing
+ * records are written where they are made. A page-aligned buffer is written
  * O_DIRECT (a last partial page through an aligned bounce page, then the file
  * is cut to length): the fill never dirties the page cache, so it neither
  * copies the block again nor puts readers of the machine under the kernel's
