@@ -13,8 +13,10 @@
  * Invariants (under ufs_cache.lock):
  *  - refs counts pins: the filling thread, each reader copying out, each
  *    zero-copy read holding it (a struct ufs_cache_pin of cache.c, until
- *    ufs_cache_unpin), a queued prefetch job, a queued disk write. Data is
- *    read or written only pinned.
+ *    ufs_cache_unpin), a queued prefetch job, the disk writer while it
+ *    stores the block (fill.c; a block merely queued for the disk is not
+ *    pinned: it may be evicted, and is then skipped). Data is read or
+ *    written only pinned.
  *  - a block is on an LRU list iff it is in the table, READY and refs == 0:
  *    once_lru holds blocks marked `once` (read to their end by a sequential
  *    reader of an object at least as large as the budget: LRU could never keep
@@ -24,7 +26,9 @@
  *    evicted.
  *  - use-once: while once_lru holds more than once_keep bytes (a quarter of
  *    the budget: a tail for readers lagging behind on the same object), a new
- *    buffer is taken from its oldest block before fresh budget. A streaming
+ *    buffer is taken from its oldest block before fresh budget (passing over
+ *    blocks still queued for the disk tier, which a lagging disk would
+ *    otherwise lose; only when the budget runs out are they evicted). A streaming
  *    read then cycles through a small set of buffers instead of growing to
  *    the whole budget.
  *  - every buffer (data of a block, or idle in the pool, bufpool.c) is
@@ -103,6 +107,7 @@ static void table_remove(struct ufs_cache *c, struct ufs_block *b)
 		*pp = b->hnext;
 	b->hnext = NULL;
 	b->in_table = 0;
+	ufs_fill_forget_locked(c, b); /* out of memory before its disk turn */
 }
 
 /* ---- LRU lists ---- */
@@ -141,10 +146,13 @@ static struct ufs_block *lru_first(struct ufs_lru *l)
 /* ---- buffers ---- */
 
 /* A fresh buffer of cap bytes (charged by the caller): bs-sized ones from the
- * pool's mapper, short ones (an object's last block) from malloc. */
+ * pool's mapper, short ones (an object's last block) from malloc, page-aligned
+ * so that the disk tier can store them with direct I/O too. */
 static char *buf_alloc(struct ufs_cache *c, uint32_t cap)
 {
-	return cap == c->bs ? ufs_bufpool_map(c->bufs) : malloc(cap);
+	if (cap == c->bs)
+		return ufs_bufpool_map(c->bufs);
+	return aligned_alloc(UFS_PAGE, ((size_t)cap + UFS_PAGE - 1) / UFS_PAGE * UFS_PAGE);
 }
 
 /* Free a buffer and return its charge (memory the budget needs elsewhere). */
@@ -236,6 +244,13 @@ void ufs_block_mark_once(struct ufs_cache *c, struct ufs_block *b)
 	pthread_mutex_unlock(&c->lock);
 }
 
+void ufs_block_pin_locked(struct ufs_cache *c, struct ufs_block *b)
+{
+	(void)c;
+	if (b->refs++ == 0)
+		lru_unlink(b);
+}
+
 void ufs_block_unpin(struct ufs_cache *c, struct ufs_block *b)
 {
 	struct ufs_block *dead;
@@ -271,16 +286,34 @@ static void blk_retire(struct ufs_cache *c, struct ufs_block *v)
 	free(v);
 }
 
-/* Retire the oldest once block when once_lru holds more than the kept tail,
- * or with any, the oldest evictable block (see blk_evict_locked). Returns 1
- * if a block went. */
+/* The oldest once block that is not waiting for the disk tier, out of the
+ * table; NULL if every one is (fresh budget is then used while there is
+ * some: the fill queue is bounded, see fill.c). Lock held. */
+static struct ufs_block *blk_evict_once_locked(struct ufs_cache *c)
+{
+	struct ufs_block *b = lru_first(&c->once_lru);
+
+	while (b && b != &c->once_lru.head && b->disk_q)
+		b = b->lnext;
+	if (!b || b == &c->once_lru.head)
+		return NULL;
+	lru_unlink(b);
+	table_remove(c, b);
+	return b;
+}
+
+/* Retire the oldest once block (not queued for the disk) when once_lru holds
+ * more than the kept tail, or with any, the oldest evictable block (see
+ * blk_evict_locked). Returns 1 if a block went. */
 static int blk_retire_one(struct ufs_cache *c, int any, int spec_ok)
 {
 	struct ufs_block *v = NULL;
 
 	pthread_mutex_lock(&c->lock);
-	if (any || c->once_bytes > c->once_keep)
-		v = blk_evict_locked(c, spec_ok); /* without any: once_lru's oldest */
+	if (any)
+		v = blk_evict_locked(c, spec_ok);
+	else if (c->once_bytes > c->once_keep)
+		v = blk_evict_once_locked(c);
 	pthread_mutex_unlock(&c->lock);
 	if (v)
 		blk_retire(c, v);
@@ -364,37 +397,6 @@ static ssize_t blk_load(struct ufs_cache *c, struct ufs_cobj *o, struct ufs_bloc
 	return ufs_cache_fetch(c, o, b->index * c->bs, want, data);
 }
 
-/* Store a block on disk. Runs even when cancelled (at unmount): the queue is
- * short and what was read should survive into the next mount. */
-static void blk_disk_run(struct ufs_job *j, int cancelled)
-{
-	struct ufs_block *b = ufs_container_of(j, struct ufs_block, disk_job);
-	struct ufs_cache *c = b->cache;
-
-	(void)cancelled;
-	ufs_disk_write(c->disk, UFS_DISK_BLOCK, &b->key, b->data, b->len);
-	pthread_mutex_lock(&c->lock);
-	c->disk_pending--;
-	pthread_cond_broadcast(&c->disk_room);
-	pthread_mutex_unlock(&c->lock);
-	ufs_block_unpin(c, b);
-}
-
-/* Queue a copy of READY block b to the disk tier; waits while the queue is
- * full (back-pressure bounds the memory pinned by pending writes). */
-static void blk_queue_disk(struct ufs_cache *c, struct ufs_block *b)
-{
-	pthread_mutex_lock(&c->lock);
-	while (c->disk_pending >= c->disk_max)
-		pthread_cond_wait(&c->disk_room, &c->lock);
-	c->disk_pending++;
-	b->refs++;
-	pthread_mutex_unlock(&c->lock);
-	b->disk_job.run = blk_disk_run;
-	if (ufs_pool_submit(c->disk_pool, &b->disk_job) != 0)
-		blk_disk_run(&b->disk_job, 1);
-}
-
 /* Publish the outcome of a fill (n bytes or -errno) and wake waiters. */
 static void blk_finish(struct ufs_cache *c, struct ufs_block *b, char *data, uint32_t cap,
 		       ssize_t n)
@@ -435,7 +437,7 @@ static void blk_complete(struct ufs_cache *c, struct ufs_block *b, char *data, u
 {
 	blk_finish(c, b, data, cap, n);
 	if (n > 0 && c->disk && !from_disk)
-		blk_queue_disk(c, b);
+		ufs_fill_queue(c, b);
 }
 
 /* Fill b (FETCHING, pinned by the caller). 0 or -errno. */
@@ -467,8 +469,7 @@ static void blk_wait_locked(struct ufs_cache *c, struct ufs_block *b)
  * claims it (no longer speculative). Lock held. */
 static void blk_pin_found_locked(struct ufs_cache *c, struct ufs_block *b)
 {
-	if (b->refs++ == 0)
-		lru_unlink(b);
+	ufs_block_pin_locked(c, b);
 	if (b->spec) {
 		b->spec = 0;
 		if (b->state == UFS_BLK_READY)
@@ -875,7 +876,6 @@ int ufs_blocks_init(struct ufs_cache *c)
 		return -ENOMEM;
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->filled, NULL);
-	pthread_cond_init(&c->disk_room, NULL);
 	lru_init(&c->spec_lru);
 	lru_init(&c->main_lru);
 	lru_init(&c->once_lru);
@@ -902,7 +902,6 @@ void ufs_blocks_fini(struct ufs_cache *c)
 	c->bufs = NULL;
 	free(c->table);
 	c->table = NULL;
-	pthread_cond_destroy(&c->disk_room);
 	pthread_cond_destroy(&c->filled);
 	pthread_mutex_destroy(&c->lock);
 }

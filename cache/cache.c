@@ -161,7 +161,7 @@ static int cache_validate(const struct ufs_cache_cfg *cfg, char *err, size_t err
 	return 0;
 }
 
-/* Start the disk tier and its writer thread. */
+/* Start the disk tier, its writer thread and its fill queue. */
 static int cache_open_disk(struct ufs_cache *c, const struct ufs_cache_cfg *cfg, char *err,
 			   size_t errlen)
 {
@@ -174,9 +174,7 @@ static int cache_open_disk(struct ufs_cache *c, const struct ufs_cache_cfg *cfg,
 		snprintf(err, errlen, "cache: cannot start the disk writer thread");
 		return -ENOMEM;
 	}
-	c->disk_max = (unsigned)(ufs_budget_limit(c->budget) / c->bs / 8);
-	if (c->disk_max < 2)
-		c->disk_max = 2;
+	ufs_fill_init(c);
 	return 0;
 }
 
@@ -628,6 +626,7 @@ void ufs_cache_get_stats(struct ufs_cache *c, struct ufs_cache_stats *pst)
 	pst->disk_misses = atomic_load(&c->n.disk_misses);
 	pst->disk_checksum_failures = atomic_load(&c->n.disk_checksum_failures);
 	pst->disk_bytes = c->disk ? ufs_disk_bytes(c->disk) : 0;
+	ufs_fill_stats(c, pst);
 	pst->prefetch_bytes = atomic_load(&c->n.prefetch_bytes);
 	pst->prefetch_used_bytes = atomic_load(&c->n.prefetch_used_bytes);
 	pst->prefetch_wasted_bytes = atomic_load(&c->n.prefetch_wasted_bytes);

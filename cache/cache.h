@@ -36,6 +36,13 @@ struct ufs_cache_cfg {
 struct ufs_cache_stats {
 	uint64_t mem_hits, mem_misses;
 	uint64_t disk_hits, disk_misses, disk_checksum_failures, disk_bytes;
+	/* disk-tier fills (never on the read path): blocks stored, skipped (the
+	 * queue was full), evicted (left memory before their turn), failed
+	 * (ENOSPC, I/O errors), queued now; bytes written, and per second over
+	 * the last ~1 s window (0 when idle) */
+	uint64_t disk_fills, disk_fill_skips, disk_fill_evicted, disk_fill_errors;
+	uint64_t disk_fill_pending;
+	uint64_t disk_write_bytes, disk_write_bps;
 	uint64_t prefetch_bytes, prefetch_used_bytes, prefetch_wasted_bytes;
 	uint64_t fetched_bytes; /* from backends */
 	uint64_t mem_used, mem_limit, mem_peak;

@@ -1,13 +1,15 @@
 /*
  * cache_i.h — private pieces of the block cache shared by the cache/ sources:
  * the worker pool (pool.c), the read-ahead detector (readahead.c), the disk
- * tier (disk.c), the block table (block.c) and the public API (cache.c).
+ * tier (disk.c) and its fill queue (fill.c), the block table (block.c) and
+ * the public API (cache.c).
  *
  * Lock order (outermost first): ufs_rstream.lock (read-ahead state only, never
  * held while taking another lock) ; ufs_cache.lock -> ufs_disk.lock ->
  * ufs_pool.lock -> ufs_budget's lock. ufs_budget_acquire() (which may call the
  * reclaim hook, which takes ufs_cache.lock) is never called with
- * ufs_cache.lock held. No backend call or file I/O runs under ufs_cache.lock.
+ * ufs_cache.lock held. No backend call or file I/O runs under ufs_cache.lock,
+ * which also guards the disk-fill queue (fill.c).
  */
 #ifndef UFS_CACHE_I_H
 #define UFS_CACHE_I_H
@@ -29,6 +31,7 @@
 #define UFS_POOL_IDLE_S 30		/* idle block buffers go back to the kernel after this */
 #define UFS_RUN_BYTES (32ULL << 20)	/* read-ahead is fetched in requests up to this size */
 #define UFS_RUN_MAX 64			/* blocks in one read-ahead request at most */
+#define UFS_PAGE 4096			/* alignment of block buffers (direct I/O) */
 
 /* 128-bit cache key (xxh3_128 of a canonical encoding). */
 struct ufs_ckey {
@@ -116,23 +119,29 @@ struct ufs_disk;
 /* What a disk-tier file holds (its name ends in .blk, .idn or .lst). */
 enum ufs_disk_kind { UFS_DISK_BLOCK, UFS_DISK_IDENT, UFS_DISK_LIST, UFS_DISK_KINDS };
 
-/* Open (create) the tier at dir bounded to limit bytes; scans dir to learn
- * what is there and removes the temp files of dead writers. Refuses (-EPERM)
- * a dir not owned by the effective user or writable by group or others, and
- * (-EBUSY) a dir another open tier holds (its lock is kept until close).
- * 0 or -errno with a one-line message. */
+/* Open (create) the tier at dir bounded to limit bytes: dir is opened once
+ * (O_DIRECTORY | O_NOFOLLOW) and every file is reached relative to it;
+ * its secret (dir/secret, 0600) is read or made; a scan learns what is there
+ * and removes the temp files of dead writers. Refuses (-EPERM) a dir not
+ * owned by the effective user or writable by group or others, (-ENOTDIR) a
+ * symbolic link or non-directory, and (-EBUSY) a dir another open tier holds
+ * (its lock is kept until close). 0 or -errno with a one-line message. */
 int ufs_disk_open(const char *dir, uint64_t limit, struct ufs_disk **pd, char *err, size_t errlen);
 /* Free the index; files stay. NULL is a no-op. */
 void ufs_disk_close(struct ufs_disk *d);
 /* Cheap presence check from the index (may be stale: read decides). */
 int ufs_disk_has(struct ufs_disk *d, const struct ufs_ckey *key);
-/* Read and verify key's file of kind into buf (cap bytes). Returns its
- * length, -ENOENT on a miss, -EBADMSG when the file was corrupt (it is
+/* Read and verify (keyed checksums) key's file of kind into buf (cap
+ * bytes). Returns its length, -ENOENT on a miss (or a file of another format
+ * version, deleted), -EBADMSG when the file was corrupt or forged (it is
  * deleted). */
 ssize_t ufs_disk_read(struct ufs_disk *d, enum ufs_disk_kind kind, const struct ufs_ckey *key,
 		      void *buf, size_t cap);
-/* Store len bytes for key (temp file + rename), then evict the oldest files
- * while over the bound. 0 or -errno (the data is simply not cached). */
+/* Store len bytes for key (temp file + rename; O_DIRECT when data is
+ * page-aligned, else written back and dropped from the page cache for
+ * blocks), then evict the oldest files while over the bound. Blocking file
+ * I/O: call it off the read path (fill.c) or for small records. 0 or -errno
+ * (the data is simply not cached). */
 int ufs_disk_write(struct ufs_disk *d, enum ufs_disk_kind kind, const struct ufs_ckey *key,
 		   const void *data, size_t len);
 /* Data length of key's file from the index, or -ENOENT (may be stale). */
@@ -169,7 +178,8 @@ struct ufs_block {
 	struct ufs_block *lprev, *lnext; /* LRU list, only while READY, refs 0, in table */
 	struct ufs_cobj *job_obj;	 /* object of a queued run (its first block only) */
 	struct ufs_block *run_next;	 /* next block of the same queued run */
-	struct ufs_job fetch_job, disk_job;
+	struct ufs_job fetch_job;
+	struct ufs_block *dprev, *dnext; /* disk-fill queue, only while disk_q */
 	char *data;
 	uint32_t len, cap; /* valid bytes / allocated (charged) bytes */
 	unsigned refs;	   /* pins: fetch owner, readers copying, jobs */
@@ -179,8 +189,9 @@ struct ufs_block {
 	uint8_t spec_fill; /* filled by read-ahead (a waiter may retry on failure) */
 	uint8_t in_table;
 	uint8_t on_list;
-	uint8_t once; /* read to its end by a sequential reader of an object at least
-			 as large as the budget: on once_lru when idle, recycled first */
+	uint8_t disk_q; /* on the disk-fill queue (in the table, READY; not pinned by it) */
+	uint8_t once;	/* read to its end by a sequential reader of an object at least
+			   as large as the budget: on once_lru when idle, recycled first */
 };
 
 /* A doubly linked LRU list with a sentinel. */
@@ -193,6 +204,12 @@ struct ufs_cache_counters {
 	atomic_uint_least64_t disk_hits, disk_misses, disk_checksum_failures;
 	atomic_uint_least64_t prefetch_bytes, prefetch_used_bytes, prefetch_wasted_bytes;
 	atomic_uint_least64_t fetched_bytes;
+	/* disk-tier fills: stored, skipped (queue full), evicted (the block left
+	 * memory before its turn), failed (ENOSPC, I/O error); bytes written and
+	 * the rate over the last window (disk writer thread only) */
+	atomic_uint_least64_t disk_fills, disk_fill_skips, disk_fill_evicted, disk_fill_errors;
+	atomic_uint_least64_t disk_write_bytes, disk_write_bps;
+	atomic_uint_least64_t disk_win_start_ns, disk_win_bytes;
 };
 
 struct ufs_cache {
@@ -209,8 +226,10 @@ struct ufs_cache {
 	struct ufs_bufpool *bufs; /* bs-sized buffers: recycled, charged while idle */
 	struct ufs_pool *fetch_pool, *disk_pool;
 	struct ufs_disk *disk;
-	unsigned disk_pending, disk_max; /* queued disk writes (blocks pinned) */
-	pthread_cond_t disk_room;
+	struct ufs_block *dq_head, *dq_tail; /* disk-fill queue, oldest first */
+	unsigned disk_pending, disk_max;     /* blocks on it / its bound */
+	int disk_running;		     /* disk_job submitted and not finished */
+	struct ufs_job disk_job;	     /* drains the queue on disk_pool */
 	atomic_uint hints;
 	struct ufs_cache_counters n;
 };
@@ -231,6 +250,8 @@ struct ufs_ckey ufs_block_key(const struct ufs_ckey *base, uint64_t bs, uint64_t
 int ufs_block_get(struct ufs_cache *c, struct ufs_cobj *o, uint64_t index, int allow_direct,
 		  struct ufs_block **pb);
 void ufs_block_unpin(struct ufs_cache *c, struct ufs_block *b);
+/* Pin b (in the table); ufs_cache.lock held. Taken off its LRU list. */
+void ufs_block_pin_locked(struct ufs_cache *c, struct ufs_block *b);
 /* Mark pinned block b as read once by a sequential reader of an object too
  * large to be kept whole: when idle it goes to once_lru, whose buffers are
  * recycled before fresh memory is touched (see block.c). */
@@ -243,5 +264,18 @@ void ufs_blocks_drop_base(struct ufs_cache *c, const struct ufs_ckey *base);
 ssize_t ufs_cache_fetch(struct ufs_cache *c, struct ufs_cobj *o, uint64_t off, size_t len,
 			void *buf);
 void ufs_cobj_put(struct ufs_cobj *o);
+
+/* ---- fill.c: the disk tier's fills, off the read path ---- */
+
+/* Set up the fill queue of c (c->disk open, c->disk_pool running). */
+void ufs_fill_init(struct ufs_cache *c);
+/* Queue READY block b (pinned by the caller) for the disk tier, or skip it
+ * (counted) when the queue is full. Never waits. */
+void ufs_fill_queue(struct ufs_cache *c, struct ufs_block *b);
+/* Block b leaves the table: off the queue (counted: evicted) if it was on it.
+ * ufs_cache.lock held. */
+void ufs_fill_forget_locked(struct ufs_cache *c, struct ufs_block *b);
+/* The fill counters and the queue length into pst. */
+void ufs_fill_stats(struct ufs_cache *c, struct ufs_cache_stats *pst);
 
 #endif

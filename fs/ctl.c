@@ -98,6 +98,13 @@ static void ctl_json_backend(struct ufs_strbuf *b, struct ufs_fs *fs, size_t i)
 	X(disk_misses)                                                                             \
 	X(disk_checksum_failures)                                                                  \
 	X(disk_bytes)                                                                              \
+	X(disk_fills)                                                                              \
+	X(disk_fill_skips)                                                                         \
+	X(disk_fill_evicted)                                                                       \
+	X(disk_fill_errors)                                                                        \
+	X(disk_fill_pending)                                                                       \
+	X(disk_write_bytes)                                                                        \
+	X(disk_write_bps)                                                                          \
 	X(prefetch_bytes)                                                                          \
 	X(prefetch_used_bytes)                                                                     \
 	X(prefetch_wasted_bytes)                                                                   \

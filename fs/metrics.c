@@ -184,6 +184,23 @@ static void metrics_cache(struct ufs_strbuf *b, struct ufs_fs *fs)
 		       cs.disk_checksum_failures);
 	metrics_sample(b, "unifs_cache_disk_bytes", "gauge", "Bytes held by the disk tier.",
 		       cs.disk_bytes);
+	metrics_sample(b, "unifs_cache_disk_fills_total", "counter",
+		       "Blocks stored in the disk tier.", cs.disk_fills);
+	metrics_sample(b, "unifs_cache_disk_fill_skips_total", "counter",
+		       "Blocks not stored in the disk tier: its write queue was full.",
+		       cs.disk_fill_skips);
+	metrics_sample(b, "unifs_cache_disk_fill_evicted_total", "counter",
+		       "Blocks not stored in the disk tier: evicted from memory before their turn.",
+		       cs.disk_fill_evicted);
+	metrics_sample(b, "unifs_cache_disk_fill_errors_total", "counter",
+		       "Disk-tier stores that failed (file system full, I/O error).",
+		       cs.disk_fill_errors);
+	metrics_sample(b, "unifs_cache_disk_fill_pending", "gauge",
+		       "Blocks queued for the disk tier.", cs.disk_fill_pending);
+	metrics_sample(b, "unifs_cache_disk_write_bytes_total", "counter",
+		       "Bytes written to the disk tier.", cs.disk_write_bytes);
+	metrics_sample(b, "unifs_cache_disk_write_bytes_per_second", "gauge",
+		       "Disk-tier write rate over the last second.", cs.disk_write_bps);
 	metrics_sample(b, "unifs_cache_fetched_bytes_total", "counter",
 		       "Bytes the cache fetched from backends.", cs.fetched_bytes);
 	metrics_sample(b, "unifs_prefetch_bytes_total", "counter", "Bytes read ahead.",

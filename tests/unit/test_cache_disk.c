@@ -4,7 +4,9 @@
  * refetched; a file of an old format version is a plain miss), keeps its size
  * bound, copes with the directory being wiped; refuses an unsafe or shared
  * directory, keeps other writers' temp files, evicts when the file system is
- * full. */
+ * full; rejects planted blocks (keyed checksums), keeps using the directory
+ * it opened when the path is swapped; fills never hold a reader (a stalled
+ * disk writer: blocks skipped and counted), and leave no page cache behind. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +16,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <pthread.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <xxhash.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +30,9 @@
 #include <unistd.h>
 
 #include "cache/cache.h"
+#include "cache/cache_i.h"
 #include "cache/meta.h"
+#include "protocols/sign.h"
 #include "common/budget.h"
 #include "helper_membackend.h"
 
@@ -282,10 +290,12 @@ static void test_wiped_while_mounted(void **state)
 		usleep(10000);
 	rm_tree(f.dir);
 	ufs_memb_reset_counts(f.be);
-	read_all(&f); /* misses, refetches, stores again */
+	read_all(&f); /* misses, refetches, still byte-exact */
 	assert_true(ufs_memb_reads(f.be) >= 2);
+	assert_true(stats(&f).disk_fill_errors >= 1); /* stores fail: the tier is gone */
 	fx_umount(&f);
-	assert_true(count_files(f.dir) >= 2); /* the directory came back */
+	/* never re-created by path (that would resolve cache_dir again) */
+	assert_int_equal(access(f.dir, F_OK), -1);
 	fx_fini(&f);
 }
 
@@ -548,6 +558,325 @@ static void test_listing_kept(void **state)
 	fx_fini(&f);
 }
 
+/* ---- planted blocks, swapped directories (issue 19) ---- */
+
+static void put_le64(unsigned char *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/*
+ * Overwrite block file path with forged content (len bytes of c): what a
+ * user who can compute a key's file name (keys derive from public facts) but
+ * cannot read the tier's secret can write. ver 2: the unkeyed format of
+ * before the fix (a valid block then); ver 3: the current layout, keyed with
+ * a guessed (all-zero) secret.
+ */
+static void forge(const char *path, int ver, char c, size_t len)
+{
+	const char *name = strrchr(path, '/') + 1;
+	unsigned char *h = calloc(1, HDR + len);
+	char hex[17] = "";
+	int fd;
+
+	assert_non_null(h);
+	memset(h + HDR, c, len);
+	memcpy(h, "UFSBLK\0\1", 8);
+	put_le64(h + 8, (uint64_t)ver | (uint64_t)HDR << 32);
+	memcpy(hex, name + 16, 16);
+	put_le64(h + 16, strtoull(hex, NULL, 16)); /* key lo */
+	memcpy(hex, name, 16);
+	put_le64(h + 24, strtoull(hex, NULL, 16)); /* key hi */
+	put_le64(h + 32, len);
+	if (ver == 2) {
+		put_le64(h + 40, XXH3_64bits(h + HDR, len));
+		put_le64(h + 48, XXH3_64bits(h, 48));
+	} else {
+		unsigned char zero[32] = {0};
+		XXH128_hash_t x = XXH3_128bits(h + HDR, len);
+
+		put_le64(h + 40, x.low64);
+		put_le64(h + 48, x.high64);
+		assert_int_equal(ufs_hmac_sha256(zero, sizeof(zero), h, 56, h + 56), 0);
+	}
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, h, HDR + len), (ssize_t)(HDR + len));
+	close(fd);
+	free(h);
+}
+
+/* A block planted in format ver is never served: the read is byte-exact,
+ * the block is fetched again; a forged current-format block is counted. */
+static void check_planted(int ver)
+{
+	struct fx f;
+
+	fx_init(&f, 3 * MIB, 16 * MIB, 64 * MIB);
+	populate(&f, 3);
+	forge(g_first, ver, 'X', MIB);
+	fx_mount(&f);
+	read_all(&f); /* asserts the bytes are the object's, not the forger's */
+	assert_int_equal(ufs_memb_reads(f.be), 1);
+	assert_int_equal(stats(&f).disk_checksum_failures, ver == 3 ? 1 : 0);
+	assert_int_equal(stats(&f).disk_hits, 2);
+	fx_umount(&f);
+	fx_fini(&f);
+}
+
+static void test_planted_unkeyed_block_refused(void **state)
+{
+	(void)state;
+	check_planted(2);
+}
+
+static void test_planted_guessed_key_block_refused(void **state)
+{
+	(void)state;
+	check_planted(3);
+}
+
+static void test_dir_swapped_after_open(void **state)
+{
+	struct fx f;
+	char old[80];
+
+	(void)state;
+	fx_init(&f, 6 * MIB, 16 * MIB, 64 * MIB);
+	populate(&f, 6);
+	fx_mount(&f);
+	/* the path now names another directory (empty; an attacker's, say) */
+	snprintf(old, sizeof(old), "%s.old", f.dir);
+	assert_int_equal(rename(f.dir, old), 0);
+	assert_int_equal(mkdir(f.dir, 0700), 0);
+	read_all(&f);
+	/* served from the directory opened at mount, not looked up again */
+	assert_int_equal(stats(&f).disk_hits, 6);
+	assert_int_equal(ufs_memb_reads(f.be), 0);
+	fx_umount(&f);
+	assert_int_equal(count_files(f.dir), 0);
+	rm_tree(old);
+	fx_fini(&f);
+}
+
+static void test_symlink_dir_refused(void **state)
+{
+	struct ufs_budget *b = ufs_budget_create(16 * MIB);
+	struct ufs_cache *c = NULL;
+	char dir[64] = "/tmp/ufs-test-disk-XXXXXX", link[80], err[256] = "";
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(link, sizeof(link), "%s.link", dir);
+	assert_int_equal(symlink(dir, link), 0);
+	assert_int_equal(try_cache(link, b, &c, err, sizeof(err)), -ENOTDIR);
+	assert_null(c);
+	assert_non_null(strstr(err, "symbolic link"));
+	unlink(link);
+	rm_tree(dir);
+	ufs_budget_destroy(b);
+}
+
+static void test_secret_private_and_replaced_when_exposed(void **state)
+{
+	struct fx f;
+	struct stat st;
+	char path[96];
+
+	(void)state;
+	fx_init(&f, 2 * MIB, 16 * MIB, 64 * MIB);
+	populate(&f, 2);
+	snprintf(path, sizeof(path), "%s/secret", f.dir);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(st.st_uid, geteuid());
+	assert_int_equal(st.st_size, 224);
+	/* readable by others: it may be known, so it is replaced, and the
+	 * blocks keyed with it are refetched (counted) */
+	assert_int_equal(chmod(path, 0644), 0);
+	fx_mount(&f);
+	read_all(&f);
+	assert_int_equal(stats(&f).disk_checksum_failures, 2);
+	assert_int_equal(ufs_memb_reads(f.be), 2);
+	fx_umount(&f);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	fx_fini(&f);
+}
+
+/* ---- fills off the read path (issue 25) ---- */
+
+/* A job that holds the disk writer thread until released: a disk that does
+ * not keep up at all. */
+struct stall {
+	struct ufs_job job;
+	pthread_mutex_t m;
+	pthread_cond_t cv;
+	int started, go;
+};
+
+static void stall_run(struct ufs_job *j, int cancelled)
+{
+	struct stall *st = (struct stall *)j;
+
+	(void)cancelled;
+	pthread_mutex_lock(&st->m);
+	st->started = 1;
+	pthread_cond_broadcast(&st->cv);
+	while (!st->go)
+		pthread_cond_wait(&st->cv, &st->m);
+	pthread_mutex_unlock(&st->m);
+}
+
+struct reader {
+	struct fx *f;
+	pthread_mutex_t m;
+	pthread_cond_t cv;
+	int done;
+};
+
+static void *reader_main(void *arg)
+{
+	struct reader *r = arg;
+
+	read_all(r->f);
+	pthread_mutex_lock(&r->m);
+	r->done = 1;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->m);
+	return NULL;
+}
+
+/* Whether the reader finished within secs. */
+static int reader_wait(struct reader *r, int secs)
+{
+	struct timespec ts;
+	int done;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += secs;
+	pthread_mutex_lock(&r->m);
+	while (!r->done && pthread_cond_timedwait(&r->cv, &r->m, &ts) == 0)
+		;
+	done = r->done;
+	pthread_mutex_unlock(&r->m);
+	return done;
+}
+
+/* Blocks the fill queue has seen: queued now, skipped or stored. */
+static uint64_t fills_seen(struct fx *f)
+{
+	struct ufs_cache_stats st = stats(f);
+
+	return st.disk_fill_pending + st.disk_fill_skips + st.disk_fill_evicted + st.disk_fills;
+}
+
+static void test_stalled_disk_never_holds_reader(void **state)
+{
+	struct fx f;
+	struct stall st = {.job = {.run = stall_run}};
+	struct reader r = {.f = &f};
+	pthread_t t;
+	uint64_t pending, skips;
+	int done;
+
+	(void)state;
+	pthread_mutex_init(&st.m, NULL);
+	pthread_cond_init(&st.cv, NULL);
+	pthread_mutex_init(&r.m, NULL);
+	pthread_cond_init(&r.cv, NULL);
+	fx_init(&f, 24 * MIB, 32 * MIB, 256 * MIB); /* fill queue bound: 16 blocks */
+	fx_mount(&f);
+	assert_int_equal(ufs_pool_submit(f.c->disk_pool, &st.job), 0);
+	pthread_mutex_lock(&st.m);
+	while (!st.started)
+		pthread_cond_wait(&st.cv, &st.m);
+	pthread_mutex_unlock(&st.m);
+	assert_int_equal(pthread_create(&t, NULL, reader_main, &r), 0);
+	done = reader_wait(&r, 20);
+	/* a read-ahead job may queue its block just after the reader used it */
+	for (int i = 0; done && i < 500 && fills_seen(&f) < 24; i++)
+		usleep(10000);
+	assert_int_equal(stats(&f).disk_fill_evicted, 0); /* 24 MiB stay in 32 MiB of memory */
+	pending = stats(&f).disk_fill_pending;
+	skips = stats(&f).disk_fill_skips;
+	pthread_mutex_lock(&st.m); /* release the writer (also when failing) */
+	st.go = 1;
+	pthread_cond_broadcast(&st.cv);
+	pthread_mutex_unlock(&st.m);
+	pthread_join(t, NULL);
+	assert_true(done); /* the whole read ran while no fill could be stored */
+	assert_int_equal(pending + skips, 24);	       /* nothing stored while stalled */
+	assert_true(pending <= 16);		       /* the queue's bound */
+	assert_true(skips >= 8);		       /* the rest skipped and counted */
+	fx_umount(&f);				       /* drains the queue */
+	assert_int_equal(count_files(f.dir), pending); /* what was queued got stored */
+	fx_fini(&f);
+	pthread_cond_destroy(&st.cv);
+	pthread_mutex_destroy(&st.m);
+	pthread_cond_destroy(&r.cv);
+	pthread_mutex_destroy(&r.m);
+}
+
+/* Pages of path resident in the page cache. */
+static size_t resident_pages(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+	struct stat st;
+	size_t pages, n = 0;
+	unsigned char *vec;
+	void *p;
+
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	pages = ((size_t)st.st_size + 4095) / 4096;
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	assert_true(p != MAP_FAILED);
+	vec = calloc(pages, 1);
+	assert_int_equal(mincore(p, (size_t)st.st_size, vec), 0);
+	for (size_t i = 0; i < pages; i++)
+		n += vec[i] & 1;
+	free(vec);
+	munmap(p, (size_t)st.st_size);
+	close(fd);
+	return n;
+}
+
+static size_t g_resident;
+
+static int resident_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	size_t n = strlen(path);
+
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_F && n > 4 && strcmp(path + n - 4, ".blk") == 0)
+		g_resident += resident_pages(path);
+	return 0;
+}
+
+static void test_fills_leave_no_page_cache(void **state)
+{
+	struct fx f;
+
+	(void)state;
+	fx_init(&f, 3 * MIB + 5000, 16 * MIB, 64 * MIB); /* a short last block too */
+	rm_tree(f.dir);
+	strcpy(f.dir, "/var/tmp/ufs-test-disk-XXXXXX"); /* a disk, not tmpfs */
+	assert_non_null(mkdtemp(f.dir));
+	populate(&f, 4);
+	g_resident = 0;
+	nftw(f.dir, resident_entry, 16, FTW_PHYS);
+	assert_int_equal(g_resident, 0); /* direct I/O (or written back and dropped) */
+	fx_mount(&f);			 /* and they read back verified */
+	read_all(&f);
+	assert_int_equal(stats(&f).disk_hits, 4);
+	fx_umount(&f);
+	fx_fini(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -566,6 +895,13 @@ int main(void)
 	    cmocka_unit_test(test_only_dead_writers_tmp_removed),
 	    cmocka_unit_test(test_full_fs_evicts_and_serves),
 	    cmocka_unit_test(test_listing_kept),
+	    cmocka_unit_test(test_planted_unkeyed_block_refused),
+	    cmocka_unit_test(test_planted_guessed_key_block_refused),
+	    cmocka_unit_test(test_dir_swapped_after_open),
+	    cmocka_unit_test(test_symlink_dir_refused),
+	    cmocka_unit_test(test_secret_private_and_replaced_when_exposed),
+	    cmocka_unit_test(test_stalled_disk_never_holds_reader),
+	    cmocka_unit_test(test_fills_leave_no_page_cache),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
