@@ -133,7 +133,7 @@ struct counts {
 
 struct shared {
 	pthread_mutex_t locks[N_LOCKS];
-	bool xattr_ok, noreplace_ok, exchange_ok;
+	bool xattr_ok, noreplace_ok, exchange_ok, fifo_ok;
 	struct oplog log[MAX_PROCS];
 	struct counts counts[MAX_PROCS];
 };
@@ -614,6 +614,8 @@ static int op_mkfifo(struct proc *p, struct rng *r)
 
 	gen_path(r, path);
 	log_op(p, "mkfifo %s", path);
+	if (!p->sh->fifo_ok)
+		return RC_SKIP;
 	return neg_errno(mkfifo(path, 0644));
 }
 
@@ -1095,6 +1097,19 @@ static void probe_xattr(struct shared *sh)
 			errname(errno));
 }
 
+/* Whether FIFOs can be made here (mknod(2): EPERM where the filesystem
+ * does not support the type). */
+static bool probe_fifo(void)
+{
+	int rc = mkfifo(".probe.f", 0644), err = errno;
+
+	if (rc == 0)
+		unlink(".probe.f");
+	else
+		fprintf(stderr, "ufs_nsstress: mkfifo: %s, skipped\n", errname(err));
+	return rc == 0;
+}
+
 /* Whether renameat2 with flags works here (EINVAL/ENOTSUP: unsupported). */
 static bool probe_rename2(unsigned flags, const char *what)
 {
@@ -1512,6 +1527,7 @@ static int setup_dir(const struct cfg *c, struct shared *sh)
 		probe_xattr(sh);
 	sh->noreplace_ok = probe_rename2(RENAME_NOREPLACE, "RENAME_NOREPLACE");
 	sh->exchange_ok = probe_rename2(RENAME_EXCHANGE, "RENAME_EXCHANGE");
+	sh->fifo_ok = probe_fifo();
 	return 0;
 }
 
