@@ -31,6 +31,11 @@
  * malloc lays them out (meta_alloc_size). Listing byte counters live in a
  * separately counted struct meta_acct, since listings may outlive the cache.
  *
+ * Fill races: a getattr answered before a change and stored after its
+ * invalidation would outlive it by a TTL. Every invalidation counts in
+ * m->changes; a caller takes a ticket (the count) before asking the backend
+ * and stores with it (ufs_meta_put_attr_since): a moved count stores nothing.
+ *
  * Invariants: an entry never has both a live attr and a live negative fact;
  * a stored listing is never modified (readers hold references to it);
  * m->ent_bytes is what the entries have reserved.
@@ -120,6 +125,7 @@ struct ufs_meta {
 	struct meta_acct *acct;
 	uint64_t ent_bytes; /* reserved by entries (lock held) */
 	atomic_uint_fast64_t uncached, evicted;
+	atomic_uint_fast64_t changes; /* invalidations so far (moved with the lock held) */
 };
 
 static const struct ufs_meta_ttl meta_no_ttl;
@@ -565,7 +571,25 @@ static void meta_set_attr(struct ufs_meta *m, struct meta_ent *e, const struct u
 	e->attr_exp = now + ufs_meta_ttl(m, e->mount)->attr;
 }
 
+uint64_t ufs_meta_ticket(struct ufs_meta *m)
+{
+	return atomic_load(&m->changes);
+}
+
+/* Whether a put made with ticket may store: nothing was invalidated since
+ * it was taken. Lock held. */
+static int meta_ticket_valid(struct ufs_meta *m, uint64_t ticket)
+{
+	return ticket == UFS_META_NO_TICKET || ticket == atomic_load(&m->changes);
+}
+
 void ufs_meta_put_attr(struct ufs_meta *m, int mount, const char *path, const struct ufs_attr *attr)
+{
+	ufs_meta_put_attr_since(m, mount, path, attr, UFS_META_NO_TICKET);
+}
+
+void ufs_meta_put_attr_since(struct ufs_meta *m, int mount, const char *path,
+			     const struct ufs_attr *attr, uint64_t ticket)
 {
 	struct meta_ent *e;
 	uint64_t resv;
@@ -574,7 +598,7 @@ void ufs_meta_put_attr(struct ufs_meta *m, int mount, const char *path, const st
 		return;
 	resv = meta_reserve(m, meta_ent_size(strlen(path)));
 	pthread_mutex_lock(&m->lock);
-	e = meta_get_or_add(m, mount, path, &resv);
+	e = meta_ticket_valid(m, ticket) ? meta_get_or_add(m, mount, path, &resv) : NULL;
 	if (e)
 		meta_set_attr(m, e, attr, m->clock(m->clock_arg));
 	pthread_mutex_unlock(&m->lock);
@@ -583,6 +607,11 @@ void ufs_meta_put_attr(struct ufs_meta *m, int mount, const char *path, const st
 
 void ufs_meta_put_negative(struct ufs_meta *m, int mount, const char *path)
 {
+	ufs_meta_put_negative_since(m, mount, path, UFS_META_NO_TICKET);
+}
+
+void ufs_meta_put_negative_since(struct ufs_meta *m, int mount, const char *path, uint64_t ticket)
+{
 	struct meta_ent *e;
 	uint64_t resv;
 
@@ -590,7 +619,7 @@ void ufs_meta_put_negative(struct ufs_meta *m, int mount, const char *path)
 		return;
 	resv = meta_reserve(m, meta_ent_size(strlen(path)));
 	pthread_mutex_lock(&m->lock);
-	e = meta_get_or_add(m, mount, path, &resv);
+	e = meta_ticket_valid(m, ticket) ? meta_get_or_add(m, mount, path, &resv) : NULL;
 	if (e) {
 		e->facts = (e->facts | META_NEG) & ~META_ATTR;
 		e->neg_exp = m->clock(m->clock_arg) + ufs_meta_ttl(m, mount)->negative;
@@ -731,6 +760,7 @@ static void meta_drop_parent(struct ufs_meta *m, int mount, const char *path)
 void ufs_meta_invalidate(struct ufs_meta *m, int mount, const char *path)
 {
 	pthread_mutex_lock(&m->lock);
+	atomic_fetch_add(&m->changes, 1);
 	meta_drop(m, mount, path);
 	meta_drop_parent(m, mount, path);
 	pthread_mutex_unlock(&m->lock);
@@ -770,6 +800,7 @@ void ufs_meta_invalidate_tree(struct ufs_meta *m, int mount, const char *path)
 	if (ttl->negative > longest)
 		longest = ttl->negative;
 	pthread_mutex_lock(&m->lock);
+	atomic_fetch_add(&m->changes, 1);
 	now = m->clock(m->clock_arg);
 	meta_tombs_expire(m, now);
 	meta_drop(m, mount, path);

@@ -84,6 +84,14 @@ void ufs_meta_put_attr(struct ufs_meta *m, int mount, const char *path,
 		       const struct ufs_attr *attr);
 /* Remember that path does not exist (for negative_ttl). */
 void ufs_meta_put_negative(struct ufs_meta *m, int mount, const char *path);
+/* A ticket for a later put: take it before asking the backend. The _since
+ * puts store nothing if anything was invalidated after the ticket was taken
+ * (the answer may predate that change); UFS_META_NO_TICKET always stores. */
+#define UFS_META_NO_TICKET UINT64_MAX
+uint64_t ufs_meta_ticket(struct ufs_meta *m);
+void ufs_meta_put_attr_since(struct ufs_meta *m, int mount, const char *path,
+			     const struct ufs_attr *attr, uint64_t ticket);
+void ufs_meta_put_negative_since(struct ufs_meta *m, int mount, const char *path, uint64_t ticket);
 
 /* Cached listing of dir: a new reference (release with ufs_meta_dir_unref),
  * or NULL on a miss or an expired listing. */

@@ -27,6 +27,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <xxhash.h>
 
 struct ufs_inode {
@@ -647,6 +648,21 @@ void ufs_itab_note_attr(struct ufs_itab *t, uint64_t ino, const struct ufs_attr 
 	pthread_mutex_unlock(&t->lock);
 }
 
+int ufs_itab_check_attr(struct ufs_itab *t, uint64_t ino, const struct ufs_attr *attr)
+{
+	struct ufs_inode *in;
+	int rc = 0;
+
+	pthread_mutex_lock(&t->lock);
+	in = itab_find(t, ino);
+	if (in && in != t->root && in->owner_known &&
+	    ((in->last_mode & S_IFMT) != (attr->mode & S_IFMT) ||
+	     (in->fid && attr->ino && in->fid != attr->ino)))
+		rc = -ESTALE;
+	pthread_mutex_unlock(&t->lock);
+	return rc;
+}
+
 size_t ufs_itab_same_file(struct ufs_itab *t, uint64_t ino, uint64_t *pinos, size_t max)
 {
 	struct ufs_inode *in, *o;
@@ -673,6 +689,7 @@ int ufs_itab_last_owner(struct ufs_itab *t, uint64_t ino, struct ufs_attr *pattr
 		pattr->mode = in->last_mode;
 		pattr->uid = in->last_uid;
 		pattr->gid = in->last_gid;
+		pattr->ino = in->fid;
 	}
 	pthread_mutex_unlock(&t->lock);
 	return known;

@@ -102,11 +102,15 @@ int ufs_itab_pending(struct ufs_itab *t, uint64_t ino, uint64_t *psize, uint32_t
 /* Remember the mode, owner and backend file id (attr->ino, 0: none) attr
  * shows for ino (a backend answered). */
 void ufs_itab_note_attr(struct ufs_itab *t, uint64_t ino, const struct ufs_attr *attr);
+/* 0 if attr may show ino's object: nothing noted yet, or the same type and
+ * (where both are known) the same file id; -ESTALE if ino was noted with
+ * another object (the name now holds a different one). */
+int ufs_itab_check_attr(struct ufs_itab *t, uint64_t ino, const struct ufs_attr *attr);
 /* Other inodes of the same mount noted with ino's file id (other names of
  * one file: hard links), at most max into pinos; their count. */
 size_t ufs_itab_same_file(struct ufs_itab *t, uint64_t ino, uint64_t *pinos, size_t max);
-/* The mode, uid and gid last noted for ino into *pattr (other fields
- * untouched): 1, or 0 when none was noted. */
+/* The mode, uid, gid and file id last noted for ino into *pattr (other
+ * fields untouched): 1, or 0 when none was noted. */
 int ufs_itab_last_owner(struct ufs_itab *t, uint64_t ino, struct ufs_attr *pattr);
 
 #endif

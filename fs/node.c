@@ -170,27 +170,36 @@ static int node_pending(struct ufs_fs *fs, struct fs_node *n, int rc, struct ufs
 	return 1;
 }
 
-/* Backend getattr with the metadata cache in front (unless fresh). */
+/* Backend getattr with the metadata cache in front (unless fresh). What
+ * is stored in the cache is a fact about the path; -ESTALE when n's inode
+ * was shown another object (type or file id) than the path holds now: it
+ * was replaced or removed (by a rename racing this call, or behind the
+ * mount), and the kernel must look the name up again rather than give that
+ * inode another file's attributes. */
 static int node_backend_getattr(struct ufs_fs *fs, struct fs_node *n, int fresh,
 				struct ufs_attr *pattr)
 {
 	int rc = fresh ? 0 : ufs_meta_get_attr(fs->meta, n->mount, n->rel, pattr);
+	uint64_t ticket;
 
 	if (rc == 1)
-		return 0;
+		return n->ino ? ufs_itab_check_attr(fs->itab, n->ino, pattr) : 0;
 	if (rc < 0)
 		return rc;
+	ticket = ufs_meta_ticket(fs->meta);
 	rc = fs_offline_skip(fs, n->mount) ? -EHOSTDOWN : ufs_be_getattr(n->be, n->rel, pattr);
 	if (rc < 0 && fs_offline_attr(fs, n, rc, pattr) == 0)
 		return 0; /* server down: what the disk tier holds stays readable */
-	if (rc == 0 && pattr->mode != 0 && n->ino)
-		ufs_itab_note_attr(fs->itab, n->ino, pattr);
 	if (rc == 0 && pattr->mode != 0)
-		ufs_meta_put_attr(fs->meta, n->mount, n->rel, pattr);
+		ufs_meta_put_attr_since(fs->meta, n->mount, n->rel, pattr, ticket);
 	else if (rc == -ENOENT)
-		ufs_meta_put_negative(fs->meta, n->mount, n->rel);
+		ufs_meta_put_negative_since(fs->meta, n->mount, n->rel, ticket);
 	else if (rc == 0)
 		rc = -EIO; /* a getattr must tell the type */
+	if (rc == 0 && n->ino)
+		rc = ufs_itab_check_attr(fs->itab, n->ino, pattr);
+	if (rc == 0 && n->ino)
+		ufs_itab_note_attr(fs->itab, n->ino, pattr);
 	return rc;
 }
 
@@ -261,6 +270,11 @@ int fs_fill_entry(struct ufs_fs *fs, struct fs_node *n, const struct ufs_attr *a
 
 	if (!ino)
 		return -ENOMEM;
+	if (n->mount >= 0 && attr->mode != 0 && ufs_itab_check_attr(fs->itab, ino, attr) < 0) {
+		/* a rename hashed another file at this path since attr was read */
+		ufs_itab_forget(fs->itab, ino, 1);
+		return -ESTALE;
+	}
 	n->ino = ino;
 	if (n->mount >= 0 && attr->mode != 0)
 		ufs_itab_note_attr(fs->itab, ino, attr);

@@ -23,29 +23,52 @@
 
 #include "common/log.h"
 
+/* The attributes of n for a lookup. The inode the table holds at n's path
+ * may have been shown another object (-ESTALE: the name was replaced behind
+ * the mount): it no longer names this path, a new inode will. */
+static int ops_lookup_attr(struct ufs_fs *fs, struct fs_node *n, struct ufs_attr *pattr)
+{
+	int rc = fs_node_getattr(fs, n, 0, pattr);
+
+	if (rc != -ESTALE)
+		return rc;
+	ufs_itab_unhash(fs->itab, n->mount, n->path, (size_t)(n->rel - n->path));
+	n->ino = 0;
+	return fs_node_getattr(fs, n, 0, pattr);
+}
+
+/* A lookup racing a rename onto the same name can read the attributes of
+ * one file and find the other's inode at the path (fs_fill_entry:
+ * -ESTALE): it starts again, a few times. */
+#define OPS_LOOKUP_TRIES 4
+
 static void ops_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct ufs_fs *fs = fs_of(req);
+	struct fuse_entry_param e;
 	struct fs_node n;
 	struct ufs_attr attr;
-	int rc = fs_node_of_child(fs, parent, name, &n);
+	int rc = -ESTALE;
 
-	if (rc < 0) {
-		fuse_reply_err(req, -rc);
-		return;
+	for (int i = 0; i < OPS_LOOKUP_TRIES && rc == -ESTALE; i++) {
+		rc = fs_node_of_child(fs, parent, name, &n);
+		if (rc < 0)
+			break;
+		rc = ops_lookup_attr(fs, &n, &attr);
+		if (rc == 0)
+			rc = fs_fill_entry(fs, &n, &attr, &e);
+		if (rc == -ENOENT) {
+			memset(&e, 0, sizeof(e)); /* ino 0: negative entry */
+			e.entry_timeout =
+			    n.mount >= 0 ? ufs_meta_ttl(fs->meta, n.mount)->negative : 0;
+			rc = 0;
+		}
+		fs_node_free(&n);
 	}
-	rc = fs_node_getattr(fs, &n, 0, &attr);
-	if (rc == -ENOENT) {
-		struct fuse_entry_param e = {
-		    .entry_timeout = n.mount >= 0 ? ufs_meta_ttl(fs->meta, n.mount)->negative : 0};
-
-		fuse_reply_entry(req, &e); /* ino 0: negative entry */
-	} else if (rc < 0) {
+	if (rc < 0)
 		fuse_reply_err(req, -rc);
-	} else {
-		fs_reply_entry(req, fs, &n, &attr);
-	}
-	fs_node_free(&n);
+	else if (fuse_reply_entry(req, &e) == -ENOENT && e.ino) /* interrupted: undo the count */
+		ufs_itab_forget(fs->itab, e.ino, 1);
 }
 
 static void ops_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
@@ -76,6 +99,37 @@ static void ops_reply_attr(fuse_req_t req, struct ufs_fs *fs, struct fs_node *n,
 	}
 	fs_attr_to_stat(fs, &attr, n, &st);
 	fuse_reply_attr(req, &st, fs_attr_kernel_ttl(fs, n, &attr));
+}
+
+/* The reply to a truncate through an open handle: the handle's file, fresh
+ * from the backend; if its name now holds another file (a rename replaced
+ * it), what is known of the handle's file (its last noted mode, owner and
+ * file id, the new size), valid for no time. */
+static void ops_reply_attr_handle(fuse_req_t req, struct ufs_fs *fs, struct fs_node *n,
+				  uint64_t size)
+{
+	struct ufs_attr attr;
+	struct stat st;
+
+	if (fs_node_getattr(fs, n, 1, &attr) != -ESTALE) {
+		ops_reply_attr(req, fs, n, 1);
+		return;
+	}
+	fs_attr_new(&attr, S_IFREG | 0644);
+	ufs_itab_last_owner(fs->itab, n->ino, &attr);
+	attr.size = size;
+	fs_attr_to_stat(fs, &attr, n, &st);
+	fuse_reply_attr(req, &st, 0);
+}
+
+/* -ESTALE if n's name now holds another file than its inode (a rename
+ * replaced it): a change by path must not reach that other file; the
+ * kernel looks the name up again and retries. */
+static int ops_same_file(struct ufs_fs *fs, struct fs_node *n)
+{
+	struct ufs_attr attr;
+
+	return fs_node_getattr(fs, n, 1, &attr) == -ESTALE ? -ESTALE : 0;
 }
 
 static void ops_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -168,6 +222,8 @@ static void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *st, int to_
 		return;
 	}
 	rc = fs_node_writable(fs, &n);
+	if (rc == 0 && !fi)
+		rc = ops_same_file(fs, &n);
 	if (!ops_is_killpriv(req, fs, &n, st, to_set))
 		fs_caller_begin(req);
 	if (rc == 0 && (to_set & FUSE_SET_ATTR_SIZE)) {
@@ -180,6 +236,8 @@ static void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *st, int to_
 	fs_node_changed(fs, &n);
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
+	else if (fi && (to_set & FUSE_SET_ATTR_SIZE))
+		ops_reply_attr_handle(req, fs, &n, (uint64_t)st->st_size);
 	else
 		ops_reply_attr(req, fs, &n, 1);
 	fs_node_free(&n);
@@ -194,6 +252,10 @@ static void ops_readlink(fuse_req_t req, fuse_ino_t ino)
 
 	if (rc == 0) {
 		rc = n.mount < 0 ? -EINVAL : ufs_be_readlink(n.be, n.rel, buf, sizeof(buf));
+		/* the kernel asks only for symlinks: the name now holds another
+		 * file (a rename replaced it); it must look the name up again */
+		if (rc == -EINVAL && n.mount >= 0)
+			rc = -ESTALE;
 		fs_node_free(&n);
 	}
 	if (rc < 0)

@@ -108,7 +108,11 @@ static void nfs_dirent_to_attr(const struct nfsdirent *d, struct ufs_attr *pattr
 	pattr->uid = d->uid;
 	pattr->gid = d->gid;
 	pattr->size = d->size;
-	pattr->ino = d->inode;
+	/* no file id: libnfs 4.0's NFSv4 READDIR fills d->inode with the
+	 * entry's cookie, not its fileid (getattr's), and an inode shown two
+	 * ids looks replaced (ufs_itab_check_attr), two names of one file
+	 * unrelated. (NFSv3 lists through nfs3_list, with real fileids.) */
+	pattr->ino = 0;
 	pattr->atime.tv_sec = d->atime.tv_sec;
 	pattr->atime.tv_nsec = (long)d->atime_nsec;
 	pattr->mtime.tv_sec = d->mtime.tv_sec;

@@ -83,6 +83,29 @@ static void test_last_owner(void **state)
 	ufs_itab_destroy(t);
 }
 
+/* Attributes of another object than an inode was shown (a rename put
+ * another file at its path) are refused: -ESTALE, not a type change. */
+static void test_check_attr(void **state)
+{
+	struct ufs_itab *t = ufs_itab_create(-1);
+	struct ufs_attr lnk = {.mode = 0120777, .ino = 7}, reg = {.mode = 0100644, .ino = 8};
+	struct ufs_attr out = {0};
+	uint64_t f = ref_m(t, "/m/f");
+
+	(void)state;
+	assert_int_equal(ufs_itab_check_attr(t, f, &reg), 0); /* nothing noted yet */
+	ufs_itab_note_attr(t, f, &lnk);
+	assert_int_equal(ufs_itab_check_attr(t, f, &lnk), 0);
+	assert_int_equal(ufs_itab_check_attr(t, f, &reg), -ESTALE); /* other type */
+	reg.mode = 0120777;
+	assert_int_equal(ufs_itab_check_attr(t, f, &reg), -ESTALE); /* other file id */
+	reg.ino = 0;
+	assert_int_equal(ufs_itab_check_attr(t, f, &reg), 0); /* no id: type only */
+	assert_int_equal(ufs_itab_last_owner(t, f, &out), 1);
+	assert_int_equal(out.ino, 7);
+	ufs_itab_destroy(t);
+}
+
 static void test_root(void **state)
 {
 	struct ufs_itab *t = ufs_itab_create(-1);
@@ -318,6 +341,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_root),
+	    cmocka_unit_test(test_check_attr),
 	    cmocka_unit_test(test_lookup_counts),
 	    cmocka_unit_test(test_forget_multi_counts),
 	    cmocka_unit_test(test_rename_subtree),

@@ -82,6 +82,30 @@ static void test_negative(void **state)
 	ufs_meta_destroy(m);
 }
 
+/* A put with a ticket taken before an invalidation stores nothing: the
+ * answer it carries may predate the change (a getattr racing a rename). */
+static void test_ticket_fill_race(void **state)
+{
+	struct ufs_meta *m = meta_new(0);
+	struct ufs_attr a = file_attr(1), out;
+	uint64_t t = ufs_meta_ticket(m);
+
+	(void)state;
+	ufs_meta_invalidate(m, 0, "f"); /* the rename lands meanwhile */
+	ufs_meta_put_attr_since(m, 0, "f", &a, t);
+	assert_int_equal(ufs_meta_get_attr(m, 0, "f", &out), 0);
+	ufs_meta_put_negative_since(m, 0, "f", t);
+	assert_int_equal(ufs_meta_get_attr(m, 0, "f", &out), 0);
+	t = ufs_meta_ticket(m);
+	ufs_meta_invalidate_tree(m, 0, "d");
+	ufs_meta_put_attr_since(m, 0, "d/f", &a, t);
+	assert_int_equal(ufs_meta_get_attr(m, 0, "d/f", &out), 0);
+	t = ufs_meta_ticket(m); /* nothing changed since: stored */
+	ufs_meta_put_attr_since(m, 0, "f", &a, t);
+	assert_int_equal(ufs_meta_get_attr(m, 0, "f", &out), 1);
+	ufs_meta_destroy(m);
+}
+
 static void test_zero_ttl_disables(void **state)
 {
 	struct ufs_meta *m = meta_new(0);
@@ -504,6 +528,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_attr_ttl),
 	    cmocka_unit_test(test_negative),
+	    cmocka_unit_test(test_ticket_fill_race),
 	    cmocka_unit_test(test_zero_ttl_disables),
 	    cmocka_unit_test(test_listing_fills_children),
 	    cmocka_unit_test(test_root_listing_children),
