@@ -15,6 +15,13 @@
  *                 directly in the store (file:// dir, NFS export dir)
  *     -k          no operations: only the comparison (after a remount)
  *     -v          log every operation to stderr     -t SECS  hang limit (600)
+ *     -a E1,E2    tolerate these errnos (names, e.g. ESTALE) anywhere: known
+ *                 bugs of the filesystem under test; counted and printed.
+ *                 A write or truncate cut short by one leaves its file
+ *                 "damaged": its content is not checked (mount and store
+ *                 must still agree)
+ *     -D FILE     where the run lists damaged files (st_ino), the check
+ *                 after a remount (-k) reads them
  * Exit status: 0 all well; 1 a failure (printed with the last operations of
  * the process and a replay command); 2 usage or setup error.
  *
@@ -82,6 +89,7 @@
 #define MAX_FILE (256 * 1024 + HDR_LEN)
 #define MAX_READ (4 * MAX_FILE)
 #define XVAL_MAX 256
+#define MAX_DAMAGED 4096
 #define RC_BAD (-100000) /* an operation saw something wrong: p->why */
 #define RC_SKIP 1	 /* not run: the mount does not support it (probes) */
 
@@ -95,8 +103,9 @@ static const char HDR_TEMPLATE[] = "NSS s=################ p=## o=######## l=###
 struct cfg {
 	uint64_t seed;
 	unsigned nops, nprocs, timeout;
-	const char *dir, *backing;
+	const char *dir, *backing, *damaged_file, *tolerated_arg;
 	bool xattr, check_only, verbose;
+	int tolerated[8]; /* -a: errnos of known bugs, 0-terminated */
 };
 
 struct oplog {
@@ -128,7 +137,7 @@ enum op_kind {
 };
 
 struct counts {
-	unsigned long done[N_OPS], ok[N_OPS];
+	unsigned long done[N_OPS], ok[N_OPS], tolerated;
 };
 
 struct shared {
@@ -136,6 +145,8 @@ struct shared {
 	bool xattr_ok, noreplace_ok, exchange_ok, fifo_ok;
 	struct oplog log[MAX_PROCS];
 	struct counts counts[MAX_PROCS];
+	atomic_uint n_damaged;
+	ino_t damaged[MAX_DAMAGED]; /* files a tolerated error cut a write short */
 };
 
 struct rng {
@@ -149,6 +160,7 @@ struct proc {
 	unsigned idx, opno;
 	char *line;	  /* its current log line */
 	const char *step; /* the call of the operation that failed */
+	ino_t ino;	  /* the file the operation writes, once known */
 	uint8_t *buf;
 	char why[160];
 };
@@ -314,6 +326,7 @@ static void log_op(struct proc *p, const char *fmt, ...)
 
 	p->line = lg->line[k];
 	p->step = NULL;
+	p->ino = 0;
 	n = snprintf(p->line, LOG_W, "p%u #%u ", p->idx, p->opno);
 	va_start(ap, fmt);
 	vsnprintf(p->line + n, LOG_W - (size_t)n, fmt, ap);
@@ -348,13 +361,17 @@ static void print_tail(const struct shared *sh, unsigned idx)
 
 static void print_replay(const struct cfg *c, unsigned idx)
 {
+	char opts[160];
+
+	snprintf(opts, sizeof(opts), "%s%s%s", c->xattr ? " -x" : "",
+		 c->tolerated_arg ? " -a " : "", c->tolerated_arg ? c->tolerated_arg : "");
 	fprintf(stderr, "replay: ufs_nsstress -s 0x%" PRIx64 " -n %u -p %u%s -d <fresh dir>\n",
-		c->seed, c->nops, c->nprocs, c->xattr ? " -x" : "");
+		c->seed, c->nops, c->nprocs, opts);
 	if (c->nprocs > 1)
 		fprintf(stderr,
 			"        (races differ from run to run; process %u's stream alone: "
 			"ufs_nsstress -s 0x%" PRIx64 " -n %u -p 1%s -d <fresh dir>)\n",
-			idx, c->seed + idx, c->nops, c->xattr ? " -x" : "");
+			idx, c->seed + idx, c->nops, opts);
 }
 
 /* ---- helpers used by operations -------------------------------------------- */
@@ -460,6 +477,7 @@ static int op_write(struct proc *p, struct rng *r)
 	rc = fd_regular(p, fd, &st);
 	if (rc <= 0)
 		return close_rc(p, fd, rc);
+	p->ino = st.st_ino;
 	m = lock_of(p, st.st_ino);
 	rc = ftruncate(fd, 0) < 0 ? step_err(p, "ftruncate") : write_all(p, fd, p->buf, len, r);
 	rc = close_rc(p, fd, rc);
@@ -481,6 +499,7 @@ static int op_replace(struct proc *p, struct rng *r)
 {
 	char path[PATH_W], tmp[PATH_W + 8];
 	size_t len = gen_len(r);
+	struct stat st;
 	int fd, rc;
 
 	gen_path(r, path);
@@ -491,6 +510,8 @@ static int op_replace(struct proc *p, struct rng *r)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK, 0644);
 	if (fd < 0)
 		return step_err(p, "open");
+	if (fstat(fd, &st) == 0)
+		p->ino = st.st_ino;
 	rc = close_rc(p, fd, write_all(p, fd, p->buf, len, r));
 	if (rc == 0 && rename(tmp, path) < 0)
 		rc = step_err(p, "rename");
@@ -651,6 +672,7 @@ static int op_truncate(struct proc *p, struct rng *r)
 	rc = fd_regular(p, fd, &st);
 	if (rc <= 0)
 		return close_rc(p, fd, rc);
+	p->ino = st.st_ino;
 	m = lock_of(p, st.st_ino);
 	rc = ftruncate(fd, size) < 0 ? step_err(p, "ftruncate") : 0;
 	rc = close_rc(p, fd, rc);
@@ -847,8 +869,10 @@ static int op_readlink(struct proc *p, struct rng *r)
 }
 
 /* Open path again once its lock is held (close-to-open: the open must
- * follow the last writer's close); 0 when the name now is another file. */
-static int reopen_same(struct proc *p, const char *path, const struct stat *was, struct stat *st)
+ * follow the last writer's close): 1 with *pfd, 0 when the name now is
+ * another file, or -errno. */
+static int reopen_same(struct proc *p, const char *path, const struct stat *was, struct stat *st,
+		       int *pfd)
 {
 	int fd = open(path, O_RDONLY | O_NONBLOCK), rc;
 
@@ -859,7 +883,8 @@ static int reopen_same(struct proc *p, const char *path, const struct stat *was,
 		close(fd);
 		return rc < 0 ? rc : 0;
 	}
-	return fd;
+	*pfd = fd;
+	return 1;
 }
 
 static int read_fd(int fd, uint8_t *buf, size_t *pgot)
@@ -870,6 +895,17 @@ static int read_fd(int fd, uint8_t *buf, size_t *pgot)
 	while ((n = read(fd, buf + *pgot, MAX_READ - *pgot)) > 0)
 		*pgot += (size_t)n;
 	return n < 0 ? -errno : 0;
+}
+
+/* Whether a tolerated error cut a write to this file short (-a). */
+static bool is_damaged(const struct shared *sh, ino_t ino)
+{
+	unsigned n = atomic_load(&sh->n_damaged);
+
+	for (unsigned i = 0; i < n && i < MAX_DAMAGED; i++)
+		if (sh->damaged[i] == ino)
+			return true;
+	return false;
 }
 
 /* Read a file whole under its lock: its content must be valid, its size
@@ -891,21 +927,24 @@ static int op_read(struct proc *p, struct rng *r)
 	if (rc <= 0)
 		return rc;
 	m = lock_of(p, was.st_ino);
-	fd = reopen_same(p, path, &was, &st);
-	rc = fd > 0 ? read_fd(fd, p->buf, &got) : fd;
-	if (fd > 0 && rc < 0)
-		p->step = "read";
-	if (fd > 0)
+	rc = reopen_same(p, path, &was, &st, &fd);
+	if (rc > 0) {
+		rc = read_fd(fd, p->buf, &got);
+		p->step = rc < 0 ? "read" : NULL;
 		rc = close_rc(p, fd, rc);
+	} else if (rc == 0) {
+		rc = RC_SKIP; /* raced: the name is another file now */
+	}
 	pthread_mutex_unlock(m);
-	if (rc < 0 || fd == 0)
-		return rc;
+	if (rc < 0 || rc == RC_SKIP)
+		return rc == RC_SKIP ? 0 : rc;
 	if ((off_t)got != st.st_size) {
 		snprintf(p->why, sizeof(p->why), "read %zu bytes, fstat says %lld", got,
 			 (long long)st.st_size);
 		return RC_BAD;
 	}
-	if (content_check(p->cfg->seed, p->buf, got, p->why, sizeof(p->why)) < 0)
+	if (!is_damaged(p->sh, st.st_ino) &&
+	    content_check(p->cfg->seed, p->buf, got, p->why, sizeof(p->why)) < 0)
 		return RC_BAD;
 	return 0;
 }
@@ -958,6 +997,22 @@ static bool err_allowed(const struct op_def *d, int err)
 	return false;
 }
 
+static void note_damaged(struct shared *sh, ino_t ino)
+{
+	unsigned k = ino ? atomic_fetch_add(&sh->n_damaged, 1) : MAX_DAMAGED;
+
+	if (k < MAX_DAMAGED)
+		sh->damaged[k] = ino;
+}
+
+static bool err_tolerated(const struct cfg *c, int err)
+{
+	for (size_t i = 0; i < 8 && c->tolerated[i]; i++)
+		if (err == c->tolerated[i])
+			return true;
+	return false;
+}
+
 static enum op_kind pick_op(const struct cfg *c, struct rng *r)
 {
 	unsigned total = 0, roll;
@@ -1004,6 +1059,11 @@ static int proc_run(const struct cfg *c, struct shared *sh, unsigned idx)
 		log_result(&p, rc);
 		sh->counts[idx].done[k] += rc != RC_SKIP;
 		sh->counts[idx].ok[k] += rc == 0;
+		if (rc < 0 && rc != RC_BAD && !err_allowed(&OPS[k], -rc) && err_tolerated(c, -rc)) {
+			sh->counts[idx].tolerated++;
+			note_damaged(sh, p.ino);
+			continue;
+		}
 		if (rc < 0 && (rc == RC_BAD || !err_allowed(&OPS[k], -rc))) {
 			fail_op(&p, &OPS[k], rc);
 			return 1;
@@ -1021,8 +1081,39 @@ static double now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-/* Wait for all children; a child still running after the time limit is a
- * hang: print where each one is, kill them. Returns the failures. */
+/* A child ended with status st: 1 if it failed (a crash is printed here;
+ * an operation that failed was printed by the child). */
+static int reaped(const struct cfg *c, const struct shared *sh, unsigned i, int st)
+{
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 0;
+	if (WIFSIGNALED(st)) {
+		fprintf(stderr, "FAIL: process %u died of signal %d\n", i, WTERMSIG(st));
+		print_tail(sh, i);
+		print_replay(c, i);
+	}
+	return 1;
+}
+
+/* Children still running at the time limit hang: print where each one is,
+ * kill it. Returns how many. */
+static unsigned kill_hung(const struct cfg *c, const struct shared *sh, const pid_t *pids)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < c->nprocs; i++) {
+		if (!pids[i])
+			continue;
+		fprintf(stderr, "FAIL: process %u hangs (over %u s)\n", i, c->timeout);
+		print_tail(sh, i);
+		print_replay(c, i);
+		kill(pids[i], SIGKILL);
+		n++;
+	}
+	return n;
+}
+
+/* Wait for all children, at most the time limit. Returns the failures. */
 static int wait_procs(const struct cfg *c, struct shared *sh, pid_t *pids)
 {
 	double end = now_s() + c->timeout;
@@ -1032,36 +1123,17 @@ static int wait_procs(const struct cfg *c, struct shared *sh, pid_t *pids)
 		int st;
 		pid_t pid = waitpid(-1, &st, WNOHANG);
 
-		if (pid > 0) {
-			for (unsigned i = 0; i < c->nprocs; i++) {
-				if (pids[i] != pid)
-					continue;
+		for (unsigned i = 0; pid > 0 && i < c->nprocs; i++) {
+			if (pids[i] == pid) {
 				pids[i] = 0;
 				left--;
-				if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
-					continue;
-				failed++;
-				if (WIFSIGNALED(st)) {
-					fprintf(stderr, "FAIL: process %u died of signal %d\n", i,
-						WTERMSIG(st));
-					print_tail(sh, i);
-					print_replay(c, i);
-				}
+				failed += (unsigned)reaped(c, sh, i, st);
 			}
+		}
+		if (pid > 0)
 			continue;
-		}
-		if (now_s() > end) {
-			for (unsigned i = 0; i < c->nprocs; i++) {
-				if (!pids[i])
-					continue;
-				fprintf(stderr, "FAIL: process %u hangs (over %u s)\n", i,
-					c->timeout);
-				print_tail(sh, i);
-				print_replay(c, i);
-				kill(pids[i], SIGKILL);
-			}
-			return (int)(failed + left);
-		}
+		if (now_s() > end)
+			return (int)(failed + kill_hung(c, sh, pids));
 		usleep(20000);
 	}
 	return (int)failed;
@@ -1069,6 +1141,12 @@ static int wait_procs(const struct cfg *c, struct shared *sh, pid_t *pids)
 
 static void print_counts(const struct cfg *c, const struct shared *sh)
 {
+	unsigned long tolerated = 0;
+
+	for (unsigned i = 0; i < c->nprocs; i++)
+		tolerated += sh->counts[i].tolerated;
+	if (tolerated)
+		fprintf(stderr, "tolerated (-a, known bugs): %lu operations\n", tolerated);
 	fprintf(stderr, "ops (done/ok):");
 	for (int k = 0; k < N_OPS; k++) {
 		unsigned long done = 0, ok = 0;
@@ -1142,6 +1220,7 @@ struct ident {
 
 struct check {
 	const struct cfg *cfg;
+	const struct shared *sh; /* the damaged files */
 	unsigned bad;
 	struct ident *ids;
 	size_t n_ids, cap_ids;
@@ -1215,7 +1294,8 @@ static int read_file(const char *path, uint8_t *buf, size_t *pn)
 	return rc;
 }
 
-static void check_content(struct check *ck, const char *rel, const char *m, const char *b)
+static void check_content(struct check *ck, const char *rel, const char *m, const char *b,
+			  ino_t ino)
 {
 	uint8_t *mb = malloc(MAX_READ), *bb = malloc(MAX_READ);
 	size_t mn = 0, bn = 0;
@@ -1229,7 +1309,8 @@ static void check_content(struct check *ck, const char *rel, const char *m, cons
 	} else if (mn != bn || memcmp(mb, bb, mn) != 0) {
 		mismatch(ck, rel, "content differs (%zu bytes through the mount, %zu in the store)",
 			 mn, bn);
-	} else if (content_check(ck->cfg->seed, mb, mn, why, sizeof(why)) < 0) {
+	} else if (!is_damaged(ck->sh, ino) &&
+		   content_check(ck->cfg->seed, mb, mn, why, sizeof(why)) < 0) {
 		mismatch(ck, rel, "content: %s", why);
 	}
 	free(mb);
@@ -1357,7 +1438,7 @@ static void check_entry(struct check *ck, const char *rel)
 	if (ck->cfg->xattr && (S_ISREG(ms.st_mode) || S_ISDIR(ms.st_mode)))
 		check_xattrs(ck, rel, m, b);
 	if (S_ISREG(ms.st_mode))
-		check_content(ck, rel, m, b);
+		check_content(ck, rel, m, b, ms.st_ino);
 	else if (S_ISLNK(ms.st_mode))
 		check_symlink(ck, rel, m, b);
 	else if (S_ISDIR(ms.st_mode))
@@ -1424,9 +1505,9 @@ static void check_idents(struct check *ck)
 	}
 }
 
-static int check_trees(const struct cfg *c)
+static int check_trees(const struct cfg *c, const struct shared *sh)
 {
-	struct check ck = {.cfg = c};
+	struct check ck = {.cfg = c, .sh = sh};
 	double t0 = now_s();
 
 	check_dir(&ck, "");
@@ -1444,8 +1525,30 @@ static int check_trees(const struct cfg *c)
 static int usage(void)
 {
 	fprintf(stderr, "usage: ufs_nsstress -s SEED -n OPS -p PROCS -d DIR [-x] [-c BACKING] "
-			"[-k] [-v] [-t SECS]\n");
+			"[-k] [-v] [-t SECS] [-a ERRNO,...] [-D FILE]\n");
 	return 2;
+}
+
+/* "ESTALE,EFAULT" into v (0-terminated, at most max - 1 names). */
+static int parse_errnos(const char *list, int *v, size_t max)
+{
+	char buf[128], *save = NULL;
+	size_t n = 0;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		int e = 1;
+
+		while (e < 200 && (!strerrorname_np(e) || strcmp(strerrorname_np(e), t) != 0))
+			e++;
+		if (e == 200 || n + 1 >= max) {
+			fprintf(stderr, "ufs_nsstress: -a: unknown errno name '%s'\n", t);
+			return -1;
+		}
+		v[n++] = e;
+	}
+	v[n] = 0;
+	return 0;
 }
 
 static int parse_args(int argc, char **argv, struct cfg *c)
@@ -1453,7 +1556,7 @@ static int parse_args(int argc, char **argv, struct cfg *c)
 	int opt;
 
 	*c = (struct cfg){.nops = 1000, .nprocs = 1, .timeout = 600};
-	while ((opt = getopt(argc, argv, "s:n:p:d:xc:kvt:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:n:p:d:xc:kvt:a:D:")) != -1) {
 		switch (opt) {
 		case 's':
 			c->seed = strtoull(optarg, NULL, 0);
@@ -1481,6 +1584,14 @@ static int parse_args(int argc, char **argv, struct cfg *c)
 			break;
 		case 't':
 			c->timeout = (unsigned)strtoul(optarg, NULL, 0);
+			break;
+		case 'D':
+			c->damaged_file = optarg;
+			break;
+		case 'a':
+			c->tolerated_arg = optarg;
+			if (parse_errnos(optarg, c->tolerated, 8) < 0)
+				return -1;
 			break;
 		default:
 			return -1;
@@ -1535,7 +1646,7 @@ static int setup_dir(const struct cfg *c, struct shared *sh)
  * changes directory). */
 static int absolute_paths(struct cfg *c)
 {
-	static char dir[PATH_MAX], backing[PATH_MAX];
+	static char dir[PATH_MAX], backing[PATH_MAX], damaged[PATH_MAX];
 
 	if (!c->check_only && mkdir(c->dir, 0755) < 0 && errno != EEXIST) {
 		fprintf(stderr, "ufs_nsstress: mkdir %s: %s\n", c->dir, strerror(errno));
@@ -1547,6 +1658,13 @@ static int absolute_paths(struct cfg *c)
 	}
 	c->dir = dir;
 	c->backing = c->backing ? backing : NULL;
+	if (c->damaged_file && c->damaged_file[0] != '/') {
+		if (!getcwd(damaged, sizeof(damaged)) ||
+		    strlen(damaged) + strlen(c->damaged_file) + 2 > sizeof(damaged))
+			return -1;
+		strcat(strcat(damaged, "/"), c->damaged_file);
+		c->damaged_file = damaged;
+	}
 	return 0;
 }
 
@@ -1573,6 +1691,32 @@ static int run_procs(const struct cfg *c, struct shared *sh)
 	return failed ? 1 : 0;
 }
 
+/* -D FILE: write the damaged files after the run ("w"), read them before a
+ * check (-k, "r"); one st_ino a line. */
+static int damaged_io(const struct cfg *c, struct shared *sh, const char *how)
+{
+	FILE *f = c->damaged_file ? fopen(c->damaged_file, how) : NULL;
+	unsigned long long ino;
+	unsigned n = 0;
+
+	if (!c->damaged_file)
+		return 0;
+	if (!f) {
+		fprintf(stderr, "ufs_nsstress: %s: %s\n", c->damaged_file, strerror(errno));
+		return -1;
+	}
+	if (how[0] == 'w') {
+		n = atomic_load(&sh->n_damaged);
+		for (unsigned i = 0; i < n && i < MAX_DAMAGED; i++)
+			fprintf(f, "%llu\n", (unsigned long long)sh->damaged[i]);
+	} else {
+		while (n < MAX_DAMAGED && fscanf(f, "%llu", &ino) == 1)
+			sh->damaged[n++] = (ino_t)ino;
+		atomic_store(&sh->n_damaged, n);
+	}
+	return fclose(f) == 0 ? 0 : -1;
+}
+
 int main(int argc, char **argv)
 {
 	struct cfg c;
@@ -1584,15 +1728,19 @@ int main(int argc, char **argv)
 	umask(022);
 	fprintf(stderr, "ufs_nsstress -s 0x%" PRIx64 " -n %u -p %u%s -d %s\n", c.seed, c.nops,
 		c.nprocs, c.xattr ? " -x" : "", c.dir);
-	if (absolute_paths(&c) < 0)
+	sh = shared_create();
+	if (!sh || absolute_paths(&c) < 0)
+		return 2;
+	if (c.check_only && damaged_io(&c, sh, "r") < 0)
 		return 2;
 	if (!c.check_only) {
-		sh = shared_create();
-		if (!sh || setup_dir(&c, sh) < 0)
+		if (setup_dir(&c, sh) < 0)
 			return 2;
 		rc = run_procs(&c, sh);
+		if (damaged_io(&c, sh, "w") < 0)
+			return 2;
 	}
 	if (c.backing && rc == 0)
-		rc = check_trees(&c);
+		rc = check_trees(&c, sh);
 	return rc;
 }
