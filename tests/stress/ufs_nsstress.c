@@ -5,6 +5,7 @@
  * then a check of that tree against the store behind it.
  *
  *   ufs_nsstress -s SEED -n OPS -p PROCS -d DIR [-x] [-c BACKING] [-k] [-v] [-t SECS]
+ *                [-a ERRNO,...] [-D FILE]
  *     -s SEED     base seed (decimal or 0x hex); process i runs stream SEED+i
  *     -n OPS      operations per process          -p PROCS  processes (1..16)
  *     -d DIR      the tree, on the filesystem under test; created when
@@ -48,13 +49,13 @@
  *   other errno (EIO, ESTALE, ...), a content mismatch, a crash or a hang is
  *   a failure. EINVAL from rename is allowed only where a directory would go
  *   below itself (checked with realpath when -p 1).
- * - Probes at start: xattr support (-x) and renameat2 NOREPLACE/EXCHANGE;
- *   what is unsupported is skipped (said once), never failed.
+ * - Probes at start: xattr support (-x), renameat2 NOREPLACE/EXCHANGE and
+ *   mkfifo; what is unsupported is skipped (said once), never failed.
  * - Check: a parallel walk of DIR and BACKING compares names, types, modes,
- *   owners, sizes, link counts, mtimes of non-directories, symlink targets,
- *   contents (byte for byte, and valid as above), user.* xattrs, and hard
- *   link identity (same st_ino through DIR iff same st_ino in BACKING, and
- *   link counts equal to the names found).
+ *   owners, sizes, link counts and mtimes (directories too), symlink
+ *   targets, contents (byte for byte, and valid as above), user.* xattrs,
+ *   and hard link identity (same st_ino through DIR iff same st_ino in
+ *   BACKING, and link counts equal to the names found).
  * - Shared memory (one anonymous mapping, made before fork) holds the locks,
  *   per-process operation logs (a ring: the parent prints the tail of a
  *   process that hangs or dies) and per-operation counters.
@@ -1428,13 +1429,12 @@ static void check_entry(struct check *ck, const char *rel)
 	CMP_FIELD(st_mode, "%o", unsigned);
 	CMP_FIELD(st_uid, "%u", unsigned);
 	CMP_FIELD(st_gid, "%u", unsigned);
-	if (!S_ISDIR(ms.st_mode)) {
-		CMP_FIELD(st_size, "%lld", long long);
-		CMP_FIELD(st_nlink, "%lu", unsigned long);
-		CMP_FIELD(st_mtim.tv_sec, "%lld", long long);
-		CMP_FIELD(st_mtim.tv_nsec, "%ld", long);
+	CMP_FIELD(st_size, "%lld", long long);
+	CMP_FIELD(st_nlink, "%lu", unsigned long);
+	CMP_FIELD(st_mtim.tv_sec, "%lld", long long);
+	CMP_FIELD(st_mtim.tv_nsec, "%ld", long);
+	if (!S_ISDIR(ms.st_mode))
 		note_ident(ck, rel, &ms, &bs);
-	}
 	if (ck->cfg->xattr && (S_ISREG(ms.st_mode) || S_ISDIR(ms.st_mode)))
 		check_xattrs(ck, rel, m, b);
 	if (S_ISREG(ms.st_mode))
