@@ -697,6 +697,12 @@ static int meta_dir_too_large(const struct ufs_meta *m, const struct ufs_meta_di
 
 int ufs_meta_put_dir(struct ufs_meta *m, int mount, const char *dir, struct ufs_meta_dir *d)
 {
+	return ufs_meta_put_dir_since(m, mount, dir, d, UFS_META_NO_TICKET);
+}
+
+int ufs_meta_put_dir_since(struct ufs_meta *m, int mount, const char *dir, struct ufs_meta_dir *d,
+			   uint64_t ticket)
+{
 	struct meta_ent *e;
 	uint64_t resv, cresv = 0;
 	double now;
@@ -711,6 +717,11 @@ int ufs_meta_put_dir(struct ufs_meta *m, int mount, const char *dir, struct ufs_
 		cresv = meta_reserve(m, meta_children_size(dir, d));
 	resv = meta_reserve(m, meta_ent_size(strlen(dir)));
 	pthread_mutex_lock(&m->lock);
+	if (!meta_ticket_valid(m, ticket)) {
+		pthread_mutex_unlock(&m->lock);
+		meta_unreserve(m, resv + cresv);
+		return -ESTALE;
+	}
 	now = m->clock(m->clock_arg);
 	if (ufs_meta_ttl(m, mount)->dir > 0) {
 		e = meta_get_or_add(m, mount, dir, &resv);

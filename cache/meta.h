@@ -102,6 +102,10 @@ struct ufs_meta_dir *ufs_meta_get_dir(struct ufs_meta *m, int mount, const char 
  * the budget is not stored. Returns 0, or -EFBIG when d was too large (nothing
  * stored). */
 int ufs_meta_put_dir(struct ufs_meta *m, int mount, const char *dir, struct ufs_meta_dir *d);
+/* The same with a ticket (ufs_meta_ticket, taken before listing): -ESTALE,
+ * nothing stored, when something was invalidated since. */
+int ufs_meta_put_dir_since(struct ufs_meta *m, int mount, const char *dir, struct ufs_meta_dir *d,
+			   uint64_t ticket);
 
 /* Forget what is known about path (attributes, negative entry, listing) and
  * about its parent directory (its listing, and its attributes: its mtime

@@ -265,16 +265,30 @@ static void ops_readlink(fuse_req_t req, fuse_ino_t ino)
 }
 
 /* After n was created through the mount: reply its entry. fallback_mode is
- * reported if the backend does not show the new entry yet. */
-static void ops_reply_created(fuse_req_t req, struct ufs_fs *fs, struct fs_node *n,
-			      uint32_t fallback_mode)
+ * reported if the backend does not show the new entry yet, or (made_type)
+ * shows another type: another process replaced it already, and the kernel
+ * fails a create whose entry has another type than it asked for (EIO). */
+static void ops_reply_created(fuse_req_t req, struct ufs_fs *fs, fuse_ino_t parent,
+			      struct fs_node *n, uint32_t fallback_mode, int made_type)
 {
+	struct fuse_entry_param e;
 	struct ufs_attr attr;
+	int rc;
 
 	fs_node_changed(fs, n);
-	if (fs_node_getattr(fs, n, 1, &attr) < 0)
+	if (fs_node_getattr(fs, n, 1, &attr) < 0 ||
+	    (made_type && (attr.mode & S_IFMT) != (fallback_mode & S_IFMT)))
 		fs_attr_new(&attr, fallback_mode);
-	fs_reply_entry(req, fs, n, &attr);
+	rc = fs_fill_entry(fs, n, &attr, &e);
+	if (rc < 0) {
+		/* made, but not answered (ESTALE: a rename put another file
+		 * there): the kernel keeps the parent's attributes unless told */
+		if (fs->se)
+			fuse_lowlevel_notify_inval_inode(fs->se, parent, -1, 0);
+		fuse_reply_err(req, -rc);
+	} else if (fuse_reply_entry(req, &e) == -ENOENT) { /* interrupted: undo the count */
+		ufs_itab_forget(fs->itab, e.ino, 1);
+	}
 }
 
 /* Create n as a regular file (empty), a directory, a symlink to link, or a
@@ -310,7 +324,7 @@ static void ops_make(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else
-		ops_reply_created(req, fs, &n, mode);
+		ops_reply_created(req, fs, parent, &n, mode, 1);
 	fs_node_free(&n);
 }
 
@@ -451,7 +465,7 @@ static void ops_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const
 			fs_node_links_changed(fs, &src);
 		fs_node_changed(fs, &src);
 		if (rc == 0)
-			ops_reply_created(req, fs, &dst, S_IFREG | 0644);
+			ops_reply_created(req, fs, newparent, &dst, S_IFREG | 0644, 0);
 		/* The new name is its own inode here, so the kernel does not see
 		 * the link count of the old one change: tell it (attributes only). */
 		if (rc == 0)

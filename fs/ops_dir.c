@@ -96,6 +96,7 @@ static int dir_list_cb(void *arg, const char *name, const struct ufs_attr *attr)
 static int dir_listing(struct ufs_fs *fs, struct fs_node *n, struct ufs_meta_dir **pd)
 {
 	struct ufs_meta_dir *d = ufs_meta_get_dir(fs->meta, n->mount, n->rel);
+	uint64_t ticket = ufs_meta_ticket(fs->meta); /* a listing older than a change is not kept */
 	int rc;
 
 	if (d) {
@@ -116,7 +117,7 @@ static int dir_listing(struct ufs_fs *fs, struct fs_node *n, struct ufs_meta_dir
 		return fs_offline_listing(fs, n, rc, pd); /* server down: the kept copy */
 	}
 	ufs_meta_dir_sort(d);
-	if (ufs_meta_put_dir(fs->meta, n->mount, n->rel, d) == 0 && fs->cache)
+	if (ufs_meta_put_dir_since(fs->meta, n->mount, n->rel, d, ticket) == 0 && fs->cache)
 		ufs_cache_save_listing(fs->cache, n->be, n->rel, d);
 	*pd = d;
 	return 0;

@@ -88,6 +88,7 @@ static void test_ticket_fill_race(void **state)
 {
 	struct ufs_meta *m = meta_new(0);
 	struct ufs_attr a = file_attr(1), out;
+	struct ufs_meta_dir *d;
 	uint64_t t = ufs_meta_ticket(m);
 
 	(void)state;
@@ -100,6 +101,12 @@ static void test_ticket_fill_race(void **state)
 	ufs_meta_invalidate_tree(m, 0, "d");
 	ufs_meta_put_attr_since(m, 0, "d/f", &a, t);
 	assert_int_equal(ufs_meta_get_attr(m, 0, "d/f", &out), 0);
+	t = ufs_meta_ticket(m);
+	ufs_meta_invalidate(m, 0, "d/x");
+	d = ufs_meta_dir_create();
+	assert_int_equal(ufs_meta_put_dir_since(m, 0, "d", d, t), -ESTALE);
+	ufs_meta_dir_unref(d);
+	assert_null(ufs_meta_get_dir(m, 0, "d"));
 	t = ufs_meta_ticket(m); /* nothing changed since: stored */
 	ufs_meta_put_attr_since(m, 0, "f", &a, t);
 	assert_int_equal(ufs_meta_get_attr(m, 0, "f", &out), 1);
