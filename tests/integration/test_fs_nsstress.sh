@@ -47,10 +47,17 @@ declare -A KNOWN_BUGS=(
 #   unlinked or replaced by another process fail (ESTALE at close).
 #   EFAULT: NFSv3 under renames: a reopen by path through a name that became
 #   a dangling symlink (libnfs: "Symlink not found during lookup").
+#   read:EINVAL, read:EISDIR: file:// reads by path: read(2) of an open
+#   file whose name now holds a FIFO, symlink or directory fails so
+#   (protocols/file file_read_fd), where it should read the open file (or,
+#   as for a replaced regular file, fail with ESTALE).
+#   read:SHORT: NFSv3, under renames and hard links: read(2) right after
+#   open(2) gets 0 bytes where fstat(2) says the file has more (seen about
+#   once in 6 runs of nfs3 p4).
 declare -A TOLERATE=(
-	[local p4]=ESTALE
-	[nfs3 p4]="ESTALE,EFAULT"
-	[nfs4 p4]="ESTALE,EFAULT"
+	[local p4]="ESTALE,read:EINVAL,read:EISDIR"
+	[nfs3 p4]="ESTALE,EFAULT,read:SHORT"
+	[nfs4 p4]="ESTALE,EFAULT,read:SHORT"
 )
 
 local_dir=$UFS_WORK/local

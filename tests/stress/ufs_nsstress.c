@@ -16,8 +16,10 @@
  *                 directly in the store (file:// dir, NFS export dir)
  *     -k          no operations: only the comparison (after a remount)
  *     -v          log every operation to stderr     -t SECS  hang limit (600)
- *     -a E1,E2    tolerate these errnos (names, e.g. ESTALE) anywhere: known
- *                 bugs of the filesystem under test; counted and printed.
+ *     -a E1,E2    tolerate these errnos (names, e.g. ESTALE, or OP:ERRNO for
+ *                 one operation, e.g. read:EINVAL; SHORT: a read(2) of
+ *                 another size than fstat said): known bugs of the
+ *                 filesystem under test; counted and printed.
  *                 A write or truncate cut short by one leaves its file
  *                 "damaged": its content is not checked (mount and store
  *                 must still agree)
@@ -93,6 +95,7 @@
 #define MAX_DAMAGED 4096
 #define RC_BAD (-100000) /* an operation saw something wrong: p->why */
 #define RC_SKIP 1	 /* not run: the mount does not support it (probes) */
+#define ERR_SHORT 4095	 /* pseudo-errno: read(2) got another size than fstat (p->why) */
 
 static const char *const NAMES[] = {"a", "b", "c", "d", "e", "f", "g", "h"};
 #define N_NAMES 8
@@ -106,7 +109,7 @@ struct cfg {
 	unsigned nops, nprocs, timeout;
 	const char *dir, *backing, *damaged_file, *tolerated_arg;
 	bool xattr, check_only, verbose;
-	int tolerated[8]; /* -a: errnos of known bugs, 0-terminated */
+	int tolerated[8]; /* -a: errno | (op kind + 1) << 16 (0: any), 0-terminated */
 };
 
 struct oplog {
@@ -312,7 +315,7 @@ static int content_check(uint64_t seed, const uint8_t *b, size_t n, char *why, s
 
 static const char *errname(int err)
 {
-	const char *s = strerrorname_np(err);
+	const char *s = err == ERR_SHORT ? "SHORT" : strerrorname_np(err);
 
 	return s ? s : "E?";
 }
@@ -339,8 +342,9 @@ static void log_result(struct proc *p, int rc)
 {
 	size_t n = strlen(p->line);
 
-	if (rc == RC_BAD)
-		snprintf(p->line + n, LOG_W - n, " = BAD: %s", p->why);
+	if (rc == RC_BAD || rc == -ERR_SHORT)
+		snprintf(p->line + n, LOG_W - n, " = %s: %s", rc == RC_BAD ? "BAD" : "SHORT",
+			 p->why);
 	else if (rc < 0)
 		snprintf(p->line + n, LOG_W - n, " = %s%s%s%s", errname(-rc),
 			 p->step ? " (in " : "", p->step ? p->step : "", p->step ? ")" : "");
@@ -942,7 +946,7 @@ static int op_read(struct proc *p, struct rng *r)
 	if ((off_t)got != st.st_size) {
 		snprintf(p->why, sizeof(p->why), "read %zu bytes, fstat says %lld", got,
 			 (long long)st.st_size);
-		return RC_BAD;
+		return -ERR_SHORT;
 	}
 	if (!is_damaged(p->sh, st.st_ino) &&
 	    content_check(p->cfg->seed, p->buf, got, p->why, sizeof(p->why)) < 0)
@@ -982,7 +986,7 @@ static const struct op_def OPS[N_OPS] = {
     [OP_STAT] = {"stat", 4, false, op_stat, {0}},
     [OP_READDIR] = {"readdir", 4, false, op_readdir, {0}},
     [OP_READLINK] = {"readlink", 2, false, op_readlink, {EINVAL}},
-    [OP_READ] = {"read", 6, false, op_read, {EISDIR, ENXIO}},
+    [OP_READ] = {"read", 6, false, op_read, {0}},
 };
 
 static bool err_allowed(const struct op_def *d, int err)
@@ -1006,11 +1010,14 @@ static void note_damaged(struct shared *sh, ino_t ino)
 		sh->damaged[k] = ino;
 }
 
-static bool err_tolerated(const struct cfg *c, int err)
+static bool err_tolerated(const struct cfg *c, enum op_kind k, int err)
 {
-	for (size_t i = 0; i < 8 && c->tolerated[i]; i++)
-		if (err == c->tolerated[i])
+	for (size_t i = 0; i < 8 && c->tolerated[i]; i++) {
+		int op = c->tolerated[i] >> 16;
+
+		if (err == (c->tolerated[i] & 0xffff) && (op == 0 || op == (int)k + 1))
 			return true;
+	}
 	return false;
 }
 
@@ -1036,7 +1043,7 @@ static enum op_kind pick_op(const struct cfg *c, struct rng *r)
 static void fail_op(struct proc *p, const struct op_def *d, int rc)
 {
 	fprintf(stderr, "FAIL: process %u op #%u (%s): %s\n", p->idx, p->opno, d->name,
-		rc == RC_BAD ? p->why : errname(-rc));
+		rc == RC_BAD || rc == -ERR_SHORT ? p->why : errname(-rc));
 	print_tail(p->sh, p->idx);
 	print_replay(p->cfg, p->idx);
 }
@@ -1060,7 +1067,8 @@ static int proc_run(const struct cfg *c, struct shared *sh, unsigned idx)
 		log_result(&p, rc);
 		sh->counts[idx].done[k] += rc != RC_SKIP;
 		sh->counts[idx].ok[k] += rc == 0;
-		if (rc < 0 && rc != RC_BAD && !err_allowed(&OPS[k], -rc) && err_tolerated(c, -rc)) {
+		if (rc < 0 && rc != RC_BAD && !err_allowed(&OPS[k], -rc) &&
+		    err_tolerated(c, k, -rc)) {
 			sh->counts[idx].tolerated++;
 			note_damaged(sh, p.ino);
 			continue;
@@ -1530,6 +1538,26 @@ static int usage(void)
 }
 
 /* "ESTALE,EFAULT" into v (0-terminated, at most max - 1 names). */
+/* "[OP:]ERRNO" (e.g. "ESTALE", "read:EINVAL") as errno | (op + 1) << 16. */
+static int parse_tolerated(const char *t)
+{
+	const char *colon = strchr(t, ':'), *name = colon ? colon + 1 : t;
+	int e = 1, op = 0;
+
+	while (colon && op < N_OPS &&
+	       (strlen(OPS[op].name) != (size_t)(colon - t) ||
+		strncmp(OPS[op].name, t, (size_t)(colon - t)) != 0))
+		op++;
+	while (e < 200 && (!strerrorname_np(e) || strcmp(strerrorname_np(e), name) != 0))
+		e++;
+	if (strcmp(name, "SHORT") == 0)
+		e = ERR_SHORT;
+	if (e == 200 || op == N_OPS)
+		return -1;
+	return e | (colon ? (op + 1) << 16 : 0);
+}
+
+/* "ESTALE,read:EINVAL" into v (0-terminated, at most max - 1 entries). */
 static int parse_errnos(const char *list, int *v, size_t max)
 {
 	char buf[128], *save = NULL;
@@ -1537,12 +1565,10 @@ static int parse_errnos(const char *list, int *v, size_t max)
 
 	snprintf(buf, sizeof(buf), "%s", list);
 	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		int e = 1;
+		int e = parse_tolerated(t);
 
-		while (e < 200 && (!strerrorname_np(e) || strcmp(strerrorname_np(e), t) != 0))
-			e++;
-		if (e == 200 || n + 1 >= max) {
-			fprintf(stderr, "ufs_nsstress: -a: unknown errno name '%s'\n", t);
+		if (e < 0 || n + 1 >= max) {
+			fprintf(stderr, "ufs_nsstress: -a: '%s' is not [OP:]ERRNO\n", t);
 			return -1;
 		}
 		v[n++] = e;
