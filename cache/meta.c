@@ -747,25 +747,27 @@ static void meta_drop(struct ufs_meta *m, int mount, const char *path)
 		meta_unlink(m, pe);
 }
 
-/* Drop the listing of the parent of path ("" has none). Lock held. */
+/* Drop what is known of the parent of path (its listing, and its mtime
+ * and link count changed too) and of the grandparent (its listing holds the
+ * parent's attributes). "" has none. Lock held. */
 static void meta_drop_parent(struct ufs_meta *m, int mount, const char *path)
 {
-	const char *slash = strrchr(path, '/');
-	char *parent;
+	char *up;
 
 	if (!*path)
 		return;
-	if (!slash) {
-		meta_drop(m, mount, "");
+	up = strdup(path);
+	if (!up) {
+		meta_clear(m); /* cannot name the parent: forget everything */
 		return;
 	}
-	parent = strndup(path, (size_t)(slash - path));
-	if (parent) {
-		meta_drop(m, mount, parent);
-		free(parent);
-	} else {
-		meta_clear(m); /* cannot name the parent: forget everything */
+	for (int i = 0; i < 2 && (i == 0 || *up); i++) {
+		char *slash = strrchr(up, '/');
+
+		*(slash ? slash : up) = '\0';
+		meta_drop(m, mount, up);
 	}
+	free(up);
 }
 
 void ufs_meta_invalidate(struct ufs_meta *m, int mount, const char *path)

@@ -233,6 +233,10 @@ static void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *st, int to_
 	if (rc == 0)
 		rc = ops_set_meta(&n, st, ops_set_mask(to_set));
 	fs_caller_end();
+	/* a mode change by path that met a symlink: a rename put it there since
+	 * the check above (the kernel never sends one for a symlink) */
+	if ((rc == -EOPNOTSUPP || rc == -ENOTSUP) && !fi && ops_same_file(fs, &n) == -ESTALE)
+		rc = -ESTALE;
 	fs_node_changed(fs, &n);
 	if (rc < 0)
 		fuse_reply_err(req, -rc);

@@ -206,10 +206,12 @@ static void test_invalidate(void **state)
 
 	(void)state;
 	ufs_meta_put_dir(m, 0, "d", d);
+	ufs_meta_put_dir(m, 0, "", d); /* holds the attributes of d */
 	ufs_meta_dir_unref(d);
 	ufs_meta_put_attr(m, 0, "d", &a);
 	ufs_meta_put_negative(m, 0, "d/new");
-	ufs_meta_invalidate(m, 0, "d/new"); /* created through the mount */
+	ufs_meta_invalidate(m, 0, "d/new");	 /* created through the mount */
+	assert_null(ufs_meta_get_dir(m, 0, "")); /* d's mtime and links in it changed */
 	assert_int_equal(ufs_meta_get_attr(m, 0, "d/new", &out), 0);
 	assert_null(ufs_meta_get_dir(m, 0, "d"));		 /* the parent listing changed */
 	assert_int_equal(ufs_meta_get_attr(m, 0, "d", &out), 0); /* its mtime changed too */
