@@ -437,6 +437,9 @@ static void ops_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse
 		fs_caller_end();
 		ufs_meta_invalidate_tree(fs->meta, src.mount, src.rel);
 		ufs_meta_invalidate_tree(fs->meta, dst.mount, dst.rel);
+		/* a file replaced at dst lost a link: its other names show it */
+		if (rc == 0 && !(flags & RENAME_EXCHANGE) && dst.ino)
+			fs_node_links_changed(fs, &dst);
 		if (rc == 0 && !(flags & RENAME_EXCHANGE))
 			ufs_itab_rename(fs->itab, src.mount, src.path, dst.path,
 					(size_t)(src.rel - src.path));
