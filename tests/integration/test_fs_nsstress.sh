@@ -30,7 +30,7 @@ nss=${UFS_BUILD:-$UFS_SRC/build}/ufs_nsstress
 
 ops=4000
 if ldd "$UFS_BIN" 2>/dev/null | grep -q libasan; then
-	ops=1300
+	ops=2000
 fi
 seed=${UFS_NSSTRESS_SEED:-$((RANDOM * 32768 + RANDOM))}
 
@@ -54,10 +54,15 @@ declare -A KNOWN_BUGS=(
 #   read:SHORT: NFSv3, under renames and hard links: read(2) right after
 #   open(2) gets 0 bytes where fstat(2) says the file has more (seen about
 #   once in 6 runs of nfs3 p4).
+#   STALEATTR: in the check right after a 4-process run (not after the
+#   remount), now and then one file's size and mtime through the mount are
+#   older than the store's (about 1 run in 5 on file://; suspected: a write
+#   through a handle opened before a rename invalidates the cached
+#   attributes of the old path, not of the name the file has now).
 declare -A TOLERATE=(
-	[local p4]="ESTALE,read:EINVAL,read:EISDIR"
-	[nfs3 p4]="ESTALE,EFAULT,read:SHORT"
-	[nfs4 p4]="ESTALE,EFAULT,read:SHORT"
+	[local p4]="ESTALE,read:EINVAL,read:EISDIR,STALEATTR"
+	[nfs3 p4]="ESTALE,EFAULT,read:SHORT,STALEATTR"
+	[nfs4 p4]="ESTALE,EFAULT,read:SHORT,STALEATTR"
 )
 
 local_dir=$UFS_WORK/local
@@ -104,6 +109,7 @@ verdict()
 	if ((rc == 0)); then
 		[[ -n $known ]] && echo "XPASS: $c (listed in KNOWN_BUGS: $known; take it off)"
 		echo "ok: $c: $(sed -nE 's/^(run: |tolerated \(-a, known bugs\): )//p; s/^check .*: ([0-9]+ files)/\1/p' "$log" | tr '\n' ' ')"
+		grep -h '^tolerated' "$log" | sed 's/^/    /' | head -5
 		return
 	fi
 	if [[ -n $known ]]; then

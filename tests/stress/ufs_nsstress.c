@@ -18,8 +18,10 @@
  *     -v          log every operation to stderr     -t SECS  hang limit (600)
  *     -a E1,E2    tolerate these errnos (names, e.g. ESTALE, or OP:ERRNO for
  *                 one operation, e.g. read:EINVAL; SHORT: a read(2) of
- *                 another size than fstat said): known bugs of the
- *                 filesystem under test; counted and printed.
+ *                 another size than fstat said; STALEATTR: in the check
+ *                 right after the run, a file's size or mtime unlike the
+ *                 store's): known bugs of the filesystem under test;
+ *                 counted and printed.
  *                 A write or truncate cut short by one leaves its file
  *                 "damaged": its content is not checked (mount and store
  *                 must still agree)
@@ -93,9 +95,10 @@
 #define MAX_READ (4 * MAX_FILE)
 #define XVAL_MAX 256
 #define MAX_DAMAGED 4096
-#define RC_BAD (-100000) /* an operation saw something wrong: p->why */
-#define RC_SKIP 1	 /* not run: the mount does not support it (probes) */
-#define ERR_SHORT 4095	 /* pseudo-errno: read(2) got another size than fstat (p->why) */
+#define RC_BAD (-100000)   /* an operation saw something wrong: p->why */
+#define RC_SKIP 1	   /* not run: the mount does not support it (probes) */
+#define ERR_SHORT 4095	   /* pseudo-errno: read(2) got another size than fstat (p->why) */
+#define ERR_STALEATTR 4094 /* pseudo-errno: live check, a file's size or mtime is stale */
 
 static const char *const NAMES[] = {"a", "b", "c", "d", "e", "f", "g", "h"};
 #define N_NAMES 8
@@ -1069,7 +1072,8 @@ static int proc_run(const struct cfg *c, struct shared *sh, unsigned idx)
 		sh->counts[idx].ok[k] += rc == 0;
 		if (rc < 0 && rc != RC_BAD && !err_allowed(&OPS[k], -rc) &&
 		    err_tolerated(c, k, -rc)) {
-			sh->counts[idx].tolerated++;
+			if (sh->counts[idx].tolerated++ < 10)
+				fprintf(stderr, "tolerated: %s\n", p.line);
 			note_damaged(sh, p.ino);
 			continue;
 		}
@@ -1406,6 +1410,23 @@ static void note_ident(struct check *ck, const char *rel, const struct stat *ms,
 
 static void check_dir(struct check *ck, const char *rel);
 
+/* -a STALEATTR, through the live mount only (a remounted check is exact):
+ * a file's size or mtime unlike the store's is a known bug, printed, not
+ * failed. */
+static bool stale_tolerated(struct check *ck, const char *rel, const struct stat *ms,
+			    const struct stat *bs)
+{
+	if (ck->cfg->check_only || !err_tolerated(ck->cfg, N_OPS, ERR_STALEATTR) ||
+	    (ms->st_size == bs->st_size && ms->st_mtim.tv_sec == bs->st_mtim.tv_sec &&
+	     ms->st_mtim.tv_nsec == bs->st_mtim.tv_nsec))
+		return false;
+	fprintf(stderr,
+		"tolerated (STALEATTR): %s: size %lld mtime %lld.%09ld, store %lld %lld.%09ld\n",
+		rel, (long long)ms->st_size, (long long)ms->st_mtim.tv_sec, ms->st_mtim.tv_nsec,
+		(long long)bs->st_size, (long long)bs->st_mtim.tv_sec, bs->st_mtim.tv_nsec);
+	return true;
+}
+
 /* rel's path through the mount (m) and in the store (b), PATH_MAX each. */
 static int check_paths(struct check *ck, const char *rel, char *m, char *b)
 {
@@ -1437,6 +1458,10 @@ static void check_entry(struct check *ck, const char *rel)
 	CMP_FIELD(st_mode, "%o", unsigned);
 	CMP_FIELD(st_uid, "%u", unsigned);
 	CMP_FIELD(st_gid, "%u", unsigned);
+	if (S_ISREG(ms.st_mode) && stale_tolerated(ck, rel, &ms, &bs)) {
+		bs.st_size = ms.st_size;
+		bs.st_mtim = ms.st_mtim;
+	}
 	CMP_FIELD(st_size, "%lld", long long);
 	CMP_FIELD(st_nlink, "%lu", unsigned long);
 	CMP_FIELD(st_mtim.tv_sec, "%lld", long long);
@@ -1552,6 +1577,8 @@ static int parse_tolerated(const char *t)
 		e++;
 	if (strcmp(name, "SHORT") == 0)
 		e = ERR_SHORT;
+	if (strcmp(name, "STALEATTR") == 0)
+		e = ERR_STALEATTR;
 	if (e == 200 || op == N_OPS)
 		return -1;
 	return e | (colon ? (op + 1) << 16 : 0);
