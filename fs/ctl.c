@@ -1,7 +1,13 @@
 /*
  * ctl.c — the control socket of a mount: a Unix stream socket at
- * ufs_ctl_socket_path(mountpoint) (directory /run/unifs, mode 0700; socket
- * mode 0600) served by one thread.
+ * ufs_ctl_socket_path(mountpoint) (socket mode 0600) served by one thread.
+ *
+ * The socket directory /run/unifs is the daemon's, mode 0755: every local
+ * user must reach the direct-path socket beside the control socket (any
+ * user of an allow_other mount may use the direct path; direct.c checks
+ * each client), while the control socket itself stays the owner's. A
+ * directory left 0700 by an older daemon is opened to 0755; one writable
+ * by group or others (where another user could plant sockets) is refused.
  *
  * Protocol: the client sends one line, the server answers and closes.
  *   "stats\n"      -> a human-readable table
@@ -425,16 +431,37 @@ static void *ctl_thread(void *arg)
 	return NULL;
 }
 
+int fs_sock_dir_prepare(char *err, size_t errlen)
+{
+	struct stat st;
+	int fd, rc = 0;
+
+	if (mkdir(CTL_DIR, 0755) < 0 && errno != EEXIST)
+		rc = -errno;
+	fd = rc ? -1 : open(CTL_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (rc == 0 && (fd < 0 || fstat(fd, &st) < 0))
+		rc = -errno;
+	if (rc == 0 && (st.st_mode & 022))
+		rc = -EPERM; /* others could plant a socket there */
+	if (rc == 0 && st.st_uid == geteuid() && (st.st_mode & 0755) != 0755 &&
+	    fchmod(fd, 0755) < 0)
+		rc = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0)
+		snprintf(err, errlen, "socket directory " CTL_DIR ": %s%s", strerror(-rc),
+			 rc == -EPERM ? " (writable by group or others)" : "");
+	return rc;
+}
+
 /* Create, bind and listen on the socket at c->path. */
 static int ctl_listen(struct ufs_ctl *c, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int rc = fs_sock_dir_prepare(err, errlen);
 
-	if (mkdir(CTL_DIR, 0700) < 0 && errno != EEXIST) {
-		snprintf(err, errlen, "control socket: cannot create " CTL_DIR ": %s",
-			 strerror(errno));
-		return -errno;
-	}
+	if (rc < 0)
+		return rc;
 	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c->lfd < 0)
 		return -errno;

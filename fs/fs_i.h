@@ -251,6 +251,9 @@ int fs_wfile_flush(struct fs_wfile *w);
 int fs_wfile_fsync(struct fs_wfile *w);
 /* Flush what is left and free w; returns the first unreported error. */
 int fs_wfile_close(struct fs_wfile *w);
+/* The access mode w was opened with (O_RDONLY, O_WRONLY or O_RDWR; a
+ * write side of O_RDONLY exists for O_TRUNC). */
+int fs_wfile_accmode(const struct fs_wfile *w);
 /* Size of the file as written through w, or -1 when the server knows it
  * (POSIX backends). */
 int64_t fs_wfile_size(const struct fs_wfile *w);
@@ -280,6 +283,11 @@ static inline struct ufs_fs *fs_of(fuse_req_t req)
 }
 
 /* ---- ctl.c: control socket ---- */
+
+/* Make the socket directory (/run/unifs) usable: created 0755, or opened
+ * to 0755 when it is ours; refused when group or others may write it.
+ * 0 or -errno with a message. */
+int fs_sock_dir_prepare(char *err, size_t errlen);
 
 /* Start serving stats on the control socket of fs->mountpoint. 0/-errno. */
 int fs_ctl_start(struct ufs_fs *fs, char *err, size_t errlen);
@@ -375,10 +383,17 @@ int fs_direct_start(struct ufs_fs *fs, char *err, size_t errlen);
 /* Stop it: every session is closed once its entries finished; no-op when
  * not started. */
 void fs_direct_stop(struct ufs_fs *fs);
-/* A token for open file f (inode ino, writable or not) usable by uid, and
- * the server's socket path, in *pg. 0, or -ENOTTY without a server. */
+/* What an open file's fd was opened for (its open(2) access mode). */
+#define FS_DIRECT_READ 1
+#define FS_DIRECT_WRITE 2
+/*
+ * A token for open file f (inode ino, opened for mode: FS_DIRECT_* bits)
+ * usable by uid, and the server's socket path, in *pg. A second call for
+ * the same f and uid gives the same token. 0, or -ENOTTY without a server,
+ * -EMFILE past the bounds (grants per open file, per uid: direct_i.h).
+ */
 int fs_direct_grant(struct ufs_fs *fs, void *f, const struct fs_direct_file_ops *ops, uint64_t ino,
-		    int writable, uid_t uid, struct udw_grant *pg);
+		    unsigned mode, uid_t uid, struct udw_grant *pg);
 /* f is being closed: revoke its tokens and handles; returns once no entry
  * uses f any more. */
 void fs_direct_revoke(struct ufs_fs *fs, void *f);

@@ -613,11 +613,22 @@ int fs_file_truncate(struct ufs_fs *fs, struct fs_node *n, struct fuse_file_info
 
 /* ---- the direct path (direct.c) uses open files through these ---- */
 
+/* What f's fd was opened for, as open(2) decided it (FS_DIRECT_* bits). A
+ * write side without write access is O_RDONLY|O_TRUNC's. */
+static unsigned file_direct_mode(const struct fs_file *f)
+{
+	int acc = f->wf ? fs_wfile_accmode(f->wf) : O_RDONLY;
+
+	return (acc != O_WRONLY ? FS_DIRECT_READ : 0) | (acc != O_RDONLY ? FS_DIRECT_WRITE : 0);
+}
+
 static ssize_t file_direct_read(struct ufs_fs *fs, void *p, void *buf, size_t len, uint64_t off)
 {
 	struct fs_file *f = p;
 	ssize_t n;
 
+	if (!(file_direct_mode(f) & FS_DIRECT_READ))
+		return -EBADF; /* never the daemon's own read of a write-only fd */
 	if (!f->wf)
 		return f->rd ? fs_reader_read_through(f->rd, buf, len, off) : -EBADF;
 	pthread_mutex_lock(&f->lock);
@@ -626,19 +637,25 @@ static ssize_t file_direct_read(struct ufs_fs *fs, void *p, void *buf, size_t le
 	return n;
 }
 
+/* Writes run as the opener, as FUSE writes do (ops_write). */
 static ssize_t file_direct_write(struct ufs_fs *fs, void *p, const void *buf, size_t len,
 				 uint64_t off)
 {
 	struct fs_file *f = p;
 	ssize_t n;
 
+	if (!(file_direct_mode(f) & FS_DIRECT_WRITE))
+		return -EBADF;
 	pthread_mutex_lock(&f->lock);
+	file_as_opener(f);
 	n = fs_wfile_write(f->wf, buf, len, off);
+	fs_caller_end();
 	file_changed(fs, f);
 	pthread_mutex_unlock(&f->lock);
 	return n;
 }
 
+/* Commits run as the opener too (file_do_commit). */
 static int file_direct_commit(struct ufs_fs *fs, void *p)
 {
 	return file_do_commit(fs, p, 0);
@@ -650,13 +667,15 @@ static const struct fs_direct_file_ops file_direct_ops = {
     .commit = file_direct_commit,
 };
 
-/* UFS_IOC_DIRECT: a direct-path token for this open file (libunifs). */
+/* UFS_IOC_DIRECT: a direct-path token for this open file (libunifs). Only
+ * on a regular file's handle: a directory's fi->fh is a struct fs_dir
+ * (ops_dir.c), never an fs_file, so its ioctls are refused first. */
 static void ops_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 		      struct fuse_file_info *fi, unsigned flags, const void *in_buf,
 		      size_t in_bufsz, size_t out_bufsz)
 {
 	struct ufs_fs *fs = fs_of(req);
-	struct fs_file *f = file_of(fi);
+	struct fs_file *f;
 	struct udw_grant g;
 	int rc;
 
@@ -664,12 +683,14 @@ static void ops_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *ar
 	(void)arg;
 	(void)in_buf;
 	(void)in_bufsz;
-	if (cmd != UFS_IOC_DIRECT || (flags & FUSE_IOCTL_COMPAT) || out_bufsz < sizeof(g)) {
+	if ((flags & FUSE_IOCTL_DIR) || cmd != UFS_IOC_DIRECT || (flags & FUSE_IOCTL_COMPAT) ||
+	    out_bufsz < sizeof(g)) {
 		fuse_reply_err(req, ENOTTY);
 		return;
 	}
-	rc = fs_direct_grant(fs, f, &file_direct_ops, f->ino, f->wf != NULL, fuse_req_ctx(req)->uid,
-			     &g);
+	f = file_of(fi);
+	rc = fs_direct_grant(fs, f, &file_direct_ops, f->ino, file_direct_mode(f),
+			     fuse_req_ctx(req)->uid, &g);
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else

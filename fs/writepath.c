@@ -302,6 +302,11 @@ int fs_wfile_close(struct fs_wfile *w)
 	return rc;
 }
 
+int fs_wfile_accmode(const struct fs_wfile *w)
+{
+	return w->flags & O_ACCMODE;
+}
+
 int64_t fs_wfile_size(const struct fs_wfile *w)
 {
 	switch (w->state) {

@@ -318,4 +318,52 @@ ufs_config()
 	(umask 077 && cat >"$1")
 }
 
+# ---- several users -------------------------------------------------------
+
+# ufs_mount_users PREFIX: a file:// subtree ($local_dir) and an nfs:// one
+# ($nfs_dir, on the ganesha export), both mode 1777 like /tmp, mounted
+# allow_other at $mnt as /local and /nfs (config $cfg). Sets those four.
+ufs_mount_users()
+{
+	command -v setpriv >/dev/null || fail "setpriv (util-linux) not installed"
+	local nfs_name
+	local_dir=$UFS_WORK/local
+	mkdir -p "$local_dir"
+	nfs_name=$(ufs_uniq "$1")
+	nfs_dir=$UFS_NFS_EXPORT_DIR/$nfs_name
+	mkdir -p "$nfs_dir"
+	on_exit "rm -rf '$nfs_dir'"
+	chmod 755 "$UFS_WORK"
+	chmod 1777 "$local_dir" "$nfs_dir"
+	cfg=$UFS_WORK/users.conf
+	ufs_config "$cfg" <<EOF
+[mount "/local"]
+url = file://$local_dir
+
+[mount "/nfs"]
+url = $UFS_NFS_URL/$nfs_name
+EOF
+	mnt=$UFS_WORK/mnt
+	ufs_mount "$cfg" "$mnt" -o allow_other,op_timeout=60
+}
+
+# ufs_user NAME: make sure the local user NAME exists (a system user with
+# no home, created when absent) and print its uid.
+ufs_user()
+{
+	id -u "$1" >/dev/null 2>&1 ||
+		useradd --system --no-create-home --shell /usr/sbin/nologin "$1" >/dev/null 2>&1 ||
+		fail "cannot create user $1"
+	id -u "$1"
+}
+
+# as_user NAME CMD...: run CMD as user NAME (its uid and gid, no
+# supplementary groups).
+as_user()
+{
+	local u=$1
+	shift
+	setpriv --reuid="$(id -u "$u")" --regid="$(id -g "$u")" --clear-groups -- "$@"
+}
+
 ufs_servers_up
