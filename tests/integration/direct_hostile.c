@@ -8,6 +8,8 @@
  *   direct_hostile ioctl PATH [N]   N (default 1) UFS_IOC_DIRECT ioctls on one
  *                                   fd of PATH (a directory too): "OK" or the
  *                                   errno name of the first failure
+ *   direct_hostile badioctl PATH N  N ioctls of a command unifs does not know
+ *                                   (same size): the cost of the ioctl alone
  *   direct_hostile wild FILE SEED N N random entries (wild handles, buffers,
  *                                   offsets, lengths) on a session of FILE,
  *                                   then corrupt ring indices: "OK" when every
@@ -81,15 +83,30 @@ static const char *errname(int e)
 
 /* The grant of path (a file or a directory) after n ioctls on one fd, which
  * stays open (the grant lives as long as it). 0 or errno. */
-static int h_grant(const char *path, struct udw_grant *g, int n)
+static int h_grant(const char *path, struct udw_grant *g, int n, unsigned long cmd)
 {
 	int fd = open(path, O_RDONLY), e = 0;
 
 	if (fd < 0)
 		return errno;
 	for (int i = 0; i < n && e == 0; i++)
-		if (ioctl(fd, UFS_IOC_DIRECT, g) < 0)
+		if (ioctl(fd, cmd, g) < 0)
 			e = errno;
+	return e;
+}
+
+/* n ioctls of an unknown command on one fd of path: ENOTTY when each got
+ * it, else the first other errno (0: one succeeded). */
+static int h_badioctl(const char *path, int n)
+{
+	struct udw_grant g;
+	int fd = open(path, O_RDONLY), e = ENOTTY;
+
+	if (fd < 0)
+		return errno;
+	for (int i = 0; i < n && e == ENOTTY; i++)
+		e = ioctl(fd, _IOR('U', 0xd0, struct udw_grant), &g) < 0 ? errno : 0;
+	close(fd);
 	return e;
 }
 
@@ -129,6 +146,7 @@ static int h_open(struct hsess *s, const struct udw_grant *g, size_t bufsize)
 	int fds[3], rc;
 
 	memset(s, 0, sizeof(*s));
+	s->efd_sq = s->efd_cq = -1;
 	memcpy(sa.sun_path, g->sock, sizeof(sa.sun_path) - 1);
 	s->sfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (s->sfd < 0 || connect(s->sfd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
@@ -165,9 +183,11 @@ static void h_close(struct hsess *s)
 {
 	if (s->ring)
 		munmap(s->ring, udw_ring_bytes(H_RING));
-	close(s->sfd);
-	close(s->efd_sq);
-	close(s->efd_cq);
+	int fds[] = {s->sfd, s->efd_sq, s->efd_cq};
+
+	for (int i = 0; i < 3; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
 }
 
 /* Publish e as the next SQE (no room check: the caller keeps < H_RING in
@@ -338,6 +358,9 @@ static int h_cmd_hold(const struct udw_grant *g, unsigned n)
 	while (s && k < n && (rc = h_open(&s[k], g, 0)) == 0)
 		k++;
 	printf("%u %s\n", k, errname(-rc));
+	for (unsigned i = 0; s && i <= k && i < n; i++)
+		h_close(&s[i]);
+	free(s);
 	return 0;
 }
 
@@ -361,12 +384,17 @@ int main(int argc, char **argv)
 	int n = argc > 3 ? atoi(argv[3]) : 1, e;
 
 	if (argc < 3) {
-		fprintf(stderr,
-			"usage: direct_hostile ioctl|wild|kill|sessions|hold|buf PATH ...\n");
+		fprintf(
+		    stderr,
+		    "usage: direct_hostile ioctl|badioctl|wild|kill|sessions|hold|buf PATH ...\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	e = h_grant(argv[2], &g, strcmp(argv[1], "ioctl") == 0 ? n : 1);
+	if (strcmp(argv[1], "badioctl") == 0) {
+		puts(errname(h_badioctl(argv[2], n)));
+		return 0;
+	}
+	e = h_grant(argv[2], &g, strcmp(argv[1], "ioctl") == 0 ? n : 1, UFS_IOC_DIRECT);
 	if (strcmp(argv[1], "ioctl") == 0) {
 		puts(errname(e));
 		return 0;

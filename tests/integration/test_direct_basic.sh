@@ -20,7 +20,7 @@ py=${UFS_PYTHON:-/usr/bin/python3}
 # An ASan+UBSan build's libunifs.so needs the sanitizer runtime loaded first
 # when Python (not instrumented) loads it with ctypes; Python's own
 # allocations are not ours to leak-check.
-if ldd "$UNIFS_LIB" 2>/dev/null | grep -q libasan; then
+if [[ $(ldd "$UNIFS_LIB" 2>/dev/null) == *libasan* ]]; then
 	printf '#!/bin/sh\nLD_PRELOAD="%s %s" ASAN_OPTIONS=detect_leaks=0 exec "%s" "$@"\n' \
 		"$(gcc -print-file-name=libasan.so)" "$(gcc -print-file-name=libubsan.so)" "$py" \
 		>"$UFS_WORK/python-asan"

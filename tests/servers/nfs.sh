@@ -71,6 +71,9 @@ NFSV4 {
 	RecoveryBackend = fs;
 	RecoveryRoot = "$NFS_DIR/recovery";
 	Only_Numeric_Owners = true;
+	# Short leases: a client idle this long loses its NFSv4 state (libnfs
+	# 4.0 never renews); test_fs_fsx.sh checks a mount survives that.
+	Lease_Lifetime = 20;
 }
 EXPORT_DEFAULTS {
 	SecType = sys;
