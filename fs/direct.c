@@ -3,15 +3,28 @@
  * (see lib/direct_wire.h for the protocol) and then submit entries through
  * shared-memory rings.
  *
- * Trust: a client is a local process of any uid (the socket is 0666). It
- * gets a token only through the UFS_IOC_DIRECT ioctl on a file it opened on
- * the mount (the kernel checked its access); the token is bound to that open
- * file, its open mode and the caller's uid, and REGISTER accepts it only
- * from a peer of that uid (SO_PEERCRED). Closing the file (FUSE release)
- * revokes the token and every handle made from it. Memory from the client
- * (ring, buffers) is mapped only when its memfd is sealed against shrinking
- * and growing, so it can never SIGBUS the daemon; ring indices and entries
- * are checked before use.
+ * Who may use it: exactly who could use the file through open(2). A client
+ * is a local process of any uid (the socket is 0666 in the 0755
+ * /run/unifs): any user of a root allow_other mount. It gets a token only
+ * through the UFS_IOC_DIRECT ioctl on a regular file it opened on the
+ * mount (the kernel checked its access; ops_file.c refuses directory fds).
+ * The token is bound to that open file, the fd's open mode (a read needs
+ * an fd opened for reading, a write one opened for writing: -EBADF
+ * otherwise, checked per entry in direct_io.c) and the caller's uid, and
+ * REGISTER accepts it only from a peer of that uid (SO_PEERCRED). Writes
+ * and commits run as the opener (ops_file.c). Closing the file (FUSE
+ * release) revokes the token and every handle made from it.
+ *
+ * A client is hostile until proven otherwise. Memory from it (ring,
+ * buffers) is mapped only when its memfd is sealed against shrinking and
+ * growing, so it can never SIGBUS the daemon, and without pre-faulting
+ * (an entry populates the range it uses); ring indices and entries are
+ * checked before use. What one user can make the daemon hold is bounded
+ * (direct_i.h): one grant per open file and uid (a repeated ioctl gets the
+ * same token), grants per file and per uid (-EMFILE), live sessions per
+ * uid (-EUSERS, sent unasked before the connection is closed), handles,
+ * buffers and mapped bytes per session, jobs per entry, queued prefetch
+ * paths per session. Refusals are logged at most once a second.
  *
  * Threads: one accept thread; one thread per session that answers setup
  * requests and drains the submission ring; a worker pool (direct_io.c).
