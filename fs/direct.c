@@ -43,6 +43,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -614,8 +615,8 @@ static void direct_refuse(struct ufs_direct *d, int fd, uid_t uid)
 		;
 	close(fd);
 	if (direct_may_warn(d))
-		ufs_warn("direct: uid %u has %d sessions: refused another", (unsigned)uid,
-			 DIRECT_SESS_PER_UID);
+		ufs_warn("direct: uid %u has %u sessions: refused another", (unsigned)uid,
+			 d->sess_per_uid);
 }
 
 static void direct_accept(struct ufs_direct *d)
@@ -635,7 +636,7 @@ static void direct_accept(struct ufs_direct *d)
 	pthread_mutex_lock(&d->lock);
 	n = direct_uid_sessions(d, cr.uid);
 	pthread_mutex_unlock(&d->lock);
-	if (n >= DIRECT_SESS_PER_UID) {
+	if (n >= d->sess_per_uid) {
 		direct_refuse(d, fd, cr.uid);
 		return;
 	}
@@ -740,6 +741,24 @@ static int direct_listen(struct ufs_direct *d, char *err, size_t errlen)
 	return 0;
 }
 
+/* Sessions per uid: raise the fd limit to its hard limit (each session
+ * holds 3 fds), then allow a uid at most an eighth of it, so that one user
+ * cannot take the fds FUSE requests and other users need. */
+static unsigned direct_sess_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 16;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return rl.rlim_cur / 8 < DIRECT_SESS_PER_UID ? (unsigned)(rl.rlim_cur / 8)
+						     : DIRECT_SESS_PER_UID;
+}
+
 int fs_direct_start(struct ufs_fs *fs, char *err, size_t errlen)
 {
 	struct ufs_direct *d = calloc(1, sizeof(*d));
@@ -749,6 +768,7 @@ int fs_direct_start(struct ufs_fs *fs, char *err, size_t errlen)
 		return -ENOMEM;
 	d->fs = fs;
 	d->lfd = d->stop[0] = d->stop[1] = -1;
+	d->sess_per_uid = direct_sess_limit();
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_cond_init(&d->cond, NULL);
 	fs->direct = d;

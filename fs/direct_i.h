@@ -28,7 +28,8 @@
  *   grants: one per open file and uid (a repeated ioctl gets the same
  *   token), DIRECT_GRANTS_PER_FILE uids per open file and
  *   DIRECT_GRANTS_PER_UID open files per uid (-EMFILE past them);
- *   sessions: DIRECT_SESS_PER_UID live per uid (-EUSERS), each with at
+ *   sessions: DIRECT_SESS_PER_UID live per uid, fewer with a low fd limit
+ *   (sess_per_uid; -EUSERS), each with at
  *   most DIRECT_MAX_HANDLES handles, DIRECT_MAX_BUFS buffers of at most
  *   UDW_BUF_MAX bytes (-EFBIG) and DIRECT_SESS_MAP_MAX bytes in all
  *   (-ENOSPC), a ring of at most UDW_RING_MAX entries, each read running
@@ -40,8 +41,10 @@
 #define DIRECT_MAX_HANDLES 1024
 #define DIRECT_MAX_BUFS 256
 #define DIRECT_GRANTS_PER_FILE 8
-#define DIRECT_GRANTS_PER_UID 4096
-#define DIRECT_SESS_PER_UID 64
+#define DIRECT_GRANTS_PER_UID 16384
+/* A node's training job: 8 ranks of one uid with 32 loader workers each;
+ * at most an eighth of the daemon's fd limit (a session holds 3 fds). */
+#define DIRECT_SESS_PER_UID 512
 #define DIRECT_SESS_MAP_MAX (64ull << 30)
 #define DIRECT_PF_QUEUE_MAX (16u << 20)
 /* Prefetch concurrency per session: half the worker pool (the other half
@@ -112,6 +115,7 @@ struct ufs_direct {
 	unsigned nworkers;
 	int stopping;
 	_Atomic int64_t warned; /* second of the last refusal logged */
+	unsigned sess_per_uid;	/* live sessions one uid may hold */
 	struct {
 		_Atomic uint64_t sessions, sessions_active, handles, entries;
 		_Atomic uint64_t bytes_read, bytes_written, errors;

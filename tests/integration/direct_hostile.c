@@ -34,6 +34,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -352,8 +353,15 @@ static int h_cmd_sessions(const struct udw_grant *g, unsigned n)
 static int h_cmd_hold(const struct udw_grant *g, unsigned n)
 {
 	struct hsess *s = calloc(n, sizeof(*s));
+	struct rlimit rl;
 	unsigned k = 0;
 	int rc = 0;
+
+	/* three fds a session: raise the soft limit to the hard one */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 
 	while (s && k < n && (rc = h_open(&s[k], g, 0)) == 0)
 		k++;
