@@ -1,6 +1,11 @@
 /*
  * ctl.c — the control socket of a mount: a Unix stream socket at
- * ufs_ctl_socket_path(mountpoint) (socket mode 0600) served by one thread.
+ * ufs_ctl_socket_path(mountpoint) served by one thread.
+ *
+ * Who may use it: whoever may use the mount. With allow_other the socket
+ * is 0666 and any local user gets the stats; otherwise it is 0600, the
+ * owner's. Changing the log level is the owner's (or root's) alone,
+ * checked with SO_PEERCRED.
  *
  * The socket directory /run/unifs is the daemon's, mode 0755: every local
  * user must reach the direct-path socket beside the control socket (any
@@ -406,6 +411,16 @@ static void ctl_write_all(int fd, const char *s, size_t len)
 	}
 }
 
+/* 1 when the peer of fd is the daemon's own uid or root. */
+static int ctl_peer_is_owner(int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0 &&
+	       (cr.uid == 0 || cr.uid == geteuid());
+}
+
 static void ctl_serve(struct ufs_fs *fs, int fd)
 {
 	struct timeval tv = {.tv_sec = 2};
@@ -418,6 +433,8 @@ static void ctl_serve(struct ufs_fs *fs, int fd)
 		out = fs_stats_format(fs, 0);
 	else if (strcmp(line, "stats json") == 0)
 		out = fs_stats_format(fs, 1);
+	else if (strncmp(line, "log ", 4) == 0 && !ctl_peer_is_owner(fd))
+		out = strdup("error: only the owner of the mount may change its log level\n");
 	else if (strncmp(line, "log ", 4) == 0)
 		out = ctl_set_log(fs, line + 4);
 	if (out)
@@ -475,8 +492,8 @@ int fs_sock_dir_prepare(char *err, size_t errlen)
 	return rc;
 }
 
-/* Create, bind and listen on the socket at c->path. */
-static int ctl_listen(struct ufs_ctl *c, char *err, size_t errlen)
+/* Create, bind and listen on the socket at c->path (mode: its mode). */
+static int ctl_listen(struct ufs_ctl *c, mode_t mode, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int rc = fs_sock_dir_prepare(err, errlen);
@@ -488,7 +505,7 @@ static int ctl_listen(struct ufs_ctl *c, char *err, size_t errlen)
 		return -errno;
 	memcpy(sa.sun_path, c->path, sizeof(sa.sun_path));
 	unlink(c->path); /* a leftover of a daemon that died */
-	if (bind(c->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(c->path, 0600) < 0 ||
+	if (bind(c->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(c->path, mode) < 0 ||
 	    listen(c->lfd, 16) < 0) {
 		int e = errno;
 
@@ -508,7 +525,7 @@ int fs_ctl_start(struct ufs_fs *fs, char *err, size_t errlen)
 	c->lfd = -1;
 	c->stop[0] = c->stop[1] = -1;
 	ufs_ctl_socket_path(fs->mountpoint, c->path, sizeof(c->path));
-	rc = ctl_listen(c, err, errlen);
+	rc = ctl_listen(c, fs->cfg->allow_other ? 0666 : 0600, err, errlen);
 	if (rc == 0 && pipe2(c->stop, O_CLOEXEC) < 0)
 		rc = -errno;
 	fs->ctl = c;

@@ -6,7 +6,9 @@
 # from an O_WRONLY fd or an O_RDONLY|O_TRUNC one gets EBADF for what its
 # fd may not do), an open the kernel refuses gives no handle at all, and a
 # direct write runs as its opener: a write by another user clears the
-# setuid bit as write(2) by that user does (root's would keep it).
+# setuid bit as write(2) by that user does (root's would keep it). The
+# control socket gives every user the stats, and its owner alone the log
+# level.
 #
 # The checks are one table (CASES): NAME | USER | FILE MODE OP | EXPECT,
 # run through `direct_probe io` on each subtree; USER is a, b or root.
@@ -97,6 +99,15 @@ for sub in local nfs; do
 	# What a's handle of "mine" wrote is a's zero byte at offset 0.
 	cmp -s <(printf '\0ecret of a\n') "$back/mine" || fail "$sub/mine is not what a's handles wrote"
 done
+
+# The control socket of an allow_other mount: stats for every user, the
+# log level for its owner only.
+out=$(as b "$UFS_BIN" stats --json "$mnt" 2>&1) || fail "unifs stats as another user: $out"
+python3 -c 'import json,sys; assert json.loads(sys.argv[1])["direct"]["sessions"] > 0' "$out" ||
+	fail "unifs stats as another user: $out"
+out=$(as b "$UFS_BIN" ctl "$mnt" log=debug 2>&1) && fail "another user changed the log level: $out"
+[[ $out == *"only the owner"* ]] || fail "unifs ctl log as another user: $out"
+"$UFS_BIN" ctl "$mnt" log=info >/dev/null || fail "unifs ctl log as root"
 
 ((failed == 0)) || fail "$failed of $total cases failed (see above)"
 echo "all $total cases passed"
