@@ -8,8 +8,6 @@
  *   direct_hostile ioctl PATH [N]   N (default 1) UFS_IOC_DIRECT ioctls on one
  *                                   fd of PATH (a directory too): "OK" or the
  *                                   errno name of the first failure
- *   direct_hostile badioctl PATH N  N ioctls of a command unifs does not know
- *                                   (same size): the cost of the ioctl alone
  *   direct_hostile wild FILE SEED N N random entries (wild handles, buffers,
  *                                   offsets, lengths) on a session of FILE,
  *                                   then corrupt ring indices: "OK" when every
@@ -84,30 +82,15 @@ static const char *errname(int e)
 
 /* The grant of path (a file or a directory) after n ioctls on one fd, which
  * stays open (the grant lives as long as it). 0 or errno. */
-static int h_grant(const char *path, struct udw_grant *g, int n, unsigned long cmd)
+static int h_grant(const char *path, struct udw_grant *g, int n)
 {
 	int fd = open(path, O_RDONLY), e = 0;
 
 	if (fd < 0)
 		return errno;
 	for (int i = 0; i < n && e == 0; i++)
-		if (ioctl(fd, cmd, g) < 0)
+		if (ioctl(fd, UFS_IOC_DIRECT, g) < 0)
 			e = errno;
-	return e;
-}
-
-/* n ioctls of an unknown command on one fd of path: ENOTTY when each got
- * it, else the first other errno (0: one succeeded). */
-static int h_badioctl(const char *path, int n)
-{
-	struct udw_grant g;
-	int fd = open(path, O_RDONLY), e = ENOTTY;
-
-	if (fd < 0)
-		return errno;
-	for (int i = 0; i < n && e == ENOTTY; i++)
-		e = ioctl(fd, _IOR('U', 0xd0, struct udw_grant), &g) < 0 ? errno : 0;
-	close(fd);
 	return e;
 }
 
@@ -392,17 +375,12 @@ int main(int argc, char **argv)
 	int n = argc > 3 ? atoi(argv[3]) : 1, e;
 
 	if (argc < 3) {
-		fprintf(
-		    stderr,
-		    "usage: direct_hostile ioctl|badioctl|wild|kill|sessions|hold|buf PATH ...\n");
+		fprintf(stderr,
+			"usage: direct_hostile ioctl|wild|kill|sessions|hold|buf PATH ...\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	if (strcmp(argv[1], "badioctl") == 0) {
-		puts(errname(h_badioctl(argv[2], n)));
-		return 0;
-	}
-	e = h_grant(argv[2], &g, strcmp(argv[1], "ioctl") == 0 ? n : 1, UFS_IOC_DIRECT);
+	e = h_grant(argv[2], &g, strcmp(argv[1], "ioctl") == 0 ? n : 1);
 	if (strcmp(argv[1], "ioctl") == 0) {
 		puts(errname(e));
 		return 0;

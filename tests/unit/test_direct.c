@@ -222,18 +222,39 @@ static void test_write_only(void **state)
 	ufs_buf_free(b);
 }
 
-/* One grant per open file and uid; bounded per file and per uid. */
+#if defined(__SANITIZE_ADDRESS__)
+size_t __sanitizer_get_current_allocated_bytes(void); /* no header in Debian's gcc */
+#endif
+
+/* Bytes allocated and not freed, where the sanitizer counts them exactly;
+ * 0 elsewhere. */
+static size_t heap_in_use(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	return __sanitizer_get_current_allocated_bytes();
+#else
+	return 0;
+#endif
+}
+
+/* One grant per open file and uid (repeated ioctls allocate nothing);
+ * bounded per file and per uid. */
 static void test_grant_bounds(void **state)
 {
 	struct env *e = *state;
 	struct udw_grant g1, g2;
 	char *key = (char *)e->file.data; /* distinct "open files": never used */
 	uid_t uid = 4242;
+	size_t heap;
 
 	assert_int_equal(fs_direct_grant(&e->fs, &e->file, &fake_ops, 42, RO, uid, &g1), 0);
 	for (int i = 0; i < 1000; i++)
 		assert_int_equal(fs_direct_grant(&e->fs, &e->file, &fake_ops, 42, RO, uid, &g2), 0);
 	assert_memory_equal(g1.token, g2.token, sizeof(g1.token)); /* the same grant */
+	heap = heap_in_use();
+	for (int i = 0; i < 100000; i++)
+		assert_int_equal(fs_direct_grant(&e->fs, &e->file, &fake_ops, 42, RO, uid, &g2), 0);
+	assert_int_equal(heap_in_use(), heap);
 	for (unsigned i = 1; i < DIRECT_GRANTS_PER_FILE; i++)
 		assert_int_equal(fs_direct_grant(&e->fs, &e->file, &fake_ops, 42, RO, uid + i, &g2),
 				 0);
