@@ -318,6 +318,28 @@ ufs_config()
 	(umask 077 && cat >"$1")
 }
 
+# ---- the direct path from Python ------------------------------------------
+
+# ufs_direct_python: set $py to a Python that can load libunifs
+# ($UNIFS_LIB, exported: the build's libunifs.so) with the binding of this
+# tree (PYTHONPATH): Debian's python3 (python3-numpy, python3-torch), not
+# one from a PATH venv. An ASan+UBSan build's libunifs.so needs the
+# sanitizer runtime loaded first when Python (not instrumented) loads it
+# with ctypes; Python's own allocations are not ours to leak-check.
+ufs_direct_python()
+{
+	export UNIFS_LIB=${UFS_BUILD:-$UFS_SRC/build}/libunifs.so
+	export PYTHONPATH=$UFS_SRC/python${PYTHONPATH:+:$PYTHONPATH}
+	py=${UFS_PYTHON:-/usr/bin/python3}
+	if [[ $(ldd "$UNIFS_LIB" 2>/dev/null) == *libasan* ]]; then
+		printf '#!/bin/sh\nLD_PRELOAD="%s %s" ASAN_OPTIONS=detect_leaks=0 exec "%s" "$@"\n' \
+			"$(gcc -print-file-name=libasan.so)" "$(gcc -print-file-name=libubsan.so)" "$py" \
+			>"$UFS_WORK/python-asan"
+		chmod 755 "$UFS_WORK/python-asan"
+		py=$UFS_WORK/python-asan
+	fi
+}
+
 # ---- several users -------------------------------------------------------
 
 # ufs_mount_users PREFIX: a file:// subtree ($local_dir) and an nfs:// one

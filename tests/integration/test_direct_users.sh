@@ -109,6 +109,21 @@ out=$(as b "$UFS_BIN" ctl "$mnt" log=debug 2>&1) && fail "another user changed t
 [[ $out == *"only the owner"* ]] || fail "unifs ctl log as another user: $out"
 "$UFS_BIN" ctl "$mnt" log=info >/dev/null || fail "unifs ctl log as root"
 
+# The Python binding as another user: what b may read, and not what it may not.
+ufs_direct_python
+out=$(as b "$py" -c '
+import sys, unifs
+d = unifs.Direct(sys.argv[1])
+buf = bytearray(7)
+n = d.read_into(sys.argv[1] + "/local/pub", buf)
+print(bytes(buf[:n]).decode().strip())
+try:
+    d.read_into(sys.argv[1] + "/local/mine", buf)
+    print("read mine")
+except PermissionError:
+    print("EACCES")' "$mnt" 2>&1)
+assert_eq "$(printf 'public\nEACCES')" "$out" "the Python binding as another user"
+
 ((failed == 0)) || fail "$failed of $total cases failed (see above)"
 echo "all $total cases passed"
 ufs_pass
