@@ -1,7 +1,18 @@
 /*
  * ctl.c — the control socket of a mount: a Unix stream socket at
- * ufs_ctl_socket_path(mountpoint) (directory /run/unifs, mode 0700; socket
- * mode 0600) served by one thread.
+ * ufs_ctl_socket_path(mountpoint) served by one thread.
+ *
+ * Who may use it: whoever may use the mount. With allow_other the socket
+ * is 0666 and any local user gets the stats; otherwise it is 0600, the
+ * owner's. Changing the log level is the owner's (or root's) alone,
+ * checked with SO_PEERCRED.
+ *
+ * The socket directory /run/unifs is the daemon's, mode 0755: every local
+ * user must reach the direct-path socket beside the control socket (any
+ * user of an allow_other mount may use the direct path; direct.c checks
+ * each client), while the control socket itself stays the owner's. A
+ * directory left 0700 by an older daemon is opened to 0755; one writable
+ * by group or others (where another user could plant sockets) is refused.
  *
  * Protocol: the client sends one line, the server answers and closes.
  *   "stats\n"      -> a human-readable table
@@ -29,6 +40,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include <xxhash.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+/* sanitizer/allocator_interface.h, which Debian's gcc does not ship */
+size_t __sanitizer_get_current_allocated_bytes(void);
+#endif
 
 #include "common/budget.h"
 #include "common/log.h"
@@ -228,6 +244,20 @@ static void ctl_text_fuse(struct ufs_strbuf *b, struct ufs_fs *fs)
 	X(lists_uncached)                                                                          \
 	X(lists_evicted)
 
+/* ,"heap_bytes":N in sanitizer builds: bytes the daemon allocated and has
+ * not freed (what a leak or an unbounded table grows; RSS keeps what the
+ * sanitizer's allocator once held). Other builds have no exact figure
+ * (glibc's mallinfo2 counts its arenas' reserve): nothing. */
+static void ctl_json_heap(struct ufs_strbuf *b)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	ufs_sb_printf(b, ",\"heap_bytes\":%llu",
+		      (unsigned long long)__sanitizer_get_current_allocated_bytes());
+#else
+	(void)b;
+#endif
+}
+
 static void ctl_json(struct ufs_strbuf *b, struct ufs_fs *fs)
 {
 	struct ctl_cpu cpu = ctl_cpu_now(fs);
@@ -244,8 +274,10 @@ static void ctl_json(struct ufs_strbuf *b, struct ufs_fs *fs)
 		      CTL_U64(ufs_budget_peak(fs->budget)));
 	ufs_sb_printf(b,
 		      "\"daemon\":{\"cpu_user_s\":%.3f,\"cpu_sys_s\":%.3f,\"read_bytes\":%llu,"
-		      "\"cpu_s_per_gib\":%.3f},",
+		      "\"cpu_s_per_gib\":%.3f",
 		      cpu.user_s, cpu.sys_s, cpu.read_bytes, ctl_cpu_per_gib(&cpu));
+	ctl_json_heap(b);
+	ufs_sb_printf(b, "},");
 	ufs_sb_printf(b, "\"cache\":{");
 #define X(f)                                                                                       \
 	ufs_sb_printf(b, "%s\"" #f "\":%llu", sep, CTL_U64(cs.f));                                 \
@@ -386,6 +418,16 @@ static void ctl_write_all(int fd, const char *s, size_t len)
 	}
 }
 
+/* 1 when the peer of fd is the daemon's own uid or root. */
+static int ctl_peer_is_owner(int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0 &&
+	       (cr.uid == 0 || cr.uid == geteuid());
+}
+
 static void ctl_serve(struct ufs_fs *fs, int fd)
 {
 	struct timeval tv = {.tv_sec = 2};
@@ -398,6 +440,8 @@ static void ctl_serve(struct ufs_fs *fs, int fd)
 		out = fs_stats_format(fs, 0);
 	else if (strcmp(line, "stats json") == 0)
 		out = fs_stats_format(fs, 1);
+	else if (strncmp(line, "log ", 4) == 0 && !ctl_peer_is_owner(fd))
+		out = strdup("error: only the owner of the mount may change its log level\n");
 	else if (strncmp(line, "log ", 4) == 0)
 		out = ctl_set_log(fs, line + 4);
 	if (out)
@@ -432,22 +476,43 @@ static void *ctl_thread(void *arg)
 	return NULL;
 }
 
-/* Create, bind and listen on the socket at c->path. */
-static int ctl_listen(struct ufs_ctl *c, char *err, size_t errlen)
+int fs_sock_dir_prepare(char *err, size_t errlen)
+{
+	struct stat st;
+	int fd, rc = 0;
+
+	if (mkdir(CTL_DIR, 0755) < 0 && errno != EEXIST)
+		rc = -errno;
+	fd = rc ? -1 : open(CTL_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (rc == 0 && (fd < 0 || fstat(fd, &st) < 0))
+		rc = -errno;
+	if (rc == 0 && (st.st_mode & 022))
+		rc = -EPERM; /* others could plant a socket there */
+	if (rc == 0 && st.st_uid == geteuid() && (st.st_mode & 0755) != 0755 &&
+	    fchmod(fd, 0755) < 0)
+		rc = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0)
+		snprintf(err, errlen, "socket directory " CTL_DIR ": %s%s", strerror(-rc),
+			 rc == -EPERM ? " (writable by group or others)" : "");
+	return rc;
+}
+
+/* Create, bind and listen on the socket at c->path (mode: its mode). */
+static int ctl_listen(struct ufs_ctl *c, mode_t mode, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int rc = fs_sock_dir_prepare(err, errlen);
 
-	if (mkdir(CTL_DIR, 0700) < 0 && errno != EEXIST) {
-		snprintf(err, errlen, "control socket: cannot create " CTL_DIR ": %s",
-			 strerror(errno));
-		return -errno;
-	}
+	if (rc < 0)
+		return rc;
 	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c->lfd < 0)
 		return -errno;
 	memcpy(sa.sun_path, c->path, sizeof(sa.sun_path));
 	unlink(c->path); /* a leftover of a daemon that died */
-	if (bind(c->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(c->path, 0600) < 0 ||
+	if (bind(c->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(c->path, mode) < 0 ||
 	    listen(c->lfd, 16) < 0) {
 		int e = errno;
 
@@ -467,7 +532,7 @@ int fs_ctl_start(struct ufs_fs *fs, char *err, size_t errlen)
 	c->lfd = -1;
 	c->stop[0] = c->stop[1] = -1;
 	ufs_ctl_socket_path(fs->mountpoint, c->path, sizeof(c->path));
-	rc = ctl_listen(c, err, errlen);
+	rc = ctl_listen(c, fs->cfg->allow_other ? 0666 : 0600, err, errlen);
 	if (rc == 0 && pipe2(c->stop, O_CLOEXEC) < 0)
 		rc = -errno;
 	fs->ctl = c;

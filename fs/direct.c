@@ -3,15 +3,28 @@
  * (see lib/direct_wire.h for the protocol) and then submit entries through
  * shared-memory rings.
  *
- * Trust: a client is a local process of any uid (the socket is 0666). It
- * gets a token only through the UFS_IOC_DIRECT ioctl on a file it opened on
- * the mount (the kernel checked its access); the token is bound to that open
- * file, its open mode and the caller's uid, and REGISTER accepts it only
- * from a peer of that uid (SO_PEERCRED). Closing the file (FUSE release)
- * revokes the token and every handle made from it. Memory from the client
- * (ring, buffers) is mapped only when its memfd is sealed against shrinking
- * and growing, so it can never SIGBUS the daemon; ring indices and entries
- * are checked before use.
+ * Who may use it: exactly who could use the file through open(2). A client
+ * is a local process of any uid (the socket is 0666 in the 0755
+ * /run/unifs): any user of a root allow_other mount. It gets a token only
+ * through the UFS_IOC_DIRECT ioctl on a regular file it opened on the
+ * mount (the kernel checked its access; ops_file.c refuses directory fds).
+ * The token is bound to that open file, the fd's open mode (a read needs
+ * an fd opened for reading, a write one opened for writing: -EBADF
+ * otherwise, checked per entry in direct_io.c) and the caller's uid, and
+ * REGISTER accepts it only from a peer of that uid (SO_PEERCRED). Writes
+ * and commits run as the opener (ops_file.c). Closing the file (FUSE
+ * release) revokes the token and every handle made from it.
+ *
+ * A client is hostile until proven otherwise. Memory from it (ring,
+ * buffers) is mapped only when its memfd is sealed against shrinking and
+ * growing, so it can never SIGBUS the daemon, and without pre-faulting
+ * (an entry populates the range it uses); ring indices and entries are
+ * checked before use. What one user can make the daemon hold is bounded
+ * (direct_i.h): one grant per open file and uid (a repeated ioctl gets the
+ * same token), grants per file and per uid (-EMFILE), live sessions per
+ * uid (-EUSERS, sent unasked before the connection is closed), handles,
+ * buffers and mapped bytes per session, jobs per entry, queued prefetch
+ * paths per session. Refusals are logged at most once a second.
  *
  * Threads: one accept thread; one thread per session that answers setup
  * requests and drains the submission ring; a worker pool (direct_io.c).
@@ -30,9 +43,11 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -40,39 +55,96 @@
 #define DIRECT_SEALS (F_SEAL_SHRINK | F_SEAL_GROW)
 #define DIRECT_CQ_WAIT_MS 5
 
+/* 1 when a refusal may be logged: one a second, so that a hostile client
+ * cannot flood the log. */
+static int direct_may_warn(struct ufs_direct *d)
+{
+	int64_t now = (int64_t)time(NULL), last = atomic_load(&d->warned);
+
+	return now != last && atomic_compare_exchange_strong(&d->warned, &last, now);
+}
+
 /* ---- grants ---- */
 
-int fs_direct_grant(struct ufs_fs *fs, void *f, const struct fs_direct_file_ops *ops, uint64_t ino,
-		    int writable, uid_t uid, struct udw_grant *pg)
+/* The live grant of (f, uid), counting in *pnfile the live grants of f and
+ * in *pnuid those of uid; d->lock held. */
+static struct direct_grant *grant_scan(struct ufs_direct *d, const void *f, uid_t uid,
+				       unsigned *pnfile, unsigned *pnuid)
 {
-	struct ufs_direct *d = fs->direct;
-	struct direct_grant *g;
+	struct direct_grant *found = NULL;
 
-	if (!d)
-		return -ENOTTY;
-	g = calloc(1, sizeof(*g));
-	if (!g)
-		return -ENOMEM;
-	if (getrandom(g->token, sizeof(g->token), 0) != sizeof(g->token)) {
-		free(g);
-		return -EIO;
+	*pnfile = *pnuid = 0;
+	for (struct direct_grant *g = d->grants; g; g = g->next) {
+		if (g->revoked)
+			continue;
+		*pnfile += g->file == f;
+		*pnuid += g->uid == uid;
+		if (g->file == f && g->uid == uid)
+			found = g;
 	}
+	return found;
+}
+
+/* Fill the ioctl's answer for g. */
+static void grant_answer(const struct ufs_direct *d, const struct direct_grant *g,
+			 struct udw_grant *pg)
+{
+	memset(pg, 0, sizeof(*pg));
+	memcpy(pg->token, g->token, sizeof(pg->token));
+	pg->ino = g->ino;
+	pg->writable = (g->mode & FS_DIRECT_WRITE) != 0;
+	snprintf(pg->sock, sizeof(pg->sock), "%s", d->path);
+}
+
+/* A new grant of f for uid, listed; d->lock held. NULL: -errno in *prc. */
+static struct direct_grant *grant_new(struct ufs_direct *d, void *f,
+				      const struct fs_direct_file_ops *ops, uint64_t ino,
+				      unsigned mode, uid_t uid, int *prc)
+{
+	struct direct_grant *g = calloc(1, sizeof(*g));
+
+	*prc = g ? 0 : -ENOMEM;
+	if (g && getrandom(g->token, sizeof(g->token), 0) != sizeof(g->token)) {
+		free(g);
+		g = NULL;
+		*prc = -EIO;
+	}
+	if (!g)
+		return NULL;
 	g->file = f;
 	g->ops = ops;
 	g->ino = ino;
-	g->writable = writable;
+	g->mode = mode;
 	g->uid = uid;
 	g->refs = 1;
-	memset(pg, 0, sizeof(*pg));
-	memcpy(pg->token, g->token, sizeof(pg->token));
-	pg->ino = ino;
-	pg->writable = (uint32_t)writable;
-	snprintf(pg->sock, sizeof(pg->sock), "%s", d->path);
-	pthread_mutex_lock(&d->lock);
 	g->next = d->grants;
 	d->grants = g;
+	return g;
+}
+
+int fs_direct_grant(struct ufs_fs *fs, void *f, const struct fs_direct_file_ops *ops, uint64_t ino,
+		    unsigned mode, uid_t uid, struct udw_grant *pg)
+{
+	struct ufs_direct *d = fs->direct;
+	struct direct_grant *g;
+	unsigned nfile, nuid;
+	int rc = 0;
+
+	if (!d)
+		return -ENOTTY;
+	pthread_mutex_lock(&d->lock);
+	g = grant_scan(d, f, uid, &nfile, &nuid);
+	if (!g && (nfile >= DIRECT_GRANTS_PER_FILE || nuid >= DIRECT_GRANTS_PER_UID))
+		rc = -EMFILE;
+	else if (!g)
+		g = grant_new(d, f, ops, ino, mode, uid, &rc);
+	if (g)
+		grant_answer(d, g, pg);
 	pthread_mutex_unlock(&d->lock);
-	return 0;
+	if (rc == -EMFILE && direct_may_warn(d))
+		ufs_warn("direct: uid %u holds too many grants (%u of this open file, %u in all)",
+			 (unsigned)uid, nfile, nuid);
+	return rc;
 }
 
 /* Drop one reference of g; d->lock held. */
@@ -175,9 +247,10 @@ static void sess_wait_idle(struct direct_sess *s)
 
 /* ---- setup requests ---- */
 
-/* Map the sealed memfd fd of at least min bytes. 0 or -errno (-EPERM: not
- * sealed); fd is closed either way. */
-static int sess_map(int fd, uint64_t min, void **pp, size_t *psize)
+/* Map the sealed memfd fd of min to max bytes, without pre-faulting it (an
+ * entry faults in the range it uses: direct_io.c). 0 or -errno (-EPERM: not
+ * sealed, -EFBIG: over max); fd is closed either way. */
+static int sess_map(int fd, uint64_t min, uint64_t max, void **pp, size_t *psize)
 {
 	int seals = fcntl(fd, F_GET_SEALS);
 	struct stat st;
@@ -189,9 +262,10 @@ static int sess_map(int fd, uint64_t min, void **pp, size_t *psize)
 	else if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
 		 (uint64_t)st.st_size < min)
 		rc = -EINVAL;
+	else if ((uint64_t)st.st_size > max)
+		rc = -EFBIG;
 	if (rc == 0) {
-		p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
-			 MAP_SHARED | MAP_POPULATE, fd, 0);
+		p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 		if (p == MAP_FAILED)
 			rc = -errno;
 		else {
@@ -212,7 +286,8 @@ static int sess_hello(struct direct_sess *s, struct udw_msg *m, int *fds, int nf
 		return -EINVAL;
 	if (n == 0 || n > UDW_RING_MAX || (n & (n - 1)))
 		return -EINVAL;
-	rc = sess_map(fds[0], udw_ring_bytes((uint32_t)n), (void **)&s->ring, &s->ring_bytes);
+	rc = sess_map(fds[0], udw_ring_bytes((uint32_t)n), udw_ring_bytes((uint32_t)n),
+		      (void **)&s->ring, &s->ring_bytes);
 	fds[0] = -1;
 	if (rc < 0)
 		return rc;
@@ -243,13 +318,14 @@ static int sess_register(struct direct_sess *s, struct udw_msg *m)
 	}
 	pthread_mutex_unlock(&d->lock);
 	if (!g) {
-		ufs_warn("direct: refused a token from pid %d uid %u", (int)s->pid,
-			 (unsigned)s->uid);
+		if (direct_may_warn(d))
+			ufs_warn("direct: refused a token from pid %d uid %u", (int)s->pid,
+				 (unsigned)s->uid);
 		return -EACCES;
 	}
 	s->handles[i] = g;
 	m->a = (uint64_t)i;
-	m->b = (uint64_t)g->writable;
+	m->b = (g->mode & FS_DIRECT_WRITE) != 0;
 	m->c = 0;
 	atomic_fetch_add(&d->n.handles, 1);
 	return 0;
@@ -264,7 +340,7 @@ static int sess_drop_handle(struct direct_sess *s, int i, int commit)
 
 	s->handles[i] = NULL;
 	pthread_mutex_lock(&d->lock);
-	if (commit && g->writable && !g->revoked) {
+	if (commit && (g->mode & FS_DIRECT_WRITE) && !g->revoked) {
 		g->inflight++;
 		pthread_mutex_unlock(&d->lock);
 		rc = g->ops->commit(d->fs, g->file);
@@ -290,6 +366,7 @@ static int sess_deregister(struct direct_sess *s, struct udw_msg *m)
 
 static int sess_buf_add(struct direct_sess *s, struct udw_msg *m, int *fds, int nfd)
 {
+	struct direct_buf *b;
 	int i, rc;
 
 	if (nfd != 1)
@@ -298,8 +375,17 @@ static int sess_buf_add(struct direct_sess *s, struct udw_msg *m, int *fds, int 
 		;
 	if (i == DIRECT_MAX_BUFS)
 		return -ENOSPC;
-	rc = sess_map(fds[0], 1, (void **)&s->bufs[i].p, &s->bufs[i].size);
+	b = &s->bufs[i];
+	rc = sess_map(fds[0], 1, UDW_BUF_MAX, (void **)&b->p, &b->size);
 	fds[0] = -1;
+	if (rc == 0 && b->size > DIRECT_SESS_MAP_MAX - s->mapped) {
+		munmap(b->p, b->size);
+		b->p = NULL;
+		b->size = 0;
+		rc = -ENOSPC;
+	}
+	if (rc == 0)
+		s->mapped += b->size;
 	m->a = (uint64_t)i;
 	return rc;
 }
@@ -315,6 +401,7 @@ static int sess_buf_del(struct direct_sess *s, struct udw_msg *m)
 	pthread_mutex_unlock(&s->lock);
 	b = &s->bufs[m->a];
 	munmap(b->p, b->size);
+	s->mapped -= b->size;
 	b->p = NULL;
 	b->size = 0;
 	return 0;
@@ -497,24 +584,64 @@ static void *sess_main(void *arg)
 		;
 	free(payload);
 	sess_destroy(s);
+	atomic_store(&s->ended, 1);
 	atomic_fetch_sub(&s->d->n.sessions_active, 1);
 	return NULL;
 }
 
 /* ---- the listening socket ---- */
 
+/* Live sessions of uid; d->lock held. */
+static unsigned direct_uid_sessions(const struct ufs_direct *d, uid_t uid)
+{
+	unsigned n = 0;
+
+	for (const struct direct_sess *s = d->sessions; s; s = s->next)
+		n += s->uid == uid && !atomic_load(&s->ended);
+	return n;
+}
+
+/* Turn away the connection fd of uid (too many sessions): one reply with
+ * -EUSERS, unasked (the client reads it as the answer to its HELLO). What
+ * the client sent is drained first and later sends fail (SHUT_RD): closing
+ * with unread data would make its recv fail with ECONNRESET instead. */
+static void direct_refuse(struct ufs_direct *d, int fd, uid_t uid)
+{
+	struct udw_msg m = {.status = -EUSERS};
+
+	(void)!send(fd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL);
+	shutdown(fd, SHUT_RD);
+	while (recv(fd, &m, sizeof(m), MSG_DONTWAIT) > 0)
+		;
+	close(fd);
+	if (direct_may_warn(d))
+		ufs_warn("direct: uid %u has %u sessions: refused another", (unsigned)uid,
+			 d->sess_per_uid);
+}
+
 static void direct_accept(struct ufs_direct *d)
 {
 	struct ucred cr;
 	socklen_t len = sizeof(cr);
 	struct direct_sess *s;
+	unsigned n;
 	int fd = accept4(d->lfd, NULL, NULL, SOCK_CLOEXEC);
 
 	if (fd < 0)
 		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0) {
+		close(fd);
+		return;
+	}
+	pthread_mutex_lock(&d->lock);
+	n = direct_uid_sessions(d, cr.uid);
+	pthread_mutex_unlock(&d->lock);
+	if (n >= d->sess_per_uid) {
+		direct_refuse(d, fd, cr.uid);
+		return;
+	}
 	s = calloc(1, sizeof(*s));
-	if (!s || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0) {
-		free(s);
+	if (!s) {
 		close(fd);
 		return;
 	}
@@ -598,14 +725,12 @@ static void direct_sock_path(const char *mountpoint, char *buf, size_t size)
 static int direct_listen(struct ufs_direct *d, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	char *slash;
+	int rc = fs_sock_dir_prepare(err, errlen);
 
+	if (rc < 0)
+		return rc;
 	direct_sock_path(d->fs->mountpoint, d->path, sizeof(d->path));
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", d->path);
-	slash = strrchr(sa.sun_path, '/');
-	*slash = '\0';
-	mkdir(sa.sun_path, 0755);
-	*slash = '/';
 	unlink(d->path);
 	d->lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (d->lfd < 0 || bind(d->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
@@ -614,6 +739,24 @@ static int direct_listen(struct ufs_direct *d, char *err, size_t errlen)
 		return -errno;
 	}
 	return 0;
+}
+
+/* Sessions per uid: raise the fd limit to its hard limit (each session
+ * holds 3 fds), then allow a uid at most an eighth of it, so that one user
+ * cannot take the fds FUSE requests and other users need. */
+static unsigned direct_sess_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 16;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return rl.rlim_cur / 8 < DIRECT_SESS_PER_UID ? (unsigned)(rl.rlim_cur / 8)
+						     : DIRECT_SESS_PER_UID;
 }
 
 int fs_direct_start(struct ufs_fs *fs, char *err, size_t errlen)
@@ -625,6 +768,7 @@ int fs_direct_start(struct ufs_fs *fs, char *err, size_t errlen)
 		return -ENOMEM;
 	d->fs = fs;
 	d->lfd = d->stop[0] = d->stop[1] = -1;
+	d->sess_per_uid = direct_sess_limit();
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_cond_init(&d->cond, NULL);
 	fs->direct = d;

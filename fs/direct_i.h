@@ -22,8 +22,31 @@
 #include "fs/fs_i.h"
 #include "lib/direct_wire.h"
 
+/*
+ * Bounds on what one client can make the daemon hold (a client is any
+ * local user of an allow_other mount, and may be hostile):
+ *   grants: one per open file and uid (a repeated ioctl gets the same
+ *   token), DIRECT_GRANTS_PER_FILE uids per open file and
+ *   DIRECT_GRANTS_PER_UID open files per uid (-EMFILE past them);
+ *   sessions: DIRECT_SESS_PER_UID live per uid, fewer with a low fd limit
+ *   (sess_per_uid; -EUSERS), each with at
+ *   most DIRECT_MAX_HANDLES handles, DIRECT_MAX_BUFS buffers of at most
+ *   UDW_BUF_MAX bytes (-EFBIG) and DIRECT_SESS_MAP_MAX bytes in all
+ *   (-ENOSPC), a ring of at most UDW_RING_MAX entries, each read running
+ *   as at most nworkers jobs, DIRECT_PF_QUEUE_MAX bytes of queued
+ *   prefetch paths (more are dropped and counted).
+ * Client memory is mapped without pre-faulting; an entry faults in only the
+ * range it uses.
+ */
 #define DIRECT_MAX_HANDLES 1024
 #define DIRECT_MAX_BUFS 256
+#define DIRECT_GRANTS_PER_FILE 8
+#define DIRECT_GRANTS_PER_UID 16384
+/* A node's training job: 8 ranks of one uid with 32 loader workers each;
+ * at most an eighth of the daemon's fd limit (a session holds 3 fds). */
+#define DIRECT_SESS_PER_UID 512
+#define DIRECT_SESS_MAP_MAX (64ull << 30)
+#define DIRECT_PF_QUEUE_MAX (16u << 20)
 /* Prefetch concurrency per session: half the worker pool (the other half
  * stays free for demand reads), at most this many. A loader's own readers
  * already keep some requests in flight; prefetch must run deeper than they
@@ -36,7 +59,7 @@ struct direct_grant {
 	void *file;
 	const struct fs_direct_file_ops *ops;
 	uint64_t ino;
-	int writable;
+	unsigned mode; /* FS_DIRECT_READ | FS_DIRECT_WRITE: the fd's open mode */
 	uid_t uid;
 	int revoked;
 	unsigned inflight, refs;
@@ -58,6 +81,7 @@ struct direct_sess {
 	int sfd, efd_sq, efd_cq;
 	uid_t uid;
 	pid_t pid;
+	_Atomic int ended; /* its thread is finishing: no longer counted for uid */
 	struct udw_ring *ring;
 	size_t ring_bytes;
 	uint32_t n, sq_head;
@@ -68,7 +92,9 @@ struct direct_sess {
 	unsigned entries;  /* entries admitted and not yet completed */
 	struct direct_grant *handles[DIRECT_MAX_HANDLES];
 	struct direct_buf bufs[DIRECT_MAX_BUFS];
+	uint64_t mapped; /* bytes of bufs */
 	struct direct_pf *pf_head, *pf_tail;
+	size_t pf_queued; /* bytes of the queued paths */
 	unsigned pf_running;
 	uint64_t pf_bytes; /* prefetched since the queue was last empty */
 };
@@ -88,6 +114,8 @@ struct ufs_direct {
 	pthread_t *workers;
 	unsigned nworkers;
 	int stopping;
+	_Atomic int64_t warned; /* second of the last refusal logged */
+	unsigned sess_per_uid;	/* live sessions one uid may hold */
 	struct {
 		_Atomic uint64_t sessions, sessions_active, handles, entries;
 		_Atomic uint64_t bytes_read, bytes_written, errors;

@@ -2,14 +2,22 @@
  * direct_io.c — entries of the direct path: checks, and the worker pool.
  *
  * An entry is checked against its session (handle, buffer, ranges, open
- * mode) before anything runs; a bad one completes at once with -errno.
- * Writes run in submission order on the session thread, through the open
- * file's write side (the same part-upload pipeline as FUSE writes, whose
- * parts upload in parallel in the background). Reads are split into
- * block-size chunks that the pool runs in parallel through the open file's
- * reader: block-cache hits are one memcpy into the shared buffer, misses
- * fan out as parallel ranged GETs / NFS reads. The last chunk to finish
- * completes the entry (bytes, or the first -errno).
+ * mode: a read needs a handle of an fd opened for reading, a write one
+ * opened for writing, else -EBADF) before anything runs; a bad one
+ * completes at once with -errno. Writes run in submission order on the
+ * session thread, through the open file's write side (the same part-upload
+ * pipeline as FUSE writes, whose parts upload in parallel in the
+ * background). Reads are split into block-size chunks that the pool runs
+ * in parallel through the open file's reader: block-cache hits are one
+ * memcpy into the shared buffer, misses fan out as parallel ranged GETs /
+ * NFS reads. A read is at most nworkers jobs, each taking the next chunk
+ * until none is left (so a hostile ring of huge reads costs a bounded
+ * number of allocations); the last job to finish completes the entry
+ * (bytes, or the first -errno).
+ *
+ * Client buffers are mapped without pre-faulting (direct.c); before an
+ * entry touches its range, that range alone is populated in one call
+ * (cheaper than a fault per page, and never more than the entry uses).
  *
  * The pool is a FIFO of jobs (chunk reads, prefetches) under
  * ufs_direct.lock, run by nworkers threads; stop drains it first.
@@ -19,27 +27,34 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 enum job_kind { JOB_CHUNK, JOB_PREFETCH };
-
-struct direct_op {
-	struct direct_sess *s;
-	struct direct_grant *g;
-	uint64_t user_data;
-	_Atomic unsigned left;
-	_Atomic int64_t err;
-	_Atomic uint64_t bytes;
-};
 
 struct direct_job {
 	struct direct_job *next;
 	enum job_kind kind;
 	struct direct_sess *s;
 	struct direct_op *op; /* JOB_CHUNK */
-	uint8_t *p;
-	size_t len;
-	uint64_t off;
 	struct direct_pf *pf; /* JOB_PREFETCH */
+};
+
+/* A read entry: its jobs come with it, freed with it by the last one out. */
+struct direct_op {
+	struct direct_sess *s;
+	struct direct_grant *g;
+	uint64_t user_data;
+	uint8_t *p;		  /* buffer of the entry */
+	uint64_t off;		  /* its file offset */
+	uint64_t len;		  /* its length */
+	uint64_t chunk;		  /* bytes per chunk */
+	uint64_t nchunks;	  /* chunks in all */
+	_Atomic uint64_t next;	  /* the next chunk to take */
+	_Atomic unsigned running; /* jobs not finished */
+	_Atomic int64_t err;
+	_Atomic uint64_t bytes;
+	struct direct_job jobs[];
 };
 
 void direct_pool_push(struct ufs_direct *d, struct direct_job *j)
@@ -81,18 +96,39 @@ static void io_finish(struct direct_op *op)
 	free(op);
 }
 
-static void io_run_chunk(struct direct_job *j)
+/* Fault in [p, p + len) of a client buffer at once (writable: the entry
+ * writes it). Best effort: an old kernel just faults page by page. */
+static void io_populate(uint8_t *p, uint64_t len, int writable)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t a = (uintptr_t)p & ~(page - 1), end = (uintptr_t)p + len;
+
+	if (len)
+		(void)madvise((void *)a, end - a,
+			      writable ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
+}
+
+/* Run chunks of op until none is left; the last job out finishes op. */
+static void io_run_chunks(struct direct_job *j)
 {
 	struct direct_op *op = j->op;
 	struct ufs_direct *d = j->s->d;
-	ssize_t n = op->g->ops->read(d->fs, op->g->file, j->p, j->len, j->off);
-	int64_t zero = 0;
+	uint64_t i;
 
-	if (n < 0)
-		atomic_compare_exchange_strong(&op->err, &zero, (int64_t)n);
-	else
-		atomic_fetch_add(&op->bytes, (uint64_t)n);
-	if (atomic_fetch_sub(&op->left, 1) == 1)
+	while ((i = atomic_fetch_add(&op->next, 1)) < op->nchunks) {
+		uint64_t at = i * op->chunk;
+		size_t len = (size_t)(op->len - at < op->chunk ? op->len - at : op->chunk);
+		ssize_t n;
+		int64_t zero = 0;
+
+		io_populate(op->p + at, len, 1);
+		n = op->g->ops->read(d->fs, op->g->file, op->p + at, len, op->off + at);
+		if (n < 0)
+			atomic_compare_exchange_strong(&op->err, &zero, (int64_t)n);
+		else
+			atomic_fetch_add(&op->bytes, (uint64_t)n);
+	}
+	if (atomic_fetch_sub(&op->running, 1) == 1)
 		io_finish(op);
 }
 
@@ -116,13 +152,13 @@ static void *io_worker(void *arg)
 		if (!j)
 			return NULL;
 		if (j->kind == JOB_CHUNK) {
-			io_run_chunk(j);
-		} else {
-			direct_prefetch_run(j->s, j->pf->path);
-			free(j->pf);
-			direct_prefetch_kick(j->s);
-			direct_sess_done(j->s);
+			io_run_chunks(j); /* j is its op's, freed with it */
+			continue;
 		}
+		direct_prefetch_run(j->s, j->pf->path);
+		free(j->pf);
+		direct_prefetch_kick(j->s);
+		direct_sess_done(j->s);
 		free(j);
 	}
 }
@@ -174,8 +210,8 @@ static int io_check(struct direct_sess *s, const struct udw_sqe *e, struct direc
 		return -EINVAL; /* outside the buffer */
 	if (e->file_off > (uint64_t)INT64_MAX || e->len > (uint64_t)INT64_MAX - e->file_off)
 		return -EINVAL; /* negative or overflowing offset */
-	if (e->op == UDW_IO_WRITE && !g->writable)
-		return -EBADF;
+	if (!(g->mode & (e->op == UDW_IO_WRITE ? FS_DIRECT_WRITE : FS_DIRECT_READ)))
+		return -EBADF; /* as read(2)/write(2) on an fd not opened for it */
 	pthread_mutex_lock(&d->lock);
 	if (g->revoked)
 		rc = -EBADF; /* its fd was closed */
@@ -192,7 +228,12 @@ static void io_write(struct direct_sess *s, struct direct_grant *g, const struct
 		     uint8_t *p)
 {
 	struct ufs_direct *d = s->d;
-	ssize_t n = e->len ? g->ops->write(d->fs, g->file, p, e->len, e->file_off) : 0;
+	ssize_t n = 0;
+
+	if (e->len) {
+		io_populate(p, e->len, 0);
+		n = g->ops->write(d->fs, g->file, p, e->len, e->file_off);
+	}
 
 	if (n > 0)
 		atomic_fetch_add(&d->n.bytes_written, (uint64_t)n);
@@ -201,44 +242,37 @@ static void io_write(struct direct_sess *s, struct direct_grant *g, const struct
 	direct_sess_done(s);
 }
 
-/* A read, fanned out in chunks of the cache block size. */
+/* A read, fanned out in chunks of the cache block size to at most
+ * nworkers jobs. */
 static void io_read(struct direct_sess *s, struct direct_grant *g, const struct udw_sqe *e,
 		    uint8_t *p)
 {
 	uint64_t chunk = s->d->fs->cfg->block_size ? s->d->fs->cfg->block_size : 8u << 20;
 	uint64_t nchunks = e->len ? (e->len + chunk - 1) / chunk : 1;
-	struct direct_op *op = calloc(1, sizeof(*op));
-	struct direct_job **jobs = calloc(nchunks, sizeof(*jobs));
-	uint64_t i;
+	unsigned njobs = nchunks < s->d->nworkers ? (unsigned)nchunks : s->d->nworkers;
+	struct direct_op *op = calloc(1, sizeof(*op) + njobs * sizeof(op->jobs[0]));
 
-	for (i = 0; op && jobs && i < nchunks; i++)
-		if (!(jobs[i] = calloc(1, sizeof(**jobs))))
-			break;
-	if (!op || !jobs || i < nchunks) {
-		for (uint64_t k = 0; jobs && k < i; k++)
-			free(jobs[k]);
-		free(jobs);
-		free(op);
+	if (!op) {
 		direct_grant_done(s->d, g);
 		direct_complete(s, e->user_data, -ENOMEM);
 		direct_sess_done(s);
 		return;
 	}
-	*op = (struct direct_op){.s = s, .g = g, .user_data = e->user_data};
-	atomic_store(&op->left, (unsigned)nchunks);
-	for (i = 0; i < nchunks; i++) {
-		struct direct_job *j = jobs[i];
-		uint64_t at = i * chunk;
-
-		j->kind = JOB_CHUNK;
-		j->s = s;
-		j->op = op;
-		j->p = p + at;
-		j->len = (size_t)(e->len - at < chunk ? e->len - at : chunk);
-		j->off = e->file_off + at;
-		direct_pool_push(s->d, j);
+	op->s = s;
+	op->g = g;
+	op->user_data = e->user_data;
+	op->p = p;
+	op->off = e->file_off;
+	op->len = e->len;
+	op->chunk = chunk;
+	op->nchunks = nchunks;
+	atomic_store(&op->running, njobs);
+	for (unsigned i = 0; i < njobs; i++) {
+		op->jobs[i].kind = JOB_CHUNK;
+		op->jobs[i].s = s;
+		op->jobs[i].op = op;
+		direct_pool_push(s->d, &op->jobs[i]);
 	}
-	free(jobs);
 }
 
 void direct_io_start(struct direct_sess *s, const struct udw_sqe *e)

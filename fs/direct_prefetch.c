@@ -9,6 +9,8 @@
  * Bound: a session prefetches at most half the memory budget ahead of the
  * last time its queue was empty; the paths past that are dropped and
  * counted (prefetch_dropped), since they would only evict earlier ones.
+ * The queue itself holds at most DIRECT_PF_QUEUE_MAX bytes of paths per
+ * session; paths past that are dropped and counted the same way.
  * Prefetch returns no data: a path the client may not read only warms the
  * cache for whoever may. Cancel drops the queue; running fetches finish
  * their current file.
@@ -33,19 +35,23 @@ int direct_prefetch_add(struct direct_sess *s, const char *paths, size_t len)
 
 		if (at + l == len)
 			return -EINVAL; /* not NUL-terminated */
-		pf = malloc(sizeof(*pf) + l + 1);
-		if (!pf)
-			return -ENOMEM;
-		memcpy(pf->path, paths + at, l + 1);
-		pf->next = NULL;
-		pthread_mutex_lock(&s->lock);
-		if (s->pf_tail)
-			s->pf_tail->next = pf;
-		else
-			s->pf_head = pf;
-		s->pf_tail = pf;
-		pthread_mutex_unlock(&s->lock);
 		at += l + 1;
+		pthread_mutex_lock(&s->lock);
+		pf = s->pf_queued + l + 1 <= DIRECT_PF_QUEUE_MAX ? malloc(sizeof(*pf) + l + 1)
+								 : NULL;
+		if (pf) {
+			memcpy(pf->path, paths + at - l - 1, l + 1);
+			pf->next = NULL;
+			if (s->pf_tail)
+				s->pf_tail->next = pf;
+			else
+				s->pf_head = pf;
+			s->pf_tail = pf;
+			s->pf_queued += l + 1;
+		}
+		pthread_mutex_unlock(&s->lock);
+		if (!pf)
+			atomic_fetch_add(&s->d->n.prefetch_dropped, 1);
 	}
 	direct_prefetch_kick(s);
 	return 0;
@@ -58,6 +64,7 @@ void direct_prefetch_cancel(struct direct_sess *s)
 	pthread_mutex_lock(&s->lock);
 	pf = s->pf_head;
 	s->pf_head = s->pf_tail = NULL;
+	s->pf_queued = 0;
 	pthread_mutex_unlock(&s->lock);
 	while (pf) {
 		struct direct_pf *next = pf->next;
@@ -94,6 +101,7 @@ void direct_prefetch_kick(struct direct_sess *s)
 		s->pf_head = pf->next;
 		if (!s->pf_head)
 			s->pf_tail = NULL;
+		s->pf_queued -= strlen(pf->path) + 1;
 		s->pf_running++;
 		s->inflight++;
 		jobs[n++] = j;

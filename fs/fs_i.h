@@ -305,6 +305,11 @@ static inline struct ufs_fs *fs_of(fuse_req_t req)
 
 /* ---- ctl.c: control socket ---- */
 
+/* Make the socket directory (/run/unifs) usable: created 0755, or opened
+ * to 0755 when it is ours; refused when group or others may write it.
+ * 0 or -errno with a message. */
+int fs_sock_dir_prepare(char *err, size_t errlen);
+
 /* Start serving stats on the control socket of fs->mountpoint. 0/-errno. */
 int fs_ctl_start(struct ufs_fs *fs, char *err, size_t errlen);
 /* Stop the server and remove the socket; no-op when not started. */
@@ -399,10 +404,17 @@ int fs_direct_start(struct ufs_fs *fs, char *err, size_t errlen);
 /* Stop it: every session is closed once its entries finished; no-op when
  * not started. */
 void fs_direct_stop(struct ufs_fs *fs);
-/* A token for open file f (inode ino, writable or not) usable by uid, and
- * the server's socket path, in *pg. 0, or -ENOTTY without a server. */
+/* What an open file's fd was opened for (its open(2) access mode). */
+#define FS_DIRECT_READ 1
+#define FS_DIRECT_WRITE 2
+/*
+ * A token for open file f (inode ino, opened for mode: FS_DIRECT_* bits)
+ * usable by uid, and the server's socket path, in *pg. A second call for
+ * the same f and uid gives the same token. 0, or -ENOTTY without a server,
+ * -EMFILE past the bounds (grants per open file, per uid: direct_i.h).
+ */
 int fs_direct_grant(struct ufs_fs *fs, void *f, const struct fs_direct_file_ops *ops, uint64_t ino,
-		    int writable, uid_t uid, struct udw_grant *pg);
+		    unsigned mode, uid_t uid, struct udw_grant *pg);
 /* f is being closed: revoke its tokens and handles; returns once no entry
  * uses f any more. */
 void fs_direct_revoke(struct ufs_fs *fs, void *f);

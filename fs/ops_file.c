@@ -64,6 +64,7 @@ struct fs_file {
 	pthread_mutex_t lock;	 /* serialises handles with a write side */
 	pthread_mutex_t *wlock;	 /* &lock, or the lock of the shared write side */
 	struct fs_wshare *ws;	 /* object stores: the shared write side (wf is its) */
+	int acc;		 /* O_ACCMODE of this handle's open (the direct path's check) */
 	struct ufs_attr attr;	 /* at open */
 	pthread_rwlock_t rdlock; /* f->rd: shared by reads, exclusive to re-pin */
 	struct fs_reader *rd;
@@ -308,6 +309,8 @@ static int file_open(struct ufs_fs *fs, fuse_ino_t ino, struct fuse_file_info *f
 		rc = -EISDIR;
 	if (rc == 0 && !(f = file_new(&n, ino, &attr)))
 		rc = -ENOMEM;
+	if (f)
+		f->acc = fi->flags & O_ACCMODE;
 	if (rc == 0 && wr)
 		rc = file_open_write(fs, f, fi->flags, attr.mode, &attr);
 	if (rc == 0 && (fi->flags & O_TRUNC)) {
@@ -364,6 +367,8 @@ static void ops_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode
 	memset(&attr, 0, sizeof(attr));
 	attr.mode = S_IFREG | (mode & 07777);
 	rc = (f = file_new(&n, 0, &attr)) ? 0 : -ENOMEM;
+	if (f)
+		f->acc = fi->flags & O_ACCMODE;
 	fs_caller_begin(req);
 	if (rc == 0) {
 		file_take_opener(f);
@@ -699,11 +704,24 @@ int fs_file_truncate(struct ufs_fs *fs, struct fs_node *n, struct fuse_file_info
 
 /* ---- the direct path (direct.c) uses open files through these ---- */
 
+/* What f's fd was opened for, as open(2) decided it (FS_DIRECT_* bits):
+ * this handle's own access mode, not its write side's (an object-store
+ * write side is shared by every handle of the inode, wshare.c). A write
+ * side without write access is O_RDONLY|O_TRUNC's. */
+static unsigned file_direct_mode(const struct fs_file *f)
+{
+	int acc = f->wf ? f->acc : O_RDONLY;
+
+	return (acc != O_WRONLY ? FS_DIRECT_READ : 0) | (acc != O_RDONLY ? FS_DIRECT_WRITE : 0);
+}
+
 static ssize_t file_direct_read(struct ufs_fs *fs, void *p, void *buf, size_t len, uint64_t off)
 {
 	struct fs_file *f = p;
 	ssize_t n;
 
+	if (!(file_direct_mode(f) & FS_DIRECT_READ))
+		return -EBADF; /* never the daemon's own read of a write-only fd */
 	if (!f->wf) {
 		n = file_rd_get(fs, f);
 		if (n == 0) {
@@ -718,19 +736,25 @@ static ssize_t file_direct_read(struct ufs_fs *fs, void *p, void *buf, size_t le
 	return n;
 }
 
+/* Writes run as the opener, as FUSE writes do (ops_write). */
 static ssize_t file_direct_write(struct ufs_fs *fs, void *p, const void *buf, size_t len,
 				 uint64_t off)
 {
 	struct fs_file *f = p;
 	ssize_t n;
 
+	if (!(file_direct_mode(f) & FS_DIRECT_WRITE))
+		return -EBADF;
 	pthread_mutex_lock(f->wlock);
+	file_as_opener(f);
 	n = fs_wfile_write(f->wf, buf, len, off);
+	fs_caller_end();
 	file_changed(fs, f);
 	pthread_mutex_unlock(f->wlock);
 	return n;
 }
 
+/* Commits run as the opener too (file_do_commit). */
 static int file_direct_commit(struct ufs_fs *fs, void *p)
 {
 	return file_do_commit(fs, p, 0);
@@ -742,13 +766,15 @@ static const struct fs_direct_file_ops file_direct_ops = {
     .commit = file_direct_commit,
 };
 
-/* UFS_IOC_DIRECT: a direct-path token for this open file (libunifs). */
+/* UFS_IOC_DIRECT: a direct-path token for this open file (libunifs). Only
+ * on a regular file's handle: a directory's fi->fh is a struct fs_dir
+ * (ops_dir.c), never an fs_file, so its ioctls are refused first. */
 static void ops_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 		      struct fuse_file_info *fi, unsigned flags, const void *in_buf,
 		      size_t in_bufsz, size_t out_bufsz)
 {
 	struct ufs_fs *fs = fs_of(req);
-	struct fs_file *f = file_of(fi);
+	struct fs_file *f;
 	struct udw_grant g;
 	int rc;
 
@@ -756,12 +782,14 @@ static void ops_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *ar
 	(void)arg;
 	(void)in_buf;
 	(void)in_bufsz;
-	if (cmd != UFS_IOC_DIRECT || (flags & FUSE_IOCTL_COMPAT) || out_bufsz < sizeof(g)) {
+	if ((flags & FUSE_IOCTL_DIR) || cmd != UFS_IOC_DIRECT || (flags & FUSE_IOCTL_COMPAT) ||
+	    out_bufsz < sizeof(g)) {
 		fuse_reply_err(req, ENOTTY);
 		return;
 	}
-	rc = fs_direct_grant(fs, f, &file_direct_ops, f->ino, f->wf != NULL, fuse_req_ctx(req)->uid,
-			     &g);
+	f = file_of(fi);
+	rc = fs_direct_grant(fs, f, &file_direct_ops, f->ino, file_direct_mode(f),
+			     fuse_req_ctx(req)->uid, &g);
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else

@@ -27,6 +27,8 @@
 #include <unistd.h>
 
 #define LIB_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
+
+_Static_assert(UFS_BUF_MAX == UDW_BUF_MAX, "the buffer bound of the header and the daemon");
 #define LIB_HUGE (2u << 20)
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -125,8 +127,16 @@ int lib_sess_call(struct lib_sess *s, struct udw_msg *m, const void *payload, si
 		memcpy(CMSG_DATA(c), fds, nfd * sizeof(int));
 	}
 	if (sendmsg(s->sfd, &mh, MSG_NOSIGNAL) < 0) {
-		s->dead = errno == EPIPE || errno == ECONNRESET;
-		return s->dead ? -ENOTCONN : -errno;
+		int e = errno;
+
+		/* a server that turned us away left its answer (-EUSERS) */
+		if (recv(s->sfd, m, sizeof(*m), MSG_DONTWAIT) == (ssize_t)sizeof(*m) &&
+		    m->status < 0) {
+			s->dead = 1;
+			return m->status;
+		}
+		s->dead = e == EPIPE || e == ECONNRESET;
+		return s->dead ? -ENOTCONN : -e;
 	}
 	do
 		n = recv(s->sfd, m, sizeof(*m), 0);
@@ -322,8 +332,10 @@ int ufs_buf_alloc(size_t size, ufs_buf_t *pb)
 {
 	struct ufs_buf *b;
 
-	if (size == 0 || size > (size_t)INT64_MAX)
+	if (size == 0)
 		return -EINVAL;
+	if (size > UFS_BUF_MAX)
+		return -EFBIG; /* the daemon would refuse it */
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;

@@ -10,6 +10,10 @@
  * the reverse. Indices are free-running uint32 counters masked with
  * entries - 1. The daemon treats everything in the ring as hostile input.
  *
+ * A server that turns a connection away (too many sessions of its uid)
+ * sends one struct udw_msg with status -EUSERS unasked, then closes: the
+ * client reads it as the answer to its HELLO.
+ *
  * Doorbells: the client writes the submit eventfd only when the daemon has
  * set `sleeping` (it checks the SQ once more after setting it); the daemon
  * writes the completion eventfd after posting CQEs.
@@ -23,7 +27,8 @@
 
 #define UDW_SOCK_MAX 108
 #define UDW_TOKEN_LEN 16
-#define UDW_RING_MAX 4096 /* entries per ring, a power of two */
+#define UDW_RING_MAX 4096	  /* entries per ring, a power of two */
+#define UDW_BUF_MAX (16ull << 30) /* bytes of one buffer (memfd) */
 
 /* Answer of the ioctl on a file of the mount: a token bound to the open
  * file (its inode and open mode) and the server's socket path. */

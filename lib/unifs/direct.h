@@ -10,12 +10,21 @@
  *   ssize_t n = ufs_read(h, b, 1 << 30, 0, 0);         // bytes land in ufs_buf_ptr(b)
  *   ufs_handle_deregister(h); close(fd); ufs_buf_free(b); ufs_driver_close();
  *
+ * Who may use it: whoever opened the file, with exactly the access open(2)
+ * gave: reads need an fd opened for reading, writes one opened for writing,
+ * and writes run with the opener's identity (any user of an allow_other
+ * mount; see unifs_direct(3)).
+ *
  * Every call returns 0 / bytes on success and -errno on failure. Errors:
  * -EACCES (token of another uid, or forged), -EBADF (handle revoked because
- * its fd was closed, or a write on a read-only handle), -EINVAL (buffer range
- * outside the buffer, negative or overflowing offsets), -EAGAIN (ring full:
- * more entries in flight than UFS_RING_ENTRIES), -ENOTCONN (the daemon went
- * away), -ENOTTY (the fd is not on a unifs mount with the direct path).
+ * its fd was closed, a write through an fd not opened for writing, or a
+ * read through one not opened for reading), -EINVAL (buffer range outside
+ * the buffer, negative or overflowing offsets), -EAGAIN (ring full: more
+ * entries in flight than UFS_RING_ENTRIES), -ENOTCONN (the daemon went
+ * away), -ENOTTY (the fd is not a regular file on a unifs mount with the
+ * direct path), -EFBIG (a buffer over UFS_BUF_MAX), and the daemon's bounds
+ * per user: -EMFILE (too many registered open files), -EUSERS (too many
+ * processes with a session on the mount), -ENOSPC (too many buffers).
  *
  * Writes: on object stores, bytes written in order from offset 0 stream into
  * the same multipart / Put Block upload as writes through the mount (parts
@@ -40,7 +49,8 @@
 extern "C" {
 #endif
 
-#define UFS_RING_ENTRIES 256 /* entries in flight per process */
+#define UFS_RING_ENTRIES 256	       /* entries in flight per process */
+#define UFS_BUF_MAX ((size_t)16 << 30) /* bytes of one buffer */
 
 typedef struct ufs_handle *ufs_handle_t;
 typedef struct ufs_buf *ufs_buf_t;
@@ -77,8 +87,9 @@ int ufs_handle_deregister(ufs_handle_t h);
 /* Size of the file when h was registered. */
 uint64_t ufs_handle_size(ufs_handle_t h);
 
-/* Allocate size bytes of memory shared with the daemon (memfd, sealed;
- * hugepages when available). *pb set; 0 or -errno. */
+/* Allocate size bytes (at most UFS_BUF_MAX, else -EFBIG) of memory shared
+ * with the daemon (memfd, sealed; hugepages when available). *pb set; 0 or
+ * -errno. */
 int ufs_buf_alloc(size_t size, ufs_buf_t *pb);
 /* Address and size of b in this process. */
 void *ufs_buf_ptr(ufs_buf_t b);

@@ -608,11 +608,18 @@ static int file_writer_fail(struct file_writer *w, int err)
 	return err;
 }
 
+/* Writes and truncations run as the thread's caller (the opener, set by
+ * fs/): the kernel then clears setuid/setgid bits as for write(2) by them. */
 static ssize_t file_w_pwrite(struct ufs_writer *uw, const void *buf, size_t len, uint64_t off)
 {
 	struct file_writer *w = (struct file_writer *)uw;
-	ssize_t n = ufs_pwrite_full(w->fd, buf, len, off);
+	struct ufs_cred_saved ids;
+	ssize_t n = ufs_cred_fs_enter(&ids);
 
+	if (n == 0) {
+		n = ufs_pwrite_full(w->fd, buf, len, off);
+		ufs_cred_fs_leave(&ids);
+	}
 	if (n < 0)
 		return file_writer_fail(w, (int)n);
 	ufs_be_count(uw->be, UFS_REQ_PUT, 0, len);
@@ -622,11 +629,15 @@ static ssize_t file_w_pwrite(struct ufs_writer *uw, const void *buf, size_t len,
 static int file_w_truncate(struct ufs_writer *uw, uint64_t size)
 {
 	struct file_writer *w = (struct file_writer *)uw;
+	struct ufs_cred_saved ids;
+	int rc = ufs_cred_fs_enter(&ids);
 
 	ufs_be_count(uw->be, UFS_REQ_OTHER, 0, 0);
-	if (ftruncate(w->fd, (off_t)size) < 0)
-		return file_writer_fail(w, -errno);
-	return 0;
+	if (rc == 0) {
+		rc = ftruncate(w->fd, (off_t)size) < 0 ? -errno : 0;
+		ufs_cred_fs_leave(&ids);
+	}
+	return rc < 0 ? file_writer_fail(w, rc) : 0;
 }
 
 static int file_w_fsync(struct ufs_writer *uw)

@@ -10,6 +10,11 @@
  *                                      batches of PART bytes (default 16 MiB),
  *                                      deregister (commit), close
  *   direct_probe rowrite FILE          write on a read-only handle: errno name
+ *   direct_probe io FILE MODE OP       open FILE with MODE (r, w, rw, rt:
+ *                                      O_RDONLY|O_TRUNC; no O_CREAT), register,
+ *                                      one 1-byte OP (read|write, a zero byte
+ *                                      at offset 0): OK or the errno name
+ *                                      (of the open or register too)
  *   direct_probe revoke FILE           read after close(fd): errno name
  *   direct_probe hold FILE             read 1 byte, print "ready", then read
  *                                      again after each line on stdin: the
@@ -55,6 +60,8 @@ static const char *errname(long rc)
 		return "EINVAL";
 	case ENOTCONN:
 		return "ENOTCONN";
+	case ENOTTY:
+		return "ENOTTY";
 	case EAGAIN:
 		return "EAGAIN";
 	default:
@@ -288,6 +295,30 @@ static int probe_rowrite(const char *path)
 	return 0;
 }
 
+static int probe_io(const char *path, const char *mode, const char *op)
+{
+	int flags = strcmp(mode, "w") == 0    ? O_WRONLY
+		    : strcmp(mode, "rw") == 0 ? O_RDWR
+		    : strcmp(mode, "rt") == 0 ? O_RDONLY | O_TRUNC
+					      : O_RDONLY;
+	int fd = open(path, flags);
+	ufs_handle_t h;
+	long rc;
+
+	if (fd < 0) {
+		printf("%s\n", errname(-errno));
+		return 0;
+	}
+	rc = ufs_handle_register(fd, &h);
+	if (rc == 0) {
+		rc = probe_one(h, strcmp(op, "write") == 0 ? UFS_OP_WRITE : UFS_OP_READ);
+		ufs_handle_deregister(h);
+	}
+	printf("%s\n", errname(rc));
+	close(fd);
+	return 0;
+}
+
 /* Read after close(fd): revoked once the kernel sent the release. */
 static int probe_revoke(const char *path)
 {
@@ -335,7 +366,7 @@ int main(int argc, char **argv)
 
 	if (argc < 3) {
 		fprintf(stderr,
-			"usage: direct_probe read|write|rowrite|revoke|hold|prefetch FILE...\n");
+			"usage: direct_probe read|write|rowrite|io|revoke|hold|prefetch FILE...\n");
 		return 2;
 	}
 	ufs_driver_open();
@@ -346,6 +377,8 @@ int main(int argc, char **argv)
 				 argc > 4 ? strtoul(argv[4], NULL, 0) : PROBE_CHUNK);
 	else if (strcmp(argv[1], "rowrite") == 0)
 		rc = probe_rowrite(argv[2]);
+	else if (strcmp(argv[1], "io") == 0 && argc > 4)
+		rc = probe_io(argv[2], argv[3], argv[4]);
 	else if (strcmp(argv[1], "revoke") == 0)
 		rc = probe_revoke(argv[2]);
 	else if (strcmp(argv[1], "hold") == 0)

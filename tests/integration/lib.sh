@@ -318,4 +318,74 @@ ufs_config()
 	(umask 077 && cat >"$1")
 }
 
+# ---- the direct path from Python ------------------------------------------
+
+# ufs_direct_python: set $py to a Python that can load libunifs
+# ($UNIFS_LIB, exported: the build's libunifs.so) with the binding of this
+# tree (PYTHONPATH): Debian's python3 (python3-numpy, python3-torch), not
+# one from a PATH venv. An ASan+UBSan build's libunifs.so needs the
+# sanitizer runtime loaded first when Python (not instrumented) loads it
+# with ctypes; Python's own allocations are not ours to leak-check.
+ufs_direct_python()
+{
+	export UNIFS_LIB=${UFS_BUILD:-$UFS_SRC/build}/libunifs.so
+	export PYTHONPATH=$UFS_SRC/python${PYTHONPATH:+:$PYTHONPATH}
+	py=${UFS_PYTHON:-/usr/bin/python3}
+	if [[ $(ldd "$UNIFS_LIB" 2>/dev/null) == *libasan* ]]; then
+		printf '#!/bin/sh\nLD_PRELOAD="%s %s" ASAN_OPTIONS=detect_leaks=0 exec "%s" "$@"\n' \
+			"$(gcc -print-file-name=libasan.so)" "$(gcc -print-file-name=libubsan.so)" "$py" \
+			>"$UFS_WORK/python-asan"
+		chmod 755 "$UFS_WORK/python-asan"
+		py=$UFS_WORK/python-asan
+	fi
+}
+
+# ---- several users -------------------------------------------------------
+
+# ufs_mount_users PREFIX: a file:// subtree ($local_dir) and an nfs:// one
+# ($nfs_dir, on the ganesha export), both mode 1777 like /tmp, mounted
+# allow_other at $mnt as /local and /nfs (config $cfg). Sets those four.
+ufs_mount_users()
+{
+	command -v setpriv >/dev/null || fail "setpriv (util-linux) not installed"
+	local nfs_name
+	local_dir=$UFS_WORK/local
+	mkdir -p "$local_dir"
+	nfs_name=$(ufs_uniq "$1")
+	nfs_dir=$UFS_NFS_EXPORT_DIR/$nfs_name
+	mkdir -p "$nfs_dir"
+	on_exit "rm -rf '$nfs_dir'"
+	chmod 755 "$UFS_WORK"
+	chmod 1777 "$local_dir" "$nfs_dir"
+	cfg=$UFS_WORK/users.conf
+	ufs_config "$cfg" <<EOF
+[mount "/local"]
+url = file://$local_dir
+
+[mount "/nfs"]
+url = $UFS_NFS_URL/$nfs_name
+EOF
+	mnt=$UFS_WORK/mnt
+	ufs_mount "$cfg" "$mnt" -o allow_other,op_timeout=60
+}
+
+# ufs_user NAME: make sure the local user NAME exists (a system user with
+# no home, created when absent) and print its uid.
+ufs_user()
+{
+	id -u "$1" >/dev/null 2>&1 ||
+		useradd --system --no-create-home --shell /usr/sbin/nologin "$1" >/dev/null 2>&1 ||
+		fail "cannot create user $1"
+	id -u "$1"
+}
+
+# as_user NAME CMD...: run CMD as user NAME (its uid and gid, no
+# supplementary groups).
+as_user()
+{
+	local u=$1
+	shift
+	setpriv --reuid="$(id -u "$u")" --regid="$(id -g "$u")" --clear-groups -- "$@"
+}
+
 ufs_servers_up

@@ -15,18 +15,7 @@ ufs_begin "direct basic"
 probe=${UFS_BUILD:-$UFS_SRC/build}/direct_probe
 [[ -x $probe ]] || fail "direct_probe not built: $probe"
 export UFS_SRC UNIFS_LIB=${UFS_BUILD:-$UFS_SRC/build}/libunifs.so
-# Debian's python3 (python3-numpy, python3-torch), not one from a PATH venv
-py=${UFS_PYTHON:-/usr/bin/python3}
-# An ASan+UBSan build's libunifs.so needs the sanitizer runtime loaded first
-# when Python (not instrumented) loads it with ctypes; Python's own
-# allocations are not ours to leak-check.
-if ldd "$UNIFS_LIB" 2>/dev/null | grep -q libasan; then
-	printf '#!/bin/sh\nLD_PRELOAD="%s %s" ASAN_OPTIONS=detect_leaks=0 exec "%s" "$@"\n' \
-		"$(gcc -print-file-name=libasan.so)" "$(gcc -print-file-name=libubsan.so)" "$py" \
-		>"$UFS_WORK/python-asan"
-	chmod +x "$UFS_WORK/python-asan"
-	py=$UFS_WORK/python-asan
-fi
+ufs_direct_python
 "$py" -c 'import numpy, torch' 2>/dev/null || fail "python3-numpy/python3-torch missing (scripts/setup.sh)"
 
 bkt=$(ufs_uniq direct)

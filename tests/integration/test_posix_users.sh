@@ -20,27 +20,7 @@
 source "$(dirname "$0")/lib.sh"
 ufs_begin posix_users
 
-command -v setpriv >/dev/null || fail "setpriv (util-linux) not installed"
-
-local_dir=$UFS_WORK/local
-mkdir -p "$local_dir"
-nfs_name=$(ufs_uniq posixusers)
-nfs_dir=$UFS_NFS_EXPORT_DIR/$nfs_name
-mkdir -p "$nfs_dir"
-on_exit "rm -rf '$nfs_dir'"
-chmod 755 "$UFS_WORK"
-chmod 1777 "$local_dir" "$nfs_dir"
-
-cfg=$UFS_WORK/users.conf
-ufs_config "$cfg" <<EOF
-[mount "/local"]
-url = file://$local_dir
-
-[mount "/nfs"]
-url = $UFS_NFS_URL/$nfs_name
-EOF
-mnt=$UFS_WORK/mnt
-ufs_mount "$cfg" "$mnt" -o allow_other,op_timeout=60
+ufs_mount_users posixusers
 
 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
 # fifo_rt P: a write and a read through the FIFO P meet.

@@ -5,9 +5,12 @@
  * grant the ioctl would return. Covers read/write through chunked fan-out,
  * the commit error at deregister, and every refusal the issue lists:
  * forged token, another uid, a revoked (closed) file, buffer ranges,
- * negative/overflowing offsets, write on a read-only handle, a full ring,
- * a client dying mid-batch (nothing leaks), and the daemon going away
- * while a client is attached (an error, not a hang).
+ * negative/overflowing offsets, write on a read-only handle, read on a
+ * write-only one, a full ring, a client dying mid-batch (nothing leaks),
+ * and the daemon going away while a client is attached (an error, not a
+ * hang); and the bounds on what a client can make the daemon hold: one
+ * grant per open file and uid, grants per file and per uid, sessions per
+ * uid, buffer size (a sparse buffer is not pre-faulted).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,15 +19,19 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "fs/fs_i.h"
+#include "fs/direct_i.h"
 #include "lib/direct_i.h"
 
 #define FAKE_MAX (8u << 20)
@@ -86,6 +93,7 @@ struct env {
 	struct ufs_fs fs;
 	char mnt[64];
 	struct fake_file file;
+	struct fake_file other; /* a second open file (same data) */
 	struct lib_sess *s;
 };
 
@@ -110,6 +118,9 @@ static int setup(void **state)
 	e->file.data = calloc(1, FAKE_MAX);
 	pthread_mutex_init(&e->file.lock, NULL);
 	pthread_cond_init(&e->file.cond, NULL);
+	e->other.data = e->file.data;
+	pthread_mutex_init(&e->other.lock, NULL);
+	pthread_cond_init(&e->other.cond, NULL);
 	assert_int_equal(fs_direct_start(&e->fs, err, sizeof(err)), 0);
 	ufs_driver_open();
 	*state = e;
@@ -127,23 +138,31 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* A handle on the fake file (writable or not) through a fresh grant. */
-static ufs_handle_t env_handle(struct env *e, int writable)
+#define RO FS_DIRECT_READ
+#define WO FS_DIRECT_WRITE
+#define RW (FS_DIRECT_READ | FS_DIRECT_WRITE)
+
+/* A handle on open file f, opened for mode (FS_DIRECT_*), through its grant. */
+static ufs_handle_t env_handle_of(struct env *e, struct fake_file *f, unsigned mode)
 {
 	struct udw_grant g;
 	ufs_handle_t h;
 
-	assert_int_equal(fs_direct_grant(&e->fs, &e->file, &fake_ops, 42, writable, getuid(), &g),
-			 0);
+	assert_int_equal(fs_direct_grant(&e->fs, f, &fake_ops, 42, mode, getuid(), &g), 0);
 	assert_int_equal(lib_sess_open(g.sock, &e->s), 0);
 	assert_int_equal(lib_register_grant(e->s, &g, &h), 0);
 	return h;
 }
 
+static ufs_handle_t env_handle(struct env *e, unsigned mode)
+{
+	return env_handle_of(e, &e->file, mode);
+}
+
 static void test_write_read_fanout(void **state)
 {
 	struct env *e = *state;
-	ufs_handle_t h = env_handle(e, 1);
+	ufs_handle_t h = env_handle(e, RW);
 	size_t n = (3u << 20) + 12345; /* four chunks, the last one short */
 	ufs_buf_t b;
 	uint8_t *p;
@@ -169,11 +188,11 @@ static void test_write_read_fanout(void **state)
 static void test_bad_entries(void **state)
 {
 	struct env *e = *state;
-	ufs_handle_t rw = env_handle(e, 1), ro = env_handle(e, 0);
+	ufs_handle_t rw = env_handle(e, RW), ro = env_handle_of(e, &e->other, RO);
 	ufs_buf_t b;
 
 	assert_int_equal(ufs_buf_alloc(1 << 16, &b), 0);
-	e->file.size = 100;
+	e->file.size = e->other.size = 100;
 	assert_int_equal(ufs_read(rw, b, (1 << 16) + 1, 0, 0), -EINVAL);  /* longer than buf */
 	assert_int_equal(ufs_read(rw, b, 16, 0, (1 << 16) - 8), -EINVAL); /* leaves buf */
 	assert_int_equal(ufs_read(rw, b, 16, 0, SIZE_MAX - 4), -EINVAL);  /* wraps */
@@ -186,11 +205,164 @@ static void test_bad_entries(void **state)
 	ufs_buf_free(b);
 }
 
+/* A handle of an fd opened write-only reads nothing (the daemon's own
+ * reader must never read for it); writes go through. */
+static void test_write_only(void **state)
+{
+	struct env *e = *state;
+	ufs_handle_t h = env_handle(e, WO);
+	ufs_buf_t b;
+
+	assert_int_equal(ufs_buf_alloc(4096, &b), 0);
+	memset(ufs_buf_ptr(b), 'w', 16);
+	assert_int_equal(ufs_write(h, b, 16, 0, 0), 16);
+	assert_int_equal(ufs_read(h, b, 16, 0, 0), -EBADF);
+	assert_int_equal(ufs_read(h, b, 0, 0, 0), -EBADF);
+	assert_int_equal(ufs_handle_deregister(h), 0);
+	ufs_buf_free(b);
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+size_t __sanitizer_get_current_allocated_bytes(void); /* no header in Debian's gcc */
+#endif
+
+/* Bytes allocated and not freed, where the sanitizer counts them exactly;
+ * 0 elsewhere. */
+static size_t heap_in_use(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	return __sanitizer_get_current_allocated_bytes();
+#else
+	return 0;
+#endif
+}
+
+/* One grant per open file and uid (repeated ioctls allocate nothing);
+ * bounded per file and per uid. */
+static void test_grant_bounds(void **state)
+{
+	struct env *e = *state;
+	struct udw_grant g1, g2;
+	char *key = (char *)e->file.data; /* distinct "open files": never used */
+	uid_t uid = 4242;
+	size_t heap;
+
+	assert_int_equal(fs_direct_grant(&e->fs, &e->file, &fake_ops, 42, RO, uid, &g1), 0);
+	for (int i = 0; i < 1000; i++)
+		assert_int_equal(fs_direct_grant(&e->fs, &e->file, &fake_ops, 42, RO, uid, &g2), 0);
+	assert_memory_equal(g1.token, g2.token, sizeof(g1.token)); /* the same grant */
+	heap = heap_in_use();
+	for (int i = 0; i < 100000; i++)
+		assert_int_equal(fs_direct_grant(&e->fs, &e->file, &fake_ops, 42, RO, uid, &g2), 0);
+	assert_int_equal(heap_in_use(), heap);
+	for (unsigned i = 1; i < DIRECT_GRANTS_PER_FILE; i++)
+		assert_int_equal(fs_direct_grant(&e->fs, &e->file, &fake_ops, 42, RO, uid + i, &g2),
+				 0);
+	assert_int_equal(
+	    fs_direct_grant(&e->fs, &e->file, &fake_ops, 42, RO, uid + DIRECT_GRANTS_PER_FILE, &g2),
+	    -EMFILE);
+	fs_direct_revoke(&e->fs, &e->file);
+	for (unsigned i = 0; i < DIRECT_GRANTS_PER_UID; i++)
+		assert_int_equal(fs_direct_grant(&e->fs, key + i, &fake_ops, 42, RO, uid, &g2), 0);
+	assert_int_equal(
+	    fs_direct_grant(&e->fs, key + DIRECT_GRANTS_PER_UID, &fake_ops, 42, RO, uid, &g2),
+	    -EMFILE);
+	assert_int_equal(fs_direct_grant(&e->fs, key, &fake_ops, 42, RO, uid + 1, &g2), 0);
+	fs_direct_revoke(&e->fs, key); /* closing one makes room for another */
+	assert_int_equal(
+	    fs_direct_grant(&e->fs, key + DIRECT_GRANTS_PER_UID, &fake_ops, 42, RO, uid, &g2), 0);
+	for (unsigned i = 0; i <= DIRECT_GRANTS_PER_UID; i++)
+		fs_direct_revoke(&e->fs, key + i);
+}
+
+/* VmRSS of this process in KiB. */
+static long rss_kib(void)
+{
+	FILE *fp = fopen("/proc/self/status", "r");
+	char line[256];
+	long kib = -1;
+
+	while (fp && fgets(line, sizeof(line), fp))
+		if (sscanf(line, "VmRSS: %ld", &kib) == 1)
+			break;
+	if (fp)
+		fclose(fp);
+	return kib;
+}
+
+/* BUF_ADD of a sparse sealed memfd of size bytes on the session of h. */
+static int add_sparse(struct lib_sess *s, uint64_t size)
+{
+	struct udw_msg m = {.op = UDW_BUF_ADD};
+	int fd = memfd_create("sparse", MFD_CLOEXEC | MFD_ALLOW_SEALING), rc;
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)size), 0);
+	assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW), 0);
+	pthread_mutex_lock(&s->lock);
+	rc = lib_sess_call(s, &m, NULL, 0, &fd, 1);
+	pthread_mutex_unlock(&s->lock);
+	close(fd);
+	return rc;
+}
+
+/* A sparse buffer costs the daemon nothing until used; one over the bound
+ * is refused with EFBIG (and by the library before it asks). */
+static void test_buf_bounds(void **state)
+{
+	struct env *e = *state;
+	ufs_handle_t h = env_handle(e, RO);
+	long before = rss_kib();
+	ufs_buf_t b;
+
+	assert_int_equal(add_sparse(e->s, 1ull << 30), 0);
+	assert_true(rss_kib() - before < 32 << 10); /* not 1 GiB pre-faulted */
+	assert_int_equal(add_sparse(e->s, UDW_BUF_MAX + 4096), -EFBIG);
+	assert_int_equal(ufs_buf_alloc(UFS_BUF_MAX + 1, &b), -EFBIG);
+	ufs_handle_deregister(h);
+}
+
+/* The sessions of one uid are bounded: the one past the bound is answered
+ * -EUSERS and closed; the others still work. */
+static void test_sessions_per_uid(void **state)
+{
+	struct env *e = *state;
+	ufs_handle_t h = env_handle(e, RO);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	unsigned cap = e->fs.direct->sess_per_uid;
+	int *fds = calloc(cap, sizeof(int)), extra;
+	struct udw_msg m;
+	struct timeval tv = {.tv_sec = 5};
+	ufs_buf_t b;
+
+	memcpy(sa.sun_path, e->s->sock, sizeof(sa.sun_path) - 1);
+	assert_true(cap >= 16 && cap <= DIRECT_SESS_PER_UID);
+	for (unsigned i = 0; i + 1 < cap; i++) { /* e->s is one */
+		fds[i] = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+		assert_int_equal(connect(fds[i], (struct sockaddr *)&sa, sizeof(sa)), 0);
+	}
+	extra = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	assert_int_equal(connect(extra, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	setsockopt(extra, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	assert_int_equal(recv(extra, &m, sizeof(m), 0), sizeof(m));
+	assert_int_equal(m.status, -EUSERS);
+	assert_int_equal(recv(extra, &m, sizeof(m), 0), 0); /* and closed */
+	close(extra);
+	assert_int_equal(ufs_buf_alloc(4096, &b), 0);
+	e->file.size = 100;
+	assert_int_equal(ufs_read(h, b, 10, 0, 0), 10);
+	for (unsigned i = 0; i + 1 < cap; i++)
+		close(fds[i]);
+	free(fds);
+	ufs_handle_deregister(h);
+	ufs_buf_free(b);
+}
+
 static void test_forged_token(void **state)
 {
 	struct env *e = *state;
 	struct udw_grant g;
-	ufs_handle_t h = env_handle(e, 0);
+	ufs_handle_t h = env_handle(e, RO);
 
 	memset(&g, 0, sizeof(g));
 	memset(g.token, 0x5a, sizeof(g.token));
@@ -207,7 +379,7 @@ static void test_other_uid(void **state)
 
 	if (getuid() != 0)
 		skip(); /* needs root to become another uid */
-	assert_int_equal(fs_direct_grant(&e->fs, &e->file, &fake_ops, 42, 0, 0, &g), 0);
+	assert_int_equal(fs_direct_grant(&e->fs, &e->file, &fake_ops, 42, RO, 0, &g), 0);
 	pid = fork();
 	if (pid == 0) {
 		struct lib_sess *s;
@@ -230,7 +402,7 @@ static void test_other_uid(void **state)
 static void test_revoked(void **state)
 {
 	struct env *e = *state;
-	ufs_handle_t h = env_handle(e, 0);
+	ufs_handle_t h = env_handle(e, RO);
 	struct udw_grant g;
 	ufs_buf_t b;
 
@@ -241,7 +413,7 @@ static void test_revoked(void **state)
 	assert_int_equal(ufs_read(h, b, 10, 0, 0), -EBADF);
 	ufs_handle_deregister(h);
 	/* and the old token no longer registers */
-	assert_int_equal(fs_direct_grant(&e->fs, &e->file, &fake_ops, 42, 0, getuid(), &g), 0);
+	assert_int_equal(fs_direct_grant(&e->fs, &e->file, &fake_ops, 42, RO, getuid(), &g), 0);
 	fs_direct_revoke(&e->fs, &e->file);
 	assert_int_equal(lib_register_grant(e->s, &g, &h), -EACCES);
 	ufs_buf_free(b);
@@ -265,7 +437,7 @@ static void wait_for(struct env *e, unsigned waiting)
 static void test_full_ring(void **state)
 {
 	struct env *e = *state;
-	ufs_handle_t h = env_handle(e, 0);
+	ufs_handle_t h = env_handle(e, RO);
 	struct ufs_io_entry en[UFS_RING_ENTRIES];
 	struct ufs_io_event ev[UFS_RING_ENTRIES];
 	ufs_batch_t a, c;
@@ -318,7 +490,7 @@ static void test_client_dies_mid_batch(void **state)
 	pid_t pid;
 
 	e->file.size = 1 << 20;
-	assert_int_equal(fs_direct_grant(&e->fs, &e->file, &fake_ops, 42, 0, getuid(), &g), 0);
+	assert_int_equal(fs_direct_grant(&e->fs, &e->file, &fake_ops, 42, RO, getuid(), &g), 0);
 	fake_gate(&e->file, 1);
 	pid = fork();
 	if (pid == 0) {
@@ -353,7 +525,7 @@ static void test_client_dies_mid_batch(void **state)
 static void test_daemon_gone(void **state)
 {
 	struct env *e = *state;
-	ufs_handle_t h = env_handle(e, 0);
+	ufs_handle_t h = env_handle(e, RO);
 	ufs_buf_t b;
 	char err[256];
 
@@ -372,6 +544,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_write_read_fanout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_entries, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_write_only, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_grant_bounds, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_buf_bounds, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sessions_per_uid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_forged_token, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_other_uid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_revoked, setup, teardown),
