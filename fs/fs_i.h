@@ -160,6 +160,12 @@ void fs_node_changed(struct ufs_fs *fs, const struct fs_node *n);
  * or renamed: the other names' cached attributes (link count, ctime) are
  * dropped here and in the kernel. */
 void fs_node_links_changed(struct ufs_fs *fs, const struct fs_node *n);
+/* The file of inode ino changed through ino (data: its bytes or size; else
+ * mode, owner or times): its other names (hard links), each its own inode
+ * here, drop their cached attributes, here and in the kernel, and with
+ * data also their write generation moves and the kernel drops their pages.
+ * A file with one name costs one lookup. */
+void fs_node_file_changed(struct ufs_fs *fs, uint64_t ino, int data);
 
 /* Mark the calling worker thread as acting for req's process (uid, gid,
  * supplementary groups; common/ucred.h) until fs_caller_end(). */

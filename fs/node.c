@@ -309,16 +309,24 @@ void fs_node_changed(struct ufs_fs *fs, const struct fs_node *n)
 
 void fs_node_links_changed(struct ufs_fs *fs, const struct fs_node *n)
 {
+	if (n->ino)
+		fs_node_file_changed(fs, n->ino, 0);
+}
+
+void fs_node_file_changed(struct ufs_fs *fs, uint64_t ino, int data)
+{
 	uint64_t inos[16];
-	size_t k = n->ino ? ufs_itab_same_file(fs->itab, n->ino, inos, 16) : 0;
+	size_t k = ufs_itab_same_file(fs->itab, ino, inos, 16);
 	struct fs_node o;
 
 	for (size_t i = 0; i < k; i++) {
+		if (data)
+			ufs_itab_bump_gen(fs->itab, inos[i]);
 		if (fs_node_of_ino(fs, inos[i], &o) < 0)
 			continue;
 		fs_node_changed(fs, &o);
 		fs_node_free(&o);
-		if (fs->se)
-			fuse_lowlevel_notify_inval_inode(fs->se, inos[i], -1, 0);
+		if (fs->se) /* data: the page cache too (offset 0, to the end) */
+			fuse_lowlevel_notify_inval_inode(fs->se, inos[i], data ? 0 : -1, 0);
 	}
 }

@@ -238,6 +238,8 @@ static void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *st, int to_
 	if ((rc == -EOPNOTSUPP || rc == -ENOTSUP) && !fi && ops_same_file(fs, &n) == -ESTALE)
 		rc = -ESTALE;
 	fs_node_changed(fs, &n);
+	if (rc == 0)
+		fs_node_file_changed(fs, ino, !!(to_set & FUSE_SET_ATTR_SIZE));
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else if (fi && (to_set & FUSE_SET_ATTR_SIZE))

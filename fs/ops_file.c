@@ -342,10 +342,14 @@ static void ops_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		file_free(fs, f);
 }
 
-/* Attributes of a file just created through the writer of f. */
+/* Attributes of a file just created through the writer of f. When another
+ * process already put something else under the name, the file made is
+ * answered (the kernel fails a create whose entry is not a regular file
+ * with EIO). */
 static void file_new_attr(struct ufs_fs *fs, struct fs_node *n, mode_t mode, struct ufs_attr *pattr)
 {
-	if ((n->be->ops->caps & UFS_CAP_POSIX_WRITE) && fs_node_getattr(fs, n, 1, pattr) == 0)
+	if ((n->be->ops->caps & UFS_CAP_POSIX_WRITE) && fs_node_getattr(fs, n, 1, pattr) == 0 &&
+	    S_ISREG(pattr->mode))
 		return;
 	fs_attr_new(pattr, S_IFREG | (mode & 07777));
 }
@@ -555,6 +559,7 @@ static void file_changed(struct ufs_fs *fs, struct fs_file *f)
 {
 	f->writes++;
 	ufs_itab_bump_gen(fs->itab, f->ino);
+	fs_node_file_changed(fs, f->ino, 1);
 	ufs_meta_invalidate(fs->meta, f->mount, f->rel);
 	file_note_size(fs, f);
 }

@@ -144,6 +144,8 @@ static void ops_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, o
 		fs_caller_end();
 		ufs_itab_bump_gen(fs->itab, ino);
 		fs_node_changed(fs, &n);
+		if (rc == 0)
+			fs_node_file_changed(fs, ino, 1);
 		fs_node_free(&n);
 	}
 	fuse_reply_err(req, rc < 0 ? -rc : 0);

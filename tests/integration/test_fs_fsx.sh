@@ -14,6 +14,7 @@
 #     blocks after fallocate / punch hole / zero range / copy_file_range /
 #     a write through another handle; the size after an extending fallocate;
 #     st_blocks of sparse and fallocate'd files (it was the size / 512);
+#     data and mode through a hard link's other name;
 #     NFSv4 creates while another file is open, two write handles of one
 #     file on NFSv4, and an NFSv4 mount used again after its lease expired
 #     (ganesha runs with Lease_Lifetime = 20); two write handles of one
@@ -211,6 +212,30 @@ os.fsync(fd)
 os.close(fd)
 assert os.stat(f"{mnt}/loc/sparse-loc").st_blocks >= 2048, "fallocate'd blocks not shown"
 print("focused regressions: clean")
+EOF
+
+# Hard links: each name is its own inode here; a write and a chmod through
+# one name are seen through another name opened before (its pages, its
+# cached blocks and attributes were kept).
+python3 - "$mc" loc nfs3 <<'EOF' || fail "a hard link's other name showed stale data or mode (see above)"
+import os, sys
+for sub in sys.argv[2:]:
+    d = f"{sys.argv[1]}/{sub}"
+    p1, p2 = f"{d}/hl-a", f"{d}/hl-b"
+    for p in (p1, p2):
+        if os.path.exists(p): os.unlink(p)
+    with open(p1, "wb") as f: f.write(b"x" * 100000)
+    os.link(p1, p2)
+    r = os.open(p2, os.O_RDONLY)
+    assert os.pread(r, 10, 50000) == b"x" * 10
+    w = os.open(p1, os.O_WRONLY)
+    os.pwrite(w, b"Y" * 10, 50000)
+    os.chmod(p1, 0o600)
+    got = os.pread(r, 10, 50000)
+    print(sub, "read via other name:", got, "mode via other name:", oct(os.stat(p2).st_mode & 0o777))
+    assert got == b"Y" * 10, f"{sub}: stale data through the other name"
+    assert os.stat(p2).st_mode & 0o777 == 0o600, f"{sub}: stale mode through the other name"
+    os.close(r); os.close(w)
 EOF
 
 # Two write handles of one object-store file share its write side: what
