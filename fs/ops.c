@@ -270,12 +270,13 @@ static void ops_readlink(fuse_req_t req, fuse_ino_t ino)
 		fuse_reply_readlink(req, buf);
 }
 
-/* After n was created through the mount: reply its entry. fallback_mode is
- * reported if the backend does not show the new entry yet, or (made_type)
- * shows another type: another process replaced it already, and the kernel
- * fails a create whose entry has another type than it asked for (EIO). */
+/* After n was created (or linked) through the mount: reply its entry.
+ * fallback_mode (the type made) is reported if the backend does not show
+ * the new entry yet, or shows another type: another process replaced it
+ * already, and the kernel fails a mkdir, mknod, symlink or link whose entry
+ * has another type than it made (EIO). */
 static void ops_reply_created(fuse_req_t req, struct ufs_fs *fs, fuse_ino_t parent,
-			      struct fs_node *n, uint32_t fallback_mode, int made_type)
+			      struct fs_node *n, uint32_t fallback_mode)
 {
 	struct fuse_entry_param e;
 	struct ufs_attr attr;
@@ -283,7 +284,7 @@ static void ops_reply_created(fuse_req_t req, struct ufs_fs *fs, fuse_ino_t pare
 
 	fs_node_changed(fs, n);
 	if (fs_node_getattr(fs, n, 1, &attr) < 0 ||
-	    (made_type && (attr.mode & S_IFMT) != (fallback_mode & S_IFMT)))
+	    (attr.mode & S_IFMT) != (fallback_mode & S_IFMT))
 		fs_attr_new(&attr, fallback_mode);
 	rc = fs_fill_entry(fs, n, &attr, &e);
 	if (rc < 0) {
@@ -330,7 +331,7 @@ static void ops_make(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else
-		ops_reply_created(req, fs, parent, &n, mode, 1);
+		ops_reply_created(req, fs, parent, &n, mode);
 	fs_node_free(&n);
 }
 
@@ -457,12 +458,16 @@ static void ops_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const
 {
 	struct ufs_fs *fs = fs_of(req);
 	struct fs_node src, dst;
+	struct ufs_attr sa;
+	uint32_t made = S_IFREG | 0644; /* the type the kernel expects back */
 	int rc = fs_node_of_ino(fs, ino, &src);
 
 	if (rc < 0) {
 		fuse_reply_err(req, -rc);
 		return;
 	}
+	if (fs_node_getattr(fs, &src, 0, &sa) == 0)
+		made = sa.mode;
 	rc = fs_node_writable(fs, &src);
 	if (rc == 0)
 		rc = ops_dest_node(fs, &src, newparent, newname, &dst);
@@ -474,7 +479,7 @@ static void ops_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const
 			fs_node_links_changed(fs, &src);
 		fs_node_changed(fs, &src);
 		if (rc == 0)
-			ops_reply_created(req, fs, newparent, &dst, S_IFREG | 0644, 0);
+			ops_reply_created(req, fs, newparent, &dst, made);
 		/* The new name is its own inode here, so the kernel does not see
 		 * the link count of the old one change: tell it (attributes only). */
 		if (rc == 0)
