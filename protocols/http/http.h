@@ -97,8 +97,10 @@ struct ufs_http_req {
 	ufs_http_sign_fn sign; /* may be NULL (anonymous / SAS in URL) */
 	void *sign_arg;
 
-	const char *ca_file; /* https only: explicit CA bundle, NULL = defaults */
-	double timeout_s;    /* per-attempt overall bound; 0 = from op_timeout */
+	const char *ca_file;   /* https only: explicit CA bundle, NULL = defaults */
+	double timeout_s;      /* per-attempt overall bound (and connect bound when
+				  shorter); 0 = from op_timeout */
+	unsigned max_attempts; /* 0 = the default retry count; 1 = no retry */
 };
 
 /* What came back. Zero-initialise; free with ufs_http_resp_clear(). */

@@ -104,17 +104,18 @@ uint64_t ufs_s3_part_len(uint64_t base, unsigned n);
 
 /* ==== backend internals shared by s3.c, s3_req.c and s3_mpu.c ==== */
 
-#include "protocols/creds.h"
+#include "protocols/creds_aws.h"
 #include "protocols/http/http.h"
 
 struct s3_be {
 	struct ufs_os os; /* first: a struct ufs_backend * is a struct s3_be * */
 	char *bucket;
-	char *endpoint; /* "scheme://host[:port]", no trailing '/' */
-	char *region;
+	char *endpoint;	   /* "scheme://host[:port]", no trailing '/' */
+	char *region;	   /* signing region; set at create, moved once by a redirect in check */
+	int endpoint_auto; /* the endpoint was derived from the region */
 	int path_style;
 	uint64_t part_size;
-	struct ufs_aws_creds creds;
+	struct ufs_aws_ident id; /* credentials (shared, self-renewing) and where they came from */
 };
 
 /* One S3 request under construction: init, set body/output, perform, fini. */

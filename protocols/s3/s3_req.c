@@ -69,10 +69,18 @@ static int s3_sign(void *arg, const struct ufs_http_req *req, struct ufs_http_hd
 	    .amz_date = date,
 	    .content_sha_header = 1,
 	};
-	struct ufs_sigv4_key k = {sb->creds.access_key, sb->creds.secret_key,
-				  sb->creds.session_token, sb->region, "s3"};
+	char why[300];
+	struct ufs_cred_set *set = ufs_credsrc_get(sb->id.cred, why, sizeof(why));
 
-	rc = ufs_sigv4_add_headers(&r, &k, pauth);
+	if (set) {
+		struct ufs_sigv4_key k = {set->id, set->secret, set->token, sb->region, "s3"};
+
+		rc = ufs_sigv4_add_headers(&r, &k, pauth);
+		ufs_cred_set_put(set);
+	} else {
+		ufs_be_set_error(&sb->os.base, "%s", why);
+		rc = -EACCES;
+	}
 	free(host);
 	free(path);
 	return rc;
