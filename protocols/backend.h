@@ -322,6 +322,7 @@ struct ufs_backend {
 	const char *endpoint;	  /* service URL */
 	const char *region;	  /* signing region (S3) */
 	struct ufs_credsrc *cred; /* borrowed from the protocol: source, expiry */
+	const char *auth;	  /* without cred: how requests are signed ("shared key") */
 };
 
 /* Initialise the common head (called by each protocol's create()). */
