@@ -210,10 +210,10 @@ static int aws_chain_base(struct aws_chain *c, const char *profile, int named, c
 	{
 		char ierr[300];
 
-		snprintf(ierr, sizeof(ierr), "%s", rc == -ENOENT ? "disabled" : c->err);
+		snprintf(ierr, sizeof(ierr), "%s", rc == -ENOENT ? "IMDS: disabled" : c->err);
 		snprintf(c->err, c->errlen,
 			 "no AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
-			 "a profile, web identity or container credentials (IMDS: %s)",
+			 "a profile, web identity or container credentials (%s)",
 			 ierr);
 	}
 	return -ENOENT;

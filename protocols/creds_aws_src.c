@@ -30,6 +30,8 @@
 
 #define IMDS_DEFAULT "http://169.254.169.254"
 #define CONTAINER_HOST "http://169.254.170.2"
+/* What an IAM role name may hold. */
+#define AWS_ROLE_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+=,.@_-"
 
 /* ---- answers ---- */
 
@@ -456,6 +458,9 @@ static int aws_imds_fetch(void *arg, struct ufs_cred_set **pset, char *err, size
 	if (!rc && (!role.s || strcspn(role.s, "\r\n") == 0)) {
 		snprintf(err, errlen, "IMDS: the instance has no IAM role attached");
 		rc = -ENOENT;
+	} else if (!rc && strspn(role.s, AWS_ROLE_CHARS) != strcspn(role.s, "\r\n")) {
+		snprintf(err, errlen, "IMDS: malformed answer (role name)");
+		rc = -EINVAL;
 	}
 	if (!rc && asprintf(&path, "/latest/meta-data/iam/security-credentials/%.*s",
 			    (int)strcspn(role.s, "\r\n"), role.s) < 0)

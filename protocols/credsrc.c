@@ -24,6 +24,7 @@
 
 #define CREDSRC_BACKOFF_MIN 1
 #define CREDSRC_BACKOFF_MAX 60
+#define CREDSRC_BACKOFF_EXPIRED 5
 
 struct ufs_credsrc {
 	pthread_mutex_t lock;
@@ -97,6 +98,8 @@ static time_t credsrc_retry_at(struct ufs_credsrc *s, time_t now)
 		wait *= 2;
 	if (wait > CREDSRC_BACKOFF_MAX)
 		wait = CREDSRC_BACKOFF_MAX;
+	if (s->cur->expires && s->cur->expires <= now && wait > CREDSRC_BACKOFF_EXPIRED)
+		wait = CREDSRC_BACKOFF_EXPIRED; /* requests fail meanwhile: try often */
 	if (s->cur->expires > now && now + wait > s->cur->expires - 1)
 		wait = s->cur->expires - 1 - now > 0 ? s->cur->expires - 1 - now : 1;
 	return now + wait;

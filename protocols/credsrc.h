@@ -13,8 +13,8 @@
  * reader ever waits for a fetch. A failed refresh keeps the old set while it
  * is valid, is logged once per failure streak (one line), counted, and
  * retried with exponential backoff (1 s doubling to 60 s, never later than
- * the expiry). Once the set has expired, get() fails with -EKEYEXPIRED and
- * the reason of the last failure.
+ * the expiry; at most 5 s apart once expired). Once the set has expired, get() fails with
+ * -EKEYEXPIRED and the reason of the last failure.
  */
 #ifndef UFS_CREDSRC_H
 #define UFS_CREDSRC_H

@@ -256,34 +256,6 @@ static const struct ufs_os_prims s3_prims = {
 
 /* ---- lifecycle ---- */
 
-/* Move to the bucket's region named by a redirect or an error answer
- * (x-amz-bucket-region), once, with a warning. 1 when moved. */
-static int s3_follow_region(struct s3_be *sb, const struct ufs_http_resp *resp)
-{
-	const char *r = ufs_http_hdrs_get(&resp->hdrs, "x-amz-bucket-region");
-	char *nr, *ne = NULL;
-
-	if (!r || !*r || strcmp(r, sb->region) == 0 || strlen(r) > 32 ||
-	    strspn(r, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(r))
-		return 0;
-	nr = strdup(r);
-	if (!nr || (sb->endpoint_auto && asprintf(&ne, "https://s3.%s.amazonaws.com", r) < 0)) {
-		free(nr);
-		return 0;
-	}
-	ufs_warn("mount %s: bucket '%s' is in region %s, not %s: using %s (set region = %s)",
-		 sb->os.base.name, sb->bucket, nr, sb->region, nr, nr);
-	free(sb->region);
-	sb->region = nr;
-	sb->os.base.region = nr;
-	if (ne) {
-		free(sb->endpoint);
-		sb->endpoint = ne;
-		sb->os.base.endpoint = ne;
-	}
-	return 1;
-}
-
 static int s3_check(struct ufs_backend *be, char *err, size_t errlen)
 {
 	struct s3_be *sb = (struct s3_be *)be;
@@ -291,10 +263,6 @@ static int s3_check(struct ufs_backend *be, char *err, size_t errlen)
 	struct ufs_credsrc_info ci;
 	int rc = s3_simple(sb, UFS_REQ_LIST, "GET", "", "list-type=2&max-keys=1", &resp);
 
-	if (rc && s3_follow_region(sb, &resp)) {
-		ufs_http_resp_clear(&resp);
-		rc = s3_simple(sb, UFS_REQ_LIST, "GET", "", "list-type=2&max-keys=1", &resp);
-	}
 	ufs_credsrc_info(sb->id.cred, &ci);
 	if (rc == -ENOENT)
 		snprintf(err, errlen, "mount %s: bucket '%s' does not exist", be->name, sb->bucket);
@@ -322,6 +290,8 @@ static void s3_destroy(struct ufs_backend *be)
 	if (!sb)
 		return;
 	ufs_aws_ident_clear(&sb->id);
+	free(sb->moved_from[0]);
+	free(sb->moved_from[1]);
 	free(sb->bucket);
 	free(sb->endpoint);
 	free(sb->region);
