@@ -39,6 +39,7 @@
 #include "common/strbuf.h"
 #include "protocols/backend.h"
 #include "protocols/credsrc.h"
+#include "protocols/http/http.h"
 #include "protocols/objstore/objstore.h"
 
 #define DOC_SKEW_MAX_S (15 * 60)
@@ -299,6 +300,8 @@ static CURLcode doc_curl(struct doc_mount *d, int connect_only, char date[64], c
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(d->g->op_timeout * 1000));
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, err);
+	if (ufs_http_ca_file(NULL)) /* the backends' CA bundle */
+		curl_easy_setopt(h, CURLOPT_CAINFO, ufs_http_ca_file(NULL));
 	if (connect_only) {
 		curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
 	} else {

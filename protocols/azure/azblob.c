@@ -760,7 +760,8 @@ static const char *az_auth_hint(const struct az_backend *az)
 				      "(Storage Blob Data Reader/Contributor)"
 				    : "check token_file";
 	default:
-		return "no credentials: set account_key, key_file or AZURE_STORAGE_KEY";
+		return "no credentials: set account_key, key_file, AZURE_STORAGE_KEY or an Azure "
+		       "AD identity";
 	}
 }
 

@@ -490,16 +490,19 @@ static int http_is_loopback_url(const char *url)
 	       strncmp(p, "[::1]", 5) == 0;
 }
 
-/* CA bundle: https only, explicit file first, then AWS_CA_BUNDLE, if readable. */
-static void http_set_tls(CURL *h, const struct ufs_http_req *req)
+const char *ufs_http_ca_file(const char *ca)
 {
-	const char *ca = req->ca_file;
-
-	if (strncasecmp(req->url, "https://", 8) != 0)
-		return;
 	if (!ca || access(ca, R_OK) != 0)
 		ca = getenv("AWS_CA_BUNDLE");
-	if (ca && *ca && access(ca, R_OK) == 0)
+	return ca && *ca && access(ca, R_OK) == 0 ? ca : NULL;
+}
+
+/* CA bundle: https only, see ufs_http_ca_file(). */
+static void http_set_tls(CURL *h, const struct ufs_http_req *req)
+{
+	const char *ca = ufs_http_ca_file(req->ca_file);
+
+	if (strncasecmp(req->url, "https://", 8) == 0 && ca)
 		curl_easy_setopt(h, CURLOPT_CAINFO, ca);
 }
 

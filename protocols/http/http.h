@@ -130,6 +130,10 @@ void ufs_http_resp_clear(struct ufs_http_resp *resp);
  */
 int ufs_http_perform(struct ufs_http_req *req, struct ufs_http_resp *resp);
 
+/* The CA bundle https requests trust: ca_file when readable, else
+ * $AWS_CA_BUNDLE when readable, else NULL (the system's). */
+const char *ufs_http_ca_file(const char *ca_file);
+
 /* The single HTTP status -> errno map (0 for 2xx). */
 int ufs_http_status_errno(long status);
 

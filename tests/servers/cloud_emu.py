@@ -201,6 +201,8 @@ class TokenHandler(Quiet):
                 return self.reply(400, '{"error": "invalid_request"}')
             if q.get("resource") != "https://storage.azure.com/":
                 return self.reply(400, '{"error": "invalid_resource"}')
+            with LOCK:
+                STATS["mi_client_id"] = q.get("client_id", "")
             if ARGS.mi_client_id and q.get("client_id") != ARGS.mi_client_id:
                 return self.reply(400, '{"error": "invalid_request", "error_description": "identity not found"}')
             return self.azure_token(self.lifetime("azimds"), imds=True)
