@@ -23,6 +23,7 @@ struct aws_chain {
 	const struct ufs_mount_cfg *m;
 	const char *region;
 	const char *sts_endpoint; /* the mount's key, or NULL */
+	unsigned duration;	  /* DurationSeconds of roles (mount role_duration), 0: default */
 	char *err;
 	size_t errlen;
 };
@@ -60,11 +61,12 @@ static int aws_webid(struct aws_chain *c, const char *role, const char *file, co
 		     const char *prof_url, struct ufs_credsrc **psrc)
 {
 	char *sts = ufs_aws_sts_endpoint(c->sts_endpoint, prof_url, c->region);
+	struct ufs_aws_role r = {sts, c->region, role, session, NULL, c->duration};
 	int rc;
 
 	if (!sts)
 		return -ENOMEM;
-	rc = ufs_aws_src_web_identity(sts, c->region, role, file, session, psrc, c->err, c->errlen);
+	rc = ufs_aws_src_web_identity(&r, file, psrc, c->err, c->errlen);
 	free(sts);
 	return rc;
 }
@@ -73,14 +75,14 @@ static int aws_assume(struct aws_chain *c, const char *role, const char *session
 		      const char *prof_url, struct ufs_credsrc *base, struct ufs_credsrc **psrc)
 {
 	char *sts = ufs_aws_sts_endpoint(c->sts_endpoint, prof_url, c->region);
+	struct ufs_aws_role r = {sts, c->region, role, session, ext, c->duration};
 	int rc;
 
 	if (!sts) {
 		ufs_credsrc_destroy(base);
 		return -ENOMEM;
 	}
-	rc = ufs_aws_src_assume_role(sts, c->region, role, session, ext, base, psrc, c->err,
-				     c->errlen);
+	rc = ufs_aws_src_assume_role(&r, base, psrc, c->err, c->errlen);
 	free(sts);
 	return rc;
 }
@@ -273,11 +275,17 @@ int ufs_aws_identity(const struct ufs_mount_cfg *m, struct ufs_aws_ident *pid, c
 {
 	const char *profile = ufs_mcfg_get(m, "profile"), *region;
 	struct ufs_aws_profile p = {0};
-	struct aws_chain c = {m, NULL, ufs_mcfg_get(m, "sts_endpoint"), err, errlen};
+	struct aws_chain c = {m, NULL, ufs_mcfg_get(m, "sts_endpoint"), 0, err, errlen};
+	double dur = 0;
 	int named = 1, rc;
 
 	memset(pid, 0, sizeof(*pid));
 	err[0] = '\0';
+	if (ufs_mcfg_get_double(m, "role_duration", 0, &dur) != 0 || dur < 0 || dur > 43200) {
+		snprintf(err, errlen, "role_duration: seconds between 1 and 43200");
+		return -EINVAL;
+	}
+	c.duration = (unsigned)dur;
 	if (!profile || !*profile)
 		profile = aws_env("AWS_PROFILE");
 	if (!profile) {

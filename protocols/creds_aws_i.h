@@ -20,17 +20,24 @@
  * (may be NULL), https://sts.REGION.amazonaws.com. malloc'd or NULL. */
 char *ufs_aws_sts_endpoint(const char *sts_endpoint, const char *profile_url, const char *region);
 
-/* STS AssumeRoleWithWebIdentity at sts (URL) for role_arn, the token read
- * from token_file at every fetch (so a rotated token is used). session:
- * RoleSessionName (NULL: "unifs-PID"). */
-int ufs_aws_src_web_identity(const char *sts, const char *region, const char *role_arn,
-			     const char *token_file, const char *session, struct ufs_credsrc **psrc,
-			     char *err, size_t errlen);
+/* A role to assume (borrowed strings). */
+struct ufs_aws_role {
+	const char *sts;	 /* STS URL, no trailing '/' */
+	const char *region;	 /* signing region of AssumeRole */
+	const char *arn;	 /* RoleArn */
+	const char *session;	 /* RoleSessionName, NULL: "unifs-PID-TIME" */
+	const char *external_id; /* AssumeRole's ExternalId, may be NULL */
+	unsigned duration;	 /* DurationSeconds, 0: the service's default */
+};
 
-/* STS AssumeRole at sts for role_arn, signed with base's credentials (taken
- * over: destroyed with the result). external_id may be NULL. */
-int ufs_aws_src_assume_role(const char *sts, const char *region, const char *role_arn,
-			    const char *session, const char *external_id, struct ufs_credsrc *base,
+/* STS AssumeRoleWithWebIdentity of role r, the token read from token_file
+ * at every fetch (so a rotated token is used). */
+int ufs_aws_src_web_identity(const struct ufs_aws_role *r, const char *token_file,
+			     struct ufs_credsrc **psrc, char *err, size_t errlen);
+
+/* STS AssumeRole of role r, signed with base's credentials (taken over:
+ * destroyed with the result, or at once on failure). */
+int ufs_aws_src_assume_role(const struct ufs_aws_role *r, struct ufs_credsrc *base,
 			    struct ufs_credsrc **psrc, char *err, size_t errlen);
 
 /* Container credentials: $AWS_CONTAINER_CREDENTIALS_FULL_URI, or

@@ -122,6 +122,7 @@ char *ufs_aws_sts_endpoint(const char *sts_endpoint, const char *profile_url, co
 
 struct aws_sts {
 	char *sts, *region, *role, *token_file, *session, *external_id;
+	unsigned duration;
 	struct ufs_credsrc *base; /* AssumeRole: the credentials that sign */
 };
 
@@ -141,10 +142,10 @@ static void aws_sts_free(void *arg)
 	free(a);
 }
 
-static struct aws_sts *aws_sts_new(const char *sts, const char *region, const char *role,
-				   const char *token_file, const char *session,
-				   const char *external_id)
+static struct aws_sts *aws_sts_new(const struct ufs_aws_role *r, const char *token_file)
 {
+	const char *sts = r->sts, *region = r->region, *role = r->arn, *session = r->session;
+	const char *external_id = r->external_id;
 	struct aws_sts *a = calloc(1, sizeof(*a));
 	char def[64];
 
@@ -157,6 +158,7 @@ static struct aws_sts *aws_sts_new(const char *sts, const char *region, const ch
 	a->token_file = token_file ? strdup(token_file) : NULL;
 	a->session = strdup(session && *session ? session : def);
 	a->external_id = external_id ? strdup(external_id) : NULL;
+	a->duration = r->duration;
 	if (!a->sts || !a->region || !a->role || !a->session || (token_file && !a->token_file) ||
 	    (external_id && !a->external_id)) {
 		aws_sts_free(a);
@@ -185,17 +187,20 @@ static int aws_sts_call(struct aws_sts *a, const char *action, const char *const
 	return rc;
 }
 
-/* "Action=A&Version=2011-06-15&RoleArn=R&RoleSessionName=S" + extra pairs. */
+/* "Action=A&Version=2011-06-15&RoleArn=R&RoleSessionName=S[&DurationSeconds=D]"
+ * + the pair k3=v3 when v3 is set. */
 static char *aws_sts_form(const char *action, struct aws_sts *a, const char *k3, const char *v3)
 {
 	char *r = ufs_uri_encode(a->role, strlen(a->role), 0);
 	char *s = ufs_uri_encode(a->session, strlen(a->session), 0);
 	char *v = v3 ? ufs_uri_encode(v3, strlen(v3), 0) : NULL;
-	char *body = NULL;
+	char *body = NULL, dur[40] = "";
 
+	if (a->duration)
+		snprintf(dur, sizeof(dur), "&DurationSeconds=%u", a->duration);
 	if (r && s && (!v3 || v) &&
-	    asprintf(&body, "Action=%s&Version=2011-06-15&RoleArn=%s&RoleSessionName=%s%s%s%s%s",
-		     action, r, s, v ? "&" : "", v ? k3 : "", v ? "=" : "", v ? v : "") < 0)
+	    asprintf(&body, "Action=%s&Version=2011-06-15&RoleArn=%s&RoleSessionName=%s%s%s%s%s%s",
+		     action, r, s, dur, v ? "&" : "", v ? k3 : "", v ? "=" : "", v ? v : "") < 0)
 		body = NULL;
 	free(r);
 	free(s);
@@ -220,16 +225,15 @@ static int aws_webid_fetch(void *arg, struct ufs_cred_set **pset, char *err, siz
 	return rc;
 }
 
-int ufs_aws_src_web_identity(const char *sts, const char *region, const char *role_arn,
-			     const char *token_file, const char *session, struct ufs_credsrc **psrc,
-			     char *err, size_t errlen)
+int ufs_aws_src_web_identity(const struct ufs_aws_role *r, const char *token_file,
+			     struct ufs_credsrc **psrc, char *err, size_t errlen)
 {
-	struct aws_sts *a = aws_sts_new(sts, region, role_arn, token_file, session, NULL);
+	struct aws_sts *a = aws_sts_new(r, token_file);
 	char what[96];
 
 	if (!a)
 		return -ENOMEM;
-	snprintf(what, sizeof(what), "web identity (%.70s)", role_arn);
+	snprintf(what, sizeof(what), "web identity (%.70s)", r->arn);
 	return ufs_credsrc_create(what, aws_webid_fetch, a, aws_sts_free, psrc, err, errlen);
 }
 
@@ -281,11 +285,10 @@ static int aws_ar_fetch(void *arg, struct ufs_cred_set **pset, char *err, size_t
 	return rc;
 }
 
-int ufs_aws_src_assume_role(const char *sts, const char *region, const char *role_arn,
-			    const char *session, const char *external_id, struct ufs_credsrc *base,
+int ufs_aws_src_assume_role(const struct ufs_aws_role *r, struct ufs_credsrc *base,
 			    struct ufs_credsrc **psrc, char *err, size_t errlen)
 {
-	struct aws_sts *a = aws_sts_new(sts, region, role_arn, NULL, session, external_id);
+	struct aws_sts *a = aws_sts_new(r, NULL);
 	struct ufs_credsrc_info bi;
 	char what[128];
 
@@ -295,7 +298,7 @@ int ufs_aws_src_assume_role(const char *sts, const char *region, const char *rol
 	}
 	a->base = base;
 	ufs_credsrc_info(base, &bi);
-	snprintf(what, sizeof(what), "assume role %.45s via %.30s", role_arn, bi.source);
+	snprintf(what, sizeof(what), "assume role %.45s via %.30s", r->arn, bi.source);
 	return ufs_credsrc_create(what, aws_ar_fetch, a, aws_sts_free, psrc, err, errlen);
 }
 

@@ -416,6 +416,7 @@ static const struct ufs_cfg_key s3_keys[] = {
     {"profile", 0, "profile of the shared config/credentials files (default $AWS_PROFILE)"},
     {"role_arn", 0, "IAM role assumed with the credentials the chain finds"},
     {"role_session_name", 0, "RoleSessionName of role_arn (default unifs-PID-TIME)"},
+    {"role_duration", 0, "DurationSeconds of assumed roles (default: the service's)"},
     {"sts_endpoint", 0, "STS URL (default: AWS_ENDPOINT_URL_STS, https://sts.REGION...)"},
     {"access_key_id", UFS_CFGKEY_SECRET, "inline access key id"},
     {"secret_access_key", UFS_CFGKEY_SECRET, "inline secret access key"},
