@@ -169,7 +169,7 @@ static struct aws_sts *aws_sts_new(const struct ufs_aws_role *r, const char *tok
 
 /* POST an STS action with the form body; parse the answer. */
 static int aws_sts_call(struct aws_sts *a, const char *action, const char *const *hdrs,
-			const char *body, const struct ufs_creds_signer *sig,
+			const char *body, const struct ufs_creds_opts *opt,
 			struct ufs_cred_set **pset, char *err, size_t errlen)
 {
 	struct ufs_strbuf out = {0};
@@ -179,7 +179,7 @@ static int aws_sts_call(struct aws_sts *a, const char *action, const char *const
 	snprintf(what, sizeof(what), "STS %s", action);
 	if (asprintf(&url, "%s/", a->sts) < 0)
 		return -ENOMEM;
-	rc = ufs_creds_http(what, "POST", url, hdrs, body, sig, &out, err, errlen);
+	rc = ufs_creds_http(what, "POST", url, hdrs, body, opt, &out, err, errlen);
 	if (!rc)
 		rc = ufs_aws_parse_sts(action, out.s ? out.s : "", out.len, pset, err, errlen);
 	free(url);
@@ -269,7 +269,7 @@ static int aws_ar_sign(void *arg, const struct ufs_http_req *req, struct ufs_htt
 static int aws_ar_fetch(void *arg, struct ufs_cred_set **pset, char *err, size_t errlen)
 {
 	struct aws_sts *a = arg;
-	struct ufs_creds_signer sig = {aws_ar_sign, a};
+	struct ufs_creds_opts opt = {aws_ar_sign, a, 0};
 	const char *h = strstr(a->sts, "://");
 	char *body = aws_sts_form("AssumeRole", a, "ExternalId", a->external_id);
 	char host[300];
@@ -280,7 +280,7 @@ static int aws_ar_fetch(void *arg, struct ufs_cred_set **pset, char *err, size_t
 		return -ENOMEM;
 	h = h ? h + 3 : a->sts;
 	snprintf(host, sizeof(host), "Host: %.*s", (int)strcspn(h, "/"), h);
-	rc = aws_sts_call(a, "AssumeRole", hdrs, body, &sig, pset, err, errlen);
+	rc = aws_sts_call(a, "AssumeRole", hdrs, body, &opt, pset, err, errlen);
 	free(body);
 	return rc;
 }
@@ -415,6 +415,8 @@ static const char *aws_imds_base(void)
 	return e && *e ? e : IMDS_DEFAULT;
 }
 
+static const struct ufs_creds_opts imds_opts = {NULL, NULL, UFS_CREDS_METADATA_TIMEOUT};
+
 /* GET path of IMDS with a fresh session token (PUT /latest/api/token). */
 static int aws_imds_get(const char *path, struct ufs_strbuf *pout, char *err, size_t errlen)
 {
@@ -430,7 +432,8 @@ static int aws_imds_get(const char *path, struct ufs_strbuf *pout, char *err, si
 		bl--;
 	if (asprintf(&url, "%.*s/latest/api/token", (int)bl, base) < 0)
 		return -ENOMEM;
-	rc = ufs_creds_http("IMDS session token", "PUT", url, th, "", NULL, &tok, err, errlen);
+	rc =
+	    ufs_creds_http("IMDS session token", "PUT", url, th, "", &imds_opts, &tok, err, errlen);
 	free(url);
 	url = NULL;
 	if (!rc && (!tok.s || !tok.len)) {
@@ -443,7 +446,7 @@ static int aws_imds_get(const char *path, struct ufs_strbuf *pout, char *err, si
 		rc = -ENOMEM;
 	gh[0] = hdr;
 	if (!rc)
-		rc = ufs_creds_http("IMDS", "GET", url, gh, NULL, NULL, pout, err, errlen);
+		rc = ufs_creds_http("IMDS", "GET", url, gh, NULL, &imds_opts, pout, err, errlen);
 	ufs_secret_free(tok.s);
 	ufs_secret_free(hdr);
 	free(url);

@@ -130,6 +130,8 @@ static int az_grant_secret(const struct az_src *s, char **psec, const char **pke
 	return ufs_creds_read_token(s->secret, psec, err, errlen);
 }
 
+static const struct ufs_creds_opts az_imds_opts = {NULL, NULL, UFS_CREDS_METADATA_TIMEOUT};
+
 static int az_fetch(void *arg, struct ufs_cred_set **pset, char *err, size_t errlen)
 {
 	struct az_src *s = arg;
@@ -147,8 +149,9 @@ static int az_fetch(void *arg, struct ufs_cred_set **pset, char *err, size_t err
 		ufs_secret_free(sec);
 	}
 	if (!rc)
-		rc = ufs_creds_http(what, body ? "POST" : "GET", s->url, hdrs, body, NULL, &out,
-				    err, errlen);
+		rc = ufs_creds_http(what, body ? "POST" : "GET", s->url, hdrs, body,
+				    s->kind == AZ_SRC_IMDS ? &az_imds_opts : NULL, &out, err,
+				    errlen);
 	if (!rc)
 		rc = ufs_az_parse_token(what, out.s ? out.s : "", out.len, now, pset, err, errlen);
 	ufs_secret_free(body);

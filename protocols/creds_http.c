@@ -15,7 +15,7 @@
 #include "protocols/http/http.h"
 #include "protocols/s3/s3_i.h"
 
-static void creds_http_reason(const char *what, const char *url, int rc,
+static void creds_http_reason(const char *what, const char *url, int rc, double timeout,
 			      const struct ufs_http_resp *resp, char *err, size_t errlen)
 {
 	int ulen = (int)strcspn(url, "?");
@@ -24,14 +24,14 @@ static void creds_http_reason(const char *what, const char *url, int rc,
 		snprintf(err, errlen, "%s: HTTP %ld%s%s (%.*s)", what, resp->status,
 			 resp->err_code[0] ? " " : "", resp->err_code, ulen, url);
 	else if (rc == -ETIMEDOUT)
-		snprintf(err, errlen, "%s: no answer within %.0f s (%.*s)", what,
-			 UFS_CREDS_HTTP_TIMEOUT, ulen, url);
+		snprintf(err, errlen, "%s: no answer within %.0f s (%.*s)", what, timeout, ulen,
+			 url);
 	else
 		snprintf(err, errlen, "%s: %s (%.*s)", what, strerror(-rc), ulen, url);
 }
 
 int ufs_creds_http(const char *what, const char *method, const char *url, const char *const *hdrs,
-		   const char *body, const struct ufs_creds_signer *sig, struct ufs_strbuf *pout,
+		   const char *body, const struct ufs_creds_opts *opt, struct ufs_strbuf *pout,
 		   char *err, size_t errlen)
 {
 	struct ufs_http_req req = {
@@ -42,10 +42,10 @@ int ufs_creds_http(const char *what, const char *method, const char *url, const 
 	    .body_len = body ? strlen(body) : 0,
 	    .out_grow = pout,
 	    .out_max = UFS_CREDS_HTTP_MAX,
-	    .timeout_s = UFS_CREDS_HTTP_TIMEOUT,
+	    .timeout_s = opt && opt->timeout_s > 0 ? opt->timeout_s : UFS_CREDS_HTTP_TIMEOUT,
 	    .max_attempts = 1,
-	    .sign = sig ? sig->fn : NULL,
-	    .sign_arg = sig ? sig->arg : NULL,
+	    .sign = opt ? opt->sign : NULL,
+	    .sign_arg = opt ? opt->sign_arg : NULL,
 	};
 	struct ufs_http_resp resp = {.content_length = -1};
 	int rc = 0;
@@ -59,7 +59,7 @@ int ufs_creds_http(const char *what, const char *method, const char *url, const 
 	if (!rc)
 		rc = ufs_http_perform(&req, &resp);
 	if (rc)
-		creds_http_reason(what, url, rc, &resp, err, errlen);
+		creds_http_reason(what, url, rc, req.timeout_s, &resp, err, errlen);
 	ufs_http_hdrs_clear(&req.headers);
 	ufs_http_resp_clear(&resp);
 	return rc;

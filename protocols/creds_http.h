@@ -18,25 +18,29 @@
 
 /* Overall seconds one token-service request may take (connect included). */
 #define UFS_CREDS_HTTP_TIMEOUT 5.0
+/* The same for a cloud metadata service, which answers within milliseconds
+ * where it exists (the SDKs wait 1 s): a machine off the cloud fails fast. */
+#define UFS_CREDS_METADATA_TIMEOUT 2.0
 /* Largest answer accepted from a token service. */
 #define UFS_CREDS_HTTP_MAX (256 * 1024)
 
-/* How a request is signed: NULL for none (sign hook of http.h). */
-struct ufs_creds_signer {
-	ufs_http_sign_fn fn;
-	void *arg;
+/* How one request is made (NULL: unsigned, UFS_CREDS_HTTP_TIMEOUT). */
+struct ufs_creds_opts {
+	ufs_http_sign_fn sign; /* sign hook of http.h, NULL: unsigned */
+	void *sign_arg;
+	double timeout_s; /* overall bound, 0: UFS_CREDS_HTTP_TIMEOUT */
 };
 
 /*
  * method url with the header lines hdrs (NULL-terminated array of
- * "Name: value", may be NULL) and body (may be NULL), signed by sig (may be
+ * "Name: value", may be NULL) and body (may be NULL), as opt says (may be
  * NULL). A 2xx answer's body is
  * appended to *pout (the caller frees pout->s). 0, or -errno with "WHAT:
  * REASON (URL)" in err: -ETIMEDOUT, -ECONNREFUSED, -EACCES (401/403), -EIO
  * (other status, oversized answer), ...
  */
 int ufs_creds_http(const char *what, const char *method, const char *url, const char *const *hdrs,
-		   const char *body, const struct ufs_creds_signer *sig, struct ufs_strbuf *pout,
+		   const char *body, const struct ufs_creds_opts *opt, struct ufs_strbuf *pout,
 		   char *err, size_t errlen);
 
 /*

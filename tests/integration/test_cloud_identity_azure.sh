@@ -148,7 +148,7 @@ ufs_umount "$mnt"
 
 # --- broken token services (a managed identity asked for: errors are errors) ---
 for m in "500:managed identity: HTTP 500" "malformed:malformed answer" "expired:expired at" \
-	"hang:no answer within 5 s"; do
+	"hang:no answer within 2 s"; do
 	emu_mode azimds "${m%%:*}"
 	t0=$SECONDS
 	ls_fails "Azure IMDS ${m%%:*}" "${m#*:}"
