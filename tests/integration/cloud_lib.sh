@@ -44,6 +44,22 @@ import json, sys
 print(json.load(sys.stdin)["backends"][0]["credentials"][sys.argv[1]])' "$2"
 }
 
+# rw_loop DIR SECONDS: write, read back, list and remove a new file in DIR
+# every half second for SECONDS; any failure fails the test.
+rw_loop()
+{
+	local dir=$1 end=$((SECONDS + $2)) n=0
+	while ((SECONDS < end)); do
+		n=$((n + 1))
+		echo "write $n" >"$dir/r$n" || fail "write $n failed"
+		[[ $(cat "$dir/r$n") == "write $n" ]] || fail "read back $n"
+		ls -1 "$dir" >"$UFS_WORK/rw.ls" || fail "listing $n failed"
+		grep -qx "r$n" "$UFS_WORK/rw.ls" || fail "r$n not listed"
+		rm "$dir/r$n" || fail "rm $n"
+		sleep 0.5
+	done
+}
+
 # cloud_clean_env: no credential of any kind in the environment.
 cloud_clean_env()
 {

@@ -176,16 +176,7 @@ ufs_mount "$cfg" "$mnt"
 [[ $(emu_stat "sts_assume_role:arn:aws:iam::123456789012:role/per-mount") -ge 1 ]] ||
 	fail "mount role_arn not assumed"
 d0=$(emu_stat s3_denied)
-end=$((SECONDS + 50))
-n=0
-while ((SECONDS < end)); do
-	n=$((n + 1))
-	echo "write $n" >"$mnt/s3/r$n" || fail "write $n failed"
-	[[ $(cat "$mnt/s3/r$n") == "write $n" ]] || fail "read back $n"
-	ls "$mnt/s3" | grep -q "^r$n\$" || fail "listing $n"
-	rm "$mnt/s3/r$n" || fail "rm $n"
-	sleep 0.5
-done
+rw_loop "$mnt/s3" 50
 [[ $(emu_stat s3_denied) == "$d0" ]] ||
 	fail "requests were refused during refresh: $(($(emu_stat s3_denied) - d0))"
 refr=$(stats_cred "$mnt" refreshes)

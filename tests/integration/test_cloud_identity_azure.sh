@@ -132,16 +132,7 @@ grep -Eq "credentials +ok .*managed identity \(IMDS\), expire " "$UFS_WORK/docto
 	fail "doctor does not name the source and expiry: $(cat "$UFS_WORK/doctor.out")"
 grep -q "eyJ" "$UFS_WORK/doctor.out" && fail "doctor printed a token"
 ufs_mount "$cfg" "$mnt"
-end=$((SECONDS + 45))
-n=0
-while ((SECONDS < end)); do
-	n=$((n + 1))
-	echo "write $n" >"$mnt/az/r$n" || fail "write $n failed"
-	[[ $(cat "$mnt/az/r$n") == "write $n" ]] || fail "read back $n"
-	ls "$mnt/az" | grep -q "^r$n\$" || fail "listing $n"
-	rm "$mnt/az/r$n" || fail "rm $n"
-	sleep 0.5
-done
+rw_loop "$mnt/az" 45
 refr=$(stats_cred "$mnt" refreshes)
 ((refr >= 2)) || fail "token refreshed $refr times in 45 s (lifetime 20 s), want >= 2"
 ufs_umount "$mnt"

@@ -94,16 +94,7 @@ grep -q "STS AssumeRoleWithWebIdentity: HTTP 403" "$UFS_WORK/bad.err" ||
 # --- the role's 20 s credentials, renewed, every request verified ---
 ufs_mount "$cfg" "$mnt"
 [[ $(cat "$mnt/rgw/seed") == seed ]] || fail "cannot read seed with the role's credentials"
-end=$((SECONDS + 50))
-n=0
-while ((SECONDS < end)); do
-	n=$((n + 1))
-	echo "write $n" >"$mnt/rgw/r$n" || fail "write $n failed"
-	[[ $(cat "$mnt/rgw/r$n") == "write $n" ]] || fail "read back $n"
-	ls "$mnt/rgw" | grep -q "^r$n\$" || fail "listing $n"
-	rm "$mnt/rgw/r$n" || fail "rm $n"
-	sleep 0.5
-done
+rw_loop "$mnt/rgw" 50
 echo "kept" >"$mnt/rgw/kept" || fail "write kept"
 on_exit "rm -f '$mnt/rgw/kept'"
 # (the object belongs to the role's federated user: the bucket owner may list it)
