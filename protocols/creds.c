@@ -1,7 +1,11 @@
 /*
- * creds.c — AWS credentials from the mount section, the environment or a
- * shared-credentials file; see creds.h. The file is INI (parsed with inih); its profile section
- * is "[name]". Secrets are wiped before they are freed.
+ * creds.c — the credential files: static AWS credentials from the mount
+ * section, the environment or a shared-credentials file, the profiles of
+ * the shared config and credentials files that the chain (creds_aws.c)
+ * reads, and token files (web identity, workload identity, container
+ * authorization); see creds.h. The files are INI (parsed with inih): a
+ * profile is "[name]" in the credentials file and "[profile name]" (or
+ * "[default]") in the config file. Secrets are wiped before they are freed.
  */
 #include "protocols/creds.h"
 

@@ -22,6 +22,8 @@
 #define AZ_RESOURCE "https://storage.azure.com/"
 #define AZ_AUTHORITY "https://login.microsoftonline.com"
 #define AZ_IMDS "http://169.254.169.254"
+#define AZ_MAX_EPOCH 4102444800LL  /* 2100-01-01: a larger expires_on is garbage */
+#define AZ_MAX_LIFETIME 31536000LL /* a year: a larger expires_in is garbage */
 #define AZ_ASSERTION_TYPE "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 enum az_src_kind { AZ_SRC_SECRET, AZ_SRC_CERT, AZ_SRC_FEDERATED, AZ_SRC_APPSERVICE, AZ_SRC_IMDS };
@@ -54,11 +56,23 @@ static const char *az_env(const char *name)
 	return v && *v ? v : NULL;
 }
 
+/* A decimal number of seconds in (0, max] (JSON number or string). 0 or -EINVAL. */
+static int az_secs(const char *s, long long max, long long *pv)
+{
+	char *end = NULL;
+
+	if (!s)
+		return -EINVAL;
+	errno = 0;
+	*pv = strtoll(s, &end, 10);
+	return errno == 0 && end != s && !*end && *pv > 0 && *pv <= max ? 0 : -EINVAL;
+}
+
 int ufs_az_parse_token(const char *what, const char *json, size_t len, time_t now,
 		       struct ufs_cred_set **pset, char *err, size_t errlen)
 {
 	static const char *const keys[] = {"access_token", "expires_on", "expires_in"};
-	char *tok = NULL, *on = NULL, *in = NULL, *end = NULL;
+	char *tok = NULL, *on = NULL, *in = NULL;
 	char **const vals[] = {&tok, &on, &in};
 	struct ufs_strbuf b = {.s = (char *)json, .len = len};
 	time_t exp = 0;
@@ -67,9 +81,9 @@ int ufs_az_parse_token(const char *what, const char *json, size_t len, time_t no
 
 	if (rc)
 		return rc;
-	if (on && (v = strtoll(on, &end, 10)) > 0 && end && !*end)
+	if (az_secs(on, AZ_MAX_EPOCH, &v) == 0)
 		exp = (time_t)v;
-	else if (in && (v = strtoll(in, &end, 10)) > 0 && end && !*end)
+	else if (az_secs(in, AZ_MAX_LIFETIME, &v) == 0)
 		exp = now + (time_t)v;
 	if (!tok || !*tok) {
 		snprintf(err, errlen, "%s: the answer lacks access_token", what);

@@ -18,6 +18,18 @@
 
 /* ---- requests ---- */
 
+/* Region and endpoint as other threads see them: a redirect may move them
+ * once (s3_move_region), the old strings staying valid. */
+static const char *s3_region(struct s3_be *sb)
+{
+	return __atomic_load_n(&sb->region, __ATOMIC_ACQUIRE);
+}
+
+static const char *s3_endpoint(struct s3_be *sb)
+{
+	return __atomic_load_n(&sb->endpoint, __ATOMIC_ACQUIRE);
+}
+
 /* Split an absolute URL into authority, path and query (owned copies). */
 static int s3_url_parts(const char *url, char **phost, char **ppath, const char **pquery)
 {
@@ -75,7 +87,7 @@ static int s3_sign(void *arg, const struct ufs_http_req *req, struct ufs_http_hd
 	struct ufs_cred_set *set = ufs_credsrc_get(sb->id.cred, why, sizeof(why));
 
 	if (set) {
-		struct ufs_sigv4_key k = {set->id, set->secret, set->token, sb->region, "s3"};
+		struct ufs_sigv4_key k = {set->id, set->secret, set->token, s3_region(sb), "s3"};
 
 		rc = ufs_sigv4_add_headers(&r, &k, pauth);
 		ufs_cred_set_put(set);
@@ -97,7 +109,7 @@ int s3_call_init(struct s3_call *c, struct s3_be *sb, enum ufs_req_kind kind, co
 
 	memset(c, 0, sizeof(*c));
 	c->resp.content_length = -1;
-	c->url = ufs_s3_url(sb->endpoint, sb->bucket, sb->path_style, key, query);
+	c->url = ufs_s3_url(s3_endpoint(sb), sb->bucket, sb->path_style, key, query);
 	if (!c->url)
 		return -ENOMEM;
 	rc = s3_url_parts(c->url, &host, &path, &q);
@@ -193,15 +205,15 @@ int s3_call_perform(struct s3_call *c)
 	struct s3_be *sb = c->req.sign_arg;
 	int rc = ufs_http_perform(&c->req, &c->resp);
 	const char *r = rc ? ufs_http_hdrs_get(&c->resp.hdrs, "x-amz-bucket-region") : NULL;
-	const char *old_ep = sb->endpoint;
+	const char *old_ep = s3_endpoint(sb);
 
-	if (!r || !*r || strcmp(r, sb->region) == 0 || strlen(r) > 32 ||
+	if (!r || !*r || strcmp(r, s3_region(sb)) == 0 || strlen(r) > 32 ||
 	    strspn(r, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(r) ||
 	    (c->resp.status != 301 && c->resp.status != 400) || c->req.read_fn)
 		return rc;
 	if (!s3_move_region(sb, r))
 		return rc;
-	if (sb->endpoint != old_ep && s3_call_rehost(c, old_ep, sb->endpoint) != 0)
+	if (s3_endpoint(sb) != old_ep && s3_call_rehost(c, old_ep, s3_endpoint(sb)) != 0)
 		return -ENOMEM;
 	ufs_http_resp_clear(&c->resp);
 	c->resp.content_length = -1;
