@@ -153,11 +153,13 @@ AWS_PROFILE=app AWS_REGION=eu-west-3 ls_ok "AWS_REGION before the profile's regi
 # --- a mount: profile + role_arn per mount, doctor, refresh across expiries ---
 cfg=$UFS_WORK/unifs.conf
 mnt=$UFS_WORK/mnt
+mport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 ufs_config "$cfg" <<CFG
 [global]
 memory = 256M
 dir_ttl = 0
 attr_ttl = 0
+metrics = 127.0.0.1:$mport
 
 [mount "/s3"]
 url          = s3://$bkt/
@@ -199,6 +201,11 @@ stats_cred "$mnt" last_error | grep -q "HTTP 500" || fail "last_error lacks the 
 echo still >"$mnt/s3/still" || fail "write with the old credentials failed"
 rm -f "$mnt/s3/still"
 "$UFS_BIN" stats "$mnt" | grep -q "refresh failures [1-9]" || fail "text stats lack the failures"
+curl -sf "http://127.0.0.1:$mport/metrics" >"$UFS_WORK/metrics" || fail "no metrics"
+grep -Eq '^unifs_backend_credentials_refresh_failures_total\{mount="/s3"\} [1-9]' "$UFS_WORK/metrics" ||
+	fail "Prometheus lacks the refresh failures: $(grep credentials "$UFS_WORK/metrics")"
+grep -Eq '^unifs_backend_credentials_expiry_seconds\{mount="/s3"\} ([1-9]|1[0-9]|20)$' "$UFS_WORK/metrics" ||
+	fail "Prometheus lacks the seconds to expiry: $(grep credentials "$UFS_WORK/metrics")"
 emu_mode sts ok
 sleep 8
 echo again >"$mnt/s3/again" || fail "write after the refresh recovered failed"
