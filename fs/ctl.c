@@ -38,6 +38,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -49,6 +50,7 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 #include "common/budget.h"
 #include "common/log.h"
 #include "common/strbuf.h"
+#include "protocols/credsrc.h"
 
 #define CTL_DIR "/run/unifs"
 
@@ -79,6 +81,42 @@ static const char *ctl_state(struct ufs_backend *be, char *err, size_t errlen)
 
 #define CTL_U64(x) ((unsigned long long)(x))
 
+/* ,"credentials":{source, expires_in (s, -1: never), refreshes, failures,
+ * last error} of a backend that signs with a credential source. */
+static void ctl_json_cred(struct ufs_strbuf *b, struct ufs_backend *be)
+{
+	struct ufs_credsrc_info ci;
+
+	if (!be->cred)
+		return;
+	ufs_credsrc_info(be->cred, &ci);
+	ufs_sb_printf(b, ",\"credentials\":{\"source\":");
+	ufs_sb_json_str(b, ci.source);
+	ufs_sb_printf(b, ",\"expires_in\":%lld,\"refreshes\":%llu,\"refresh_failures\":%llu",
+		      ci.expires ? (long long)(ci.expires - time(NULL)) : -1LL,
+		      CTL_U64(ci.refreshes), CTL_U64(ci.refresh_failures));
+	ufs_sb_printf(b, ",\"last_error\":");
+	ufs_sb_json_str(b, ci.last_error);
+	ufs_sb_printf(b, "}");
+}
+
+/* "  credentials: SOURCE, expire in N s, ..." of a backend with a source. */
+static void ctl_text_cred(struct ufs_strbuf *b, struct ufs_backend *be)
+{
+	struct ufs_credsrc_info ci;
+
+	if (!be->cred)
+		return;
+	ufs_credsrc_info(be->cred, &ci);
+	ufs_sb_printf(b, "  credentials: %s", ci.source);
+	if (ci.expires)
+		ufs_sb_printf(b, ", expire in %lld s", (long long)(ci.expires - time(NULL)));
+	ufs_sb_printf(b, ", refreshes %llu, refresh failures %llu\n", CTL_U64(ci.refreshes),
+		      CTL_U64(ci.refresh_failures));
+	if (ci.last_error[0])
+		ufs_sb_printf(b, "  credentials last error: %s\n", ci.last_error);
+}
+
 static void ctl_json_backend(struct ufs_strbuf *b, struct ufs_fs *fs, size_t i)
 {
 	struct ufs_backend *be = fs->be[i];
@@ -102,8 +140,10 @@ static void ctl_json_backend(struct ufs_strbuf *b, struct ufs_fs *fs, size_t i)
 	ufs_sb_printf(b, ",\"last_error\":");
 	ufs_sb_json_str(b, err);
 	stale = fs_offline_stale(fs, i, &served);
-	ufs_sb_printf(b, ",\"stale\":%s,\"stale_answers\":%llu}", stale ? "true" : "false",
+	ufs_sb_printf(b, ",\"stale\":%s,\"stale_answers\":%llu", stale ? "true" : "false",
 		      CTL_U64(served));
+	ctl_json_cred(b, be);
+	ufs_sb_printf(b, "}");
 }
 
 /* The cache counters as name/value pairs, in struct order. */
@@ -319,6 +359,7 @@ static void ctl_text_backend(struct ufs_strbuf *b, struct ufs_fs *fs, size_t i)
 	    CTL_U64(atomic_load(&be->stats.errors)), CTL_U64(atomic_load(&be->stats.retries)));
 	if (err[0])
 		ufs_sb_printf(b, "  last error: %s\n", err);
+	ctl_text_cred(b, be);
 	if (fs_offline_stale(fs, i, &served))
 		ufs_sb_printf(b,
 			      "  STALE: server unreachable, serving the disk tier's copy read-only "

@@ -25,11 +25,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/budget.h"
 #include "common/log.h"
 #include "common/strbuf.h"
+#include "protocols/credsrc.h"
 
 #define METRICS_CTYPE "text/plain; version=0.0.4; charset=utf-8"
 
@@ -70,6 +72,25 @@ static unsigned long long m_errors(struct ufs_backend *be)
 static unsigned long long m_retries(struct ufs_backend *be)
 {
 	return M_U64(atomic_load(&be->stats.retries));
+}
+
+/* Seconds until the backend's credentials expire; 0 when they never do or
+ * have expired. */
+static unsigned long long m_cred_ttl(struct ufs_backend *be)
+{
+	struct ufs_credsrc_info ci;
+	time_t now = time(NULL);
+
+	ufs_credsrc_info(be->cred, &ci);
+	return ci.expires > now ? M_U64(ci.expires - now) : 0;
+}
+
+static unsigned long long m_cred_failures(struct ufs_backend *be)
+{
+	struct ufs_credsrc_info ci;
+
+	ufs_credsrc_info(be->cred, &ci);
+	return M_U64(ci.refresh_failures);
 }
 
 static unsigned long long m_up(struct ufs_backend *be)
@@ -155,6 +176,13 @@ static void metrics_backends(struct ufs_strbuf *b, struct ufs_fs *fs)
 			  "Payload bytes sent to the backend.", m_bytes_out);
 	metrics_be_family(b, fs, "unifs_backend_errors_total", "counter",
 			  "Requests that failed after their retries.", m_errors);
+	metrics_be_family(b, fs, "unifs_backend_credentials_expiry_seconds", "gauge",
+			  "Seconds until the backend's temporary credentials expire (0: they do "
+			  "not expire, or already have).",
+			  m_cred_ttl);
+	metrics_be_family(b, fs, "unifs_backend_credentials_refresh_failures_total", "counter",
+			  "Failed attempts to renew the backend's temporary credentials.",
+			  m_cred_failures);
 	metrics_be_family(b, fs, "unifs_backend_retries_total", "counter",
 			  "Requests retried after a server error or a dropped connection.",
 			  m_retries);

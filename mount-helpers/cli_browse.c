@@ -208,7 +208,7 @@ static int browse_ls(struct cli_target *t, int short_fmt)
 
 static void ls_usage(FILE *f)
 {
-	fputs("usage: unifs ls [-1] [-l] URL\n"
+	fputs("usage: unifs ls [-1] [-l] [--region R] URL\n"
 	      "       unifs ls [-1] [-l] -c CONFIG /path/in/namespace\n"
 	      "\n"
 	      "List a directory (or show one file) without mounting: mode, size,\n"
@@ -270,7 +270,7 @@ static void browse_print_stat(struct cli_target *t, const struct ufs_attr *a)
 
 static void stat_usage(FILE *f)
 {
-	fputs("usage: unifs stat URL\n"
+	fputs("usage: unifs stat [--region R] URL\n"
 	      "       unifs stat -c CONFIG /path/in/namespace\n"
 	      "\n"
 	      "Show type, size, mode, modification time and ETag of one entry.\n",

@@ -34,7 +34,7 @@ static int cat_stream(struct cli_target *t, const struct ufs_attr *a, int *pwrit
 
 static void cat_usage(FILE *f)
 {
-	fputs("usage: unifs cat URL\n"
+	fputs("usage: unifs cat [--region R] URL\n"
 	      "       unifs cat -c CONFIG /path/in/namespace\n"
 	      "\n"
 	      "Write one file or object to stdout (parallel 8 MiB ranged reads).\n",

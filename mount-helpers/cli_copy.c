@@ -29,6 +29,7 @@
 struct copy_args {
 	struct mig_opts o;
 	const char *config;
+	const char *region; /* --region for s3:// URLs */
 	const char *shard, *shard_count;
 	const char *include[COPY_MAX_PATTERNS], *exclude[COPY_MAX_PATTERNS];
 	int progress_flag; /* -1 --no-progress, 0 default (TTY), 1 --progress */
@@ -53,6 +54,7 @@ enum {
 	OPT_SHARD_COUNT,
 	OPT_DELETE,
 	OPT_VERIFY,
+	OPT_REGION,
 };
 
 static const struct option copy_long[] = {
@@ -74,6 +76,7 @@ static const struct option copy_long[] = {
     {"shard-count", required_argument, NULL, OPT_SHARD_COUNT},
     {"delete", no_argument, NULL, OPT_DELETE},
     {"verify", required_argument, NULL, OPT_VERIFY},
+    {"region", required_argument, NULL, OPT_REGION},
     {NULL, 0, NULL, 0},
 };
 
@@ -100,6 +103,7 @@ static void copy_usage(FILE *f)
 	      "  --progress            progress line on stderr (default on a terminal)\n"
 	      "  --journal PATH        record finished files; a rerun resumes from it\n"
 	      "  --resume              the journal must exist already\n"
+	      "  --region R            region of s3:// URLs (else AWS_REGION, profile, ...)\n"
 	      "  --shard K/N|auto      do the K-th of N parts (auto: Slurm array or\n"
 	      "                        Kubernetes Indexed Job, with --shard-count N)\n"
 	      "\n"
@@ -160,6 +164,9 @@ static int copy_option(struct copy_args *a, int c)
 		break;
 	case 'c':
 		a->config = optarg;
+		break;
+	case OPT_REGION:
+		a->region = optarg;
 		break;
 	case 'n':
 		a->o.dry_run = 1;
@@ -275,10 +282,13 @@ static int copy_parse(struct copy_args *a, int argc, char **argv)
 	return copy_check_args(a);
 }
 
-static int copy_open(struct cli_target *t, const char *cmd, const char *config, const char *name)
+static int copy_open(struct cli_target *t, const struct copy_args *a, const char *name)
 {
+	const char *config = a->config;
+
 	memset(t, 0, sizeof(*t));
-	t->cmd = cmd;
+	t->cmd = a->o.cmd;
+	t->region = a->region;
 	return cli_target_open(t, strstr(name, "://") ? NULL : config, name);
 }
 
@@ -391,7 +401,7 @@ static int copy_targets(struct copy_args *a, struct cli_target *t, struct mig_re
 	int rc = budget ? CLI_OK : CLI_FAIL;
 
 	for (int i = 0; rc == CLI_OK && i < a->n_paths; i++) {
-		rc = copy_open(&t[i], a->o.cmd, a->config, a->paths[i]);
+		rc = copy_open(&t[i], a, a->paths[i]);
 		if (rc == CLI_OK)
 			rc = copy_need_backend(&t[i]);
 	}

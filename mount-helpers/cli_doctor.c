@@ -38,13 +38,14 @@
 #include "common/metrics.h"
 #include "common/strbuf.h"
 #include "protocols/backend.h"
-#include "protocols/creds.h"
+#include "protocols/credsrc.h"
+#include "protocols/http/http.h"
 #include "protocols/objstore/objstore.h"
 
 #define DOC_SKEW_MAX_S (15 * 60)
 #define DOC_READ_LEN 4096
 #define DOC_HINT_CREDS                                                                             \
-	"set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a credentials file (chmod 600)"
+	"see CREDENTIALS in unifs.conf(5): environment, profile, web identity, instance role"
 
 enum doc_id {
 	DOC_CONFIG,
@@ -137,48 +138,16 @@ static int doc_split_url(const char *url, const char *def_port, struct doc_mount
 	return d->host[0] ? 0 : -EINVAL;
 }
 
-static const char *doc_env(const char *a, const char *b)
-{
-	const char *v = getenv(a);
-
-	if ((!v || !*v) && b)
-		v = getenv(b);
-	return v && *v ? v : NULL;
-}
-
-/* The server of d's mount, as the backends find it. */
+/* The server of d's mount, as its backend found it (endpoint, region,
+ * profile, environment: see doc_config, which runs first); NFS from the URL. */
 static void doc_find_server(struct doc_mount *d)
 {
-	const struct ufs_mount_cfg *m = d->m;
-	const char *ep = ufs_mcfg_get(m, "endpoint");
-
-	if (strncmp(m->url, "s3://", 5) == 0) {
-		const char *region = ufs_mcfg_get(m, "region");
-
-		if (!ep)
-			ep = doc_env("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL");
-		if (!region)
-			region = doc_env("AWS_REGION", "AWS_DEFAULT_REGION");
-		if (ep)
-			snprintf(d->server, sizeof(d->server), "%s", ep);
-		else
-			snprintf(d->server, sizeof(d->server), "https://s3.%s.amazonaws.com",
-				 region ? region : "us-east-1");
-	} else if (strncmp(m->url, "az://", 5) == 0) {
-		const char *acct = ufs_mcfg_get(m, "account");
-
-		if (!acct)
-			acct = doc_env("AZURE_STORAGE_ACCOUNT", NULL);
-		if (ep)
-			snprintf(d->server, sizeof(d->server), "%s", ep);
-		else if (acct)
-			snprintf(d->server, sizeof(d->server), "https://%s.blob.core.windows.net",
-				 acct);
-	}
+	if (d->be && d->be->endpoint)
+		snprintf(d->server, sizeof(d->server), "%s", d->be->endpoint);
 	if (d->server[0])
 		doc_split_url(d->server, strncmp(d->server, "https:", 6) == 0 ? "443" : "80", d);
-	else if (strncmp(m->url, "nfs://", 6) == 0)
-		doc_split_url(m->url, "2049", d);
+	else if (strncmp(d->m->url, "nfs://", 6) == 0)
+		doc_split_url(d->m->url, "2049", d);
 }
 
 /* ---- the checks ---- */
@@ -198,42 +167,43 @@ static void doc_config(struct doc_mount *d)
 		doc_set(d, DOC_CONFIG, DOC_OK, t0, NULL, "%s", d->m->url);
 }
 
+/* The credential source the backend uses, its expiry and the region. */
 static void doc_creds(struct doc_mount *d)
 {
 	const struct ufs_mount_cfg *m = d->m;
+	struct ufs_credsrc_info ci;
+	char exp[64] = "", reg[64] = "";
 	double t0 = ufs_mono_now();
 
-	if (strncmp(m->url, "s3://", 5) == 0) {
-		struct ufs_aws_creds cr = {0};
-		char err[320] = "";
-		int rc = ufs_aws_creds_for_mount(m, &cr, err, sizeof(err));
-
-		if (rc == 0)
-			doc_set(d, DOC_CREDS, DOC_OK, t0, NULL, "%s",
-				cr.source ? cr.source : "found");
-		else if (rc == -ENOENT)
-			doc_set(d, DOC_CREDS, DOC_OK, t0, NULL, "none: anonymous requests");
-		else
-			doc_set(d, DOC_CREDS, DOC_FAIL, t0, DOC_HINT_CREDS, "%s", err);
-		ufs_aws_creds_clear(&cr);
-	} else if (strncmp(m->url, "az://", 5) == 0) {
-		static const char *const keys[] = {"key_file", "sas_file", "token_file"};
-		static const char *const envs[] = {"AZURE_STORAGE_KEY", "AZURE_STORAGE_SAS_TOKEN",
-						   "AZURE_STORAGE_CONNECTION_STRING"};
-		const char *src = NULL;
-
-		for (int i = 0; i < 3 && !src; i++)
-			src = ufs_mcfg_get(m, keys[i]) ? keys[i] : NULL;
-		for (int i = 0; i < 3 && !src; i++)
-			src = doc_env(envs[i], NULL) ? envs[i] : NULL;
-		doc_set(d, DOC_CREDS, DOC_OK, t0, NULL, "%s%s",
-			src ? "" : "none: ", src ? src : "anonymous requests");
-	} else if (strncmp(m->url, "nfs://", 6) == 0) {
+	if (strncmp(m->url, "nfs://", 6) == 0) {
 		doc_set(d, DOC_CREDS, DOC_OK, t0, NULL, "AUTH_SYS uid %u gid %u",
 			(unsigned)getuid(), (unsigned)getgid());
-	} else {
-		doc_set(d, DOC_CREDS, DOC_NA, 0, NULL, "local file permissions");
+		return;
 	}
+	if (strncmp(m->url, "file://", 7) == 0) {
+		doc_set(d, DOC_CREDS, DOC_NA, 0, NULL, "local file permissions");
+		return;
+	}
+	if (!d->be) {
+		doc_set(d, DOC_CREDS, DOC_FAIL, t0, DOC_HINT_CREDS, "%s", d->c[DOC_CONFIG].detail);
+		return;
+	}
+	ufs_credsrc_info(d->be->cred, &ci);
+	if (ci.expires) {
+		struct tm tm;
+
+		gmtime_r(&ci.expires, &tm);
+		strftime(exp, sizeof(exp), ", expire %Y-%m-%dT%H:%M:%SZ", &tm);
+		snprintf(exp + strlen(exp), sizeof(exp) - strlen(exp), " (in %lld s)",
+			 (long long)(ci.expires - time(NULL)));
+	}
+	if (d->be->region)
+		snprintf(reg, sizeof(reg), ", region %s", d->be->region);
+	doc_set(d, DOC_CREDS, DOC_OK, t0, NULL, "%s%s%s", d->be->cred ? ci.source : "",
+		d->be->cred   ? exp
+		: d->be->auth ? d->be->auth
+			      : "none: anonymous requests",
+		reg);
 }
 
 static void doc_dns(struct doc_mount *d)
@@ -330,6 +300,8 @@ static CURLcode doc_curl(struct doc_mount *d, int connect_only, char date[64], c
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(d->g->op_timeout * 1000));
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, err);
+	if (ufs_http_ca_file(NULL)) /* the backends' CA bundle */
+		curl_easy_setopt(h, CURLOPT_CAINFO, ufs_http_ca_file(NULL));
 	if (connect_only) {
 		curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
 	} else {
@@ -492,8 +464,8 @@ static void doc_clock(struct doc_mount *d)
 
 static void doc_run(struct doc_mount *d)
 {
-	doc_find_server(d);
 	doc_config(d);
+	doc_find_server(d);
 	doc_creds(d);
 	doc_dns(d);
 	doc_tcp(d);

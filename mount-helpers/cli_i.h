@@ -102,6 +102,7 @@ struct cli_target {
 	char *nspath;		/* owned normalised namespace path; NULL for URLs */
 	int synthetic;		/* nspath is a synthetic directory */
 	unsigned flags;		/* bit i: option letter i of the command's flags seen */
+	const char *region;	/* --region: the region key of a URL-form target, or NULL */
 };
 
 /* Open the target: config == NULL: name is a URL; else name is a path in

@@ -72,12 +72,31 @@ static const char *target_message(const struct cli_target *t, const char *msg)
 	return msg;
 }
 
+/* Give the URL's mount the key region = t->region (--region). 0 or -ENOMEM. */
+static int target_set_region(struct cli_target *t)
+{
+	struct ufs_mount_cfg *m = &t->cfg->mounts[0];
+	struct ufs_kv *kv;
+
+	if (!t->region)
+		return 0;
+	kv = realloc(m->kv, (m->n_kv + 1) * sizeof(*kv));
+	if (!kv)
+		return -ENOMEM;
+	m->kv = kv;
+	kv[m->n_kv] = (struct ufs_kv){strdup("region"), strdup(t->region), 0};
+	m->n_kv++;
+	return kv[m->n_kv - 1].key && kv[m->n_kv - 1].value ? 0 : -ENOMEM;
+}
+
 /* Build cfg + backend for url; on failure prints why (when loud). */
 static int target_backend(struct cli_target *t, const char *url, int loud)
 {
 	char err[CLI_ERR_MAX] = "";
 	int rc = ufs_config_from_url(url, &ufs_backend_schema, &t->cfg, err, sizeof(err));
 
+	if (rc == 0)
+		rc = target_set_region(t);
 	if (rc == 0)
 		rc = ufs_backend_create(&t->cfg->mounts[0], t->cfg, &t->be, err, sizeof(err));
 	if (rc != 0) {
@@ -226,17 +245,21 @@ int cli_target_fail(struct cli_target *t, int rc)
 static int target_parse_args(struct cli_target *t, int argc, char **argv, const char *flags,
 			     const char **pconfig)
 {
+	static const struct option lo[] = {{"region", required_argument, NULL, 'R'},
+					   {NULL, 0, NULL, 0}};
 	char optstring[32];
 	int c;
 
 	snprintf(optstring, sizeof(optstring), "+c:%s", flags);
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt(argc, argv, optstring)) != -1) {
-		const char *f = c != ':' && c != '?' ? strchr(flags, c) : NULL;
+	while ((c = getopt_long(argc, argv, optstring, lo, NULL)) != -1) {
+		const char *f = c != ':' && c != '?' && c != 'R' ? strchr(flags, c) : NULL;
 
 		if (c == 'c')
 			*pconfig = optarg;
+		else if (c == 'R')
+			t->region = optarg;
 		else if (f)
 			t->flags |= 1u << (f - flags);
 		else

@@ -239,6 +239,8 @@ struct ufs_cfg_key {
 	const char *help; /* one line for --help */
 };
 
+struct ufs_credsrc;
+
 struct ufs_backend_ops {
 	const char *scheme;   /* "file", "nfs", "s3", "az" */
 	unsigned caps;	      /* UFS_CAP_* */
@@ -249,8 +251,9 @@ struct ufs_backend_ops {
 	const struct ufs_cfg_key *family_keys;
 
 	/* Parse m->url and the section's keys, load credentials, allocate the
-	 * backend; no network I/O. On error: -errno and a one-line message in
-	 * err naming the mount (e.g. "mount /ckpt: AWS_SECRET_ACCESS_KEY not set"). */
+	 * backend; no network I/O but to token services (bounded, credsrc.h). On error: -errno and
+	 * a one-line message in err naming the mount (e.g. "mount /ckpt: AWS_SECRET_ACCESS_KEY not
+	 * set"). */
 	int (*create)(const struct ufs_mount_cfg *m, const struct ufs_config *g,
 		      struct ufs_backend **pbe, char *err, size_t errlen);
 	/* Contact the server and check the root exists and credentials work.
@@ -318,6 +321,12 @@ struct ufs_backend {
 	int resets;	      /* calls in a row that ended in a connection reset */
 	double retry_at;      /* monotonic seconds when the next real call may try */
 	char last_error[256]; /* server's last message, for logs */
+	/* where requests go and what they are signed with, for stats and doctor;
+	 * set by the protocol's create()/check() (NULL: not applicable) */
+	const char *endpoint;	  /* service URL */
+	const char *region;	  /* signing region (S3) */
+	struct ufs_credsrc *cred; /* borrowed from the protocol: source, expiry */
+	const char *auth;	  /* without cred: how requests are signed ("shared key") */
 };
 
 /* Initialise the common head (called by each protocol's create()). */

@@ -1,9 +1,12 @@
 /*
- * creds.h — AWS credentials for the S3 backend: the mount section's own
- * keys (access_key_id, secret_access_key, session_token), the environment
- * (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) or an AWS
- * shared-credentials file and profile. Secrets are never logged; a file
- * readable by group/other is refused.
+ * creds.h — the static AWS credentials and the shared files: the mount
+ * section's own keys (access_key_id, secret_access_key, session_token), the
+ * environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN),
+ * an AWS shared-credentials file and profile, and the profiles of the
+ * shared config and credentials files with every key the credential chain
+ * reads (protocols/creds_aws.c). Pure file reading and parsing, no network.
+ * Secrets are never logged; a file holding a secret that is readable by
+ * group/other is refused.
  */
 #ifndef UFS_CREDS_H
 #define UFS_CREDS_H
@@ -51,5 +54,69 @@ void ufs_aws_creds_clear(struct ufs_aws_creds *pc);
  * profile or one of its two keys is missing, -ENOMEM.
  */
 int ufs_aws_creds_parse(const char *text, const char *profile, struct ufs_aws_creds *pc);
+
+/* The keys of one profile the credential chain reads (names as in the
+ * files: region, role_arn, ...). */
+enum ufs_awsp_key {
+	UFS_AWSP_REGION,
+	UFS_AWSP_ROLE_ARN,
+	UFS_AWSP_SOURCE_PROFILE,
+	UFS_AWSP_CREDENTIAL_SOURCE,
+	UFS_AWSP_CREDENTIAL_PROCESS,
+	UFS_AWSP_WEB_IDENTITY_TOKEN_FILE,
+	UFS_AWSP_ROLE_SESSION_NAME,
+	UFS_AWSP_EXTERNAL_ID,
+	UFS_AWSP_ENDPOINT_URL,
+	UFS_AWSP_ACCESS_KEY,
+	UFS_AWSP_SECRET_KEY,
+	UFS_AWSP_SESSION_TOKEN,
+	UFS_AWSP_N
+};
+
+/* One profile merged from the config and credentials files. v[k]: owned
+ * value or NULL. found: the profile's section exists in one of the files. */
+struct ufs_aws_profile {
+	char *v[UFS_AWSP_N];
+	int found;
+	char path[256]; /* the file the profile was found in last, for messages */
+};
+
+/*
+ * Merge profile name of one file's text into *p (zero it before the first
+ * call). is_config: the shared config file, whose sections are
+ * "[profile NAME]" (and "[default]" or "[profile default]" for default);
+ * otherwise the credentials file, whose sections are "[NAME]". A key already
+ * in *p is replaced (read the config file first: the credentials file wins).
+ * 0 or -ENOMEM (p then holds what was read).
+ */
+int ufs_aws_profile_parse(const char *text, int is_config, const char *name,
+			  struct ufs_aws_profile *p);
+
+/*
+ * Read profile name from $AWS_CONFIG_FILE (default ~/.aws/config) and
+ * $AWS_SHARED_CREDENTIALS_FILE (default ~/.aws/credentials); missing files
+ * are fine. 0 with *p filled (free with ufs_aws_profile_clear()); -ENOENT
+ * when neither file has the profile; -EPERM when a file holding a secret
+ * key is readable by group/other; other -errno; a reason in err.
+ */
+int ufs_aws_profile_load(const char *name, struct ufs_aws_profile *p, char *err, size_t errlen);
+
+/* Wipe and free the values of p; p is zeroed. */
+void ufs_aws_profile_clear(struct ufs_aws_profile *p);
+
+/* Largest token file (a Kubernetes service-account JWT, an Azure federated
+ * token, an ECS authorization token). */
+#define UFS_CREDS_TOKEN_MAX 16384
+
+/*
+ * Read a token file (re-read at every use: platforms rotate them), blanks
+ * and newlines trimmed, into *ptok (free with ufs_secret_free()). Unlike the
+ * credential files, any mode is accepted: Kubernetes projects these tokens
+ * world-readable into the pod. 0 or -errno with "token file PATH: REASON".
+ */
+int ufs_creds_read_token(const char *path, char **ptok, char *err, size_t errlen);
+
+/* The file name of key k ("region", "role_arn", ...). */
+const char *ufs_aws_profile_key_name(enum ufs_awsp_key k);
 
 #endif

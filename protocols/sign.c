@@ -32,6 +32,7 @@
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "common/secret.h"
+#include "protocols/credsrc.h"
 
 /* ==== common digests ==== */
 
@@ -805,6 +806,22 @@ static int az_token_refresh(struct ufs_az_cred *c)
 	return 0;
 }
 
+/* The bearer token of a self-renewing source. */
+static int az_sign_src(struct ufs_credsrc *src, struct ufs_http_hdrs *pauth)
+{
+	char why[300];
+	struct ufs_cred_set *set = ufs_credsrc_get(src, why, sizeof(why));
+	int rc;
+
+	if (!set) {
+		ufs_err("az: %s", why);
+		return -EACCES;
+	}
+	rc = ufs_http_hdrs_add(pauth, "Authorization: Bearer %s", set->token);
+	ufs_cred_set_put(set);
+	return rc;
+}
+
 int ufs_az_sign_bearer(void *arg, const struct ufs_http_req *req, struct ufs_http_hdrs *pauth)
 {
 	struct ufs_az_cred *c = arg;
@@ -813,6 +830,8 @@ int ufs_az_sign_bearer(void *arg, const struct ufs_http_req *req, struct ufs_htt
 	(void)req;
 	if (rc)
 		return rc;
+	if (c->src)
+		return az_sign_src(c->src, pauth);
 	pthread_mutex_lock(&c->lock);
 	rc = az_token_refresh(c);
 	if (rc == 0)

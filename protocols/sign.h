@@ -138,6 +138,8 @@ char *ufs_az_string_to_sign(const char *method, const char *url, const char *acc
 int ufs_az_signature(const void *key, size_t keylen, const char *sts, char out[UFS_AZ_SIG_LEN]);
 
 /* Azure credentials of one backend (owned by it; every field set before use). */
+struct ufs_credsrc;
+
 struct ufs_az_cred {
 	const char *account;
 	unsigned char key[UFS_AZ_KEY_MAX]; /* SharedKey, decoded; key_len 0 = none */
@@ -147,6 +149,8 @@ struct ufs_az_cred {
 	pthread_mutex_t lock;	/* guards token and token_mtime */
 	char *token;
 	struct timespec token_mtime;
+	/* or a self-renewing Azure AD token (creds_azure.h), when not NULL */
+	struct ufs_credsrc *src;
 };
 
 /*
@@ -158,9 +162,10 @@ int ufs_az_sign_sharedkey(void *arg, const struct ufs_http_req *req, struct ufs_
 
 /*
  * Sign hook for OAuth: appends x-ms-date and "Authorization: Bearer TOKEN",
- * the token read from cred->token_file (first line, blanks trimmed) and
- * re-read whenever the file's mtime changes. -EACCES with a logged reason
- * when the file cannot be read or is empty.
+ * the token of cred->src when set, else read from cred->token_file (first
+ * line, blanks trimmed) and re-read whenever the file's mtime changes.
+ * -EACCES with a logged reason when the file cannot be read or is empty,
+ * or the token has expired (its refresh failing).
  */
 int ufs_az_sign_bearer(void *arg, const struct ufs_http_req *req, struct ufs_http_hdrs *pauth);
 

@@ -8,6 +8,8 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
+# shellcheck source=tests/cloud_safety.sh
+source "$ROOT/tests/cloud_safety.sh" # no credential lookup leaves loopback
 export UFS_TEST_DIR=${UFS_TEST_DIR:-/tmp/unifs-test}
 build=1 keep=0
 for a in "$@"; do

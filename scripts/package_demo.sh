@@ -5,6 +5,8 @@
 # Needs root, a configured build/ and the test servers (demo.sh starts them).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=tests/cloud_safety.sh
+source "$ROOT/tests/cloud_safety.sh" # no credential lookup leaves loopback
 cd "$ROOT/build"
 rm -f unifs_*.deb
 cpack -G DEB

@@ -23,6 +23,8 @@
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
+# shellcheck source=tests/cloud_safety.sh
+source "$ROOT/tests/cloud_safety.sh" # no credential lookup leaves loopback
 export UFS_TEST_DIR=${UFS_TEST_DIR:-/tmp/unifs-test}
 
 passed=0 failed=0 failures=()

@@ -28,6 +28,7 @@
 #include "common/log.h"
 #include "common/secret.h"
 #include "protocols/azure/azblob_i.h"
+#include "protocols/creds_azure.h"
 #include "protocols/http/http.h"
 #include "protocols/sign.h"
 
@@ -565,9 +566,36 @@ static int az_conn_creds(struct az_backend *az, char *err, size_t errlen)
 	return rc;
 }
 
+/* No explicit credential: the Azure AD chain (creds_azure.h); anonymous when
+ * none is configured and no managed identity answers. */
+static int az_chain_creds(struct az_backend *az, const struct ufs_mount_cfg *m, char *err,
+			  size_t errlen)
+{
+	char why[400] = "";
+	int rc = ufs_az_identity(m, &az->cred.src, why, sizeof(why));
+
+	if (rc == -ENOENT) {
+		ufs_info(
+		    "az %s: no credentials (account_key, sas_token, key_file, sas_file, "
+		    "token_file, AZURE_STORAGE_KEY, AZURE_CLIENT_ID..., managed identity: %s): "
+		    "anonymous access",
+		    m->prefix, why[0] ? why : "none");
+		return 0;
+	}
+	if (rc) {
+		snprintf(err, errlen, "%s", why);
+		return rc;
+	}
+	az->auth = AZ_AUTH_BEARER;
+	az->os.base.cred = az->cred.src;
+	return 0;
+}
+
 /* Credentials from one of account_key / sas_token / key_file / sas_file /
  * token_file (explicit config first), else from AZURE_STORAGE_KEY /
- * AZURE_STORAGE_SAS_TOKEN, else from the connection string, else anonymous.
+ * AZURE_STORAGE_SAS_TOKEN, else from the connection string, else the Azure
+ * AD chain (service principal, workload identity, managed identity), else
+ * anonymous.
  * Secret values never reach err or the log. */
 static int az_load_creds(struct az_backend *az, const struct ufs_mount_cfg *m, char *err,
 			 size_t errlen)
@@ -606,6 +634,8 @@ static int az_load_creds(struct az_backend *az, const struct ufs_mount_cfg *m, c
 		rc = az_set_sas(az, env);
 	} else if (rc == 0) {
 		rc = az_conn_creds(az, err, errlen);
+		if (rc == 0 && az->auth == AZ_AUTH_NONE)
+			rc = az_chain_creds(az, m, err, errlen);
 	}
 	if (text)
 		OPENSSL_cleanse(text, strlen(text));
@@ -648,6 +678,14 @@ static int az_parse_cfg(struct az_backend *az, const struct ufs_mount_cfg *m,
 	return rc;
 }
 
+static const char *az_auth_name(const struct az_backend *az)
+{
+	static const char *const names[] = {"none: anonymous requests", "shared key", "SAS",
+					    "bearer token (token_file)"};
+
+	return names[az->auth];
+}
+
 static void az_destroy(struct ufs_backend *be)
 {
 	struct az_backend *az = az_of(be);
@@ -663,6 +701,7 @@ static void az_destroy(struct ufs_backend *be)
 	pthread_mutex_destroy(&az->cred.lock);
 	free(az->sas);
 	free(az->token_file);
+	ufs_credsrc_destroy(az->cred.src);
 	free(az->account);
 	free(az->container);
 	free(az->endpoint);
@@ -688,8 +727,10 @@ static int az_create(const struct ufs_mount_cfg *m, const struct ufs_config *g,
 		return rc;
 	}
 	rc = az_parse_cfg(az, m, g, msg, sizeof(msg));
+	az->os.base.endpoint = az->endpoint;
 	if (rc == 0)
 		rc = az_load_creds(az, m, msg, sizeof(msg));
+	az->os.base.auth = az_auth_name(az);
 	if (rc) {
 		snprintf(err, errlen, "mount %s: %s", m->prefix, msg);
 		az_destroy(&az->os.base);
@@ -701,10 +742,6 @@ static int az_create(const struct ufs_mount_cfg *m, const struct ufs_config *g,
 		ufs_warn("az %s: %s token sent over plain http:// to %s: anyone on the path can "
 			 "read and replay it (use https://)",
 			 m->prefix, az->auth == AZ_AUTH_SAS ? "SAS" : "bearer", az->endpoint);
-	if (az->auth == AZ_AUTH_NONE)
-		ufs_info("az %s: no credentials (account_key, sas_token, key_file, sas_file, "
-			 "token_file, AZURE_STORAGE_KEY): anonymous access",
-			 m->prefix);
 	*pbe = &az->os.base;
 	return 0;
 }
@@ -719,9 +756,12 @@ static const char *az_auth_hint(const struct az_backend *az)
 		       "lacking "
 		       "permissions";
 	case AZ_AUTH_BEARER:
-		return "check token_file";
+		return az->cred.src ? "check the identity's role assignment on the account "
+				      "(Storage Blob Data Reader/Contributor)"
+				    : "check token_file";
 	default:
-		return "no credentials: set account_key, key_file or AZURE_STORAGE_KEY";
+		return "no credentials: set account_key, key_file, AZURE_STORAGE_KEY or an Azure "
+		       "AD identity";
 	}
 }
 
@@ -755,6 +795,9 @@ static const struct ufs_cfg_key az_keys[] = {
     {"key_file", 0, "file holding the shared key (mode 0600)"},
     {"sas_file", 0, "file holding a SAS token (mode 0600)"},
     {"token_file", 0, "file holding an OAuth bearer token (mode 0600)"},
+    {"client_id", 0, "managed identity: client id of a user-assigned identity"},
+    {"object_id", 0, "managed identity: object (principal) id of a user-assigned identity"},
+    {"msi_res_id", 0, "managed identity: Azure resource id of a user-assigned identity"},
     {"account_key", UFS_CFGKEY_SECRET, "inline base64 shared key"},
     {"sas_token", UFS_CFGKEY_SECRET, "inline SAS token"},
     {NULL, 0, NULL},

@@ -490,16 +490,19 @@ static int http_is_loopback_url(const char *url)
 	       strncmp(p, "[::1]", 5) == 0;
 }
 
-/* CA bundle: https only, explicit file first, then AWS_CA_BUNDLE, if readable. */
-static void http_set_tls(CURL *h, const struct ufs_http_req *req)
+const char *ufs_http_ca_file(const char *ca)
 {
-	const char *ca = req->ca_file;
-
-	if (strncasecmp(req->url, "https://", 8) != 0)
-		return;
 	if (!ca || access(ca, R_OK) != 0)
 		ca = getenv("AWS_CA_BUNDLE");
-	if (ca && *ca && access(ca, R_OK) == 0)
+	return ca && *ca && access(ca, R_OK) == 0 ? ca : NULL;
+}
+
+/* CA bundle: https only, see ufs_http_ca_file(). */
+static void http_set_tls(CURL *h, const struct ufs_http_req *req)
+{
+	const char *ca = ufs_http_ca_file(req->ca_file);
+
+	if (strncasecmp(req->url, "https://", 8) == 0 && ca)
 		curl_easy_setopt(h, CURLOPT_CAINFO, ca);
 }
 
@@ -508,8 +511,11 @@ static void http_set_timeouts(CURL *h, const struct ufs_http_req *req)
 	double op = http_op_timeout(req);
 	double total = req->timeout_s > 0 ? req->timeout_s : op;
 	long stall = (long)(op < 2 ? 2 : op);
+	double conn = op < 10 ? op : 10;
 
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)((op < 10 ? op : 10) * 1000));
+	if (total < conn)
+		conn = total;
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(conn * 1000));
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(total * 1000));
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, stall);
@@ -810,7 +816,8 @@ int ufs_http_perform(struct ufs_http_req *req, struct ufs_http_resp *resp)
 		 * status had come) the retry opens a new connection */
 		rc = http_attempt(&x, x.conn_failed || (resp->attempts > 1 && resp->status == 0),
 				  &retry);
-		if (!retry || resp->attempts >= HTTP_MAX_ATTEMPTS)
+		if (!retry || resp->attempts >= HTTP_MAX_ATTEMPTS ||
+		    (req->max_attempts && resp->attempts >= req->max_attempts))
 			break;
 		double wait = http_backoff_s(resp->attempts);
 

@@ -97,8 +97,10 @@ struct ufs_http_req {
 	ufs_http_sign_fn sign; /* may be NULL (anonymous / SAS in URL) */
 	void *sign_arg;
 
-	const char *ca_file; /* https only: explicit CA bundle, NULL = defaults */
-	double timeout_s;    /* per-attempt overall bound; 0 = from op_timeout */
+	const char *ca_file;   /* https only: explicit CA bundle, NULL = defaults */
+	double timeout_s;      /* per-attempt overall bound (and connect bound when
+				  shorter); 0 = from op_timeout */
+	unsigned max_attempts; /* 0 = the default retry count; 1 = no retry */
 };
 
 /* What came back. Zero-initialise; free with ufs_http_resp_clear(). */
@@ -127,6 +129,10 @@ void ufs_http_resp_clear(struct ufs_http_resp *resp);
  * ufs_be_set_error(). Thread-safe (each thread uses its own handle).
  */
 int ufs_http_perform(struct ufs_http_req *req, struct ufs_http_resp *resp);
+
+/* The CA bundle https requests trust: ca_file when readable, else
+ * $AWS_CA_BUNDLE when readable, else NULL (the system's). */
+const char *ufs_http_ca_file(const char *ca_file);
 
 /* The single HTTP status -> errno map (0 for 2xx). */
 int ufs_http_status_errno(long status);

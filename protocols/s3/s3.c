@@ -260,16 +260,19 @@ static int s3_check(struct ufs_backend *be, char *err, size_t errlen)
 {
 	struct s3_be *sb = (struct s3_be *)be;
 	struct ufs_http_resp resp = {0};
+	struct ufs_credsrc_info ci;
 	int rc = s3_simple(sb, UFS_REQ_LIST, "GET", "", "list-type=2&max-keys=1", &resp);
 
+	ufs_credsrc_info(sb->id.cred, &ci);
 	if (rc == -ENOENT)
 		snprintf(err, errlen, "mount %s: bucket '%s' does not exist", be->name, sb->bucket);
 	else if (rc == -EACCES)
 		snprintf(err, errlen,
-			 "mount %s: access denied to bucket '%s' (check AWS_ACCESS_KEY_ID / "
-			 "credentials from %s)%s%s",
-			 be->name, sb->bucket, sb->creds.source, resp.err_code[0] ? ": " : "",
-			 resp.err_code);
+			 "mount %s: access denied to bucket '%s' (credentials from %s, region "
+			 "%s)%s%s",
+			 be->name, sb->bucket, ci.source, sb->region,
+			 resp.err_code[0] || ci.last_error[0] ? ": " : "",
+			 resp.err_code[0] ? resp.err_code : ci.last_error);
 	else if (rc == -ECONNREFUSED || rc == -EHOSTUNREACH || rc == -ETIMEDOUT)
 		snprintf(err, errlen, "mount %s: cannot reach S3 endpoint %s: %s", be->name,
 			 sb->endpoint, strerror(-rc));
@@ -286,7 +289,9 @@ static void s3_destroy(struct ufs_backend *be)
 
 	if (!sb)
 		return;
-	ufs_aws_creds_clear(&sb->creds);
+	ufs_aws_ident_clear(&sb->id);
+	free(sb->moved_from[0]);
+	free(sb->moved_from[1]);
 	free(sb->bucket);
 	free(sb->endpoint);
 	free(sb->region);
@@ -295,7 +300,8 @@ static void s3_destroy(struct ufs_backend *be)
 }
 
 /* endpoint without trailing '/': the config key, else $AWS_ENDPOINT_URL_S3 or
- * $AWS_ENDPOINT_URL, else https://s3.REGION.amazonaws.com */
+ * $AWS_ENDPOINT_URL, else the profile's endpoint_url, else
+ * https://s3.REGION.amazonaws.com */
 static int s3_cfg_endpoint(struct s3_be *sb, const struct ufs_mount_cfg *m, char *err,
 			   size_t errlen)
 {
@@ -306,6 +312,8 @@ static int s3_cfg_endpoint(struct s3_be *sb, const struct ufs_mount_cfg *m, char
 		ep = getenv("AWS_ENDPOINT_URL_S3");
 	if (!ep || !*ep)
 		ep = getenv("AWS_ENDPOINT_URL");
+	if (!ep || !*ep)
+		ep = sb->id.endpoint_url;
 	if (ep && !*ep)
 		ep = NULL;
 
@@ -314,6 +322,7 @@ static int s3_cfg_endpoint(struct s3_be *sb, const struct ufs_mount_cfg *m, char
 			 m->prefix, ep);
 		return -EINVAL;
 	}
+	sb->endpoint_auto = !ep;
 	if (ep)
 		sb->endpoint = strdup(ep);
 	else if (asprintf(&sb->endpoint, "https://s3.%s.amazonaws.com", sb->region) < 0)
@@ -338,8 +347,7 @@ static int s3_host_is_address(const char *endpoint)
 static int s3_cfg(struct s3_be *sb, const struct ufs_mount_cfg *m, const struct ufs_config *g,
 		  char *err, size_t errlen)
 {
-	const char *region = ufs_mcfg_get(m, "region");
-	char cerr[200];
+	char cerr[400];
 	int rc;
 
 	rc = ufs_s3_parse_url(m->url, &sb->bucket, &sb->os.prefix, cerr, sizeof(cerr));
@@ -347,7 +355,12 @@ static int s3_cfg(struct s3_be *sb, const struct ufs_mount_cfg *m, const struct 
 		snprintf(err, errlen, "mount %s: %s", m->prefix, cerr);
 		return rc;
 	}
-	sb->region = strdup(region ? region : "us-east-1");
+	rc = ufs_aws_identity(m, &sb->id, cerr, sizeof(cerr));
+	if (rc) {
+		snprintf(err, errlen, "mount %s: %s", m->prefix, cerr);
+		return rc;
+	}
+	sb->region = strdup(sb->id.region);
 	if (!sb->region)
 		return -ENOMEM;
 	rc = s3_cfg_endpoint(sb, m, err, errlen);
@@ -363,10 +376,10 @@ static int s3_cfg(struct s3_be *sb, const struct ufs_mount_cfg *m, const struct 
 	}
 	if (rc)
 		return rc;
-	rc = ufs_aws_creds_for_mount(m, &sb->creds, cerr, sizeof(cerr));
-	if (rc)
-		snprintf(err, errlen, "mount %s: %s", m->prefix, cerr);
-	return rc;
+	sb->os.base.endpoint = sb->endpoint;
+	sb->os.base.region = sb->region;
+	sb->os.base.cred = sb->id.cred;
+	return 0;
 }
 
 static int s3_create(const struct ufs_mount_cfg *m, const struct ufs_config *g,
@@ -395,10 +408,16 @@ static int s3_create(const struct ufs_mount_cfg *m, const struct ufs_config *g,
 
 static const struct ufs_cfg_key s3_keys[] = {
     {"endpoint", 0, "service URL (default: AWS_ENDPOINT_URL[_S3], else AWS for region)"},
-    {"region", 0, "signing region (default us-east-1)"},
+    {"region", 0,
+     "signing region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's, IMDS, "
+     "us-east-1)"},
     {"path_style", 0, "true: endpoint/bucket/key (default: true for an IP address host)"},
     {"credentials_file", 0, "AWS shared credentials file (mode 0600)"},
-    {"profile", 0, "profile of the credentials file (default $AWS_PROFILE or default)"},
+    {"profile", 0, "profile of the shared config/credentials files (default $AWS_PROFILE)"},
+    {"role_arn", 0, "IAM role assumed with the credentials the chain finds"},
+    {"role_session_name", 0, "RoleSessionName of role_arn (default unifs-PID-TIME)"},
+    {"role_duration", 0, "DurationSeconds of assumed roles (default: the service's)"},
+    {"sts_endpoint", 0, "STS URL (default: AWS_ENDPOINT_URL_STS, https://sts.REGION...)"},
     {"access_key_id", UFS_CFGKEY_SECRET, "inline access key id"},
     {"secret_access_key", UFS_CFGKEY_SECRET, "inline secret access key"},
     {"session_token", UFS_CFGKEY_SECRET, "inline session token"},

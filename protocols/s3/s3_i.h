@@ -104,17 +104,21 @@ uint64_t ufs_s3_part_len(uint64_t base, unsigned n);
 
 /* ==== backend internals shared by s3.c, s3_req.c and s3_mpu.c ==== */
 
-#include "protocols/creds.h"
+#include "protocols/creds_aws.h"
 #include "protocols/http/http.h"
 
 struct s3_be {
 	struct ufs_os os; /* first: a struct ufs_backend * is a struct s3_be * */
 	char *bucket;
-	char *endpoint; /* "scheme://host[:port]", no trailing '/' */
-	char *region;
+	char *endpoint;	     /* "scheme://host[:port]", no trailing '/' */
+	char *region;	     /* signing region; set at create, moved once by a redirect */
+	int endpoint_auto;   /* the endpoint was derived from the region */
+	int region_moved;    /* atomic: a redirect moved region (and endpoint) once */
+	char *moved_from[2]; /* the region and endpoint before the move: other threads
+				may still read them, so they live until destroy */
 	int path_style;
 	uint64_t part_size;
-	struct ufs_aws_creds creds;
+	struct ufs_aws_ident id; /* credentials (shared, self-renewing) and where they came from */
 };
 
 /* One S3 request under construction: init, set body/output, perform, fini. */
@@ -128,7 +132,10 @@ struct s3_call {
  * with an encoded query (or NULL). 0 or -ENOMEM. (s3_req.c) */
 int s3_call_init(struct s3_call *c, struct s3_be *sb, enum ufs_req_kind kind, const char *method,
 		 const char *key, const char *query);
-/* Sign (SigV4, fresh date per attempt) and send; 0 or -errno (see http.h). */
+/* Sign (SigV4, fresh date per attempt) and send; 0 or -errno (see http.h).
+ * An answer naming another region for the bucket (x-amz-bucket-region on a
+ * 301 PermanentRedirect or a 400) moves the backend there, once, with a
+ * warning, and the call is sent again. */
 int s3_call_perform(struct s3_call *c);
 /* Free what the call owns. */
 void s3_call_fini(struct s3_call *c);

@@ -23,6 +23,10 @@ UFS_SERVERS=$UFS_SRC/tests/servers
 UFS_TEST_NAME=${UFS_TEST_NAME:-$(basename "${0%.sh}")}
 export UFS_SRC UFS_BIN UFS_TEST_DIR
 
+# No credential lookup leaves loopback (cloud metadata, ambient identity).
+# shellcheck source=tests/cloud_safety.sh
+source "$UFS_SRC/tests/cloud_safety.sh"
+
 # Plain-http loopback endpoints must not be affected by proxies or CA bundles.
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 export no_proxy=127.0.0.1,localhost NO_PROXY=127.0.0.1,localhost

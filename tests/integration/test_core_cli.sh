@@ -72,9 +72,10 @@ assert_not_mounted()
 }
 
 # --- usage -----------------------------------------------------------------
-"$UFS_BIN" --help | grep -q "unifs mount" || fail "unifs --help lists no mount command"
+# (no pipe into grep -q: quitting at the first match would SIGPIPE the writer)
+grep -q "unifs mount" <<<"$("$UFS_BIN" --help)" || fail "unifs --help lists no mount command"
 "$UFS_BIN" --version | grep -Eq '^unifs [0-9]' || fail "unifs --version"
-"$UFS_BIN" mount --help | grep -q "usage: unifs mount" || fail "unifs mount --help"
+grep -q "usage: unifs mount" <<<"$("$UFS_BIN" mount --help)" || fail "unifs mount --help"
 "$UFS_BIN" frobnicate 2>/dev/null
 assert_eq 2 $? "exit status of an unknown command"
 "$UFS_BIN" mount "$cfg" 2>/dev/null

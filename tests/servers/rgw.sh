@@ -108,6 +108,12 @@ rgw thread pool size = 64
 # default: a long test or bench session would otherwise fill the 12 GiB OSD
 rgw gc obj min wait = 30
 rgw gc processor period = 30
+# STS for test_rgw_sts.sh (AssumeRoleWithWebIdentity against a local OIDC
+# issuer): a 16-byte key for session tokens, temporary credentials accepted
+# on S3, sessions as short as 20 s (renewal is tested across expiries)
+rgw sts key = unifsteststskey0
+rgw s3 auth use sts = true
+rgw sts min session duration = 20
 ms mon client mode = crc secure
 auth client required = none
 EOF
