@@ -327,11 +327,17 @@ static void fill_pattern(struct fsx *t, unsigned char *p, uint64_t off, uint64_t
 		p[0] = 1; /* never all zeros: a lost write must show */
 }
 
+/* What a read of len bytes at off returns by the model (short at EOF). */
+static uint64_t model_readable(const struct fsx *t, uint64_t off, uint64_t len)
+{
+	return off >= t->size ? 0 : (len < t->size - off ? len : t->size - off);
+}
+
 /* ---- operations ----------------------------------------------------------- */
 
 static void op_read(struct fsx *t, uint64_t off, uint64_t len)
 {
-	uint64_t want = off >= t->size ? 0 : (len < t->size - off ? len : t->size - off);
+	uint64_t want = model_readable(t, off, len);
 	ssize_t n = read_all(t->fd, t->buf, len, off);
 
 	if (n < 0)
@@ -473,7 +479,7 @@ static void op_direct_io(struct fsx *t, int write, uint64_t off, uint64_t len)
 		return;
 	}
 	ssize_t n = read_all(t->dfd, t->dbuf, len, off);
-	uint64_t want = off >= t->size ? 0 : (len < t->size - off ? len : t->size - off);
+	uint64_t want = model_readable(t, off, len);
 
 	if (n < 0)
 		sys_fail(t, "pread O_DIRECT");
