@@ -8,7 +8,7 @@
  * they understand with ufs_mcfg_get*(). Which keys a mount section accepts,
  * and which are secrets, is not known here: each backend declares them in
  * its ops table and the registry answers through a struct ufs_cfg_schema
- * (protocols/backend.c: ufs_backend_schema), so common/ never depends on
+ * (protocols/registry.c: ufs_backend_schema), so common/ never depends on
  * protocols/. An unknown key is an error naming the scheme's valid keys.
  */
 #ifndef UFS_CONFIG_H

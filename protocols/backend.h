@@ -335,6 +335,8 @@ void ufs_be_init(struct ufs_backend *be, const struct ufs_backend_ops *ops,
 /* Release what ufs_be_init() set up (called by each protocol's destroy()). */
 void ufs_be_fini(struct ufs_backend *be);
 
+/* registry.c: which backends exist and their config keys. */
+
 /* Create the backend for m->url by scheme. Unknown scheme -> -EPROTONOSUPPORT
  * and "mount /x: unknown URL scheme 'ftp' (use file, nfs, s3 or az)". */
 int ufs_backend_create(const struct ufs_mount_cfg *m, const struct ufs_config *g,
