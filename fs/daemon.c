@@ -25,8 +25,12 @@
  * kernel copies it at open), and reads then reach us in 4x more, smaller
  * requests.
  */
+#include "fs/direct/direct.h"
 #include "fs/fs.h"
-#include "fs/fs_i.h"
+#include "fs/inode/inode.h"
+#include "fs/io/io.h"
+#include "fs/ops/ops.h"
+#include "fs/service/service.h"
 
 #include <errno.h>
 #include <limits.h>

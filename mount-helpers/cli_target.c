@@ -21,7 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "fs/namespace.h"
+#include "fs/inode/namespace.h"
 #include "protocols/http/http.h"
 
 /* Split url into its parent URL and last path component. Returns 0 with

@@ -7,12 +7,8 @@
  * owner's. Changing the log level is the owner's (or root's) alone,
  * checked with SO_PEERCRED.
  *
- * The socket directory /run/unifs is the daemon's, mode 0755: every local
- * user must reach the direct-path socket beside the control socket (any
- * user of an allow_other mount may use the direct path; direct.c checks
- * each client), while the control socket itself stays the owner's. A
- * directory left 0700 by an older daemon is opened to 0755; one writable
- * by group or others (where another user could plant sockets) is refused.
+ * The socket lives in the daemon's socket directory /run/unifs (see
+ * fs/sockdir.c for who may reach it).
  *
  * Protocol: the client sends one line, the server answers and closes.
  *   "stats\n"      -> a human-readable table
@@ -25,8 +21,12 @@
  * writes the pipe, joins the thread and unlinks the socket. Each client gets
  * a 2 s receive timeout, so a silent client cannot block the server long.
  */
+#include "fs/direct/direct.h"
 #include "fs/fs.h"
-#include "fs/fs_i.h"
+#include "fs/inode/inode.h"
+#include "fs/io/io.h"
+#include "fs/service/service_i.h"
+#include "fs/sockdir.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,7 +40,6 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 #if defined(__SANITIZE_ADDRESS__)
 /* sanitizer/allocator_interface.h, which Debian's gcc does not ship */
@@ -52,20 +51,12 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 #include "common/strbuf.h"
 #include "protocols/credsrc.h"
 
-#define CTL_DIR "/run/unifs"
-
 struct ufs_ctl {
 	int lfd;
 	int stop[2];
 	pthread_t thread;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
-
-void ufs_ctl_socket_path(const char *mountpoint, char *buf, size_t size)
-{
-	snprintf(buf, size, CTL_DIR "/%016llx.sock",
-		 (unsigned long long)XXH64(mountpoint, strlen(mountpoint), 0));
-}
 
 /* Health of be as "up"/"down" and its last error. */
 static const char *ctl_state(struct ufs_backend *be, char *err, size_t errlen)
@@ -515,29 +506,6 @@ static void *ctl_thread(void *arg)
 		close(fd);
 	}
 	return NULL;
-}
-
-int fs_sock_dir_prepare(char *err, size_t errlen)
-{
-	struct stat st;
-	int fd, rc = 0;
-
-	if (mkdir(CTL_DIR, 0755) < 0 && errno != EEXIST)
-		rc = -errno;
-	fd = rc ? -1 : open(CTL_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (rc == 0 && (fd < 0 || fstat(fd, &st) < 0))
-		rc = -errno;
-	if (rc == 0 && (st.st_mode & 022))
-		rc = -EPERM; /* others could plant a socket there */
-	if (rc == 0 && st.st_uid == geteuid() && (st.st_mode & 0755) != 0755 &&
-	    fchmod(fd, 0755) < 0)
-		rc = -errno;
-	if (fd >= 0)
-		close(fd);
-	if (rc < 0)
-		snprintf(err, errlen, "socket directory " CTL_DIR ": %s%s", strerror(-rc),
-			 rc == -EPERM ? " (writable by group or others)" : "");
-	return rc;
 }
 
 /* Create, bind and listen on the socket at c->path (mode: its mode). */

@@ -15,8 +15,9 @@
  * server thread, which finishes a scrape in progress first, so a scrape
  * during unmount either completes or is refused, never reads freed state.
  */
-#include "fs/fs.h"
-#include "fs/fs_i.h"
+#include "fs/inode/inode.h"
+#include "fs/io/io.h"
+#include "fs/service/service_i.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -21,7 +21,7 @@
  * (removed or replaced by a rename: reachable by number only) -> freed when
  * its lookup count reaches zero. The root is never freed.
  */
-#include "fs/inode_i.h"
+#include "fs/inode/itab.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -32,12 +32,13 @@
  * backend's (one getattr per mount, not per entry). Each entry sent with an inode counts one
  * lookup; an entry that does not fit in the reply buffer is forgotten again.
  */
-#include "fs/fs_i.h"
+#include "fs/ops/ops_i.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache/cache.h"
 #include "common/log.h"
 
 struct fs_dir {

@@ -13,7 +13,7 @@
  * (default_permissions without FUSE_POSIX_ACL), so showing them would
  * mislead.
  */
-#include "fs/fs_i.h"
+#include "fs/ops/ops_i.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -11,7 +11,7 @@
  * run as the daemon: the kernel has already checked them
  * (default_permissions) and what they fill is shared by every user.
  */
-#include "fs/fs_i.h"
+#include "fs/inode/inode.h"
 
 #include "common/ucred.h"
 
