@@ -7,7 +7,7 @@
  * (common/ucred.h) for the length of the request; file:// then switches the
  * thread's filesystem identity around its system calls and nfs:// sends
  * them as AUTH_SYS credentials. Writes, flushes and the release of an open
- * file act as its opener (fs/ops_file.c). Lookups, listings and data reads
+ * file act as its opener (fs/ops/ops_file.c). Lookups, listings and data reads
  * run as the daemon: the kernel has already checked them
  * (default_permissions) and what they fill is shared by every user.
  */

@@ -1,5 +1,5 @@
 /*
- * inode.c — inode table (see inode_i.h).
+ * itab.c — inode table (see itab.h).
  *
  * Design: every inode sits in a hash chain by inode number, (while
  * hashed) in a chain by key xxh64(rel, seed = mount), and (while it has a

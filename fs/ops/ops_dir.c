@@ -13,7 +13,7 @@
  * synthetic is skipped (the synthetic one wins).
  *
  * Each listing fetched is also kept in the disk tier (when there is one):
- * with the server down, a remount lists from there (fs/offline.c).
+ * with the server down, a remount lists from there (fs/inode/offline.c).
  *
  * Memory: a listing counts in the memory budget as it is built (entries
  * charged as they arrive; the budget reclaims clean blocks and other cached
