@@ -5,7 +5,9 @@
  * table, inode table, offline state), io/ (block cache, write sides),
  * ops/ (the FUSE operation table), direct/ (the direct-path server) and
  * service/ (control socket, metrics endpoint, FUSE request statistics).
- * Calls go down: daemon -> service, ops, direct -> io -> inode.
+ * Calls only go down: service/ and ops/ call direct/, io/ and inode/;
+ * direct/ calls inode/; io/ and inode/ call nothing else in fs/ (and
+ * fs/sockdir.c, the socket directory, serves service/ and direct/).
  *
  * Order: check the mount point -> memory budget, namespace, inode table,
  * metadata cache, block cache -> backends (create all, then check all in
