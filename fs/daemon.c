@@ -1,10 +1,18 @@
 /*
  * daemon.c — ufs_fs_run(): build a mount's state, mount, serve, tear down.
  *
+ * It assembles the rooms of fs/, each behind its header: inode/ (mount
+ * table, inode table, offline state), io/ (block cache, write sides),
+ * ops/ (the FUSE operation table), direct/ (the direct-path server) and
+ * service/ (control socket, metrics endpoint, FUSE request statistics).
+ * Calls only go down: service/ and ops/ call direct/, io/ and inode/;
+ * direct/ calls inode/; io/ and inode/ call nothing else in fs/ (and
+ * fs/sockdir.c, the socket directory, serves service/ and direct/).
+ *
  * Order: check the mount point -> memory budget, namespace, inode table,
  * metadata cache, block cache -> backends (create all, then check all in
  * parallel: each check is bounded by op_timeout inside the backend) ->
- * FUSE session (its handlers wrapped by fuse_stats.c), signal handlers,
+ * FUSE session (its handlers wrapped by service/fuse_stats.c), signal handlers,
  * mount -> control socket, metrics endpoint -> multi-threaded loop, and "OK"
  * on ready_fd (and READY=1 to systemd) once the kernel's INIT is done and the
  * bdi read-ahead raised -> SIGTERM/SIGINT/unmount ends the loop: STOPPING=1,
@@ -25,8 +33,12 @@
  * kernel copies it at open), and reads then reach us in 4x more, smaller
  * requests.
  */
+#include "fs/direct/direct.h"
 #include "fs/fs.h"
-#include "fs/fs_i.h"
+#include "fs/inode/inode.h"
+#include "fs/io/io.h"
+#include "fs/ops/ops.h"
+#include "fs/service/service.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -315,7 +327,7 @@ static void run_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_PARALLEL_DIROPS;
 	conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE;
 	/* the kernel clears setuid/setgid on write, truncate and chown (as a
-	 * SETATTR, fs/ops.c ops_is_killpriv) instead of trusting us to */
+	 * SETATTR, fs/ops/ops.c ops_is_killpriv) instead of trusting us to */
 	conn->want &= ~(unsigned)FUSE_CAP_HANDLE_KILLPRIV;
 	atomic_store(&fs->init_done, 1);
 }

@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "fs/namespace.h"
+#include "fs/inode/namespace.h"
 
 /* ls options: "-1" short format; "-l" (the default) is accepted. */
 #define LS_FLAGS "1l"

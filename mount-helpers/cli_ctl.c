@@ -1,6 +1,6 @@
 /*
  * cli_ctl.c — talk to the daemon of a running mount over its control socket
- * (see fs/ctl.c): cli_ctl_request() sends one request line and copies the
+ * (see fs/service/ctl.c): cli_ctl_request() sends one request line and copies the
  * reply to stdout; `unifs ctl MOUNTPOINT log=LEVEL` changes the daemon's log
  * level at run time. A reply that stalls for CTL_TIMEOUT_MS is an error, and
  * a reply starting with "error:" makes the command fail.

@@ -8,7 +8,7 @@
  * (and a missing one is a definite ENOENT); otherwise the URL itself is the
  * backend root and the target is "" (the export, the bucket, the file).
  *
- * Namespace form (-c CONFIG /path): the config's mount table (fs/namespace.h)
+ * Namespace form (-c CONFIG /path): the config's mount table (fs/inode/namespace.h)
  * resolves the path to the mount with the longest prefix; synthetic
  * directories (the root, ancestors of mount prefixes) need no backend.
  */
@@ -21,7 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "fs/namespace.h"
+#include "fs/inode/namespace.h"
 #include "protocols/http/http.h"
 
 /* Split url into its parent URL and last path component. Returns 0 with

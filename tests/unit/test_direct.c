@@ -31,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fs/direct_i.h"
+#include "fs/direct/direct_i.h"
 #include "lib/direct_i.h"
 
 #define FAKE_MAX (8u << 20)

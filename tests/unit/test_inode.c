@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fs/inode_i.h"
+#include "fs/inode/itab.h"
 
 /* Reference a path of mount 0 mounted at "/m" (rel_off 3). */
 static uint64_t ref_m(struct ufs_itab *t, const char *path)

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fs/namespace.h"
+#include "fs/inode/namespace.h"
 
 /* A config holding only mount prefixes (all the namespace reads). */
 static struct ufs_config *cfg_of(const char *const *prefixes, size_t n)

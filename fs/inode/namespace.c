@@ -6,7 +6,7 @@
  * mounts, and a scan of a few short strings costs less than any index. The
  * table never changes after ufs_ns_create(), so no lock is needed.
  */
-#include "fs/namespace.h"
+#include "fs/inode/namespace.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -13,8 +13,7 @@
  * The counters are read by `unifs stats` (ctl.c) and the metrics endpoint
  * (metrics.c) alike.
  */
-#include "fs/fs.h"
-#include "fs/fs_i.h"
+#include "fs/service/service_i.h"
 
 #include <stdlib.h>
 

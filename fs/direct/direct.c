@@ -32,8 +32,9 @@
  * fs_direct_stop shutting it down): it waits for its entries in flight,
  * then unmaps and frees everything it holds.
  */
-#include "fs/direct_i.h"
+#include "fs/direct/direct_i.h"
 #include "fs/fs.h"
+#include "fs/sockdir.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -187,14 +188,6 @@ void fs_direct_revoke(struct ufs_fs *fs, void *f)
 	pthread_mutex_unlock(&d->lock);
 }
 
-void direct_grant_done(struct ufs_direct *d, struct direct_grant *g)
-{
-	pthread_mutex_lock(&d->lock);
-	g->inflight--;
-	pthread_cond_broadcast(&d->cond);
-	pthread_mutex_unlock(&d->lock);
-}
-
 /* The live grant holding token, with a new reference; d->lock held. */
 static struct direct_grant *grant_find(struct ufs_direct *d, const uint8_t *token)
 {
@@ -209,33 +202,6 @@ static struct direct_grant *grant_find(struct ufs_direct *d, const uint8_t *toke
 		}
 	}
 	return NULL;
-}
-
-/* ---- completions ---- */
-
-void direct_complete(struct direct_sess *s, uint64_t user_data, int64_t res)
-{
-	struct udw_ring *r = s->ring;
-	uint64_t one = 1;
-	uint32_t tail;
-
-	if (res < 0)
-		atomic_fetch_add(&s->d->n.errors, 1);
-	pthread_mutex_lock(&s->lock);
-	tail = atomic_load_explicit(&r->cq_tail, memory_order_relaxed);
-	udw_cq(r, s->n)[tail & (s->n - 1)] = (struct udw_cqe){.res = res, .user_data = user_data};
-	atomic_store_explicit(&r->cq_tail, tail + 1, memory_order_release);
-	s->entries--;
-	pthread_mutex_unlock(&s->lock);
-	(void)!write(s->efd_cq, &one, sizeof(one));
-}
-
-void direct_sess_done(struct direct_sess *s)
-{
-	pthread_mutex_lock(&s->lock);
-	s->inflight--;
-	pthread_cond_broadcast(&s->idle);
-	pthread_mutex_unlock(&s->lock);
 }
 
 /* Wait until nothing of s runs; s->lock held. */
@@ -407,6 +373,16 @@ static int sess_buf_del(struct direct_sess *s, struct udw_msg *m)
 	return 0;
 }
 
+/* Queue the prefetch paths of a request and start fetching them. */
+static int sess_prefetch(struct direct_sess *s, const char *paths, size_t len)
+{
+	int rc = direct_prefetch_add(s, paths, len);
+
+	if (rc == 0)
+		direct_prefetch_kick(s);
+	return rc;
+}
+
 /* Answer one request of s (payload: plen bytes after the header). */
 static int sess_request(struct direct_sess *s, struct udw_msg *m, const char *payload, size_t plen,
 			int *fds, int nfd)
@@ -425,7 +401,7 @@ static int sess_request(struct direct_sess *s, struct udw_msg *m, const char *pa
 	case UDW_BUF_DEL:
 		return sess_buf_del(s, m);
 	case UDW_PREFETCH:
-		return m->a == plen ? direct_prefetch_add(s, payload, plen) : -EINVAL;
+		return m->a == plen ? sess_prefetch(s, payload, plen) : -EINVAL;
 	case UDW_PREFETCH_CANCEL:
 		direct_prefetch_cancel(s);
 		return 0;

@@ -4,10 +4,10 @@
  * format (0.0.4) with libmicrohttpd, one internal thread.
  *
  * The numbers are the counters `unifs stats` prints (ctl.c): backend
- * request counters and histograms (protocols/backend.c), cache counters
- * (fs_cache_stats), the memory budget, FUSE requests by type
- * (fuse_stats.c); nothing is counted twice. Labels: mount = the namespace
- * prefix of the backend ("/ckpt"), op, code, tier.
+ * request counters and histograms (protocols/backend.c), the counters of
+ * the field table (stats_fields.c: block and metadata cache, memory
+ * budget), FUSE requests by type (fuse_stats.c); nothing is counted twice. Labels: mount = the
+ * namespace prefix of the backend ("/ckpt"), op, code, tier.
  *
  * The listening socket is bound here (not by the library) so an address in
  * use gives a warning that names it, and the mount goes on without metrics.
@@ -15,8 +15,9 @@
  * server thread, which finishes a scrape in progress first, so a scrape
  * during unmount either completes or is refused, never reads freed state.
  */
-#include "fs/fs.h"
-#include "fs/fs_i.h"
+#include "fs/inode/inode.h"
+#include "fs/service/service_i.h"
+#include "fs/service/stats_fields.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,7 +29,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/budget.h"
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "protocols/credsrc.h"
@@ -196,79 +196,28 @@ static void metrics_sample(struct ufs_strbuf *b, const char *name, const char *t
 	ufs_sb_printf(b, "%s %llu\n", name, v);
 }
 
-static void metrics_cache(struct ufs_strbuf *b, struct ufs_fs *fs)
+/* The families of the field table (cache, memory budget, metadata cache),
+ * in table order; the rows of a labelled family stand together. */
+static void metrics_table(struct ufs_strbuf *b, struct ufs_fs *fs)
 {
-	struct ufs_cache_stats cs;
+	struct fs_stat_snap st;
+	const char *family = "";
 
-	fs_cache_stats(fs, &cs);
-	ufs_prom_family(b, "unifs_cache_hits_total", "counter", "Block cache hits by tier.");
-	ufs_sb_printf(b, "unifs_cache_hits_total{tier=\"memory\"} %llu\n", M_U64(cs.mem_hits));
-	ufs_sb_printf(b, "unifs_cache_hits_total{tier=\"disk\"} %llu\n", M_U64(cs.disk_hits));
-	ufs_prom_family(b, "unifs_cache_misses_total", "counter", "Block cache misses by tier.");
-	ufs_sb_printf(b, "unifs_cache_misses_total{tier=\"memory\"} %llu\n", M_U64(cs.mem_misses));
-	ufs_sb_printf(b, "unifs_cache_misses_total{tier=\"disk\"} %llu\n", M_U64(cs.disk_misses));
-	metrics_sample(b, "unifs_cache_checksum_failures_total", "counter",
-		       "Disk-tier blocks dropped because their checksum did not match.",
-		       cs.disk_checksum_failures);
-	metrics_sample(b, "unifs_cache_disk_bytes", "gauge", "Bytes held by the disk tier.",
-		       cs.disk_bytes);
-	metrics_sample(b, "unifs_cache_disk_fills_total", "counter",
-		       "Blocks stored in the disk tier.", cs.disk_fills);
-	metrics_sample(b, "unifs_cache_disk_fill_skips_total", "counter",
-		       "Blocks not stored in the disk tier: its write queue was full.",
-		       cs.disk_fill_skips);
-	metrics_sample(b, "unifs_cache_disk_fill_evicted_total", "counter",
-		       "Blocks not stored in the disk tier: evicted from memory before their turn.",
-		       cs.disk_fill_evicted);
-	metrics_sample(b, "unifs_cache_disk_fill_errors_total", "counter",
-		       "Disk-tier stores that failed (file system full, I/O error).",
-		       cs.disk_fill_errors);
-	metrics_sample(b, "unifs_cache_disk_fill_pending", "gauge",
-		       "Blocks queued for the disk tier.", cs.disk_fill_pending);
-	metrics_sample(b, "unifs_cache_disk_write_bytes_total", "counter",
-		       "Bytes written to the disk tier.", cs.disk_write_bytes);
-	metrics_sample(b, "unifs_cache_disk_write_bytes_per_second", "gauge",
-		       "Disk-tier write rate over the last second.", cs.disk_write_bps);
-	metrics_sample(b, "unifs_cache_fetched_bytes_total", "counter",
-		       "Bytes the cache fetched from backends.", cs.fetched_bytes);
-	metrics_sample(b, "unifs_prefetch_bytes_total", "counter", "Bytes read ahead.",
-		       cs.prefetch_bytes);
-	metrics_sample(b, "unifs_prefetch_used_bytes_total", "counter",
-		       "Read-ahead bytes that a read then used.", cs.prefetch_used_bytes);
-	metrics_sample(b, "unifs_prefetch_wasted_bytes_total", "counter",
-		       "Read-ahead bytes dropped unused.", cs.prefetch_wasted_bytes);
-	metrics_sample(b, "unifs_memory_used_bytes", "gauge", "Memory budget in use.",
-		       ufs_budget_used(fs->budget));
-	metrics_sample(b, "unifs_memory_budget_bytes", "gauge", "Memory budget (memory = ...).",
-		       ufs_budget_limit(fs->budget));
-	metrics_sample(b, "unifs_memory_peak_bytes", "gauge", "Highest memory budget use.",
-		       ufs_budget_peak(fs->budget));
-}
+	fs_stat_read(fs, &st);
+	for (size_t i = 0; i < fs_stat_nfields; i++) {
+		const struct fs_stat_field *f = &fs_stat_fields[i];
 
-/* The metadata cache: entries and listing memory (both in the budget). */
-static void metrics_meta(struct ufs_strbuf *b, struct ufs_fs *fs)
-{
-	struct ufs_meta_stats ms;
-
-	ufs_meta_stats(fs->meta, &ms);
-	const struct {
-		const char *name, *type, *help;
-		uint64_t v;
-	} rows[] = {
-	    {"unifs_meta_entries", "gauge", "Paths in the metadata cache.", ms.entries},
-	    {"unifs_meta_entry_bytes", "gauge",
-	     "Memory of the metadata cache's entries (in the budget).", ms.entry_bytes},
-	    {"unifs_listing_bytes", "gauge",
-	     "Memory of directory listings alive, cached or open (in the budget).", ms.list_bytes},
-	    {"unifs_listing_peak_bytes", "gauge", "Highest listing memory.", ms.list_peak},
-	    {"unifs_listings_uncached_total", "counter", "Listings served but too large to cache.",
-	     ms.lists_uncached},
-	    {"unifs_listings_evicted_total", "counter",
-	     "Cached listings dropped to make room in the memory budget.", ms.lists_evicted},
-	};
-
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-		metrics_sample(b, rows[i].name, rows[i].type, rows[i].help, rows[i].v);
+		if (!f->prom)
+			continue;
+		if (strcmp(f->prom, family) != 0)
+			ufs_prom_family(b, f->prom, fs_stat_type_name(f->type), f->help);
+		family = f->prom;
+		if (f->label)
+			ufs_sb_printf(b, "%s{%s} %llu\n", f->prom, f->label,
+				      M_U64(fs_stat_value(&st, f)));
+		else
+			ufs_sb_printf(b, "%s %llu\n", f->prom, M_U64(fs_stat_value(&st, f)));
+	}
 }
 
 static void metrics_fuse(struct ufs_strbuf *b, struct ufs_fs *fs)
@@ -306,8 +255,7 @@ char *fs_metrics_format(struct ufs_fs *fs)
 			"Unix time the daemon of this mount started.");
 	ufs_sb_printf(&b, "unifs_start_time_seconds %lld\n", (long long)fs->started.tv_sec);
 	metrics_backends(&b, fs);
-	metrics_cache(&b, fs);
-	metrics_meta(&b, fs);
+	metrics_table(&b, fs);
 	metrics_fuse(&b, fs);
 	return ufs_sb_take(&b);
 }

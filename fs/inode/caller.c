@@ -7,11 +7,11 @@
  * (common/ucred.h) for the length of the request; file:// then switches the
  * thread's filesystem identity around its system calls and nfs:// sends
  * them as AUTH_SYS credentials. Writes, flushes and the release of an open
- * file act as its opener (fs/ops_file.c). Lookups, listings and data reads
+ * file act as its opener (fs/ops/ops_file.c). Lookups, listings and data reads
  * run as the daemon: the kernel has already checked them
  * (default_permissions) and what they fill is shared by every user.
  */
-#include "fs/fs_i.h"
+#include "fs/inode/inode.h"
 
 #include "common/ucred.h"
 

@@ -3,7 +3,7 @@
  * listxattr, removexattr) and fallocate, passed to backends that have them
  * (file://); others and synthetic directories answer EOPNOTSUPP.
  *
- * They run as the caller (fs/caller.c), so the local kernel applies its
+ * They run as the caller (fs/inode/caller.c), so the local kernel applies its
  * rules (user.* needs write permission, trusted.* needs root).
  * Only the user.* and trusted.* namespaces are passed through. security.*
  * is answered ENODATA and system.* (POSIX ACLs) EOPNOTSUPP at once, without
@@ -13,7 +13,7 @@
  * (default_permissions without FUSE_POSIX_ACL), so showing them would
  * mislead.
  */
-#include "fs/fs_i.h"
+#include "fs/ops/ops_i.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,11 +1,13 @@
 /*
- * direct_i.h — private interfaces of the direct-path server (fs/direct*.c).
+ * direct_i.h — private interfaces of the direct-path room (fs/direct/).
  *
  * direct.c: the listening socket, grants (token -> open file), sessions
  * (one thread per client connection: setup requests and the submission
  * ring). direct_io.c: entry checks and the worker pool that runs reads
  * (split in block-size chunks, in parallel) and prefetch jobs.
  * direct_prefetch.c: warming the cache with whole files by path.
+ * direct_done.c: completions. Calls go down that list: direct.c ->
+ * direct_io.c -> direct_prefetch.c, and each of them -> direct_done.c.
  *
  * Lifetimes: a grant is referenced by the grant table (until its file is
  * revoked) and by every session handle using it; `inflight` counts entries
@@ -19,7 +21,10 @@
 #ifndef UFS_FS_DIRECT_I_H
 #define UFS_FS_DIRECT_I_H
 
-#include "fs/fs_i.h"
+#include <pthread.h>
+
+#include "fs/direct/direct.h"
+#include "fs/inode/inode.h"
 #include "lib/direct_wire.h"
 
 /*
@@ -123,7 +128,7 @@ struct ufs_direct {
 	} n;
 };
 
-/* ---- direct.c ---- */
+/* ---- direct_done.c ---- */
 
 /* Post the completion of user_data with res; wakes the client. */
 void direct_complete(struct direct_sess *s, uint64_t user_data, int64_t res);
@@ -131,6 +136,10 @@ void direct_complete(struct direct_sess *s, uint64_t user_data, int64_t res);
 void direct_sess_done(struct direct_sess *s);
 /* The grant's entry finished. */
 void direct_grant_done(struct ufs_direct *d, struct direct_grant *g);
+/* Entry user_data of s, run on grant g, finished with res: the three above,
+ * in that order. */
+void direct_entry_done(struct direct_sess *s, struct direct_grant *g, uint64_t user_data,
+		       int64_t res);
 
 /* ---- direct_io.c ---- */
 
@@ -140,20 +149,18 @@ void direct_pool_stop(struct ufs_direct *d);
 /* Check and start one SQE of s (counts it in flight; completes it with
  * -errno at once when it is invalid). */
 void direct_io_start(struct direct_sess *s, const struct udw_sqe *e);
+/* Queue a prefetch job on the pool for each free prefetch slot of s (at
+ * most half the pool, DIRECT_PREFETCH_MAX at most). */
+void direct_prefetch_kick(struct direct_sess *s);
 
 /* ---- direct_prefetch.c ---- */
 
-/* Queue NUL-separated paths (len bytes) for prefetch. 0 or -errno. */
+/* Queue NUL-separated paths (len bytes) for prefetch (direct_prefetch_kick
+ * starts them). 0 or -errno. */
 int direct_prefetch_add(struct direct_sess *s, const char *paths, size_t len);
 /* Drop the queued paths of s. */
 void direct_prefetch_cancel(struct direct_sess *s);
-/* Queue a prefetch job for each free prefetch slot of s; s->lock held. */
-void direct_prefetch_kick(struct direct_sess *s);
 /* Run one prefetch of path for s (from a worker). */
 void direct_prefetch_run(struct direct_sess *s, const char *path);
-/* Queue a job on the pool (direct_io.c): a chunk read, or a prefetch. */
-void direct_pool_push(struct ufs_direct *d, struct direct_job *j);
-/* A new prefetch job of s for path (owned by the job). NULL: ENOMEM. */
-struct direct_job *direct_job_prefetch(struct direct_sess *s, struct direct_pf *pf);
 
 #endif

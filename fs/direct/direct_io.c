@@ -22,7 +22,7 @@
  * The pool is a FIFO of jobs (chunk reads, prefetches) under
  * ufs_direct.lock, run by nworkers threads; stop drains it first.
  */
-#include "fs/direct_i.h"
+#include "fs/direct/direct_i.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -57,7 +57,8 @@ struct direct_op {
 	struct direct_job jobs[];
 };
 
-void direct_pool_push(struct ufs_direct *d, struct direct_job *j)
+/* Queue j on the pool. */
+static void pool_push(struct ufs_direct *d, struct direct_job *j)
 {
 	j->next = NULL;
 	pthread_mutex_lock(&d->lock);
@@ -70,7 +71,8 @@ void direct_pool_push(struct ufs_direct *d, struct direct_job *j)
 	pthread_mutex_unlock(&d->lock);
 }
 
-struct direct_job *direct_job_prefetch(struct direct_sess *s, struct direct_pf *pf)
+/* A new prefetch job of s for pf (owned by the job). NULL: ENOMEM. */
+static struct direct_job *job_prefetch(struct direct_sess *s, struct direct_pf *pf)
 {
 	struct direct_job *j = calloc(1, sizeof(*j));
 
@@ -82,6 +84,42 @@ struct direct_job *direct_job_prefetch(struct direct_sess *s, struct direct_pf *
 	return j;
 }
 
+/* How many files one session may prefetch at once. */
+static unsigned pf_jobs(const struct ufs_direct *d)
+{
+	unsigned n = d->nworkers / 2;
+
+	return n < 2 ? 2 : n > DIRECT_PREFETCH_MAX ? DIRECT_PREFETCH_MAX : n;
+}
+
+void direct_prefetch_kick(struct direct_sess *s)
+{
+	struct direct_job *jobs[DIRECT_PREFETCH_MAX];
+	unsigned cap = pf_jobs(s->d);
+	int n = 0;
+
+	pthread_mutex_lock(&s->lock);
+	if (!s->pf_head && s->pf_running == 0)
+		s->pf_bytes = 0;
+	while (s->pf_head && s->pf_running < cap) {
+		struct direct_pf *pf = s->pf_head;
+		struct direct_job *j = job_prefetch(s, pf);
+
+		if (!j)
+			break;
+		s->pf_head = pf->next;
+		if (!s->pf_head)
+			s->pf_tail = NULL;
+		s->pf_queued -= strlen(pf->path) + 1;
+		s->pf_running++;
+		s->inflight++;
+		jobs[n++] = j;
+	}
+	pthread_mutex_unlock(&s->lock);
+	for (int i = 0; i < n; i++)
+		pool_push(s->d, jobs[i]);
+}
+
 /* Finish entry op with its result. */
 static void io_finish(struct direct_op *op)
 {
@@ -90,9 +128,7 @@ static void io_finish(struct direct_op *op)
 
 	if (err == 0)
 		atomic_fetch_add(&s->d->n.bytes_read, atomic_load(&op->bytes));
-	direct_grant_done(s->d, op->g);
-	direct_complete(s, op->user_data, err ? err : (int64_t)atomic_load(&op->bytes));
-	direct_sess_done(s);
+	direct_entry_done(s, op->g, op->user_data, err ? err : (int64_t)atomic_load(&op->bytes));
 	free(op);
 }
 
@@ -237,9 +273,7 @@ static void io_write(struct direct_sess *s, struct direct_grant *g, const struct
 
 	if (n > 0)
 		atomic_fetch_add(&d->n.bytes_written, (uint64_t)n);
-	direct_grant_done(d, g);
-	direct_complete(s, e->user_data, n);
-	direct_sess_done(s);
+	direct_entry_done(s, g, e->user_data, n);
 }
 
 /* A read, fanned out in chunks of the cache block size to at most
@@ -253,9 +287,7 @@ static void io_read(struct direct_sess *s, struct direct_grant *g, const struct 
 	struct direct_op *op = calloc(1, sizeof(*op) + njobs * sizeof(op->jobs[0]));
 
 	if (!op) {
-		direct_grant_done(s->d, g);
-		direct_complete(s, e->user_data, -ENOMEM);
-		direct_sess_done(s);
+		direct_entry_done(s, g, e->user_data, -ENOMEM);
 		return;
 	}
 	op->s = s;
@@ -271,7 +303,7 @@ static void io_read(struct direct_sess *s, struct direct_grant *g, const struct 
 		op->jobs[i].kind = JOB_CHUNK;
 		op->jobs[i].s = s;
 		op->jobs[i].op = op;
-		direct_pool_push(s->d, &op->jobs[i]);
+		pool_push(s->d, &op->jobs[i]);
 	}
 }
 

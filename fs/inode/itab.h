@@ -1,5 +1,5 @@
 /*
- * inode_i.h — the inode table of the FUSE daemon: namespace entries the
+ * itab.h — the inode table of the FUSE daemon: namespace entries the
  * kernel knows about, by FUSE inode number and by key (mount index,
  * backend-relative path).
  *
@@ -26,8 +26,8 @@
  * Thread-safe: one mutex guards the table; no function calls out while
  * holding it.
  */
-#ifndef UFS_INODE_I_H
-#define UFS_INODE_I_H
+#ifndef UFS_FS_ITAB_H
+#define UFS_FS_ITAB_H
 
 #include <stddef.h>
 #include <stdint.h>

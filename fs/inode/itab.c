@@ -1,5 +1,5 @@
 /*
- * inode.c — inode table (see inode_i.h).
+ * itab.c — inode table (see itab.h).
  *
  * Design: every inode sits in a hash chain by inode number, (while
  * hashed) in a chain by key xxh64(rel, seed = mount), and (while it has a
@@ -21,7 +21,7 @@
  * (removed or replaced by a rename: reachable by number only) -> freed when
  * its lookup count reaches zero. The root is never freed.
  */
-#include "fs/inode_i.h"
+#include "fs/inode/itab.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -14,7 +14,7 @@
  * also gets them, so the namespace stays browsable and the errors surface
  * inside the subtree.
  */
-#include "fs/fs_i.h"
+#include "fs/inode/inode.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -133,26 +133,6 @@ double fs_attr_kernel_ttl(struct ufs_fs *fs, const struct fs_node *n, const stru
 	if (!S_ISDIR(attr->mode) && attr->nlink > 1)
 		return 0;
 	return fs_node_attr_ttl(fs, n);
-}
-
-void fs_attr_synthetic(struct ufs_fs *fs, struct ufs_attr *pattr)
-{
-	memset(pattr, 0, sizeof(*pattr));
-	pattr->mode = S_IFDIR | 0755;
-	pattr->nlink = 2;
-	pattr->uid = UFS_UID_OWNER;
-	pattr->gid = UFS_UID_OWNER;
-	pattr->atime = pattr->mtime = pattr->ctime = fs->started;
-}
-
-void fs_attr_new(struct ufs_attr *pattr, uint32_t mode)
-{
-	memset(pattr, 0, sizeof(*pattr));
-	pattr->mode = mode;
-	pattr->nlink = S_ISDIR(mode) ? 2 : 1;
-	pattr->uid = pattr->gid = UFS_UID_OWNER;
-	clock_gettime(CLOCK_REALTIME, &pattr->mtime);
-	pattr->atime = pattr->ctime = pattr->mtime;
 }
 
 /* Attributes of a file being written through the mount, if it is: the

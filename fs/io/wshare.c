@@ -18,7 +18,7 @@
  * Lock order: the registry lock (fs_wshares.lock) is a leaf, never held
  * while a share's lock is taken or while a backend is called.
  */
-#include "fs/fs_i.h"
+#include "fs/io/io.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -23,7 +23,8 @@
  * it, and errors of a commit/upload by flush, fsync or close: never dropped.
  * Not thread-safe: the caller serialises calls per handle.
  */
-#include "fs/fs_i.h"
+#include "fs/io/io.h"
+#include "fs/io/staging.h"
 
 #include <errno.h>
 #include <fcntl.h>

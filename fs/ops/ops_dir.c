@@ -13,7 +13,7 @@
  * synthetic is skipped (the synthetic one wins).
  *
  * Each listing fetched is also kept in the disk tier (when there is one):
- * with the server down, a remount lists from there (fs/offline.c).
+ * with the server down, a remount lists from there (fs/inode/offline.c).
  *
  * Memory: a listing counts in the memory budget as it is built (entries
  * charged as they arrive; the budget reclaims clean blocks and other cached
@@ -32,12 +32,13 @@
  * backend's (one getattr per mount, not per entry). Each entry sent with an inode counts one
  * lookup; an entry that does not fit in the reply buffer is forgotten again.
  */
-#include "fs/fs_i.h"
+#include "fs/ops/ops_i.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache/cache.h"
 #include "common/log.h"
 
 struct fs_dir {

@@ -11,7 +11,7 @@
  * the upload's). Not thread-safe: the caller serialises calls.
  */
 #include "common/fdio.h"
-#include "fs/fs_i.h"
+#include "fs/io/staging.h"
 
 #include <errno.h>
 #include <fcntl.h>

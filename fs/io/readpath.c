@@ -11,7 +11,7 @@
  * to the inode's write generation: a read that finds the object changed
  * fails with ESTALE instead of mixing versions.
  */
-#include "fs/fs_i.h"
+#include "fs/io/io.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -138,12 +138,4 @@ void fs_read_hint(struct ufs_fs *fs, struct ufs_backend *be, const struct ufs_ob
 {
 	if (fs->cache)
 		ufs_cache_hint(fs->cache, be, obj);
-}
-
-int fs_cache_last_identity(struct ufs_fs *fs, struct ufs_backend *be, const char *path,
-			   struct ufs_obj *pobj)
-{
-	if (!fs->cache || ufs_cache_last_identity(fs->cache, be, path, pobj) < 0)
-		return -ENOENT;
-	return 0;
 }

@@ -7,12 +7,8 @@
  * owner's. Changing the log level is the owner's (or root's) alone,
  * checked with SO_PEERCRED.
  *
- * The socket directory /run/unifs is the daemon's, mode 0755: every local
- * user must reach the direct-path socket beside the control socket (any
- * user of an allow_other mount may use the direct path; direct.c checks
- * each client), while the control socket itself stays the owner's. A
- * directory left 0700 by an older daemon is opened to 0755; one writable
- * by group or others (where another user could plant sockets) is refused.
+ * The socket lives in the daemon's socket directory /run/unifs (see
+ * fs/sockdir.c for who may reach it).
  *
  * Protocol: the client sends one line, the server answers and closes.
  *   "stats\n"      -> a human-readable table
@@ -26,7 +22,10 @@
  * a 2 s receive timeout, so a silent client cannot block the server long.
  */
 #include "fs/fs.h"
-#include "fs/fs_i.h"
+#include "fs/inode/inode.h"
+#include "fs/service/service_i.h"
+#include "fs/service/stats_fields.h"
+#include "fs/sockdir.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,19 +39,15 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 #if defined(__SANITIZE_ADDRESS__)
 /* sanitizer/allocator_interface.h, which Debian's gcc does not ship */
 size_t __sanitizer_get_current_allocated_bytes(void);
 #endif
 
-#include "common/budget.h"
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "protocols/credsrc.h"
-
-#define CTL_DIR "/run/unifs"
 
 struct ufs_ctl {
 	int lfd;
@@ -60,12 +55,6 @@ struct ufs_ctl {
 	pthread_t thread;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
-
-void ufs_ctl_socket_path(const char *mountpoint, char *buf, size_t size)
-{
-	snprintf(buf, size, CTL_DIR "/%016llx.sock",
-		 (unsigned long long)XXH64(mountpoint, strlen(mountpoint), 0));
-}
 
 /* Health of be as "up"/"down" and its last error. */
 static const char *ctl_state(struct ufs_backend *be, char *err, size_t errlen)
@@ -146,72 +135,6 @@ static void ctl_json_backend(struct ufs_strbuf *b, struct ufs_fs *fs, size_t i)
 	ufs_sb_printf(b, "}");
 }
 
-/* The cache counters as name/value pairs, in struct order. */
-#define CTL_CACHE_FIELDS(X)                                                                        \
-	X(mem_hits)                                                                                \
-	X(mem_misses)                                                                              \
-	X(disk_hits)                                                                               \
-	X(disk_misses)                                                                             \
-	X(disk_checksum_failures)                                                                  \
-	X(disk_bytes)                                                                              \
-	X(disk_fills)                                                                              \
-	X(disk_fill_skips)                                                                         \
-	X(disk_fill_evicted)                                                                       \
-	X(disk_fill_errors)                                                                        \
-	X(disk_fill_pending)                                                                       \
-	X(disk_write_bytes)                                                                        \
-	X(disk_write_bps)                                                                          \
-	X(prefetch_bytes)                                                                          \
-	X(prefetch_used_bytes)                                                                     \
-	X(prefetch_wasted_bytes)                                                                   \
-	X(fetched_bytes)                                                                           \
-	X(mem_used)                                                                                \
-	X(mem_limit)                                                                               \
-	X(mem_peak)                                                                                \
-	X(buf_mapped)                                                                              \
-	X(buf_reused)                                                                              \
-	X(buf_released)                                                                            \
-	X(buf_idle_bytes)
-
-/* The direct-path counters as name/value pairs, in struct order. */
-#define CTL_DIRECT_FIELDS(X)                                                                       \
-	X(sessions)                                                                                \
-	X(sessions_active)                                                                         \
-	X(handles)                                                                                 \
-	X(entries)                                                                                 \
-	X(bytes_read)                                                                              \
-	X(bytes_written)                                                                           \
-	X(errors)                                                                                  \
-	X(prefetch_files)                                                                          \
-	X(prefetch_bytes)                                                                          \
-	X(prefetch_dropped)
-
-static void ctl_json_direct(struct ufs_strbuf *b, struct ufs_fs *fs)
-{
-	struct fs_direct_stats ds;
-	const char *sep = "";
-
-	fs_direct_get_stats(fs, &ds);
-	ufs_sb_printf(b, ",\"direct\":{");
-#define X(f)                                                                                       \
-	ufs_sb_printf(b, "%s\"" #f "\":%llu", sep, CTL_U64(ds.f));                                 \
-	sep = ",";
-	CTL_DIRECT_FIELDS(X)
-#undef X
-	ufs_sb_printf(b, "}");
-}
-
-static void ctl_text_direct(struct ufs_strbuf *b, struct ufs_fs *fs)
-{
-	struct fs_direct_stats ds;
-
-	fs_direct_get_stats(fs, &ds);
-	ufs_sb_printf(b, "direct\n");
-#define X(f) ufs_sb_printf(b, "  %-24s %llu\n", #f, CTL_U64(ds.f));
-	CTL_DIRECT_FIELDS(X)
-#undef X
-}
-
 /* The daemon's CPU seconds so far (user, system) and bytes delivered to
  * readers: together, the client CPU cost per GiB read. */
 struct ctl_cpu {
@@ -274,15 +197,28 @@ static void ctl_text_fuse(struct ufs_strbuf *b, struct ufs_fs *fs)
 	ufs_sb_printf(b, "\n");
 }
 
-/* The metadata cache's counters (listing memory included): struct
- * ufs_meta_stats fields, printed like the cache's. */
-#define CTL_META_FIELDS(X)                                                                         \
-	X(entries)                                                                                 \
-	X(entry_bytes)                                                                             \
-	X(list_bytes)                                                                              \
-	X(list_peak)                                                                               \
-	X(lists_uncached)                                                                          \
-	X(lists_evicted)
+/* "TITLE":{"key":value,...} of section sec of the field table. */
+static void ctl_json_section(struct ufs_strbuf *b, const char *title, const struct fs_stat_snap *s,
+			     enum fs_stat_section sec)
+{
+	const char *sep = "";
+
+	ufs_sb_printf(b, "\"%s\":{", title);
+	for (const struct fs_stat_field *f = fs_stat_next(sec, NULL); f; f = fs_stat_next(sec, f)) {
+		ufs_sb_printf(b, "%s\"%s\":%llu", sep, f->name, CTL_U64(fs_stat_value(s, f)));
+		sep = ",";
+	}
+	ufs_sb_printf(b, "}");
+}
+
+/* "TITLE" and a "  key value" line per field of section sec. */
+static void ctl_text_section(struct ufs_strbuf *b, const char *title, const struct fs_stat_snap *s,
+			     enum fs_stat_section sec)
+{
+	ufs_sb_printf(b, "%s\n", title);
+	for (const struct fs_stat_field *f = fs_stat_next(sec, NULL); f; f = fs_stat_next(sec, f))
+		ufs_sb_printf(b, "  %-24s %llu\n", f->name, CTL_U64(fs_stat_value(s, f)));
+}
 
 /* ,"heap_bytes":N in sanitizer builds: bytes the daemon allocated and has
  * not freed (what a leak or an unbounded table grows; RSS keeps what the
@@ -301,39 +237,26 @@ static void ctl_json_heap(struct ufs_strbuf *b)
 static void ctl_json(struct ufs_strbuf *b, struct ufs_fs *fs)
 {
 	struct ctl_cpu cpu = ctl_cpu_now(fs);
-	struct ufs_cache_stats cs;
-	struct ufs_meta_stats ms;
-	const char *sep = "";
+	struct fs_stat_snap st;
 
-	fs_cache_stats(fs, &cs);
-	ufs_meta_stats(fs->meta, &ms);
+	fs_stat_read(fs, &st);
 	ufs_sb_printf(b, "{\"mountpoint\":");
 	ufs_sb_json_str(b, fs->mountpoint);
-	ufs_sb_printf(b, ",\"memory\":{\"used\":%llu,\"limit\":%llu,\"peak\":%llu},",
-		      CTL_U64(ufs_budget_used(fs->budget)), CTL_U64(ufs_budget_limit(fs->budget)),
-		      CTL_U64(ufs_budget_peak(fs->budget)));
+	ufs_sb_printf(b, ",");
+	ctl_json_section(b, "memory", &st, FS_STAT_MEMORY);
 	ufs_sb_printf(b,
-		      "\"daemon\":{\"cpu_user_s\":%.3f,\"cpu_sys_s\":%.3f,\"read_bytes\":%llu,"
+		      ",\"daemon\":{\"cpu_user_s\":%.3f,\"cpu_sys_s\":%.3f,\"read_bytes\":%llu,"
 		      "\"cpu_s_per_gib\":%.3f",
 		      cpu.user_s, cpu.sys_s, cpu.read_bytes, ctl_cpu_per_gib(&cpu));
 	ctl_json_heap(b);
 	ufs_sb_printf(b, "},");
-	ufs_sb_printf(b, "\"cache\":{");
-#define X(f)                                                                                       \
-	ufs_sb_printf(b, "%s\"" #f "\":%llu", sep, CTL_U64(cs.f));                                 \
-	sep = ",";
-	CTL_CACHE_FIELDS(X)
-#undef X
-	ufs_sb_printf(b, "},\"metadata\":{");
-	sep = "";
-#define X(f)                                                                                       \
-	ufs_sb_printf(b, "%s\"" #f "\":%llu", sep, CTL_U64(ms.f));                                 \
-	sep = ",";
-	CTL_META_FIELDS(X)
-#undef X
-	ufs_sb_printf(b, "},\"fuse\":");
+	ctl_json_section(b, "cache", &st, FS_STAT_CACHE);
+	ufs_sb_printf(b, ",");
+	ctl_json_section(b, "metadata", &st, FS_STAT_META);
+	ufs_sb_printf(b, ",\"fuse\":");
 	ctl_json_fuse(b, fs);
-	ctl_json_direct(b, fs);
+	ufs_sb_printf(b, ",");
+	ctl_json_section(b, "direct", &st, FS_STAT_DIRECT);
 	ufs_sb_printf(b, ",\"backends\":[");
 	for (size_t i = 0; i < fs->n_be; i++)
 		ctl_json_backend(b, fs, i);
@@ -369,29 +292,20 @@ static void ctl_text_backend(struct ufs_strbuf *b, struct ufs_fs *fs, size_t i)
 
 static void ctl_text(struct ufs_strbuf *b, struct ufs_fs *fs)
 {
-	struct ufs_cache_stats cs;
-	struct ufs_meta_stats ms;
 	struct ctl_cpu cpu = ctl_cpu_now(fs);
+	struct fs_stat_snap st;
 
-	fs_cache_stats(fs, &cs);
-	ufs_meta_stats(fs->meta, &ms);
+	fs_stat_read(fs, &st);
 	ufs_sb_printf(b, "mountpoint %s\n", fs->mountpoint);
-	ufs_sb_printf(b, "memory     used %llu  limit %llu  peak %llu\n",
-		      CTL_U64(ufs_budget_used(fs->budget)), CTL_U64(ufs_budget_limit(fs->budget)),
-		      CTL_U64(ufs_budget_peak(fs->budget)));
+	ufs_sb_printf(b, "memory     used %llu  limit %llu  peak %llu\n", CTL_U64(st.memory.used),
+		      CTL_U64(st.memory.limit), CTL_U64(st.memory.peak));
 	ufs_sb_printf(b,
 		      "daemon     cpu user %.3f s  sys %.3f s  read %llu bytes  %.3f cpu s/GiB\n",
 		      cpu.user_s, cpu.sys_s, cpu.read_bytes, ctl_cpu_per_gib(&cpu));
-	ufs_sb_printf(b, "cache\n");
-#define X(f) ufs_sb_printf(b, "  %-24s %llu\n", #f, CTL_U64(cs.f));
-	CTL_CACHE_FIELDS(X)
-#undef X
-	ufs_sb_printf(b, "metadata\n");
-#define X(f) ufs_sb_printf(b, "  %-24s %llu\n", #f, CTL_U64(ms.f));
-	CTL_META_FIELDS(X)
-#undef X
+	ctl_text_section(b, "cache", &st, FS_STAT_CACHE);
+	ctl_text_section(b, "metadata", &st, FS_STAT_META);
 	ctl_text_fuse(b, fs);
-	ctl_text_direct(b, fs);
+	ctl_text_section(b, "direct", &st, FS_STAT_DIRECT);
 	ufs_sb_printf(b, "backends\n");
 	for (size_t i = 0; i < fs->n_be; i++)
 		ctl_text_backend(b, fs, i);
@@ -515,29 +429,6 @@ static void *ctl_thread(void *arg)
 		close(fd);
 	}
 	return NULL;
-}
-
-int fs_sock_dir_prepare(char *err, size_t errlen)
-{
-	struct stat st;
-	int fd, rc = 0;
-
-	if (mkdir(CTL_DIR, 0755) < 0 && errno != EEXIST)
-		rc = -errno;
-	fd = rc ? -1 : open(CTL_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (rc == 0 && (fd < 0 || fstat(fd, &st) < 0))
-		rc = -errno;
-	if (rc == 0 && (st.st_mode & 022))
-		rc = -EPERM; /* others could plant a socket there */
-	if (rc == 0 && st.st_uid == geteuid() && (st.st_mode & 0755) != 0755 &&
-	    fchmod(fd, 0755) < 0)
-		rc = -errno;
-	if (fd >= 0)
-		close(fd);
-	if (rc < 0)
-		snprintf(err, errlen, "socket directory " CTL_DIR ": %s%s", strerror(-rc),
-			 rc == -EPERM ? " (writable by group or others)" : "");
-	return rc;
 }
 
 /* Create, bind and listen on the socket at c->path (mode: its mode). */

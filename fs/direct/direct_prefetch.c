@@ -15,7 +15,7 @@
  * cache for whoever may. Cancel drops the queue; running fetches finish
  * their current file.
  */
-#include "fs/direct_i.h"
+#include "fs/direct/direct_i.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cache/cache.h"
 #include "common/budget.h"
 
 int direct_prefetch_add(struct direct_sess *s, const char *paths, size_t len)
@@ -53,7 +54,6 @@ int direct_prefetch_add(struct direct_sess *s, const char *paths, size_t len)
 		if (!pf)
 			atomic_fetch_add(&s->d->n.prefetch_dropped, 1);
 	}
-	direct_prefetch_kick(s);
 	return 0;
 }
 
@@ -73,42 +73,6 @@ void direct_prefetch_cancel(struct direct_sess *s)
 		free(pf);
 		pf = next;
 	}
-}
-
-/* How many files one session may prefetch at once. */
-static unsigned pf_jobs(const struct ufs_direct *d)
-{
-	unsigned n = d->nworkers / 2;
-
-	return n < 2 ? 2 : n > DIRECT_PREFETCH_MAX ? DIRECT_PREFETCH_MAX : n;
-}
-
-void direct_prefetch_kick(struct direct_sess *s)
-{
-	struct direct_job *jobs[DIRECT_PREFETCH_MAX];
-	unsigned cap = pf_jobs(s->d);
-	int n = 0;
-
-	pthread_mutex_lock(&s->lock);
-	if (!s->pf_head && s->pf_running == 0)
-		s->pf_bytes = 0;
-	while (s->pf_head && s->pf_running < cap) {
-		struct direct_pf *pf = s->pf_head;
-		struct direct_job *j = direct_job_prefetch(s, pf);
-
-		if (!j)
-			break;
-		s->pf_head = pf->next;
-		if (!s->pf_head)
-			s->pf_tail = NULL;
-		s->pf_queued -= strlen(pf->path) + 1;
-		s->pf_running++;
-		s->inflight++;
-		jobs[n++] = j;
-	}
-	pthread_mutex_unlock(&s->lock);
-	for (int i = 0; i < n; i++)
-		direct_pool_push(s->d, jobs[i]);
 }
 
 /* The node of absolute path p (on the mount) in *pn. 0 or -errno. */

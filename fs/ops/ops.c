@@ -12,7 +12,7 @@
  * renames and links across mounts fail with EXDEV. Every change made here
  * drops what the metadata cache knew about the names involved.
  */
-#include "fs/fs_i.h"
+#include "fs/ops/ops_i.h"
 
 #include <errno.h>
 #include <fcntl.h>

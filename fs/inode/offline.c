@@ -12,7 +12,7 @@
  * are the backend's as before. `unifs stats` shows the stale mounts and how
  * many answers came from the disk tier.
  */
-#include "fs/fs_i.h"
+#include "fs/inode/inode.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cache/cache.h"
 #include "common/log.h"
 
 #define FS_OFFLINE_RECHECK_MS 15000
@@ -188,7 +189,7 @@ static int offline_attr_from_identity(struct ufs_fs *fs, const struct fs_node *n
 {
 	struct ufs_obj o;
 
-	if (fs_cache_last_identity(fs, n->be, n->rel, &o) < 0)
+	if (!fs->cache || ufs_cache_last_identity(fs->cache, n->be, n->rel, &o) < 0)
 		return -ENOENT;
 	fs_attr_new(pattr, S_IFREG | 0400);
 	if (n->ino && ufs_itab_last_owner(fs->itab, n->ino, pattr) && !S_ISREG(pattr->mode))

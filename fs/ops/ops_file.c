@@ -43,7 +43,9 @@
  * listing, the one opened before in the same directory hints the next
  * regular file to the block cache.
  */
-#include "fs/fs_i.h"
+#include "fs/direct/direct.h"
+#include "fs/io/io.h"
+#include "fs/ops/ops_i.h"
 
 #include <errno.h>
 #include <fcntl.h>
