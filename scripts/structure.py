@@ -47,8 +47,9 @@ def rank(path):
     return LAYERS.index(t) if t in LAYERS else None
 
 
-def objects(build):
-    """Map each own source file to one of its object files under BUILD."""
+def objects(build, root):
+    """Map each own source file to one of its object files under BUILD (an
+    object whose source is gone, left by an earlier layout, is skipped)."""
     found = {}
     for d, _, files in os.walk(build):
         if ".dir" not in d:
@@ -58,7 +59,7 @@ def objects(build):
                 continue
             p = os.path.join(d, f)
             src = p.split(".dir/", 1)[1][: -len(".o")]
-            if top(src) in OWN:
+            if top(src) in OWN and os.path.exists(os.path.join(root, src)):
                 found.setdefault(src, p)
     return found
 
@@ -178,7 +179,7 @@ def main():
         sys.exit("usage: scripts/structure.py BUILD_DIR [--graph]")
     build = args[0]
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    objs = objects(build)
+    objs = objects(build, root)
     if not objs:
         sys.exit(f"structure.py: no object files of the program under {build} (build it first)")
     calls = call_graph(objs)
