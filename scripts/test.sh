@@ -15,8 +15,10 @@
 #      ASan+UBSan: each runs FUZZ_SECS, default 60, seconds from its seed
 #      corpus, two at a time; a crash prints its reproducer and base64)
 # Every stage runs even if an earlier independent one failed; exit status is
-# non-zero if anything failed; the last line is "N passed, N failed" (each
-# ctest test counts once, each non-ctest stage counts once).
+# non-zero if anything failed; the last line is "N passed, N failed, N
+# skipped" (each ctest test counts once, each non-ctest stage counts once; a
+# test that exits 77, ctest's SKIP_RETURN_CODE, is skipped: neither passed
+# nor failed).
 # Servers started here are stopped at exit; servers that were already up
 # (someone else's run on this machine) are left alone. UFS_KEEP_SERVERS=1
 # keeps them up in any case.
@@ -27,7 +29,7 @@ cd "$ROOT"
 source "$ROOT/tests/cloud_safety.sh" # no credential lookup leaves loopback
 export UFS_TEST_DIR=${UFS_TEST_DIR:-/tmp/unifs-test}
 
-passed=0 failed=0 failures=()
+passed=0 failed=0 skipped=0 failures=()
 t_start=$SECONDS
 
 stage()
@@ -48,18 +50,22 @@ record()
 }
 
 # run_ctest DIR [env...]: run ctest in DIR (extra ctest arguments from the
-# array ctest_args), add its counts.
+# array ctest_args), add its counts. ctest's summary line counts a skipped
+# test among the passed ones; the "(Skipped)" lines of its "did not run" list
+# are taken out of them.
 ctest_args=()
 run_ctest()
 {
-	local dir=$1 log rc p f total
+	local dir=$1 log rc p f s total
 	shift
 	log=$(mktemp)
 	env "$@" ctest --test-dir "$dir" --output-on-failure -j "$(nproc)" "${ctest_args[@]}" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
 	if read -r f total < <(sed -nE 's/.*tests passed, ([0-9]+) tests? failed out of ([0-9]+).*/\1 \2/p' "$log" | tail -1); then
-		p=$((total - f))
+		s=$(sed -n '/^The following tests did not run:/,/^$/p' "$log" | grep -c ' (Skipped)$')
+		p=$((total - f - s))
 		passed=$((passed + p))
+		skipped=$((skipped + s))
 		failed=$((failed + f))
 		((f == 0)) || failures+=("ctest $dir: $f failed")
 		if ((rc != 0 && f == 0)); then record "ctest $dir (rc=$rc)" 1; fi
@@ -85,7 +91,7 @@ rc=$?
 record setup $rc
 if ((rc != 0)); then
 	echo "setup failed; cannot continue"
-	echo "$passed passed, $failed failed"
+	echo "$passed passed, $failed failed, $skipped skipped"
 	exit 1
 fi
 
@@ -162,5 +168,5 @@ fi
 echo
 echo "==== summary ($((SECONDS - t_start)) s) ===="
 for f in "${failures[@]}"; do echo "FAILED: $f"; done
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 ((failed == 0))

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench_disk.sh — what the disk tier costs the epoch that fills it, and what
-# it gives back in epoch 2 (issue 25), on s3rver, Ceph RGW and ganesha, in one
+# it gives back in epoch 2, on s3rver, Ceph RGW and ganesha, in one
 # run:
 #   1. cold read of one BENCH_MB (1 GiB) object with `dd bs=1M` through a
 #      fresh mount, memory = 1G, the disk tier on (cache_dir, cache_size = 4G,

@@ -11,8 +11,9 @@
 # Prints wall seconds, the speed ratio rclone/unifs (> 1: unifs faster),
 # client CPU s/GiB and peak RSS of each, then the RSS of `unifs cp` over
 # RSS_FILES empty files (the bounded-memory goal: <= 256 MiB at 100,000).
-# Defaults are the issue's sizes: BENCH_N_A=4 BENCH_A_MB=512 BENCH_N_B=5000
-# BENCH_B_KB=64 BENCH_C_MB=1024 BENCH_TRANSFERS=8 BENCH_RSS_FILES=100000;
+# Defaults are the sizes of the published run (docs/performance.md):
+# BENCH_N_A=4 BENCH_A_MB=512 BENCH_N_B=5000 BENCH_B_KB=64 BENCH_C_MB=1024
+# BENCH_TRANSFERS=8 BENCH_RSS_FILES=100000;
 # scale them down for a quick run.
 set -uo pipefail
 source "$(dirname "$0")/../integration/lib.sh"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # perf_disk.sh [UFS_BIN] — where the time of a cold read with the disk tier
-# goes (issue 25): a fresh mount (memory = 1G, cache_dir emptied, cache_size
+# goes: a fresh mount (memory = 1G, cache_dir emptied, cache_size
 # = 4G) on the shared s3rver reads one 1 GiB object with dd bs=1M while
 # `perf record -g` samples the daemon; prints the wall time, the daemon's CPU
 # (utime+stime), the page-cache traffic of the read from /proc/vmstat

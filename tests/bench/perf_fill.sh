@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# perf_fill.sh [UFS_BIN] — the daemon CPU of issue 14's case: a fresh unifs
+# perf_fill.sh [UFS_BIN] — the daemon CPU of filling the block cache: a fresh unifs
 # mount (memory = 1G, no disk tier) on the ganesha export reads one 1 GiB file
 # (the cache fills: fresh or recycled block buffers), then a second one with
 # the server's page cache warm under `perf record -g`; prints both CPU

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test_cache_poison.sh — the disk tier cannot be poisoned by another local
-# user (issue 19). Root mounts S3 with cache_dir under a directory that an
+# user (planted blocks, a swapped directory). Root mounts S3 with cache_dir under a directory that an
 # unprivileged user (nobody, through setpriv) owns, and reads an object (a
 # shell script, 128 MiB, 1 MiB blocks, memory 64 MiB: a re-read needs the
 # disk tier). Then, as that user:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test_cfg_longlines.sh — config and credential lines longer than libinih's
-# 200-byte limit (issue 12, finding 5), against s3rver: a 2,000-char AWS
+# 200-byte line limit, against s3rver: a 2,000-char AWS
 # session token in a shared-credentials file and inline in the config both
 # mount, list, write and read; a config error after a 9 KiB line names the
 # right line and the scheme's valid keys in one line; no error ever shows a

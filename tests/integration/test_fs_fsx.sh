@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test_fs_fsx.sh — file-data consistency of every backend under random
-# operations (issue 24), with tests/stress/ufs_fsx.c (seeded; a failure prints
+# operations, with tests/stress/ufs_fsx.c (seeded; a failure prints
 # the operation log and the command that replays it):
 #   - a plain directory first, as the tester's own control (same seeds);
 #   - one mount with the block cache: file:// and nfs:// v3 and v4 100,000

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_fs_nsstress.sh — namespace stress (issue 24): ufs_nsstress
+# test_fs_nsstress.sh — namespace stress: ufs_nsstress
 # (tests/stress/ufs_nsstress.c) runs seeded random create / rename (with
 # RENAME_NOREPLACE/EXCHANGE) / link / unlink / mkdir / rmdir / symlink /
 # mkfifo / chmod / truncate / utimensat / xattr operations from 1 and 4
@@ -34,7 +34,7 @@ if ldd "$UFS_BIN" 2>/dev/null | grep -q libasan; then
 fi
 seed=${UFS_NSSTRESS_SEED:-$((RANDOM * 32768 + RANDOM))}
 
-# case name -> the bug that still makes it fail (see the issue 24 report).
+# case name -> the known bug that still makes it fail (README, Limits).
 declare -A KNOWN_BUGS=(
 	[nfs4 p1]="NFSv4 (libnfs 4.0 SETATTR through OPEN): chmod/utimensat of a directory fail with EISDIR; utimensat(AT_SYMLINK_NOFOLLOW) of a symlink follows it (ENOENT/EFAULT when dangling)"
 	[nfs4 p4]="NFSv4: as nfs4 p1"

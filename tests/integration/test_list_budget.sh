@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# test_list_budget.sh — directory listings count in the memory budget
-# (issue 12, finding 3). hostile_s3.py serves synthetic buckets of many keys
+# test_list_budget.sh — directory listings count in the memory budget, so
+# a huge bucket cannot take the daemon past memory. hostile_s3.py serves synthetic buckets of many keys
 # (nothing stored: pages are generated); one mount with memory = 64M:
 #   - /big (100,000 keys, ~31 MiB of listing: room for a second listing in
 #     flight; 200,000 keys, 63 of 64 MiB, failed once): `ls | wc -l` is right, the

@@ -5,8 +5,9 @@
 # symlinks copied on file/nfs and skipped with a warning on object stores;
 # sync copies only what changed, --dry-run changes nothing, --delete removes
 # extras; check's exit status and findings; --include/--exclude; --json and
-# --json-lines; two shards make the whole; and every bad input of issue 9
-# (one line on stderr, exit 1 or 2).
+# --json-lines; two shards make the whole; and bad input (a missing source,
+# a shard out of range, a bad option value...: one line on stderr, exit 1
+# or 2).
 source "$(dirname "$0")/lib.sh"
 ufs_begin migrate_basic
 command -v jq >/dev/null || fail "jq not installed"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/integration/test_migrate_meta.sh — object metadata written by
-# unifs cp (issue 9 phase 2): the source mtime (x-amz-meta-mtime /
+# unifs cp: the source mtime (x-amz-meta-mtime /
 # x-ms-meta-mtime, seconds.nanoseconds as rclone writes it) and the source
 # xxh3-128 (x-amz-meta-unifs-xxh3 / x-ms-meta-unifs_xxh3), on a single PUT
 # and on a multipart upload; `check --checksum` between two stores that

@@ -2,11 +2,14 @@
 # test_s3_reset.sh — one connection reset mid-body does not take the backend
 # down. An S3 mount through this test's fault proxy (faultproxy_s3.py); two
 # readers stream two files at once while the proxy resets one GET half-way
-# through its body (RST), then a third time while a reader is running:
+# through its body (RST); then the same again on a fresh mount (new daemon,
+# no cached blocks). In each round:
 #   - both readers get every byte right (the reset read is retried on a
 #     fresh connection) and neither sees an error (no EHOSTDOWN)
-#   - the proxy did reset a connection, `unifs stats` counts the retry and
-#     shows the backend up
+#   - the proxy did reset exactly one more connection (its reset counter)
+#     and has no reset left pending
+# After the second round `unifs stats` of the new daemon counts the retry
+# and shows the backend up.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 ufs_begin "s3 reset"
@@ -17,6 +20,15 @@ port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 proxy_url=http://127.0.0.1:$port
 ppid_file=$UFS_WORK/proxy.pid
 fault() { curl -sf -X POST "$proxy_url/__fault?$1" -o /dev/null || fail "fault proxy: $1"; }
+# assert_resets N WHEN: the proxy has reset N connections in all, none pending
+assert_resets()
+{
+	local got
+	got=$(curl -sf "$proxy_url/__fault" |
+		python3 -c 'import json, sys; j = json.load(sys.stdin); print(j["stats"]["rst"], j["rst_count"])') ||
+		fail "fault proxy: cannot read its counters"
+	assert_eq "$1 0" "$got" "$2: connections reset by the proxy, resets still pending"
+}
 on_exit "s3_proxy_stop '$ppid_file'"
 s3_proxy_start "$port" "$ppid_file"
 
@@ -57,13 +69,14 @@ read_both()
 
 fault "rst=1&count=1"
 read_both || fail "a reader failed after one reset"
-rsts=$(curl -sf "$proxy_url/__fault" | python3 -c 'import json, sys; print(json.load(sys.stdin)["stats"]["rst"])')
-((rsts == 1)) || fail "the proxy reset $rsts connections (want 1)"
+assert_resets 1 "first round"
 
-# a second round: fresh handles (no page cache reuse) and one more reset
+# a second round: a new daemon (no cached blocks, no page cache reuse) and
+# one more reset
 "$UFS_BIN" umount "$mnt" && ufs_mount "$UFS_WORK/unifs.conf" "$mnt"
 fault "rst=1&count=1"
 read_both || fail "a reader failed after the second reset"
+assert_resets 2 "second round"
 
 stats=$("$UFS_BIN" stats --json "$mnt")
 python3 - "$stats" <<'PY' || fail "unifs stats after the resets: $stats"

@@ -1,5 +1,5 @@
 /*
- * ufs_nsstress.c — namespace stress test (issue 24): random create, rename,
+ * ufs_nsstress.c — namespace stress test: random create, rename,
  * link, unlink, mkdir, rmdir, symlink, mkfifo, chmod, truncate, utimensat
  * and xattr operations from several processes over one small shared tree,
  * then a check of that tree against the store behind it.

@@ -523,20 +523,62 @@ static void test_hint_prefetches_next_file(void **state)
 	fx_stop(&f);
 }
 
+/* Wait (at most 10 s) until the backend has started no read for 0.5 s (more
+ * than the 200 ms delay of a read already running); returns its read count
+ * then. */
+static uint64_t wait_backend_idle(struct fx *f)
+{
+	uint64_t n = ufs_memb_reads(f->be), now;
+	int quiet = 0;
+
+	for (int i = 0; i < 1000 && quiet < 50; i++) {
+		usleep(10000);
+		now = ufs_memb_reads(f->be);
+		quiet = now == n ? quiet + 1 : 0;
+		n = now;
+	}
+	assert_true(quiet >= 50);
+	return n;
+}
+
+/* Closing a stream whose read-ahead is still queued (one worker, 200 ms a
+ * backend read, the reader 3 MiB into the object: the plan reaches 7 MiB,
+ * three runs past what the reader waited for): the queued runs are dropped
+ * without reaching the backend (at most the one already running finishes),
+ * nothing they held stays charged to the budget or half-made in the table,
+ * and the cache goes on serving: a new stream reads the whole object right,
+ * fetching only what the first one had not, so every byte is fetched once. */
 static void test_close_with_queued_readahead(void **state)
 {
 	struct fx f;
+	size_t size = 40 * MIB;
 	char *data;
 	struct ufs_rstream *s;
+	struct ufs_cache_stats st;
+	uint64_t reads_at_close, reads_idle;
 
 	(void)state;
 	fx_start(&f, 64 * MIB, MIB, 32 * MIB, 1);
-	data = put_object(&f, "q", 40 * MIB, 13, "e");
-	ufs_memb_set_delay(f.be, 20000);
+	data = put_object(&f, "q", size, 13, "e");
+	ufs_memb_set_delay(f.be, 200000);
 	s = open_stream(&f, "q", 0);
 	for (uint64_t off = 0; off < 3 * MIB; off += 128 * KIB)
 		read_check(s, data, off, 128 * KIB);
-	ufs_cache_close(s); /* queued read-ahead is dropped, running jobs finish */
+	reads_at_close = ufs_memb_reads(f.be);
+	ufs_cache_close(s);
+	reads_idle = wait_backend_idle(&f);
+	assert_true(reads_idle <= reads_at_close + 1); /* queued runs never ran */
+	assert_true(reads_idle < 7);		       /* left running: 7 reads */
+	st = stats(&f);
+	assert_true(st.fetched_bytes < 7 * MIB);
+	assert_int_equal(st.mem_used, st.fetched_bytes); /* only the cached blocks */
+
+	ufs_memb_set_delay(f.be, 0);
+	s = open_stream(&f, "q", 0);
+	for (uint64_t off = 0; off < size; off += 4 * MIB)
+		read_check(s, data, off, 4 * MIB);
+	ufs_cache_close(s);
+	assert_int_equal(stats(&f).fetched_bytes, size); /* each byte once */
 	free(data);
 	fx_stop(&f);
 }

@@ -558,7 +558,7 @@ static void test_listing_kept(void **state)
 	fx_fini(&f);
 }
 
-/* ---- planted blocks, swapped directories (issue 19) ---- */
+/* ---- planted blocks, swapped directories: a local user cannot poison the tier ---- */
 
 static void put_le64(unsigned char *p, uint64_t v)
 {
@@ -706,7 +706,7 @@ static void test_secret_private_and_replaced_when_exposed(void **state)
 	fx_fini(&f);
 }
 
-/* ---- fills off the read path (issue 25) ---- */
+/* ---- fills off the read path: a slow disk never holds a reader ---- */
 
 /* A job that holds the disk writer thread until released: a disk that does
  * not keep up at all. */
