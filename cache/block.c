@@ -70,42 +70,25 @@ struct ufs_ckey ufs_block_key(const struct ufs_ckey *base, uint64_t bs, uint64_t
 	return (struct ufs_ckey){h.low64, h.high64};
 }
 
-static int key_eq(const struct ufs_ckey *a, const struct ufs_ckey *b)
+static int table_eq(const struct ufs_tnode *n, const void *key)
 {
-	return a->lo == b->lo && a->hi == b->hi;
-}
-
-static struct ufs_block **table_slot(struct ufs_cache *c, const struct ufs_ckey *key)
-{
-	return &c->table[key->lo & (c->nbuckets - 1)];
+	return ufs_ckey_eq(&ufs_table_entry(n, struct ufs_block, hnode)->key, key);
 }
 
 static struct ufs_block *table_find(struct ufs_cache *c, const struct ufs_ckey *key)
 {
-	for (struct ufs_block *b = *table_slot(c, key); b; b = b->hnext)
-		if (key_eq(&b->key, key))
-			return b;
-	return NULL;
+	return ufs_table_entry(ufs_table_find(&c->table, key->lo, key), struct ufs_block, hnode);
 }
 
 static void table_insert(struct ufs_cache *c, struct ufs_block *b)
 {
-	struct ufs_block **slot = table_slot(c, &b->key);
-
-	b->hnext = *slot;
-	*slot = b;
+	ufs_table_insert(&c->table, &b->hnode, b->key.lo);
 	b->in_table = 1;
 }
 
 static void table_remove(struct ufs_cache *c, struct ufs_block *b)
 {
-	struct ufs_block **pp = table_slot(c, &b->key);
-
-	while (*pp && *pp != b)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = b->hnext;
-	b->hnext = NULL;
+	ufs_table_remove(&c->table, &b->hnode);
 	b->in_table = 0;
 	ufs_fill_forget_locked(c, b); /* out of memory before its disk turn */
 }
@@ -213,15 +196,32 @@ static void blk_destroy(struct ufs_cache *c, struct ufs_block *b)
 	free(b);
 }
 
-/* Destroy a chain of dead blocks linked through hnext (lock not held). */
+/* Push dead block b (out of the table and off every list, so its lnext is
+ * free) on the chain *pdead, to be freed once the lock is released. */
+static void blk_push_dead(struct ufs_block **pdead, struct ufs_block *b)
+{
+	b->lnext = *pdead;
+	*pdead = b;
+}
+
+/* Destroy a chain of dead blocks linked through lnext (lock not held). */
 static void blk_destroy_chain(struct ufs_cache *c, struct ufs_block *dead)
 {
 	struct ufs_block *next;
 
 	for (; dead; dead = next) {
-		next = dead->hnext;
+		next = dead->lnext;
 		blk_destroy(c, dead);
 	}
+}
+
+/* Free block b (out of the table) and give its buffer's charge back to the
+ * budget: reclaim, and the end of the cache. */
+static void blk_free_charged(struct ufs_cache *c, struct ufs_block *b)
+{
+	blk_retire_stats(c, b);
+	buf_free(c, b->data, b->cap);
+	free(b);
 }
 
 /* Drop a pin; returns the block if it must now be destroyed. Lock held. */
@@ -277,15 +277,6 @@ static struct ufs_block *blk_evict_locked(struct ufs_cache *c, int spec_ok)
 	return b;
 }
 
-/* Retire evicted block v (out of the table and lists): a bs-sized buffer
- * goes back to the pool (still charged), a short one is freed. */
-static void blk_retire(struct ufs_cache *c, struct ufs_block *v)
-{
-	blk_retire_stats(c, v);
-	buf_put(c, v->data, v->cap);
-	free(v);
-}
-
 /* The oldest once block that is not waiting for the disk tier, out of the
  * table; NULL if every one is (fresh budget is then used while there is
  * some: the fill queue is bounded, see fill.c). Lock held. */
@@ -316,7 +307,7 @@ static int blk_retire_one(struct ufs_cache *c, int any, int spec_ok)
 		v = blk_evict_once_locked(c);
 	pthread_mutex_unlock(&c->lock);
 	if (v)
-		blk_retire(c, v);
+		blk_destroy(c, v); /* its bs-sized buffer goes back to the pool */
 	return v != NULL;
 }
 
@@ -716,10 +707,8 @@ static unsigned blk_claim_run(struct ufs_cache *c, struct ufs_block *head, int c
 			mine[n++] = b;
 			continue;
 		}
-		if (d) {
-			d->hnext = dead;
-			dead = d;
-		}
+		if (d)
+			blk_push_dead(&dead, d);
 	}
 	pthread_mutex_unlock(&c->lock);
 	blk_destroy_chain(c, dead);
@@ -822,20 +811,19 @@ void ufs_blocks_prefetch(struct ufs_cache *c, struct ufs_cobj *o, uint64_t first
 
 void ufs_blocks_drop_base(struct ufs_cache *c, const struct ufs_ckey *base)
 {
-	struct ufs_block *dead = NULL, *b, *next;
+	struct ufs_block *dead = NULL, *b;
+	struct ufs_table_iter it;
+	struct ufs_tnode *n;
 
 	pthread_mutex_lock(&c->lock);
-	for (size_t i = 0; i < c->nbuckets; i++) {
-		for (b = c->table[i]; b; b = next) {
-			next = b->hnext;
-			if (!key_eq(&b->base, base) || b->state != UFS_BLK_READY)
-				continue;
-			table_remove(c, b);
-			if (b->refs == 0) {
-				lru_unlink(b);
-				b->hnext = dead;
-				dead = b;
-			}
+	for (n = ufs_table_first(&c->table, &it); n; n = ufs_table_next(&it)) {
+		b = ufs_table_entry(n, struct ufs_block, hnode);
+		if (!ufs_ckey_eq(&b->base, base) || b->state != UFS_BLK_READY)
+			continue;
+		table_remove(c, b);
+		if (b->refs == 0) {
+			lru_unlink(b);
+			blk_push_dead(&dead, b);
 		}
 	}
 	pthread_mutex_unlock(&c->lock);
@@ -851,15 +839,12 @@ uint64_t ufs_blocks_reclaim(void *arg, uint64_t need)
 	pthread_mutex_lock(&c->lock);
 	while (freed < need && (b = blk_evict_locked(c, 1))) {
 		freed += b->cap;
-		b->hnext = dead;
-		dead = b;
+		blk_push_dead(&dead, b);
 	}
 	pthread_mutex_unlock(&c->lock);
 	while ((b = dead)) {
-		dead = b->hnext;
-		blk_retire_stats(c, b);
-		buf_free(c, b->data, b->cap);
-		free(b);
+		dead = b->lnext;
+		blk_free_charged(c, b);
 	}
 	return freed;
 }
@@ -867,12 +852,12 @@ uint64_t ufs_blocks_reclaim(void *arg, uint64_t need)
 int ufs_blocks_init(struct ufs_cache *c)
 {
 	uint64_t want = ufs_budget_limit(c->budget) / (64 << 10);
+	size_t nbuckets = 4096;
 
-	c->nbuckets = 4096;
-	while (c->nbuckets < want && c->nbuckets < (1u << 20))
-		c->nbuckets <<= 1;
-	c->table = calloc(c->nbuckets, sizeof(*c->table));
-	if (!c->table)
+	/* a bucket per 64 KiB of budget, 4096 to 1M: sized once by the budget */
+	while (nbuckets < want && nbuckets < (1u << 20))
+		nbuckets <<= 1;
+	if (ufs_table_init(&c->table, nbuckets, nbuckets, table_eq) < 0)
 		return -ENOMEM;
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->filled, NULL);
@@ -886,22 +871,16 @@ int ufs_blocks_init(struct ufs_cache *c)
 
 void ufs_blocks_fini(struct ufs_cache *c)
 {
-	struct ufs_block *b, *next;
+	struct ufs_table_iter it;
+	struct ufs_tnode *n;
 
-	if (!c->table)
+	if (!c->table.buckets)
 		return;
-	for (size_t i = 0; i < c->nbuckets; i++) {
-		for (b = c->table[i]; b; b = next) {
-			next = b->hnext;
-			blk_retire_stats(c, b);
-			buf_free(c, b->data, b->cap);
-			free(b);
-		}
-	}
+	for (n = ufs_table_first(&c->table, &it); n; n = ufs_table_next(&it))
+		blk_free_charged(c, ufs_table_entry(n, struct ufs_block, hnode));
 	ufs_bufpool_destroy(c->bufs);
 	c->bufs = NULL;
-	free(c->table);
-	c->table = NULL;
+	ufs_table_fini(&c->table);
 	pthread_cond_destroy(&c->filled);
 	pthread_mutex_destroy(&c->lock);
 }

@@ -21,6 +21,7 @@
 
 #include "cache/cache.h"
 #include "common/bufpool.h"
+#include "common/table.h"
 
 #define UFS_RA_CURSORS 4		/* sequential streams tracked per open file */
 #define UFS_RA_RANDOM_SEEKS 3		/* consecutive seeks before read-ahead stops */
@@ -37,6 +38,11 @@
 struct ufs_ckey {
 	uint64_t lo, hi;
 };
+
+static inline int ufs_ckey_eq(const struct ufs_ckey *a, const struct ufs_ckey *b)
+{
+	return a->lo == b->lo && a->hi == b->hi;
+}
 
 #define ufs_container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
@@ -174,8 +180,9 @@ struct ufs_block {
 	struct ufs_cache *cache;
 	struct ufs_ckey key, base;
 	uint64_t index;			 /* block number in its object */
-	struct ufs_block *hnext;	 /* hash chain */
-	struct ufs_block *lprev, *lnext; /* LRU list, only while READY, refs 0, in table */
+	struct ufs_tnode hnode;		 /* in ufs_cache.table, keyed by key */
+	struct ufs_block *lprev, *lnext; /* LRU list, only while READY, refs 0, in table;
+					    lnext then links dead blocks being freed */
 	struct ufs_cobj *job_obj;	 /* object of a queued run (its first block only) */
 	struct ufs_block *run_next;	 /* next block of the same queued run */
 	struct ufs_job fetch_job;
@@ -215,10 +222,9 @@ struct ufs_cache_counters {
 struct ufs_cache {
 	struct ufs_budget *budget;
 	uint64_t bs, ra_max;
-	pthread_mutex_t lock;  /* table, lists, refs, states, free buffers */
-	pthread_cond_t filled; /* broadcast when a block leaves FETCHING/QUEUED */
-	struct ufs_block **table;
-	size_t nbuckets; /* power of two */
+	pthread_mutex_t lock;	/* table, lists, refs, states, free buffers */
+	pthread_cond_t filled;	/* broadcast when a block leaves FETCHING/QUEUED */
+	struct ufs_table table; /* blocks by key (hashed by key.lo): fixed size */
 	struct ufs_lru spec_lru, main_lru;
 	struct ufs_lru once_lru;  /* idle `once` blocks, oldest first */
 	uint64_t once_bytes;	  /* bytes of the blocks on once_lru */
