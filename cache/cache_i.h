@@ -1,8 +1,8 @@
 /*
  * cache_i.h — private pieces of the block cache shared by the cache/ sources:
- * the worker pool (pool.c), the read-ahead detector (readahead.c), the disk
- * tier (disk.c) and its fill queue (fill.c), the block table (block.c) and
- * the public API (cache.c).
+ * the read-ahead detector (readahead.c), the disk tier (disk.c) and its fill
+ * queue (fill.c), the block table (block.c) and the public API (cache.c).
+ * Read-ahead and disk fills run on worker pools (common/pool.h).
  *
  * Lock order (outermost first): ufs_rstream.lock (read-ahead state only, never
  * held while taking another lock) ; ufs_cache.lock -> ufs_disk.lock ->
@@ -21,6 +21,7 @@
 
 #include "cache/cache.h"
 #include "common/bufpool.h"
+#include "common/pool.h"
 #include "common/table.h"
 
 #define UFS_RA_CURSORS 4		/* sequential streams tracked per open file */
@@ -61,25 +62,6 @@ static inline uint64_t ufs_get_le64(const unsigned char *p)
 		v = (v << 8) | p[i];
 	return v;
 }
-
-/* ---- pool.c: fixed set of worker threads running embedded jobs ---- */
-
-/* A unit of work embedded in its owner; run() gets cancelled != 0 when the
- * pool is destroyed before the job started (it must still clean up). */
-struct ufs_job {
-	void (*run)(struct ufs_job *j, int cancelled);
-	struct ufs_job *next;
-};
-
-struct ufs_pool;
-
-/* Start nthreads workers named name (<= 15 chars). NULL on failure. */
-struct ufs_pool *ufs_pool_create(unsigned nthreads, const char *name);
-/* Queue j (FIFO). The pool never frees j. 0, or -ESHUTDOWN after destroy began. */
-int ufs_pool_submit(struct ufs_pool *p, struct ufs_job *j);
-/* Let running jobs finish, run queued ones with cancelled = 1, join, free.
- * NULL is a no-op. */
-void ufs_pool_destroy(struct ufs_pool *p);
 
 /* ---- common/bufpool.h: recycled full-size block buffers ---- */
 

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cache/cache_i.h"
+#include "common/pool.h"
 
 struct ufs_pool {
 	pthread_mutex_t lock;
