@@ -169,7 +169,7 @@ static int cache_open_disk(struct ufs_cache *c, const struct ufs_cache_cfg *cfg,
 
 	if (rc < 0)
 		return rc;
-	c->disk_pool = ufs_pool_create(1, "ufs-diskw");
+	c->disk_pool = ufs_pool_create(1, "ufs-diskw", 0);
 	if (!c->disk_pool) {
 		snprintf(err, errlen, "cache: cannot start the disk writer thread");
 		return -ENOMEM;
@@ -195,7 +195,7 @@ int ufs_cache_create(const struct ufs_cache_cfg *cfg, struct ufs_cache **pc, cha
 	c->ra_max = cfg->readahead_max;
 	rc = ufs_blocks_init(c);
 	if (rc == 0) {
-		c->fetch_pool = ufs_pool_create(cfg->workers ? cfg->workers : 1, "ufs-fetch");
+		c->fetch_pool = ufs_pool_create(cfg->workers ? cfg->workers : 1, "ufs-fetch", 0);
 		if (!c->fetch_pool)
 			rc = -ENOMEM;
 	}
