@@ -10,7 +10,7 @@
  * waiting for a job; nthreads <= max. A lazy pool starts a worker on a
  * submit that finds no more idle workers than queued jobs (so every queued
  * job has a worker coming for it), as long as fewer than max run.
- * Locks: pool.lock and each ufs_batch.lock are leaves, never held together;
+ * Locks: pool.lock and each ufs_pool_batch.lock are leaves, never held together;
  * jobs run with neither held.
  */
 #include "common/pool.h"
@@ -33,20 +33,20 @@ struct ufs_pool {
 
 /* ---- batches ---- */
 
-void ufs_batch_init(struct ufs_batch *b)
+void ufs_pool_batch_init(struct ufs_pool_batch *b)
 {
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_cond_init(&b->done, NULL);
 	b->pending = 0;
 }
 
-void ufs_batch_fini(struct ufs_batch *b)
+void ufs_pool_batch_fini(struct ufs_pool_batch *b)
 {
 	pthread_cond_destroy(&b->done);
 	pthread_mutex_destroy(&b->lock);
 }
 
-static void batch_add(struct ufs_batch *b)
+static void batch_add(struct ufs_pool_batch *b)
 {
 	pthread_mutex_lock(&b->lock);
 	b->pending++;
@@ -54,7 +54,7 @@ static void batch_add(struct ufs_batch *b)
 }
 
 /* One job of b finished (or was never queued). */
-static void batch_done(struct ufs_batch *b)
+static void batch_done(struct ufs_pool_batch *b)
 {
 	pthread_mutex_lock(&b->lock);
 	b->pending--;
@@ -62,7 +62,7 @@ static void batch_done(struct ufs_batch *b)
 	pthread_mutex_unlock(&b->lock);
 }
 
-void ufs_batch_wait(struct ufs_batch *b, unsigned max)
+void ufs_pool_batch_wait(struct ufs_pool_batch *b, unsigned max)
 {
 	pthread_mutex_lock(&b->lock);
 	while (b->pending > max)
@@ -75,7 +75,7 @@ void ufs_batch_wait(struct ufs_batch *b, unsigned max)
 /* Run j and count it out of its batch (read first: run may free j). */
 static void pool_run(struct ufs_job *j, int cancelled)
 {
-	struct ufs_batch *b = j->batch;
+	struct ufs_pool_batch *b = j->batch;
 
 	j->run(j, cancelled);
 	if (b)
@@ -172,7 +172,7 @@ static int pool_wants_worker(const struct ufs_pool *p)
 	return (p->flags & UFS_POOL_LAZY) && p->idle <= p->queued && p->nthreads < p->max;
 }
 
-int ufs_pool_submit_batch(struct ufs_pool *p, struct ufs_batch *b, struct ufs_job *j)
+int ufs_pool_submit_batch(struct ufs_pool *p, struct ufs_pool_batch *b, struct ufs_job *j)
 {
 	int rc = 0;
 

@@ -11,25 +11,26 @@
  *   - at destroy, queued jobs cancelled (default: run with cancelled = 1 on
  *     the destroying thread once the workers are gone) or drained
  *     (UFS_POOL_DRAIN: the workers run them all first).
- * A batch (struct ufs_batch) counts the jobs submitted with it that have not
- * finished, so a caller can wait for all of them, or for room below a bound.
+ * A batch (struct ufs_pool_batch) counts the jobs submitted with it that
+ * have not finished, so a caller can wait for all of them, or for room below
+ * a bound.
  */
 #ifndef UFS_POOL_H
 #define UFS_POOL_H
 
 #include <pthread.h>
 
-struct ufs_batch;
+struct ufs_pool_batch;
 
 /* A unit of work embedded in its owner. next and batch are the pool's. */
 struct ufs_job {
 	void (*run)(struct ufs_job *j, int cancelled);
 	struct ufs_job *next;
-	struct ufs_batch *batch;
+	struct ufs_pool_batch *batch;
 };
 
 /* Jobs in flight of one submitter (see ufs_pool_submit_batch). */
-struct ufs_batch {
+struct ufs_pool_batch {
 	pthread_mutex_t lock;
 	pthread_cond_t done;
 	unsigned pending; /* submitted, run() not returned yet */
@@ -52,8 +53,8 @@ struct ufs_pool *ufs_pool_create(unsigned nthreads, const char *name, unsigned f
  * queued either way). */
 int ufs_pool_submit(struct ufs_pool *p, struct ufs_job *j);
 /* ufs_pool_submit, with j counted in b until its run() returns (b must
- * outlive that: ufs_batch_wait(b, 0) before freeing it). */
-int ufs_pool_submit_batch(struct ufs_pool *p, struct ufs_batch *b, struct ufs_job *j);
+ * outlive that: ufs_pool_batch_wait(b, 0) before freeing it). */
+int ufs_pool_submit_batch(struct ufs_pool *p, struct ufs_pool_batch *b, struct ufs_job *j);
 /* Threads running now. */
 unsigned ufs_pool_threads(struct ufs_pool *p);
 /* Stop: running jobs finish; queued ones are drained or cancelled (see
@@ -61,10 +62,10 @@ unsigned ufs_pool_threads(struct ufs_pool *p);
 void ufs_pool_destroy(struct ufs_pool *p);
 
 /* An empty batch. */
-void ufs_batch_init(struct ufs_batch *b);
+void ufs_pool_batch_init(struct ufs_pool_batch *b);
 /* Wait until at most max jobs of b are pending (0: all of them finished). */
-void ufs_batch_wait(struct ufs_batch *b, unsigned max);
+void ufs_pool_batch_wait(struct ufs_pool_batch *b, unsigned max);
 /* Free what init made (no job pending). */
-void ufs_batch_fini(struct ufs_batch *b);
+void ufs_pool_batch_fini(struct ufs_pool_batch *b);
 
 #endif

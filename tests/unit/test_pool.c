@@ -109,20 +109,20 @@ static void test_every_job_runs_once(void **state)
 	enum { N = 2000 };
 	struct ufs_pool *p = ufs_pool_create(4, "test-pool", 0);
 	struct task *v = tasks(N, NULL, NULL);
-	struct ufs_batch b;
+	struct ufs_pool_batch b;
 
 	(void)state;
 	assert_non_null(p);
 	assert_int_equal(ufs_pool_threads(p), 4);
-	ufs_batch_init(&b);
+	ufs_pool_batch_init(&b);
 	for (int i = 0; i < N; i++)
 		assert_int_equal(ufs_pool_submit_batch(p, &b, &v[i].job), 0);
-	ufs_batch_wait(&b, 0);
+	ufs_pool_batch_wait(&b, 0);
 	for (int i = 0; i < N; i++) {
 		assert_int_equal(atomic_load(&v[i].ran), 1);
 		assert_int_equal(atomic_load(&v[i].cancelled), 0);
 	}
-	ufs_batch_fini(&b);
+	ufs_pool_batch_fini(&b);
 	ufs_pool_destroy(p);
 	free(v);
 }
@@ -133,16 +133,16 @@ static void test_one_thread_runs_in_order(void **state)
 	struct ufs_pool *p = ufs_pool_create(1, NULL, 0);
 	atomic_int order = 0;
 	struct task *v = tasks(N, NULL, &order);
-	struct ufs_batch b;
+	struct ufs_pool_batch b;
 
 	(void)state;
-	ufs_batch_init(&b);
+	ufs_pool_batch_init(&b);
 	for (int i = 0; i < N; i++)
 		assert_int_equal(ufs_pool_submit_batch(p, &b, &v[i].job), 0);
-	ufs_batch_wait(&b, 0);
+	ufs_pool_batch_wait(&b, 0);
 	for (int i = 0; i < N; i++)
 		assert_int_equal(v[i].finished_as, i);
-	ufs_batch_fini(&b);
+	ufs_pool_batch_fini(&b);
 	ufs_pool_destroy(p);
 	free(v);
 }
@@ -152,18 +152,18 @@ static void test_jobs_run_in_parallel(void **state)
 	struct ufs_pool *p = ufs_pool_create(3, "test-par", 0);
 	struct gate g;
 	struct task *v;
-	struct ufs_batch b;
+	struct ufs_pool_batch b;
 
 	(void)state;
 	gate_init(&g);
 	v = tasks(3, &g, NULL);
-	ufs_batch_init(&b);
+	ufs_pool_batch_init(&b);
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(ufs_pool_submit_batch(p, &b, &v[i].job), 0);
 	gate_await(&g, 3); /* three jobs at once: one on each thread */
 	gate_open(&g);
-	ufs_batch_wait(&b, 0);
-	ufs_batch_fini(&b);
+	ufs_pool_batch_wait(&b, 0);
+	ufs_pool_batch_fini(&b);
 	ufs_pool_destroy(p);
 	gate_fini(&g);
 	free(v);
@@ -174,14 +174,14 @@ static void test_lazy_pool_starts_threads_on_demand(void **state)
 	struct ufs_pool *p = ufs_pool_create(3, "test-lazy", UFS_POOL_LAZY);
 	struct gate g;
 	struct task *v;
-	struct ufs_batch b;
+	struct ufs_pool_batch b;
 
 	(void)state;
 	assert_non_null(p);
 	assert_int_equal(ufs_pool_threads(p), 0);
 	gate_init(&g);
 	v = tasks(5, &g, NULL);
-	ufs_batch_init(&b);
+	ufs_pool_batch_init(&b);
 	assert_int_equal(ufs_pool_submit_batch(p, &b, &v[0].job), 0);
 	assert_int_equal(ufs_pool_threads(p), 1);
 	gate_await(&g, 1);
@@ -190,14 +190,14 @@ static void test_lazy_pool_starts_threads_on_demand(void **state)
 	assert_int_equal(ufs_pool_threads(p), 3); /* never beyond the bound */
 	gate_await(&g, 3);
 	gate_open(&g);
-	ufs_batch_wait(&b, 0);
+	ufs_pool_batch_wait(&b, 0);
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(atomic_load(&v[i].ran), 1);
 	/* an idle worker takes the next job: no new thread */
 	assert_int_equal(ufs_pool_submit_batch(p, &b, &v[0].job), 0);
-	ufs_batch_wait(&b, 0);
+	ufs_pool_batch_wait(&b, 0);
 	assert_int_equal(ufs_pool_threads(p), 3);
-	ufs_batch_fini(&b);
+	ufs_pool_batch_fini(&b);
 	ufs_pool_destroy(p);
 	gate_fini(&g);
 	free(v);
@@ -211,7 +211,7 @@ static void *destroyer_main(void *arg)
 
 /* Submit probes (in batch b) until the pool refuses one because destroy
  * began; returns how many it took (queued behind a job held at a gate). */
-static int submit_until_refused(struct ufs_pool *p, struct ufs_batch *b, struct task *probes,
+static int submit_until_refused(struct ufs_pool *p, struct ufs_pool_batch *b, struct task *probes,
 				int max)
 {
 	for (int i = 0; i < max; i++) {
@@ -235,13 +235,13 @@ static void destroy_with_queue(unsigned flags, int expect_ran)
 	struct ufs_pool *p = ufs_pool_create(1, NULL, flags);
 	struct gate g;
 	struct task *v, *probes = tasks(PROBES, NULL, NULL);
-	struct ufs_batch b;
+	struct ufs_pool_batch b;
 	pthread_t destroyer;
 	int taken;
 
 	gate_init(&g);
 	v = tasks(4, &g, NULL);
-	ufs_batch_init(&b);
+	ufs_pool_batch_init(&b);
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(ufs_pool_submit_batch(p, &b, &v[i].job), 0);
 	gate_await(&g, 1); /* the first runs, three are queued */
@@ -258,7 +258,7 @@ static void destroy_with_queue(unsigned flags, int expect_ran)
 	}
 	for (int i = 0; i < taken; i++)
 		assert_int_equal(atomic_load(&probes[i].ran), expect_ran);
-	ufs_batch_fini(&b);
+	ufs_pool_batch_fini(&b);
 	gate_fini(&g);
 	free(probes);
 	free(v);
@@ -281,22 +281,22 @@ static void test_batch_wait_down_to_a_bound(void **state)
 	struct ufs_pool *p = ufs_pool_create(2, NULL, 0);
 	struct gate g;
 	struct task *v;
-	struct ufs_batch b;
+	struct ufs_pool_batch b;
 
 	(void)state;
 	gate_init(&g);
 	v = tasks(4, &g, NULL);
-	ufs_batch_init(&b);
+	ufs_pool_batch_init(&b);
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(ufs_pool_submit_batch(p, &b, &v[i].job), 0);
 	gate_await(&g, 2);
-	ufs_batch_wait(&b, 4); /* already at most 4 pending */
+	ufs_pool_batch_wait(&b, 4); /* already at most 4 pending */
 	assert_int_equal(b.pending, 4);
 	gate_open(&g);
-	ufs_batch_wait(&b, 1);
-	ufs_batch_wait(&b, 0);
+	ufs_pool_batch_wait(&b, 1);
+	ufs_pool_batch_wait(&b, 0);
 	assert_int_equal(b.pending, 0);
-	ufs_batch_fini(&b);
+	ufs_pool_batch_fini(&b);
 	ufs_pool_destroy(p);
 	gate_fini(&g);
 	free(v);
