@@ -1,6 +1,7 @@
 /*
- * block.c — the memory tier: a hash table of blocks, two LRU lists, buffers
- * charged to the global budget, single-flight filling and read-ahead jobs.
+ * block.c — the memory tier: a keyed table of blocks, eviction from the LRU
+ * lists, single-flight filling and read-ahead jobs. A block's buffer, pins,
+ * LRU list and end are blockmem.c's; the rules below hold for both files.
  *
  * Block life:  QUEUED --(job starts / a reader steals it)--> FETCHING
  *              FETCHING --(filled)--> READY --(evicted / dropped)--> freed
@@ -70,112 +71,27 @@ struct ufs_ckey ufs_block_key(const struct ufs_ckey *base, uint64_t bs, uint64_t
 	return (struct ufs_ckey){h.low64, h.high64};
 }
 
-static int key_eq(const struct ufs_ckey *a, const struct ufs_ckey *b)
+static int table_eq(const struct ufs_tnode *n, const void *key)
 {
-	return a->lo == b->lo && a->hi == b->hi;
-}
-
-static struct ufs_block **table_slot(struct ufs_cache *c, const struct ufs_ckey *key)
-{
-	return &c->table[key->lo & (c->nbuckets - 1)];
+	return ufs_ckey_eq(&ufs_table_entry(n, struct ufs_block, hnode)->key, key);
 }
 
 static struct ufs_block *table_find(struct ufs_cache *c, const struct ufs_ckey *key)
 {
-	for (struct ufs_block *b = *table_slot(c, key); b; b = b->hnext)
-		if (key_eq(&b->key, key))
-			return b;
-	return NULL;
+	return ufs_table_entry(ufs_table_find(&c->table, key->lo, key), struct ufs_block, hnode);
 }
 
 static void table_insert(struct ufs_cache *c, struct ufs_block *b)
 {
-	struct ufs_block **slot = table_slot(c, &b->key);
-
-	b->hnext = *slot;
-	*slot = b;
+	ufs_table_insert(&c->table, &b->hnode, b->key.lo);
 	b->in_table = 1;
 }
 
 static void table_remove(struct ufs_cache *c, struct ufs_block *b)
 {
-	struct ufs_block **pp = table_slot(c, &b->key);
-
-	while (*pp && *pp != b)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = b->hnext;
-	b->hnext = NULL;
+	ufs_table_remove(&c->table, &b->hnode);
 	b->in_table = 0;
 	ufs_fill_forget_locked(c, b); /* out of memory before its disk turn */
-}
-
-/* ---- LRU lists ---- */
-
-static void lru_init(struct ufs_lru *l)
-{
-	l->head.lprev = l->head.lnext = &l->head;
-}
-
-static void lru_push(struct ufs_lru *l, struct ufs_block *b)
-{
-	b->lprev = l->head.lprev;
-	b->lnext = &l->head;
-	l->head.lprev->lnext = b;
-	l->head.lprev = b;
-	b->on_list = 1;
-}
-
-static void lru_unlink(struct ufs_block *b)
-{
-	if (!b->on_list)
-		return;
-	if (b->once)
-		b->cache->once_bytes -= b->cap;
-	b->lprev->lnext = b->lnext;
-	b->lnext->lprev = b->lprev;
-	b->lprev = b->lnext = NULL;
-	b->on_list = 0;
-}
-
-static struct ufs_block *lru_first(struct ufs_lru *l)
-{
-	return l->head.lnext == &l->head ? NULL : l->head.lnext;
-}
-
-/* ---- buffers ---- */
-
-/* A fresh buffer of cap bytes (charged by the caller): bs-sized ones from the
- * pool's mapper, short ones (an object's last block) from malloc, page-aligned
- * so that the disk tier can store them with direct I/O too. */
-static char *buf_alloc(struct ufs_cache *c, uint32_t cap)
-{
-	if (cap == c->bs)
-		return ufs_bufpool_map(c->bufs);
-	return aligned_alloc(UFS_PAGE, ((size_t)cap + UFS_PAGE - 1) / UFS_PAGE * UFS_PAGE);
-}
-
-/* Free a buffer and return its charge (memory the budget needs elsewhere). */
-static void buf_free(struct ufs_cache *c, char *data, uint32_t cap)
-{
-	if (!data)
-		return;
-	if (cap == c->bs) {
-		ufs_bufpool_unmap(c->bufs, data);
-		return;
-	}
-	free(data);
-	ufs_budget_release(c->budget, cap);
-}
-
-/* A buffer no block uses any more: bs-sized ones go back to the pool (still
- * charged, faulted in), short ones are freed. */
-static void buf_put(struct ufs_cache *c, char *data, uint32_t cap)
-{
-	if (data && cap == c->bs)
-		ufs_bufpool_put(c->bufs, data);
-	else
-		buf_free(c, data, cap);
 }
 
 /* ---- block objects ---- */
@@ -196,94 +112,20 @@ static struct ufs_block *blk_new(struct ufs_cache *c, struct ufs_cobj *o, uint64
 	return b;
 }
 
-/* Count a block leaving memory for the read-ahead statistics. */
-static void blk_retire_stats(struct ufs_cache *c, const struct ufs_block *b)
-{
-	if (b->spec && b->state == UFS_BLK_READY)
-		atomic_fetch_add(&c->n.prefetch_wasted_bytes, b->len);
-}
-
-/* Free a block no longer in the table with refs == 0 (lock not held). */
-static void blk_destroy(struct ufs_cache *c, struct ufs_block *b)
-{
-	if (!b)
-		return;
-	blk_retire_stats(c, b);
-	buf_put(c, b->data, b->cap);
-	free(b);
-}
-
-/* Destroy a chain of dead blocks linked through hnext (lock not held). */
-static void blk_destroy_chain(struct ufs_cache *c, struct ufs_block *dead)
-{
-	struct ufs_block *next;
-
-	for (; dead; dead = next) {
-		next = dead->hnext;
-		blk_destroy(c, dead);
-	}
-}
-
-/* Drop a pin; returns the block if it must now be destroyed. Lock held. */
-static struct ufs_block *blk_unpin_locked(struct ufs_cache *c, struct ufs_block *b)
-{
-	if (--b->refs > 0)
-		return NULL;
-	if (!b->in_table)
-		return b;
-	if (b->once)
-		c->once_bytes += b->cap;
-	lru_push(b->once ? &c->once_lru : b->spec ? &c->spec_lru : &c->main_lru, b);
-	return NULL;
-}
-
-void ufs_block_mark_once(struct ufs_cache *c, struct ufs_block *b)
-{
-	pthread_mutex_lock(&c->lock);
-	b->once = 1; /* pinned: on no list, so once_bytes is unaffected */
-	pthread_mutex_unlock(&c->lock);
-}
-
-void ufs_block_pin_locked(struct ufs_cache *c, struct ufs_block *b)
-{
-	(void)c;
-	if (b->refs++ == 0)
-		lru_unlink(b);
-}
-
-void ufs_block_unpin(struct ufs_cache *c, struct ufs_block *b)
-{
-	struct ufs_block *dead;
-
-	pthread_mutex_lock(&c->lock);
-	dead = blk_unpin_locked(c, b);
-	pthread_mutex_unlock(&c->lock);
-	blk_destroy(c, dead);
-}
-
 /* Take the oldest evictable block out of the table. Lock held. */
 static struct ufs_block *blk_evict_locked(struct ufs_cache *c, int spec_ok)
 {
-	struct ufs_block *b = lru_first(&c->once_lru);
+	struct ufs_block *b = ufs_lru_first(&c->once_lru);
 
 	if (!b && spec_ok)
-		b = lru_first(&c->spec_lru);
+		b = ufs_lru_first(&c->spec_lru);
 	if (!b)
-		b = lru_first(&c->main_lru);
+		b = ufs_lru_first(&c->main_lru);
 	if (!b)
 		return NULL;
-	lru_unlink(b);
+	ufs_lru_unlink(b);
 	table_remove(c, b);
 	return b;
-}
-
-/* Retire evicted block v (out of the table and lists): a bs-sized buffer
- * goes back to the pool (still charged), a short one is freed. */
-static void blk_retire(struct ufs_cache *c, struct ufs_block *v)
-{
-	blk_retire_stats(c, v);
-	buf_put(c, v->data, v->cap);
-	free(v);
 }
 
 /* The oldest once block that is not waiting for the disk tier, out of the
@@ -291,13 +133,13 @@ static void blk_retire(struct ufs_cache *c, struct ufs_block *v)
  * some: the fill queue is bounded, see fill.c). Lock held. */
 static struct ufs_block *blk_evict_once_locked(struct ufs_cache *c)
 {
-	struct ufs_block *b = lru_first(&c->once_lru);
+	struct ufs_block *b = ufs_lru_first(&c->once_lru);
 
 	while (b && b != &c->once_lru.head && b->disk_q)
 		b = b->lnext;
 	if (!b || b == &c->once_lru.head)
 		return NULL;
-	lru_unlink(b);
+	ufs_lru_unlink(b);
 	table_remove(c, b);
 	return b;
 }
@@ -316,7 +158,7 @@ static int blk_retire_one(struct ufs_cache *c, int any, int spec_ok)
 		v = blk_evict_once_locked(c);
 	pthread_mutex_unlock(&c->lock);
 	if (v)
-		blk_retire(c, v);
+		ufs_block_destroy(c, v); /* its bs-sized buffer goes back to the pool */
 	return v != NULL;
 }
 
@@ -349,7 +191,7 @@ static int blk_buf_get(struct ufs_cache *c, uint32_t cap, int demand, char **pda
 		rc = ufs_budget_acquire(c->budget, cap, BLK_DEMAND_WAIT_MS);
 	if (rc != 0)
 		return -ENOMEM;
-	*pdata = buf_alloc(c, cap);
+	*pdata = ufs_blkbuf_alloc(c, cap);
 	if (!*pdata) {
 		ufs_budget_release(c->budget, cap);
 		return -ENOMEM;
@@ -419,7 +261,7 @@ static void blk_finish(struct ufs_cache *c, struct ufs_block *b, char *data, uin
 	pthread_cond_broadcast(&c->filled);
 	pthread_mutex_unlock(&c->lock);
 	if (n < 0)
-		buf_put(c, data, cap);
+		ufs_blkbuf_put(c, data, cap);
 }
 
 /* Bytes block b of o holds: bs, or less for the last block. */
@@ -493,9 +335,9 @@ static int blk_await(struct ufs_cache *c, struct ufs_block *b, int tries)
 	rc = b->err;
 	if (b->spec_fill && rc != -ESTALE && tries < BLK_RETRIES)
 		rc = -EAGAIN;
-	dead = blk_unpin_locked(c, b);
+	dead = ufs_block_unpin_locked(c, b);
 	pthread_mutex_unlock(&c->lock);
-	blk_destroy(c, dead);
+	ufs_block_destroy(c, dead);
 	return rc;
 }
 
@@ -692,7 +534,7 @@ static struct ufs_block *blk_cancel_locked(struct ufs_cache *c, struct ufs_block
 	b->state = UFS_BLK_FAILED;
 	b->err = -ECANCELED;
 	table_remove(c, b);
-	return blk_unpin_locked(c, b);
+	return ufs_block_unpin_locked(c, b);
 }
 
 /* Take the blocks of the run starting at head that are still QUEUED (a
@@ -708,7 +550,7 @@ static unsigned blk_claim_run(struct ufs_cache *c, struct ufs_block *head, int c
 		next = b->run_next;
 		b->run_next = NULL;
 		if (b->state != UFS_BLK_QUEUED)
-			d = blk_unpin_locked(c, b);
+			d = ufs_block_unpin_locked(c, b);
 		else if (cancel)
 			d = blk_cancel_locked(c, b);
 		else {
@@ -716,13 +558,11 @@ static unsigned blk_claim_run(struct ufs_cache *c, struct ufs_block *head, int c
 			mine[n++] = b;
 			continue;
 		}
-		if (d) {
-			d->hnext = dead;
-			dead = d;
-		}
+		if (d)
+			ufs_block_push_dead(&dead, d);
 	}
 	pthread_mutex_unlock(&c->lock);
-	blk_destroy_chain(c, dead);
+	ufs_block_destroy_chain(c, dead);
 	return n;
 }
 
@@ -822,24 +662,23 @@ void ufs_blocks_prefetch(struct ufs_cache *c, struct ufs_cobj *o, uint64_t first
 
 void ufs_blocks_drop_base(struct ufs_cache *c, const struct ufs_ckey *base)
 {
-	struct ufs_block *dead = NULL, *b, *next;
+	struct ufs_block *dead = NULL, *b;
+	struct ufs_table_iter it;
+	struct ufs_tnode *n;
 
 	pthread_mutex_lock(&c->lock);
-	for (size_t i = 0; i < c->nbuckets; i++) {
-		for (b = c->table[i]; b; b = next) {
-			next = b->hnext;
-			if (!key_eq(&b->base, base) || b->state != UFS_BLK_READY)
-				continue;
-			table_remove(c, b);
-			if (b->refs == 0) {
-				lru_unlink(b);
-				b->hnext = dead;
-				dead = b;
-			}
+	for (n = ufs_table_first(&c->table, &it); n; n = ufs_table_next(&it)) {
+		b = ufs_table_entry(n, struct ufs_block, hnode);
+		if (!ufs_ckey_eq(&b->base, base) || b->state != UFS_BLK_READY)
+			continue;
+		table_remove(c, b);
+		if (b->refs == 0) {
+			ufs_lru_unlink(b);
+			ufs_block_push_dead(&dead, b);
 		}
 	}
 	pthread_mutex_unlock(&c->lock);
-	blk_destroy_chain(c, dead);
+	ufs_block_destroy_chain(c, dead);
 }
 
 uint64_t ufs_blocks_reclaim(void *arg, uint64_t need)
@@ -851,15 +690,12 @@ uint64_t ufs_blocks_reclaim(void *arg, uint64_t need)
 	pthread_mutex_lock(&c->lock);
 	while (freed < need && (b = blk_evict_locked(c, 1))) {
 		freed += b->cap;
-		b->hnext = dead;
-		dead = b;
+		ufs_block_push_dead(&dead, b);
 	}
 	pthread_mutex_unlock(&c->lock);
 	while ((b = dead)) {
-		dead = b->hnext;
-		blk_retire_stats(c, b);
-		buf_free(c, b->data, b->cap);
-		free(b);
+		dead = b->lnext;
+		ufs_block_free_charged(c, b);
 	}
 	return freed;
 }
@@ -867,18 +703,18 @@ uint64_t ufs_blocks_reclaim(void *arg, uint64_t need)
 int ufs_blocks_init(struct ufs_cache *c)
 {
 	uint64_t want = ufs_budget_limit(c->budget) / (64 << 10);
+	size_t nbuckets = 4096;
 
-	c->nbuckets = 4096;
-	while (c->nbuckets < want && c->nbuckets < (1u << 20))
-		c->nbuckets <<= 1;
-	c->table = calloc(c->nbuckets, sizeof(*c->table));
-	if (!c->table)
+	/* a bucket per 64 KiB of budget, 4096 to 1M: sized once by the budget */
+	while (nbuckets < want && nbuckets < (1u << 20))
+		nbuckets <<= 1;
+	if (ufs_table_init(&c->table, nbuckets, nbuckets, table_eq) < 0)
 		return -ENOMEM;
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->filled, NULL);
-	lru_init(&c->spec_lru);
-	lru_init(&c->main_lru);
-	lru_init(&c->once_lru);
+	ufs_lru_init(&c->spec_lru);
+	ufs_lru_init(&c->main_lru);
+	ufs_lru_init(&c->once_lru);
 	c->once_keep = ufs_budget_limit(c->budget) / 4;
 	c->bufs = ufs_bufpool_create(c->budget, (size_t)c->bs, UFS_POOL_IDLE_S);
 	return c->bufs ? 0 : -ENOMEM;
@@ -886,22 +722,16 @@ int ufs_blocks_init(struct ufs_cache *c)
 
 void ufs_blocks_fini(struct ufs_cache *c)
 {
-	struct ufs_block *b, *next;
+	struct ufs_table_iter it;
+	struct ufs_tnode *n;
 
-	if (!c->table)
+	if (!c->table.buckets)
 		return;
-	for (size_t i = 0; i < c->nbuckets; i++) {
-		for (b = c->table[i]; b; b = next) {
-			next = b->hnext;
-			blk_retire_stats(c, b);
-			buf_free(c, b->data, b->cap);
-			free(b);
-		}
-	}
+	for (n = ufs_table_first(&c->table, &it); n; n = ufs_table_next(&it))
+		ufs_block_free_charged(c, ufs_table_entry(n, struct ufs_block, hnode));
 	ufs_bufpool_destroy(c->bufs);
 	c->bufs = NULL;
-	free(c->table);
-	c->table = NULL;
+	ufs_table_fini(&c->table);
 	pthread_cond_destroy(&c->filled);
 	pthread_mutex_destroy(&c->lock);
 }

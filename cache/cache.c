@@ -9,10 +9,10 @@
  *                     in random mode a block that is neither in memory nor on
  *                     disk is read uncached, granule-rounded ("direct").
  *
- * A stream owns a struct ufs_cobj (the pinned object and its key base) that
- * queued read-ahead jobs share by reference, so a stream can close while its
- * jobs are queued. Streams hold about 200 bytes: many open files do not
- * multiply memory; the blocks are shared by key.
+ * A stream owns a struct ufs_cobj (object.c: the pinned object and its key
+ * base) that queued read-ahead jobs share by reference, so a stream can close
+ * while its jobs are queued. Streams hold about 200 bytes: many open files do
+ * not multiply memory; the blocks are shared by key.
  *
  * Lock order: ufs_rstream.lock is taken alone (read-ahead state), released
  * before any block work (see cache_i.h for the rest).
@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
-#include <xxhash.h>
 
 #include "cache/cache_i.h"
 #include "common/budget.h"
@@ -37,113 +36,6 @@ struct ufs_rstream {
 
 #define CACHE_BS_DEFAULT (8ULL << 20)
 #define CACHE_BS_MAX (1ULL << 30)
-
-/* ---- objects and keys ---- */
-
-/* The name the key uses for a backend: its URL, stable across mounts. */
-static const char *cache_be_name(const struct ufs_backend *be)
-{
-	if (be->mcfg && be->mcfg->url)
-		return be->mcfg->url;
-	return be->name ? be->name : "";
-}
-
-/* Append a NUL-terminated string (with its NUL) to p; returns the end. */
-static unsigned char *put_str(unsigned char *p, const char *s)
-{
-	size_t n = strlen(s) + 1;
-
-	memcpy(p, s, n);
-	return p + n;
-}
-
-#define IDENT_MAX (24 + UFS_ETAG_MAX)
-
-/* Encode an identity: size, mtime.sec, mtime.nsec (le64), etag\0. */
-static size_t ident_encode(const struct ufs_obj *obj, unsigned char *buf)
-{
-	ufs_put_le64(buf, obj->size);
-	ufs_put_le64(buf + 8, (uint64_t)obj->mtime.tv_sec);
-	ufs_put_le64(buf + 16, (uint64_t)obj->mtime.tv_nsec);
-	return (size_t)(put_str(buf + 24, obj->etag) - buf);
-}
-
-/* Decode ident_encode's bytes; 0 or -EINVAL. */
-static int ident_decode(const unsigned char *buf, size_t len, struct ufs_obj *pobj)
-{
-	if (len < 25 || len > IDENT_MAX || buf[len - 1] != '\0' ||
-	    memchr(buf + 24, 0, len - 24) != buf + len - 1)
-		return -EINVAL;
-	memset(pobj, 0, sizeof(*pobj));
-	pobj->size = ufs_get_le64(buf);
-	pobj->mtime.tv_sec = (time_t)ufs_get_le64(buf + 8);
-	pobj->mtime.tv_nsec = (long)ufs_get_le64(buf + 16);
-	memcpy(pobj->etag, buf + 24, len - 24);
-	return 0;
-}
-
-/* xxh3_128 of magic\0 url\0 path\0 tail (integers little-endian 64-bit). */
-int ufs_cache_key_of(const char *magic, const struct ufs_backend *be, const char *path,
-		     const unsigned char *tail, size_t tlen, struct ufs_ckey *pkey)
-{
-	const char *url = cache_be_name(be);
-	unsigned char *buf = malloc(strlen(magic) + strlen(url) + strlen(path) + 3 + tlen), *p;
-	XXH128_hash_t h;
-
-	if (!buf)
-		return -ENOMEM;
-	p = put_str(buf, magic);
-	p = put_str(p, url);
-	p = put_str(p, path);
-	if (tlen > 0)
-		memcpy(p, tail, tlen);
-	h = XXH3_128bits(buf, (size_t)(p + tlen - buf));
-	free(buf);
-	*pkey = (struct ufs_ckey){h.low64, h.high64};
-	return 0;
-}
-
-/* Key base of an object's blocks: url, path, identity and gen. */
-static int cache_base_key(const struct ufs_backend *be, const struct ufs_obj *obj, uint64_t gen,
-			  struct ufs_ckey *pkey)
-{
-	unsigned char tail[IDENT_MAX + 8];
-	size_t n = ident_encode(obj, tail);
-
-	ufs_put_le64(tail + n, gen);
-	return ufs_cache_key_of("unifs-block-1", be, obj->path, tail, n + 8, pkey);
-}
-
-static struct ufs_cobj *cobj_create(struct ufs_cache *c, struct ufs_backend *be,
-				    const struct ufs_obj *obj, uint64_t gen)
-{
-	struct ufs_cobj *o = calloc(1, sizeof(*o));
-
-	if (!o)
-		return NULL;
-	o->obj = *obj;
-	o->obj.etag[UFS_ETAG_MAX - 1] = '\0';
-	o->obj.path = strdup(obj->path ? obj->path : "");
-	if (!o->obj.path || cache_base_key(be, &o->obj, gen, &o->base) < 0) {
-		free((char *)o->obj.path);
-		free(o);
-		return NULL;
-	}
-	o->cache = c;
-	o->be = be;
-	atomic_init(&o->refs, 1);
-	return o;
-}
-
-void ufs_cobj_put(struct ufs_cobj *o)
-{
-	if (!o || atomic_fetch_sub(&o->refs, 1) != 1)
-		return;
-	if (o->hint)
-		atomic_fetch_sub(&o->cache->hints, 1);
-	free((char *)o->obj.path);
-	free(o);
-}
 
 /* ---- create / destroy ---- */
 
@@ -169,7 +61,7 @@ static int cache_open_disk(struct ufs_cache *c, const struct ufs_cache_cfg *cfg,
 
 	if (rc < 0)
 		return rc;
-	c->disk_pool = ufs_pool_create(1, "ufs-diskw");
+	c->disk_pool = ufs_pool_create(1, "ufs-diskw", 0);
 	if (!c->disk_pool) {
 		snprintf(err, errlen, "cache: cannot start the disk writer thread");
 		return -ENOMEM;
@@ -195,7 +87,7 @@ int ufs_cache_create(const struct ufs_cache_cfg *cfg, struct ufs_cache **pc, cha
 	c->ra_max = cfg->readahead_max;
 	rc = ufs_blocks_init(c);
 	if (rc == 0) {
-		c->fetch_pool = ufs_pool_create(cfg->workers ? cfg->workers : 1, "ufs-fetch");
+		c->fetch_pool = ufs_pool_create(cfg->workers ? cfg->workers : 1, "ufs-fetch", 0);
 		if (!c->fetch_pool)
 			rc = -ENOMEM;
 	}
@@ -235,37 +127,6 @@ static uint64_t cache_ra_cap(const struct ufs_cache *c)
 	return c->ra_max < cap ? c->ra_max : cap;
 }
 
-/* Remember obj's identity in the disk tier (unless it is there already). */
-static void cache_save_identity(struct ufs_cache *c, struct ufs_backend *be,
-				const struct ufs_obj *obj)
-{
-	unsigned char rec[IDENT_MAX], old[IDENT_MAX];
-	size_t n = ident_encode(obj, rec);
-	struct ufs_ckey key;
-
-	if (!c->disk || ufs_cache_key_of("unifs-ident-1", be, obj->path, NULL, 0, &key) < 0)
-		return;
-	if (ufs_disk_read(c->disk, UFS_DISK_IDENT, &key, old, sizeof(old)) == (ssize_t)n &&
-	    memcmp(old, rec, n) == 0)
-		return;
-	ufs_disk_write(c->disk, UFS_DISK_IDENT, &key, rec, n);
-}
-
-int ufs_cache_last_identity(struct ufs_cache *c, struct ufs_backend *be, const char *path,
-			    struct ufs_obj *pobj)
-{
-	unsigned char rec[IDENT_MAX];
-	struct ufs_ckey key;
-	ssize_t n;
-
-	if (!c->disk || ufs_cache_key_of("unifs-ident-1", be, path, NULL, 0, &key) < 0)
-		return -ENOENT;
-	n = ufs_disk_read(c->disk, UFS_DISK_IDENT, &key, rec, sizeof(rec));
-	if (n < 0 || ident_decode(rec, (size_t)n, pobj) < 0)
-		return -ENOENT;
-	return 0;
-}
-
 int ufs_cache_open(struct ufs_cache *c, struct ufs_backend *be, const struct ufs_obj *obj,
 		   uint64_t gen, struct ufs_rstream **ps)
 {
@@ -274,13 +135,13 @@ int ufs_cache_open(struct ufs_cache *c, struct ufs_backend *be, const struct ufs
 	*ps = NULL;
 	if (!s)
 		return -ENOMEM;
-	s->o = cobj_create(c, be, obj, gen);
+	s->o = ufs_cobj_create(c, be, obj, gen);
 	if (!s->o) {
 		free(s);
 		return -ENOMEM;
 	}
 	s->c = c;
-	cache_save_identity(c, be, &s->o->obj);
+	ufs_cache_save_identity(c, be, &s->o->obj);
 	pthread_mutex_init(&s->lock, NULL);
 	ufs_ra_init(&s->ra, c->bs, cache_ra_cap(c), obj->size);
 	*ps = s;
@@ -590,7 +451,7 @@ void ufs_cache_hint(struct ufs_cache *c, struct ufs_backend *be, const struct uf
 		atomic_fetch_sub(&c->hints, 1);
 		return;
 	}
-	o = cobj_create(c, be, obj, 0);
+	o = ufs_cobj_create(c, be, obj, 0);
 	if (!o) {
 		atomic_fetch_sub(&c->hints, 1);
 		return;

@@ -1,8 +1,11 @@
 /*
  * cache_i.h — private pieces of the block cache shared by the cache/ sources:
- * the worker pool (pool.c), the read-ahead detector (readahead.c), the disk
- * tier (disk.c) and its fill queue (fill.c), the block table (block.c) and
- * the public API (cache.c).
+ * the read-ahead detector (readahead.c), the disk tier (disk.c) and its fill
+ * queue (fill.c), the objects read and their keys (object.c), a block's
+ * memory and pins (blockmem.c), the block table (block.c) and the public API
+ * (cache.c). Calls run one way: cache.c -> block.c -> fill.c -> blockmem.c,
+ * and each of them -> object.c, disk.c, readahead.c. Read-ahead and disk
+ * fills run on worker pools (common/pool.h).
  *
  * Lock order (outermost first): ufs_rstream.lock (read-ahead state only, never
  * held while taking another lock) ; ufs_cache.lock -> ufs_disk.lock ->
@@ -21,6 +24,8 @@
 
 #include "cache/cache.h"
 #include "common/bufpool.h"
+#include "common/pool.h"
+#include "common/table.h"
 
 #define UFS_RA_CURSORS 4		/* sequential streams tracked per open file */
 #define UFS_RA_RANDOM_SEEKS 3		/* consecutive seeks before read-ahead stops */
@@ -37,6 +42,11 @@
 struct ufs_ckey {
 	uint64_t lo, hi;
 };
+
+static inline int ufs_ckey_eq(const struct ufs_ckey *a, const struct ufs_ckey *b)
+{
+	return a->lo == b->lo && a->hi == b->hi;
+}
 
 #define ufs_container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
@@ -55,25 +65,6 @@ static inline uint64_t ufs_get_le64(const unsigned char *p)
 		v = (v << 8) | p[i];
 	return v;
 }
-
-/* ---- pool.c: fixed set of worker threads running embedded jobs ---- */
-
-/* A unit of work embedded in its owner; run() gets cancelled != 0 when the
- * pool is destroyed before the job started (it must still clean up). */
-struct ufs_job {
-	void (*run)(struct ufs_job *j, int cancelled);
-	struct ufs_job *next;
-};
-
-struct ufs_pool;
-
-/* Start nthreads workers named name (<= 15 chars). NULL on failure. */
-struct ufs_pool *ufs_pool_create(unsigned nthreads, const char *name);
-/* Queue j (FIFO). The pool never frees j. 0, or -ESHUTDOWN after destroy began. */
-int ufs_pool_submit(struct ufs_pool *p, struct ufs_job *j);
-/* Let running jobs finish, run queued ones with cancelled = 1, join, free.
- * NULL is a no-op. */
-void ufs_pool_destroy(struct ufs_pool *p);
 
 /* ---- common/bufpool.h: recycled full-size block buffers ---- */
 
@@ -149,7 +140,7 @@ int64_t ufs_disk_size(struct ufs_disk *d, const struct ufs_ckey *key);
 /* Bytes the tier holds now. */
 uint64_t ufs_disk_bytes(struct ufs_disk *d);
 
-/* ---- block.c / cache.c: the memory tier ---- */
+/* ---- the memory tier: blocks and the objects they belong to ---- */
 
 enum ufs_blk_state {
 	UFS_BLK_QUEUED,	  /* placeholder: a prefetch job will fill it (or a reader steals it) */
@@ -174,8 +165,9 @@ struct ufs_block {
 	struct ufs_cache *cache;
 	struct ufs_ckey key, base;
 	uint64_t index;			 /* block number in its object */
-	struct ufs_block *hnext;	 /* hash chain */
-	struct ufs_block *lprev, *lnext; /* LRU list, only while READY, refs 0, in table */
+	struct ufs_tnode hnode;		 /* in ufs_cache.table, keyed by key */
+	struct ufs_block *lprev, *lnext; /* LRU list, only while READY, refs 0, in table;
+					    lnext then links dead blocks being freed */
 	struct ufs_cobj *job_obj;	 /* object of a queued run (its first block only) */
 	struct ufs_block *run_next;	 /* next block of the same queued run */
 	struct ufs_job fetch_job;
@@ -215,10 +207,9 @@ struct ufs_cache_counters {
 struct ufs_cache {
 	struct ufs_budget *budget;
 	uint64_t bs, ra_max;
-	pthread_mutex_t lock;  /* table, lists, refs, states, free buffers */
-	pthread_cond_t filled; /* broadcast when a block leaves FETCHING/QUEUED */
-	struct ufs_block **table;
-	size_t nbuckets; /* power of two */
+	pthread_mutex_t lock;	/* table, lists, refs, states, free buffers */
+	pthread_cond_t filled;	/* broadcast when a block leaves FETCHING/QUEUED */
+	struct ufs_table table; /* blocks by key (hashed by key.lo): fixed size */
 	struct ufs_lru spec_lru, main_lru;
 	struct ufs_lru once_lru;  /* idle `once` blocks, oldest first */
 	uint64_t once_bytes;	  /* bytes of the blocks on once_lru */
@@ -234,12 +225,62 @@ struct ufs_cache {
 	struct ufs_cache_counters n;
 };
 
-/* cache.c: the key of a record about be:path, xxh3_128(magic\0 url\0
- * path\0 tail); 0 or -ENOMEM. */
+/* ---- object.c: the objects read, their keys and identity records ---- */
+
+/* The key of a record about be:path, xxh3_128(magic\0 url\0 path\0 tail);
+ * 0 or -ENOMEM. */
 int ufs_cache_key_of(const char *magic, const struct ufs_backend *be, const char *path,
 		     const unsigned char *tail, size_t tlen, struct ufs_ckey *pkey);
+/* A pinned object for reading obj of be (its identity copied, path owned)
+ * at generation gen, holding one reference; NULL on ENOMEM. */
+struct ufs_cobj *ufs_cobj_create(struct ufs_cache *c, struct ufs_backend *be,
+				 const struct ufs_obj *obj, uint64_t gen);
+/* Drop a reference to o; the last one frees it. NULL is a no-op. */
+void ufs_cobj_put(struct ufs_cobj *o);
+/* Remember obj's identity in the disk tier (unless it is there already, or
+ * there is no disk tier). */
+void ufs_cache_save_identity(struct ufs_cache *c, struct ufs_backend *be,
+			     const struct ufs_obj *obj);
 
-/* block.c */
+/* ---- blockmem.c: a block's buffer, pins, LRU list and end ---- */
+
+/* An empty LRU list. */
+void ufs_lru_init(struct ufs_lru *l);
+/* The oldest block of l, or NULL. Lock held. */
+struct ufs_block *ufs_lru_first(struct ufs_lru *l);
+/* Take b off its LRU list (no-op when on none). Lock held. */
+void ufs_lru_unlink(struct ufs_block *b);
+/* A fresh buffer of cap bytes, charged by the caller: bs-sized ones mapped
+ * by the buffer pool, short ones page-aligned from malloc. NULL on ENOMEM. */
+char *ufs_blkbuf_alloc(struct ufs_cache *c, uint32_t cap);
+/* A buffer no block uses any more: a bs-sized one goes back to the pool
+ * (still charged), a short one is freed and its charge released. */
+void ufs_blkbuf_put(struct ufs_cache *c, char *data, uint32_t cap);
+/* Free block b (out of the table, refs 0), its buffer put back as by
+ * ufs_blkbuf_put. NULL is a no-op. Lock not held. */
+void ufs_block_destroy(struct ufs_cache *c, struct ufs_block *b);
+/* Free block b (out of the table) and release its buffer's charge to the
+ * budget (reclaim, and the end of the cache). Lock not held. */
+void ufs_block_free_charged(struct ufs_cache *c, struct ufs_block *b);
+/* Push dead block b (out of the table, off every list) on the chain
+ * *pdead, linked through lnext, to be destroyed once the lock is released. */
+void ufs_block_push_dead(struct ufs_block **pdead, struct ufs_block *b);
+/* ufs_block_destroy every block of a chain made by ufs_block_push_dead. */
+void ufs_block_destroy_chain(struct ufs_cache *c, struct ufs_block *dead);
+/* Pin b (in the table); ufs_cache.lock held. Taken off its LRU list. */
+void ufs_block_pin_locked(struct ufs_cache *c, struct ufs_block *b);
+/* Drop a pin of b; lock held. An idle block in the table goes on its LRU
+ * list; one out of the table is returned, to be destroyed (else NULL). */
+struct ufs_block *ufs_block_unpin_locked(struct ufs_cache *c, struct ufs_block *b);
+/* Drop a pin of b, destroying it if that was the last and it left the table. */
+void ufs_block_unpin(struct ufs_cache *c, struct ufs_block *b);
+/* Mark pinned block b as read once by a sequential reader of an object too
+ * large to be kept whole: when idle it goes to once_lru, whose buffers are
+ * recycled before fresh memory is touched (see block.c). */
+void ufs_block_mark_once(struct ufs_cache *c, struct ufs_block *b);
+
+/* ---- block.c: the block table, eviction, filling and read-ahead ---- */
+
 int ufs_blocks_init(struct ufs_cache *c);
 void ufs_blocks_fini(struct ufs_cache *c);
 uint64_t ufs_blocks_reclaim(void *arg, uint64_t need);
@@ -249,13 +290,6 @@ struct ufs_ckey ufs_block_key(const struct ufs_ckey *base, uint64_t bs, uint64_t
  * filling when the block is neither in memory nor on disk. */
 int ufs_block_get(struct ufs_cache *c, struct ufs_cobj *o, uint64_t index, int allow_direct,
 		  struct ufs_block **pb);
-void ufs_block_unpin(struct ufs_cache *c, struct ufs_block *b);
-/* Pin b (in the table); ufs_cache.lock held. Taken off its LRU list. */
-void ufs_block_pin_locked(struct ufs_cache *c, struct ufs_block *b);
-/* Mark pinned block b as read once by a sequential reader of an object too
- * large to be kept whole: when idle it goes to once_lru, whose buffers are
- * recycled before fresh memory is touched (see block.c). */
-void ufs_block_mark_once(struct ufs_cache *c, struct ufs_block *b);
 /* Queue read-ahead of blocks [first, end) of o that are not cached yet. */
 void ufs_blocks_prefetch(struct ufs_cache *c, struct ufs_cobj *o, uint64_t first, uint64_t end);
 /* Drop every unpinned block of identity base (after -ESTALE). */
@@ -263,7 +297,6 @@ void ufs_blocks_drop_base(struct ufs_cache *c, const struct ufs_ckey *base);
 /* Read [off, off+len) of o from the backend into buf; bytes or -errno. */
 ssize_t ufs_cache_fetch(struct ufs_cache *c, struct ufs_cobj *o, uint64_t off, size_t len,
 			void *buf);
-void ufs_cobj_put(struct ufs_cobj *o);
 
 /* ---- fill.c: the disk tier's fills, off the read path ---- */
 

@@ -102,8 +102,9 @@ struct disk_ent {
 	struct ufs_ckey key;
 	enum ufs_disk_kind kind;
 	uint64_t bytes;
-	struct timespec mtime; /* scan order only */
-	struct disk_ent *hnext, *prev, *next;
+	struct timespec mtime;	      /* scan order only */
+	struct ufs_tnode hnode;	      /* in ufs_disk.index, keyed by key */
+	struct disk_ent *prev, *next; /* LRU list; next links a detached list after */
 };
 
 struct ufs_disk {
@@ -112,8 +113,8 @@ struct ufs_disk {
 	unsigned char secret[DISK_SECRET]; /* DIR/secret: HMAC key, then XXH3 secret */
 	uint64_t limit, used;
 	pthread_mutex_t lock;
-	struct disk_ent *table[DISK_BUCKETS];
-	struct disk_ent lru; /* sentinel: next = oldest */
+	struct ufs_table index; /* disk_ent by key (hashed by key.lo): DISK_BUCKETS, fixed */
+	struct disk_ent lru;	/* sentinel: next = oldest */
 	atomic_uint_least64_t seq;
 	int lock_fd;		/* flock held on DIR/lock while open */
 	atomic_int full_warned; /* ENOSPC reported since the last good write */
@@ -166,17 +167,14 @@ static int disk_parse_name(const char *name, struct ufs_ckey *pkey, enum ufs_dis
 
 /* ---- index (lock held) ---- */
 
-static struct disk_ent **idx_slot(struct ufs_disk *d, const struct ufs_ckey *key)
+static int idx_eq(const struct ufs_tnode *n, const void *key)
 {
-	return &d->table[key->lo % DISK_BUCKETS];
+	return ufs_ckey_eq(&ufs_table_entry(n, struct disk_ent, hnode)->key, key);
 }
 
 static struct disk_ent *idx_find(struct ufs_disk *d, const struct ufs_ckey *key)
 {
-	for (struct disk_ent *e = *idx_slot(d, key); e; e = e->hnext)
-		if (e->key.lo == key->lo && e->key.hi == key->hi)
-			return e;
-	return NULL;
+	return ufs_table_entry(ufs_table_find(&d->index, key->lo, key), struct disk_ent, hnode);
 }
 
 static void idx_lru_unlink(struct disk_ent *e)
@@ -196,12 +194,7 @@ static void idx_lru_push(struct ufs_disk *d, struct disk_ent *e)
 /* Take e out of the index (not freed). */
 static void idx_remove(struct ufs_disk *d, struct disk_ent *e)
 {
-	struct disk_ent **pp = idx_slot(d, &e->key);
-
-	while (*pp && *pp != e)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = e->hnext;
+	ufs_table_remove(&d->index, &e->hnode);
 	idx_lru_unlink(e);
 	d->used -= e->bytes;
 }
@@ -215,14 +208,13 @@ static void idx_add(struct ufs_disk *d, struct disk_ent *e)
 		idx_remove(d, old);
 		free(old);
 	}
-	e->hnext = *idx_slot(d, &e->key);
-	*idx_slot(d, &e->key) = e;
+	ufs_table_insert(&d->index, &e->hnode, e->key.lo);
 	idx_lru_push(d, e);
 	d->used += e->bytes;
 }
 
 /* Detach the oldest entries while more than target bytes are held; returns
- * them linked by hnext. */
+ * them linked by next. */
 static struct disk_ent *idx_evict_to(struct ufs_disk *d, uint64_t target)
 {
 	struct disk_ent *out = NULL;
@@ -231,7 +223,7 @@ static struct disk_ent *idx_evict_to(struct ufs_disk *d, uint64_t target)
 		struct disk_ent *e = d->lru.next;
 
 		idx_remove(d, e);
-		e->hnext = out;
+		e->next = out;
 		out = e;
 	}
 	return out;
@@ -261,7 +253,7 @@ static void disk_unlink_list(struct ufs_disk *d, struct disk_ent *e)
 	char path[DISK_NAME];
 
 	while (e) {
-		struct disk_ent *next = e->hnext;
+		struct disk_ent *next = e->next;
 		disk_path(e->kind, &e->key, path, sizeof(path));
 		unlinkat(d->dfd, path, 0);
 		free(e);
@@ -951,7 +943,10 @@ static struct ufs_disk *disk_new(const char *dir, int dfd, int lock_fd, uint64_t
 {
 	struct ufs_disk *d = calloc(1, sizeof(*d));
 
-	if (!d || !(d->dir = strdup(dir))) {
+	if (!d || !(d->dir = strdup(dir)) ||
+	    ufs_table_init(&d->index, DISK_BUCKETS, DISK_BUCKETS, idx_eq) < 0) {
+		if (d)
+			free(d->dir);
 		free(d);
 		return NULL;
 	}
@@ -1003,6 +998,7 @@ void ufs_disk_close(struct ufs_disk *d)
 		idx_lru_unlink(e);
 		free(e);
 	}
+	ufs_table_fini(&d->index);
 	pthread_mutex_destroy(&d->lock);
 	close(d->lock_fd); /* releases the flock */
 	close(d->dfd);

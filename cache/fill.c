@@ -3,7 +3,7 @@
  *
  * A block read from a backend is queued here (ufs_fill_queue, called by
  * whoever filled it: a reader or a read-ahead job) and stored by one job on
- * the cache's disk-writer pool (c->disk_pool, a pool.c instance of one
+ * the cache's disk-writer pool (c->disk_pool, a common/pool.h pool of one
  * thread) that drains the queue oldest first. The read path never waits:
  *   - queueing is a list append under ufs_cache.lock; a full queue (the disk
  *     slower than the network for a while) skips the block and counts it;

@@ -1,13 +1,14 @@
 /*
  * meta.c — metadata cache (see meta.h).
  *
- * Design: one chained hash table of entries keyed by (mount, path), hashed
- * with xxh64(path, seed = mount), under one mutex. An entry holds up to three
- * independent facts, each with its own expiry time: attributes, "does not
- * exist" (negative) and a directory listing. An entry with no live fact is
- * dropped when met. The table doubles when it holds more entries than
- * buckets. Past max_entries, expired entries are swept; if that is not
- * enough, the whole table is cleared (cheap, and correct: it is a cache).
+ * Design: one keyed table (common/table.h) of entries keyed by (mount,
+ * path), hashed with xxh64(path, seed = mount), under one mutex. An entry
+ * holds up to three independent facts, each with its own expiry time:
+ * attributes, "does not exist" (negative) and a directory listing. An entry
+ * with no live fact is dropped when met. The table doubles when it holds as
+ * many entries as buckets (so never beyond max_entries buckets). Past
+ * max_entries, expired entries are swept; if that is not enough, the whole
+ * table is cleared (cheap, and correct: it is a cache).
  *
  * Tree invalidation (rename, rmdir) does not walk the table: it drops the
  * path and its parent's facts and leaves a tombstone (mount, path, seq) that
@@ -55,6 +56,7 @@
 #include <xxhash.h>
 
 #include "common/budget.h"
+#include "common/table.h"
 
 #define META_DEFAULT_MAX (1u << 20)
 #define META_DIR_CHUNK (64u << 10) /* a listing reserves budget this much at a time */
@@ -87,9 +89,8 @@ struct ufs_meta_dir {
 enum { META_ATTR = 1, META_NEG = 2 };
 
 struct meta_ent {
-	struct meta_ent *next;
-	uint64_t hash;
-	uint64_t seq; /* when a fact was last stored (m->seq) */
+	struct ufs_tnode node; /* in ufs_meta.ents, keyed by (mount, path) */
+	uint64_t seq;	       /* when a fact was last stored (m->seq) */
 	int mount;
 	unsigned facts;
 	double attr_exp, neg_exp, dir_exp;
@@ -100,9 +101,9 @@ struct meta_ent {
 
 /* "Everything at or below (mount, path) stored before seq is gone." */
 struct meta_tomb {
-	struct meta_tomb *next;	 /* hash chain */
+	struct ufs_tnode node;	 /* in ufs_meta.tombs, keyed by (mount, path) */
 	struct meta_tomb *qnext; /* expiry order (oldest first) */
-	uint64_t hash, seq;
+	uint64_t seq;
 	double exp;
 	int mount;
 	char path[];
@@ -112,10 +113,10 @@ struct meta_tomb {
 
 struct ufs_meta {
 	pthread_mutex_t lock;
-	struct meta_ent **buckets;
-	size_t n_buckets, count, max_entries;
+	struct ufs_table ents; /* meta_ent: grows with the entries, up to max_entries buckets */
+	size_t max_entries;
 	uint64_t seq;
-	struct meta_tomb *tombs[META_TOMB_BUCKETS];
+	struct ufs_table tombs; /* meta_tomb: META_TOMB_BUCKETS, fixed */
 	struct meta_tomb *tq_head, *tq_tail;
 	size_t n_tombs;
 	struct ufs_meta_ttl *ttls;
@@ -129,6 +130,38 @@ struct ufs_meta {
 };
 
 static const struct ufs_meta_ttl meta_no_ttl;
+
+/* What both tables are keyed by: a mount and the first len bytes of path. */
+struct meta_key {
+	int mount;
+	const char *path;
+	size_t len;
+};
+
+/* Whether (mount, path) is k. */
+static int meta_key_is(int mount, const char *path, const struct meta_key *k)
+{
+	return mount == k->mount && strncmp(path, k->path, k->len) == 0 && path[k->len] == '\0';
+}
+
+static int meta_ent_eq(const struct ufs_tnode *n, const void *key)
+{
+	const struct meta_ent *e = ufs_table_entry(n, struct meta_ent, node);
+
+	return meta_key_is(e->mount, e->path, key);
+}
+
+static int meta_tomb_eq(const struct ufs_tnode *n, const void *key)
+{
+	const struct meta_tomb *t = ufs_table_entry(n, struct meta_tomb, node);
+
+	return meta_key_is(t->mount, t->path, key);
+}
+
+static uint64_t meta_key_hash(const struct meta_key *k)
+{
+	return XXH64(k->path, k->len, (uint64_t)(unsigned)k->mount);
+}
 
 int ufs_meta_ttl_from_config(const struct ufs_config *cfg, size_t i, struct ufs_meta_ttl *pttl,
 			     char *err, size_t errlen)
@@ -161,11 +194,16 @@ struct ufs_meta *ufs_meta_create(size_t n_mounts, const struct ufs_meta_ttl *ttl
 
 	if (!m)
 		return NULL;
-	m->n_buckets = 1024;
-	m->buckets = calloc(m->n_buckets, sizeof(*m->buckets));
+	m->max_entries = max_entries ? max_entries : META_DEFAULT_MAX;
 	m->ttls = calloc(n_mounts ? n_mounts : 1, sizeof(*m->ttls));
-	if (!m->buckets || !m->ttls) {
-		free(m->buckets);
+	m->acct = calloc(1, sizeof(*m->acct));
+	/* the entries' table doubles while it holds as many entries as
+	 * buckets: never beyond max_entries buckets (see meta_make_room) */
+	if (!m->ttls || !m->acct ||
+	    ufs_table_init(&m->ents, 1024, m->max_entries, meta_ent_eq) < 0 ||
+	    ufs_table_init(&m->tombs, META_TOMB_BUCKETS, META_TOMB_BUCKETS, meta_tomb_eq) < 0) {
+		ufs_table_fini(&m->ents);
+		free(m->acct);
 		free(m->ttls);
 		free(m);
 		return NULL;
@@ -175,14 +213,6 @@ struct ufs_meta *ufs_meta_create(size_t n_mounts, const struct ufs_meta_ttl *ttl
 	m->n_mounts = n_mounts;
 	m->clock = clock ? clock : meta_monotonic;
 	m->clock_arg = clock_arg;
-	m->max_entries = max_entries ? max_entries : META_DEFAULT_MAX;
-	m->acct = calloc(1, sizeof(*m->acct));
-	if (!m->acct) {
-		free(m->buckets);
-		free(m->ttls);
-		free(m);
-		return NULL;
-	}
 	atomic_init(&m->acct->refs, 1);
 	pthread_mutex_init(&m->lock, NULL);
 	return m;
@@ -223,23 +253,22 @@ static uint64_t meta_ent_free(struct ufs_meta *m, struct meta_ent *e)
 	return sz + freed;
 }
 
+/* Take e out of the table and free it; returns the bytes given back. Lock
+ * held. */
+static uint64_t meta_unlink(struct ufs_meta *m, struct meta_ent *e)
+{
+	ufs_table_remove(&m->ents, &e->node);
+	return meta_ent_free(m, e);
+}
+
 /* Drop every entry; returns the bytes given back. Caller holds the lock. */
 static uint64_t meta_clear(struct ufs_meta *m)
 {
+	struct ufs_table_iter it;
 	uint64_t freed = 0;
 
-	for (size_t b = 0; b < m->n_buckets; b++) {
-		struct meta_ent *e = m->buckets[b];
-
-		while (e) {
-			struct meta_ent *next = e->next;
-
-			freed += meta_ent_free(m, e);
-			e = next;
-		}
-		m->buckets[b] = NULL;
-	}
-	m->count = 0;
+	for (struct ufs_tnode *n = ufs_table_first(&m->ents, &it); n; n = ufs_table_next(&it))
+		freed += meta_unlink(m, ufs_table_entry(n, struct meta_ent, node));
 	return freed;
 }
 
@@ -255,7 +284,8 @@ void ufs_meta_destroy(struct ufs_meta *m)
 	meta_tombs_expire(m, 1e300);
 	pthread_mutex_destroy(&m->lock);
 	meta_acct_unref(m->acct);
-	free(m->buckets);
+	ufs_table_fini(&m->ents);
+	ufs_table_fini(&m->tombs);
 	free(m->ttls);
 	free(m);
 }
@@ -276,11 +306,6 @@ const struct ufs_meta_ttl *ufs_meta_ttl(const struct ufs_meta *m, int mount)
 	return &m->ttls[mount];
 }
 
-static uint64_t meta_hash(int mount, const char *path)
-{
-	return XXH64(path, strlen(path), (uint64_t)(unsigned)mount);
-}
-
 /* Whether e holds any fact still alive at now. */
 static int meta_ent_live(const struct meta_ent *e, double now)
 {
@@ -288,38 +313,24 @@ static int meta_ent_live(const struct meta_ent *e, double now)
 	       ((e->facts & META_NEG) && e->neg_exp > now) || (e->dir && e->dir_exp > now);
 }
 
-/* Pointer to the link that holds (mount, path), or to the NULL link ending
- * its chain. Caller holds the lock. */
-static struct meta_ent **meta_slot(struct ufs_meta *m, int mount, const char *path, uint64_t h)
+/* The entry of (mount, path), whatever its facts. Lock held. */
+static struct meta_ent *meta_lookup(struct ufs_meta *m, int mount, const char *path)
 {
-	struct meta_ent **pe = &m->buckets[h & (m->n_buckets - 1)];
+	struct meta_key k = {mount, path, strlen(path)};
 
-	while (*pe && !((*pe)->hash == h && (*pe)->mount == mount && !strcmp((*pe)->path, path)))
-		pe = &(*pe)->next;
-	return pe;
-}
-
-/* Unlink and free *pe; returns the bytes given back. Lock held. */
-static uint64_t meta_unlink(struct ufs_meta *m, struct meta_ent **pe)
-{
-	struct meta_ent *e = *pe;
-
-	*pe = e->next;
-	m->count--;
-	return meta_ent_free(m, e);
+	return ufs_table_entry(ufs_table_find(&m->ents, meta_key_hash(&k), &k), struct meta_ent,
+			       node);
 }
 
 /* Sequence number of the tombstone at (mount, the first len bytes of
  * path), 0 when none. Lock held. */
 static uint64_t meta_tomb_seq(struct ufs_meta *m, int mount, const char *path, size_t len)
 {
-	uint64_t h = XXH64(path, len, (uint64_t)(unsigned)mount);
+	struct meta_key k = {mount, path, len};
+	struct meta_tomb *t = ufs_table_entry(ufs_table_find(&m->tombs, meta_key_hash(&k), &k),
+					      struct meta_tomb, node);
 
-	for (struct meta_tomb *t = m->tombs[h % META_TOMB_BUCKETS]; t; t = t->next)
-		if (t->hash == h && t->mount == mount && strncmp(t->path, path, len) == 0 &&
-		    t->path[len] == '\0')
-			return t->seq;
-	return 0;
+	return t ? t->seq : 0;
 }
 
 /* Whether a tombstone at or above e's path is younger than e. Lock held. */
@@ -342,24 +353,22 @@ static int meta_tombed(struct ufs_meta *m, const struct meta_ent *e)
  * Lock held. */
 static struct meta_ent *meta_find(struct ufs_meta *m, int mount, const char *path)
 {
-	struct meta_ent **pe = meta_slot(m, mount, path, meta_hash(mount, path));
+	struct meta_ent *e = meta_lookup(m, mount, path);
 
-	if (*pe && meta_tombed(m, *pe)) {
-		meta_unlink(m, pe);
+	if (e && meta_tombed(m, e)) {
+		meta_unlink(m, e);
 		return NULL;
 	}
-	return *pe;
+	return e;
 }
 
 /* Forget tombstones past their expiry. Lock held. */
 static void meta_tombs_expire(struct ufs_meta *m, double now)
 {
 	while (m->tq_head && m->tq_head->exp <= now) {
-		struct meta_tomb *t = m->tq_head, **pt = &m->tombs[t->hash % META_TOMB_BUCKETS];
+		struct meta_tomb *t = m->tq_head;
 
-		while (*pt != t)
-			pt = &(*pt)->next;
-		*pt = t->next;
+		ufs_table_remove(&m->tombs, &t->node);
 		m->tq_head = t->qnext;
 		if (!m->tq_head)
 			m->tq_tail = NULL;
@@ -371,18 +380,16 @@ static void meta_tombs_expire(struct ufs_meta *m, double now)
 /* Leave a tombstone at (mount, path) for ttl seconds. 0 or -ENOMEM. Lock held. */
 static int meta_tomb_add(struct ufs_meta *m, int mount, const char *path, double now, double ttl)
 {
-	size_t len = strlen(path);
-	struct meta_tomb *t = calloc(1, sizeof(*t) + len + 1);
+	struct meta_key k = {mount, path, strlen(path)};
+	struct meta_tomb *t = calloc(1, sizeof(*t) + k.len + 1);
 
 	if (!t)
 		return -ENOMEM;
-	memcpy(t->path, path, len + 1);
+	memcpy(t->path, path, k.len + 1);
 	t->mount = mount;
-	t->hash = XXH64(path, len, (uint64_t)(unsigned)mount);
 	t->seq = ++m->seq;
 	t->exp = now + ttl;
-	t->next = m->tombs[t->hash % META_TOMB_BUCKETS];
-	m->tombs[t->hash % META_TOMB_BUCKETS] = t;
+	ufs_table_insert(&m->tombs, &t->node, meta_key_hash(&k));
 	if (m->tq_tail)
 		m->tq_tail->qnext = t;
 	else
@@ -396,43 +403,39 @@ static int meta_tomb_add(struct ufs_meta *m, int mount, const char *path, double
  * Caller holds the lock. */
 static uint64_t meta_sweep(struct ufs_meta *m, double now)
 {
+	struct ufs_table_iter it;
 	uint64_t freed = 0;
 
-	for (size_t b = 0; b < m->n_buckets; b++) {
-		struct meta_ent **pe = &m->buckets[b];
+	for (struct ufs_tnode *n = ufs_table_first(&m->ents, &it); n; n = ufs_table_next(&it)) {
+		struct meta_ent *e = ufs_table_entry(n, struct meta_ent, node);
 
-		while (*pe) {
-			if (meta_ent_live(*pe, now))
-				pe = &(*pe)->next;
-			else
-				freed += meta_unlink(m, pe);
-		}
+		if (!meta_ent_live(e, now))
+			freed += meta_unlink(m, e);
 	}
 	return freed;
 }
 
-/* Drop cached listings (table order) until need bytes came back or none is
- * left; returns the bytes given back. Lock held. */
+/* Drop cached listings (table order, a whole chain at a time) until need
+ * bytes came back or none is left; returns the bytes given back. Lock held. */
 static uint64_t meta_drop_listings(struct ufs_meta *m, uint64_t need, double now)
 {
+	struct ufs_table_iter it;
 	uint64_t freed = 0;
 
-	for (size_t b = 0; b < m->n_buckets && freed < need; b++) {
-		struct meta_ent **pe = &m->buckets[b];
+	if (need == 0)
+		return 0;
+	for (struct ufs_tnode *n = ufs_table_first(&m->ents, &it); n; n = ufs_table_next(&it)) {
+		struct meta_ent *e = ufs_table_entry(n, struct meta_ent, node);
 
-		while (*pe) {
-			struct meta_ent *e = *pe;
-
-			if (e->dir) {
-				freed += meta_dir_put(e->dir);
-				e->dir = NULL;
-				atomic_fetch_add(&m->evicted, 1);
-			}
-			if (meta_ent_live(e, now))
-				pe = &e->next;
-			else
-				freed += meta_unlink(m, pe);
+		if (e->dir) {
+			freed += meta_dir_put(e->dir);
+			e->dir = NULL;
+			atomic_fetch_add(&m->evicted, 1);
 		}
+		if (!meta_ent_live(e, now))
+			freed += meta_unlink(m, e);
+		if (freed >= need && !it.next)
+			break; /* enough, at the end of a chain */
 	}
 	return freed;
 }
@@ -471,37 +474,13 @@ static void meta_unreserve(struct ufs_meta *m, uint64_t left)
 	ufs_budget_release(m->acct->budget, left);
 }
 
-/* Double the bucket array (best effort). Caller holds the lock. */
-static void meta_grow(struct ufs_meta *m)
-{
-	size_t nb = m->n_buckets * 2;
-	struct meta_ent **nbk = calloc(nb, sizeof(*nbk));
-
-	if (!nbk)
-		return;
-	for (size_t b = 0; b < m->n_buckets; b++) {
-		struct meta_ent *e = m->buckets[b];
-
-		while (e) {
-			struct meta_ent *next = e->next;
-
-			e->next = nbk[e->hash & (nb - 1)];
-			nbk[e->hash & (nb - 1)] = e;
-			e = next;
-		}
-	}
-	free(m->buckets);
-	m->buckets = nbk;
-	m->n_buckets = nb;
-}
-
 /* Keep the table within max_entries before one more insertion. */
 static void meta_make_room(struct ufs_meta *m)
 {
-	if (m->count < m->max_entries)
+	if (ufs_table_count(&m->ents) < m->max_entries)
 		return;
 	meta_sweep(m, m->clock(m->clock_arg));
-	if (m->count >= m->max_entries)
+	if (ufs_table_count(&m->ents) >= m->max_entries)
 		meta_clear(m);
 }
 
@@ -511,10 +490,9 @@ static void meta_make_room(struct ufs_meta *m)
 static struct meta_ent *meta_get_or_add(struct ufs_meta *m, int mount, const char *path,
 					uint64_t *presv)
 {
-	uint64_t h = meta_hash(mount, path);
+	struct meta_key k = {mount, path, strlen(path)};
 	struct meta_ent *e = meta_find(m, mount, path);
-	size_t len = strlen(path);
-	uint64_t sz = meta_ent_size(len);
+	uint64_t sz = meta_ent_size(k.len);
 
 	if (e) {
 		e->seq = ++m->seq;
@@ -525,21 +503,16 @@ static struct meta_ent *meta_get_or_add(struct ufs_meta *m, int mount, const cha
 		*presv -= sz;
 	else if (ufs_budget_try(m->acct->budget, sz) < 0)
 		return NULL;
-	e = calloc(1, sizeof(*e) + len + 1);
+	e = calloc(1, sizeof(*e) + k.len + 1);
 	if (!e) {
 		ufs_budget_release(m->acct->budget, sz);
 		return NULL;
 	}
 	m->ent_bytes += sz;
-	e->hash = h;
 	e->seq = ++m->seq;
 	e->mount = mount;
-	memcpy(e->path, path, len + 1);
-	if (m->count >= m->n_buckets)
-		meta_grow(m);
-	e->next = m->buckets[h & (m->n_buckets - 1)];
-	m->buckets[h & (m->n_buckets - 1)] = e;
-	m->count++;
+	memcpy(e->path, path, k.len + 1);
+	ufs_table_insert(&m->ents, &e->node, meta_key_hash(&k));
 	return e;
 }
 
@@ -741,10 +714,10 @@ int ufs_meta_put_dir_since(struct ufs_meta *m, int mount, const char *dir, struc
 /* Drop the entry of (mount, path) if any. Lock held. */
 static void meta_drop(struct ufs_meta *m, int mount, const char *path)
 {
-	struct meta_ent **pe = meta_slot(m, mount, path, meta_hash(mount, path));
+	struct meta_ent *e = meta_lookup(m, mount, path);
 
-	if (*pe)
-		meta_unlink(m, pe);
+	if (e)
+		meta_unlink(m, e);
 }
 
 /* Drop what is known of the parent of path (its listing, and its mtime
@@ -791,16 +764,13 @@ static int meta_in_tree(const char *p, size_t plen, const char *path)
 static void meta_drop_tree(struct ufs_meta *m, int mount, const char *path)
 {
 	size_t plen = strlen(path);
+	struct ufs_table_iter it;
 
-	for (size_t b = 0; b < m->n_buckets; b++) {
-		struct meta_ent **pe = &m->buckets[b];
+	for (struct ufs_tnode *n = ufs_table_first(&m->ents, &it); n; n = ufs_table_next(&it)) {
+		struct meta_ent *e = ufs_table_entry(n, struct meta_ent, node);
 
-		while (*pe) {
-			if ((*pe)->mount == mount && meta_in_tree(path, plen, (*pe)->path))
-				meta_unlink(m, pe);
-			else
-				pe = &(*pe)->next;
-		}
+		if (e->mount == mount && meta_in_tree(path, plen, e->path))
+			meta_unlink(m, e);
 	}
 }
 
@@ -828,7 +798,7 @@ size_t ufs_meta_count(struct ufs_meta *m)
 	size_t n;
 
 	pthread_mutex_lock(&m->lock);
-	n = m->count;
+	n = ufs_table_count(&m->ents);
 	pthread_mutex_unlock(&m->lock);
 	return n;
 }
@@ -1041,7 +1011,7 @@ void ufs_meta_dir_unref(struct ufs_meta_dir *d)
 void ufs_meta_stats(struct ufs_meta *m, struct ufs_meta_stats *pst)
 {
 	pthread_mutex_lock(&m->lock);
-	pst->entries = m->count;
+	pst->entries = ufs_table_count(&m->ents);
 	pst->entry_bytes = m->ent_bytes;
 	pthread_mutex_unlock(&m->lock);
 	pst->list_bytes = atomic_load(&m->acct->list_bytes);

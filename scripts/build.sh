@@ -10,8 +10,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 dir=$ROOT/build
 opts=(-DUFS_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo)
 targets=()
-# The cache, fs and upload unit tests (scripts/test.sh runs them under TSan).
-TSAN_TESTS=(test_budget test_cache test_cache_bufpool test_cache_disk test_cache_ra test_meta test_inode test_namespace test_upload)
+# The pool, cache, fs and upload unit tests (scripts/test.sh runs them under TSan).
+TSAN_TESTS=(test_budget test_pool test_cache test_cache_bufpool test_cache_disk test_cache_ra test_meta test_inode test_namespace test_upload)
 if [[ ${1:-} == --asan ]]; then
 	dir=$ROOT/build-asan
 	opts=(-DUFS_WERROR=ON -DUFS_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug)

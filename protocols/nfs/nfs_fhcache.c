@@ -6,8 +6,8 @@
  *   valid on every connection to the same export, so one cache serves all
  *   of a backend's connections, under one mutex (every operation is a few
  *   string compares and a memcpy; the RPCs happen outside it).
- * - A chained hash table (FNV-1a of the path, power-of-two buckets, at least
- *   as many as the capacity) finds an entry; a doubly linked list in use
+ * - A keyed table (common/table.h: FNV-1a of the path, power-of-two buckets,
+ *   at least as many as the capacity, fixed) finds an entry; a doubly linked list in use
  *   order gives LRU eviction when the cache is full.
  * - Each entry expires ttl seconds after it was stored: a handle names an
  *   object, not a name, and another client may rename a directory behind
@@ -26,34 +26,48 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/table.h"
+
 struct fhc_ent {
 	char *path;
 	size_t plen;
-	uint64_t hash;
 	double expires;
 	struct ufs_nfs_fh fh;
-	struct fhc_ent *hnext;	     /* bucket chain */
+	struct ufs_tnode hnode;	     /* in ufs_nfs_fhcache.table, keyed by path */
 	struct fhc_ent *prev, *next; /* use order, most recent after the head */
+};
+
+/* A key: the first n bytes of path. */
+struct fhc_key {
+	const char *path;
+	size_t n;
 };
 
 struct ufs_nfs_fhcache {
 	pthread_mutex_t lock;
-	struct fhc_ent **buckets;
-	size_t nbuckets; /* power of two */
-	size_t count, cap;
+	struct ufs_table table; /* fhc_ent by path */
+	size_t cap;
 	double ttl;
 	struct fhc_ent lru; /* sentinel: lru.next most recent, lru.prev least */
 };
 
-static uint64_t fhc_hash(const char *s, size_t n)
+static uint64_t fhc_hash(const struct fhc_key *k)
 {
 	uint64_t h = 1469598103934665603ull;
 
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
+	for (size_t i = 0; i < k->n; i++) {
+		h ^= (unsigned char)k->path[i];
 		h *= 1099511628211ull;
 	}
 	return h;
+}
+
+static int fhc_eq(const struct ufs_tnode *n, const void *key)
+{
+	const struct fhc_ent *e = ufs_table_entry(n, struct fhc_ent, hnode);
+	const struct fhc_key *k = key;
+
+	return e->plen == k->n && memcmp(e->path, k->path, k->n) == 0;
 }
 
 struct ufs_nfs_fhcache *ufs_nfs_fhcache_new(size_t cap, double ttl)
@@ -67,13 +81,11 @@ struct ufs_nfs_fhcache *ufs_nfs_fhcache_new(size_t cap, double ttl)
 	}
 	while (nb < cap)
 		nb <<= 1;
-	fc->buckets = calloc(nb, sizeof(*fc->buckets));
-	if (!fc->buckets) {
+	if (ufs_table_init(&fc->table, nb, nb, fhc_eq) < 0) {
 		free(fc);
 		return NULL;
 	}
 	pthread_mutex_init(&fc->lock, NULL);
-	fc->nbuckets = nb;
 	fc->cap = cap;
 	fc->ttl = ttl;
 	fc->lru.next = fc->lru.prev = &fc->lru;
@@ -94,26 +106,21 @@ static void fhc_push_front(struct ufs_nfs_fhcache *fc, struct fhc_ent *e)
 	fc->lru.next = e;
 }
 
-/* The slot that points at path's entry (or at the chain's NULL end). */
-static struct fhc_ent **fhc_slot(struct ufs_nfs_fhcache *fc, const char *path, size_t n, uint64_t h)
+/* The entry of path[0, n), fresh or not, or NULL (lock held). */
+static struct fhc_ent *fhc_lookup(struct ufs_nfs_fhcache *fc, const char *path, size_t n)
 {
-	struct fhc_ent **pp = &fc->buckets[h & (fc->nbuckets - 1)];
+	struct fhc_key k = {path, n};
 
-	while (*pp && !((*pp)->hash == h && (*pp)->plen == n && memcmp((*pp)->path, path, n) == 0))
-		pp = &(*pp)->hnext;
-	return pp;
+	return ufs_table_entry(ufs_table_find(&fc->table, fhc_hash(&k), &k), struct fhc_ent, hnode);
 }
 
-/* Unlink e from its chain and the use list and free it (lock held). */
+/* Take e out of the table and the use list and free it (lock held). */
 static void fhc_remove(struct ufs_nfs_fhcache *fc, struct fhc_ent *e)
 {
-	struct fhc_ent **pp = fhc_slot(fc, e->path, e->plen, e->hash);
-
-	*pp = e->hnext;
+	ufs_table_remove(&fc->table, &e->hnode);
 	fhc_unlink_lru(e);
 	free(e->path);
 	free(e);
-	fc->count--;
 }
 
 void ufs_nfs_fhcache_free(struct ufs_nfs_fhcache *fc)
@@ -123,27 +130,25 @@ void ufs_nfs_fhcache_free(struct ufs_nfs_fhcache *fc)
 	while (fc->lru.next != &fc->lru)
 		fhc_remove(fc, fc->lru.next);
 	pthread_mutex_destroy(&fc->lock);
-	free(fc->buckets);
+	ufs_table_fini(&fc->table);
 	free(fc);
 }
 
 int ufs_nfs_fhcache_put(struct ufs_nfs_fhcache *fc, const char *path, const struct ufs_nfs_fh *fh,
 			double now)
 {
-	size_t n = strlen(path);
-	uint64_t h = fhc_hash(path, n);
-	struct fhc_ent **pp, *e;
+	struct fhc_key k = {path, strlen(path)};
+	struct fhc_ent *e;
 
 	if (fh->len == 0 || fh->len > UFS_NFS_FH_MAX)
 		return -EINVAL;
 	pthread_mutex_lock(&fc->lock);
-	pp = fhc_slot(fc, path, n, h);
-	e = *pp;
+	e = fhc_lookup(fc, path, k.n);
 	if (e) {
 		fhc_unlink_lru(e);
 	} else {
 		e = calloc(1, sizeof(*e));
-		if (e && !(e->path = malloc(n + 1))) {
+		if (e && !(e->path = malloc(k.n + 1))) {
 			free(e);
 			e = NULL;
 		}
@@ -151,16 +156,14 @@ int ufs_nfs_fhcache_put(struct ufs_nfs_fhcache *fc, const char *path, const stru
 			pthread_mutex_unlock(&fc->lock);
 			return -ENOMEM;
 		}
-		memcpy(e->path, path, n + 1);
-		e->plen = n;
-		e->hash = h;
-		*pp = e;
-		fc->count++;
+		memcpy(e->path, path, k.n + 1);
+		e->plen = k.n;
+		ufs_table_insert(&fc->table, &e->hnode, fhc_hash(&k));
 	}
 	e->fh = *fh;
 	e->expires = now + fc->ttl;
 	fhc_push_front(fc, e);
-	while (fc->count > fc->cap)
+	while (ufs_table_count(&fc->table) > fc->cap)
 		fhc_remove(fc, fc->lru.prev);
 	pthread_mutex_unlock(&fc->lock);
 	return 0;
@@ -169,7 +172,7 @@ int ufs_nfs_fhcache_put(struct ufs_nfs_fhcache *fc, const char *path, const stru
 /* path[0, n)'s fresh entry moved to the front, or NULL (lock held). */
 static struct fhc_ent *fhc_find(struct ufs_nfs_fhcache *fc, const char *path, size_t n, double now)
 {
-	struct fhc_ent *e = *fhc_slot(fc, path, n, fhc_hash(path, n));
+	struct fhc_ent *e = fhc_lookup(fc, path, n);
 
 	if (!e)
 		return NULL;
@@ -221,7 +224,7 @@ void ufs_nfs_fhcache_drop(struct ufs_nfs_fhcache *fc, const char *path, int subt
 
 	pthread_mutex_lock(&fc->lock);
 	if (!subtree) {
-		e = *fhc_slot(fc, path, n, fhc_hash(path, n));
+		e = fhc_lookup(fc, path, n);
 		if (e)
 			fhc_remove(fc, e);
 		pthread_mutex_unlock(&fc->lock);
@@ -241,7 +244,7 @@ size_t ufs_nfs_fhcache_count(struct ufs_nfs_fhcache *fc)
 	size_t n;
 
 	pthread_mutex_lock(&fc->lock);
-	n = fc->count;
+	n = ufs_table_count(&fc->table);
 	pthread_mutex_unlock(&fc->lock);
 	return n;
 }
