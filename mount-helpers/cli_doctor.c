@@ -551,7 +551,7 @@ int cli_doctor_main(int argc, char **argv)
 	if (!src)
 		return doc_usage(stderr), CLI_USAGE;
 	ufs_log_init(0, UFS_LOG_ERROR);
-	rc = cli_config_open(src, &cfg, err, sizeof(err));
+	rc = ufs_be_config_open(src, &cfg, err, sizeof(err));
 	if (rc < 0) {
 		cli_error("doctor", "config: %s", err);
 		return CLI_FAIL;

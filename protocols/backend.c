@@ -151,6 +151,13 @@ const struct ufs_cfg_schema ufs_backend_schema = {
     .describe = schema_describe,
 };
 
+int ufs_be_config_open(const char *source, struct ufs_config **pcfg, char *err, size_t errlen)
+{
+	if (strstr(source, "://"))
+		return ufs_config_from_url(source, &ufs_backend_schema, pcfg, err, errlen);
+	return ufs_config_load(source, &ufs_backend_schema, pcfg, err, errlen);
+}
+
 static void help_keys(FILE *f, const struct ufs_cfg_key *t)
 {
 	for (; t && t->name; t++)

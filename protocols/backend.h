@@ -345,6 +345,11 @@ void ufs_backend_destroy(struct ufs_backend *be);
 /* The registry's answers to the config parser (scheme known, key valid /
  * secret for a scheme, valid keys named): pass it to ufs_config_load(). */
 extern const struct ufs_cfg_schema ufs_backend_schema;
+/* Load a SOURCE as the commands take it: a URL when it contains "://"
+ * (ufs_config_from_url), else a config file (ufs_config_load), both with
+ * ufs_backend_schema. 0 and an owned *pcfg, or -errno with the one-line
+ * reason in err. */
+int ufs_be_config_open(const char *source, struct ufs_config **pcfg, char *err, size_t errlen);
 /* The registered backends, in order; *pn receives their count. */
 const struct ufs_backend_ops *const *ufs_backend_registry(size_t *pn);
 /* The keys every scheme accepts (url, readonly, the ttls, ...). */

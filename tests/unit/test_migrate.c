@@ -1,6 +1,6 @@
 /*
  * test_migrate.c — the I/O-free parts of the cp/sync/check engine: the
- * decision rules (cli_mig_plan.c), --include/--exclude, shard parsing and
+ * decision rules (migrate/plan.c), --include/--exclude, shard parsing and
  * ownership, the resume journal (append, reopen, torn tail, corrupt and
  * foreign journals refused; object uploads in flight: U/M records), the
  * store listings a resume checks (S3 ListParts, Azure Get Block List) and
@@ -22,10 +22,9 @@
 
 #include <cmocka.h>
 
-#include "mount-helpers/cli_mig_journal.c"
-#include "mount-helpers/cli_mig_plan.c"
-#include "mount-helpers/cli_mig_queue.c"
-#include "mount-helpers/cli_util.c"
+#include "migrate/journal.c"
+#include "migrate/plan.c"
+#include "migrate/queue.c"
 #include "protocols/azure/azblob_i.h"
 #include "protocols/s3/s3_i.h"
 

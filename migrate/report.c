@@ -1,5 +1,5 @@
 /*
- * cli_mig_report.c — what cp/sync/check tell the user.
+ * report.c — what cp/sync/check tell the user.
  *
  * Every entry's outcome is counted here. Failures and warnings always go to
  * stderr as "unifs: CMD: PATH: why"; check's findings go to stdout as
@@ -9,7 +9,7 @@
  * (files and bytes done / found so far, rate, ETA). One mutex serialises
  * counters and output.
  */
-#include "mount-helpers/cli_mig_i.h"
+#include "migrate/migrate_i.h"
 
 #include <errno.h>
 #include <pthread.h>
