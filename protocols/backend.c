@@ -203,21 +203,60 @@ static int scheme_matches(const char *url, const char *scheme)
 	return strncmp(url, scheme, n) == 0 && strncmp(url + n, "://", 3) == 0;
 }
 
+/* The backend whose scheme url has, or NULL. */
+static const struct ufs_backend_ops *registry_for_url(const char *url)
+{
+	for (size_t i = 0; i < REGISTRY_N; i++) {
+		if (scheme_matches(url, registry[i]->scheme))
+			return registry[i];
+	}
+	return NULL;
+}
+
 int ufs_backend_create(const struct ufs_mount_cfg *m, const struct ufs_config *g,
 		       struct ufs_backend **pbe, char *err, size_t errlen)
 {
 	const char *url = m->url ? m->url : "";
-
+	const struct ufs_backend_ops *ops = registry_for_url(url);
 	char names[128];
 
-	for (size_t i = 0; i < REGISTRY_N; i++) {
-		if (scheme_matches(url, registry[i]->scheme))
-			return registry[i]->create(m, g, pbe, err, errlen);
-	}
+	if (ops)
+		return ops->create(m, g, pbe, err, errlen);
 	schema_describe(NULL, names, sizeof(names));
 	snprintf(err, errlen, "mount %s: unknown URL scheme in '%s' (use %s)", m->prefix, url,
 		 names);
 	return -EPROTONOSUPPORT;
+}
+
+int ufs_be_describe(const struct ufs_mount_cfg *m, const struct ufs_backend *be,
+		    struct ufs_be_desc *out)
+{
+	const struct ufs_backend_ops *ops = registry_for_url(m->url ? m->url : "");
+
+	memset(out, 0, sizeof(*out));
+	if (!ops)
+		return -EPROTONOSUPPORT;
+	if (ops->describe)
+		ops->describe(m, be, out);
+	return 0;
+}
+
+int ufs_be_desc_host(struct ufs_be_desc *out, const char *url, const char *def_port)
+{
+	const char *h = strstr(url, "://"), *end;
+	const char *colon;
+
+	if (!h)
+		return -EINVAL;
+	h += 3;
+	end = h + strcspn(h, "/?#");
+	colon = memchr(h, ':', (size_t)(end - h));
+	snprintf(out->host, sizeof(out->host), "%.*s", (int)((colon ? colon : end) - h), h);
+	if (colon)
+		snprintf(out->port, sizeof(out->port), "%.*s", (int)(end - colon - 1), colon + 1);
+	else
+		snprintf(out->port, sizeof(out->port), "%s", def_port);
+	return out->host[0] ? 0 : -EINVAL;
 }
 
 void ufs_backend_destroy(struct ufs_backend *be)
