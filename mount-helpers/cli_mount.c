@@ -52,7 +52,7 @@ static int mount_build_config(const struct cli_mount_req *req, struct ufs_config
 {
 	char err[CLI_ERR_MAX] = "";
 	struct ufs_config *cfg = NULL;
-	int rc = cli_config_open(req->source, &cfg, err, sizeof(err));
+	int rc = ufs_be_config_open(req->source, &cfg, err, sizeof(err));
 
 	for (size_t i = 0; rc == 0 && i < req->n_opts; i++)
 		rc = cli_options_apply(cfg, req->opts[i], req->sloppy, req->cmd, err, sizeof(err));
