@@ -104,6 +104,19 @@ static int sock_dir_check(int fd, const struct stat *st, uid_t me, const char **
 	return 0;
 }
 
+/* Why dir, which could not be opened as a directory of ours, is refused:
+ * a symlink, or another user's ("" when neither). */
+static const char *sock_dir_why(const char *dir, uid_t me)
+{
+	struct stat st;
+
+	if (lstat(dir, &st) < 0)
+		return "";
+	if (S_ISLNK(st.st_mode) || !S_ISDIR(st.st_mode))
+		return " (not a directory: a symlink or a file)";
+	return st.st_uid != me ? " (owned by another user)" : "";
+}
+
 int fs_sock_dir_prepare(char *dir, size_t dirlen, char *err, size_t errlen)
 {
 	uid_t me = geteuid();
@@ -113,12 +126,12 @@ int fs_sock_dir_prepare(char *dir, size_t dirlen, char *err, size_t errlen)
 
 	if (rc == 0 && mkdir(dir, me == 0 ? 0755 : 0700) < 0 && errno != EEXIST)
 		rc = -errno;
-	if (rc == 0) {
-		fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0 && (errno == ELOOP || errno == ENOTDIR))
-			why = " (not a directory: a symlink or a file)";
+	if (rc == 0 && (fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		rc = -errno;
+		why = sock_dir_why(dir, me);
+		rc = why[0] ? -EPERM : rc;
 	}
-	if (rc == 0 && (fd < 0 || fstat(fd, &st) < 0))
+	if (rc == 0 && fstat(fd, &st) < 0)
 		rc = -errno;
 	if (rc == 0)
 		rc = sock_dir_check(fd, &st, me, &why);

@@ -157,6 +157,7 @@ class Direct:
 
     def __init__(self, mountpoint):
         self.mountpoint = os.path.realpath(mountpoint)
+        os.stat(self.mountpoint)  # PermissionError: another user's own mount
         if not os.path.ismount(self.mountpoint):
             raise UnifsError(_errno.EINVAL, "%s is not a mount point" % mountpoint)
         self._lib = load_library()
