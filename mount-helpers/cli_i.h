@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "common/cli.h"
 #include "common/config.h"
@@ -30,7 +31,8 @@ int cli_options_apply(struct ufs_config *cfg, const char *optlist, int sloppy, c
 
 /*
  * Canonical absolute path of a mount point (realpath). 0 on success. When the
- * path is a dead FUSE mount (-ENOTCONN/-EIO) out still receives the absolute
+ * path is a dead FUSE mount (-ENOTCONN/-EIO) or one the caller may not enter
+ * (-EACCES: another user's mount) out still receives the absolute
  * (uncanonicalised) path and that -errno is returned; other -errno: out unset.
  */
 int cli_mountpoint_resolve(const char *given, char *out, size_t outlen);
@@ -41,9 +43,22 @@ int cli_mounttab_is_mounted(const char *abs);
 /* True when abs is a unifs FUSE mount (see cli_mounttab.c). */
 int cli_mounttab_is_unifs(const char *abs);
 
-/* Connect to the control socket of the mount at abs: fd, or -errno
- * (-ENOENT/-ECONNREFUSED: no daemon serves it). */
-int cli_ctl_connect(const char *abs);
+/* One mount table entry (cli_mounttab.c): fstype, source and the uid its
+ * daemon runs as (FUSE's user_id=; (uid_t)-1 when the entry has none). */
+struct cli_mount_entry {
+	const char *type, *source;
+	uid_t owner;
+};
+
+/* The uid whose daemon serves the mount at abs (user_id= of its topmost
+ * mount table entry): 0, or -ENOENT when abs is not such a mount. */
+int cli_mounttab_owner(const char *abs, uid_t *owner);
+
+/* Connect to the control socket of the mount at abs served by a daemon of
+ * uid owner (cli_mounttab_owner): fd, or -errno (-ENOENT/-ECONNREFUSED: no
+ * daemon serves it; -EACCES: the socket is not the caller's to use; -EPERM:
+ * another uid listens in its place). */
+int cli_ctl_connect(const char *abs, uid_t owner);
 
 /* What `unifs mount` and mount.unifs ask for. */
 struct cli_mount_req {
