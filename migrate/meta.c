@@ -34,7 +34,7 @@
 
 /* One directory whose metadata is applied after the run. */
 struct mig_dir_meta {
-	char *rel;
+	char *rel, *path; /* as reported; the backend path on DST */
 	uint32_t uid, gid, mode;
 	struct timespec atime, mtime;
 	struct mig_dir_meta *next; /* pushed in walk order: children after parents */
@@ -104,16 +104,20 @@ int mig_meta_apply(const struct mig_run *r, const char *path, const struct ufs_a
 	return ufs_be_setattr(r->dst.be, path, &a, set);
 }
 
-int mig_meta_dir_add(struct mig_run *r, const char *rel, const struct ufs_attr *a)
+int mig_meta_dir_add(struct mig_run *r, const char *rel, const char *path, const struct ufs_attr *a)
 {
 	struct mig_dir_meta *d;
 
 	if (!meta_kept(r))
 		return 0;
 	d = calloc(1, sizeof(*d));
-	if (d)
+	if (d) {
 		d->rel = strdup(rel);
-	if (!d || !d->rel) {
+		d->path = strdup(path);
+	}
+	if (!d || !d->rel || !d->path) {
+		if (d)
+			free(d->rel);
 		free(d);
 		return -ENOMEM;
 	}
@@ -136,8 +140,7 @@ void mig_meta_dirs_finish(struct mig_run *r)
 				     .mode = d->mode,
 				     .atime = d->atime,
 				     .mtime = d->mtime};
-		char *p = mig_path(r->dst.root, d->rel);
-		int rc = p ? mig_meta_apply(r, p, &a, 1, NULL, 0) : -ENOMEM;
+		int rc = mig_meta_apply(r, d->path, &a, 1, NULL, 0);
 
 		if (rc != 0) {
 			char why[CLI_ERR_MAX];
@@ -145,9 +148,9 @@ void mig_meta_dirs_finish(struct mig_run *r)
 			snprintf(why, sizeof(why), "directory metadata: %s", cli_strerror(rc));
 			mig_report_entry(r->rep, MIG_OUT_FAILED, d->rel, 0, NULL, why);
 		}
-		free(p);
 		r->dirs = d->next;
 		free(d->rel);
+		free(d->path);
 		free(d);
 	}
 }

@@ -141,10 +141,11 @@ mode_t mig_meta_dir_mode(const struct mig_run *r);
  * empty. 0 or -errno. */
 int mig_meta_apply(const struct mig_run *r, const char *path, const struct ufs_attr *src, int dir,
 		   char *note, size_t notelen);
-/* Remember directory rel (its source attributes a) for
+/* Remember directory rel (DST backend path path, source attributes a) for
  * mig_meta_dirs_finish (nothing unless both sides are POSIX and the run
  * writes DST). 0 or -ENOMEM. */
-int mig_meta_dir_add(struct mig_run *r, const char *rel, const struct ufs_attr *a);
+int mig_meta_dir_add(struct mig_run *r, const char *rel, const char *path,
+		     const struct ufs_attr *a);
 /* After the run: apply every remembered directory's metadata, deepest
  * first, reporting failures; frees the list. */
 void mig_meta_dirs_finish(struct mig_run *r);

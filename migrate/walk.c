@@ -130,13 +130,20 @@ static int walk_mkdir_p(struct ufs_backend *be, const char *p, mode_t mode, int 
 	return rc == -EEXIST ? 0 : rc;
 }
 
-/* mkdir -p of rel below DST's root (rel with the mode of a copied
- * directory, meta.c); *pmade: rel was made. */
-static int walk_mkdirs(const struct mig_run *r, const char *rel, int *pmade)
+/* Make the DST directory of the SRC directory rel (s: its attributes) when
+ * missing (mkdir -p, with the mode of a copied directory, meta.c; made:
+ * whether to) and remember it for its metadata after the run (remember: its
+ * metadata is ours to set). 0 or -errno. */
+static int walk_dst_dir(struct mig_run *r, const char *rel, const struct ufs_attr *s, int make,
+			int remember)
 {
 	char *p = mig_path(r->dst.root, rel);
-	int rc = p ? walk_mkdir_p(r->dst.be, p, mig_meta_dir_mode(r), pmade) : -ENOMEM;
+	int made = 0, rc = p ? 0 : -ENOMEM;
 
+	if (rc == 0 && make)
+		rc = walk_mkdir_p(r->dst.be, p, mig_meta_dir_mode(r), &made);
+	if (rc == 0 && (remember || made))
+		rc = mig_meta_dir_add(r, rel, p, s);
 	free(p);
 	return rc;
 }
@@ -209,15 +216,14 @@ static int walk_src_dir(struct mig_run *r, const char *rel, const struct walk_en
 				 "destination is a file where a directory is needed");
 		return 0;
 	}
-	if (!d && r->dst.posix && walk_changes_dst(r)) {
-		rc = walk_mkdirs(r, rel, NULL);
-		if (rc != 0) {
-			mig_report_entry(r->rep, MIG_OUT_FAILED, rel, 0, NULL, cli_strerror(rc));
-			return 0;
-		}
+	rc = walk_dst_dir(r, rel, &s->a, !d && r->dst.posix && walk_changes_dst(r), 1);
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc != 0) {
+		mig_report_entry(r->rep, MIG_OUT_FAILED, rel, 0, NULL, cli_strerror(rc));
+		return 0;
 	}
-	rc = mig_meta_dir_add(r, rel, &s->a);
-	return rc ? rc : walk_push_dir(pstack, rel, 0, d != NULL);
+	return walk_push_dir(pstack, rel, 0, d != NULL);
 }
 
 /* One merged pair of entries named name in directory rel. */
@@ -326,16 +332,12 @@ static int walk_single(struct mig_run *r, const struct ufs_attr *sa)
 static int walk_dst_root(struct mig_run *r, const struct ufs_attr *sa)
 {
 	struct ufs_attr a;
-	int made = 0, rc = ufs_be_getattr(r->dst.be, r->dst.root, &a);
+	int rc = ufs_be_getattr(r->dst.be, r->dst.root, &a);
 
 	if (rc == 0 && !S_ISDIR(a.mode))
 		return -ENOTDIR;
-	if (rc == -ENOENT && r->dst.posix && walk_changes_dst(r)) {
-		rc = walk_mkdirs(r, "", &made);
-		if (rc == 0 && made)
-			rc = mig_meta_dir_add(r, "", sa);
-		return rc;
-	}
+	if (rc == -ENOENT && r->dst.posix && walk_changes_dst(r))
+		return walk_dst_dir(r, "", sa, 1, 0);
 	return rc == -ENOENT ? 0 : rc;
 }
 
