@@ -10,6 +10,7 @@
  *   walk.c     walk SRC and DST side by side, one directory at a time
  *   plan.c     filters, shards, and what to do with one entry
  *   xfer.c     copy / hash one file (xxh3-128), read-back verify
+ *   meta.c     owner, mode and times kept (files, directories after the run)
  *   journal.c  the fsync'd append-only journal (--journal/--resume)
  *   report.c   per-file lines, --json summary, --progress, exit code
  *   run.c      the worker pool that ties them together
@@ -23,6 +24,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "common/cli.h"
@@ -49,6 +51,7 @@ struct mig_item {
 struct mig_queue;
 struct mig_journal;
 struct mig_report;
+struct mig_dir_meta;
 
 struct mig_run {
 	const struct mig_opts *o;
@@ -56,7 +59,8 @@ struct mig_run {
 	struct mig_queue *q;
 	struct mig_journal *j; /* NULL without --journal */
 	struct mig_report *rep;
-	int dst_fault; /* set by mig_walk when its error is DST's, not SRC's */
+	int dst_fault;		   /* set by mig_walk when its error is DST's, not SRC's */
+	struct mig_dir_meta *dirs; /* directories whose metadata is set after the run */
 };
 
 /* ---- queue.c ---- */
@@ -122,6 +126,29 @@ int mig_xfer_link(struct mig_run *r, const struct mig_item *it, char *why, size_
 /* xxh3-128 (hex) of the file rel of side s with attributes a. 0 or -errno. */
 int mig_hash_file(const struct mig_run *r, const struct mig_side *s, const char *rel,
 		  const struct ufs_attr *a, char hash[MIG_HASH_HEX]);
+
+/* ---- meta.c ---- */
+
+/* Mode a new DST file is created with while it is written: 0600 when its
+ * mode is set after (both sides POSIX), else the source's as before. */
+mode_t mig_meta_file_mode(const struct mig_run *r, const struct ufs_attr *src);
+/* Mode a new DST directory is created with: 0700 when its final mode is set
+ * after the run (POSIX source), else 0755. */
+mode_t mig_meta_dir_mode(const struct mig_run *r);
+/* Give the DST path (a file, or a directory when dir) the source's owner
+ * (root only), mode and times by the rules of meta.c; a no-op unless DST
+ * is POSIX. note (may be NULL) gets why the owner was not kept, when it is
+ * empty. 0 or -errno. */
+int mig_meta_apply(const struct mig_run *r, const char *path, const struct ufs_attr *src, int dir,
+		   char *note, size_t notelen);
+/* Remember directory rel (DST backend path path, source attributes a) for
+ * mig_meta_dirs_finish (nothing unless both sides are POSIX and the run
+ * writes DST). 0 or -ENOMEM. */
+int mig_meta_dir_add(struct mig_run *r, const char *rel, const char *path,
+		     const struct ufs_attr *a);
+/* After the run: apply every remembered directory's metadata, deepest
+ * first, reporting failures; frees the list. */
+void mig_meta_dirs_finish(struct mig_run *r);
 
 /* ---- journal.c ---- */
 

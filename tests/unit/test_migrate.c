@@ -202,6 +202,41 @@ static void test_journal_roundtrip(void **state)
 	unlink(path);
 }
 
+/* The journal is the caller's own file: a new one is 0600; a symlink at the
+ * path is refused (its target neither created nor written), and so is a
+ * second hard link or something that is not a regular file. */
+static void test_journal_trust(void **state)
+{
+	char *path = journal_tmp(), err[512], target[80], link2[80];
+	struct mig_journal *j = NULL;
+	struct stat st;
+
+	(void)state;
+	umask(0);
+	assert_int_equal(mig_journal_open(path, "job", 0, &j, err, sizeof(err)), 0);
+	umask(022);
+	mig_journal_close(j);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	snprintf(link2, sizeof(link2), "%s.hard", path);
+	assert_int_equal(link(path, link2), 0);
+	assert_int_equal(mig_journal_open(path, "job", 0, &j, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "hard links"));
+	unlink(link2);
+	unlink(path);
+	snprintf(target, sizeof(target), "%s.target", path);
+	assert_int_equal(symlink(target, path), 0);
+	assert_int_equal(mig_journal_open(path, "job", 0, &j, err, sizeof(err)), -ELOOP);
+	assert_non_null(strstr(err, "is a symbolic link"));
+	assert_int_equal(mig_journal_open(path, "job", 1, &j, err, sizeof(err)), -ELOOP);
+	assert_int_equal(access(target, F_OK), -1);
+	unlink(path);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(mig_journal_open(path, "job", 0, &j, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "not a regular file"));
+	unlink(path);
+}
+
 /* Flip one byte of a record: the line's checksum catches it. */
 static void test_journal_corrupt(void **state)
 {
@@ -465,11 +500,17 @@ static void test_report_json_lines(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_plan_rules),		cmocka_unit_test(test_filters),
-	    cmocka_unit_test(test_shard_parse),		cmocka_unit_test(test_shard_owns),
-	    cmocka_unit_test(test_journal_roundtrip),	cmocka_unit_test(test_journal_corrupt),
-	    cmocka_unit_test(test_journal_uploads),	cmocka_unit_test(test_journal_upload_bad),
-	    cmocka_unit_test(test_store_part_listings), cmocka_unit_test(test_queue),
+	    cmocka_unit_test(test_plan_rules),
+	    cmocka_unit_test(test_filters),
+	    cmocka_unit_test(test_shard_parse),
+	    cmocka_unit_test(test_shard_owns),
+	    cmocka_unit_test(test_journal_roundtrip),
+	    cmocka_unit_test(test_journal_corrupt),
+	    cmocka_unit_test(test_journal_trust),
+	    cmocka_unit_test(test_journal_uploads),
+	    cmocka_unit_test(test_journal_upload_bad),
+	    cmocka_unit_test(test_store_part_listings),
+	    cmocka_unit_test(test_queue),
 	    cmocka_unit_test(test_report_json_lines),
 	};
 
