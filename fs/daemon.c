@@ -417,11 +417,35 @@ static int run_loop(struct ufs_fs *fs, int ready_fd)
 	return rc < 0 ? rc : 0; /* > 0: the signal that ended it: a clean stop */
 }
 
+/* Log a warning and say it on the ready pipe too ("warning: why"). */
+static void run_warn(int ready_fd, const char *why)
+{
+	char line[1024];
+
+	ufs_warn("%s", why);
+	snprintf(line, sizeof(line), "warning: %s", why);
+	run_say(ready_fd, line);
+}
+
+/* Start the control socket and the direct path; a failure (the socket
+ * directory refused, say) is a warning, on ready_fd too. */
+static void run_sockets(struct ufs_fs *fs, int ready_fd)
+{
+	char err[768], why[800];
+
+	if (fs_ctl_start(fs, err, sizeof(err)) < 0) {
+		snprintf(why, sizeof(why), "%s (unifs stats will not work)", err);
+		run_warn(ready_fd, why);
+	}
+	if (fs_direct_start(fs, err, sizeof(err)) < 0) {
+		snprintf(why, sizeof(why), "%s (the direct path will not work)", err);
+		run_warn(ready_fd, why);
+	}
+}
+
 /* Mount (announced later, by run_loop); on failure err holds the reason. */
 static int run_mount(struct ufs_fs *fs, char *err, size_t errlen)
 {
-	int rc;
-
 	fs->se = run_session_new(fs);
 	if (!fs->se) {
 		snprintf(err, errlen, "mount: %s: cannot start a FUSE session", fs->mountpoint);
@@ -433,12 +457,6 @@ static int run_mount(struct ufs_fs *fs, char *err, size_t errlen)
 			 fs->mountpoint);
 		return -EIO;
 	}
-	rc = fs_ctl_start(fs, err, errlen);
-	if (rc < 0)
-		ufs_warn("%s (unifs stats will not work)", err);
-	rc = fs_direct_start(fs, err, errlen);
-	if (rc < 0)
-		ufs_warn("%s (the direct path will not work)", err);
 	ufs_info("mounted %s (%zu mount%s)", fs->mountpoint, fs->n_be, fs->n_be == 1 ? "" : "s");
 	return 0;
 }
@@ -446,13 +464,10 @@ static int run_mount(struct ufs_fs *fs, char *err, size_t errlen)
 /* Start the metrics endpoint; a failure is a warning on ready_fd too. */
 static void run_metrics(struct ufs_fs *fs, int ready_fd)
 {
-	char why[400], line[420];
+	char why[400];
 
-	if (fs_metrics_start(fs, why, sizeof(why)) == 0)
-		return;
-	ufs_warn("%s", why);
-	snprintf(line, sizeof(line), "warning: %s", why);
-	run_say(ready_fd, line);
+	if (fs_metrics_start(fs, why, sizeof(why)) != 0)
+		run_warn(ready_fd, why);
 }
 
 static void run_end_session(struct ufs_fs *fs, int mounted)
@@ -479,8 +494,10 @@ int ufs_fs_run(struct ufs_config *cfg, const char *mountpoint, int ready_fd)
 		rc = run_setup(&fs, ready_fd, err, sizeof(err));
 	if (rc == 0)
 		rc = run_mount(&fs, err, sizeof(err));
-	if (rc == 0)
+	if (rc == 0) {
+		run_sockets(&fs, ready_fd);
 		run_metrics(&fs, ready_fd);
+	}
 	if (rc < 0)
 		run_say_last(ready_fd, err[0] ? err : strerror(-rc));
 	if (rc == 0) {

@@ -4,6 +4,8 @@
 #ifndef UFS_FS_H
 #define UFS_FS_H
 
+#include <sys/types.h>
+
 #include "common/config.h"
 
 /*
@@ -23,8 +25,21 @@
  */
 int ufs_fs_run(struct ufs_config *cfg, const char *mountpoint, int ready_fd);
 
+/* The socket directory of a daemon running as uid (fs/sockdir.c):
+ * /run/unifs for root; for another uid /run/user/<uid>/unifs when
+ * /run/user/<uid> is a directory (not a symlink) owned by uid, else
+ * /tmp/unifs-<uid>. which 0 is where such a daemon starting now puts it;
+ * which 1 the other place a running one may have used (/tmp/unifs-<uid>
+ * when /run/user/<uid> appeared after it started). Writes into buf; 0, or
+ * -ENOENT when there is no such place. Depends on nothing but uid and the
+ * file system (no environment). */
+int ufs_sock_dir(uid_t uid, unsigned which, char *buf, size_t size);
+
 /* Path of the control socket of the mount at mountpoint (absolute,
- * canonical): "/run/unifs/<xxh64 of the path>.sock". Writes into buf. */
-void ufs_ctl_socket_path(const char *mountpoint, char *buf, size_t size);
+ * canonical) whose daemon runs as owner: "<ufs_sock_dir(owner, which)>/
+ * <xxh64 of the path>.sock". Writes into buf; 0 or -ENOENT as
+ * ufs_sock_dir. */
+int ufs_ctl_socket_path(const char *mountpoint, uid_t owner, unsigned which, char *buf,
+			size_t size);
 
 #endif

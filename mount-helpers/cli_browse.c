@@ -34,7 +34,7 @@ struct browse_entry {
 struct browse_list {
 	struct browse_entry *v;
 	size_t n, cap;
-	const struct cli_target *t; /* for synthetic-name filtering */
+	const struct mig_target *t; /* for synthetic-name filtering */
 };
 
 static int browse_add(struct browse_list *l, const char *name, const struct ufs_attr *attr)
@@ -67,7 +67,7 @@ static void browse_list_free(struct browse_list *l)
 static int browse_on_entry(void *arg, const char *name, const struct ufs_attr *attr)
 {
 	struct browse_list *l = arg;
-	const struct cli_target *t = l->t;
+	const struct mig_target *t = l->t;
 
 	if (t->ns && ufs_ns_has_synthetic_child(t->ns, t->nspath, name))
 		return 0;
@@ -90,7 +90,7 @@ static int browse_cmp(const void *a, const void *b)
 }
 
 /* Collect the entries of the target directory. 0 or -errno. */
-static int browse_collect(struct cli_target *t, struct browse_list *l)
+static int browse_collect(struct mig_target *t, struct browse_list *l)
 {
 	int rc = 0;
 
@@ -141,7 +141,7 @@ static void browse_time_string(const struct timespec *ts, char *out, size_t size
 }
 
 /* Print one long-format line; rel is the entry's backend path (readlink). */
-static void browse_print_long(struct cli_target *t, const char *name, const char *rel,
+static void browse_print_long(struct mig_target *t, const char *name, const char *rel,
 			      const struct ufs_attr *a, int size_width)
 {
 	char mode[11], when[32], link[4096] = "";
@@ -168,7 +168,7 @@ static int browse_size_width(const struct browse_list *l)
 	return w;
 }
 
-static void browse_print_list(struct cli_target *t, const struct browse_list *l, int short_fmt)
+static void browse_print_list(struct mig_target *t, const struct browse_list *l, int short_fmt)
 {
 	int width = browse_size_width(l);
 
@@ -185,11 +185,11 @@ static void browse_print_list(struct cli_target *t, const struct browse_list *l,
 	}
 }
 
-static int browse_ls(struct cli_target *t, int short_fmt)
+static int browse_ls(struct mig_target *t, int short_fmt)
 {
 	struct browse_list l = {0};
 	struct ufs_attr a;
-	int rc = cli_target_getattr(t, &a);
+	int rc = mig_target_getattr(t, &a);
 
 	if (rc == 0 && !S_ISDIR(a.mode)) {
 		if (short_fmt)
@@ -203,7 +203,7 @@ static int browse_ls(struct cli_target *t, int short_fmt)
 	if (rc == 0)
 		browse_print_list(t, &l, short_fmt);
 	browse_list_free(&l);
-	return rc == 0 ? CLI_OK : cli_target_fail(t, rc);
+	return rc == 0 ? CLI_OK : mig_target_fail(t, rc);
 }
 
 static void ls_usage(FILE *f)
@@ -216,7 +216,7 @@ static void ls_usage(FILE *f)
 	      f);
 }
 
-static int ls_run(struct cli_target *t)
+static int ls_run(struct mig_target *t)
 {
 	return browse_ls(t, t->flags & LS_SHORT);
 }
@@ -245,7 +245,7 @@ static void browse_print_owner(const char *label, uint32_t id)
 		printf("%-6s %" PRIu32 "\n", label, id);
 }
 
-static void browse_print_stat(struct cli_target *t, const struct ufs_attr *a)
+static void browse_print_stat(struct mig_target *t, const struct ufs_attr *a)
 {
 	char mode[11], when[64];
 	struct tm tm;
@@ -277,13 +277,13 @@ static void stat_usage(FILE *f)
 	      f);
 }
 
-static int stat_run(struct cli_target *t)
+static int stat_run(struct mig_target *t)
 {
 	struct ufs_attr a;
-	int rc = cli_target_getattr(t, &a);
+	int rc = mig_target_getattr(t, &a);
 
 	if (rc != 0)
-		return cli_target_fail(t, rc);
+		return mig_target_fail(t, rc);
 	browse_print_stat(t, &a);
 	return CLI_OK;
 }

@@ -23,13 +23,13 @@ static int cat_sink(void *arg, const void *buf, size_t len, uint64_t off)
 }
 
 /* Stream the object; returns 0 or -errno (*pwrite_err: a stdout failure). */
-static int cat_stream(struct cli_target *t, const struct ufs_attr *a, int *pwrite_err)
+static int cat_stream(struct mig_target *t, const struct ufs_attr *a, int *pwrite_err)
 {
-	const struct cli_stream_opts o = {.chunk = CAT_CHUNK, .inflight = CAT_INFLIGHT};
+	const struct mig_stream_opts o = {.chunk = CAT_CHUNK, .inflight = CAT_INFLIGHT};
 	struct ufs_obj obj = {.path = t->rel, .size = a->size, .mtime = a->mtime};
 
 	memcpy(obj.etag, a->etag, sizeof(obj.etag));
-	return cli_stream_object(t->be, &obj, &o, cat_sink, NULL, pwrite_err);
+	return mig_stream_object(t->be, &obj, &o, cat_sink, NULL, pwrite_err);
 }
 
 static void cat_usage(FILE *f)
@@ -41,11 +41,11 @@ static void cat_usage(FILE *f)
 	      f);
 }
 
-static int cat_run(struct cli_target *t)
+static int cat_run(struct mig_target *t)
 {
 	struct ufs_attr a;
 	int write_err = 0;
-	int rc = cli_target_getattr(t, &a);
+	int rc = mig_target_getattr(t, &a);
 
 	if (rc == 0 && S_ISDIR(a.mode))
 		rc = -EISDIR;
@@ -59,7 +59,7 @@ static int cat_run(struct cli_target *t)
 		cli_error("cat", "stdout: %s", cli_strerror(rc));
 		return CLI_FAIL;
 	}
-	return cli_target_fail(t, rc);
+	return mig_target_fail(t, rc);
 }
 
 int cli_cat_main(int argc, char **argv)

@@ -1,30 +1,19 @@
 /*
  * cli_copy.c — `unifs cp`, `unifs sync` and `unifs check`: the command
- * lines of the copy engine (cli_mig_*.c). Parses the flags, opens SRC and
- * DST as browse targets (cli_target.c: URLs, or -c CONFIG /path), refuses
- * SRC == DST, opens the journal, runs the engine and turns its report into
- * the exit status: 0 all copied and verified (check: no difference), 1
- * something failed or differs, 2 usage.
- *
- * Where things land: a directory SRC mirrors its contents into DST (so a
- * rerun of the same command lands in the same place); a file SRC becomes
- * DST, or DST/NAME when DST is an existing directory, ends in '/', or cp
- * was given several SRCs.
+ * lines of the copy engine (migrate/). Parses the flags and their
+ * cross-flag rules, then hands the job to mig_copy(), whose exit status it
+ * returns: 0 all copied and verified (check: no difference), 1 something
+ * failed or differs, 2 usage.
  */
-#include "mount-helpers/cli_mig_i.h"
+#include "mount-helpers/cli_i.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/budget.h"
-
 #define COPY_MAX_PATTERNS 64
-#define COPY_WRITE_BUDGET (128ull << 20)
 
 struct copy_args {
 	struct mig_opts o;
@@ -282,142 +271,6 @@ static int copy_parse(struct copy_args *a, int argc, char **argv)
 	return copy_check_args(a);
 }
 
-static int copy_open(struct cli_target *t, const struct copy_args *a, const char *name)
-{
-	const char *config = a->config;
-
-	memset(t, 0, sizeof(*t));
-	t->cmd = a->o.cmd;
-	t->region = a->region;
-	return cli_target_open(t, strstr(name, "://") ? NULL : config, name);
-}
-
-/* Refuse a target with no backend behind it (a synthetic namespace dir) or
- * whose root the server refuses (no such bucket, bad credentials). */
-static int copy_need_backend(struct cli_target *t)
-{
-	char why[CLI_ERR_MAX] = "";
-	int rc;
-
-	if (!t->be) {
-		cli_error(t->cmd, "%s: no mount serves this path", t->name);
-		return CLI_FAIL;
-	}
-	rc = ufs_be_check(t->be, why, sizeof(why));
-	if (rc != 0 && !ufs_errno_is_unreachable(-rc))
-		return cli_target_fail(t, rc);
-	return CLI_OK;
-}
-
-/* Same backend root URL and same path: SRC == DST. */
-static int copy_same(const struct cli_target *s, const struct cli_target *d)
-{
-	return strcmp(s->be->ops->scheme, d->be->ops->scheme) == 0 &&
-	       strcmp(s->be->mcfg->url, d->be->mcfg->url) == 0 && strcmp(s->rel, d->rel) == 0;
-}
-
-/* DST root for one SRC (see the file comment); malloc'd. */
-static char *copy_dst_root(const struct cli_target *s, const struct cli_target *d, int many)
-{
-	const char *base = strrchr(s->rel, '/');
-	size_t n = strlen(d->name);
-	struct ufs_attr sa, da;
-	int into;
-
-	base = base ? base + 1 : s->rel;
-	if (ufs_be_getattr(s->be, s->rel, &sa) != 0 || S_ISDIR(sa.mode) || !*base)
-		into = many && *base;
-	else
-		into = many || (n && d->name[n - 1] == '/') ||
-		       (ufs_be_getattr(d->be, d->rel, &da) == 0 && S_ISDIR(da.mode));
-	return into ? mig_path(d->rel, base) : strdup(d->rel);
-}
-
-static int copy_journal(struct copy_args *a, struct mig_journal **pj)
-{
-	char err[CLI_ERR_MAX], *id = NULL;
-	size_t len = 64;
-	int rc;
-
-	*pj = NULL;
-	if (!a->o.journal)
-		return CLI_OK;
-	for (int i = 0; i < a->n_paths; i++)
-		len += strlen(a->paths[i]) + 1;
-	id = malloc(len);
-	if (!id)
-		return CLI_FAIL;
-	rc = snprintf(id, len, "%s %u/%u", a->o.cmd, a->o.shard_k, a->o.shard_n);
-	for (int i = 0; i < a->n_paths; i++)
-		rc += snprintf(id + rc, len - (size_t)rc, "\n%s", a->paths[i]);
-	rc = mig_journal_open(a->o.journal, id, a->o.resume, pj, err, sizeof(err));
-	free(id);
-	if (rc != 0) {
-		cli_error(a->o.cmd, "%s", err);
-		return CLI_FAIL;
-	}
-	return CLI_OK;
-}
-
-/* Run the engine from one SRC into dst. */
-static int copy_one(struct copy_args *a, struct cli_target *s, struct cli_target *d,
-		    struct mig_journal *j, struct mig_report *rep)
-{
-	struct mig_run r = {.o = &a->o, .j = j, .rep = rep};
-	char *droot;
-	int rc;
-
-	if (copy_same(s, d)) {
-		cli_error(a->o.cmd, "%s and %s are the same", s->name, d->name);
-		return CLI_USAGE;
-	}
-	droot = copy_dst_root(s, d, a->n_paths > 2);
-	if (!droot)
-		return CLI_FAIL;
-	r.src =
-	    (struct mig_side){s->be, s->rel, s->name, !!(s->be->ops->caps & UFS_CAP_POSIX_WRITE)};
-	r.dst =
-	    (struct mig_side){d->be, droot, d->name, !!(d->be->ops->caps & UFS_CAP_POSIX_WRITE)};
-	mig_report_set_root_name(rep, d->name);
-	rc = mig_run_execute(&r);
-	free(droot);
-	if (rc == -EISDIR) {
-		cli_error(a->o.cmd, "%s: is a directory (use -r)", s->name);
-		return CLI_FAIL;
-	}
-	if (rc == -ENOTDIR) {
-		cli_error(a->o.cmd, "%s: not a directory", d->name);
-		return CLI_FAIL;
-	}
-	return rc == 0 ? CLI_OK : cli_target_fail(r.dst_fault ? d : s, rc);
-}
-
-/* Open every target, then run each SRC into DST. */
-static int copy_targets(struct copy_args *a, struct cli_target *t, struct mig_report *rep)
-{
-	struct cli_target *d = &t[a->n_paths - 1];
-	struct mig_journal *j = NULL;
-	struct ufs_budget *budget = ufs_budget_create(COPY_WRITE_BUDGET);
-	int rc = budget ? CLI_OK : CLI_FAIL;
-
-	for (int i = 0; rc == CLI_OK && i < a->n_paths; i++) {
-		rc = copy_open(&t[i], a, a->paths[i]);
-		if (rc == CLI_OK)
-			rc = copy_need_backend(&t[i]);
-	}
-	if (rc == CLI_OK)
-		rc = copy_journal(a, &j);
-	if (rc == CLI_OK)
-		d->be->budget = budget;
-	for (int i = 0; rc == CLI_OK && i < a->n_paths - 1; i++)
-		rc = copy_one(a, &t[i], d, j, rep);
-	if (d->be)
-		d->be->budget = NULL;
-	mig_journal_close(j);
-	ufs_budget_destroy(budget);
-	return rc;
-}
-
 static int copy_main(int argc, char **argv, enum mig_mode mode)
 {
 	struct copy_args a = {.o = {.mode = mode,
@@ -427,9 +280,7 @@ static int copy_main(int argc, char **argv, enum mig_mode mode)
 				    .chunk = 4u << 20,
 				    .verify = MIG_VERIFY_AUTO,
 				    .shard_n = 1}};
-	struct cli_target *t;
-	struct mig_report *rep = NULL;
-	int rc, frc;
+	int rc;
 
 	if (cli_wants_help(argc, argv)) {
 		copy_usage(stdout);
@@ -438,19 +289,7 @@ static int copy_main(int argc, char **argv, enum mig_mode mode)
 	rc = copy_parse(&a, argc, argv);
 	if (rc != CLI_OK)
 		return rc;
-	t = calloc((size_t)a.n_paths, sizeof(*t));
-	if (!t || mig_report_create(&a.o, &rep) != 0) {
-		free(t);
-		cli_error(a.o.cmd, "%s", cli_strerror(ENOMEM));
-		return CLI_FAIL;
-	}
-	rc = copy_targets(&a, t, rep);
-	frc = mig_report_finish(rep);
-	mig_report_destroy(rep);
-	for (int i = 0; i < a.n_paths; i++)
-		cli_target_close(&t[i]);
-	free(t);
-	return rc != CLI_OK ? rc : frc;
+	return mig_copy(&a.o, a.config, a.region, a.paths, a.n_paths);
 }
 
 int cli_cp_main(int argc, char **argv)

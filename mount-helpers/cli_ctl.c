@@ -4,6 +4,10 @@
  * reply to stdout; `unifs ctl MOUNTPOINT log=LEVEL` changes the daemon's log
  * level at run time. A reply that stalls for CTL_TIMEOUT_MS is an error, and
  * a reply starting with "error:" makes the command fail.
+ *
+ * The socket is found from the uid that made the mount (cli_mounttab.c), so
+ * a user's own mount answers its owner; another user of it is told whose it
+ * is, in one line.
  */
 #include "mount-helpers/cli_i.h"
 
@@ -56,25 +60,59 @@ static int ctl_copy_reply(int fd, int *perror)
 	}
 }
 
+/* 1 (and the message said) when the unifs mount at abs is another user's
+ * own mount, which only its owner may use. */
+static int ctl_not_ours(const char *cmd, const char *mnt, const char *abs)
+{
+	uid_t owner;
+
+	if (cli_mounttab_owner(abs, &owner) < 0 || owner == 0 || owner == geteuid() ||
+	    !cli_mounttab_is_unifs(abs))
+		return 0;
+	cli_error(cmd, "%s: the unifs mount of uid %u: only its owner may use its control socket",
+		  mnt, (unsigned)owner);
+	return 1;
+}
+
+/* Connect to the control socket of the mount at abs (given as mnt), or say
+ * why not: fd, or -1. */
+static int ctl_connect(const char *cmd, const char *mnt, const char *abs)
+{
+	uid_t owner;
+	int fd = cli_mounttab_owner(abs, &owner);
+
+	if (fd == 0)
+		fd = cli_ctl_connect(abs, owner);
+	if (fd >= 0)
+		return fd;
+	if (!cli_mounttab_is_unifs(abs))
+		cli_error(cmd, "%s: not a unifs mount", mnt);
+	else if (ctl_not_ours(cmd, mnt, abs))
+		; /* said */
+	else if (fd == -EPERM)
+		cli_error(cmd, "%s: its control socket is not served by uid %u, who made the mount",
+			  mnt, (unsigned)owner);
+	else
+		cli_error(cmd, "%s: daemon not answering on its control socket: %s", mnt,
+			  cli_strerror(fd));
+	return -1;
+}
+
 int cli_ctl_request(const char *cmd, const char *mnt, const char *req)
 {
 	char abs[PATH_MAX];
 	int fd, rc, refused = 0;
 
 	rc = cli_mountpoint_resolve(mnt, abs, sizeof(abs));
+	if (rc == -EACCES && ctl_not_ours(cmd, mnt, abs))
+		return CLI_FAIL;
 	if (rc != 0) {
 		cli_error(cmd, "%s: %s", mnt, cli_strerror(rc));
 		return CLI_FAIL;
 	}
-	fd = cli_ctl_connect(abs);
-	if (fd < 0) {
-		if (!cli_mounttab_is_unifs(abs))
-			cli_error(cmd, "%s: not a unifs mount", mnt);
-		else
-			cli_error(cmd, "%s: daemon not answering on its control socket: %s", mnt,
-				  cli_strerror(fd));
+	fd = ctl_connect(cmd, mnt, abs);
+	if (fd < 0)
 		return CLI_FAIL;
-	}
 	rc = cli_write_all(fd, req, strlen(req));
 	if (rc == 0)
 		shutdown(fd, SHUT_WR);

@@ -38,7 +38,6 @@
 #include "common/metrics.h"
 #include "common/strbuf.h"
 #include "protocols/backend.h"
-#include "protocols/credsrc.h"
 #include "protocols/http/http.h"
 #include "protocols/objstore/objstore.h"
 
@@ -77,9 +76,7 @@ struct doc_mount {
 	const struct ufs_mount_cfg *m;
 	const struct ufs_config *g;
 	struct ufs_backend *be;
-	char server[512]; /* http(s) base URL of the server, "" for file/nfs */
-	char host[256];
-	char port[16];
+	struct ufs_be_desc desc; /* server (http(s) base URL, host, port), credentials */
 	struct addrinfo *ai;
 	char file[1024]; /* first file of the root, "" if none */
 	int auth_rc;	 /* what the backend's check returned */
@@ -119,35 +116,13 @@ static void doc_set(struct doc_mount *d, enum doc_id id, enum doc_status st, dou
 
 /* ---- where the server is ---- */
 
-/* scheme://host[:port]/... -> host and port (default def_port). */
-static int doc_split_url(const char *url, const char *def_port, struct doc_mount *d)
-{
-	const char *h = strstr(url, "://"), *end;
-	const char *colon;
-
-	if (!h)
-		return -EINVAL;
-	h += 3;
-	end = h + strcspn(h, "/?#");
-	colon = memchr(h, ':', (size_t)(end - h));
-	snprintf(d->host, sizeof(d->host), "%.*s", (int)((colon ? colon : end) - h), h);
-	if (colon)
-		snprintf(d->port, sizeof(d->port), "%.*s", (int)(end - colon - 1), colon + 1);
-	else
-		snprintf(d->port, sizeof(d->port), "%s", def_port);
-	return d->host[0] ? 0 : -EINVAL;
-}
-
-/* The server of d's mount, as its backend found it (endpoint, region,
- * profile, environment: see doc_config, which runs first); NFS from the URL. */
+/* The server of d's mount and its credential source, as its backend
+ * describes them (endpoint, region, profile, environment: see doc_config,
+ * which runs first). A scheme no backend serves describes nothing. */
 static void doc_find_server(struct doc_mount *d)
 {
-	if (d->be && d->be->endpoint)
-		snprintf(d->server, sizeof(d->server), "%s", d->be->endpoint);
-	if (d->server[0])
-		doc_split_url(d->server, strncmp(d->server, "https:", 6) == 0 ? "443" : "80", d);
-	else if (strncmp(d->m->url, "nfs://", 6) == 0)
-		doc_split_url(d->m->url, "2049", d);
+	if (ufs_be_describe(d->m, d->be, &d->desc) != 0)
+		d->desc.cred_unknown = 1;
 }
 
 /* ---- the checks ---- */
@@ -170,40 +145,14 @@ static void doc_config(struct doc_mount *d)
 /* The credential source the backend uses, its expiry and the region. */
 static void doc_creds(struct doc_mount *d)
 {
-	const struct ufs_mount_cfg *m = d->m;
-	struct ufs_credsrc_info ci;
-	char exp[64] = "", reg[64] = "";
 	double t0 = ufs_mono_now();
 
-	if (strncmp(m->url, "nfs://", 6) == 0) {
-		doc_set(d, DOC_CREDS, DOC_OK, t0, NULL, "AUTH_SYS uid %u gid %u",
-			(unsigned)getuid(), (unsigned)getgid());
-		return;
-	}
-	if (strncmp(m->url, "file://", 7) == 0) {
-		doc_set(d, DOC_CREDS, DOC_NA, 0, NULL, "local file permissions");
-		return;
-	}
-	if (!d->be) {
+	if (d->desc.cred_na)
+		doc_set(d, DOC_CREDS, DOC_NA, 0, NULL, "%s", d->desc.cred);
+	else if (d->desc.cred_unknown)
 		doc_set(d, DOC_CREDS, DOC_FAIL, t0, DOC_HINT_CREDS, "%s", d->c[DOC_CONFIG].detail);
-		return;
-	}
-	ufs_credsrc_info(d->be->cred, &ci);
-	if (ci.expires) {
-		struct tm tm;
-
-		gmtime_r(&ci.expires, &tm);
-		strftime(exp, sizeof(exp), ", expire %Y-%m-%dT%H:%M:%SZ", &tm);
-		snprintf(exp + strlen(exp), sizeof(exp) - strlen(exp), " (in %lld s)",
-			 (long long)(ci.expires - time(NULL)));
-	}
-	if (d->be->region)
-		snprintf(reg, sizeof(reg), ", region %s", d->be->region);
-	doc_set(d, DOC_CREDS, DOC_OK, t0, NULL, "%s%s%s", d->be->cred ? ci.source : "",
-		d->be->cred   ? exp
-		: d->be->auth ? d->be->auth
-			      : "none: anonymous requests",
-		reg);
+	else
+		doc_set(d, DOC_CREDS, DOC_OK, t0, NULL, "%s", d->desc.cred);
 }
 
 static void doc_dns(struct doc_mount *d)
@@ -213,19 +162,19 @@ static void doc_dns(struct doc_mount *d)
 	char addr[128] = "";
 	int rc;
 
-	if (!d->host[0]) {
+	if (!d->desc.host[0]) {
 		doc_set(d, DOC_DNS, DOC_NA, 0, NULL, "no network server");
 		return;
 	}
-	rc = getaddrinfo(d->host, d->port, &hints, &d->ai);
+	rc = getaddrinfo(d->desc.host, d->desc.port, &hints, &d->ai);
 	if (rc != 0) {
 		doc_set(d, DOC_DNS, DOC_FAIL, t0,
 			"check the host name in url/endpoint and /etc/resolv.conf", "%s: %s",
-			d->host, gai_strerror(rc));
+			d->desc.host, gai_strerror(rc));
 		return;
 	}
 	getnameinfo(d->ai->ai_addr, d->ai->ai_addrlen, addr, sizeof(addr), NULL, 0, NI_NUMERICHOST);
-	doc_set(d, DOC_DNS, DOC_OK, t0, NULL, "%s -> %s", d->host, addr);
+	doc_set(d, DOC_DNS, DOC_OK, t0, NULL, "%s -> %s", d->desc.host, addr);
 }
 
 /* Connect to the first address, bounded by op_timeout. 0 or -errno. */
@@ -254,17 +203,17 @@ static void doc_tcp(struct doc_mount *d)
 	int rc;
 
 	if (!d->ai) {
-		doc_set(d, DOC_TCP, d->host[0] ? DOC_SKIP : DOC_NA, 0, NULL, "%s",
-			d->host[0] ? "no address" : "no network server");
+		doc_set(d, DOC_TCP, d->desc.host[0] ? DOC_SKIP : DOC_NA, 0, NULL, "%s",
+			d->desc.host[0] ? "no address" : "no network server");
 		return;
 	}
 	rc = doc_connect(d->ai, d->g->op_timeout);
 	if (rc < 0)
 		doc_set(d, DOC_TCP, DOC_FAIL, t0,
 			"server down or firewalled: check host, port and that the service runs",
-			"%s port %s: %s", d->host, d->port, strerror(-rc));
+			"%s port %s: %s", d->desc.host, d->desc.port, strerror(-rc));
 	else
-		doc_set(d, DOC_TCP, DOC_OK, t0, NULL, "%s port %s", d->host, d->port);
+		doc_set(d, DOC_TCP, DOC_OK, t0, NULL, "%s port %s", d->desc.host, d->desc.port);
 }
 
 /* libcurl header callback: keep the Date header's value. */
@@ -296,7 +245,7 @@ static CURLcode doc_curl(struct doc_mount *d, int connect_only, char date[64], c
 	if (!h)
 		return CURLE_OUT_OF_MEMORY;
 	err[0] = '\0';
-	curl_easy_setopt(h, CURLOPT_URL, d->server);
+	curl_easy_setopt(h, CURLOPT_URL, d->desc.server);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(d->g->op_timeout * 1000));
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, err);
@@ -321,9 +270,9 @@ static void doc_tls(struct doc_mount *d)
 	char err[CURL_ERROR_SIZE], date[64] = "";
 	double t0 = ufs_mono_now();
 
-	if (strncmp(d->server, "https://", 8) != 0) {
+	if (!d->desc.tls) {
 		doc_set(d, DOC_TLS, DOC_NA, 0, NULL, "%s",
-			d->server[0] ? "plain http" : "not an https server");
+			d->desc.server[0] ? "plain http" : "not an https server");
 		return;
 	}
 	if (d->c[DOC_TCP].st != DOC_OK) {
@@ -356,7 +305,8 @@ static void doc_auth(struct doc_mount *d)
 	double t0 = ufs_mono_now();
 	int rc;
 
-	if (!d->be || (d->host[0] && d->c[DOC_TCP].st != DOC_OK) || d->c[DOC_TLS].st == DOC_FAIL) {
+	if (!d->be || (d->desc.host[0] && d->c[DOC_TCP].st != DOC_OK) ||
+	    d->c[DOC_TLS].st == DOC_FAIL) {
 		doc_set(d, DOC_AUTH, DOC_SKIP, 0, NULL, "an earlier check failed");
 		return;
 	}
@@ -440,7 +390,7 @@ static void doc_clock(struct doc_mount *d)
 	struct timespec srv;
 	double t0 = ufs_mono_now(), skew;
 
-	if (!d->server[0]) {
+	if (!d->desc.server[0]) {
 		doc_set(d, DOC_CLOCK, DOC_NA, 0, NULL, "no HTTP server");
 		return;
 	}
@@ -551,7 +501,7 @@ int cli_doctor_main(int argc, char **argv)
 	if (!src)
 		return doc_usage(stderr), CLI_USAGE;
 	ufs_log_init(0, UFS_LOG_ERROR);
-	rc = cli_config_open(src, &cfg, err, sizeof(err));
+	rc = ufs_be_config_open(src, &cfg, err, sizeof(err));
 	if (rc < 0) {
 		cli_error("doctor", "config: %s", err);
 		return CLI_FAIL;

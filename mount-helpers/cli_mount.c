@@ -52,7 +52,7 @@ static int mount_build_config(const struct cli_mount_req *req, struct ufs_config
 {
 	char err[CLI_ERR_MAX] = "";
 	struct ufs_config *cfg = NULL;
-	int rc = cli_config_open(req->source, &cfg, err, sizeof(err));
+	int rc = ufs_be_config_open(req->source, &cfg, err, sizeof(err));
 
 	for (size_t i = 0; rc == 0 && i < req->n_opts; i++)
 		rc = cli_options_apply(cfg, req->opts[i], req->sloppy, req->cmd, err, sizeof(err));
@@ -411,14 +411,14 @@ static int umount_detach(const char *abs)
 	return cli_mounttab_is_mounted(abs) ? -EBUSY : 0;
 }
 
-/* Wait (bounded) until the daemon no longer answers on its socket and the
- * mount has left the mount table. */
-static int umount_wait_gone(const char *abs)
+/* Wait (bounded) until the daemon (of uid owner) no longer answers on its
+ * socket and the mount has left the mount table. */
+static int umount_wait_gone(const char *abs, uid_t owner)
 {
 	double deadline = mount_now_ms() + UMOUNT_WAIT_MS;
 
 	while (mount_now_ms() < deadline) {
-		int fd = cli_ctl_connect(abs);
+		int fd = cli_ctl_connect(abs, owner);
 
 		if (fd >= 0)
 			close(fd);
@@ -441,6 +441,7 @@ int cli_umount_main(int argc, char **argv)
 {
 	const char *mnt;
 	char abs[PATH_MAX];
+	uid_t owner = geteuid();
 	int rc;
 
 	if (cli_wants_help(argc, argv)) {
@@ -461,6 +462,7 @@ int cli_umount_main(int argc, char **argv)
 		cli_error("umount", "%s: not a unifs mount", mnt);
 		return CLI_FAIL;
 	}
+	(void)cli_mounttab_owner(abs, &owner); /* known only while mounted */
 	rc = umount_detach(abs);
 	if (rc == -EBUSY) {
 		cli_error("umount", "%s: busy (files or directories in use)", mnt);
@@ -470,7 +472,7 @@ int cli_umount_main(int argc, char **argv)
 		cli_error("umount", "%s: %s", mnt, cli_strerror(rc));
 		return CLI_FAIL;
 	}
-	if (umount_wait_gone(abs) != 0) {
+	if (umount_wait_gone(abs, owner) != 0) {
 		cli_error("umount", "%s: unmounted, but the daemon did not exit within %d s", mnt,
 			  UMOUNT_WAIT_MS / 1000);
 		return CLI_FAIL;

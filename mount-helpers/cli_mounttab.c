@@ -1,11 +1,18 @@
 /*
  * cli_mounttab.c — where is a unifs mount: mount point resolution, the
- * kernel mount table (/proc/self/mounts) and the daemon's control socket.
+ * kernel mount table (/proc/self/mountinfo) and the daemon's control socket.
  *
  * A path is "a unifs mount" when the last mount table entry for it is a
  * FUSE mount (fstype "fuse" or "fuse.*") that names unifs in its type or
  * source, or whose control socket exists. The control socket is the
  * daemon's: while something accepts connections on it, the daemon lives.
+ *
+ * The socket's directory depends on the uid the daemon runs as
+ * (ufs_sock_dir, fs/sockdir.c), never on the caller's: that uid is the
+ * FUSE super option user_id= of the mount (the uid that mounted it), so
+ * `unifs stats` finds a root mount's socket and a user's own alike. The
+ * socket's peer must be that uid (SO_PEERCRED): a socket another user
+ * planted is not talked to.
  */
 #include "mount-helpers/cli_i.h"
 
@@ -39,11 +46,42 @@ static void mounttab_unescape(char *s)
 	*w = '\0';
 }
 
-/* Find the last (topmost) mount table entry whose mount point is abs; copy
- * its fstype and source. 1 if found, 0 if not. */
-static int mounttab_lookup(const char *abs, char *fstype, size_t tlen, char *source, size_t slen)
+/* The mount table entry of mountinfo line (modified): its mount point,
+ * fstype, source and the uid of user_id= in its super options ((uid_t)-1
+ * when absent). 0, or -1 for a line that does not parse. */
+static int mounttab_parse(char *line, struct cli_mount_entry *e, const char **dir)
 {
-	FILE *f = fopen("/proc/self/mounts", "re");
+	char *save = NULL, *f[6], *tok, *src, *opt, *osave = NULL;
+
+	for (int i = 0; i < 6; i++)
+		if (!(f[i] = strtok_r(i ? NULL : line, " \n", &save)))
+			return -1;
+	do /* optional fields, up to the "-" separator */
+		tok = strtok_r(NULL, " \n", &save);
+	while (tok && strcmp(tok, "-") != 0);
+	e->type = tok ? strtok_r(NULL, " \n", &save) : NULL;
+	src = e->type ? strtok_r(NULL, " \n", &save) : NULL;
+	tok = src ? strtok_r(NULL, " \n", &save) : NULL;
+	if (!tok)
+		return -1;
+	e->owner = (uid_t)-1;
+	for (opt = strtok_r(tok, ",", &osave); opt; opt = strtok_r(NULL, ",", &osave))
+		if (strncmp(opt, "user_id=", 8) == 0)
+			e->owner = (uid_t)strtoul(opt + 8, NULL, 10);
+	mounttab_unescape(f[4]);
+	mounttab_unescape(src);
+	e->source = src;
+	*dir = f[4];
+	return 0;
+}
+
+/* Find the last (topmost) mount table entry whose mount point is abs; copy
+ * its fstype, source and owner into *out (strings into tbuf and sbuf). 1 if
+ * found, 0 if not. */
+static int mounttab_lookup(const char *abs, struct cli_mount_entry *out, char *tbuf, size_t tlen,
+			   char *sbuf, size_t slen)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
 	char *line = NULL;
 	size_t cap = 0;
 	int found = 0;
@@ -51,19 +89,16 @@ static int mounttab_lookup(const char *abs, char *fstype, size_t tlen, char *sou
 	if (!f)
 		return 0;
 	while (getline(&line, &cap, f) > 0) {
-		char *save = NULL;
-		char *src = strtok_r(line, " ", &save);
-		char *dir = strtok_r(NULL, " ", &save);
-		char *type = strtok_r(NULL, " ", &save);
+		struct cli_mount_entry e;
+		const char *dir;
 
-		if (!src || !dir || !type)
+		if (mounttab_parse(line, &e, &dir) < 0 || strcmp(dir, abs) != 0)
 			continue;
-		mounttab_unescape(dir);
-		if (strcmp(dir, abs) != 0)
-			continue;
-		mounttab_unescape(src);
-		snprintf(fstype, tlen, "%s", type);
-		snprintf(source, slen, "%s", src);
+		snprintf(tbuf, tlen, "%s", e.type);
+		snprintf(sbuf, slen, "%s", e.source);
+		out->type = tbuf;
+		out->source = sbuf;
+		out->owner = e.owner;
 		found = 1;
 	}
 	free(line);
@@ -73,24 +108,41 @@ static int mounttab_lookup(const char *abs, char *fstype, size_t tlen, char *sou
 
 int cli_mounttab_is_mounted(const char *abs)
 {
+	struct cli_mount_entry e;
 	char type[64], src[PATH_MAX];
 
-	return mounttab_lookup(abs, type, sizeof(type), src, sizeof(src));
+	return mounttab_lookup(abs, &e, type, sizeof(type), src, sizeof(src));
+}
+
+int cli_mounttab_owner(const char *abs, uid_t *owner)
+{
+	struct cli_mount_entry e;
+	char type[64], src[PATH_MAX];
+
+	if (!mounttab_lookup(abs, &e, type, sizeof(type), src, sizeof(src)) || e.owner == (uid_t)-1)
+		return -ENOENT;
+	*owner = e.owner;
+	return 0;
 }
 
 int cli_mounttab_is_unifs(const char *abs)
 {
+	struct cli_mount_entry e;
 	char type[64], src[PATH_MAX], sock[PATH_MAX];
 	struct stat st;
 
-	if (!mounttab_lookup(abs, type, sizeof(type), src, sizeof(src)))
+	if (!mounttab_lookup(abs, &e, type, sizeof(type), src, sizeof(src)))
 		return 0;
 	if (strcmp(type, "fuse") != 0 && strncmp(type, "fuse.", 5) != 0)
 		return 0;
 	if (strstr(type, "unifs") || strstr(src, "unifs"))
 		return 1;
-	ufs_ctl_socket_path(abs, sock, sizeof(sock));
-	return stat(sock, &st) == 0 && S_ISSOCK(st.st_mode);
+	for (unsigned which = 0; e.owner != (uid_t)-1 &&
+				 ufs_ctl_socket_path(abs, e.owner, which, sock, sizeof(sock)) == 0;
+	     which++)
+		if (stat(sock, &st) == 0 && S_ISSOCK(st.st_mode))
+			return 1;
+	return 0;
 }
 
 /* Make given absolute without touching it (used when the mount point itself
@@ -121,7 +173,7 @@ int cli_mountpoint_resolve(const char *given, char *out, size_t outlen)
 		snprintf(out, outlen, "%s", buf);
 		return 0;
 	}
-	if (errno == ENOTCONN || errno == EIO) {
+	if (errno == ENOTCONN || errno == EIO || errno == EACCES) {
 		int err = errno;
 		if (mounttab_absolute(given, out, outlen) == 0)
 			return -err;
@@ -129,19 +181,41 @@ int cli_mountpoint_resolve(const char *given, char *out, size_t outlen)
 	return -errno;
 }
 
-int cli_ctl_connect(const char *abs)
+/* Connect to the socket at path and check that its peer is owner: fd, or
+ * -errno (-EPERM: another uid listens there). */
+static int mounttab_connect(const char *path, uid_t owner)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd;
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	int fd, rc = 0;
 
-	ufs_ctl_socket_path(abs, sa.sun_path, sizeof(sa.sun_path));
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int err = -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
+		rc = -errno;
+	else if (cr.uid != owner)
+		rc = -EPERM;
+	if (rc < 0) {
 		close(fd);
-		return err;
+		return rc;
 	}
+	return fd;
+}
+
+int cli_ctl_connect(const char *abs, uid_t owner)
+{
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int fd = -ENOENT;
+
+	/* the place a daemon of owner uses now, then the other one it may
+	 * have used (while neither has the socket) */
+	for (unsigned which = 0; (fd == -ENOENT || fd == -ECONNREFUSED) &&
+				 ufs_ctl_socket_path(abs, owner, which, path, sizeof(path)) == 0;
+	     which++)
+		fd = mounttab_connect(path, owner);
 	return fd;
 }

@@ -1,6 +1,6 @@
 /*
  * cli_options.c — the one -o option parser shared by `unifs mount` and
- * mount.unifs, and the SOURCE loader (config file or URL).
+ * mount.unifs.
  *
  * An option list is split on commas; each word is one of:
  *   - a mount(8)/fstab generic option that has no meaning for unifs
@@ -78,11 +78,4 @@ int cli_options_apply(struct ufs_config *cfg, const char *optlist, int sloppy, c
 	}
 	free(copy);
 	return rc;
-}
-
-int cli_config_open(const char *source, struct ufs_config **pcfg, char *err, size_t errlen)
-{
-	if (strstr(source, "://"))
-		return ufs_config_from_url(source, &ufs_backend_schema, pcfg, err, errlen);
-	return ufs_config_load(source, &ufs_backend_schema, pcfg, err, errlen);
 }

@@ -1,8 +1,8 @@
 /*
- * backend.c — the common backend head (ufs_be_init/fini, last error,
- * request counters) and the guarded ufs_be_*() calls every layer above
- * protocols/ uses. Which backends exist and how one is created from a URL is
- * registry.c's job.
+ * backend.c — the common backend head, and the guarded ufs_be_*() calls
+ * every layer above protocols/ uses. The backends call its helpers; the
+ * scheme registry that knows the backends is registry.c, so no backend and
+ * this file call each other.
  *
  * Health (namespace isolation): a call that fails with an "unreachable"
  * errno (ufs_errno_is_unreachable) marks the backend down and logs it once.
@@ -51,6 +51,30 @@ void ufs_be_fini(struct ufs_backend *be)
 	pthread_mutex_destroy(&be->lock);
 	free(be->name);
 	be->name = NULL;
+}
+
+int ufs_be_desc_host(struct ufs_be_desc *out, const char *url, const char *def_port)
+{
+	const char *h = strstr(url, "://"), *end;
+	const char *colon;
+
+	if (!h)
+		return -EINVAL;
+	h += 3;
+	end = h + strcspn(h, "/?#");
+	colon = memchr(h, ':', (size_t)(end - h));
+	snprintf(out->host, sizeof(out->host), "%.*s", (int)((colon ? colon : end) - h), h);
+	if (colon)
+		snprintf(out->port, sizeof(out->port), "%.*s", (int)(end - colon - 1), colon + 1);
+	else
+		snprintf(out->port, sizeof(out->port), "%s", def_port);
+	return out->host[0] ? 0 : -EINVAL;
+}
+
+void ufs_backend_destroy(struct ufs_backend *be)
+{
+	if (be)
+		be->ops->destroy(be);
 }
 
 void ufs_be_set_error(struct ufs_backend *be, const char *fmt, ...)

@@ -241,6 +241,18 @@ struct ufs_cfg_key {
 
 struct ufs_credsrc;
 
+/* What `unifs doctor` shows of a backend before using it (the describe
+ * slot): where its server is and where its credentials come from. */
+struct ufs_be_desc {
+	char server[512]; /* http(s) base URL the backend talks to, "" when none */
+	char host[256];	  /* host to resolve and connect to, "" when no network */
+	char port[16];
+	int tls;	  /* server is an https URL */
+	int cred_na;	  /* no credentials apply; cred says what governs access */
+	int cred_unknown; /* the backend could not be created: no source to show */
+	char cred[320];	  /* the credential source in one line ("environment, region x") */
+};
+
 struct ufs_backend_ops {
 	const char *scheme;   /* "file", "nfs", "s3", "az" */
 	unsigned caps;	      /* UFS_CAP_* */
@@ -259,6 +271,11 @@ struct ufs_backend_ops {
 	/* Contact the server and check the root exists and credentials work.
 	 * 0, or -errno with a one-line reason in err ("bucket 'x' does not exist"). */
 	int (*check)(struct ufs_backend *be, char *err, size_t errlen);
+	/* Describe m's backend into *out (zeroed by the caller): its server
+	 * (host, port, TLS) and credential source. be is the backend created
+	 * from m, or NULL when creating it failed. No I/O. */
+	void (*describe)(const struct ufs_mount_cfg *m, const struct ufs_backend *be,
+			 struct ufs_be_desc *out);
 
 	int (*getattr)(struct ufs_backend *be, const char *path, struct ufs_attr *pattr);
 	int (*list)(struct ufs_backend *be, const char *dir, ufs_list_cb cb, void *arg);
@@ -343,10 +360,23 @@ int ufs_backend_create(const struct ufs_mount_cfg *m, const struct ufs_config *g
 		       struct ufs_backend **pbe, char *err, size_t errlen);
 /* Destroy via the ops; NULL is a no-op. */
 void ufs_backend_destroy(struct ufs_backend *be);
+/* Describe the backend of m (be: created from m, or NULL) by its scheme's
+ * describe slot (see struct ufs_be_desc). 0, or -EPROTONOSUPPORT for a
+ * scheme no backend serves. */
+int ufs_be_describe(const struct ufs_mount_cfg *m, const struct ufs_backend *be,
+		    struct ufs_be_desc *out);
+/* Set out's host and port from "scheme://host[:port]/..." (def_port when
+ * the URL names none), for describe slots. 0, or -EINVAL (no host). */
+int ufs_be_desc_host(struct ufs_be_desc *out, const char *url, const char *def_port);
 
 /* The registry's answers to the config parser (scheme known, key valid /
  * secret for a scheme, valid keys named): pass it to ufs_config_load(). */
 extern const struct ufs_cfg_schema ufs_backend_schema;
+/* Load a SOURCE as the commands take it: a URL when it contains "://"
+ * (ufs_config_from_url), else a config file (ufs_config_load), both with
+ * ufs_backend_schema. 0 and an owned *pcfg, or -errno with the one-line
+ * reason in err. */
+int ufs_be_config_open(const char *source, struct ufs_config **pcfg, char *err, size_t errlen);
 /* The registered backends, in order; *pn receives their count. */
 const struct ufs_backend_ops *const *ufs_backend_registry(size_t *pn);
 /* The keys every scheme accepts (url, readonly, the ttls, ...). */

@@ -1,14 +1,17 @@
 /*
- * creds_http.c — requests to token services and reading their answers; see
- * creds_http.h. No backend is attached to the request (a token service's
+ * creds_http.c — token files, requests to token services and reading their
+ * answers; see creds_http.h. No backend is attached to the request (a token service's
  * traffic is not the mount's), so nothing is counted on a backend.
  */
 #include "protocols/creds_http.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/json.h"
 #include "common/secret.h"
@@ -97,4 +100,39 @@ int ufs_creds_parse_time(const char *s, time_t *pt)
 		return -EINVAL;
 	*pt = ts.tv_sec;
 	return 0;
+}
+
+int ufs_creds_read_token(const char *path, char **ptok, char *err, size_t errlen)
+{
+	char buf[UFS_CREDS_TOKEN_MAX + 1];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = 0, r;
+	size_t a = 0;
+
+	*ptok = NULL;
+	if (fd < 0) {
+		snprintf(err, errlen, "token file %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	while ((size_t)n < sizeof(buf) && (r = read(fd, buf + n, sizeof(buf) - (size_t)n)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		n += r;
+	}
+	close(fd);
+	while (n > 0 && strchr(" \t\r\n", buf[n - 1]))
+		n--;
+	while ((ssize_t)a < n && strchr(" \t\r\n", buf[a]))
+		a++;
+	if ((size_t)n > UFS_CREDS_TOKEN_MAX || (ssize_t)a >= n) {
+		snprintf(err, errlen, "token file %s: %s", path,
+			 (ssize_t)a >= n ? "it is empty" : "it is too large");
+		OPENSSL_cleanse(buf, sizeof(buf));
+		return -EINVAL;
+	}
+	*ptok = strndup(buf + a, (size_t)n - a);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return *ptok ? 0 : -ENOMEM;
 }

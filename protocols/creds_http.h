@@ -1,5 +1,7 @@
 /*
- * creds_http.h — one request to a token service (EC2 and Azure instance
+ * creds_http.h — what the credential sources of both clouds (s3/creds_aws*,
+ * azure/creds_azure*) share: token files, and one request to a token
+ * service (EC2 and Azure instance
  * metadata, ECS/EKS container credentials, AWS STS, Azure AD), over the
  * shared transport (protocols/http/) with the bounds such a service needs:
  * one attempt (the credential's refresher retries with backoff), a short
@@ -55,5 +57,17 @@ int ufs_creds_json(const char *what, const struct ufs_strbuf *json, const char *
 /* An ISO 8601 UTC time ("2024-01-02T03:04:05Z", fraction allowed) as UTC
  * seconds into *pt. 0 or -EINVAL. */
 int ufs_creds_parse_time(const char *s, time_t *pt);
+
+/* Largest token file (a Kubernetes service-account JWT, an Azure federated
+ * token, an ECS authorization token). */
+#define UFS_CREDS_TOKEN_MAX 16384
+
+/*
+ * Read a token file (re-read at every use: platforms rotate them), blanks
+ * and newlines trimmed, into *ptok (free with ufs_secret_free()). Unlike the
+ * credential files, any mode is accepted: Kubernetes projects these tokens
+ * world-readable into the pod. 0 or -errno with "token file PATH: REASON".
+ */
+int ufs_creds_read_token(const char *path, char **ptok, char *err, size_t errlen);
 
 #endif

@@ -1,11 +1,10 @@
 /*
- * registry.c — the scheme registry: which backends exist, the config keys
- * each accepts (the schema common/config.c asks through ufs_backend_schema),
- * `unifs --help`'s key tables, and creating a backend from a mount's URL.
- *
- * It sits above the backends (it names each one's ops table); the backends
- * sit above backend.c (the common head and guarded calls they all use), so
- * the registry and the helpers live in two files and no file calls back up.
+ * registry.c — the scheme registry: which backends exist (file, nfs, s3,
+ * az), the keys each accepts (the config parser's schema and --help), and
+ * creating or describing the backend of a mount by its URL's scheme. It
+ * sits above the backends: it names their ops tables, and no backend calls
+ * it (they use backend.c), so backends and the registry never call each
+ * other.
  */
 #include "protocols/backend.h"
 
@@ -131,6 +130,13 @@ const struct ufs_cfg_schema ufs_backend_schema = {
     .describe = schema_describe,
 };
 
+int ufs_be_config_open(const char *source, struct ufs_config **pcfg, char *err, size_t errlen)
+{
+	if (strstr(source, "://"))
+		return ufs_config_from_url(source, &ufs_backend_schema, pcfg, err, errlen);
+	return ufs_config_load(source, &ufs_backend_schema, pcfg, err, errlen);
+}
+
 static void help_keys(FILE *f, const struct ufs_cfg_key *t)
 {
 	for (; t && t->name; t++)
@@ -158,25 +164,40 @@ static int scheme_matches(const char *url, const char *scheme)
 	return strncmp(url, scheme, n) == 0 && strncmp(url + n, "://", 3) == 0;
 }
 
+/* The backend whose scheme url has, or NULL. */
+static const struct ufs_backend_ops *registry_for_url(const char *url)
+{
+	for (size_t i = 0; i < REGISTRY_N; i++) {
+		if (scheme_matches(url, registry[i]->scheme))
+			return registry[i];
+	}
+	return NULL;
+}
+
 int ufs_backend_create(const struct ufs_mount_cfg *m, const struct ufs_config *g,
 		       struct ufs_backend **pbe, char *err, size_t errlen)
 {
 	const char *url = m->url ? m->url : "";
-
+	const struct ufs_backend_ops *ops = registry_for_url(url);
 	char names[128];
 
-	for (size_t i = 0; i < REGISTRY_N; i++) {
-		if (scheme_matches(url, registry[i]->scheme))
-			return registry[i]->create(m, g, pbe, err, errlen);
-	}
+	if (ops)
+		return ops->create(m, g, pbe, err, errlen);
 	schema_describe(NULL, names, sizeof(names));
 	snprintf(err, errlen, "mount %s: unknown URL scheme in '%s' (use %s)", m->prefix, url,
 		 names);
 	return -EPROTONOSUPPORT;
 }
 
-void ufs_backend_destroy(struct ufs_backend *be)
+int ufs_be_describe(const struct ufs_mount_cfg *m, const struct ufs_backend *be,
+		    struct ufs_be_desc *out)
 {
-	if (be)
-		be->ops->destroy(be);
+	const struct ufs_backend_ops *ops = registry_for_url(m->url ? m->url : "");
+
+	memset(out, 0, sizeof(*out));
+	if (!ops)
+		return -EPROTONOSUPPORT;
+	if (ops->describe)
+		ops->describe(m, be, out);
+	return 0;
 }

@@ -1,6 +1,7 @@
 /*
- * sign.c — request signing; see sign.h. Organised in sections (common
- * digests, AWS SigV4); other schemes are appended as their own sections.
+ * sign.c — request signing; see sign.h. Organised in sections: common
+ * digests, AWS SigV4, the encodings both clouds use. Azure SharedKey is
+ * azure/az_sign.c; the canonical-header helpers both share are sign_i.h.
  *
  * SigV4 (header auth), as AWS documents it:
  *   canonical request = METHOD \n URI \n QUERY \n HEADERS \n SIGNED \n HASH
@@ -16,6 +17,7 @@
  * encoded path ("/a%20b") and a raw one ("/a b") sign the same.
  */
 #include "protocols/sign.h"
+#include "protocols/sign_i.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -26,13 +28,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <openssl/crypto.h>
 
-#include "common/log.h"
 #include "common/strbuf.h"
 #include "common/secret.h"
-#include "protocols/credsrc.h"
 
 /* ==== common digests ==== */
 
@@ -137,15 +136,9 @@ static void sign_canonical_uri(struct ufs_strbuf *b, const struct ufs_sigv4_req 
 	free(norm);
 }
 
-/* One query parameter, encoded. */
-struct sign_param {
-	char *name;
-	char *value;
-};
-
-static int sign_param_cmp(const void *a, const void *b)
+int ufs_sign_param_cmp(const void *a, const void *b)
 {
-	const struct sign_param *x = a, *y = b;
+	const struct ufs_sign_param *x = a, *y = b;
 	int c = strcmp(x->name, y->name);
 
 	return c ? c : strcmp(x->value, y->value);
@@ -166,10 +159,10 @@ static char *sign_encode_part(const char *s, size_t len)
 }
 
 /* Split "a=1&b=2" into encoded params; returns the count or -ENOMEM. */
-static int sign_split_query(const char *q, struct sign_param **pp)
+static int sign_split_query(const char *q, struct ufs_sign_param **pp)
 {
 	size_t n = 0, cap = 0;
-	struct sign_param *v = NULL;
+	struct ufs_sign_param *v = NULL;
 
 	while (q && *q) {
 		size_t len = strcspn(q, "&"), klen = strcspn(q, "=");
@@ -178,7 +171,7 @@ static int sign_split_query(const char *q, struct sign_param **pp)
 			klen = len;
 		if (len > 0) {
 			if (n == cap) {
-				struct sign_param *nv;
+				struct ufs_sign_param *nv;
 
 				cap = cap ? cap * 2 : 8;
 				nv = realloc(v, cap * sizeof(*nv));
@@ -210,12 +203,12 @@ oom:
 
 static int sign_canonical_query(struct ufs_strbuf *b, const char *query)
 {
-	struct sign_param *v = NULL;
+	struct ufs_sign_param *v = NULL;
 	int n = sign_split_query(query, &v);
 
 	if (n <= 0)
 		return n;
-	qsort(v, (size_t)n, sizeof(*v), sign_param_cmp);
+	qsort(v, (size_t)n, sizeof(*v), ufs_sign_param_cmp);
 	for (int i = 0; i < n; i++) {
 		if (i)
 			ufs_sb_puts(b, "&");
@@ -229,16 +222,9 @@ static int sign_canonical_query(struct ufs_strbuf *b, const char *query)
 	return 0;
 }
 
-/* One header to sign: lower-case name, folded value, original position. */
-struct sign_hdr {
-	char *name;
-	char *value;
-	size_t order;
-};
-
-static int sign_hdr_cmp(const void *a, const void *b)
+int ufs_sign_hdr_cmp(const void *a, const void *b)
 {
-	const struct sign_hdr *x = a, *y = b;
+	const struct ufs_sign_hdr *x = a, *y = b;
 	int c = strcmp(x->name, y->name);
 
 	if (c)
@@ -247,7 +233,7 @@ static int sign_hdr_cmp(const void *a, const void *b)
 }
 
 /* Parse "Name: value" into lower-case name and trimmed, folded value. */
-static int sign_hdr_parse(const char *line, size_t order, struct sign_hdr *h)
+int ufs_sign_hdr_parse(const char *line, size_t order, struct ufs_sign_hdr *h)
 {
 	size_t nlen = strcspn(line, ":"), o = 0;
 	const char *v = line[nlen] ? line + nlen + 1 : line + nlen;
@@ -273,12 +259,7 @@ static int sign_hdr_parse(const char *line, size_t order, struct sign_hdr *h)
 	return 0;
 }
 
-struct sign_hdrset {
-	struct sign_hdr *h;
-	size_t n;
-};
-
-static void sign_hdrset_free(struct sign_hdrset *s)
+void ufs_sign_hdrset_free(struct ufs_sign_hdrset *s)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		free(s->h[i].name);
@@ -289,7 +270,7 @@ static void sign_hdrset_free(struct sign_hdrset *s)
 
 /* The request's headers plus the ones SigV4 adds, parsed and sorted. */
 static int sign_collect_headers(const struct ufs_sigv4_req *r, const struct ufs_sigv4_key *k,
-				struct sign_hdrset *s)
+				struct ufs_sign_hdrset *s)
 {
 	struct ufs_http_hdrs add = {0};
 	size_t nreq = r->headers ? r->headers->n : 0;
@@ -307,20 +288,20 @@ static int sign_collect_headers(const struct ufs_sigv4_req *r, const struct ufs_
 		const char *line = i < nreq ? r->headers->line[i] : add.line[i - nreq];
 
 		s->n++;
-		rc = sign_hdr_parse(line, i, &s->h[i]);
+		rc = ufs_sign_hdr_parse(line, i, &s->h[i]);
 	}
 	ufs_http_hdrs_clear(&add);
 	if (rc) {
-		sign_hdrset_free(s);
+		ufs_sign_hdrset_free(s);
 		return rc;
 	}
-	qsort(s->h, s->n, sizeof(*s->h), sign_hdr_cmp);
+	qsort(s->h, s->n, sizeof(*s->h), ufs_sign_hdr_cmp);
 	return 0;
 }
 
 /* Append the canonical headers block and the signed-headers list. */
-static void sign_canonical_headers(struct ufs_strbuf *b, struct ufs_strbuf *signed_names,
-				   const struct sign_hdrset *s)
+void ufs_sign_canonical_headers(struct ufs_strbuf *b, struct ufs_strbuf *signed_names,
+				const struct ufs_sign_hdrset *s)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		int same = i > 0 && strcmp(s->h[i].name, s->h[i - 1].name) == 0;
@@ -341,7 +322,7 @@ static void sign_canonical_headers(struct ufs_strbuf *b, struct ufs_strbuf *sign
 	ufs_sb_puts(b, "\n");
 }
 
-static int sign_has_host(const struct sign_hdrset *s)
+static int sign_has_host(const struct ufs_sign_hdrset *s)
 {
 	for (size_t i = 0; i < s->n; i++)
 		if (strcmp(s->h[i].name, "host") == 0)
@@ -354,13 +335,13 @@ static int sign_canonical_request(const struct ufs_sigv4_req *r, const struct uf
 				  char **pcreq, char **psigned)
 {
 	struct ufs_strbuf b = {0}, names = {0};
-	struct sign_hdrset hs;
+	struct ufs_sign_hdrset hs;
 	int rc = sign_collect_headers(r, k, &hs);
 
 	if (rc)
 		return rc;
 	if (!sign_has_host(&hs)) {
-		sign_hdrset_free(&hs);
+		ufs_sign_hdrset_free(&hs);
 		return -EINVAL;
 	}
 	ufs_sb_puts(&b, r->method);
@@ -369,12 +350,12 @@ static int sign_canonical_request(const struct ufs_sigv4_req *r, const struct uf
 	ufs_sb_puts(&b, "\n");
 	rc = sign_canonical_query(&b, r->query);
 	ufs_sb_puts(&b, "\n");
-	sign_canonical_headers(&b, &names, &hs);
+	ufs_sign_canonical_headers(&b, &names, &hs);
 	ufs_sb_puts(&b, "\n");
 	ufs_sb_puts(&b, names.s ? names.s : "");
 	ufs_sb_puts(&b, "\n");
 	ufs_sb_puts(&b, r->payload_hash);
-	sign_hdrset_free(&hs);
+	ufs_sign_hdrset_free(&hs);
 	if (rc || b.oom || names.oom) {
 		free(b.s);
 		free(names.s);
@@ -487,13 +468,7 @@ int ufs_sigv4_add_headers(const struct ufs_sigv4_req *r, const struct ufs_sigv4_
 	return rc;
 }
 
-/* ==== Azure Blob: SharedKey, SAS and bearer-token auth ====
- *
- * SharedKey follows "Authorize with Shared Key" (version 2009-09-19+): the
- * string-to-sign is built from the request exactly as http.c sends it (the
- * caller's headers plus the hook's x-ms-date), so a retry re-signs with a
- * fresh date. The bearer token is cached in the credential and re-read when
- * its file's mtime changes (a token refresher rewrites the file). */
+/* ==== encodings both clouds use (Content-MD5, base64 keys, HTTP dates) ==== */
 
 int ufs_base64_encode(const void *in, size_t len, char *out, size_t cap)
 {
@@ -549,300 +524,4 @@ void ufs_http_date(time_t t, char out[UFS_HTTP_DATE_LEN])
 	gmtime_r(&t, &tm);
 	snprintf(out, UFS_HTTP_DATE_LEN, "%s, %02d %s %04d %02d:%02d:%02d GMT", wd[tm.tm_wday],
 		 tm.tm_mday, mo[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
-/* The x-ms-* lines of the request (caller's + hook's), parsed and sorted. */
-static int az_ms_headers(const struct ufs_http_hdrs *h, const struct ufs_http_hdrs *x,
-			 struct sign_hdrset *s)
-{
-	size_t nh = h ? h->n : 0, nx = x ? x->n : 0;
-	int rc = 0;
-
-	s->n = 0;
-	s->h = calloc(nh + nx + 1, sizeof(*s->h));
-	if (!s->h)
-		return -ENOMEM;
-	for (size_t i = 0; !rc && i < nh + nx; i++) {
-		const char *line = i < nh ? h->line[i] : x->line[i - nh];
-
-		if (strncasecmp(line, "x-ms-", 5) != 0)
-			continue;
-		rc = sign_hdr_parse(line, i, &s->h[s->n]);
-		s->n++;
-	}
-	if (rc)
-		return rc;
-	qsort(s->h, s->n, sizeof(*s->h), sign_hdr_cmp);
-	return 0;
-}
-
-/* Append "\nname:v1,v2" per query parameter: names lower-cased, both decoded,
- * sorted by name then value. 0, -ENOMEM or -EINVAL (malformed escape). */
-static int az_canonical_query(struct ufs_strbuf *b, const char *q)
-{
-	struct sign_param *v;
-	size_t n = 0, cnt = 1;
-	int rc = 0;
-
-	for (size_t i = 0; q && q[i]; i++)
-		cnt += q[i] == '&';
-	v = calloc(cnt, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	while (rc == 0 && q && *q) {
-		size_t len = strcspn(q, "&"), klen = strcspn(q, "=");
-
-		if (klen > len)
-			klen = len;
-		if (len > 0) {
-			v[n].name = ufs_uri_decode(q, klen);
-			v[n].value =
-			    ufs_uri_decode(q + klen + (klen < len), len - klen - (klen < len));
-			for (char *p = v[n].name; p && *p; p++)
-				*p = (char)tolower((unsigned char)*p);
-			rc = v[n].name && v[n].value ? 0 : -EINVAL;
-			n++;
-		}
-		q += len + (q[len] == '&');
-	}
-	if (rc == 0)
-		qsort(v, n, sizeof(*v), sign_param_cmp);
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		int first = i == 0 || strcmp(v[i - 1].name, v[i].name) != 0;
-
-		ufs_sb_puts(b, first ? "\n" : ",");
-		if (first) {
-			ufs_sb_puts(b, v[i].name);
-			ufs_sb_puts(b, ":");
-		}
-		ufs_sb_puts(b, v[i].value);
-	}
-	for (size_t i = 0; i < n; i++) {
-		free(v[i].name);
-		free(v[i].value);
-	}
-	free(v);
-	return rc;
-}
-
-/* Value of a standard header from either list, "" when absent. */
-static const char *az_std(const struct ufs_http_hdrs *h, const struct ufs_http_hdrs *x,
-			  const char *name)
-{
-	const char *v = h ? ufs_http_hdrs_get(h, name) : NULL;
-
-	if (!v && x)
-		v = ufs_http_hdrs_get(x, name);
-	return v ? v : "";
-}
-
-/* Split an absolute URL into its path (up to '?') and query (after it). */
-static int az_url_split(const char *url, const char **ppath, size_t *plen, const char **pquery)
-{
-	const char *p = strstr(url, "://");
-	const char *q;
-
-	if (!p)
-		return -EINVAL;
-	p = strchr(p + 3, '/');
-	if (!p)
-		p = "/";
-	q = strchr(p, '?');
-	*ppath = p;
-	*plen = q ? (size_t)(q - p) : strlen(p);
-	*pquery = q ? q + 1 : NULL;
-	return 0;
-}
-
-/* VERB and the eleven standard header lines (Content-Length empty when 0). */
-static void az_std_lines(struct ufs_strbuf *b, const char *method, uint64_t content_length,
-			 const struct ufs_http_hdrs *h, const struct ufs_http_hdrs *x)
-{
-	static const char *const names[] = {"Content-Encoding",
-					    "Content-Language",
-					    "",
-					    "Content-MD5",
-					    "Content-Type",
-					    "Date",
-					    "If-Modified-Since",
-					    "If-Match",
-					    "If-None-Match",
-					    "If-Unmodified-Since",
-					    "Range"};
-	char len[24] = "";
-
-	if (content_length)
-		snprintf(len, sizeof(len), "%llu", (unsigned long long)content_length);
-	ufs_sb_puts(b, method);
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		ufs_sb_puts(b, "\n");
-		ufs_sb_puts(b, names[i][0] ? az_std(h, x, names[i]) : len);
-	}
-	ufs_sb_puts(b, "\n");
-}
-
-char *ufs_az_string_to_sign(const char *method, const char *url, const char *account,
-			    uint64_t content_length, const struct ufs_http_hdrs *hdrs,
-			    const struct ufs_http_hdrs *extra)
-{
-	struct ufs_strbuf b = {0}, unused = {0};
-	struct sign_hdrset ms = {0};
-	const char *path, *query;
-	size_t plen;
-	int rc;
-
-	rc = az_url_split(url, &path, &plen, &query);
-	if (rc == 0)
-		rc = az_ms_headers(hdrs, extra, &ms);
-	if (rc == 0) {
-		az_std_lines(&b, method, content_length, hdrs, extra);
-		if (ms.n)
-			sign_canonical_headers(&b, &unused, &ms);
-		ufs_sb_puts(&b, "/");
-		ufs_sb_puts(&b, account);
-		ufs_sb_append(&b, path, plen);
-		rc = az_canonical_query(&b, query);
-	}
-	sign_hdrset_free(&ms);
-	free(unused.s);
-	if (rc || b.oom) {
-		free(b.s);
-		return NULL;
-	}
-	return b.s;
-}
-
-int ufs_az_signature(const void *key, size_t keylen, const char *sts, char out[UFS_AZ_SIG_LEN])
-{
-	unsigned char mac[UFS_SHA256_LEN];
-
-	if (ufs_hmac_sha256(key, keylen, sts, strlen(sts), mac) != 0)
-		return -EIO;
-	return ufs_base64_encode(mac, sizeof(mac), out, UFS_AZ_SIG_LEN) < 0 ? -EIO : 0;
-}
-
-static int az_add_date(struct ufs_http_hdrs *pauth)
-{
-	char date[UFS_HTTP_DATE_LEN];
-
-	ufs_http_date(time(NULL), date);
-	return ufs_http_hdrs_add(pauth, "x-ms-date: %s", date);
-}
-
-/* Body length as http.c will send it (Content-Length). */
-static uint64_t az_body_len(const struct ufs_http_req *req)
-{
-	return req->body || req->read_fn ? req->body_len : 0;
-}
-
-int ufs_az_sign_sharedkey(void *arg, const struct ufs_http_req *req, struct ufs_http_hdrs *pauth)
-{
-	struct ufs_az_cred *c = arg;
-	char sig[UFS_AZ_SIG_LEN];
-	char *sts;
-	int rc = az_add_date(pauth);
-
-	if (rc)
-		return rc;
-	sts = ufs_az_string_to_sign(req->method, req->url, c->account, az_body_len(req),
-				    &req->headers, pauth);
-	if (!sts)
-		return -ENOMEM;
-	rc = ufs_az_signature(c->key, c->key_len, sts, sig);
-	free(sts);
-	if (rc == 0)
-		rc = ufs_http_hdrs_add(pauth, "Authorization: SharedKey %s:%s", c->account, sig);
-	return rc;
-}
-
-/* Read the first line of path (blanks trimmed) into an owned string, the
- * file checked again (owner, mode) on every read; *pst: its fstat. */
-static int az_read_token(const char *path, char **ptok, struct stat *pst, char *err, size_t errlen)
-{
-	char *buf = NULL, *s, *tok;
-	size_t n;
-	int rc = ufs_secret_read(path, 16383, &buf, pst, err, errlen);
-
-	if (rc)
-		return rc;
-	buf[strcspn(buf, "\r\n")] = '\0';
-	s = buf + strspn(buf, " \t");
-	n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-		n--;
-	tok = n ? strndup(s, n) : NULL;
-	ufs_secret_free(buf);
-	if (!tok) {
-		snprintf(err, errlen, "%s: %s", path, n ? strerror(ENOMEM) : "it is empty");
-		return n ? -ENOMEM : -ENODATA;
-	}
-	*ptok = tok;
-	return 0;
-}
-
-/* Re-read the token file when its mtime changed. Called with c->lock held. */
-static int az_token_refresh(struct ufs_az_cred *c)
-{
-	struct stat st;
-	char *tok = NULL, err[512];
-	int rc;
-
-	if (stat(c->token_file, &st) != 0) {
-		rc = -errno;
-		snprintf(err, sizeof(err), "%s: %s", c->token_file, strerror(-rc));
-	} else if (c->token && st.st_mtim.tv_sec == c->token_mtime.tv_sec &&
-		   st.st_mtim.tv_nsec == c->token_mtime.tv_nsec) {
-		return 0;
-	} else {
-		rc = az_read_token(c->token_file, &tok, &st, err, sizeof(err));
-	}
-	if (rc) {
-		ufs_err("az: cannot read token_file: %s", err);
-		return -EACCES;
-	}
-	ufs_secret_free(c->token);
-	c->token = tok;
-	c->token_mtime = st.st_mtim;
-	return 0;
-}
-
-/* The bearer token of a self-renewing source. */
-static int az_sign_src(struct ufs_credsrc *src, struct ufs_http_hdrs *pauth)
-{
-	char why[300];
-	struct ufs_cred_set *set = ufs_credsrc_get(src, why, sizeof(why));
-	int rc;
-
-	if (!set) {
-		ufs_err("az: %s", why);
-		return -EACCES;
-	}
-	rc = ufs_http_hdrs_add(pauth, "Authorization: Bearer %s", set->token);
-	ufs_cred_set_put(set);
-	return rc;
-}
-
-int ufs_az_sign_bearer(void *arg, const struct ufs_http_req *req, struct ufs_http_hdrs *pauth)
-{
-	struct ufs_az_cred *c = arg;
-	int rc = az_add_date(pauth);
-
-	(void)req;
-	if (rc)
-		return rc;
-	if (c->src)
-		return az_sign_src(c->src, pauth);
-	pthread_mutex_lock(&c->lock);
-	rc = az_token_refresh(c);
-	if (rc == 0)
-		rc = ufs_http_hdrs_add(pauth, "Authorization: Bearer %s", c->token);
-	pthread_mutex_unlock(&c->lock);
-	return rc;
-}
-
-int ufs_az_sign_none(void *arg, const struct ufs_http_req *req, struct ufs_http_hdrs *pauth)
-{
-	(void)arg;
-	(void)req;
-	return az_add_date(pauth);
 }

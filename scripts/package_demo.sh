@@ -21,6 +21,16 @@ for f in /usr/bin/unifs /usr/sbin/mount.unifs /usr/lib/systemd/system/unifs@.ser
 	[[ -e $f ]] || { echo "package_demo: $f missing from the package" >&2; exit 1; }
 done
 /usr/bin/unifs --version
+# The Python package, for any user, with nothing but the package: no
+# PYTHONPATH, no UNIFS_LIB, not from this tree (cwd /).
+[[ -e /usr/lib/python3/dist-packages/unifs/torch.py ]] ||
+	{ echo "package_demo: the Python package is missing from the package" >&2; exit 1; }
+(cd / && runuser -u nobody -- env -u PYTHONPATH -u UNIFS_LIB /usr/bin/python3 -c '
+import unifs, unifs.torch
+assert unifs.__file__.startswith("/usr/lib/python3/dist-packages/"), unifs.__file__
+unifs.load_library()
+print("package_demo: import unifs as nobody:", unifs.__file__)') ||
+	{ echo "package_demo: import unifs fails for another user" >&2; exit 1; }
 cd "$ROOT"
 UFS_BIN=/usr/bin/unifs scripts/demo.sh --no-build
 echo "package_demo: demo passed against the installed binaries"

@@ -24,8 +24,9 @@ PKGS=(
 	python3-botocore
 	# one-node Slurm for the sharded-copy test (tests/servers/slurm.sh)
 	slurm-wlm munge
-	# direct path: the Python binding is tested with numpy and torch
-	python3-numpy python3-torch
+	# direct path: the Python binding is tested with numpy and torch, and
+	# installed with pip from its pyproject (offline, Debian's setuptools)
+	python3-numpy python3-torch python3-setuptools python3-pip
 )
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
 

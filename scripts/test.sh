@@ -3,7 +3,7 @@
 #   1. scripts/setup.sh                      (deps; fast when already installed)
 #   2. scripts/build.sh                      (build/, -Werror)
 #   3. clang-format --dry-run --Werror       over *.c/*.h in fs cache protocols
-#                                            mount-helpers common tests
+#                                            migrate mount-helpers common tests
 #   4. tests/servers/all.sh start            (real NFS, S3, Azurite on loopback)
 #   5. ctest --test-dir build
 #   5b. scripts/package_demo.sh              (.deb built, installed, demo run
@@ -101,7 +101,7 @@ build_rc=$?
 record build $build_rc
 
 stage "clang-format"
-mapfile -d '' srcs < <(find fs cache protocols mount-helpers common tests \
+mapfile -d '' srcs < <(find fs cache protocols migrate mount-helpers common tests \
 	-name node_modules -prune -o -type f \( -name '*.c' -o -name '*.h' \) -print0 2>/dev/null)
 if ((${#srcs[@]})); then
 	clang-format --dry-run --Werror "${srcs[@]}"

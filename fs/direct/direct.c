@@ -3,9 +3,11 @@
  * (see lib/direct_wire.h for the protocol) and then submit entries through
  * shared-memory rings.
  *
- * Who may use it: exactly who could use the file through open(2). A client
- * is a local process of any uid (the socket is 0666 in the 0755
- * /run/unifs): any user of a root allow_other mount. It gets a token only
+ * Who may use it: exactly who could use the file through open(2). On a
+ * root mount a client is a local process of any uid (the socket is 0666 in
+ * the 0755 /run/unifs): any user of an allow_other mount. On a user's own
+ * mount only that user (socket 0600 in its 0700 directory, fs/sockdir.c;
+ * the ioctl of another uid gets -EACCES, even with allow_other). It gets a token only
  * through the UFS_IOC_DIRECT ioctl on a regular file it opened on the
  * mount (the kernel checked its access; ops_file.c refuses directory fds).
  * The token is bound to that open file, the fd's open mode (a read needs
@@ -133,6 +135,13 @@ int fs_direct_grant(struct ufs_fs *fs, void *f, const struct fs_direct_file_ops 
 
 	if (!d)
 		return -ENOTTY;
+	if (d->owner != 0 && uid != d->owner) {
+		if (direct_may_warn(d))
+			ufs_warn(
+			    "direct: uid %u refused: this user mount's direct path is uid %u's",
+			    (unsigned)uid, (unsigned)d->owner);
+		return -EACCES;
+	}
 	pthread_mutex_lock(&d->lock);
 	g = grant_scan(d, f, uid, &nfile, &nuid);
 	if (!g && (nfile >= DIRECT_GRANTS_PER_FILE || nuid >= DIRECT_GRANTS_PER_UID))
@@ -687,30 +696,22 @@ static void *direct_main(void *arg)
 	return NULL;
 }
 
-/* Socket path: the control socket's with ".direct" for ".sock". */
-static void direct_sock_path(const char *mountpoint, char *buf, size_t size)
-{
-	char *dot;
-
-	ufs_ctl_socket_path(mountpoint, buf, size);
-	dot = strrchr(buf, '.');
-	if (dot && (size_t)(dot - buf) + sizeof(".direct") <= size)
-		strcpy(dot, ".direct");
-}
-
+/* Listen on the socket beside the control socket (".direct" for ".sock"):
+ * every local user's on a root mount, the owner's alone on a user mount. */
 static int direct_listen(struct ufs_direct *d, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int rc = fs_sock_dir_prepare(err, errlen);
+	char dir[sizeof(d->path)];
+	int rc = fs_sock_dir_prepare(dir, sizeof(dir), err, errlen);
 
 	if (rc < 0)
 		return rc;
-	direct_sock_path(d->fs->mountpoint, d->path, sizeof(d->path));
+	fs_sock_path(dir, d->fs->mountpoint, ".direct", d->path, sizeof(d->path));
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", d->path);
 	unlink(d->path);
 	d->lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (d->lfd < 0 || bind(d->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    chmod(d->path, 0666) < 0 || listen(d->lfd, 64) < 0) {
+	    chmod(d->path, fs_sock_mode(1)) < 0 || listen(d->lfd, 64) < 0) {
 		snprintf(err, errlen, "direct path: %s: %s", d->path, strerror(errno));
 		return -errno;
 	}
@@ -743,6 +744,7 @@ int fs_direct_start(struct ufs_fs *fs, char *err, size_t errlen)
 	if (!d)
 		return -ENOMEM;
 	d->fs = fs;
+	d->owner = geteuid();
 	d->lfd = d->stop[0] = d->stop[1] = -1;
 	d->sess_per_uid = direct_sess_limit();
 	pthread_mutex_init(&d->lock, NULL);

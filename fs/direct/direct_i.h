@@ -120,6 +120,7 @@ struct ufs_direct {
 	unsigned nworkers;	/* threads of pool */
 	_Atomic int64_t warned; /* second of the last refusal logged */
 	unsigned sess_per_uid;	/* live sessions one uid may hold */
+	uid_t owner;		/* the daemon's uid: not 0, the only client */
 	struct {
 		_Atomic uint64_t sessions, sessions_active, handles, entries;
 		_Atomic uint64_t bytes_read, bytes_written, errors;

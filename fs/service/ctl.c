@@ -1,14 +1,15 @@
 /*
  * ctl.c — the control socket of a mount: a Unix stream socket at
- * ufs_ctl_socket_path(mountpoint) served by one thread.
+ * ufs_ctl_socket_path(mountpoint, the daemon's uid) served by one thread.
  *
- * Who may use it: whoever may use the mount. With allow_other the socket
- * is 0666 and any local user gets the stats; otherwise it is 0600, the
- * owner's. Changing the log level is the owner's (or root's) alone,
- * checked with SO_PEERCRED.
+ * Who may use it: whoever may use the mount. With allow_other on a root
+ * mount the socket is 0666 and any local user gets the stats; otherwise
+ * (and always on a user's own mount) it is 0600, the owner's. Changing the
+ * log level is the owner's (or root's) alone, checked with SO_PEERCRED.
  *
- * The socket lives in the daemon's socket directory /run/unifs (see
- * fs/sockdir.c for who may reach it).
+ * The socket lives in the daemon's socket directory: /run/unifs for root,
+ * the user's own for a user mount (see fs/sockdir.c for which and who may
+ * reach it).
  *
  * Protocol: the client sends one line, the server answers and closes.
  *   "stats\n"      -> a human-readable table
@@ -431,14 +432,18 @@ static void *ctl_thread(void *arg)
 	return NULL;
 }
 
-/* Create, bind and listen on the socket at c->path (mode: its mode). */
-static int ctl_listen(struct ufs_ctl *c, mode_t mode, char *err, size_t errlen)
+/* Create, bind and listen on the control socket of mountpoint in the
+ * socket directory (mode: its mode); its path into c->path. */
+static int ctl_listen(struct ufs_ctl *c, const char *mountpoint, mode_t mode, char *err,
+		      size_t errlen)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int rc = fs_sock_dir_prepare(err, errlen);
+	char dir[sizeof(c->path)];
+	int rc = fs_sock_dir_prepare(dir, sizeof(dir), err, errlen);
 
 	if (rc < 0)
 		return rc;
+	fs_sock_path(dir, mountpoint, ".sock", c->path, sizeof(c->path));
 	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c->lfd < 0)
 		return -errno;
@@ -463,8 +468,7 @@ int fs_ctl_start(struct ufs_fs *fs, char *err, size_t errlen)
 		return -ENOMEM;
 	c->lfd = -1;
 	c->stop[0] = c->stop[1] = -1;
-	ufs_ctl_socket_path(fs->mountpoint, c->path, sizeof(c->path));
-	rc = ctl_listen(c, fs->cfg->allow_other ? 0666 : 0600, err, errlen);
+	rc = ctl_listen(c, fs->mountpoint, fs_sock_mode(fs->cfg->allow_other), err, errlen);
 	if (rc == 0 && pipe2(c->stop, O_CLOEXEC) < 0)
 		rc = -errno;
 	fs->ctl = c;

@@ -28,9 +28,9 @@
 #include "common/log.h"
 #include "common/secret.h"
 #include "protocols/azure/azblob_i.h"
-#include "protocols/creds_azure.h"
+#include "protocols/azure/creds_azure.h"
 #include "protocols/http/http.h"
-#include "protocols/sign.h"
+#include "protocols/azure/az_sign.h"
 
 /* ==== the backend ======================================================= */
 

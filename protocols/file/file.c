@@ -1001,12 +1001,23 @@ static int file_statfs(struct ufs_backend *be, struct statvfs *pst)
 	return fstatvfs(fd, pst) < 0 ? -errno : 0;
 }
 
+/* No server and no credentials: the local permissions govern access. */
+static void file_describe(const struct ufs_mount_cfg *m, const struct ufs_backend *be,
+			  struct ufs_be_desc *out)
+{
+	(void)m;
+	(void)be;
+	out->cred_na = 1;
+	snprintf(out->cred, sizeof(out->cred), "local file permissions");
+}
+
 const struct ufs_backend_ops ufs_file_ops = {
     .scheme = "file",
     .caps = UFS_CAP_POSIX_WRITE | UFS_CAP_HARDLINK | UFS_CAP_SYMLINK | UFS_CAP_CHMOD,
     .url_help = "file:///dir              a local directory (no further keys)",
     .create = file_create,
     .check = file_check,
+    .describe = file_describe,
     .getattr = file_getattr,
     .list = file_list,
     .read = file_read,

@@ -161,12 +161,23 @@ static int nfsbe_check(struct ufs_backend *be, char *err, size_t errlen)
 	return rc;
 }
 
+/* The server from the URL (port 2049); AUTH_SYS as the calling user. */
+static void nfsbe_describe(const struct ufs_mount_cfg *m, const struct ufs_backend *be,
+			   struct ufs_be_desc *out)
+{
+	(void)be;
+	ufs_be_desc_host(out, m->url, "2049");
+	snprintf(out->cred, sizeof(out->cred), "AUTH_SYS uid %u gid %u", (unsigned)getuid(),
+		 (unsigned)getgid());
+}
+
 const struct ufs_backend_ops ufs_nfs_ops = {
     .scheme = "nfs",
     .caps = UFS_CAP_POSIX_WRITE | UFS_CAP_HARDLINK | UFS_CAP_SYMLINK | UFS_CAP_CHMOD,
     .url_help = "nfs://host/export[/dir][?version=3|4]  NFSv3/v4 (no further keys)",
     .create = nfsbe_create,
     .check = nfsbe_check,
+    .describe = nfsbe_describe,
     .getattr = ufs_nfsbe_getattr,
     .list = ufs_nfsbe_list,
     .read = ufs_nfsbe_read,

@@ -13,8 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
+
+#include "protocols/credsrc.h"
 
 char *ufs_os_norm_prefix(const char *p)
 {
@@ -190,4 +193,38 @@ int ufs_os_name_ok(const char *name, size_t len)
 	if (name[0] == '.' && (len == 1 || (len == 2 && name[1] == '.')))
 		return 0;
 	return 1;
+}
+
+void ufs_os_describe(const struct ufs_mount_cfg *m, const struct ufs_backend *be,
+		     struct ufs_be_desc *out)
+{
+	struct ufs_credsrc_info ci;
+	char exp[64] = "", reg[64] = "";
+
+	(void)m;
+	if (!be) {
+		out->cred_unknown = 1;
+		return;
+	}
+	if (be->endpoint) {
+		snprintf(out->server, sizeof(out->server), "%s", be->endpoint);
+		out->tls = strncmp(be->endpoint, "https:", 6) == 0;
+		ufs_be_desc_host(out, be->endpoint, out->tls ? "443" : "80");
+	}
+	ufs_credsrc_info(be->cred, &ci);
+	if (ci.expires) {
+		struct tm tm;
+
+		gmtime_r(&ci.expires, &tm);
+		strftime(exp, sizeof(exp), ", expire %Y-%m-%dT%H:%M:%SZ", &tm);
+		snprintf(exp + strlen(exp), sizeof(exp) - strlen(exp), " (in %lld s)",
+			 (long long)(ci.expires - time(NULL)));
+	}
+	if (be->region)
+		snprintf(reg, sizeof(reg), ", region %s", be->region);
+	snprintf(out->cred, sizeof(out->cred), "%s%s%s", be->cred ? ci.source : "",
+		 be->cred   ? exp
+		 : be->auth ? be->auth
+			    : "none: anonymous requests",
+		 reg);
 }

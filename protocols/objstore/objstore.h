@@ -146,6 +146,12 @@ int ufs_os_rename(struct ufs_backend *be, const char *from, const char *to, unsi
 /* No quota: 1 PiB free, 2^32 inodes; f_namemax = NAME_MAX (255), the longest
  * name a listing passes (ufs_os_name_ok()). */
 int ufs_os_statfs(struct ufs_backend *be, struct statvfs *pst);
+/* The describe slot of the family: the endpoint as the backend resolved it
+ * (region, profile, environment; https: port 443, else 80) and the
+ * credential source with its expiry (a self-renewing one) or how requests
+ * are signed, and the region; cred_unknown without a backend. */
+void ufs_os_describe(const struct ufs_mount_cfg *m, const struct ufs_backend *be,
+		     struct ufs_be_desc *out);
 
 /*
  * The listing de-duplicator, exposed for unit tests: entries of one page are
@@ -186,10 +192,10 @@ extern const struct ufs_cfg_key ufs_os_keys[];
 	{                                                                                          \
 		.scheme = (SCHEME), .caps = 0, .url_help = (URL_HELP), .keys = (KEYS),             \
 		.family_keys = ufs_os_keys, .create = (CREATE), .check = (CHECK),                  \
-		.getattr = ufs_os_getattr, .list = ufs_os_list, .read = ufs_os_read,               \
-		.open_writer = ufs_os_open_writer, .unlink = ufs_os_unlink, .mkdir = ufs_os_mkdir, \
-		.rmdir = ufs_os_rmdir, .rename = ufs_os_rename, .statfs = ufs_os_statfs,           \
-		.destroy = (DESTROY),                                                              \
+		.describe = ufs_os_describe, .getattr = ufs_os_getattr, .list = ufs_os_list,       \
+		.read = ufs_os_read, .open_writer = ufs_os_open_writer, .unlink = ufs_os_unlink,   \
+		.mkdir = ufs_os_mkdir, .rmdir = ufs_os_rmdir, .rename = ufs_os_rename,             \
+		.statfs = ufs_os_statfs, .destroy = (DESTROY),                                     \
 	}
 
 /* ---- pure helpers ---- */

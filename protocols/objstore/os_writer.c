@@ -48,7 +48,7 @@
 
 #include "common/log.h"
 #include "protocols/objstore/objstore.h"
-#include "protocols/upload.h"
+#include "protocols/objstore/upload.h"
 
 struct os_writer {
 	struct ufs_writer base; /* first */

@@ -104,7 +104,7 @@ uint64_t ufs_s3_part_len(uint64_t base, unsigned n);
 
 /* ==== backend internals shared by s3.c, s3_req.c and s3_mpu.c ==== */
 
-#include "protocols/creds_aws.h"
+#include "protocols/s3/creds_aws.h"
 #include "protocols/http/http.h"
 
 struct s3_be {

@@ -15,8 +15,12 @@ buffer: one more memcpy, still no FUSE.
     d.write_from("/mnt/ckpt/out.bin", arr)     # visible once committed (returns)
     d.prefetch(paths_in_sampler_order)
 
-libunifs is found through $UNIFS_LIB, then the system library path, then a
-build/ directory next to this package's source tree.
+libunifs is found through $UNIFS_LIB, then the system library path (also
+without an ld.so cache entry: the dynamic loader's default directories, where
+the unifs package puts it), then a build/ directory next to this package's
+source tree.
+
+The torch Dataset with prefetch of the sampler's order is unifs.torch.
 """
 
 import ctypes
@@ -40,6 +44,7 @@ def _candidates():
     found = ctypes.util.find_library("unifs")
     if found:
         yield found
+    yield "libunifs.so.0"
     here = os.path.dirname(os.path.abspath(__file__))
     for rel in ("../../build/libunifs.so", "../../build-asan/libunifs.so"):
         yield os.path.normpath(os.path.join(here, rel))
@@ -152,6 +157,7 @@ class Direct:
 
     def __init__(self, mountpoint):
         self.mountpoint = os.path.realpath(mountpoint)
+        os.stat(self.mountpoint)  # PermissionError: another user's own mount
         if not os.path.ismount(self.mountpoint):
             raise UnifsError(_errno.EINVAL, "%s is not a mount point" % mountpoint)
         self._lib = load_library()

@@ -5,7 +5,7 @@
  *
  * Input: the bytes of a unifs.conf, written to a private 0600 temp file and
  * loaded with ufs_config_load(); the same text is also parsed as an AWS
- * shared-credentials file (protocols/creds.c: ufs_aws_creds_parse()). A
+ * shared-credentials file (protocols/s3/creds.c: ufs_aws_creds_parse()). A
  * config that loads has every mount key read back as size, bool and seconds,
  * and one -o override applied. A config that fails must say why, and must
  * not echo a secret: the value of a secret key
@@ -24,7 +24,7 @@
 
 #include "common/config.h"
 #include "protocols/backend.h"
-#include "protocols/creds.h"
+#include "protocols/s3/creds.h"
 #include "tests/fuzz/helper_fuzz.h"
 
 #define FUZZ_SECRET_MIN 16 /* shorter values may match words of a message */

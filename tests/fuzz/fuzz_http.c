@@ -6,7 +6,7 @@
  * (ufs_http_range_ok()), the HEAD fields an object's attributes come from
  * (Content-Length, Last-Modified, ETag, x-amz-meta-mtime / -xxh3), the
  * XML error body, the percent-encoding of keys and base64 (an Azure
- * account_key, protocols/sign.c).
+ * account_key, protocols/azure/az_sign.c).
  *
  * Input: "RANGE\nSTATUS\nHEADER LINES...\n\nBODY": the request's Range
  * value, the status code, the answer's header block, its body.

@@ -24,7 +24,7 @@
 
 #include "protocols/http/http.h"
 #include "protocols/s3/s3_i.h"
-#include "protocols/sign.h"
+#include "protocols/azure/az_sign.h"
 #include "tests/fuzz/helper_fuzz.h"
 
 #define FUZZ_HOST "127.0.0.1:7480"

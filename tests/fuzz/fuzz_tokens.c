@@ -17,8 +17,8 @@
 #include <string.h>
 
 #include "common/json.h"
-#include "protocols/creds_aws_i.h"
-#include "protocols/creds_azure.h"
+#include "protocols/s3/creds_aws_i.h"
+#include "protocols/azure/creds_azure.h"
 #include "tests/fuzz/helper_fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -149,6 +149,33 @@ static void test_unknown_scheme(void **state)
 	assert_non_null(strstr(err, "unknown URL scheme"));
 }
 
+/* What doctor shows comes from each backend's describe slot. */
+static void test_describe(void **state)
+{
+	struct ufs_mount_cfg nfs = {.prefix = "/n", .url = "nfs://filer:2050/export"};
+	struct ufs_mount_cfg nfs2 = {.prefix = "/n", .url = "nfs://filer/export"};
+	struct ufs_mount_cfg file = {.prefix = "/f", .url = "file:///tmp"};
+	struct ufs_mount_cfg s3 = {.prefix = "/s", .url = "s3://bucket"};
+	struct ufs_mount_cfg ftp = {.prefix = "/x", .url = "ftp://host/x"};
+	struct ufs_be_desc d;
+
+	(void)state;
+	assert_int_equal(ufs_be_describe(&nfs, NULL, &d), 0);
+	assert_string_equal(d.host, "filer");
+	assert_string_equal(d.port, "2050");
+	assert_string_equal(d.server, "");
+	assert_non_null(strstr(d.cred, "AUTH_SYS uid "));
+	assert_int_equal(ufs_be_describe(&nfs2, NULL, &d), 0);
+	assert_string_equal(d.port, "2049");
+	assert_int_equal(ufs_be_describe(&file, NULL, &d), 0);
+	assert_true(d.cred_na);
+	assert_string_equal(d.cred, "local file permissions");
+	assert_string_equal(d.host, "");
+	assert_int_equal(ufs_be_describe(&s3, NULL, &d), 0);
+	assert_true(d.cred_unknown); /* no backend: nothing to show */
+	assert_int_equal(ufs_be_describe(&ftp, NULL, &d), -EPROTONOSUPPORT);
+}
+
 static void test_path_join(void **state)
 {
 	char *p;
@@ -181,6 +208,7 @@ int main(void)
 	    cmocka_unit_test(test_health_reset_is_not_down),
 	    cmocka_unit_test(test_null_slots_and_readonly),
 	    cmocka_unit_test(test_unknown_scheme),
+	    cmocka_unit_test(test_describe),
 	    cmocka_unit_test(test_path_join),
 	    cmocka_unit_test(test_unreachable_errnos),
 	};

@@ -20,8 +20,7 @@
 #include <cmocka.h>
 
 #include "mount-helpers/cli_options.c"
-#include "mount-helpers/cli_target.c"
-#include "mount-helpers/cli_util.c"
+#include "migrate/target.c"
 
 static struct ufs_config *cfg_new(void)
 {
@@ -163,30 +162,30 @@ static int tree_teardown(void **state)
 static void test_target_url(void **state)
 {
 	struct tree *tr = *state;
-	struct cli_target t = {.cmd = "test"};
+	struct mig_target t = {.cmd = "test"};
 	char url[PATH_MAX + 64];
 	struct ufs_attr a;
 
 	/* a file: served by its parent directory's backend */
 	snprintf(url, sizeof(url), "%s/sub/f.txt", tr->url);
-	assert_int_equal(cli_target_open(&t, NULL, url), CLI_OK);
+	assert_int_equal(mig_target_open(&t, NULL, url), CLI_OK);
 	assert_string_equal(t.rel, "f.txt");
-	assert_int_equal(cli_target_getattr(&t, &a), 0);
+	assert_int_equal(mig_target_getattr(&t, &a), 0);
 	assert_true(S_ISREG(a.mode));
 	assert_int_equal(a.size, 6);
-	cli_target_close(&t);
+	mig_target_close(&t);
 
 	/* a missing name below an existing directory: ENOENT */
 	snprintf(url, sizeof(url), "%s/sub/nope", tr->url);
-	assert_int_equal(cli_target_open(&t, NULL, url), CLI_OK);
-	assert_int_equal(cli_target_getattr(&t, &a), -ENOENT);
-	cli_target_close(&t);
+	assert_int_equal(mig_target_open(&t, NULL, url), CLI_OK);
+	assert_int_equal(mig_target_getattr(&t, &a), -ENOENT);
+	mig_target_close(&t);
 }
 
 static void test_target_namespace(void **state)
 {
 	struct tree *tr = *state;
-	struct cli_target t = {.cmd = "test"};
+	struct mig_target t = {.cmd = "test"};
 	char conf[PATH_MAX + 16];
 	struct ufs_attr a;
 	FILE *f;
@@ -197,22 +196,22 @@ static void test_target_namespace(void **state)
 	fprintf(f, "[mount \"/data/local\"]\nurl = %s/sub\n", tr->url);
 	fclose(f);
 
-	assert_int_equal(cli_target_open(&t, conf, "/data"), CLI_OK);
+	assert_int_equal(mig_target_open(&t, conf, "/data"), CLI_OK);
 	assert_int_equal(t.synthetic, 1);
-	assert_int_equal(cli_target_getattr(&t, &a), 0);
+	assert_int_equal(mig_target_getattr(&t, &a), 0);
 	assert_true(S_ISDIR(a.mode));
-	cli_target_close(&t);
+	mig_target_close(&t);
 
-	assert_int_equal(cli_target_open(&t, conf, "/data/local/f.txt"), CLI_OK);
+	assert_int_equal(mig_target_open(&t, conf, "/data/local/f.txt"), CLI_OK);
 	assert_int_equal(t.synthetic, 0);
 	assert_string_equal(t.rel, "f.txt");
-	assert_int_equal(cli_target_getattr(&t, &a), 0);
+	assert_int_equal(mig_target_getattr(&t, &a), 0);
 	assert_int_equal(a.size, 6);
-	cli_target_close(&t);
+	mig_target_close(&t);
 
 	/* outside every mount and not synthetic */
-	assert_int_equal(cli_target_open(&t, conf, "/elsewhere"), CLI_FAIL);
-	cli_target_close(&t);
+	assert_int_equal(mig_target_open(&t, conf, "/elsewhere"), CLI_FAIL);
+	mig_target_close(&t);
 }
 
 int main(void)

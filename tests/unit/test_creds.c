@@ -23,9 +23,10 @@
 #include <cmocka.h>
 
 #include "common/json.h"
-#include "protocols/creds.h"
-#include "protocols/creds_aws_i.h"
-#include "protocols/creds_azure.h"
+#include "protocols/creds_http.h"
+#include "protocols/s3/creds.h"
+#include "protocols/s3/creds_aws_i.h"
+#include "protocols/azure/creds_azure.h"
 #include "protocols/credsrc.h"
 
 /* ---- JSON ---- */

@@ -13,7 +13,7 @@
 
 #include "common/inilong.h"
 #include "common/strbuf.h"
-#include "protocols/creds.h"
+#include "protocols/s3/creds.h"
 
 struct seen {
 	char section[64], name[64];

@@ -1,6 +1,6 @@
 /*
  * test_migrate.c — the I/O-free parts of the cp/sync/check engine: the
- * decision rules (cli_mig_plan.c), --include/--exclude, shard parsing and
+ * decision rules (migrate/plan.c), --include/--exclude, shard parsing and
  * ownership, the resume journal (append, reopen, torn tail, corrupt and
  * foreign journals refused; object uploads in flight: U/M records), the
  * store listings a resume checks (S3 ListParts, Azure Get Block List) and
@@ -22,10 +22,10 @@
 
 #include <cmocka.h>
 
-#include "mount-helpers/cli_mig_journal.c"
-#include "mount-helpers/cli_mig_plan.c"
-#include "mount-helpers/cli_mig_queue.c"
-#include "mount-helpers/cli_util.c"
+#include "migrate/journal.c"
+#include "migrate/plan.c"
+#include "migrate/queue.c"
+#include "migrate/report.c"
 #include "protocols/azure/azblob_i.h"
 #include "protocols/s3/s3_i.h"
 
@@ -431,6 +431,37 @@ static void test_queue(void **state)
 	mig_queue_destroy(q);
 }
 
+/* --json-lines: one object per entry, strings escaped as JSON (the bytes
+ * the integration tests and scripts parse). */
+static void test_report_json_lines(void **state)
+{
+	struct mig_opts o = {.mode = MIG_CP, .cmd = "cp", .json_lines = 1};
+	struct mig_report *rep;
+	char path[] = "/tmp/ufs_test_report_XXXXXX", buf[512] = "";
+	int fd = mkstemp(path), saved = dup(STDOUT_FILENO);
+	ssize_t n;
+
+	(void)state;
+	assert_true(fd >= 0 && saved >= 0);
+	assert_int_equal(mig_report_create(&o, &rep), 0);
+	fflush(stdout);
+	dup2(fd, STDOUT_FILENO);
+	mig_report_entry(rep, MIG_OUT_COPIED, "a\"b\\c\n", 5, "00ff", NULL);
+	mig_report_entry(rep, MIG_OUT_FAILED, "d", 0, NULL, "no \x01 way");
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	assert_true(n > 0);
+	assert_string_equal(
+	    buf,
+	    "{\"path\":\"a\\\"b\\\\c\\u000a\",\"action\":\"copied\",\"size\":5,\"xxh3\":\"00ff\"}\n"
+	    "{\"path\":\"d\",\"action\":\"failed\",\"size\":0,\"error\":\"no \\u0001 way\"}\n");
+	mig_report_destroy(rep);
+	close(fd);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -439,6 +470,7 @@ int main(void)
 	    cmocka_unit_test(test_journal_roundtrip),	cmocka_unit_test(test_journal_corrupt),
 	    cmocka_unit_test(test_journal_uploads),	cmocka_unit_test(test_journal_upload_bad),
 	    cmocka_unit_test(test_store_part_listings), cmocka_unit_test(test_queue),
+	    cmocka_unit_test(test_report_json_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "common/config.h"
-#include "protocols/creds.h"
+#include "protocols/s3/creds.h"
 #include "protocols/s3/s3_i.h"
 
 static void check_url(const char *url, const char *bucket, const char *prefix)

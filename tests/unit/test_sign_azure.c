@@ -1,5 +1,5 @@
 /*
- * test_sign_azure.c — Azure Blob auth in protocols/sign.c: the SharedKey
+ * test_sign_azure.c — Azure Blob auth in protocols/azure/az_sign.c: the SharedKey
  * string-to-sign (built by hand from "Authorize with Shared Key", version
  * 2009-09-19+) and its HMAC-SHA256 signature (computed independently with
  * `openssl dgst -sha256 -mac HMAC` over the same string), the sign hooks,
@@ -19,7 +19,7 @@
 
 #include <cmocka.h>
 
-#include "protocols/sign.h"
+#include "protocols/azure/az_sign.h"
 
 /* Azurite's well-known development key (public, documented by Microsoft). */
 #define AZURITE_KEY                                                                                \

@@ -20,7 +20,7 @@
 
 #include "common/budget.h"
 #include "common/bufpool.h"
-#include "protocols/upload.h"
+#include "protocols/objstore/upload.h"
 
 struct sink {
 	pthread_mutex_t lock;

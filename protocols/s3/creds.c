@@ -7,7 +7,7 @@
  * profile is "[name]" in the credentials file and "[profile name]" (or
  * "[default]") in the config file. Secrets are wiped before they are freed.
  */
-#include "protocols/creds.h"
+#include "protocols/s3/creds.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -349,39 +349,4 @@ int ufs_aws_profile_load(const char *name, struct ufs_aws_profile *p, char *err,
 	if (rc)
 		ufs_aws_profile_clear(p);
 	return rc;
-}
-
-int ufs_creds_read_token(const char *path, char **ptok, char *err, size_t errlen)
-{
-	char buf[UFS_CREDS_TOKEN_MAX + 1];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = 0, r;
-	size_t a = 0;
-
-	*ptok = NULL;
-	if (fd < 0) {
-		snprintf(err, errlen, "token file %s: %s", path, strerror(errno));
-		return -errno;
-	}
-	while ((size_t)n < sizeof(buf) && (r = read(fd, buf + n, sizeof(buf) - (size_t)n)) != 0) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			break;
-		n += r;
-	}
-	close(fd);
-	while (n > 0 && strchr(" \t\r\n", buf[n - 1]))
-		n--;
-	while ((ssize_t)a < n && strchr(" \t\r\n", buf[a]))
-		a++;
-	if ((size_t)n > UFS_CREDS_TOKEN_MAX || (ssize_t)a >= n) {
-		snprintf(err, errlen, "token file %s: %s", path,
-			 (ssize_t)a >= n ? "it is empty" : "it is too large");
-		OPENSSL_cleanse(buf, sizeof(buf));
-		return -EINVAL;
-	}
-	*ptok = strndup(buf + a, (size_t)n - a);
-	OPENSSL_cleanse(buf, sizeof(buf));
-	return *ptok ? 0 : -ENOMEM;
 }

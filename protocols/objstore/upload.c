@@ -13,7 +13,7 @@
  * buffer of the pool's size is taken from the pool (idle: already charged)
  * or mapped by it after the reservation, and goes back to it still charged.
  */
-#include "protocols/upload.h"
+#include "protocols/objstore/upload.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -1,5 +1,5 @@
 /*
- * cli_mig_journal.c — the resume journal of cp/sync (--journal PATH).
+ * journal.c — the resume journal of cp/sync (--journal PATH).
  *
  * Format (text, append-only, every append fsync'd):
  *   unifs-journal 1 JOB                       JOB: xxh64 of the job identity
@@ -22,7 +22,7 @@
  * offset), 16 bytes per finished file, and a list of the uploads in flight
  * (id, source, parts) from which a file is dropped once it is done.
  */
-#include "mount-helpers/cli_mig_i.h"
+#include "migrate/migrate_i.h"
 
 #include <errno.h>
 #include <fcntl.h>

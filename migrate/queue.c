@@ -1,10 +1,10 @@
 /*
- * cli_mig_queue.c — the bounded queue between the walk (one producer) and
+ * queue.c — the bounded queue between the walk (one producer) and
  * the copy workers (many consumers): a ring of `cap` item pointers under one
  * mutex, with "not full" / "not empty" conditions. Its capacity is what
  * keeps the engine's memory independent of the number of files.
  */
-#include "mount-helpers/cli_mig_i.h"
+#include "migrate/migrate_i.h"
 
 #include <errno.h>
 #include <pthread.h>

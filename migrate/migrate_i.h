@@ -1,54 +1,34 @@
 /*
- * cli_mig_i.h — private interface of the copy engine behind `unifs cp`,
- * `unifs sync` and `unifs check` (cli_copy.c). One job per file:
+ * migrate_i.h — private interface of the copy engine behind `unifs cp`,
+ * `unifs sync` and `unifs check` (its public face: migrate.h). One job per
+ * file:
  *
- *   cli_mig_queue.c    bounded queue between the walk and the workers
- *   cli_mig_walk.c     walk SRC and DST side by side, one directory at a time
- *   cli_mig_plan.c     filters, shards, and what to do with one entry
- *   cli_mig_xfer.c     copy / hash one file (xxh3-128), read-back verify
- *   cli_mig_journal.c  the fsync'd append-only journal (--journal/--resume)
- *   cli_mig_report.c   per-file lines, --json summary, --progress, exit code
- *   cli_mig_run.c      the worker pool that ties them together
+ *   copy.c     one cp/sync/check job: its targets, journal, runs, report
+ *   target.c   open a TARGET (URL or namespace path) without mounting
+ *   stream.c   read one object in order through parallel ranged reads
+ *   queue.c    bounded queue between the walk and the workers
+ *   walk.c     walk SRC and DST side by side, one directory at a time
+ *   plan.c     filters, shards, and what to do with one entry
+ *   xfer.c     copy / hash one file (xxh3-128), read-back verify
+ *   journal.c  the fsync'd append-only journal (--journal/--resume)
+ *   report.c   per-file lines, --json summary, --progress, exit code
+ *   run.c      the worker pool that ties them together
  *
  * Memory is bounded by the queue capacity and the largest directory (the
  * walk holds one directory listing of each side at a time), never by the
  * number of files; the journal keeps 8 bytes per finished file.
  */
-#ifndef UFS_CLI_MIG_I_H
-#define UFS_CLI_MIG_I_H
+#ifndef UFS_MIGRATE_I_H
+#define UFS_MIGRATE_I_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
-#include "mount-helpers/cli_i.h"
-
-enum mig_mode { MIG_CP, MIG_SYNC, MIG_CHECK };
-
-enum { MIG_VERIFY_NONE, MIG_VERIFY_AUTO, MIG_VERIFY_ALL };
+#include "common/cli.h"
+#include "migrate/migrate.h"
 
 #define MIG_HASH_HEX 33 /* 32 hex digits of an xxh3-128 + NUL */
-
-struct mig_opts {
-	enum mig_mode mode;
-	const char *cmd; /* "cp", "sync", "check": for messages */
-	int recursive;
-	unsigned transfers; /* files in flight */
-	unsigned streams;   /* ranged reads in flight per file */
-	size_t chunk;	    /* bytes per ranged read */
-	int checksum;	    /* compare content, not size+mtime */
-	int dry_run;
-	int json;	/* one summary object on stdout */
-	int json_lines; /* one object per file on stdout */
-	int progress;	/* progress line on stderr */
-	int delete_extra;
-	int verify; /* MIG_VERIFY_*: read back and compare what was written */
-	const char **include, **exclude;
-	size_t n_include, n_exclude;
-	const char *journal; /* NULL: none */
-	int resume;	     /* the journal must exist */
-	unsigned shard_k, shard_n;
-};
 
 /* One side of the copy: a backend and the root below which rel paths live. */
 struct mig_side {
@@ -79,7 +59,7 @@ struct mig_run {
 	int dst_fault; /* set by mig_walk when its error is DST's, not SRC's */
 };
 
-/* ---- cli_mig_queue.c ---- */
+/* ---- queue.c ---- */
 
 /* A queue of at most cap items. 0 or -ENOMEM. */
 int mig_queue_create(size_t cap, struct mig_queue **pq);
@@ -94,7 +74,7 @@ void mig_queue_destroy(struct mig_queue *q);
 /* Free an item. */
 void mig_item_free(struct mig_item *it);
 
-/* ---- cli_mig_walk.c ---- */
+/* ---- walk.c ---- */
 
 /* Walk both roots and push every entry the run should look at (filters and
  * shard applied); directories missing on DST are created as they are met
@@ -105,7 +85,7 @@ int mig_walk(struct mig_run *r);
 /* Join a root and a rel path ("" parts dropped). malloc'd, or NULL. */
 char *mig_path(const char *root, const char *rel);
 
-/* ---- cli_mig_plan.c ---- */
+/* ---- plan.c ---- */
 
 enum mig_act {
 	MIG_ACT_SKIP,	 /* same on both sides */
@@ -127,13 +107,7 @@ int mig_filter_match(const struct mig_opts *o, const char *rel);
 /* True when shard k of n owns rel (xxh64 of the rel path mod n). */
 int mig_shard_owns(const char *rel, unsigned k, unsigned n);
 
-/* Parse --shard SPEC ("K/N" or "auto") with --shard-count COUNT (may be
- * NULL). "auto" reads SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, else
- * JOB_COMPLETION_INDEX with COUNT. 0, or -EINVAL with a one-line reason. */
-int mig_shard_parse(const char *spec, const char *count, unsigned *pk, unsigned *pn, char *err,
-		    size_t errlen);
-
-/* ---- cli_mig_xfer.c ---- */
+/* ---- xfer.c ---- */
 
 /* Copy the file it->rel from SRC to DST, hashing the source bytes as they
  * stream (hex into hash), resuming after a journaled part, setting the
@@ -149,7 +123,7 @@ int mig_xfer_link(struct mig_run *r, const struct mig_item *it, char *why, size_
 int mig_hash_file(const struct mig_run *r, const struct mig_side *s, const char *rel,
 		  const struct ufs_attr *a, char hash[MIG_HASH_HEX]);
 
-/* ---- cli_mig_journal.c ---- */
+/* ---- journal.c ---- */
 
 /*
  * Open the journal at path for the job named by identity (the command, its
@@ -193,7 +167,7 @@ void mig_upload_fini(struct mig_upload *u);
 /* Close and free. NULL is a no-op. */
 void mig_journal_close(struct mig_journal *j);
 
-/* ---- cli_mig_report.c ---- */
+/* ---- report.c ---- */
 
 /* Outcome of one entry, as counted and printed. */
 enum mig_outcome {
@@ -230,7 +204,7 @@ void mig_report_sent(struct mig_report *rep, uint64_t bytes);
 uint64_t mig_report_count(struct mig_report *rep, enum mig_outcome out);
 void mig_report_destroy(struct mig_report *rep);
 
-/* ---- cli_mig_run.c ---- */
+/* ---- run.c ---- */
 
 /* Run the walk and o->transfers workers over r (src, dst, o, j, rep set).
  * 0, or -errno when the walk could not start (SRC unreadable). */

@@ -4,7 +4,7 @@
  * themselves are in creds_aws_src.c (network, process), the files in
  * creds.c, and the result is a self-renewing credential (credsrc.c).
  */
-#include "protocols/creds_aws.h"
+#include "protocols/s3/creds_aws.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -13,8 +13,8 @@
 #include <strings.h>
 
 #include "common/config.h"
-#include "protocols/creds.h"
-#include "protocols/creds_aws_i.h"
+#include "protocols/s3/creds.h"
+#include "protocols/s3/creds_aws_i.h"
 
 #define AWS_PROFILE_DEPTH 4 /* source_profile hops */
 

@@ -1,5 +1,5 @@
 /*
- * cli_mig_plan.c — the decisions of the copy engine, free of I/O: which
+ * plan.c — the decisions of the copy engine, free of I/O: which
  * entries pass --include/--exclude, which shard owns an entry, and what to
  * do with an entry given both sides' attributes.
  *
@@ -12,7 +12,7 @@
  * upload time), and so does everything for symlinks (their mtime is not
  * carried over).
  */
-#include "mount-helpers/cli_mig_i.h"
+#include "migrate/migrate_i.h"
 
 #include <errno.h>
 #include <fnmatch.h>

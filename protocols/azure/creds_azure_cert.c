@@ -20,7 +20,7 @@
 
 #include "common/secret.h"
 #include "common/strbuf.h"
-#include "protocols/creds_azure.h"
+#include "protocols/azure/creds_azure.h"
 #include "protocols/sign.h"
 
 #define AZ_JWT_LIFETIME 600

@@ -8,7 +8,7 @@
  * the current set in place. Requests go through creds_http.c (bounded, one
  * attempt each); answers are parsed here.
  */
-#include "protocols/creds_aws_i.h"
+#include "protocols/s3/creds_aws_i.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "common/secret.h"
-#include "protocols/creds.h"
+#include "protocols/s3/creds.h"
 #include "protocols/creds_http.h"
 #include "protocols/s3/s3_i.h"
 #include "protocols/sign.h"

@@ -1,10 +1,10 @@
 /*
- * cli_mig_run.c — the worker pool of cp/sync/check: the walk runs on the
+ * run.c — the worker pool of cp/sync/check: the walk runs on the
  * calling thread and fills the bounded queue; o->transfers workers take one
- * entry at a time, decide (cli_mig_plan.c), act (cli_mig_xfer.c), journal
+ * entry at a time, decide (plan.c), act (xfer.c), journal
  * what was finished and report the outcome.
  */
-#include "mount-helpers/cli_mig_i.h"
+#include "migrate/migrate_i.h"
 
 #include <errno.h>
 #include <pthread.h>

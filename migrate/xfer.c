@@ -1,7 +1,7 @@
 /*
- * cli_mig_xfer.c — copy one file (or symlink) from SRC to DST, verified.
+ * xfer.c — copy one file (or symlink) from SRC to DST, verified.
  *
- * The source is read through parallel ranged reads (cli_stream.c, --streams
+ * The source is read through parallel ranged reads (stream.c, --streams
  * in flight) and handed in order to the sink, which hashes every byte with
  * xxh3-128 and writes it to DST's writer (object-store writers upload their
  * parts in parallel on their own pipeline). On file/nfs, every MIG_PART
@@ -17,7 +17,7 @@
  * where DST keeps one, and DST is read back and its hash must equal the source's (--verify=auto: on
  * file/nfs, which have no server-side check; all: everywhere; none: never).
  */
-#include "mount-helpers/cli_mig_i.h"
+#include "migrate/migrate_i.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -70,13 +70,13 @@ static void xfer_obj(struct ufs_obj *obj, const char *path, const struct ufs_att
 
 /* Stream path (attributes a) of side s into sink. */
 static int xfer_stream(const struct mig_run *r, const struct mig_side *s, const char *path,
-		       const struct ufs_attr *a, cli_stream_sink sink, void *arg, int *psink_err)
+		       const struct ufs_attr *a, mig_stream_sink sink, void *arg, int *psink_err)
 {
-	const struct cli_stream_opts so = {.chunk = r->o->chunk, .inflight = r->o->streams};
+	const struct mig_stream_opts so = {.chunk = r->o->chunk, .inflight = r->o->streams};
 	struct ufs_obj obj;
 
 	xfer_obj(&obj, path, a);
-	return cli_stream_object(s->be, &obj, &so, sink, arg, psink_err);
+	return mig_stream_object(s->be, &obj, &so, sink, arg, psink_err);
 }
 
 int mig_hash_file(const struct mig_run *r, const struct mig_side *s, const char *rel,

@@ -1,5 +1,5 @@
 /*
- * cli_mig_report.c — what cp/sync/check tell the user.
+ * report.c — what cp/sync/check tell the user.
  *
  * Every entry's outcome is counted here. Failures and warnings always go to
  * stderr as "unifs: CMD: PATH: why"; check's findings go to stdout as
@@ -9,7 +9,7 @@
  * (files and bytes done / found so far, rate, ETA). One mutex serialises
  * counters and output.
  */
-#include "mount-helpers/cli_mig_i.h"
+#include "migrate/migrate_i.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "common/strbuf.h"
 
 struct mig_report {
 	const struct mig_opts *o;
@@ -44,21 +46,6 @@ static double report_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* s as a JSON string (UTF-8 passes through; control bytes escaped). */
-static void report_json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
 }
 
 static void report_mib(char *buf, size_t len, double bytes)
@@ -137,22 +124,30 @@ void mig_report_found(struct mig_report *rep, uint64_t size)
 	pthread_mutex_unlock(&rep->lock);
 }
 
-static void report_json_line(struct mig_report *rep, enum mig_outcome out, const char *rel,
-			     uint64_t size, const char *hash, const char *why)
+/* One --json-lines object, built with the common JSON string writer
+ * (ufs_sb_json_str: UTF-8 passes through, control bytes escaped) and
+ * written whole. */
+static void report_json_line(enum mig_outcome out, const char *rel, uint64_t size, const char *hash,
+			     const char *why)
 {
-	fputs("{\"path\":", stdout);
-	report_json_str(stdout, rel);
-	printf(",\"action\":\"%s\",\"size\":%llu", report_names[out], (unsigned long long)size);
+	struct ufs_strbuf b = {0};
+
+	ufs_sb_puts(&b, "{\"path\":");
+	ufs_sb_json_str(&b, rel);
+	ufs_sb_printf(&b, ",\"action\":\"%s\",\"size\":%llu", report_names[out],
+		      (unsigned long long)size);
 	if (hash) {
-		fputs(",\"xxh3\":", stdout);
-		report_json_str(stdout, hash);
+		ufs_sb_puts(&b, ",\"xxh3\":");
+		ufs_sb_json_str(&b, hash);
 	}
 	if (why) {
-		fputs(out == MIG_OUT_FAILED ? ",\"error\":" : ",\"reason\":", stdout);
-		report_json_str(stdout, why);
+		ufs_sb_puts(&b, out == MIG_OUT_FAILED ? ",\"error\":" : ",\"reason\":");
+		ufs_sb_json_str(&b, why);
 	}
-	fputs("}\n", stdout);
-	(void)rep;
+	ufs_sb_puts(&b, "}\n");
+	if (!b.oom)
+		fwrite(b.s, 1, b.len, stdout);
+	free(b.s);
 }
 
 /* The text form: failures and warnings on stderr, check findings on stdout. */
@@ -182,7 +177,7 @@ void mig_report_entry(struct mig_report *rep, enum mig_outcome out, const char *
 	if (rep->progress_on)
 		fputs("\r\033[K", stderr);
 	if (rep->o->json_lines)
-		report_json_line(rep, out, rel, size, hash, why);
+		report_json_line(out, rel, size, hash, why);
 	else if (!rep->o->json || out == MIG_OUT_FAILED || out == MIG_OUT_WARNING)
 		report_text_line(rep, out, rel, why);
 	if (rep->o->json_lines || !rep->o->json)

@@ -4,7 +4,7 @@
  * environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN),
  * an AWS shared-credentials file and profile, and the profiles of the
  * shared config and credentials files with every key the credential chain
- * reads (protocols/creds_aws.c). Pure file reading and parsing, no network.
+ * reads (protocols/s3/creds_aws.c). Pure file reading and parsing, no network.
  * Secrets are never logged; a file holding a secret that is readable by
  * group/other is refused.
  */
@@ -103,18 +103,6 @@ int ufs_aws_profile_load(const char *name, struct ufs_aws_profile *p, char *err,
 
 /* Wipe and free the values of p; p is zeroed. */
 void ufs_aws_profile_clear(struct ufs_aws_profile *p);
-
-/* Largest token file (a Kubernetes service-account JWT, an Azure federated
- * token, an ECS authorization token). */
-#define UFS_CREDS_TOKEN_MAX 16384
-
-/*
- * Read a token file (re-read at every use: platforms rotate them), blanks
- * and newlines trimmed, into *ptok (free with ufs_secret_free()). Unlike the
- * credential files, any mode is accepted: Kubernetes projects these tokens
- * world-readable into the pod. 0 or -errno with "token file PATH: REASON".
- */
-int ufs_creds_read_token(const char *path, char **ptok, char *err, size_t errlen);
 
 /* The file name of key k ("region", "role_arn", ...). */
 const char *ufs_aws_profile_key_name(enum ufs_awsp_key k);

@@ -1,5 +1,5 @@
 /*
- * cli_stream.c — read one object in order through parallel ranged reads
+ * stream.c — read one object in order through parallel ranged reads
  * (`unifs cat`, and the copy engine of cp/sync/check).
  *
  * The object is read in `chunk`-byte pieces by up to `inflight` reader
@@ -15,7 +15,7 @@
  * done while holding it. Every read is pinned to obj, so an object that
  * changes under us fails with -ESTALE.
  */
-#include "mount-helpers/cli_i.h"
+#include "migrate/migrate.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -99,7 +99,7 @@ static void *stream_reader(void *arg)
 
 /* Hand chunks to the sink in order. 0, a read error, or the sink's error
  * (*psink_err set for the latter). */
-static int stream_drain(struct stream_job *j, cli_stream_sink sink, void *arg, int *psink_err)
+static int stream_drain(struct stream_job *j, mig_stream_sink sink, void *arg, int *psink_err)
 {
 	int rc = 0;
 
@@ -126,7 +126,7 @@ static int stream_drain(struct stream_job *j, cli_stream_sink sink, void *arg, i
 }
 
 static int stream_setup(struct stream_job *j, struct ufs_backend *be, const struct ufs_obj *obj,
-			const struct cli_stream_opts *o)
+			const struct mig_stream_opts *o)
 {
 	size_t cap;
 
@@ -161,7 +161,7 @@ static void stream_teardown(struct stream_job *j)
 }
 
 /* One chunk: read and sink it on this thread. */
-static int stream_single(struct stream_job *j, cli_stream_sink sink, void *arg, int *psink_err)
+static int stream_single(struct stream_job *j, mig_stream_sink sink, void *arg, int *psink_err)
 {
 	ssize_t n = stream_read_chunk(j, 0, j->slots[0].buf);
 	int rc;
@@ -173,8 +173,8 @@ static int stream_single(struct stream_job *j, cli_stream_sink sink, void *arg, 
 	return rc;
 }
 
-int cli_stream_object(struct ufs_backend *be, const struct ufs_obj *obj,
-		      const struct cli_stream_opts *o, cli_stream_sink sink, void *arg,
+int mig_stream_object(struct ufs_backend *be, const struct ufs_obj *obj,
+		      const struct mig_stream_opts *o, mig_stream_sink sink, void *arg,
 		      int *psink_err)
 {
 	pthread_t th[STREAM_MAX_INFLIGHT];

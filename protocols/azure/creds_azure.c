@@ -4,7 +4,7 @@
  * is a fetch function over creds_http.c; the token is kept fresh by
  * credsrc.c. The client certificate's JWT is made in creds_azure_cert.c.
  */
-#include "protocols/creds_azure.h"
+#include "protocols/azure/creds_azure.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -14,7 +14,7 @@
 
 #include "common/config.h"
 #include "common/secret.h"
-#include "protocols/creds.h"
+#include "protocols/s3/creds.h"
 #include "protocols/creds_http.h"
 #include "protocols/http/http.h"
 

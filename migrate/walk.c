@@ -1,5 +1,5 @@
 /*
- * cli_mig_walk.c — walk SRC and DST side by side and feed the work queue.
+ * walk.c — walk SRC and DST side by side and feed the work queue.
  *
  * Depth first, one directory at a time: both sides' listings of that
  * directory are read into arrays, sorted by name and merged, so every
@@ -13,7 +13,7 @@
  * prefix exists through its objects). Every shard creates them (mkdir is
  * idempotent); files are queued only by the shard that owns them.
  */
-#include "mount-helpers/cli_mig_i.h"
+#include "migrate/migrate_i.h"
 
 #include <errno.h>
 #include <stdio.h>

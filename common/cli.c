@@ -1,5 +1,5 @@
-/* cli_util.c — small helpers shared by every unifs command (see cli_i.h). */
-#include "mount-helpers/cli_i.h"
+/* cli.c — small helpers shared by every unifs command (see cli.h). */
+#include "common/cli.h"
 
 #include <stdarg.h>
 #include <stdio.h>
