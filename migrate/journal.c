@@ -43,6 +43,15 @@
 
 #define JOURNAL_MAGIC "unifs-journal 1 "
 
+/*
+ * PATHID -> value, open addressing (key 0: an empty slot), doubling at half
+ * full; entries are never removed. It stays its own map rather than the
+ * common keyed table (common/table.h) because what it holds are two plain
+ * numbers, not objects: the intrusive table would need one allocation per
+ * entry (a node holding the value: a malloc, and a failure path, per
+ * finished file of a copy of millions of files, each freed at close) where
+ * this map grows two flat arrays.
+ */
 struct jmap {
 	uint64_t *keys, *vals;
 	size_t cap, n;

@@ -6,7 +6,7 @@
  *   copy.c     one cp/sync/check job: its targets, journal, runs, report
  *   target.c   open a TARGET (URL or namespace path) without mounting
  *   stream.c   read one object in order through parallel ranged reads
- *   queue.c    bounded queue between the walk and the workers
+ *   queue.c    the workers: a bounded queue from the walk to a worker pool
  *   walk.c     walk SRC and DST side by side, one directory at a time
  *   plan.c     filters, shards, and what to do with one entry
  *   xfer.c     copy / hash one file (xxh3-128), read-back verify
@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "common/cli.h"
+#include "common/pool.h"
 #include "migrate/migrate.h"
 
 #define MIG_HASH_HEX 33 /* 32 hex digits of an xxh3-128 + NUL */
@@ -41,8 +42,10 @@ struct mig_side {
 };
 
 /* One entry found by the walk: rel is relative to both roots ("" = the
- * roots themselves, a single-file copy). */
+ * roots themselves, a single-file copy). job and q are the queue's. */
 struct mig_item {
+	struct ufs_job job;
+	struct mig_queue *q;
 	char *rel;
 	struct ufs_attr src, dst;
 	int has_src, has_dst;
@@ -65,15 +68,18 @@ struct mig_run {
 
 /* ---- queue.c ---- */
 
-/* A queue of at most cap items. 0 or -ENOMEM. */
-int mig_queue_create(size_t cap, struct mig_queue **pq);
-/* Add it (blocks while full); the queue owns it until popped. */
+/* What a worker does with one entry of run r. */
+typedef void (*mig_item_fn)(struct mig_run *r, const struct mig_item *it);
+
+/* A queue whose nworkers threads (all started now) call fn(r, item) for
+ * each item pushed, in push order, at most cap items waiting. 0, -ENOMEM, or
+ * -EAGAIN when not every worker could start. */
+int mig_queue_create(unsigned cap, unsigned nworkers, mig_item_fn fn, struct mig_run *r,
+		     struct mig_queue **pq);
+/* Hand it over (freed once handled); blocks while cap items wait. */
 void mig_queue_push(struct mig_queue *q, struct mig_item *it);
-/* Next item (blocks while empty); NULL once closed and drained. */
-struct mig_item *mig_queue_pop(struct mig_queue *q);
-/* No more pushes: wake every waiting pop. */
-void mig_queue_close(struct mig_queue *q);
-/* Free q (and any item left in it). NULL is a no-op. */
+/* Handle every item pushed, then stop the workers and free q. NULL is a
+ * no-op. */
 void mig_queue_destroy(struct mig_queue *q);
 /* Free an item. */
 void mig_item_free(struct mig_item *it);
