@@ -59,6 +59,7 @@ static void lib_atfork_child(void)
 		s->sfd = s->efd_sq = s->efd_cq = -1;
 		/* s itself stays allocated: pre-fork handles still point to it */
 	}
+	lib_stage_atfork_child();
 }
 
 static void lib_init(void)
@@ -93,15 +94,19 @@ static void sess_destroy(struct lib_sess *s)
 void ufs_driver_close(void)
 {
 	struct lib_sess *s;
+	int last = 0;
 
 	pthread_mutex_lock(&g_lock);
 	if (g_refs > 0 && --g_refs == 0) {
+		last = 1;
 		while ((s = g_sessions)) {
 			g_sessions = s->next;
 			sess_destroy(s);
 		}
 	}
 	pthread_mutex_unlock(&g_lock);
+	if (last)
+		lib_stage_drop(); /* their sessions are gone: just unmapped */
 }
 
 /* Send m (+payload, fds) and receive the reply into m. */

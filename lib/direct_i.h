@@ -95,4 +95,13 @@ int lib_io_submit(struct lib_sess *s, const struct udw_sqe *sqe, unsigned n,
 int lib_io_wait(struct lib_sess *s, int (*pred)(struct lib_sess *, void *), void *arg,
 		int timeout_ms);
 
+/* ---- direct_stage.c ---- */
+
+/* Free the idle staging buffers of ufs_read_into and retire the ones in
+ * use (freed when given back): the driver's last reference went. */
+void lib_stage_drop(void);
+/* In a forked child: unmap the idle staging buffers (shared with the
+ * parent) without telling any daemon, and reset the pool's lock. */
+void lib_stage_atfork_child(void);
+
 #endif
