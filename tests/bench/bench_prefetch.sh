@@ -11,9 +11,12 @@
 #   unifs, none       the same Dataset without prefetch
 #   s3fs, rclone      the same Dataset (plain reads) on the peers' mounts,
 #                     their defaults (tests/bench/peers.sh)
-# Prints samples/s, the ratios (goals: prefetch >= 3x none, >= 3x the best
+# BENCH_PEERS="s3fs rclone" picks the peers ("" none). BENCH_UFS_GLOBAL: extra [global] lines of both unifs mounts (e.g.
+# "workers = 32": the daemon prefetches half its worker pool's count of
+# files at once, at most 16). Prints samples/s, the ratios (goals: prefetch >= 3x none, >= 3x the best
 # peer) and, per run, the requests the proxy saw and the most it had waiting
-# for a first byte at once (the client's concurrency).
+# for a first byte at once (the client's concurrency); last, a warm epoch
+# (every file in the cache): the loader's own ceiling on this machine.
 set -uo pipefail
 source "$(dirname "$0")/../integration/lib.sh"
 ufs_begin "bench prefetch"
@@ -94,13 +97,17 @@ unifs_epoch()
 	n_mounts=$((n_mounts + 1))
 	m=$UFS_WORK/u$n_mounts
 	proxy_start
-	printf '[global]\nmemory = 2G\n[mount "/s3"]\nurl = s3://%s/\nendpoint = %s\npath_style = true\n' \
-		"$bkt" "$PXEP" | ufs_config "$m.conf"
+	printf '[global]\nmemory = 2G\n%s\n[mount "/s3"]\nurl = s3://%s/\nendpoint = %s\npath_style = true\n' \
+		"${BENCH_UFS_GLOBAL:-}" "$bkt" "$PXEP" | ufs_config "$m.conf"
 	ufs_mount "$m.conf" "$m"
 	epoch "$key" "$m/s3/ds" "$@"
+	[[ $key == unifs_pf ]] && epoch unifs_warm "$m/s3/ds" --no-prefetch # the cache filled
 	ufs_umount "$m"
 	proxy_stop
 }
+
+# (after the prefetch epoch, a second one on the same mount, every file in
+# the cache: unifs_warm, the most this loader does on this machine)
 
 # peer_epoch KEY MOUNTFN: the peer mounted through a fresh proxy
 peer_epoch()
@@ -119,8 +126,9 @@ peer_epoch()
 
 unifs_epoch unifs_pf
 unifs_epoch unifs_none --no-prefetch
-peer_epoch s3fs mount_s3fs
-peer_epoch rclone mount_rclone
+for p in ${BENCH_PEERS-s3fs rclone}; do
+	peer_epoch "$p" "mount_$p"
+done
 
 # ---- report ----
 num() { [[ ${RATE[$1]:-} =~ ^[0-9]+$ ]] && echo "${RATE[$1]}" || echo 0; }
@@ -131,8 +139,9 @@ done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2fx", a / b; else print "n/a" }'; }
 printf '\nshuffled DataLoader, cold epoch: %d x %d KiB, %d workers, %s behind a %s ms first-byte proxy (load %s)\n' \
 	"$nfiles" "$kb" "$workers" "$S3NAME" "$lat" "$(cut -d' ' -f1-3 /proc/loadavg)"
+echo "unifs [global]: memory = 2G${BENCH_UFS_GLOBAL:+; $BENCH_UFS_GLOBAL}"
 printf '%-22s %10s   %s\n' "" "samples/s" "proxy: requests, most waiting at once"
-for k in unifs_pf unifs_none s3fs rclone; do
+for k in unifs_pf unifs_none s3fs rclone unifs_warm; do
 	printf '%-22s %10s   %s\n' "$k" "${RATE[$k]:-n/a}" "${PX[$k]:-}"
 done
 echo "prefetch / none:      $(ratio "$(num unifs_pf)" "$(num unifs_none)") (goal >= 3)"
