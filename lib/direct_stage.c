@@ -12,12 +12,9 @@
  * copied. Chunks are aligned to STAGE_CHUNK multiples of the file offset
  * (the cache block size by default), so no chunk straddles two blocks.
  *
- * Memory is bounded: one staging buffer per call in progress, taken from a
- * pool that keeps STAGE_IDLE of them between calls; the pool is emptied
- * when the driver's last reference goes (ufs_driver_close), since a staging
- * buffer is registered with sessions of that driver, and forgotten in a
- * forked child (the memory is shared with the parent: both would stage
- * through the same bytes).
+ * Memory is bounded: one staging buffer per call in progress, taken from
+ * the library's pool (lib_stage_get in direct.c: a few kept between calls,
+ * none across ufs_driver_close or into a forked child).
  *
  * The copy-out prefaults the destination range once per chunk
  * (MADV_POPULATE_WRITE; best effort), which costs less than a page fault
@@ -34,70 +31,6 @@
 
 #define STAGE_CHUNK ((size_t)8 << 20) /* bytes per entry in flight */
 #define STAGE_DEPTH 8		      /* entries in flight per call */
-#define STAGE_IDLE 2		      /* staging buffers kept between calls */
-
-static pthread_mutex_t g_stage_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct ufs_buf *g_idle[STAGE_IDLE];
-static unsigned g_nidle;
-static uint64_t g_gen; /* bumped by lib_stage_drop: older buffers are freed */
-
-struct stage {
-	struct ufs_buf *buf;
-	uint64_t gen;
-};
-
-/* A staging buffer of STAGE_DEPTH * STAGE_CHUNK bytes: an idle one, or a
- * new one. 0 or -errno. */
-static int stage_get(struct stage *st)
-{
-	pthread_mutex_lock(&g_stage_lock);
-	st->gen = g_gen;
-	st->buf = g_nidle ? g_idle[--g_nidle] : NULL;
-	pthread_mutex_unlock(&g_stage_lock);
-	return st->buf ? 0 : ufs_buf_alloc(STAGE_DEPTH * STAGE_CHUNK, &st->buf);
-}
-
-/* Give st back to the pool (freed when the pool is full or was dropped
- * since st was taken). */
-static void stage_put(struct stage *st)
-{
-	struct ufs_buf *b = st->buf;
-
-	pthread_mutex_lock(&g_stage_lock);
-	if (st->gen == g_gen && g_nidle < STAGE_IDLE) {
-		g_idle[g_nidle++] = b;
-		b = NULL;
-	}
-	pthread_mutex_unlock(&g_stage_lock);
-	ufs_buf_free(b);
-}
-
-void lib_stage_drop(void)
-{
-	struct ufs_buf *b[STAGE_IDLE];
-	unsigned n;
-
-	pthread_mutex_lock(&g_stage_lock);
-	n = g_nidle;
-	memcpy(b, g_idle, sizeof(b));
-	g_nidle = 0;
-	g_gen++;
-	pthread_mutex_unlock(&g_stage_lock);
-	for (unsigned i = 0; i < n; i++)
-		ufs_buf_free(b[i]);
-}
-
-void lib_stage_atfork_child(void)
-{
-	pthread_mutex_init(&g_stage_lock, NULL);
-	for (unsigned i = 0; i < g_nidle; i++) {
-		munmap(g_idle[i]->ptr, g_idle[i]->size);
-		close(g_idle[i]->fd);
-		free(g_idle[i]);
-	}
-	g_nidle = 0;
-	g_gen++;
-}
 
 /* One call in progress: the range, the window of chunks in flight. */
 struct pipe {
@@ -210,7 +143,6 @@ static ssize_t pipe_run(struct pipe *p)
 ssize_t ufs_read_into(ufs_handle_t h, void *dst, size_t size, int64_t file_off)
 {
 	struct pipe p = {.h = h, .dst = dst, .size = size, .off = file_off, .end = size};
-	struct stage st;
 	ssize_t rc;
 
 	if (!h || (!dst && size) || file_off < 0 || size > (size_t)SSIZE_MAX ||
@@ -218,17 +150,16 @@ ssize_t ufs_read_into(ufs_handle_t h, void *dst, size_t size, int64_t file_off)
 		return -EINVAL;
 	if (size == 0)
 		return 0;
-	rc = stage_get(&st);
+	rc = lib_stage_get(STAGE_DEPTH * STAGE_CHUNK, &p.stage);
 	if (rc < 0)
 		return rc;
 	rc = ufs_batch_setup(STAGE_DEPTH, &p.batch);
 	if (rc == 0) {
-		p.stage = st.buf;
 		for (unsigned k = 0; k < STAGE_DEPTH; k++)
 			p.free[p.nfree++] = STAGE_DEPTH - 1 - k;
 		rc = pipe_run(&p);
 		ufs_batch_destroy(p.batch); /* waits: the stage is idle after */
 	}
-	stage_put(&st);
+	lib_stage_put(p.stage);
 	return rc;
 }
