@@ -6,7 +6,8 @@
  * answer names and registers the token there. A session is set up once per
  * mount: a SOCK_SEQPACKET connection, a sealed ring memfd and two eventfds
  * passed with HELLO. Buffers are sealed memfds, registered lazily with each
- * session they are used with. State: the driver's reference count and the
+ * session they are used with; a small pool of them stages ufs_read_into
+ * (direct_stage.c) between calls. State: the driver's reference count and the
  * session list, under g_lock; each session's socket under its own lock.
  */
 #include "lib/direct_i.h"
@@ -38,6 +39,23 @@ static struct lib_sess *g_sessions;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static uint64_t g_serial; /* of the last session opened */
 
+/* The staging buffers of ufs_read_into kept between calls, under their own
+ * lock; g_stage_gen moves on when they are dropped, and a buffer of an
+ * older generation given back is freed instead of kept. */
+#define LIB_STAGE_IDLE 2
+static pthread_mutex_t g_stage_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ufs_buf *g_stage_idle[LIB_STAGE_IDLE];
+static unsigned g_stage_nidle;
+static uint64_t g_stage_gen;
+
+static void buf_unmap(struct ufs_buf *b)
+{
+	munmap(b->ptr, b->size);
+	close(b->fd);
+	pthread_mutex_destroy(&b->lock);
+	free(b);
+}
+
 /* In a forked child the parent's sessions are not ours (one ring, two
  * producers): forget them; the child opens its own on first use. Handles
  * and buffer registrations made before the fork fail there (-EINVAL). */
@@ -59,6 +77,12 @@ static void lib_atfork_child(void)
 		s->sfd = s->efd_sq = s->efd_cq = -1;
 		/* s itself stays allocated: pre-fork handles still point to it */
 	}
+	/* the idle staging buffers are shared memory with the parent: a child
+	 * staging through them would overwrite the parent's bytes */
+	pthread_mutex_init(&g_stage_lock, NULL);
+	while (g_stage_nidle)
+		buf_unmap(g_stage_idle[--g_stage_nidle]);
+	g_stage_gen++;
 }
 
 static void lib_init(void)
@@ -90,18 +114,38 @@ static void sess_destroy(struct lib_sess *s)
 	free(s);
 }
 
+/* Free the idle staging buffers; those in use are freed when given back. */
+static void stage_drop(void)
+{
+	struct ufs_buf *b[LIB_STAGE_IDLE];
+	unsigned n;
+
+	pthread_mutex_lock(&g_stage_lock);
+	n = g_stage_nidle;
+	memcpy(b, g_stage_idle, sizeof(b));
+	g_stage_nidle = 0;
+	g_stage_gen++;
+	pthread_mutex_unlock(&g_stage_lock);
+	for (unsigned i = 0; i < n; i++)
+		ufs_buf_free(b[i]);
+}
+
 void ufs_driver_close(void)
 {
 	struct lib_sess *s;
+	int last = 0;
 
 	pthread_mutex_lock(&g_lock);
 	if (g_refs > 0 && --g_refs == 0) {
+		last = 1;
 		while ((s = g_sessions)) {
 			g_sessions = s->next;
 			sess_destroy(s);
 		}
 	}
 	pthread_mutex_unlock(&g_lock);
+	if (last)
+		stage_drop(); /* their sessions are gone: just unmapped */
 }
 
 /* Send m (+payload, fds) and receive the reply into m. */
@@ -402,10 +446,40 @@ void ufs_buf_free(ufs_buf_t b)
 		lib_sess_call(s, &m, NULL, 0, NULL, 0);
 		pthread_mutex_unlock(&s->lock);
 	}
-	munmap(b->ptr, b->size);
-	close(b->fd);
-	pthread_mutex_destroy(&b->lock);
-	free(b);
+	buf_unmap(b);
+}
+
+int lib_stage_get(size_t size, struct ufs_buf **pb)
+{
+	struct ufs_buf *b = NULL;
+	uint64_t gen;
+	int rc;
+
+	pthread_mutex_lock(&g_stage_lock);
+	gen = g_stage_gen;
+	if (g_stage_nidle)
+		b = g_stage_idle[--g_stage_nidle];
+	pthread_mutex_unlock(&g_stage_lock);
+	if (b && b->size != size) {
+		ufs_buf_free(b);
+		b = NULL;
+	}
+	if (!b && (rc = ufs_buf_alloc(size, &b)) < 0)
+		return rc;
+	b->stage_gen = gen;
+	*pb = b;
+	return 0;
+}
+
+void lib_stage_put(struct ufs_buf *b)
+{
+	pthread_mutex_lock(&g_stage_lock);
+	if (b->stage_gen == g_stage_gen && g_stage_nidle < LIB_STAGE_IDLE) {
+		g_stage_idle[g_stage_nidle++] = b;
+		b = NULL;
+	}
+	pthread_mutex_unlock(&g_stage_lock);
+	ufs_buf_free(b);
 }
 
 /* The session of the mount holding path (a file or directory on it). */

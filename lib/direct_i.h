@@ -56,6 +56,7 @@ struct ufs_buf {
 	void *ptr;
 	size_t size;
 	pthread_mutex_t lock;
+	uint64_t stage_gen; /* a staging buffer: the pool's generation */
 	struct {
 		struct lib_sess *s;
 		uint64_t serial;
@@ -83,6 +84,12 @@ int lib_sess_open(const char *sock, struct lib_sess **ps);
 int lib_register_grant(struct lib_sess *s, const struct udw_grant *g, ufs_handle_t *ph);
 /* The id of b in s (registers it there on first use). 0 or -errno. */
 int lib_buf_id(struct ufs_buf *b, struct lib_sess *s, uint32_t *pid);
+/* A staging buffer of size bytes for ufs_read_into: an idle one of the pool,
+ * or a new one. 0 or -errno. */
+int lib_stage_get(size_t size, struct ufs_buf **pb);
+/* Give a staging buffer back: kept for the next call (at most 2), or freed
+ * (pool full, or dropped since it was taken: ufs_driver_close, fork). */
+void lib_stage_put(struct ufs_buf *b);
 
 /* ---- direct_io.c ---- */
 

@@ -100,6 +100,13 @@ void ufs_buf_free(ufs_buf_t b);
 /* Read size bytes of h at file_off into b at buf_off: bytes (short only at
  * end of file) or -errno. */
 ssize_t ufs_read(ufs_handle_t h, ufs_buf_t b, size_t size, int64_t file_off, size_t buf_off);
+/* Read size bytes of h at file_off into dst, memory of the caller's (not a
+ * ufs_buf): staged through shared memory of the library's, 8 MiB entries, 8
+ * in flight while the completed ones are copied out (64 MiB per call in
+ * progress, 2 kept between calls until ufs_driver_close). Bytes (short only
+ * at end of file) or -errno (the first error of an entry; dst then holds
+ * part of the range). */
+ssize_t ufs_read_into(ufs_handle_t h, void *dst, size_t size, int64_t file_off);
 /* Write size bytes of b at buf_off to h at file_off: bytes or -errno. */
 ssize_t ufs_write(ufs_handle_t h, ufs_buf_t b, size_t size, int64_t file_off, size_t buf_off);
 

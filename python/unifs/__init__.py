@@ -4,8 +4,9 @@ Pure ctypes over libunifs.so (no compiled extension). Bytes move from the
 daemon into memory shared with it (a sealed memfd) without FUSE round trips;
 a buffer from :meth:`Direct.alloc` *is* that memory, so reading into it is
 the only copy. Any other writable buffer (bytearray, numpy array, the numpy
-view of a CPU ``torch.Tensor``) is filled through a reused shared staging
-buffer: one more memcpy, still no FUSE.
+view of a CPU ``torch.Tensor``) is filled by libunifs through its staging
+buffers, several entries in flight while the completed ones are copied out
+(ufs_read_into, one call without the GIL): one more memcpy, still no FUSE.
 
     import unifs
     d = unifs.Direct("/mnt/train")
@@ -30,7 +31,7 @@ import os
 
 __all__ = ["Direct", "UnifsError", "load_library"]
 
-_STAGE = 64 << 20  # staging buffer for buffers that are not shared memory
+_STAGE = 64 << 20  # write_from's staging buffer for buffers that are not shared memory
 
 
 class UnifsError(OSError):
@@ -78,6 +79,7 @@ def load_library():
         "ufs_buf_ptr": (vp, [vp]),
         "ufs_buf_free": (None, [vp]),
         "ufs_read": (ctypes.c_ssize_t, [vp, vp, sz, i64, sz]),
+        "ufs_read_into": (ctypes.c_ssize_t, [vp, vp, sz, i64]),
         "ufs_write": (ctypes.c_ssize_t, [vp, vp, sz, i64, sz]),
         "ufs_prefetch": (i, [ctypes.POINTER(ctypes.c_char_p), sz]),
         "ufs_prefetch_cancel": (i, [ctypes.c_char_p]),
@@ -124,6 +126,8 @@ def _writable_address(buffer):
     mv = memoryview(buffer).cast("B")
     if mv.readonly:
         raise TypeError("read_into needs a writable buffer")
+    if mv.nbytes == 0:
+        return 0, 0  # nothing to read into (ctypes has no address for it)
     if hasattr(buffer, "__array_interface__"):
         return buffer.__array_interface__["data"][0], mv.nbytes
     return ctypes.addressof(ctypes.c_char.from_buffer(mv)), mv.nbytes
@@ -208,18 +212,11 @@ class Direct:
         addr, n = _writable_address(buffer)
         owner = self._owner(buffer)
         with _Handle(self._lib, self._path(path), os.O_RDONLY) as h:
-            if owner is not None:
+            if owner is not None and n:
                 got = self._lib.ufs_read(h.h, owner.buf, n, offset, addr - owner.ptr)
                 return _check(got, "read " + path)
-            stage, done = self._staging(), 0
-            while done < n:
-                want = min(n - done, stage.size)
-                got = _check(self._lib.ufs_read(h.h, stage.buf, want, offset + done, 0), "read " + path)
-                ctypes.memmove(addr + done, stage.ptr, got)
-                done += got
-                if got < want:
-                    break
-            return done
+            # one C call: entries in flight while earlier ones are copied out
+            return _check(self._lib.ufs_read_into(h.h, addr, n, offset), "read " + path)
 
     def write_from(self, path, buffer):
         """Create or replace path with the bytes of buffer. Returns once the

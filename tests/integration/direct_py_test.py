@@ -1,6 +1,7 @@
 """direct_py_test.py MNT/DIR — the Python binding (python/unifs) against a
 live mount: read_into bytearray / numpy / torch (via its numpy view) /
-shared memory, write_from, prefetch, safetensors. Run by test_direct_*.sh;
+shared memory (byte-exact at any offset, length and buffer alignment, short
+at end of file), write_from, prefetch, safetensors. Run by test_direct_*.sh;
 prints PASS or raises."""
 
 import json
@@ -39,6 +40,31 @@ with unifs.Direct(mnt) as d:
     assert d.read_into(src, sh) == data.nbytes  # short at end of file
     assert np.array_equal(sh[: data.nbytes], data)
     assert d.read_into(src, sh[10:20], offset=30) == 10 and np.array_equal(sh[10:20], data[30:40])
+
+    # read_into the caller's memory (staged, entries in flight): byte-exact at
+    # any offset, length and alignment of the buffer, short at end of file
+    guard = 0xA5
+    for off in (0, 1, (8 << 20) - 1, 8 << 20, (13 << 20) + 7, data.nbytes - 5, data.nbytes, data.nbytes + 9):
+        for n in (1, 4095, (8 << 20) + 1, data.nbytes + 100):
+            mis = (off + n) % 61
+            big = np.full(n + mis + 128, guard, dtype=np.uint8)
+            view = big[64 + mis:64 + mis + n]  # misaligned by mis bytes
+            want = max(0, min(n, data.nbytes - off))
+            assert d.read_into(src, view, offset=off) == want, (off, n)
+            assert np.array_equal(view[:want], data[off:off + want]), (off, n)
+            assert (big[:64 + mis] == guard).all() and (big[64 + mis + want:] == guard).all(), (off, n)
+    ba2 = bytearray(b"\x5a" * 300)
+    assert d.read_into(src, memoryview(ba2)[7:207], offset=3 << 20) == 200
+    assert ba2[7:207] == data[3 << 20:(3 << 20) + 200].tobytes() and ba2[:7] == b"\x5a" * 7 and ba2[207:] == b"\x5a" * 93
+    t2 = torch.empty((data.nbytes + 3) // 4, dtype=torch.int32)  # a whole file into a tensor
+    assert d.read_into(src, t2.numpy()) == data.nbytes
+    assert t2.numpy().view(np.uint8)[: data.nbytes].tobytes() == data.tobytes()
+    assert d.read_into(src, bytearray(0)) == 0
+    short = os.path.join(d_dir, "py_short.bin")
+    with open(short, "wb") as f:
+        f.write(data[:777].tobytes())
+    arr3 = np.zeros(1 << 20, dtype=np.uint8)
+    assert d.read_into(short, arr3) == 777 and np.array_equal(arr3[:777], data[:777]) and not arr3[777:].any()
 
     # bad input: a clear error, nothing else
     try:

@@ -10,7 +10,10 @@
  * and the daemon going away while a client is attached (an error, not a
  * hang); and the bounds on what a client can make the daemon hold: one
  * grant per open file and uid, grants per file and per uid, sessions per
- * uid, buffer size (a sparse buffer is not pre-faulted).
+ * uid, buffer size (a sparse buffer is not pre-faulted). ufs_read_into
+ * (the caller's own memory, staged): byte-exact at any offset, length and
+ * alignment, short at end of file, several entries in flight, an error
+ * mid-way, and a forked child that stages through memory of its own.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +23,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,12 +38,13 @@
 #include "fs/direct/direct_i.h"
 #include "lib/direct_i.h"
 
-#define FAKE_MAX (8u << 20)
+#define FAKE_MAX (24u << 20)
 
 struct fake_file {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	int gated; /* reads wait while set */
+	int gated;	  /* reads wait while set */
+	uint64_t fail_at; /* reads reaching past it fail with -EIO (0: none) */
 	unsigned waiting;
 	uint8_t *data;
 	size_t size;
@@ -56,6 +61,10 @@ static ssize_t fake_read(struct ufs_fs *fs, void *p, void *buf, size_t len, uint
 	while (f->gated)
 		pthread_cond_wait(&f->cond, &f->lock);
 	f->waiting--;
+	if (f->fail_at && off + len > f->fail_at) {
+		pthread_mutex_unlock(&f->lock);
+		return -EIO;
+	}
 	if (off >= f->size)
 		len = 0;
 	else if (len > f->size - off)
@@ -539,6 +548,183 @@ static void test_daemon_gone(void **state)
 	assert_int_equal(fs_direct_start(&e->fs, err, sizeof(err)), 0); /* for teardown */
 }
 
+/* ---- ufs_read_into: the caller's memory, staged ---- */
+
+#define INTO_SIZE ((20u << 20) + 333) /* 3 staging chunks (8 MiB), the last partial */
+#define GUARD 64
+
+static uint8_t into_byte(size_t i)
+{
+	return (uint8_t)(i * 131 + (i >> 13));
+}
+
+/* The file: INTO_SIZE bytes of a pattern. */
+static void into_fill(struct fake_file *f)
+{
+	for (size_t i = 0; i < INTO_SIZE; i++)
+		f->data[i] = into_byte(i);
+	f->size = INTO_SIZE;
+}
+
+/* ufs_read_into(h, len at off) into a buffer at misalignment mis, guarded
+ * on both sides: the bytes of the file (data), nothing written outside. */
+static void into_check(ufs_handle_t h, const uint8_t *data, int64_t off, size_t len, size_t mis)
+{
+	size_t want = (uint64_t)off >= INTO_SIZE	? 0
+		      : len > INTO_SIZE - (uint64_t)off ? INTO_SIZE - (size_t)off
+							: len;
+	uint8_t *m = malloc(len + mis + 2 * GUARD), *dst = m + GUARD + mis;
+
+	assert_non_null(m);
+	memset(m, 0xA5, len + mis + 2 * GUARD);
+	assert_int_equal(ufs_read_into(h, dst, len, off), (ssize_t)want);
+	if (want && memcmp(dst, data + off, want) != 0)
+		fail_msg("read_into %zu at %lld (+%zu): bytes differ", len, (long long)off, mis);
+	for (size_t i = 0; i < GUARD + mis; i++)
+		assert_int_equal(m[i], 0xA5);
+	for (size_t i = want; i < len + GUARD; i++)
+		if (dst[i] != 0xA5)
+			fail_msg("read_into %zu at %lld: byte %zu past the data written", len,
+				 (long long)off, i);
+	free(m);
+}
+
+static void test_read_into_ranges(void **state)
+{
+	struct env *e = *state;
+	ufs_handle_t h = env_handle(e, RO);
+	const int64_t offs[] = {0, 1, (8 << 20) - 1, 8 << 20, (13 << 20) + 7, INTO_SIZE - 5};
+	const size_t lens[] = {1, 4095, 8 << 20, (8 << 20) + 1, (17 << 20) + 5, INTO_SIZE + 100};
+
+	into_fill(&e->file);
+	for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++)
+		for (size_t j = 0; j < sizeof(lens) / sizeof(lens[0]); j++)
+			into_check(h, e->file.data, offs[i], lens[j],
+				   (i + j) % 3 == 0 ? 0 : (i * 7 + j) % 61);
+	into_check(h, e->file.data, INTO_SIZE, 10, 0);	     /* at end of file: 0 */
+	into_check(h, e->file.data, INTO_SIZE + 999, 10, 1); /* past it: 0 */
+	assert_int_equal(ufs_read_into(h, NULL, 0, 0), 0);
+	assert_int_equal(ufs_read_into(h, NULL, 10, 0), -EINVAL);
+	assert_int_equal(ufs_read_into(h, e, 10, -1), -EINVAL);
+	assert_int_equal(ufs_read_into(NULL, e, 10, 0), -EINVAL);
+	assert_int_equal(ufs_handle_deregister(h), 0);
+}
+
+struct into_job {
+	ufs_handle_t h;
+	uint8_t *dst;
+	ssize_t res;
+};
+
+static void *into_thread(void *arg)
+{
+	struct into_job *j = arg;
+
+	j->res = ufs_read_into(j->h, j->dst, INTO_SIZE, 0);
+	return NULL;
+}
+
+/* Entries of this process in the ring now. */
+static unsigned into_inflight(struct lib_sess *s)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&s->lock);
+	n = UFS_RING_ENTRIES - s->nfree;
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+/* While the daemon's reads are held, more than one entry of the call is in
+ * flight: the copy of one chunk overlaps the transfer of the next. */
+static void test_read_into_in_flight(void **state)
+{
+	struct env *e = *state;
+	struct into_job j = {.h = env_handle(e, RO), .dst = malloc(INTO_SIZE)};
+	pthread_t t;
+	unsigned most = 0;
+
+	into_fill(&e->file);
+	fake_gate(&e->file, 1);
+	assert_int_equal(pthread_create(&t, NULL, into_thread, &j), 0);
+	wait_for(e, 4); /* every worker inside a read */
+	for (int i = 0; i < 100 && most < 3; i++, usleep(10000))
+		if (into_inflight(e->s) > most)
+			most = into_inflight(e->s);
+	assert_true(most >= 3); /* all 3 chunks of the call */
+	fake_gate(&e->file, 0);
+	pthread_join(t, NULL);
+	assert_int_equal(j.res, INTO_SIZE);
+	assert_memory_equal(j.dst, e->file.data, INTO_SIZE);
+	free(j.dst);
+	assert_int_equal(ufs_handle_deregister(j.h), 0);
+}
+
+/* An entry failing mid-way fails the call with its error once everything
+ * in flight is back; the next call works (its staging buffer reused). */
+static void test_read_into_error(void **state)
+{
+	struct env *e = *state;
+	ufs_handle_t h = env_handle(e, RO), wo = env_handle_of(e, &e->other, WO);
+	uint8_t *dst = malloc(INTO_SIZE);
+
+	into_fill(&e->file);
+	e->other.size = INTO_SIZE;
+	e->file.fail_at = 12 << 20;
+	assert_int_equal(ufs_read_into(h, dst, INTO_SIZE, 0), -EIO);
+	assert_int_equal(ufs_read_into(h, dst, 4 << 20, 0), 4 << 20); /* before it: fine */
+	e->file.fail_at = 0;
+	assert_int_equal(ufs_read_into(h, dst, INTO_SIZE, 0), INTO_SIZE);
+	assert_memory_equal(dst, e->file.data, INTO_SIZE);
+	assert_int_equal(ufs_read_into(wo, dst, 10, 0), -EBADF); /* write-only fd */
+	assert_int_equal(into_inflight(e->s), 0);
+	free(dst);
+	assert_int_equal(ufs_handle_deregister(wo), 0);
+	assert_int_equal(ufs_handle_deregister(h), 0);
+}
+
+/* A forked child stages through memory of its own while the parent keeps
+ * reading through the pooled staging buffer: both get their bytes. */
+static void test_read_into_fork(void **state)
+{
+	struct env *e = *state;
+	ufs_handle_t h = env_handle(e, RO);
+	uint8_t *dst = malloc(INTO_SIZE);
+	struct udw_grant g;
+	int status;
+	pid_t pid;
+
+	into_fill(&e->file);
+	assert_int_equal(ufs_read_into(h, dst, INTO_SIZE, 0), INTO_SIZE); /* pools a buffer */
+	assert_int_equal(fs_direct_grant(&e->fs, &e->other, &fake_ops, 42, RO, getuid(), &g), 0);
+	e->other.size = INTO_SIZE;
+	pid = fork();
+	if (pid == 0) {
+		struct lib_sess *s;
+		ufs_handle_t hc;
+		int bad = 0;
+
+		if (lib_sess_open(g.sock, &s) < 0 || lib_register_grant(s, &g, &hc) < 0)
+			_exit(2);
+		for (int i = 0; i < 8 && !bad; i++) { /* other bytes in each staging slot */
+			memset(dst, 0, INTO_SIZE);
+			bad = ufs_read_into(hc, dst, INTO_SIZE - 5, 5) != INTO_SIZE - 5 ||
+			      memcmp(dst, e->other.data + 5, INTO_SIZE - 5) != 0;
+		}
+		_exit(bad);
+	}
+	for (int i = 0; i < 8; i++) {
+		memset(dst, 0, INTO_SIZE);
+		assert_int_equal(ufs_read_into(h, dst, INTO_SIZE, 0), INTO_SIZE);
+		assert_memory_equal(dst, e->file.data, INTO_SIZE);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	free(dst);
+	fs_direct_revoke(&e->fs, &e->other);
+	assert_int_equal(ufs_handle_deregister(h), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -554,6 +740,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_full_ring, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_client_dies_mid_batch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_daemon_gone, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_read_into_ranges, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_read_into_in_flight, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_read_into_error, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_read_into_fork, setup, teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
