@@ -3,10 +3,11 @@
  * cache, shared with the upload pipeline (parts of the block size).
  *
  * A fresh anonymous page costs a page-zeroing fault on first touch (the top
- * item of a cold read's CPU profile), so block memory is mapped once and then
- * recycled: a buffer whose block is evicted or dropped, or whose upload part
- * was stored, comes back here (idle, still charged to the budget) and the
- * next block or part takes it, already faulted.
+ * item of a cold read's CPU profile), so block memory is mapped once, faulted
+ * in with one call (small pages: see ufs_bufpool_map), and then recycled: a
+ * buffer whose block is evicted or dropped, or whose upload part was stored,
+ * comes back here (idle, still charged to the budget) and the next block or
+ * part takes it, already faulted.
  * Idle buffers are a LIFO stack (the most recently used is the warmest),
  * linked through their own first bytes, so the pool allocates nothing.
  *
@@ -173,14 +174,29 @@ char *ufs_bufpool_take(struct ufs_bufpool *p)
 	return b;
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* linux/mman.h, Linux 5.14 */
+#endif
+
+/* Prefault len bytes at b for writing; a kernel without it (EINVAL) leaves
+ * them to be faulted in on first touch. */
+static void bufpool_populate(void *b, size_t len)
+{
+	(void)madvise(b, len, MADV_POPULATE_WRITE);
+}
+
 char *ufs_bufpool_map(struct ufs_bufpool *p)
 {
 	void *b = mmap(NULL, p->bs, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	if (b == MAP_FAILED)
 		return NULL;
-	/* Huge pages: a fresh buffer then costs a few faults, not one per 4 KiB. */
-	madvise(b, p->bs, MADV_HUGEPAGE);
+	/* Fault the whole buffer in with one call (MADV_POPULATE_WRITE, Linux
+	 * 5.14; older kernels fault it in on first touch): the pages are zeroed
+	 * in one loop, without a trap per 4 KiB page. Not MADV_HUGEPAGE: under a
+	 * hypervisor a fresh 2 MiB page costs 2-5x the CPU of 512 small ones
+	 * (docs/performance.md, "NFS read path profile"). */
+	bufpool_populate(b, p->bs);
 	pthread_mutex_lock(&p->lock);
 	p->n.mapped++;
 	pthread_mutex_unlock(&p->lock);
