@@ -101,7 +101,7 @@ measure()
 	echo "bench_nfs: $key: $secs s" >&2
 }
 
-MNT= DPID=
+MNT='' DPID=''
 n_mounts=0
 # fresh_mount BIN BASEURL [LINE]: a new mount of the bench directory at
 # $MNT/nfs (LINE: one more line in its [mount] section).
@@ -127,7 +127,7 @@ end_mount()
 # one_round V CACHE: every client once, server cache CACHE, NFSv V.
 one_round()
 {
-	local v=$1 cache=$2 base=$UFS_NFS_URL b label bin key probe k
+	local v=$1 cache=$2 base=$UFS_NFS_URL b label bin key probe k i
 	[[ $v == 4 ]] && base=$UFS_NFS4_URL
 	prepare "$cache" file.bin
 	measure "v$v $cache nfs-cat" "$mb" "" nfs-cat "$(url_with "$dir/file.bin" "$base")"
@@ -148,13 +148,16 @@ one_round()
 		end_mount "$bin"
 	done
 	prepare "$cache" part{1,2,3,4}.bin
+	local urls=()
+	for i in 1 2 3 4; do urls+=("$(url_with "$dir/part$i.bin" "$base")"); done
+	# shellcheck disable=SC2016 # the inner script expands its own arguments
 	measure "v$v $cache nfs-cat x4" "$mb" "" bash -c \
-		'for u; do nfs-cat "$u" >/dev/null & done; wait' _ \
-		$(for i in 1 2 3 4; do url_with "$dir/part$i.bin" "$base"; done)
+		'for u; do nfs-cat "$u" >/dev/null & done; wait' _ "${urls[@]}"
 	for b in $bins; do
 		label=${b%%=*} bin=$(bin_of "$b") key=$(key_of "$b")
 		fresh_mount "$bin" "$base" "$key"
 		prepare "$cache" part{1,2,3,4}.bin
+		# shellcheck disable=SC2016 # the inner script expands its own arguments
 		measure "v$v $cache $label fuse x4" "$mb" "$DPID" bash -c \
 			'for f; do dd if="$f" of=/dev/null bs=1M status=none & done; wait' _ \
 			"$MNT"/nfs/part{1,2,3,4}.bin
