@@ -3,8 +3,9 @@
  * cache, shared with the upload pipeline (parts of the block size).
  *
  * A fresh anonymous page costs a page-zeroing fault on first touch (the top
- * item of a cold read's CPU profile), so block memory is mapped once, faulted
- * in with one call (small pages: see ufs_bufpool_map), and then recycled: a
+ * item of a cold read's CPU profile), so block memory is mapped once (small
+ * pages: see ufs_bufpool_map; a cache block, written whole, is faulted in
+ * with one call: ufs_bufpool_populate), and then recycled: a
  * buffer whose block is evicted or dropped, or whose upload part was stored,
  * comes back here (idle, still charged to the budget) and the next block or
  * part takes it, already faulted.
@@ -178,29 +179,27 @@ char *ufs_bufpool_take(struct ufs_bufpool *p)
 #define MADV_POPULATE_WRITE 23 /* linux/mman.h, Linux 5.14 */
 #endif
 
-/* Prefault len bytes at b for writing; a kernel without it (EINVAL) leaves
- * them to be faulted in on first touch. */
-static void bufpool_populate(void *b, size_t len)
-{
-	(void)madvise(b, len, MADV_POPULATE_WRITE);
-}
-
 char *ufs_bufpool_map(struct ufs_bufpool *p)
 {
+	/* Small pages, not MADV_HUGEPAGE: under a hypervisor a fresh 2 MiB page
+	 * costs 2-5x the CPU of 512 small ones, and where memory is full of page
+	 * cache also a synchronous compaction (docs/performance.md, "NFS read
+	 * path profile"). */
 	void *b = mmap(NULL, p->bs, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	if (b == MAP_FAILED)
 		return NULL;
-	/* Fault the whole buffer in with one call (MADV_POPULATE_WRITE, Linux
-	 * 5.14; older kernels fault it in on first touch): the pages are zeroed
-	 * in one loop, without a trap per 4 KiB page. Not MADV_HUGEPAGE: under a
-	 * hypervisor a fresh 2 MiB page costs 2-5x the CPU of 512 small ones
-	 * (docs/performance.md, "NFS read path profile"). */
-	bufpool_populate(b, p->bs);
 	pthread_mutex_lock(&p->lock);
 	p->n.mapped++;
 	pthread_mutex_unlock(&p->lock);
 	return b;
+}
+
+void ufs_bufpool_populate(const struct ufs_bufpool *p, char *buf)
+{
+	/* One loop in the kernel instead of a trap per 4 KiB page; a kernel
+	 * without it (EINVAL, before 5.14) faults the pages in on touch. */
+	(void)madvise(buf, p->bs, MADV_POPULATE_WRITE);
 }
 
 void ufs_bufpool_put(struct ufs_bufpool *p, char *buf)
