@@ -56,12 +56,18 @@ struct ufs_block *ufs_lru_first(struct ufs_lru *l)
 /* ---- buffers ---- */
 
 /* A fresh buffer of cap bytes (charged by the caller): bs-sized ones from the
- * pool's mapper, short ones (an object's last block) from malloc, page-aligned
- * so that the disk tier can store them with direct I/O too. */
+ * pool's mapper, faulted in at once since a block is filled whole; short ones
+ * (an object's last block) from malloc, page-aligned so that the disk tier
+ * can store them with direct I/O too. */
 char *ufs_blkbuf_alloc(struct ufs_cache *c, uint32_t cap)
 {
-	if (cap == c->bs)
-		return ufs_bufpool_map(c->bufs);
+	if (cap == c->bs) {
+		char *b = ufs_bufpool_map(c->bufs);
+
+		if (b)
+			ufs_bufpool_populate(c->bufs, b);
+		return b;
+	}
 	return aligned_alloc(UFS_PAGE, ((size_t)cap + UFS_PAGE - 1) / UFS_PAGE * UFS_PAGE);
 }
 

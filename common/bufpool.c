@@ -3,10 +3,12 @@
  * cache, shared with the upload pipeline (parts of the block size).
  *
  * A fresh anonymous page costs a page-zeroing fault on first touch (the top
- * item of a cold read's CPU profile), so block memory is mapped once and then
- * recycled: a buffer whose block is evicted or dropped, or whose upload part
- * was stored, comes back here (idle, still charged to the budget) and the
- * next block or part takes it, already faulted.
+ * item of a cold read's CPU profile), so block memory is mapped once (small
+ * pages: see ufs_bufpool_map; a cache block, written whole, is faulted in
+ * with one call: ufs_bufpool_populate), and then recycled: a
+ * buffer whose block is evicted or dropped, or whose upload part was stored,
+ * comes back here (idle, still charged to the budget) and the next block or
+ * part takes it, already faulted.
  * Idle buffers are a LIFO stack (the most recently used is the warmest),
  * linked through their own first bytes, so the pool allocates nothing.
  *
@@ -173,18 +175,31 @@ char *ufs_bufpool_take(struct ufs_bufpool *p)
 	return b;
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* linux/mman.h, Linux 5.14 */
+#endif
+
 char *ufs_bufpool_map(struct ufs_bufpool *p)
 {
+	/* Small pages, not MADV_HUGEPAGE: under a hypervisor a fresh 2 MiB page
+	 * costs 2-5x the CPU of 512 small ones, and where memory is full of page
+	 * cache also a synchronous compaction (docs/performance.md, "NFS read
+	 * path profile"). */
 	void *b = mmap(NULL, p->bs, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	if (b == MAP_FAILED)
 		return NULL;
-	/* Huge pages: a fresh buffer then costs a few faults, not one per 4 KiB. */
-	madvise(b, p->bs, MADV_HUGEPAGE);
 	pthread_mutex_lock(&p->lock);
 	p->n.mapped++;
 	pthread_mutex_unlock(&p->lock);
 	return b;
+}
+
+void ufs_bufpool_populate(const struct ufs_bufpool *p, char *buf)
+{
+	/* One loop in the kernel instead of a trap per 4 KiB page; a kernel
+	 * without it (EINVAL, before 5.14) faults the pages in on touch. */
+	(void)madvise(buf, p->bs, MADV_POPULATE_WRITE);
 }
 
 void ufs_bufpool_put(struct ufs_bufpool *p, char *buf)

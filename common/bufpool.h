@@ -36,6 +36,9 @@ void ufs_bufpool_destroy(struct ufs_bufpool *p);
 char *ufs_bufpool_take(struct ufs_bufpool *p);
 /* Map a fresh buffer; the caller has charged bs bytes. NULL on ENOMEM. */
 char *ufs_bufpool_map(struct ufs_bufpool *p);
+/* Fault in all of a fresh buffer from ufs_bufpool_map at once, for a caller
+ * about to write it whole (cheaper than a fault per page; best effort). */
+void ufs_bufpool_populate(const struct ufs_bufpool *p, char *buf);
 /* Give buf back as idle; it stays charged. NULL is a no-op. */
 void ufs_bufpool_put(struct ufs_bufpool *p, char *buf);
 /* Unmap buf (not idle) and return its charge. NULL is a no-op. */

@@ -6,9 +6,13 @@
  *   its own struct nfs_conn (one nfs_context = one TCP connection + mount),
  *   bound through a per-backend pthread key; a thread that exits hands its
  *   conn back to the backend's pool for the next new thread. N worker
- *   threads therefore give N connections (nconnect-style parallelism). A conn
+ *   threads therefore give N connections (nconnect-style parallelism: the
+ *   read-ahead runs of one sequential reader, and the chunks of one direct
+ *   read, go out on several connections at once). The mount key
+ *   nfs_connections (0, the default: no bound) caps the connections per
+ *   mount: threads beyond it share the least shared conn. A conn
  *   is used under its own mutex, because a writer opened on one thread's
- *   conn may be driven later from another FUSE thread.
+ *   conn may be driven later from another FUSE thread (or shares it).
  * - Bounded calls. We use libnfs's async API with our own poll loop and a
  *   deadline of op_timeout per backend call (connect + mount included), so
  *   no call can hang, whatever state the socket is in. On the deadline, on a
@@ -105,6 +109,30 @@ static void nfsbe_destroy(struct ufs_backend *be)
 	free(nb);
 }
 
+#define NFS_CONNECTIONS_MAX 256
+
+/* The mount's nfs_connections (0: one connection per calling thread). */
+static int nfs_connections_key(const struct ufs_mount_cfg *m, unsigned *pn, char *why,
+			       size_t whylen)
+{
+	const char *v = ufs_mcfg_get(m, "nfs_connections");
+	char *end;
+	unsigned long n;
+
+	*pn = 0;
+	if (!v)
+		return 0;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || end == v || *end || v[0] == '-' || n > NFS_CONNECTIONS_MAX) {
+		snprintf(why, whylen, "nfs_connections: expected 0..%d, got '%s'",
+			 NFS_CONNECTIONS_MAX, v);
+		return -EINVAL;
+	}
+	*pn = (unsigned)n;
+	return 0;
+}
+
 static int nfsbe_create(const struct ufs_mount_cfg *m, const struct ufs_config *g,
 			struct ufs_backend **pbe, char *err, size_t errlen)
 {
@@ -118,6 +146,8 @@ static int nfsbe_create(const struct ufs_mount_cfg *m, const struct ufs_config *
 		return -ENOMEM;
 	}
 	rc = ufs_nfs_url_parse(m->url, &nb->url, why, sizeof(why));
+	if (rc == 0)
+		rc = nfs_connections_key(m, &nb->max_conns, why, sizeof(why));
 	if (rc == 0 && pthread_key_create(&nb->key, ufs_nfs_conn_unbind) != 0)
 		rc = -EAGAIN;
 	if (rc < 0) {
@@ -171,10 +201,16 @@ static void nfsbe_describe(const struct ufs_mount_cfg *m, const struct ufs_backe
 		 (unsigned)getgid());
 }
 
+static const struct ufs_cfg_key nfs_keys[] = {
+    {"nfs_connections", 0, "TCP connections to the server at most (default 0: one per thread)"},
+    {NULL, 0, NULL},
+};
+
 const struct ufs_backend_ops ufs_nfs_ops = {
     .scheme = "nfs",
     .caps = UFS_CAP_POSIX_WRITE | UFS_CAP_HARDLINK | UFS_CAP_SYMLINK | UFS_CAP_CHMOD,
-    .url_help = "nfs://host/export[/dir][?version=3|4]  NFSv3/v4 (no further keys)",
+    .url_help = "nfs://host/export[/dir][?version=3|4]  NFSv3/v4",
+    .keys = nfs_keys,
     .create = nfsbe_create,
     .check = nfsbe_check,
     .describe = nfsbe_describe,

@@ -1,6 +1,7 @@
 /*
  * nfs_conn.c — NFS connections and the bounded-wait executor: one libnfs
- * context per calling thread (pooled), async calls driven by our own poll
+ * context per calling thread (pooled; shared by threads beyond the mount's
+ * nfs_connections), async calls driven by our own poll
  * loop within op_timeout, reconnect-and-retry-once, and the per-conn LRU of
  * open read handles. Knows nothing of the backend's operations.
  * Design and lock order: protocols/nfs/nfs.c.
@@ -328,14 +329,36 @@ void ufs_nfs_conn_free(struct nfs_conn *c)
 	free(c);
 }
 
-/* pthread key destructor: the exiting thread's conn goes back to the pool. */
+/* pthread key destructor: the exiting thread lets go of its conn (back to
+ * the pool for the next new thread once no thread is bound to it). */
 void ufs_nfs_conn_unbind(void *v)
 {
 	struct nfs_conn *c = v;
 
 	pthread_mutex_lock(&c->nb->pool_lock);
-	c->bound = 0;
+	c->bound--;
 	pthread_mutex_unlock(&c->nb->pool_lock);
+}
+
+/* The conn a new thread binds to: a free one, else a new one while the
+ * pool is below max_conns (0: no bound), else the least shared one (then
+ * its calls queue on the conn's lock). NULL on ENOMEM. pool_lock held. */
+static struct nfs_conn *nfs_conn_pick_locked(struct nfs_be *nb)
+{
+	struct nfs_conn *c, *least = NULL;
+
+	for (c = nb->conns; c; c = c->next)
+		if (!least || c->bound < least->bound)
+			least = c;
+	if (least && (least->bound == 0 || (nb->max_conns && nb->nconns >= nb->max_conns)))
+		return least;
+	c = nfs_conn_new(nb);
+	if (!c)
+		return least;
+	c->next = nb->conns;
+	nb->conns = c;
+	nb->nconns++;
+	return c;
 }
 
 /* The calling thread's conn (bound on first use), or NULL on ENOMEM. */
@@ -346,14 +369,9 @@ struct nfs_conn *ufs_nfs_conn_get(struct nfs_be *nb)
 	if (c)
 		return c;
 	pthread_mutex_lock(&nb->pool_lock);
-	for (c = nb->conns; c && c->bound; c = c->next)
-		;
-	if (!c && (c = nfs_conn_new(nb)) != NULL) {
-		c->next = nb->conns;
-		nb->conns = c;
-	}
+	c = nfs_conn_pick_locked(nb);
 	if (c)
-		c->bound = 1;
+		c->bound++;
 	pthread_mutex_unlock(&nb->pool_lock);
 	if (c)
 		pthread_setspecific(nb->key, c);

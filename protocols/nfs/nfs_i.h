@@ -61,7 +61,7 @@ struct nfs_conn {
 	struct nfs_be *nb;
 	struct nfs_context *ctx;	       /* NULL: not connected */
 	unsigned gen;			       /* bumped whenever ctx is discarded */
-	int bound;			       /* owned by a live thread (pool_lock) */
+	unsigned bound;			       /* live threads bound to it (pool_lock) */
 	double deadline;		       /* monotonic end of the backend call in progress */
 	struct nfs_fhc_ent fhc[NFS_FHC_SLOTS]; /* read handles, 0 = most recent */
 	struct nfs_conn *next;		       /* pool list (pool_lock) */
@@ -75,6 +75,8 @@ struct nfs_be {
 	pthread_key_t key; /* thread -> its nfs_conn */
 	pthread_mutex_t pool_lock;
 	struct nfs_conn *conns;
+	unsigned nconns;    /* conns in the pool list (pool_lock) */
+	unsigned max_conns; /* nfs_connections: 0 = one per thread */
 	int timeout_ms;
 	int pinned_ids; /* the URL sets uid= or gid=: every call uses them */
 	/* NFSv3 handle resolution (nfs_meta.c); fhc is NULL for NFSv4 */

@@ -1,7 +1,8 @@
 /* test_cache_bufpool.c — the block buffer pool (cache/bufpool.c) on its own:
  * recycling (LIFO, contents kept: no fresh page), the budget charge of idle
  * buffers, release for reclaim, the idle trim (driven by an explicit clock,
- * so nothing here depends on timing) and a budget that shrinks. */
+ * so nothing here depends on timing), a budget that shrinks, and a fresh
+ * buffer faulted in at once (populate). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +11,9 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cache/cache_i.h"
 #include "common/budget.h"
@@ -133,6 +136,42 @@ static void test_budget_shrink_releases_idle(void **state)
 	ufs_budget_destroy(b);
 }
 
+/* Pages of buf (BS bytes) resident in memory. */
+static size_t resident_pages(const char *buf)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), n = BS / page, in = 0;
+	unsigned char vec[BS / 4096];
+
+	assert_true(n <= sizeof(vec));
+	assert_int_equal(mincore((void *)buf, BS, vec), 0);
+	for (size_t i = 0; i < n; i++)
+		in += vec[i] & 1;
+	return in;
+}
+
+static void test_populate_faults_in_whole_buffer(void **state)
+{
+	struct ufs_budget *b = ufs_budget_create(2 * BS);
+	struct ufs_bufpool *p = ufs_bufpool_create(b, BS, 0);
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	char *buf;
+
+	(void)state;
+	assert_int_equal(ufs_budget_try(b, BS), 0);
+	buf = ufs_bufpool_map(p);
+	assert_non_null(buf);
+	assert_int_equal(resident_pages(buf), 0); /* mapped, nothing touched yet */
+	ufs_bufpool_populate(p, buf);
+	if (madvise(buf, page, 23 /* MADV_POPULATE_WRITE */) == 0) /* the kernel has it */
+		assert_int_equal(resident_pages(buf), BS / page);
+	buf[BS - 1] = 1; /* writable either way */
+	ufs_bufpool_put(p, buf);
+	assert_ptr_equal(ufs_bufpool_take(p), buf);
+	ufs_bufpool_put(p, buf);
+	ufs_bufpool_destroy(p);
+	ufs_budget_destroy(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -140,6 +179,7 @@ int main(void)
 	    cmocka_unit_test(test_release_for_reclaim),
 	    cmocka_unit_test(test_idle_trim),
 	    cmocka_unit_test(test_budget_shrink_releases_idle),
+	    cmocka_unit_test(test_populate_faults_in_whole_buffer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -211,11 +211,20 @@ static void test_unknown_key_lists_scheme_keys(void **state)
 	assert_int_equal(
 	    load("[mount \"/b\"]\naccount_key = SECRETVALUE\nurl = az://c\n", 0600, &cfg, err), 0);
 	ufs_config_destroy(cfg);
-	/* nfs and file accept only the common keys */
+	/* nfs and file accept only the common keys, and nfs its own */
 	assert_int_equal(load("[mount \"/n\"]\nurl = nfs://h/e\nregion = x\n", 0644, &cfg, err),
 			 -EINVAL);
 	assert_non_null(strstr(err, ":3: unknown key 'region'"));
 	assert_non_null(strstr(err, "op_timeout"));
+	assert_non_null(strstr(err, "nfs_connections"));
+	assert_int_equal(
+	    load("[mount \"/n\"]\nurl = nfs://h/e\nnfs_connections = 4\n", 0644, &cfg, err), 0);
+	assert_string_equal(ufs_mcfg_get(&cfg->mounts[0], "nfs_connections"), "4");
+	ufs_config_destroy(cfg);
+	assert_int_equal(
+	    load("[mount \"/f\"]\nurl = file:///tmp\nnfs_connections = 4\n", 0644, &cfg, err),
+	    -EINVAL);
+	assert_non_null(strstr(err, ":3: unknown key 'nfs_connections'"));
 }
 
 /* Does the .SS section of man page text whose heading holds word mention key? */
