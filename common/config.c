@@ -30,6 +30,7 @@
 
 #include "common/inilong.h"
 #include "common/metrics.h"
+#include "common/ratelimit.h"
 #include "common/strbuf.h"
 #include "common/secret.h"
 
@@ -107,6 +108,50 @@ int ufs_parse_size(const char *s, uint64_t *pout)
 	if (shift && v > (UINT64_MAX >> shift))
 		return -EINVAL;
 	*pout = (uint64_t)v << shift;
+	return 0;
+}
+
+/* Seconds in one unit of a duration ('s', 'm', 'h', 'd', 'w'), 0 if none. */
+static uint64_t duration_unit(char c)
+{
+	switch (c) {
+	case 's':
+		return 1;
+	case 'm':
+		return 60;
+	case 'h':
+		return 3600;
+	case 'd':
+		return 86400;
+	case 'w':
+		return 7 * 86400;
+	default:
+		return 0;
+	}
+}
+
+int ufs_parse_duration(const char *s, uint64_t *pout)
+{
+	uint64_t total = 0;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	while (*s) {
+		char *end;
+		unsigned long long v;
+		uint64_t unit;
+
+		if (!isdigit((unsigned char)*s))
+			return -EINVAL;
+		errno = 0;
+		v = strtoull(s, &end, 10);
+		unit = *end ? duration_unit(*end) : 1;
+		if (errno || unit == 0 || v > (UINT64_MAX - total) / unit)
+			return -EINVAL;
+		total += v * unit;
+		s = *end ? end + 1 : end;
+	}
+	*pout = total;
 	return 0;
 }
 
@@ -334,6 +379,12 @@ static int check_mount_key(const struct ufs_cfg_schema *schema, struct ufs_mount
 		snprintf(msg, msglen, "%s: expected a size such as 8M, got '%s'", key, v);
 		return 0;
 	}
+	if (strcmp(key, "bwlimit") == 0) {
+		if (ufs_parse_size(v, &sz) == 0)
+			return 1;
+		snprintf(msg, msglen, "bwlimit: expected bytes per second such as 8M, got '%s'", v);
+		return 0;
+	}
 	if (strstr(key, "ttl") || strcmp(key, "op_timeout") == 0) {
 		if (parse_seconds(v, &d) == 0)
 			return 1;
@@ -546,6 +597,26 @@ static int set_bool_key(int *dst, const char *key, const char *v, char *msg, siz
 	return 0;
 }
 
+/* [global] bwlimit: the rate of the bucket every mount without its own
+ * bwlimit shares (made on first use; 0 leaves it unlimited). */
+static int set_bwlimit_key(struct ufs_config *cfg, const char *v, char *msg, size_t msglen)
+{
+	uint64_t rate;
+
+	if (ufs_parse_size(v, &rate) != 0) {
+		snprintf(msg, msglen, "bwlimit: expected bytes per second such as 8M, got '%s'", v);
+		return -EINVAL;
+	}
+	if (!cfg->bw && rate && ufs_ratelimit_create(rate, NULL, &cfg->bw) != 0) {
+		snprintf(msg, msglen, "out of memory");
+		return -ENOMEM;
+	}
+	if (cfg->bw)
+		ufs_ratelimit_set_rate(cfg->bw, rate);
+	cfg->bwlimit = rate;
+	return 0;
+}
+
 static int set_global_key(struct ufs_config *cfg, const char *key, const char *v, char *msg,
 			  size_t msglen)
 {
@@ -562,6 +633,8 @@ static int set_global_key(struct ufs_config *cfg, const char *key, const char *v
 		return set_size_key(&cfg->readahead_max, key, v, 0, msg, msglen);
 	if (strcmp(key, "part_size") == 0)
 		return set_size_key(&cfg->part_size, key, v, 64 << 10, msg, msglen);
+	if (strcmp(key, "bwlimit") == 0)
+		return set_bwlimit_key(cfg, v, msg, msglen);
 	if (strcmp(key, "attr_ttl") == 0)
 		return set_seconds_key(&cfg->attr_ttl, key, v, msg, msglen);
 	if (strcmp(key, "dir_ttl") == 0)
@@ -824,6 +897,7 @@ void ufs_config_destroy(struct ufs_config *cfg)
 	free(cfg->log_level);
 	free(cfg->metrics);
 	free(cfg->staging_dir);
+	ufs_ratelimit_destroy(cfg->bw);
 	free(cfg);
 }
 

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct ufs_ratelimit;
+
 struct ufs_kv {
 	char *key;
 	char *value;
@@ -52,6 +54,8 @@ struct ufs_config {
 	int readonly;	   /* whole namespace read-only (-o ro) */
 	char *staging_dir; /* local staging for object-store random writes, NULL = /tmp */
 	char *metrics;	   /* Prometheus endpoint "HOST:PORT" (validated), NULL = off */
+	uint64_t bwlimit;  /* bwlimit = 8M: bytes/s of every mount without its own, 0 = none */
+	struct ufs_ratelimit *bw; /* owned: the bucket of bwlimit those mounts share, or NULL */
 	struct ufs_mount_cfg *mounts;
 	size_t n_mounts;
 };
@@ -115,6 +119,10 @@ int ufs_mcfg_get_double(const struct ufs_mount_cfg *m, const char *key, double d
 
 /* Parse a size with optional K/M/G/T suffix (powers of 1024). 0 or -EINVAL. */
 int ufs_parse_size(const char *s, uint64_t *pout);
+
+/* Parse a duration: a number of seconds ("90"), or numbers with units s,
+ * m, h, d, w ("30s", "10m", "2h", "7d", "1h30m"). 0 or -EINVAL. */
+int ufs_parse_duration(const char *s, uint64_t *pout);
 
 /* Parse a boolean word. 0 or -EINVAL. */
 int ufs_parse_bool(const char *s, int *pout);

@@ -9,6 +9,11 @@
  * rerun of the same command lands in the same place); a file SRC becomes
  * DST, or DST/NAME when DST is an existing directory, ends in '/', or cp
  * was given several SRCs.
+ *
+ * --bwlimit: one bucket for the job, lent to every SRC backend for the run
+ * (as DST is lent the write budget), so the guarded reads charge it
+ * (protocols/bwlimit.c): every byte read from a source, by any worker,
+ * --checksum comparisons included, shares the rate.
  */
 #include "migrate/migrate_i.h"
 
@@ -19,6 +24,7 @@
 #include <sys/stat.h>
 
 #include "common/budget.h"
+#include "common/ratelimit.h"
 
 #define COPY_WRITE_BUDGET (128ull << 20)
 
@@ -142,13 +148,31 @@ static int copy_one(struct copy_job *a, struct mig_target *s, struct mig_target 
 	return rc == 0 ? CLI_OK : mig_target_fail(r.dst_fault ? d : s, rc);
 }
 
+/* Lend rl to every SRC backend (their own buckets saved in keep), or with
+ * rl NULL give each its own back. */
+static void copy_lend_bwlimit(const struct copy_job *a, struct mig_target *t,
+			      struct ufs_ratelimit *rl, struct ufs_ratelimit **keep)
+{
+	for (int i = 0; i < a->n_paths - 1; i++) {
+		if (!t[i].be)
+			continue;
+		if (rl)
+			keep[i] = t[i].be->bwlimit;
+		t[i].be->bwlimit = rl ? rl : keep[i];
+	}
+}
+
 /* Open every target, then run each SRC into DST. */
 static int copy_targets(struct copy_job *a, struct mig_target *t, struct mig_report *rep)
 {
 	struct mig_target *d = &t[a->n_paths - 1];
 	struct mig_journal *j = NULL;
 	struct ufs_budget *budget = ufs_budget_create(COPY_WRITE_BUDGET);
-	int rc = budget ? CLI_OK : CLI_FAIL;
+	struct ufs_ratelimit *bw = NULL, **keep = calloc((size_t)a->n_paths, sizeof(*keep));
+	int rc = budget && keep ? CLI_OK : CLI_FAIL, lent = 0;
+
+	if (rc == CLI_OK && a->o->bwlimit && ufs_ratelimit_create(a->o->bwlimit, NULL, &bw) != 0)
+		rc = CLI_FAIL;
 
 	for (int i = 0; rc == CLI_OK && i < a->n_paths; i++) {
 		rc = copy_open(&t[i], a, a->paths[i]);
@@ -157,14 +181,22 @@ static int copy_targets(struct copy_job *a, struct mig_target *t, struct mig_rep
 	}
 	if (rc == CLI_OK)
 		rc = copy_journal(a, &j);
-	if (rc == CLI_OK)
+	if (rc == CLI_OK) {
 		d->be->budget = budget;
+		lent = bw != NULL;
+		if (lent)
+			copy_lend_bwlimit(a, t, bw, keep);
+	}
 	for (int i = 0; rc == CLI_OK && i < a->n_paths - 1; i++)
 		rc = copy_one(a, &t[i], d, j, rep);
 	if (d->be)
 		d->be->budget = NULL;
+	if (lent)
+		copy_lend_bwlimit(a, t, NULL, keep);
 	mig_journal_close(j);
 	ufs_budget_destroy(budget);
+	ufs_ratelimit_destroy(bw);
+	free(keep);
 	return rc;
 }
 

@@ -79,6 +79,34 @@ int mig_stream_object(struct ufs_backend *be, const struct ufs_obj *obj,
 		      const struct mig_stream_opts *o, mig_stream_sink sink, void *arg,
 		      int *psink_err);
 
+/* ---- filter.c ---- */
+
+struct mig_pattern;
+
+/* What a job looks at (rules: filter.c): include/exclude globs, size bounds
+ * (bytes, inclusive) and mtime bounds (seconds since the epoch, inclusive). */
+struct mig_filter {
+	struct mig_pattern **include, **exclude;
+	size_t n_include, n_exclude;
+	uint64_t min_size, max_size;  /* 0, UINT64_MAX: no bound */
+	int64_t mtime_min, mtime_max; /* INT64_MIN, INT64_MAX: no bound */
+};
+
+/* An empty filter (everything passes). */
+void mig_filter_init(struct mig_filter *f);
+/* Free its patterns and empty it. */
+void mig_filter_fini(struct mig_filter *f);
+/* Add one --include (exclude 0) or --exclude (1) glob. 0 or -ENOMEM. */
+int mig_filter_add(struct mig_filter *f, int exclude, const char *pattern);
+/* Add the patterns of the file at path, one a line (blanks around a line
+ * trimmed; blank lines and lines starting with '#' skipped). 0, or -errno
+ * with "--include-from PATH: reason" in err. */
+int mig_filter_add_file(struct mig_filter *f, int exclude, const char *path, char *err,
+			size_t errlen);
+/* --max-age AGE (max_age 1: modified within age seconds before now) or
+ * --min-age AGE (0: modified at least age seconds before now). */
+void mig_filter_age(struct mig_filter *f, int max_age, uint64_t age, int64_t now);
+
 /* ---- copy.c (and its options; the shard parser is plan.c) ---- */
 
 enum mig_mode { MIG_CP, MIG_SYNC, MIG_CHECK };
@@ -98,11 +126,11 @@ struct mig_opts {
 	int json_lines; /* one object per file on stdout */
 	int progress;	/* progress line on stderr */
 	int delete_extra;
-	int verify; /* MIG_VERIFY_*: read back and compare what was written */
-	const char **include, **exclude;
-	size_t n_include, n_exclude;
-	const char *journal; /* NULL: none */
-	int resume;	     /* the journal must exist */
+	int verify;			 /* MIG_VERIFY_*: read back and compare what was written */
+	const struct mig_filter *filter; /* NULL: every entry */
+	uint64_t bwlimit;		 /* --bwlimit: bytes/s read from SRC, 0 = none */
+	const char *journal;		 /* NULL: none */
+	int resume;			 /* the journal must exist */
 	unsigned shard_k, shard_n;
 };
 

@@ -8,7 +8,8 @@
  *   stream.c   read one object in order through parallel ranged reads
  *   queue.c    the workers: a bounded queue from the walk to a worker pool
  *   walk.c     walk SRC and DST side by side, one directory at a time
- *   plan.c     filters, shards, and what to do with one entry
+ *   filter.c   --include/--exclude globs, size and age bounds
+ *   plan.c     shards, and what to do with one entry
  *   xfer.c     copy / hash one file (xxh3-128), read-back verify
  *   meta.c     owner, mode and times kept (files, directories after the run)
  *   journal.c  the fsync'd append-only journal (--journal/--resume)
@@ -95,6 +96,16 @@ int mig_walk(struct mig_run *r);
 /* Join a root and a rel path ("" parts dropped). malloc'd, or NULL. */
 char *mig_path(const char *root, const char *rel);
 
+/* ---- filter.c ---- */
+
+/* True when the entry rel with attributes a passes f (f NULL: always; a
+ * NULL or a directory: the globs alone). */
+int mig_filter_match(const struct mig_filter *f, const char *rel, const struct ufs_attr *a);
+
+/* True when the directory rel is excluded whole (an exclude "DIR/" "**"
+ * matches it): not walked, made or deleted. */
+int mig_filter_prunes_dir(const struct mig_filter *f, const char *rel);
+
 /* ---- plan.c ---- */
 
 enum mig_act {
@@ -109,10 +120,6 @@ enum mig_act {
 /* What to do with it (a file or symlink; size, mtime, content rules of the
  * mode; dst_posix: DST keeps the source mtime). */
 enum mig_act mig_plan(const struct mig_opts *o, const struct mig_item *it, int dst_posix);
-
-/* True when rel passes --include/--exclude (a pattern without '/' matches
- * the last component, one with '/' the whole rel path). */
-int mig_filter_match(const struct mig_opts *o, const char *rel);
 
 /* True when shard k of n owns rel (xxh64 of the rel path mod n). */
 int mig_shard_owns(const char *rel, unsigned k, unsigned n);

@@ -1,7 +1,7 @@
 /*
- * plan.c — the decisions of the copy engine, free of I/O: which
- * entries pass --include/--exclude, which shard owns an entry, and what to
- * do with an entry given both sides' attributes.
+ * plan.c — the decisions of the copy engine, free of I/O: which shard
+ * owns an entry, and what to do with an entry given both sides' attributes
+ * (which entries a job looks at at all: filter.c).
  *
  * Rules: cp copies every source file; sync copies what is missing or
  * differs; check reports. "Differs" is the size, then (without --checksum)
@@ -15,32 +15,11 @@
 #include "migrate/migrate_i.h"
 
 #include <errno.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <xxhash.h>
-
-static int plan_glob(const char *pattern, const char *rel)
-{
-	const char *base = strrchr(rel, '/');
-
-	if (!strchr(pattern, '/'))
-		rel = base ? base + 1 : rel;
-	return fnmatch(pattern, rel, 0) == 0;
-}
-
-int mig_filter_match(const struct mig_opts *o, const char *rel)
-{
-	int in = o->n_include == 0;
-
-	for (size_t i = 0; i < o->n_include && !in; i++)
-		in = plan_glob(o->include[i], rel);
-	for (size_t i = 0; i < o->n_exclude && in; i++)
-		in = !plan_glob(o->exclude[i], rel);
-	return in;
-}
 
 int mig_shard_owns(const char *rel, unsigned k, unsigned n)
 {

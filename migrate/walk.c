@@ -176,13 +176,15 @@ static int walk_wants_extras(const struct mig_run *r)
 	return r->o->mode == MIG_CHECK || (r->o->mode == MIG_SYNC && r->o->delete_extra);
 }
 
-/* Queue one file/symlink entry (filters and shard applied). */
+/* Queue one file/symlink entry (filters, on SRC's attributes or else DST's,
+ * and shard applied). */
 static void walk_queue(struct mig_run *r, const char *rel, const struct walk_ent *s,
 		       const struct walk_ent *d)
 {
 	struct mig_item *it;
 
-	if (!mig_filter_match(r->o, rel) || !mig_shard_owns(rel, r->o->shard_k, r->o->shard_n))
+	if (!mig_filter_match(r->o->filter, rel, s ? &s->a : &d->a) ||
+	    !mig_shard_owns(rel, r->o->shard_k, r->o->shard_n))
 		return;
 	it = calloc(1, sizeof(*it));
 	if (it)
@@ -238,7 +240,9 @@ static int walk_pair(struct mig_run *r, const char *dir, const struct walk_ent *
 	rel = mig_path(dir, s ? s->name : d->name);
 	if (!rel)
 		return -ENOMEM;
-	if (s && S_ISDIR(s->a.mode))
+	if (S_ISDIR((s ? s : d)->a.mode) && mig_filter_prunes_dir(r->o->filter, rel))
+		rc = 0; /* excluded whole: neither made, walked nor deleted */
+	else if (s && S_ISDIR(s->a.mode))
 		rc = walk_src_dir(r, rel, s, d, pstack);
 	else if (!s && S_ISDIR(d->a.mode))
 		rc = walk_push_dir(pstack, rel, 1, 1);

@@ -7,20 +7,21 @@
  */
 #include "mount-helpers/cli_i.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
-
-#define COPY_MAX_PATTERNS 64
 
 struct copy_args {
 	struct mig_opts o;
 	const char *config;
 	const char *region; /* --region for s3:// URLs */
 	const char *shard, *shard_count;
-	const char *include[COPY_MAX_PATTERNS], *exclude[COPY_MAX_PATTERNS];
+	struct mig_filter filter; /* owned */
+	int64_t now;	   /* when the options were read: --min-age/--max-age count from it */
 	int progress_flag; /* -1 --no-progress, 0 default (TTY), 1 --progress */
 	char **paths;
 	int n_paths;
@@ -44,6 +45,13 @@ enum {
 	OPT_DELETE,
 	OPT_VERIFY,
 	OPT_REGION,
+	OPT_INCLUDE_FROM,
+	OPT_EXCLUDE_FROM,
+	OPT_MIN_SIZE,
+	OPT_MAX_SIZE,
+	OPT_MIN_AGE,
+	OPT_MAX_AGE,
+	OPT_BWLIMIT,
 };
 
 static const struct option copy_long[] = {
@@ -66,6 +74,13 @@ static const struct option copy_long[] = {
     {"delete", no_argument, NULL, OPT_DELETE},
     {"verify", required_argument, NULL, OPT_VERIFY},
     {"region", required_argument, NULL, OPT_REGION},
+    {"include-from", required_argument, NULL, OPT_INCLUDE_FROM},
+    {"exclude-from", required_argument, NULL, OPT_EXCLUDE_FROM},
+    {"min-size", required_argument, NULL, OPT_MIN_SIZE},
+    {"max-size", required_argument, NULL, OPT_MAX_SIZE},
+    {"min-age", required_argument, NULL, OPT_MIN_AGE},
+    {"max-age", required_argument, NULL, OPT_MAX_AGE},
+    {"bwlimit", required_argument, NULL, OPT_BWLIMIT},
     {NULL, 0, NULL, 0},
 };
 
@@ -83,8 +98,15 @@ static void copy_usage(FILE *f)
 	      "  --transfers N         files in flight (default 8)\n"
 	      "  --streams N           parallel ranged reads per file (default 4)\n"
 	      "  --checksum            compare content (xxh3-128), not size and mtime\n"
-	      "  --include GLOB        only entries matching GLOB (repeatable)\n"
+	      "  --include GLOB        only entries matching GLOB (repeatable; '**' crosses '/')\n"
 	      "  --exclude GLOB        skip entries matching GLOB (repeatable)\n"
+	      "  --include-from FILE   --include each pattern of FILE (one a line, # comments)\n"
+	      "  --exclude-from FILE   --exclude each pattern of FILE\n"
+	      "  --min-size SIZE       only files of at least SIZE bytes (64K, 1M, 2G)\n"
+	      "  --max-size SIZE       only files of at most SIZE bytes\n"
+	      "  --min-age AGE         only files modified at least AGE ago (30s, 10m, 2h, 7d)\n"
+	      "  --max-age AGE         only files modified within AGE\n"
+	      "  --bwlimit RATE        read SRC at most RATE bytes/s, all transfers together (8M)\n"
 	      "  --delete              sync: remove files only on DST\n"
 	      "  --verify auto|all|none  read back what was written (auto: file and nfs)\n"
 	      "  --json                one summary object on stdout\n"
@@ -120,14 +142,36 @@ static int copy_bad(const char *cmd, const char *flag, const char *value)
 	return CLI_USAGE;
 }
 
-static int copy_pattern(struct copy_args *a, const char **v, size_t *pn, const char *p)
+/* --include/--exclude GLOB, or with from set the patterns of the file GLOB. */
+static int copy_pattern(struct copy_args *a, int exclude, int from, const char *v)
 {
-	if (*pn == COPY_MAX_PATTERNS) {
-		cli_error(a->o.cmd, "too many --include/--exclude patterns (max %d)",
-			  COPY_MAX_PATTERNS);
+	char err[CLI_ERR_MAX];
+
+	if (from && mig_filter_add_file(&a->filter, exclude, v, err, sizeof(err)) != 0) {
+		cli_error(a->o.cmd, "%s", err);
 		return CLI_USAGE;
 	}
-	v[(*pn)++] = p;
+	if (!from && mig_filter_add(&a->filter, exclude, v) != 0) {
+		cli_error(a->o.cmd, "%s", cli_strerror(ENOMEM));
+		return CLI_FAIL;
+	}
+	return CLI_OK;
+}
+
+/* --min-size/--max-size/--bwlimit: a size such as 64K, 1M, 2G. */
+static int copy_size(struct copy_args *a, const char *flag, const char *v, uint64_t *pout)
+{
+	return ufs_parse_size(v, pout) == 0 ? CLI_OK : copy_bad(a->o.cmd, flag, v);
+}
+
+/* --min-age/--max-age: a duration such as 30s, 10m, 2h, 7d. */
+static int copy_age(struct copy_args *a, int max_age, const char *v)
+{
+	uint64_t age;
+
+	if (ufs_parse_duration(v, &age) != 0)
+		return copy_bad(a->o.cmd, max_age ? "--max-age" : "--min-age", v);
+	mig_filter_age(&a->filter, max_age, age, a->now);
 	return CLI_OK;
 }
 
@@ -170,9 +214,20 @@ static int copy_option(struct copy_args *a, int c)
 		a->o.checksum = 1;
 		break;
 	case OPT_INCLUDE:
-		return copy_pattern(a, a->include, &a->o.n_include, optarg);
 	case OPT_EXCLUDE:
-		return copy_pattern(a, a->exclude, &a->o.n_exclude, optarg);
+	case OPT_INCLUDE_FROM:
+	case OPT_EXCLUDE_FROM:
+		return copy_pattern(a, c == OPT_EXCLUDE || c == OPT_EXCLUDE_FROM,
+				    c == OPT_INCLUDE_FROM || c == OPT_EXCLUDE_FROM, optarg);
+	case OPT_MIN_SIZE:
+		return copy_size(a, "--min-size", optarg, &a->filter.min_size);
+	case OPT_MAX_SIZE:
+		return copy_size(a, "--max-size", optarg, &a->filter.max_size);
+	case OPT_MIN_AGE:
+	case OPT_MAX_AGE:
+		return copy_age(a, c == OPT_MAX_AGE, optarg);
+	case OPT_BWLIMIT:
+		return copy_size(a, "--bwlimit", optarg, &a->o.bwlimit);
 	case OPT_JSON:
 		a->o.json = 1;
 		break;
@@ -260,8 +315,7 @@ static int copy_parse(struct copy_args *a, int argc, char **argv)
 		rc = copy_option(a, c);
 	if (rc != CLI_OK)
 		return rc;
-	a->o.include = a->include;
-	a->o.exclude = a->exclude;
+	a->o.filter = &a->filter;
 	a->paths = argv + optind;
 	a->n_paths = argc - optind;
 	if (a->o.mode != MIG_CP)
@@ -286,10 +340,13 @@ static int copy_main(int argc, char **argv, enum mig_mode mode)
 		copy_usage(stdout);
 		return CLI_OK;
 	}
+	mig_filter_init(&a.filter);
+	a.now = (int64_t)time(NULL);
 	rc = copy_parse(&a, argc, argv);
-	if (rc != CLI_OK)
-		return rc;
-	return mig_copy(&a.o, a.config, a.region, a.paths, a.n_paths);
+	if (rc == CLI_OK)
+		rc = mig_copy(&a.o, a.config, a.region, a.paths, a.n_paths);
+	mig_filter_fini(&a.filter);
+	return rc;
 }
 
 int cli_cp_main(int argc, char **argv)

@@ -20,6 +20,10 @@
  * calls in a row ending in a reset, with no answer between them, mark the
  * backend down (a server that accepts connections and drops every one).
  *
+ * Bandwidth (bwlimit.c): a read's bytes are charged to the backend's
+ * bucket once they came back (the caller sleeps there, outside the timed
+ * call), and writers are wrapped so each pwrite is charged before it goes.
+ *
  * Lock order: be->lock is a leaf lock, never held across a backend call.
  */
 #include "protocols/backend.h"
@@ -32,6 +36,8 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/ratelimit.h"
+#include "protocols/bwlimit.h"
 
 #define BE_RESETS_DOWN 3 /* calls in a row ending in a reset that mark the backend down */
 
@@ -44,10 +50,12 @@ void ufs_be_init(struct ufs_backend *be, const struct ufs_backend_ops *ops,
 	be->name = strdup(m->prefix ? m->prefix : "/");
 	be->readonly = m->readonly || (g && g->readonly);
 	pthread_mutex_init(&be->lock, NULL);
+	ufs_be_bwlimit_init(be);
 }
 
 void ufs_be_fini(struct ufs_backend *be)
 {
+	ufs_be_bwlimit_fini(be);
 	pthread_mutex_destroy(&be->lock);
 	free(be->name);
 	be->name = NULL;
@@ -277,6 +285,7 @@ ssize_t ufs_be_read(struct ufs_backend *be, const struct ufs_obj *obj, uint64_t 
 	if (n < 0)
 		return health_note(be, UFS_BE_OP_READ, t0, (int)n);
 	health_note(be, UFS_BE_OP_READ, t0, 0);
+	ufs_ratelimit_take(be->bwlimit, (uint64_t)n);
 	return n;
 }
 
@@ -284,10 +293,12 @@ int ufs_be_open_writer(struct ufs_backend *be, const char *path, int flags, mode
 		       struct ufs_writer **pw)
 {
 	const double t0 = ufs_mono_now();
+	int rc;
 
 	GUARD_WRITE(be, open_writer);
-	return health_note(be, UFS_BE_OP_OPEN_WRITER, t0,
-			   be->ops->open_writer(be, path, flags, mode, pw));
+	rc = health_note(be, UFS_BE_OP_OPEN_WRITER, t0,
+			 be->ops->open_writer(be, path, flags, mode, pw));
+	return rc == 0 ? ufs_be_bwlimit_writer(be, pw) : rc;
 }
 
 int ufs_be_unlink(struct ufs_backend *be, const char *path)

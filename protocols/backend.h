@@ -46,6 +46,7 @@
 
 struct ufs_budget;
 struct ufs_bufpool;
+struct ufs_ratelimit;
 
 #define UFS_ETAG_MAX 96
 #define UFS_UID_OWNER ((uint32_t)-1) /* "the user who mounted" (object stores) */
@@ -330,6 +331,11 @@ struct ufs_backend {
 					     size), NULL = none; borrowed, outlives writers */
 	char *name;			  /* mount prefix, for messages */
 	int readonly;
+	/* bandwidth limit (bwlimit.c): the bucket reads and writes are charged
+	 * to, NULL = none; the mount's own (bwlimit_own, owned), the [global]
+	 * one, or one a command lends (cp/sync --bwlimit) */
+	struct ufs_ratelimit *bwlimit;
+	struct ufs_ratelimit *bwlimit_own;
 	struct ufs_be_stats stats;
 	/* health (backend.c) */
 	pthread_mutex_t lock;

@@ -30,6 +30,7 @@ const struct ufs_cfg_key ufs_backend_common_keys[] = {
     {"op_timeout", 0, "seconds a backend call may take (overrides [global])"},
     {"block_size", 0, "cache block size, at least 4K (overrides [global])"},
     {"part_size", 0, "upload part size, at least 4K (overrides [global])"},
+    {"bwlimit", 0, "bytes/s this mount reads and writes, 0 = none (overrides [global])"},
     {NULL, 0, NULL},
 };
 

@@ -11,7 +11,7 @@ dir=$ROOT/build
 opts=(-DUFS_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo)
 targets=()
 # The pool, cache, fs and upload unit tests (scripts/test.sh runs them under TSan).
-TSAN_TESTS=(test_budget test_pool test_cache test_cache_bufpool test_cache_disk test_cache_ra test_meta test_inode test_namespace test_upload)
+TSAN_TESTS=(test_budget test_pool test_cache test_cache_bufpool test_cache_disk test_cache_ra test_meta test_inode test_namespace test_upload test_ratelimit)
 if [[ ${1:-} == --asan ]]; then
 	dir=$ROOT/build-asan
 	opts=(-DUFS_WERROR=ON -DUFS_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug)

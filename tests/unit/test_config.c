@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/config.h"
+#include "common/ratelimit.h"
 #include "protocols/backend.h"
 
 static char tmp_path[256];
@@ -413,6 +414,61 @@ static void test_overrides(void **state)
 	ufs_config_destroy(cfg);
 }
 
+/* Durations of --min-age/--max-age: seconds, units s m h d w, sums. */
+static void test_durations(void **state)
+{
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(ufs_parse_duration("90", &v), 0);
+	assert_int_equal(v, 90);
+	assert_int_equal(ufs_parse_duration("30s", &v), 0);
+	assert_int_equal(v, 30);
+	assert_int_equal(ufs_parse_duration("10m", &v), 0);
+	assert_int_equal(v, 600);
+	assert_int_equal(ufs_parse_duration("2h", &v), 0);
+	assert_int_equal(v, 7200);
+	assert_int_equal(ufs_parse_duration("7d", &v), 0);
+	assert_int_equal(v, 7 * 86400);
+	assert_int_equal(ufs_parse_duration("1w", &v), 0);
+	assert_int_equal(v, 7 * 86400);
+	assert_int_equal(ufs_parse_duration("1h30m", &v), 0);
+	assert_int_equal(v, 5400);
+	assert_int_equal(ufs_parse_duration("", &v), -EINVAL);
+	assert_int_equal(ufs_parse_duration("-1d", &v), -EINVAL);
+	assert_int_equal(ufs_parse_duration("3x", &v), -EINVAL);
+	assert_int_equal(ufs_parse_duration("d", &v), -EINVAL);
+	assert_int_equal(ufs_parse_duration("1hm", &v), -EINVAL);
+	assert_int_equal(ufs_parse_duration("99999999999999999999d", &v), -EINVAL);
+}
+
+/* bwlimit: [global] makes the shared bucket (0: unlimited), [mount]
+ * accepts a size, anything else is refused naming the key. */
+static void test_bwlimit_keys(void **state)
+{
+	struct ufs_config *cfg = NULL;
+	char err[512] = "";
+
+	(void)state;
+	assert_int_equal(load("[global]\nbwlimit = 8M\n[mount \"/\"]\nurl = file:///tmp\n"
+			      "bwlimit = 0\n",
+			      0600, &cfg, err),
+			 0);
+	assert_int_equal(cfg->bwlimit, 8ULL << 20);
+	assert_non_null(cfg->bw);
+	assert_int_equal(ufs_ratelimit_rate(cfg->bw), 8ULL << 20);
+	assert_string_equal(ufs_mcfg_get(&cfg->mounts[0], "bwlimit"), "0");
+	assert_int_equal(ufs_config_set_global(cfg, "bwlimit", "0", err, sizeof(err)), 0);
+	assert_int_equal(ufs_ratelimit_rate(cfg->bw), 0);
+	assert_int_equal(ufs_config_set_global(cfg, "bwlimit", "fast", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "bwlimit"));
+	ufs_config_destroy(cfg);
+	cfg = NULL;
+	assert_int_equal(
+	    load("[mount \"/\"]\nurl = file:///tmp\nbwlimit = lots\n", 0600, &cfg, err), -EINVAL);
+	assert_non_null(strstr(err, "bwlimit"));
+}
+
 static void test_sizes(void **state)
 {
 	uint64_t v;
@@ -455,6 +511,8 @@ int main(void)
 	    cmocka_unit_test(test_long_lines),
 	    cmocka_unit_test(test_overrides),
 	    cmocka_unit_test(test_sizes),
+	    cmocka_unit_test(test_durations),
+	    cmocka_unit_test(test_bwlimit_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,7 @@
 /*
  * test_migrate.c — the I/O-free parts of the cp/sync/check engine: the
- * decision rules (migrate/plan.c), --include/--exclude, shard parsing and
+ * decision rules (migrate/plan.c), the filters (migrate/filter.c: globs
+ * with '**', pattern files, size and age bounds), shard parsing and
  * ownership, the resume journal (append, reopen, torn tail, corrupt and
  * foreign journals refused; object uploads in flight: U/M records), the
  * store listings a resume checks (S3 ListParts, Azure Get Block List) and
@@ -24,6 +25,7 @@
 
 #include <cmocka.h>
 
+#include "migrate/filter.c"
 #include "migrate/journal.c"
 #include "migrate/plan.c"
 #include "migrate/queue.c"
@@ -76,17 +78,115 @@ static void test_plan_rules(void **state)
 
 static void test_filters(void **state)
 {
-	const char *inc[] = {"*.txt"}, *exc[] = {"tmp/*", "*~"};
-	struct mig_opts o = {.include = inc, .n_include = 1, .exclude = exc, .n_exclude = 2};
+	struct mig_filter f;
 
 	(void)state;
-	assert_true(mig_filter_match(&o, "a/b/c.txt"));
-	assert_false(mig_filter_match(&o, "a/b/c.bin"));
-	assert_false(mig_filter_match(&o, "tmp/c.txt"));
-	assert_true(mig_filter_match(&o, "x/tmp/c.txt")); /* '/' pattern: whole path */
-	o.n_include = 0;
-	assert_true(mig_filter_match(&o, "c.bin"));
-	assert_false(mig_filter_match(&o, "d/c.bin~"));
+	mig_filter_init(&f);
+	assert_int_equal(mig_filter_add(&f, 0, "*.txt"), 0);
+	assert_int_equal(mig_filter_add(&f, 1, "tmp/*"), 0);
+	assert_int_equal(mig_filter_add(&f, 1, "*~"), 0);
+	assert_true(mig_filter_match(&f, "a/b/c.txt", NULL));
+	assert_false(mig_filter_match(&f, "a/b/c.bin", NULL));
+	assert_false(mig_filter_match(&f, "tmp/c.txt", NULL));
+	assert_true(mig_filter_match(&f, "x/tmp/c.txt", NULL));	  /* '/' pattern: whole path */
+	assert_true(mig_filter_match(&f, "tmp/sub/c.txt", NULL)); /* '*' stays in tmp/ */
+	assert_true(mig_filter_match(NULL, "anything", NULL));
+	mig_filter_fini(&f);
+	assert_int_equal(mig_filter_add(&f, 1, "*~"), 0);
+	assert_true(mig_filter_match(&f, "c.bin", NULL));
+	assert_false(mig_filter_match(&f, "d/c.bin~", NULL));
+	mig_filter_fini(&f);
+}
+
+/* '**' crosses '/', '*' does not; a leading '/' anchors; DIR then "**"
+ * prunes the directory. */
+static void test_filters_doublestar(void **state)
+{
+	struct mig_filter f;
+
+	(void)state;
+	mig_filter_init(&f);
+	assert_int_equal(mig_filter_add(&f, 1, "logs/**"), 0);
+	assert_int_equal(mig_filter_add(&f, 1, "/top.txt"), 0);
+	assert_int_equal(mig_filter_add(&f, 1, "**/cache/*.bin"), 0);
+	assert_false(mig_filter_match(&f, "logs/a/b/c.log", NULL));
+	assert_true(mig_filter_match(&f, "x/logs/c.log", NULL));
+	assert_false(mig_filter_match(&f, "top.txt", NULL));
+	assert_true(mig_filter_match(&f, "d/top.txt", NULL));
+	assert_false(mig_filter_match(&f, "cache/x.bin", NULL));
+	assert_false(mig_filter_match(&f, "a/b/cache/x.bin", NULL));
+	assert_true(mig_filter_match(&f, "a/b/cache/s/x.bin", NULL));
+	assert_true(mig_filter_prunes_dir(&f, "logs"));
+	assert_false(mig_filter_prunes_dir(&f, "a/logs"));
+	assert_false(mig_filter_prunes_dir(&f, "cache"));
+	mig_filter_fini(&f);
+	assert_int_equal(mig_filter_add(&f, 0, "data/**/*.csv"), 0);
+	assert_true(mig_filter_match(&f, "data/x.csv", NULL));
+	assert_true(mig_filter_match(&f, "data/a/b/x.csv", NULL));
+	assert_false(mig_filter_match(&f, "other/data/x.csv", NULL));
+	assert_false(mig_filter_prunes_dir(&f, "other")); /* includes never prune */
+	mig_filter_fini(&f);
+}
+
+/* Size and age bounds: inclusive, files and symlinks only. */
+static void test_filters_size_age(void **state)
+{
+	struct mig_filter f;
+	struct ufs_attr a = {.mode = S_IFREG | 0644};
+
+	(void)state;
+	mig_filter_init(&f);
+	f.min_size = 100;
+	f.max_size = 1 << 20;
+	a.size = 99;
+	assert_false(mig_filter_match(&f, "f", &a));
+	a.size = 100;
+	assert_true(mig_filter_match(&f, "f", &a));
+	a.size = 1 << 20;
+	assert_true(mig_filter_match(&f, "f", &a));
+	a.size = (1 << 20) + 1;
+	assert_false(mig_filter_match(&f, "f", &a));
+	a.mode = S_IFDIR | 0755; /* directories are always walked */
+	assert_true(mig_filter_match(&f, "d", &a));
+	mig_filter_init(&f);
+	a.mode = S_IFREG | 0644;
+	mig_filter_age(&f, 1, 86400, 1000000); /* --max-age 1d */
+	a.mtime.tv_sec = 1000000 - 86400;
+	assert_true(mig_filter_match(&f, "f", &a));
+	a.mtime.tv_sec = 1000000 - 86401;
+	assert_false(mig_filter_match(&f, "f", &a));
+	mig_filter_init(&f);
+	mig_filter_age(&f, 0, 3600, 1000000); /* --min-age 1h */
+	a.mtime.tv_sec = 1000000 - 60;
+	assert_false(mig_filter_match(&f, "f", &a));
+	a.mtime.tv_sec = 1000000 - 3600;
+	assert_true(mig_filter_match(&f, "f", &a));
+}
+
+/* Pattern files: one a line, blanks trimmed, '#' and blank lines skipped;
+ * a missing file is a one-line error. */
+static void test_filters_from_file(void **state)
+{
+	char path[] = "/tmp/ufs_filter_XXXXXX", err[256];
+	struct mig_filter f;
+	int fd = mkstemp(path);
+	const char text[] = "# keep these out\n\n  *.tmp  \nbuild/**\r\n";
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
+	close(fd);
+	mig_filter_init(&f);
+	assert_int_equal(mig_filter_add_file(&f, 1, path, err, sizeof(err)), 0);
+	assert_int_equal(f.n_exclude, 2);
+	assert_false(mig_filter_match(&f, "a/x.tmp", NULL));
+	assert_false(mig_filter_match(&f, "build/o/x.o", NULL));
+	assert_true(mig_filter_match(&f, "src/x.c", NULL));
+	unlink(path);
+	assert_int_equal(mig_filter_add_file(&f, 0, path, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "--include-from"));
+	assert_null(strchr(err, '\n'));
+	mig_filter_fini(&f);
 }
 
 static void test_shard_parse(void **state)
@@ -574,19 +674,14 @@ static void test_report_json_lines(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_plan_rules),
-	    cmocka_unit_test(test_filters),
-	    cmocka_unit_test(test_shard_parse),
-	    cmocka_unit_test(test_shard_owns),
-	    cmocka_unit_test(test_journal_roundtrip),
-	    cmocka_unit_test(test_journal_corrupt),
-	    cmocka_unit_test(test_journal_trust),
-	    cmocka_unit_test(test_journal_uploads),
-	    cmocka_unit_test(test_journal_upload_bad),
-	    cmocka_unit_test(test_store_part_listings),
-	    cmocka_unit_test(test_queue),
-	    cmocka_unit_test(test_queue_bound),
-	    cmocka_unit_test(test_report_json_lines),
+	    cmocka_unit_test(test_plan_rules),		cmocka_unit_test(test_filters),
+	    cmocka_unit_test(test_filters_doublestar),	cmocka_unit_test(test_filters_size_age),
+	    cmocka_unit_test(test_filters_from_file),	cmocka_unit_test(test_shard_parse),
+	    cmocka_unit_test(test_shard_owns),		cmocka_unit_test(test_journal_roundtrip),
+	    cmocka_unit_test(test_journal_corrupt),	cmocka_unit_test(test_journal_trust),
+	    cmocka_unit_test(test_journal_uploads),	cmocka_unit_test(test_journal_upload_bad),
+	    cmocka_unit_test(test_store_part_listings), cmocka_unit_test(test_queue),
+	    cmocka_unit_test(test_queue_bound),		cmocka_unit_test(test_report_json_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
