@@ -29,7 +29,7 @@ nss=${UFS_BUILD:-$UFS_SRC/build}/ufs_nsstress
 [[ -x $nss ]] || fail "ufs_nsstress not built: $nss"
 
 ops=4000
-if ldd "$UFS_BIN" 2>/dev/null | grep -q libasan; then
+if [[ $(ldd "$UFS_BIN" 2>/dev/null) == *libasan* ]]; then
 	ops=2000
 fi
 seed=${UFS_NSSTRESS_SEED:-$((RANDOM * 32768 + RANDOM))}

@@ -82,7 +82,7 @@ assert_eq "$n" "$big"
 hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status")
 slack=160
 # An ASan build keeps up to 256 MiB of freed memory in quarantine, plus shadow.
-ldd "$UFS_BIN" 2>/dev/null | grep -q libasan && slack=$((slack + 320))
+[[ $(ldd "$UFS_BIN" 2>/dev/null) == *libasan* ]] && slack=$((slack + 320))
 echo "  daemon peak RSS $((hwm >> 10)) MiB (memory = ${mem_mib}M, allowed + $slack MiB)"
 ((hwm < (mem_mib + slack) << 10)) || fail "daemon RSS peaked at $((hwm >> 10)) MiB"
 ufs_pass
