@@ -668,6 +668,29 @@ static int meta_dir_too_large(const struct ufs_meta *m, const struct ufs_meta_di
 	return b && d->used > ufs_budget_limit(b) / META_DIR_SHARE;
 }
 
+int ufs_meta_dir_cacheable(struct ufs_meta *m, const struct ufs_meta_dir *d)
+{
+	if (!meta_dir_too_large(m, d))
+		return 1;
+	atomic_fetch_add(&m->uncached, 1);
+	return 0;
+}
+
+void ufs_meta_put_children_since(struct ufs_meta *m, int mount, const char *dir,
+				 const struct ufs_meta_dir *d, uint64_t ticket)
+{
+	uint64_t resv;
+
+	if (ufs_meta_ttl(m, mount)->attr <= 0)
+		return;
+	resv = meta_reserve(m, meta_children_size(dir, d));
+	pthread_mutex_lock(&m->lock);
+	if (resv && meta_ticket_valid(m, ticket))
+		meta_fill_children(m, mount, dir, d, m->clock(m->clock_arg), &resv);
+	pthread_mutex_unlock(&m->lock);
+	meta_unreserve(m, resv);
+}
+
 int ufs_meta_put_dir(struct ufs_meta *m, int mount, const char *dir, struct ufs_meta_dir *d)
 {
 	return ufs_meta_put_dir_since(m, mount, dir, d, UFS_META_NO_TICKET);
