@@ -8,15 +8,37 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/strbuf.h"
+
 void cli_error(const char *cmd, const char *fmt, ...)
 {
+	struct ufs_strbuf msg = {0}, line = {0};
 	va_list ap;
 
-	fprintf(stderr, "unifs: %s: ", cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	ufs_sb_vprintf(&msg, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	ufs_sb_printf(&line, "unifs: %s: ", cmd);
+	ufs_sb_text_str(&line, msg.s && !msg.oom ? msg.s : "(out of memory)");
+	ufs_sb_append(&line, "\n", 1);
+	if (!line.oom)
+		fwrite(line.s, 1, line.len, stderr);
+	else
+		fprintf(stderr, "unifs: %s: (out of memory)\n", cmd);
+	free(msg.s);
+	free(line.s);
+}
+
+void cli_put_text(FILE *f, const char *s)
+{
+	struct ufs_strbuf b = {0};
+
+	ufs_sb_text_str(&b, s);
+	if (!b.oom && b.s)
+		fwrite(b.s, 1, b.len, f);
+	else if (b.oom)
+		fputs("(out of memory)", f);
+	free(b.s);
 }
 
 const char *cli_strerror(int err)

@@ -129,6 +129,7 @@ static int copy_one(struct copy_job *a, struct mig_target *s, struct mig_target 
 	    (struct mig_side){d->be, droot, d->name, !!(d->be->ops->caps & UFS_CAP_POSIX_WRITE)};
 	mig_report_set_root_name(rep, d->name);
 	rc = mig_run_execute(&r);
+	mig_meta_dirs_finish(&r);
 	free(droot);
 	if (rc == -EISDIR) {
 		cli_error(a->o->cmd, "%s: is a directory (use -r)", s->name);

@@ -18,6 +18,12 @@
  * complete line whose CRC fails refuses the journal (never trusted); a last
  * line without its newline is a torn append from a crash: it is cut off.
  *
+ * The file is the caller's own: opened with O_NOFOLLOW (a symlink at PATH
+ * is refused, never followed), a new one created O_EXCL with mode 0600, and
+ * one that is not a regular file, has other hard links, or is owned by a
+ * user other than the caller and root is refused (a root job must not
+ * write where another user's planted name points).
+ *
  * In memory: two open-addressing maps PATHID -> value (done: size, parts:
  * offset), 16 bytes per finished file, and a list of the uploads in flight
  * (id, source, parts) from which a file is dropped once it is done.
@@ -37,6 +43,15 @@
 
 #define JOURNAL_MAGIC "unifs-journal 1 "
 
+/*
+ * PATHID -> value, open addressing (key 0: an empty slot), doubling at half
+ * full; entries are never removed. It stays its own map rather than the
+ * common keyed table (common/table.h) because what it holds are two plain
+ * numbers, not objects: the intrusive table would need one allocation per
+ * entry (a node holding the value: a malloc, and a failure path, per
+ * finished file of a copy of millions of files, each freed at close) where
+ * this map grows two flat arrays.
+ */
 struct jmap {
 	uint64_t *keys, *vals;
 	size_t cap, n;
@@ -375,6 +390,63 @@ static int journal_init(struct mig_journal *j, const char *path, const char *hea
 	return rc;
 }
 
+/* Refuse an open journal that another user could have planted or can
+ * change: not a regular file, a second hard link, or owned by someone who
+ * is neither the caller nor root. 0, or -EPERM with the reason in err. */
+static int journal_trusted(int fd, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0) {
+		snprintf(err, errlen, "journal %s: %s", path, cli_strerror(errno));
+		return -EPERM;
+	}
+	if (!S_ISREG(st.st_mode))
+		snprintf(err, errlen, "journal %s is not a regular file", path);
+	else if (st.st_uid != geteuid() && st.st_uid != 0)
+		snprintf(err, errlen, "journal %s is owned by uid %u, not by you; refusing it",
+			 path, (unsigned)st.st_uid);
+	else if (st.st_nlink != 1)
+		snprintf(err, errlen, "journal %s has %u hard links; refusing it", path,
+			 (unsigned)st.st_nlink);
+	else
+		return 0;
+	return -EPERM;
+}
+
+/*
+ * Open the journal file: an existing one as it is, else (not resume) a new
+ * one created with O_EXCL, mode 0600. The last component is never followed
+ * (O_NOFOLLOW: a symlink is refused), and what is opened must pass
+ * journal_trusted. The fd (>= 0), or -errno with the reason in err.
+ */
+static int journal_open_file(const char *path, int resume, char *err, size_t errlen)
+{
+	const int flags = O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
+	int fd = open(path, flags), rc;
+
+	if (fd < 0 && errno == ENOENT && !resume) {
+		fd = open(path, flags | O_CREAT | O_EXCL, 0600);
+		if (fd < 0 && errno == EEXIST)
+			fd = open(path, flags); /* created meanwhile: use that one */
+	}
+	rc = fd < 0 ? -errno : 0;
+	if (rc == -ELOOP)
+		snprintf(err, errlen, "journal %s is a symbolic link; refusing it", path);
+	else if (rc != 0)
+		snprintf(err, errlen, "journal %s: %s%s", path, cli_strerror(rc),
+			 resume && rc == -ENOENT ? " (--resume needs an existing journal)" : "");
+	if (rc == 0)
+		rc = journal_trusted(fd, path, err, errlen);
+	if (rc == 0 && fcntl(fd, F_SETFL, O_APPEND) != 0) { /* blocking again */
+		rc = -errno;
+		snprintf(err, errlen, "journal %s: %s", path, cli_strerror(rc));
+	}
+	if (rc != 0 && fd >= 0)
+		close(fd);
+	return rc == 0 ? fd : rc;
+}
+
 int mig_journal_open(const char *path, const char *identity, int resume, struct mig_journal **pj,
 		     char *err, size_t errlen)
 {
@@ -386,14 +458,12 @@ int mig_journal_open(const char *path, const char *identity, int resume, struct 
 	if (!j)
 		return -ENOMEM;
 	snprintf(header, sizeof(header), JOURNAL_MAGIC "%016" PRIx64, journal_id(identity));
-	j->fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC | (resume ? 0 : O_CREAT), 0644);
-	if (j->fd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "journal %s: %s%s", path, cli_strerror(rc),
-			 resume && rc == -ENOENT ? " (--resume needs an existing journal)" : "");
+	rc = journal_open_file(path, resume, err, errlen);
+	if (rc < 0) {
 		free(j);
 		return rc;
 	}
+	j->fd = rc;
 	pthread_mutex_init(&j->lock, NULL);
 	rc = journal_init(j, path, header, err, errlen);
 	if (rc != 0) {

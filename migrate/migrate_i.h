@@ -6,10 +6,11 @@
  *   copy.c     one cp/sync/check job: its targets, journal, runs, report
  *   target.c   open a TARGET (URL or namespace path) without mounting
  *   stream.c   read one object in order through parallel ranged reads
- *   queue.c    bounded queue between the walk and the workers
+ *   queue.c    the workers: a bounded queue from the walk to a worker pool
  *   walk.c     walk SRC and DST side by side, one directory at a time
  *   plan.c     filters, shards, and what to do with one entry
  *   xfer.c     copy / hash one file (xxh3-128), read-back verify
+ *   meta.c     owner, mode and times kept (files, directories after the run)
  *   journal.c  the fsync'd append-only journal (--journal/--resume)
  *   report.c   per-file lines, --json summary, --progress, exit code
  *   run.c      the worker pool that ties them together
@@ -23,9 +24,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "common/cli.h"
+#include "common/pool.h"
 #include "migrate/migrate.h"
 
 #define MIG_HASH_HEX 33 /* 32 hex digits of an xxh3-128 + NUL */
@@ -39,8 +42,10 @@ struct mig_side {
 };
 
 /* One entry found by the walk: rel is relative to both roots ("" = the
- * roots themselves, a single-file copy). */
+ * roots themselves, a single-file copy). job and q are the queue's. */
 struct mig_item {
+	struct ufs_job job;
+	struct mig_queue *q;
 	char *rel;
 	struct ufs_attr src, dst;
 	int has_src, has_dst;
@@ -49,6 +54,7 @@ struct mig_item {
 struct mig_queue;
 struct mig_journal;
 struct mig_report;
+struct mig_dir_meta;
 
 struct mig_run {
 	const struct mig_opts *o;
@@ -56,20 +62,24 @@ struct mig_run {
 	struct mig_queue *q;
 	struct mig_journal *j; /* NULL without --journal */
 	struct mig_report *rep;
-	int dst_fault; /* set by mig_walk when its error is DST's, not SRC's */
+	int dst_fault;		   /* set by mig_walk when its error is DST's, not SRC's */
+	struct mig_dir_meta *dirs; /* directories whose metadata is set after the run */
 };
 
 /* ---- queue.c ---- */
 
-/* A queue of at most cap items. 0 or -ENOMEM. */
-int mig_queue_create(size_t cap, struct mig_queue **pq);
-/* Add it (blocks while full); the queue owns it until popped. */
+/* What a worker does with one entry of run r. */
+typedef void (*mig_item_fn)(struct mig_run *r, const struct mig_item *it);
+
+/* A queue whose nworkers threads (all started now) call fn(r, item) for
+ * each item pushed, in push order, at most cap items waiting. 0, -ENOMEM, or
+ * -EAGAIN when not every worker could start. */
+int mig_queue_create(unsigned cap, unsigned nworkers, mig_item_fn fn, struct mig_run *r,
+		     struct mig_queue **pq);
+/* Hand it over (freed once handled); blocks while cap items wait. */
 void mig_queue_push(struct mig_queue *q, struct mig_item *it);
-/* Next item (blocks while empty); NULL once closed and drained. */
-struct mig_item *mig_queue_pop(struct mig_queue *q);
-/* No more pushes: wake every waiting pop. */
-void mig_queue_close(struct mig_queue *q);
-/* Free q (and any item left in it). NULL is a no-op. */
+/* Handle every item pushed, then stop the workers and free q. NULL is a
+ * no-op. */
 void mig_queue_destroy(struct mig_queue *q);
 /* Free an item. */
 void mig_item_free(struct mig_item *it);
@@ -122,6 +132,29 @@ int mig_xfer_link(struct mig_run *r, const struct mig_item *it, char *why, size_
 /* xxh3-128 (hex) of the file rel of side s with attributes a. 0 or -errno. */
 int mig_hash_file(const struct mig_run *r, const struct mig_side *s, const char *rel,
 		  const struct ufs_attr *a, char hash[MIG_HASH_HEX]);
+
+/* ---- meta.c ---- */
+
+/* Mode a new DST file is created with while it is written: 0600 when its
+ * mode is set after (both sides POSIX), else the source's as before. */
+mode_t mig_meta_file_mode(const struct mig_run *r, const struct ufs_attr *src);
+/* Mode a new DST directory is created with: 0700 when its final mode is set
+ * after the run (POSIX source), else 0755. */
+mode_t mig_meta_dir_mode(const struct mig_run *r);
+/* Give the DST path (a file, or a directory when dir) the source's owner
+ * (root only), mode and times by the rules of meta.c; a no-op unless DST
+ * is POSIX. note (may be NULL) gets why the owner was not kept, when it is
+ * empty. 0 or -errno. */
+int mig_meta_apply(const struct mig_run *r, const char *path, const struct ufs_attr *src, int dir,
+		   char *note, size_t notelen);
+/* Remember directory rel (DST backend path path, source attributes a) for
+ * mig_meta_dirs_finish (nothing unless both sides are POSIX and the run
+ * writes DST). 0 or -ENOMEM. */
+int mig_meta_dir_add(struct mig_run *r, const char *rel, const char *path,
+		     const struct ufs_attr *a);
+/* After the run: apply every remembered directory's metadata, deepest
+ * first, reporting failures; frees the list. */
+void mig_meta_dirs_finish(struct mig_run *r);
 
 /* ---- journal.c ---- */
 

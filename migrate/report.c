@@ -7,7 +7,10 @@
  * outcome into one JSON object on stdout instead; --json prints one summary
  * object at the end. --progress redraws one line on stderr every second
  * (files and bytes done / found so far, rate, ETA). One mutex serialises
- * counters and output.
+ * counters and output. A name is untrusted (a hostile bucket's keys, any
+ * file name): the text form escapes control characters and backslashes
+ * (ufs_sb_text_str), the JSON forms are always valid UTF-8 (ufs_sb_json_str);
+ * both rules are in man/unifs.1, ESCAPING.
  */
 #include "migrate/migrate_i.h"
 
@@ -125,8 +128,8 @@ void mig_report_found(struct mig_report *rep, uint64_t size)
 }
 
 /* One --json-lines object, built with the common JSON string writer
- * (ufs_sb_json_str: UTF-8 passes through, control bytes escaped) and
- * written whole. */
+ * (ufs_sb_json_str: always valid UTF-8, control characters escaped, other
+ * bytes as \udcXX) and written whole. */
 static void report_json_line(enum mig_outcome out, const char *rel, uint64_t size, const char *hash,
 			     const char *why)
 {
@@ -150,7 +153,8 @@ static void report_json_line(enum mig_outcome out, const char *rel, uint64_t siz
 	free(b.s);
 }
 
-/* The text form: failures and warnings on stderr, check findings on stdout. */
+/* The text form: failures and warnings on stderr, check findings on stdout;
+ * names and reasons escaped (cli_error, cli_put_text: ufs_sb_text_str). */
 static void report_text_line(struct mig_report *rep, enum mig_outcome out, const char *rel,
 			     const char *why)
 {
@@ -159,8 +163,11 @@ static void report_text_line(struct mig_report *rep, enum mig_outcome out, const
 	if (out == MIG_OUT_FAILED || out == MIG_OUT_WARNING)
 		cli_error(rep->o->cmd, "%s: %s", name, why ? why : report_names[out]);
 	else if (out == MIG_OUT_MISSING || out == MIG_OUT_DIFFERS || out == MIG_OUT_EXTRA ||
-		 out == MIG_OUT_WOULD_COPY || out == MIG_OUT_DELETED)
-		printf("%s %s\n", report_names[out], name);
+		 out == MIG_OUT_WOULD_COPY || out == MIG_OUT_DELETED) {
+		printf("%s ", report_names[out]);
+		cli_put_text(stdout, name);
+		putchar('\n');
+	}
 }
 
 void mig_report_entry(struct mig_report *rep, enum mig_outcome out, const char *rel, uint64_t size,

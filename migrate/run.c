@@ -1,13 +1,12 @@
 /*
- * run.c — the worker pool of cp/sync/check: the walk runs on the
- * calling thread and fills the bounded queue; o->transfers workers take one
- * entry at a time, decide (plan.c), act (xfer.c), journal
- * what was finished and report the outcome.
+ * run.c — one run of cp/sync/check: the walk runs on the calling thread
+ * and fills the bounded queue (queue.c); its o->transfers workers take one
+ * entry at a time, decide (plan.c), act (xfer.c), journal what was
+ * finished and report the outcome.
  */
 #include "migrate/migrate_i.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,41 +159,19 @@ static void run_item(struct mig_run *r, const struct mig_item *it)
 	}
 }
 
-static void *run_worker(void *arg)
-{
-	struct mig_run *r = arg;
-	struct mig_item *it;
-
-	while ((it = mig_queue_pop(r->q)) != NULL) {
-		run_item(r, it);
-		mig_item_free(it);
-	}
-	return NULL;
-}
-
 int mig_run_execute(struct mig_run *r)
 {
-	pthread_t th[MIG_MAX_TRANSFERS];
-	unsigned n = r->o->transfers, started = 0;
-	int rc = mig_queue_create(MIG_QUEUE_CAP, &r->q);
+	unsigned n = r->o->transfers;
+	int rc;
 
 	if (n < 1)
 		n = 1;
 	if (n > MIG_MAX_TRANSFERS)
 		n = MIG_MAX_TRANSFERS;
-	for (; rc == 0 && started < n; started++) {
-		int e = pthread_create(&th[started], NULL, run_worker, r);
-
-		if (e)
-			rc = -e;
-	}
+	rc = mig_queue_create(MIG_QUEUE_CAP, n, run_item, r, &r->q);
 	if (rc == 0)
 		rc = mig_walk(r);
-	if (r->q)
-		mig_queue_close(r->q);
-	for (unsigned i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
-	mig_queue_destroy(r->q);
+	mig_queue_destroy(r->q); /* every queued entry is handled first */
 	r->q = NULL;
 	return rc;
 }

@@ -11,7 +11,9 @@
  * files is queued, so workers never race a missing parent: every directory
  * on file/nfs, only empty ones on object stores (a marker; a non-empty
  * prefix exists through its objects). Every shard creates them (mkdir is
- * idempotent); files are queued only by the shard that owns them.
+ * idempotent); files are queued only by the shard that owns them. A copied
+ * directory is created 0700 and remembered: its owner, mode and times are
+ * set after the run (meta.c), so it is never open to others while filled.
  */
 #include "migrate/migrate_i.h"
 
@@ -108,29 +110,40 @@ static int walk_list(const struct mig_side *s, const char *rel, struct walk_list
 	return rc;
 }
 
-/* mkdir -p of the backend path p (EEXIST is fine; "" is the root). */
-static int walk_mkdir_p(struct ufs_backend *be, const char *p)
+/* mkdir -p of the backend path p, p itself with mode, missing parents 0755
+ * (EEXIST is fine, *pmade says whether p was made; "" is the root). */
+static int walk_mkdir_p(struct ufs_backend *be, const char *p, mode_t mode, int *pmade)
 {
 	const char *slash = strrchr(p, '/');
-	int rc = *p ? ufs_be_mkdir(be, p, 0755) : 0;
+	int rc = *p ? ufs_be_mkdir(be, p, mode) : -EEXIST;
 
 	if (rc == -ENOENT && slash) {
 		char *parent = strndup(p, (size_t)(slash - p));
 
-		rc = parent ? walk_mkdir_p(be, parent) : -ENOMEM;
+		rc = parent ? walk_mkdir_p(be, parent, 0755, NULL) : -ENOMEM;
 		free(parent);
 		if (rc == 0)
-			rc = ufs_be_mkdir(be, p, 0755);
+			rc = ufs_be_mkdir(be, p, mode);
 	}
+	if (pmade)
+		*pmade = rc == 0;
 	return rc == -EEXIST ? 0 : rc;
 }
 
-/* mkdir -p of rel below DST's root. */
-static int walk_mkdirs(const struct mig_side *d, const char *rel)
+/* Make the DST directory of the SRC directory rel (s: its attributes) when
+ * missing (mkdir -p, with the mode of a copied directory, meta.c; made:
+ * whether to) and remember it for its metadata after the run (remember: its
+ * metadata is ours to set). 0 or -errno. */
+static int walk_dst_dir(struct mig_run *r, const char *rel, const struct ufs_attr *s, int make,
+			int remember)
 {
-	char *p = mig_path(d->root, rel);
-	int rc = p ? walk_mkdir_p(d->be, p) : -ENOMEM;
+	char *p = mig_path(r->dst.root, rel);
+	int made = 0, rc = p ? 0 : -ENOMEM;
 
+	if (rc == 0 && make)
+		rc = walk_mkdir_p(r->dst.be, p, mig_meta_dir_mode(r), &made);
+	if (rc == 0 && (remember || made))
+		rc = mig_meta_dir_add(r, rel, p, s);
 	free(p);
 	return rc;
 }
@@ -191,22 +204,24 @@ static void walk_queue(struct mig_run *r, const char *rel, const struct walk_ent
 	mig_queue_push(r->q, it);
 }
 
-/* A directory on SRC: make it on DST when needed, then walk it later. */
-static int walk_src_dir(struct mig_run *r, const char *rel, const struct walk_ent *d,
-			struct walk_dir **pstack)
+/* A directory on SRC (s): make it on DST when needed and remember it for
+ * its metadata (meta.c), then walk it later. */
+static int walk_src_dir(struct mig_run *r, const char *rel, const struct walk_ent *s,
+			const struct walk_ent *d, struct walk_dir **pstack)
 {
+	int rc;
+
 	if (d && !S_ISDIR(d->a.mode)) {
 		mig_report_entry(r->rep, MIG_OUT_FAILED, rel, 0, NULL,
 				 "destination is a file where a directory is needed");
 		return 0;
 	}
-	if (!d && r->dst.posix && walk_changes_dst(r)) {
-		int rc = walk_mkdirs(&r->dst, rel);
-
-		if (rc != 0) {
-			mig_report_entry(r->rep, MIG_OUT_FAILED, rel, 0, NULL, cli_strerror(rc));
-			return 0;
-		}
+	rc = walk_dst_dir(r, rel, &s->a, !d && r->dst.posix && walk_changes_dst(r), 1);
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc != 0) {
+		mig_report_entry(r->rep, MIG_OUT_FAILED, rel, 0, NULL, cli_strerror(rc));
+		return 0;
 	}
 	return walk_push_dir(pstack, rel, 0, d != NULL);
 }
@@ -224,7 +239,7 @@ static int walk_pair(struct mig_run *r, const char *dir, const struct walk_ent *
 	if (!rel)
 		return -ENOMEM;
 	if (s && S_ISDIR(s->a.mode))
-		rc = walk_src_dir(r, rel, d, pstack);
+		rc = walk_src_dir(r, rel, s, d, pstack);
 	else if (!s && S_ISDIR(d->a.mode))
 		rc = walk_push_dir(pstack, rel, 1, 1);
 	else if (s && d && S_ISDIR(d->a.mode))
@@ -300,7 +315,7 @@ static int walk_single(struct mig_run *r, const struct ufs_attr *sa)
 	if (r->dst.posix && walk_changes_dst(r) && strchr(r->dst.root, '/')) {
 		char *parent =
 		    strndup(r->dst.root, (size_t)(strrchr(r->dst.root, '/') - r->dst.root));
-		int rc = parent ? walk_mkdir_p(r->dst.be, parent) : -ENOMEM;
+		int rc = parent ? walk_mkdir_p(r->dst.be, parent, 0755, NULL) : -ENOMEM;
 
 		free(parent);
 		r->dst_fault = rc != 0;
@@ -312,8 +327,9 @@ static int walk_single(struct mig_run *r, const struct ufs_attr *sa)
 }
 
 /* Check DST's root before the walk: a file where a directory is needed is an
- * error; a missing one is created (file/nfs). */
-static int walk_dst_root(struct mig_run *r)
+ * error; a missing one is created (file/nfs) and then gets the metadata of
+ * SRC's root (sa) after the run; an existing one is left as it is. */
+static int walk_dst_root(struct mig_run *r, const struct ufs_attr *sa)
 {
 	struct ufs_attr a;
 	int rc = ufs_be_getattr(r->dst.be, r->dst.root, &a);
@@ -321,7 +337,7 @@ static int walk_dst_root(struct mig_run *r)
 	if (rc == 0 && !S_ISDIR(a.mode))
 		return -ENOTDIR;
 	if (rc == -ENOENT && r->dst.posix && walk_changes_dst(r))
-		return walk_mkdirs(&r->dst, "");
+		return walk_dst_dir(r, "", sa, 1, 0);
 	return rc == -ENOENT ? 0 : rc;
 }
 
@@ -337,7 +353,7 @@ int mig_walk(struct mig_run *r)
 		return walk_single(r, &a);
 	if (!r->o->recursive)
 		return -EISDIR;
-	rc = walk_dst_root(r);
+	rc = walk_dst_root(r, &a);
 	r->dst_fault = rc != 0;
 	if (rc == 0)
 		rc = walk_push_dir(&stack, "", 0, 1);

@@ -13,8 +13,9 @@
  * rerun of the same source (size, mtime, etag as journaled) asks the writer
  * to resume that upload (the store confirms each part) and streams on from
  * the end of it; an upload that cannot be resumed is aborted and the file
- * starts over, the reason said on its line. After close the mtime is set
- * where DST keeps one, and DST is read back and its hash must equal the source's (--verify=auto: on
+ * starts over, the reason said on its line. A new file on file/nfs is
+ * created 0600; after close its owner, mode and times are set (meta.c),
+ * and DST is read back and its hash must equal the source's (--verify=auto: on
  * file/nfs, which have no server-side check; all: everywhere; none: never).
  */
 #include "migrate/migrate_i.h"
@@ -260,7 +261,8 @@ static int xfer_write(struct mig_run *r, const struct mig_item *it, const char *
 {
 	int flags = O_WRONLY | O_CREAT | (x->durable ? 0 : O_TRUNC);
 	int sink_err = 0;
-	int rc = ufs_be_open_writer(r->dst.be, dpath, flags, it->src.mode & 07777, &x->w);
+	int rc =
+	    ufs_be_open_writer(r->dst.be, dpath, flags, mig_meta_file_mode(r, &it->src), &x->w);
 
 	if (rc != 0) {
 		xfer_why(r->dst.be, rc, "create", why, whylen);
@@ -312,14 +314,6 @@ static int xfer_verify(struct mig_run *r, const struct mig_item *it, const char 
 	return 0;
 }
 
-static void xfer_set_mtime(struct mig_run *r, const struct mig_item *it, const char *dpath)
-{
-	struct ufs_attr a = {.mtime = it->src.mtime, .atime = it->src.mtime};
-
-	if (r->dst.posix)
-		(void)ufs_be_setattr(r->dst.be, dpath, &a, UFS_SET_MTIME | UFS_SET_ATIME);
-}
-
 int mig_xfer_file(struct mig_run *r, const struct mig_item *it, char hash[MIG_HASH_HEX], char *why,
 		  size_t whylen)
 {
@@ -338,7 +332,9 @@ int mig_xfer_file(struct mig_run *r, const struct mig_item *it, char hash[MIG_HA
 	}
 	if (rc == 0) {
 		xfer_hex(x.h, hash);
-		xfer_set_mtime(r, it, dpath);
+		rc = mig_meta_apply(r, dpath, &it->src, 0, x.note, sizeof(x.note));
+		if (rc != 0)
+			xfer_why(r->dst.be, rc, "metadata", why, whylen);
 	}
 	if (rc == 0 && (r->o->verify == MIG_VERIFY_ALL || (r->o->verify && r->dst.posix)))
 		rc = xfer_verify(r, it, dpath, hash, why, whylen);

@@ -6,7 +6,8 @@
  * size and mtime come from the listing itself, never from one getattr per
  * entry. Entries are collected, sorted by name (bytewise) and printed as
  *   MODE  SIZE  YYYY-MM-DD HH:MM  NAME[ -> TARGET]
- * or, with -1, one name per line. In the namespace form the synthetic
+ * or, with -1, one name per line; names and link targets are escaped as
+ * `ls -b` does (cli_put_text). In the namespace form the synthetic
  * children of a directory are merged in and hide real entries of the same
  * name, as in the mounted filesystem.
  */
@@ -140,6 +141,14 @@ static void browse_time_string(const struct timespec *ts, char *out, size_t size
 	strftime(out, size, "%Y-%m-%d %H:%M", &tm);
 }
 
+/* One name (or server-given string) and a newline, escaped for the
+ * terminal (cli_put_text: names are untrusted). */
+static void browse_print_name(const char *name)
+{
+	cli_put_text(stdout, name);
+	putchar('\n');
+}
+
 /* Print one long-format line; rel is the entry's backend path (readlink). */
 static void browse_print_long(struct mig_target *t, const char *name, const char *rel,
 			      const struct ufs_attr *a, int size_width)
@@ -150,8 +159,13 @@ static void browse_print_long(struct mig_target *t, const char *name, const char
 	browse_time_string(&a->mtime, when, sizeof(when));
 	if (S_ISLNK(a->mode) && t->be && rel && ufs_be_readlink(t->be, rel, link, sizeof(link)) < 0)
 		link[0] = '\0';
-	printf("%s %*" PRIu64 " %s %s%s%s\n", mode, size_width, a->size, when, name,
-	       link[0] ? " -> " : "", link);
+	printf("%s %*" PRIu64 " %s ", mode, size_width, a->size, when);
+	cli_put_text(stdout, name);
+	if (link[0]) {
+		fputs(" -> ", stdout);
+		cli_put_text(stdout, link);
+	}
+	putchar('\n');
 }
 
 static int browse_size_width(const struct browse_list *l)
@@ -176,7 +190,7 @@ static void browse_print_list(struct mig_target *t, const struct browse_list *l,
 		char *rel;
 
 		if (short_fmt) {
-			printf("%s\n", l->v[i].name);
+			browse_print_name(l->v[i].name);
 			continue;
 		}
 		rel = S_ISLNK(l->v[i].attr.mode) ? ufs_path_join(t->rel, l->v[i].name) : NULL;
@@ -193,7 +207,7 @@ static int browse_ls(struct mig_target *t, int short_fmt)
 
 	if (rc == 0 && !S_ISDIR(a.mode)) {
 		if (short_fmt)
-			printf("%s\n", t->name);
+			browse_print_name(t->name);
 		else
 			browse_print_long(t, t->name, t->rel, &a, 1);
 		return CLI_OK;
@@ -253,13 +267,16 @@ static void browse_print_stat(struct mig_target *t, const struct ufs_attr *a)
 	browse_mode_string(a->mode, mode);
 	localtime_r(&a->mtime.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", &tm);
-	printf("File:  %s\n", t->name);
+	fputs("File:  ", stdout);
+	browse_print_name(t->name);
 	printf("Type:  %s\n", browse_type_name(a->mode));
 	printf("Size:  %" PRIu64 "\n", a->size);
 	printf("Mode:  %04o (%s)\n", (unsigned)(a->mode & 07777), mode);
 	printf("Mtime: %s (%lld.%09ld)\n", when, (long long)a->mtime.tv_sec, a->mtime.tv_nsec);
-	if (a->etag[0])
-		printf("ETag:  %s\n", a->etag);
+	if (a->etag[0]) {
+		fputs("ETag:  ", stdout);
+		browse_print_name(a->etag);
+	}
 	if (a->ino)
 		printf("Inode: %" PRIu64 "\n", a->ino);
 	if (a->nlink)

@@ -16,7 +16,8 @@
  * ring, or frees itself, once that count is zero.
  *
  * Lock order: ufs_direct.lock, then a session's lock. Neither is held while
- * an entry runs.
+ * an entry runs, nor while a job is queued on the pool (whose lock is a
+ * leaf).
  */
 #ifndef UFS_FS_DIRECT_I_H
 #define UFS_FS_DIRECT_I_H
@@ -104,7 +105,7 @@ struct direct_sess {
 	uint64_t pf_bytes; /* prefetched since the queue was last empty */
 };
 
-struct direct_job;
+struct ufs_pool;
 
 struct ufs_direct {
 	struct ufs_fs *fs;
@@ -112,13 +113,11 @@ struct ufs_direct {
 	pthread_t thread;
 	char path[UDW_SOCK_MAX];
 	pthread_mutex_t lock;
-	pthread_cond_t cond; /* grants' inflight dropped; jobs queued */
+	pthread_cond_t cond; /* grants' inflight dropped */
 	struct direct_grant *grants;
 	struct direct_sess *sessions;
-	struct direct_job *jobs, *jobs_tail;
-	pthread_t *workers;
-	unsigned nworkers;
-	int stopping;
+	struct ufs_pool *pool;	/* runs reads and prefetches (direct_io.c) */
+	unsigned nworkers;	/* threads of pool */
 	_Atomic int64_t warned; /* second of the last refusal logged */
 	unsigned sess_per_uid;	/* live sessions one uid may hold */
 	uid_t owner;		/* the daemon's uid: not 0, the only client */

@@ -19,12 +19,16 @@
  * entry touches its range, that range alone is populated in one call
  * (cheaper than a fault per page, and never more than the entry uses).
  *
- * The pool is a FIFO of jobs (chunk reads, prefetches) under
- * ufs_direct.lock, run by nworkers threads; stop drains it first.
+ * The pool is the common worker pool (common/pool.h): a FIFO of jobs
+ * (chunk reads, prefetches) run by nworkers threads, all started at once;
+ * stop drains it first (UFS_POOL_DRAIN), since every entry must complete.
  */
 #include "fs/direct/direct_i.h"
 
+#include "common/pool.h"
+
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -33,7 +37,7 @@
 enum job_kind { JOB_CHUNK, JOB_PREFETCH };
 
 struct direct_job {
-	struct direct_job *next;
+	struct ufs_job job; /* on ufs_direct.pool */
 	enum job_kind kind;
 	struct direct_sess *s;
 	struct direct_op *op; /* JOB_CHUNK */
@@ -57,18 +61,16 @@ struct direct_op {
 	struct direct_job jobs[];
 };
 
-/* Queue j on the pool. */
+static void io_job_run(struct ufs_job *uj, int cancelled);
+
+/* Queue j on the pool. The pool only refuses once it is stopping, which is
+ * after every session is reaped (so never while a job can be queued); were
+ * it to, j runs here: every entry must complete. */
 static void pool_push(struct ufs_direct *d, struct direct_job *j)
 {
-	j->next = NULL;
-	pthread_mutex_lock(&d->lock);
-	if (d->jobs_tail)
-		d->jobs_tail->next = j;
-	else
-		d->jobs = j;
-	d->jobs_tail = j;
-	pthread_cond_broadcast(&d->cond);
-	pthread_mutex_unlock(&d->lock);
+	j->job.run = io_job_run;
+	if (ufs_pool_submit(d->pool, &j->job) < 0)
+		io_job_run(&j->job, 0);
 }
 
 /* A new prefetch job of s for pf (owned by the job). NULL: ENOMEM. */
@@ -168,62 +170,37 @@ static void io_run_chunks(struct direct_job *j)
 		io_finish(op);
 }
 
-static void *io_worker(void *arg)
+/* Run one job on a worker. A drained pool never cancels a job, and a
+ * job's entry must complete either way, so cancelled changes nothing. */
+static void io_job_run(struct ufs_job *uj, int cancelled)
 {
-	struct ufs_direct *d = arg;
+	struct direct_job *j = (struct direct_job *)((char *)uj - offsetof(struct direct_job, job));
 
-	for (;;) {
-		struct direct_job *j;
-
-		pthread_mutex_lock(&d->lock);
-		while (!d->jobs && !d->stopping)
-			pthread_cond_wait(&d->cond, &d->lock);
-		j = d->jobs;
-		if (j) {
-			d->jobs = j->next;
-			if (!d->jobs)
-				d->jobs_tail = NULL;
-		}
-		pthread_mutex_unlock(&d->lock);
-		if (!j)
-			return NULL;
-		if (j->kind == JOB_CHUNK) {
-			io_run_chunks(j); /* j is its op's, freed with it */
-			continue;
-		}
-		direct_prefetch_run(j->s, j->pf->path);
-		free(j->pf);
-		direct_prefetch_kick(j->s);
-		direct_sess_done(j->s);
-		free(j);
+	(void)cancelled;
+	if (j->kind == JOB_CHUNK) {
+		io_run_chunks(j); /* j is its op's, freed with it */
+		return;
 	}
+	direct_prefetch_run(j->s, j->pf->path);
+	free(j->pf);
+	direct_prefetch_kick(j->s);
+	direct_sess_done(j->s);
+	free(j);
 }
 
 int direct_pool_start(struct ufs_direct *d, unsigned n)
 {
-	d->workers = calloc(n, sizeof(*d->workers));
-	if (!d->workers)
-		return -ENOMEM;
-	for (; d->nworkers < n; d->nworkers++)
-		if (pthread_create(&d->workers[d->nworkers], NULL, io_worker, d) != 0)
-			break;
-	if (d->nworkers == 0) {
-		free(d->workers);
+	d->pool = ufs_pool_create(n, NULL, UFS_POOL_DRAIN);
+	if (!d->pool)
 		return -EAGAIN;
-	}
+	d->nworkers = ufs_pool_threads(d->pool); /* fixed: all started at once */
 	return 0;
 }
 
 void direct_pool_stop(struct ufs_direct *d)
 {
-	pthread_mutex_lock(&d->lock);
-	d->stopping = 1;
-	pthread_cond_broadcast(&d->cond);
-	pthread_mutex_unlock(&d->lock);
-	for (unsigned i = 0; i < d->nworkers; i++)
-		pthread_join(d->workers[i], NULL);
-	free(d->workers);
-	d->workers = NULL;
+	ufs_pool_destroy(d->pool);
+	d->pool = NULL;
 	d->nworkers = 0;
 }
 

@@ -1,12 +1,13 @@
 /*
  * itab.c — inode table (see itab.h).
  *
- * Design: every inode sits in a hash chain by inode number, (while
- * hashed) in a chain by key xxh64(rel, seed = mount), and (while it has a
- * backend file id) in a chain by xxh64(file id, seed = mount). One mutex guards both
- * tables and every inode field; functions copy out what callers need so no
- * pointer into an inode escapes the lock. Both tables double when their
- * load passes 1.
+ * Design: every inode sits in three keyed tables (common/table.h): by inode
+ * number (always), by key xxh64(rel, seed = mount + 1) (while hashed), and
+ * by xxh64(file id, seed = mount + 1) (while it has a backend file id). One
+ * mutex guards the three tables and every inode field; functions copy out
+ * what callers need so no pointer into an inode escapes the lock. Each
+ * table doubles when it holds as many entries as buckets, with no bound
+ * but memory (growth is best effort).
  *
  * Parent index: a hashed inode of a mount (mount >= 0) points to the inode
  * of its parent directory in the same mount (found by key when it is
@@ -30,14 +31,15 @@
 #include <sys/stat.h>
 #include <xxhash.h>
 
+#include "common/table.h"
+
 struct ufs_inode {
-	struct ufs_inode *next_ino; /* chain by number */
-	struct ufs_inode *next_key; /* chain by key, while hashed */
-	struct ufs_inode *next_fid; /* chain by (mount, file id), while fid != 0 */
-	uint64_t fid;		    /* backend file id (st_ino, NFS fileid), 0: none */
+	struct ufs_tnode by_ino; /* in ufs_itab.by_ino */
+	struct ufs_tnode by_key; /* in ufs_itab.by_key, while hashed */
+	struct ufs_tnode by_fid; /* in ufs_itab.by_fid, while fid != 0 */
+	uint64_t fid;		 /* backend file id (st_ino, NFS fileid), 0: none */
 	uint64_t ino;
 	uint64_t nlookup;
-	uint64_t key_hash;
 	int hashed;
 	struct ufs_inode *parent; /* hashed: inode of the parent directory, or NULL */
 	uint64_t nchild;	  /* hashed inodes whose parent is this one */
@@ -60,62 +62,92 @@ struct ufs_inode {
 	uint32_t wmode;
 };
 
+/* Buckets of each table at first, and their bound: none but memory. */
+#define ITAB_BUCKETS 1024
+#define ITAB_MAX_BUCKETS (SIZE_MAX / 2 + 1)
+
 struct ufs_itab {
 	pthread_mutex_t lock;
-	struct ufs_inode **by_ino, **by_key, **by_fid;
-	size_t n_buckets, count;
+	struct ufs_table by_ino, by_key, by_fid; /* count of by_ino: inodes */
 	size_t n_orphans; /* hashed inodes of a mount whose parent is unknown */
 	uint64_t next_ino;
 	struct ufs_inode *root;
 };
 
-static uint64_t itab_key_hash(int mount, const char *rel)
+#define ITAB_INODE(n, member) ufs_table_entry((n), struct ufs_inode, member)
+
+/* What by_key is keyed by: a mount and the first len bytes of rel. */
+struct itab_key {
+	int mount;
+	const char *rel;
+	size_t len;
+};
+
+/* What by_fid is keyed by. */
+struct itab_fid {
+	int mount;
+	uint64_t fid;
+};
+
+static uint64_t itab_seed(int mount)
 {
-	return XXH64(rel, strlen(rel), (uint64_t)(unsigned)(mount + 1));
+	return (uint64_t)(unsigned)(mount + 1);
 }
 
-static struct ufs_inode **itab_ino_slot(struct ufs_itab *t, uint64_t ino)
+static int itab_ino_eq(const struct ufs_tnode *n, const void *key)
 {
-	struct ufs_inode **pi = &t->by_ino[XXH64(&ino, sizeof(ino), 0) & (t->n_buckets - 1)];
-
-	while (*pi && (*pi)->ino != ino)
-		pi = &(*pi)->next_ino;
-	return pi;
+	return ITAB_INODE(n, by_ino)->ino == *(const uint64_t *)key;
 }
 
-static struct ufs_inode **itab_key_slot(struct ufs_itab *t, int mount, const char *rel, uint64_t h)
+static int itab_key_eq(const struct ufs_tnode *n, const void *key)
 {
-	struct ufs_inode **pi = &t->by_key[h & (t->n_buckets - 1)];
+	const struct ufs_inode *in = ITAB_INODE(n, by_key);
+	const struct itab_key *k = key;
 
-	while (*pi && !((*pi)->key_hash == h && (*pi)->mount == mount &&
-			strcmp((*pi)->path + (*pi)->rel_off, rel) == 0))
-		pi = &(*pi)->next_key;
-	return pi;
+	return in->mount == k->mount && strncmp(in->path + in->rel_off, k->rel, k->len) == 0 &&
+	       in->path[in->rel_off + k->len] == '\0';
+}
+
+static int itab_fid_eq(const struct ufs_tnode *n, const void *key)
+{
+	const struct ufs_inode *in = ITAB_INODE(n, by_fid);
+	const struct itab_fid *k = key;
+
+	return in->mount == k->mount && in->fid == k->fid;
+}
+
+static uint64_t itab_ino_hash(uint64_t ino)
+{
+	return XXH64(&ino, sizeof(ino), 0);
+}
+
+static uint64_t itab_fid_hash(const struct itab_fid *k)
+{
+	return XXH64(&k->fid, sizeof(k->fid), itab_seed(k->mount));
+}
+
+/* The inode numbered ino, or NULL. Lock held. */
+static struct ufs_inode *itab_find(struct ufs_itab *t, uint64_t ino)
+{
+	return ITAB_INODE(ufs_table_find(&t->by_ino, itab_ino_hash(ino), &ino), by_ino);
+}
+
+/* The hashed inode of (mount, the first len bytes of rel), or NULL. Lock
+ * held. */
+static struct ufs_inode *itab_find_key(struct ufs_itab *t, int mount, const char *rel, size_t len)
+{
+	struct itab_key k = {mount, rel, len};
+
+	return ITAB_INODE(ufs_table_find(&t->by_key, XXH64(rel, len, itab_seed(mount)), &k),
+			  by_key);
 }
 
 static void itab_hash_key(struct ufs_itab *t, struct ufs_inode *in)
 {
-	struct ufs_inode **head;
+	const char *rel = in->path + in->rel_off;
 
-	in->key_hash = itab_key_hash(in->mount, in->path + in->rel_off);
-	head = &t->by_key[in->key_hash & (t->n_buckets - 1)];
-	in->next_key = *head;
-	*head = in;
+	ufs_table_insert(&t->by_key, &in->by_key, XXH64(rel, strlen(rel), itab_seed(in->mount)));
 	in->hashed = 1;
-}
-
-/* The hashed inode of (mount, the first len bytes of rel), or NULL. */
-static struct ufs_inode *itab_find_prefix(struct ufs_itab *t, int mount, const char *rel,
-					  size_t len)
-{
-	uint64_t h = XXH64(rel, len, (uint64_t)(unsigned)(mount + 1));
-	struct ufs_inode *in = t->by_key[h & (t->n_buckets - 1)];
-
-	while (in && !(in->key_hash == h && in->mount == mount &&
-		       strncmp(in->path + in->rel_off, rel, len) == 0 &&
-		       in->path[in->rel_off + len] == '\0'))
-		in = in->next_key;
-	return in;
 }
 
 /* Link hashed in to its parent's inode (parent index). Lock held. */
@@ -125,7 +157,7 @@ static void itab_link_parent(struct ufs_itab *t, struct ufs_inode *in)
 
 	if (in->mount < 0 || !*rel)
 		return; /* synthetic directories and mount roots: never removed */
-	in->parent = itab_find_prefix(t, in->mount, rel, slash ? (size_t)(slash - rel) : 0);
+	in->parent = itab_find_key(t, in->mount, rel, slash ? (size_t)(slash - rel) : 0);
 	if (in->parent) {
 		in->parent->nchild++;
 	} else {
@@ -148,103 +180,43 @@ static void itab_unlink_parent(struct ufs_itab *t, struct ufs_inode *in)
  * a directory before its children): they become orphans. Lock held. */
 static void itab_orphan_children(struct ufs_itab *t, struct ufs_inode *in)
 {
-	for (size_t b = 0; in->nchild && b < t->n_buckets; b++)
-		for (struct ufs_inode *c = t->by_ino[b]; c; c = c->next_ino)
-			if (c->parent == in) {
-				c->parent = NULL;
-				c->orphan = 1;
-				t->n_orphans++;
-				in->nchild--;
-			}
+	struct ufs_table_iter it;
+
+	for (struct ufs_tnode *n = in->nchild ? ufs_table_first(&t->by_ino, &it) : NULL;
+	     n && in->nchild; n = ufs_table_next(&it)) {
+		struct ufs_inode *c = ITAB_INODE(n, by_ino);
+
+		if (c->parent == in) {
+			c->parent = NULL;
+			c->orphan = 1;
+			t->n_orphans++;
+			in->nchild--;
+		}
+	}
 }
 
 static void itab_unhash_key(struct ufs_itab *t, struct ufs_inode *in)
 {
-	struct ufs_inode **pi = &t->by_key[in->key_hash & (t->n_buckets - 1)];
-
 	if (!in->hashed)
 		return;
 	itab_unlink_parent(t, in);
-	while (*pi && *pi != in)
-		pi = &(*pi)->next_key;
-	if (*pi)
-		*pi = in->next_key;
+	ufs_table_remove(&t->by_key, &in->by_key);
 	in->hashed = 0;
-}
-
-static size_t itab_fid_bucket(const struct ufs_itab *t, int mount, uint64_t fid)
-{
-	return XXH64(&fid, sizeof(fid), (uint64_t)(unsigned)(mount + 1)) & (t->n_buckets - 1);
 }
 
 static void itab_hash_fid(struct ufs_itab *t, struct ufs_inode *in)
 {
-	struct ufs_inode **head = &t->by_fid[itab_fid_bucket(t, in->mount, in->fid)];
+	struct itab_fid k = {in->mount, in->fid};
 
-	in->next_fid = *head;
-	*head = in;
+	ufs_table_insert(&t->by_fid, &in->by_fid, itab_fid_hash(&k));
 }
 
 static void itab_unhash_fid(struct ufs_itab *t, struct ufs_inode *in)
 {
-	struct ufs_inode **pi;
-
 	if (!in->fid)
 		return;
-	pi = &t->by_fid[itab_fid_bucket(t, in->mount, in->fid)];
-	while (*pi && *pi != in)
-		pi = &(*pi)->next_fid;
-	if (*pi)
-		*pi = in->next_fid;
+	ufs_table_remove(&t->by_fid, &in->by_fid);
 	in->fid = 0;
-}
-
-static void itab_hash_ino(struct ufs_itab *t, struct ufs_inode *in)
-{
-	struct ufs_inode **head =
-	    &t->by_ino[XXH64(&in->ino, sizeof(in->ino), 0) & (t->n_buckets - 1)];
-
-	in->next_ino = *head;
-	*head = in;
-}
-
-/* Double both tables (best effort). Lock held. */
-static void itab_grow(struct ufs_itab *t)
-{
-	size_t nb = t->n_buckets * 2;
-	struct ufs_inode **ino = calloc(nb, sizeof(*ino));
-	struct ufs_inode **key = calloc(nb, sizeof(*key));
-	struct ufs_inode **fid = calloc(nb, sizeof(*fid));
-	struct ufs_inode **old = t->by_ino;
-	size_t ob = t->n_buckets;
-
-	if (!ino || !key || !fid) {
-		free(ino);
-		free(key);
-		free(fid);
-		return;
-	}
-	free(t->by_key);
-	free(t->by_fid);
-	t->by_ino = ino;
-	t->by_key = key;
-	t->by_fid = fid;
-	t->n_buckets = nb;
-	for (size_t b = 0; b < ob; b++) {
-		struct ufs_inode *in = old[b];
-
-		while (in) {
-			struct ufs_inode *next = in->next_ino;
-
-			itab_hash_ino(t, in);
-			if (in->hashed)
-				itab_hash_key(t, in);
-			if (in->fid)
-				itab_hash_fid(t, in);
-			in = next;
-		}
-	}
-	free(old);
 }
 
 static struct ufs_inode *itab_new_inode(struct ufs_itab *t, int mount, const char *path,
@@ -262,13 +234,24 @@ static struct ufs_inode *itab_new_inode(struct ufs_itab *t, int mount, const cha
 	in->mount = mount;
 	in->rel_off = rel_off;
 	in->ino = t->next_ino++;
-	if (t->count >= t->n_buckets)
-		itab_grow(t);
-	itab_hash_ino(t, in);
+	ufs_table_insert(&t->by_ino, &in->by_ino, itab_ino_hash(in->ino));
 	itab_hash_key(t, in);
 	itab_link_parent(t, in);
-	t->count++;
 	return in;
+}
+
+/* Set up the three tables, empty. 0, or -ENOMEM with none of them set up
+ * (each finished, so safe to walk and to finish again). */
+static int itab_tables_init(struct ufs_itab *t)
+{
+	if (ufs_table_init(&t->by_ino, ITAB_BUCKETS, ITAB_MAX_BUCKETS, itab_ino_eq) == 0 &&
+	    ufs_table_init(&t->by_key, ITAB_BUCKETS, ITAB_MAX_BUCKETS, itab_key_eq) == 0 &&
+	    ufs_table_init(&t->by_fid, ITAB_BUCKETS, ITAB_MAX_BUCKETS, itab_fid_eq) == 0)
+		return 0;
+	ufs_table_fini(&t->by_ino);
+	ufs_table_fini(&t->by_key);
+	ufs_table_fini(&t->by_fid);
+	return -ENOMEM;
 }
 
 struct ufs_itab *ufs_itab_create(int root_mount)
@@ -277,13 +260,9 @@ struct ufs_itab *ufs_itab_create(int root_mount)
 
 	if (!t)
 		return NULL;
-	t->n_buckets = 1024;
-	t->by_ino = calloc(t->n_buckets, sizeof(*t->by_ino));
-	t->by_key = calloc(t->n_buckets, sizeof(*t->by_key));
-	t->by_fid = calloc(t->n_buckets, sizeof(*t->by_fid));
 	t->next_ino = UFS_ROOT_INO;
 	pthread_mutex_init(&t->lock, NULL);
-	if (t->by_ino && t->by_key && t->by_fid)
+	if (itab_tables_init(t) == 0)
 		t->root = itab_new_inode(t, root_mount, "/", 1);
 	if (!t->root) {
 		ufs_itab_destroy(t);
@@ -295,35 +274,31 @@ struct ufs_itab *ufs_itab_create(int root_mount)
 
 void ufs_itab_destroy(struct ufs_itab *t)
 {
+	struct ufs_table_iter it;
+
 	if (!t)
 		return;
-	for (size_t b = 0; t->by_ino && b < t->n_buckets; b++) {
-		struct ufs_inode *in = t->by_ino[b];
+	for (struct ufs_tnode *n = ufs_table_first(&t->by_ino, &it); n; n = ufs_table_next(&it)) {
+		struct ufs_inode *in = ITAB_INODE(n, by_ino);
 
-		while (in) {
-			struct ufs_inode *next = in->next_ino;
-
-			free(in->path);
-			free(in);
-			in = next;
-		}
+		free(in->path);
+		free(in);
 	}
 	pthread_mutex_destroy(&t->lock);
-	free(t->by_ino);
-	free(t->by_key);
-	free(t->by_fid);
+	ufs_table_fini(&t->by_ino);
+	ufs_table_fini(&t->by_key);
+	ufs_table_fini(&t->by_fid);
 	free(t);
 }
 
 uint64_t ufs_itab_ref(struct ufs_itab *t, int mount, const char *path, size_t rel_off)
 {
 	const char *rel = path + rel_off;
-	uint64_t h = itab_key_hash(mount, rel);
 	struct ufs_inode *in;
 	uint64_t ino = 0;
 
 	pthread_mutex_lock(&t->lock);
-	in = *itab_key_slot(t, mount, rel, h);
+	in = itab_find_key(t, mount, rel, strlen(rel));
 	if (!in)
 		in = itab_new_inode(t, mount, path, rel_off);
 	if (in) {
@@ -340,7 +315,7 @@ uint64_t ufs_itab_find(struct ufs_itab *t, int mount, const char *rel)
 	uint64_t ino = 0;
 
 	pthread_mutex_lock(&t->lock);
-	in = *itab_key_slot(t, mount, rel, itab_key_hash(mount, rel));
+	in = itab_find_key(t, mount, rel, strlen(rel));
 	if (in)
 		ino = in->ino;
 	pthread_mutex_unlock(&t->lock);
@@ -349,30 +324,22 @@ uint64_t ufs_itab_find(struct ufs_itab *t, int mount, const char *rel)
 
 void ufs_itab_forget(struct ufs_itab *t, uint64_t ino, uint64_t n)
 {
-	struct ufs_inode **pi;
 	struct ufs_inode *in;
 
 	pthread_mutex_lock(&t->lock);
-	pi = itab_ino_slot(t, ino);
-	in = *pi;
+	in = itab_find(t, ino);
 	if (in && in != t->root) {
 		in->nlookup = in->nlookup > n ? in->nlookup - n : 0;
 		if (in->nlookup == 0) {
-			*pi = in->next_ino;
+			ufs_table_remove(&t->by_ino, &in->by_ino);
 			itab_unhash_key(t, in);
 			itab_unhash_fid(t, in);
 			itab_orphan_children(t, in);
-			t->count--;
 			free(in->path);
 			free(in);
 		}
 	}
 	pthread_mutex_unlock(&t->lock);
-}
-
-static struct ufs_inode *itab_find(struct ufs_itab *t, uint64_t ino)
-{
-	return *itab_ino_slot(t, ino);
 }
 
 int ufs_itab_get(struct ufs_itab *t, uint64_t ino, struct ufs_iloc *ploc)
@@ -408,7 +375,7 @@ size_t ufs_itab_count(struct ufs_itab *t)
 	size_t n;
 
 	pthread_mutex_lock(&t->lock);
-	n = t->count;
+	n = ufs_table_count(&t->by_ino);
 	pthread_mutex_unlock(&t->lock);
 	return n;
 }
@@ -427,7 +394,7 @@ static void itab_move(struct ufs_itab *t, struct ufs_inode *in, char *newpath)
  * *pin is that inode or NULL. 0: the table must be walked. Lock held. */
 static int itab_leaf(struct ufs_itab *t, int mount, const char *rel, struct ufs_inode **pin)
 {
-	*pin = itab_find_prefix(t, mount, rel, strlen(rel));
+	*pin = itab_find_key(t, mount, rel, strlen(rel));
 	return mount >= 0 && *rel && t->n_orphans == 0 && (!*pin || (*pin)->nchild == 0);
 }
 
@@ -442,15 +409,17 @@ static int itab_in_tree(const char *p, size_t plen, const char *path)
 static struct ufs_inode **itab_collect(struct ufs_itab *t, int mount, const char *path, size_t *pn)
 {
 	size_t plen = strlen(path), n = 0;
-	struct ufs_inode **v = malloc((t->count + 1) * sizeof(*v));
+	struct ufs_inode **v = malloc((ufs_table_count(&t->by_ino) + 1) * sizeof(*v));
+	struct ufs_table_iter it;
 
 	if (!v)
 		return NULL;
-	for (size_t b = 0; b < t->n_buckets; b++) {
-		for (struct ufs_inode *in = t->by_ino[b]; in; in = in->next_ino) {
-			if (in->hashed && in->mount == mount && itab_in_tree(path, plen, in->path))
-				v[n++] = in;
-		}
+	for (struct ufs_tnode *nd = ufs_table_first(&t->by_ino, &it); nd;
+	     nd = ufs_table_next(&it)) {
+		struct ufs_inode *in = ITAB_INODE(nd, by_ino);
+
+		if (in->hashed && in->mount == mount && itab_in_tree(path, plen, in->path))
+			v[n++] = in;
 	}
 	*pn = n;
 	return v;
@@ -665,18 +634,24 @@ int ufs_itab_check_attr(struct ufs_itab *t, uint64_t ino, const struct ufs_attr 
 
 size_t ufs_itab_same_file(struct ufs_itab *t, uint64_t ino, uint64_t *pinos, size_t max)
 {
-	struct ufs_inode *in, *o;
+	struct ufs_inode *in;
+	struct ufs_tnode *o = NULL;
+	struct itab_fid k = {0, 0};
 	size_t n = 0;
 
 	pthread_mutex_lock(&t->lock);
 	in = itab_find(t, ino);
-	o = in && in->fid ? t->by_fid[itab_fid_bucket(t, in->mount, in->fid)] : NULL;
-	for (; o && n < max; o = o->next_fid)
-		if (o != in && o->mount == in->mount && o->fid == in->fid)
-			pinos[n++] = o->ino;
+	if (in && in->fid) {
+		k = (struct itab_fid){in->mount, in->fid};
+		o = ufs_table_find(&t->by_fid, itab_fid_hash(&k), &k);
+	}
+	for (; o && n < max; o = ufs_table_find_next(&t->by_fid, o, &k))
+		if (o != &in->by_fid)
+			pinos[n++] = ITAB_INODE(o, by_fid)->ino;
 	pthread_mutex_unlock(&t->lock);
 	return n;
 }
+
 int ufs_itab_last_owner(struct ufs_itab *t, uint64_t ino, struct ufs_attr *pattr)
 {
 	struct ufs_inode *in;

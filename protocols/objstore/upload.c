@@ -1,14 +1,16 @@
 /*
  * upload.c — the part-upload pipeline (see upload.h).
  *
- * State, all under u->lock:
- *   queue   parts submitted and not yet picked by a thread (FIFO);
- *   busy    parts queued + running; submit waits while busy == parallel;
- *   queued  parts in the queue; idle threads waiting for one;
- *   err     the first part error (later parts are dropped, not uploaded);
- *   stop    set by destroy: threads exit once the queue is empty.
- * Threads are started on demand, one per submit while fewer than parallel
- * exist and none is idle. Invariant: busy == queue length + parts running.
+ * Parts run as jobs of a lazy common worker pool (common/pool.h) of
+ * `parallel` threads, all counted in one batch: a thread starts on a
+ * submit that finds none idle for it, up to parallel (so a small file never
+ * starts one), and the batch's pending count is the parts queued or
+ * running. Submit waits for that count to drop below parallel; wait, for it
+ * to reach zero. One writer submits at a time (the writer's own order), so
+ * the wait and the submit need no lock together.
+ * err (under u->lock) is the first part error: later parts are dropped,
+ * not uploaded, and submit returns it. Destroy stops the pool: running
+ * parts finish, queued ones run cancelled (freed, not uploaded).
  * Budget reservations are taken before malloc and released after free; a
  * buffer of the pool's size is taken from the pool (idle: already charged)
  * or mapped by it after the reservation, and goes back to it still charged.
@@ -17,13 +19,16 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "common/budget.h"
 #include "common/bufpool.h"
+#include "common/pool.h"
 
 struct upload_part {
-	struct upload_part *next;
+	struct ufs_job job; /* on u->workers, counted in u->parts */
+	struct ufs_upload *u;
 	uint32_t index;
 	char *buf;
 	size_t cap, len;
@@ -37,14 +42,13 @@ struct ufs_upload {
 	ufs_upload_part_fn fn;
 	void *arg;
 
-	pthread_mutex_t lock;
-	pthread_cond_t cv; /* queue grew, a part finished, or stop */
-	struct upload_part *head, *tail;
-	unsigned busy, queued, idle, nthreads;
-	pthread_t *threads;
+	struct ufs_pool *workers;    /* lazy, up to parallel threads */
+	struct ufs_pool_batch parts; /* parts queued or running */
+	pthread_mutex_t lock;	     /* err */
 	int err;
-	int stop;
 };
+
+static void upload_part_run(struct ufs_job *j, int cancelled);
 
 int ufs_upload_create(struct ufs_budget *budget, struct ufs_bufpool *pool, unsigned parallel,
 		      int wait_ms, ufs_upload_part_fn fn, void *arg, struct ufs_upload **pu)
@@ -54,8 +58,8 @@ int ufs_upload_create(struct ufs_budget *budget, struct ufs_bufpool *pool, unsig
 	if (parallel == 0)
 		parallel = 1;
 	if (u)
-		u->threads = calloc(parallel, sizeof(*u->threads));
-	if (!u || !u->threads) {
+		u->workers = ufs_pool_create(parallel, NULL, UFS_POOL_LAZY);
+	if (!u || !u->workers) {
 		free(u);
 		return -ENOMEM;
 	}
@@ -65,8 +69,8 @@ int ufs_upload_create(struct ufs_budget *budget, struct ufs_bufpool *pool, unsig
 	u->wait_ms = wait_ms;
 	u->fn = fn;
 	u->arg = arg;
+	ufs_pool_batch_init(&u->parts);
 	pthread_mutex_init(&u->lock, NULL);
-	pthread_cond_init(&u->cv, NULL);
 	*pu = u;
 	return 0;
 }
@@ -113,59 +117,40 @@ static void upload_part_free(struct ufs_upload *u, struct upload_part *p)
 	free(p);
 }
 
-/* Next queued part, or NULL when stopping with an empty queue. Lock held. */
-static struct upload_part *upload_next(struct ufs_upload *u)
+/* The first part error so far, or 0. */
+static int upload_err(struct ufs_upload *u)
 {
-	struct upload_part *p;
-
-	while (!u->head && !u->stop) {
-		u->idle++;
-		pthread_cond_wait(&u->cv, &u->lock);
-		u->idle--;
-	}
-	p = u->head;
-	if (p) {
-		u->queued--;
-		u->head = p->next;
-		if (!u->head)
-			u->tail = NULL;
-	}
-	return p;
-}
-
-static void *upload_thread(void *arg)
-{
-	struct ufs_upload *u = arg;
-	struct upload_part *p;
+	int err;
 
 	pthread_mutex_lock(&u->lock);
-	while ((p = upload_next(u)) != NULL) {
-		int skip = u->err != 0, rc = 0;
-
-		pthread_mutex_unlock(&u->lock);
-		if (!skip)
-			rc = u->fn(u->arg, p->index, p->buf, p->len);
-		upload_part_free(u, p);
-		pthread_mutex_lock(&u->lock);
-		if (rc && !u->err)
-			u->err = rc;
-		u->busy--;
-		pthread_cond_broadcast(&u->cv);
-	}
+	err = u->err;
 	pthread_mutex_unlock(&u->lock);
-	return NULL;
+	return err;
 }
 
-/* Start one more thread unless an idle one will take the next part or the
- * cap is reached. Lock held. */
-static int upload_spawn(struct ufs_upload *u)
+/* Keep rc (< 0) unless an error is kept already. */
+static void upload_fail(struct ufs_upload *u, int rc)
 {
-	if (u->idle > u->queued || u->nthreads == u->parallel)
-		return 0;
-	if (pthread_create(&u->threads[u->nthreads], NULL, upload_thread, u) != 0)
-		return u->nthreads > 0 ? 0 : -EAGAIN;
-	u->nthreads++;
-	return 0;
+	pthread_mutex_lock(&u->lock);
+	if (!u->err)
+		u->err = rc;
+	pthread_mutex_unlock(&u->lock);
+}
+
+/* Store one part (on a worker), unless an earlier part failed or the
+ * pipeline is being destroyed (cancelled); free it either way. */
+static void upload_part_run(struct ufs_job *j, int cancelled)
+{
+	struct upload_part *p =
+	    (struct upload_part *)((char *)j - offsetof(struct upload_part, job));
+	struct ufs_upload *u = p->u;
+	int rc = 0;
+
+	if (!cancelled && !upload_err(u))
+		rc = u->fn(u->arg, p->index, p->buf, p->len);
+	upload_part_free(u, p);
+	if (rc)
+		upload_fail(u, rc);
 }
 
 int ufs_upload_submit(struct ufs_upload *u, uint32_t index, char *buf, size_t cap, size_t len)
@@ -177,22 +162,16 @@ int ufs_upload_submit(struct ufs_upload *u, uint32_t index, char *buf, size_t ca
 		ufs_upload_free(u, buf, cap);
 		return -ENOMEM;
 	}
-	*p = (struct upload_part){NULL, index, buf, cap, len};
-	pthread_mutex_lock(&u->lock);
-	while (u->busy >= u->parallel && !u->err)
-		pthread_cond_wait(&u->cv, &u->lock);
-	rc = u->err ? u->err : upload_spawn(u);
+	*p = (struct upload_part){.u = u, .index = index, .buf = buf, .cap = cap, .len = len};
+	p->job.run = upload_part_run;
+	rc = upload_err(u);
 	if (rc == 0) {
-		if (u->tail)
-			u->tail->next = p;
-		else
-			u->head = p;
-		u->tail = p;
-		u->busy++;
-		u->queued++;
-		pthread_cond_broadcast(&u->cv);
+		/* a part finishing is what frees a slot or sets err */
+		ufs_pool_batch_wait(&u->parts, u->parallel - 1);
+		rc = upload_err(u);
 	}
-	pthread_mutex_unlock(&u->lock);
+	if (rc == 0)
+		rc = ufs_pool_submit_batch(u->workers, &u->parts, &p->job);
 	if (rc)
 		upload_part_free(u, p);
 	return rc;
@@ -200,37 +179,16 @@ int ufs_upload_submit(struct ufs_upload *u, uint32_t index, char *buf, size_t ca
 
 int ufs_upload_wait(struct ufs_upload *u)
 {
-	int rc;
-
-	pthread_mutex_lock(&u->lock);
-	while (u->busy > 0)
-		pthread_cond_wait(&u->cv, &u->lock);
-	rc = u->err;
-	pthread_mutex_unlock(&u->lock);
-	return rc;
+	ufs_pool_batch_wait(&u->parts, 0);
+	return upload_err(u);
 }
 
 void ufs_upload_destroy(struct ufs_upload *u)
 {
-	struct upload_part *p;
-
 	if (!u)
 		return;
-	pthread_mutex_lock(&u->lock);
-	while ((p = u->head) != NULL) {
-		u->head = p->next;
-		u->busy--;
-		u->queued--;
-		upload_part_free(u, p);
-	}
-	u->tail = NULL;
-	u->stop = 1;
-	pthread_cond_broadcast(&u->cv);
-	pthread_mutex_unlock(&u->lock);
-	for (unsigned i = 0; i < u->nthreads; i++)
-		pthread_join(u->threads[i], NULL);
-	pthread_cond_destroy(&u->cv);
+	ufs_pool_destroy(u->workers); /* queued parts run cancelled: dropped */
+	ufs_pool_batch_fini(&u->parts);
 	pthread_mutex_destroy(&u->lock);
-	free(u->threads);
 	free(u);
 }

@@ -293,6 +293,34 @@ static void test_growth(void **state)
 	ufs_itab_destroy(t);
 }
 
+/* The file-id index grows on its own (here past its first 1024 buckets
+ * while most inodes carry an id): each name still finds its one other name. */
+static void test_same_file_growth(void **state)
+{
+	struct ufs_itab *t = ufs_itab_create(-1);
+	uint64_t *inos = calloc(3000, sizeof(*inos)), got[4];
+	char path[64];
+
+	(void)state;
+	assert_non_null(inos);
+	for (int i = 0; i < 3000; i++) {
+		struct ufs_attr a = {.mode = 0100644, .ino = (uint64_t)(i / 2 + 1)};
+
+		snprintf(path, sizeof(path), "/m/l%d", i);
+		inos[i] = ref_m(t, path);
+		ufs_itab_note_attr(t, inos[i], &a);
+	}
+	for (int i = 0; i < 3000; i += 101) {
+		assert_int_equal(ufs_itab_same_file(t, inos[i], got, 4), 1);
+		assert_int_equal(got[0], inos[i ^ 1]);
+	}
+	for (int i = 0; i < 3000; i++)
+		ufs_itab_forget(t, inos[i], 1);
+	assert_int_equal(ufs_itab_count(t), 1);
+	free(inos);
+	ufs_itab_destroy(t);
+}
+
 struct worker_arg {
 	struct ufs_itab *t;
 	int id;
@@ -349,6 +377,7 @@ int main(void)
 	    cmocka_unit_test(test_gen_and_identity),
 	    cmocka_unit_test(test_pending),
 	    cmocka_unit_test(test_growth),
+	    cmocka_unit_test(test_same_file_growth),
 	    cmocka_unit_test(test_threads),
 	    cmocka_unit_test(test_same_file),
 	    cmocka_unit_test(test_last_owner),

@@ -4,15 +4,17 @@
  * ownership, the resume journal (append, reopen, torn tail, corrupt and
  * foreign journals refused; object uploads in flight: U/M records), the
  * store listings a resume checks (S3 ListParts, Azure Get Block List) and
- * the bounded queue.
+ * the bounded queue (push order, drain at destroy, its bound).
  *
  * The engine sources are compiled in directly (their statics are under
  * test); they only need ufscore.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,6 +201,41 @@ static void test_journal_roundtrip(void **state)
 	/* another job's journal is refused, never trusted */
 	assert_int_equal(mig_journal_open(path, "job B", 0, &j, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "belongs to another job"));
+	unlink(path);
+}
+
+/* The journal is the caller's own file: a new one is 0600; a symlink at the
+ * path is refused (its target neither created nor written), and so is a
+ * second hard link or something that is not a regular file. */
+static void test_journal_trust(void **state)
+{
+	char *path = journal_tmp(), err[512], target[80], link2[80];
+	struct mig_journal *j = NULL;
+	struct stat st;
+
+	(void)state;
+	umask(0);
+	assert_int_equal(mig_journal_open(path, "job", 0, &j, err, sizeof(err)), 0);
+	umask(022);
+	mig_journal_close(j);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	snprintf(link2, sizeof(link2), "%s.hard", path);
+	assert_int_equal(link(path, link2), 0);
+	assert_int_equal(mig_journal_open(path, "job", 0, &j, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "hard links"));
+	unlink(link2);
+	unlink(path);
+	snprintf(target, sizeof(target), "%s.target", path);
+	assert_int_equal(symlink(target, path), 0);
+	assert_int_equal(mig_journal_open(path, "job", 0, &j, err, sizeof(err)), -ELOOP);
+	assert_non_null(strstr(err, "is a symbolic link"));
+	assert_int_equal(mig_journal_open(path, "job", 1, &j, err, sizeof(err)), -ELOOP);
+	assert_int_equal(access(target, F_OK), -1);
+	unlink(path);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(mig_journal_open(path, "job", 0, &j, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "not a regular file"));
 	unlink(path);
 }
 
@@ -408,27 +445,99 @@ static void test_store_part_listings(void **state)
 	assert_int_equal(ufs_az_parse_block_list(xml, strlen(xml), seen_part, &s), -EIO);
 }
 
+/* What the queue's workers saw: the entries handled, in order; the first
+ * entry can be held at a gate. */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cv;
+	char seen[16];
+	int n, hold, holding;
+	atomic_int pushed;
+} qt = {.lock = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static void qt_handle(struct mig_run *r, const struct mig_item *it)
+{
+	(void)r;
+	pthread_mutex_lock(&qt.lock);
+	if (qt.n < (int)sizeof(qt.seen) - 1)
+		qt.seen[qt.n++] = it->rel[0];
+	qt.holding = qt.hold;
+	pthread_cond_broadcast(&qt.cv);
+	while (qt.hold)
+		pthread_cond_wait(&qt.cv, &qt.lock);
+	qt.holding = 0;
+	pthread_mutex_unlock(&qt.lock);
+}
+
+static void qt_push(struct mig_queue *q, char name)
+{
+	struct mig_item *it = calloc(1, sizeof(*it));
+
+	assert_non_null(it);
+	it->rel = strndup(&name, 1);
+	mig_queue_push(q, it);
+	atomic_fetch_add(&qt.pushed, 1);
+}
+
+static void qt_reset(int hold)
+{
+	memset(qt.seen, 0, sizeof(qt.seen));
+	qt.n = qt.holding = 0;
+	qt.hold = hold;
+	atomic_store(&qt.pushed, 0);
+}
+
+/* Entries are handled in push order, and destroy handles every entry
+ * still queued before it returns (nothing is lost or leaked). */
 static void test_queue(void **state)
 {
+	struct mig_run r = {0};
 	struct mig_queue *q = NULL;
-	struct mig_item *it;
 
 	(void)state;
-	assert_int_equal(mig_queue_create(2, &q), 0);
-	for (int i = 0; i < 2; i++) {
-		it = calloc(1, sizeof(*it));
-		it->rel = strdup(i ? "b" : "a");
-		mig_queue_push(q, it);
-	}
-	it = mig_queue_pop(q);
-	assert_string_equal(it->rel, "a");
-	mig_item_free(it);
-	mig_queue_close(q);
-	it = mig_queue_pop(q);
-	assert_string_equal(it->rel, "b");
-	mig_item_free(it);
-	assert_null(mig_queue_pop(q));
+	qt_reset(0);
+	assert_int_equal(mig_queue_create(2, 1, qt_handle, &r, &q), 0);
+	for (char c = 'a'; c <= 'e'; c++)
+		qt_push(q, c);
 	mig_queue_destroy(q);
+	assert_string_equal(qt.seen, "abcde");
+	mig_queue_destroy(NULL);
+}
+
+static void *qt_pusher(void *arg)
+{
+	for (char c = 'a'; c <= 'e'; c++)
+		qt_push(arg, c);
+	return NULL;
+}
+
+/* The bound: with one worker busy and cap 2, the fourth push waits (one
+ * running + two waiting) until the worker moves on. */
+static void test_queue_bound(void **state)
+{
+	struct mig_run r = {0};
+	struct mig_queue *q = NULL;
+	pthread_t th;
+
+	(void)state;
+	qt_reset(1);
+	assert_int_equal(mig_queue_create(2, 1, qt_handle, &r, &q), 0);
+	assert_int_equal(pthread_create(&th, NULL, qt_pusher, q), 0);
+	pthread_mutex_lock(&qt.lock);
+	while (!qt.holding)
+		pthread_cond_wait(&qt.cv, &qt.lock);
+	pthread_mutex_unlock(&qt.lock);
+	while (atomic_load(&qt.pushed) < 3)
+		usleep(1000);
+	usleep(100 * 1000);
+	assert_int_equal(atomic_load(&qt.pushed), 3);
+	pthread_mutex_lock(&qt.lock);
+	qt.hold = 0;
+	pthread_cond_broadcast(&qt.cv);
+	pthread_mutex_unlock(&qt.lock);
+	pthread_join(th, NULL);
+	mig_queue_destroy(q);
+	assert_string_equal(qt.seen, "abcde");
 }
 
 /* --json-lines: one object per entry, strings escaped as JSON (the bytes
@@ -465,11 +574,18 @@ static void test_report_json_lines(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_plan_rules),		cmocka_unit_test(test_filters),
-	    cmocka_unit_test(test_shard_parse),		cmocka_unit_test(test_shard_owns),
-	    cmocka_unit_test(test_journal_roundtrip),	cmocka_unit_test(test_journal_corrupt),
-	    cmocka_unit_test(test_journal_uploads),	cmocka_unit_test(test_journal_upload_bad),
-	    cmocka_unit_test(test_store_part_listings), cmocka_unit_test(test_queue),
+	    cmocka_unit_test(test_plan_rules),
+	    cmocka_unit_test(test_filters),
+	    cmocka_unit_test(test_shard_parse),
+	    cmocka_unit_test(test_shard_owns),
+	    cmocka_unit_test(test_journal_roundtrip),
+	    cmocka_unit_test(test_journal_corrupt),
+	    cmocka_unit_test(test_journal_trust),
+	    cmocka_unit_test(test_journal_uploads),
+	    cmocka_unit_test(test_journal_upload_bad),
+	    cmocka_unit_test(test_store_part_listings),
+	    cmocka_unit_test(test_queue),
+	    cmocka_unit_test(test_queue_bound),
 	    cmocka_unit_test(test_report_json_lines),
 	};
 
