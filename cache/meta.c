@@ -46,6 +46,7 @@
 #include "cache/meta.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdint.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -62,6 +63,7 @@
 #define META_DIR_CHUNK (64u << 10) /* a listing reserves budget this much at a time */
 #define META_DIR_SHARE 4	   /* larger than budget/4: not cached */
 #define META_WAIT_MS 2000	   /* a listing waits this long for budget, then fails */
+#define META_TRIM_BYTES (8u << 20) /* a reclaim freeing this much trims the heap */
 
 /* Listing memory of one cache, shared with its listings (counted by reference). */
 struct meta_acct {
@@ -458,6 +460,8 @@ static uint64_t meta_reclaim(void *arg, uint64_t need)
 	if (freed < need && m->ent_bytes >= need - freed)
 		freed += meta_clear(m);
 	pthread_mutex_unlock(&m->lock);
+	if (freed >= META_TRIM_BYTES)
+		malloc_trim(0); /* to the system: other threads' arenas would not reuse it */
 	return freed;
 }
 

@@ -36,10 +36,13 @@
 #include "fs/ops/dir_stream.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fs/inode/inode.h"
+
+#define DS_TRIM_BYTES (8u << 20) /* a dropped candidate this large is trimmed */
 
 struct ds_mark {
 	uint64_t page;
@@ -82,10 +85,18 @@ static int ds_add(void *arg, const char *name, const struct ufs_attr *attr)
 	return ufs_meta_dir_add(arg, name, attr);
 }
 
+/* Drop the cache candidate. A large one (it grew to a quarter of memory)
+ * is given back to the system at once: pages freed in one malloc arena do
+ * not serve the next listing's pages in another, and the daemon's RSS
+ * would outgrow the budget by what the arenas keep. */
 static void ds_whole_drop(struct dir_stream *ds)
 {
+	uint64_t bytes = ds->whole ? ufs_meta_dir_bytes(ds->whole) : 0;
+
 	ufs_meta_dir_unref(ds->whole);
 	ds->whole = NULL;
+	if (bytes >= DS_TRIM_BYTES)
+		malloc_trim(0);
 }
 
 /* Record where page p starts (token), keeping at most DIR_STREAM_MARKS

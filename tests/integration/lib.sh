@@ -350,6 +350,22 @@ ufs_umount()
 	! ufs_is_mounted "$mnt"
 }
 
+# list_server_start: tests/bench/list_server.py (buckets of synthetic keys
+# for S3 and Azure, generated on the fly) on a free loopback port, stopped
+# at exit; LIST_SERVER is its base URL.
+list_server_start()
+{
+	python3 "$UFS_SRC/tests/bench/list_server.py" 0 >"$UFS_WORK/list_server.port" \
+		2>"$UFS_WORK/list_server.log" &
+	on_exit "kill $! 2>/dev/null"
+	for _ in $(seq 50); do
+		[[ -s $UFS_WORK/list_server.port ]] && break
+		sleep 0.1
+	done
+	[[ -s $UFS_WORK/list_server.port ]] || fail "list_server.py did not start"
+	LIST_SERVER=http://127.0.0.1:$(cat "$UFS_WORK/list_server.port")
+}
+
 # ufs_stats MNT KEY...: numbers from `unifs stats --json MNT`, KEY as
 # section.key (memory.peak, metadata.list_bytes, ...), on one line.
 ufs_stats()

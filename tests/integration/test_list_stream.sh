@@ -27,10 +27,8 @@ M=2500
 SEEK=$UFS_BUILD/dir_seek
 [[ -x $SEEK ]] || fail "dir_seek not built: $SEEK"
 
-python3 "$UFS_SRC/tests/bench/list_server.py" 0 >"$UFS_WORK/port" 2>"$UFS_WORK/server.log" &
-on_exit "kill $! 2>/dev/null"
-for _ in $(seq 50); do [[ -s $UFS_WORK/port ]] && break; sleep 0.1; done
-syn=http://127.0.0.1:$(cat "$UFS_WORK/port")
+list_server_start
+syn=$LIST_SERVER
 
 bkt=$(ufs_uniq lstream)
 s3_mkbucket "$bkt"
