@@ -12,9 +12,12 @@
 #     ENOMEM before listings were streamed): `ls -f` sees every entry once,
 #     the budget's peak still within memory and the listing memory within a
 #     quarter of it plus two pages; the mount keeps serving (/big lists again)
+#   - the inode table counts in the budget: `ls -l /big` makes an inode per
+#     entry, and forcing the kernel's FORGETs (drop_caches) gives their
+#     budget back
 # The same listing peak shows in Prometheus (unifs_listing_peak_bytes).
 # Prints the daemon's peak RSS (VmHWM) and the listing figures from
-# `unifs stats --json`; RSS is bounded by memory + 160 MiB (the inode table
+# `unifs stats --json`; RSS is bounded by memory + 160 MiB (FUSE buffers
 # and libraries are outside the budget; +320 MiB for an ASan build's
 # quarantine and shadow). No timing assertions.
 set -euo pipefail
@@ -90,6 +93,26 @@ echo "  /huge: $huge entries streamed; budget peak $peak of $limit; listing peak
 ((peak <= limit)) || fail "budget peak $peak exceeds memory $limit after /huge"
 ((lpeak <= limit / 4 + (2 << 20))) || fail "listing memory peaked at $lpeak bytes"
 ((lbytes <= kept)) || fail "$lbytes bytes of listings kept after /huge (was $kept)"
+
+# The inode table in the budget: `ls -l` (READDIRPLUS: an inode per entry)
+# takes budget; the kernel's FORGETs (drop_caches) give it back.
+n=$(ls -l "$mnt/big" | grep -c '^-')
+assert_eq "$n" "$big"
+read -r inodes used <<<"$(stat fuse.inodes memory.used)"
+((inodes >= big)) || fail "ls -l of $big entries left $inodes inodes"
+if sync && echo 2 >/proc/sys/vm/drop_caches 2>/dev/null; then
+	for _ in $(seq 100); do
+		read -r inodes2 used2 <<<"$(stat fuse.inodes memory.used)"
+		((inodes2 < 100)) && break
+		sleep 0.1
+	done
+	echo "  inodes: $inodes after ls -l, $inodes2 after drop_caches; budget in use $used -> $used2"
+	((inodes2 < 100)) || fail "the kernel's FORGETs left $inodes2 inodes"
+	((used - used2 >= (inodes - inodes2) * 100)) ||
+		fail "forgotten inodes gave back $((used - used2)) bytes only"
+else
+	echo "  (drop_caches not writable: FORGET not forced)"
+fi
 
 n=$(ls "$mnt/big" | wc -l)
 assert_eq "$n" "$big"
