@@ -46,6 +46,7 @@
 #include "cache/meta.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdint.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -62,6 +63,7 @@
 #define META_DIR_CHUNK (64u << 10) /* a listing reserves budget this much at a time */
 #define META_DIR_SHARE 4	   /* larger than budget/4: not cached */
 #define META_WAIT_MS 2000	   /* a listing waits this long for budget, then fails */
+#define META_TRIM_BYTES (8u << 20) /* a reclaim freeing this much trims the heap */
 
 /* Listing memory of one cache, shared with its listings (counted by reference). */
 struct meta_acct {
@@ -458,6 +460,8 @@ static uint64_t meta_reclaim(void *arg, uint64_t need)
 	if (freed < need && m->ent_bytes >= need - freed)
 		freed += meta_clear(m);
 	pthread_mutex_unlock(&m->lock);
+	if (freed >= META_TRIM_BYTES)
+		malloc_trim(0); /* to the system: other threads' arenas would not reuse it */
 	return freed;
 }
 
@@ -666,6 +670,29 @@ static int meta_dir_too_large(const struct ufs_meta *m, const struct ufs_meta_di
 	struct ufs_budget *b = m->acct->budget;
 
 	return b && d->used > ufs_budget_limit(b) / META_DIR_SHARE;
+}
+
+int ufs_meta_dir_cacheable(struct ufs_meta *m, const struct ufs_meta_dir *d)
+{
+	if (!meta_dir_too_large(m, d))
+		return 1;
+	atomic_fetch_add(&m->uncached, 1);
+	return 0;
+}
+
+void ufs_meta_put_children_since(struct ufs_meta *m, int mount, const char *dir,
+				 const struct ufs_meta_dir *d, uint64_t ticket)
+{
+	uint64_t resv;
+
+	if (ufs_meta_ttl(m, mount)->attr <= 0)
+		return;
+	resv = meta_reserve(m, meta_children_size(dir, d));
+	pthread_mutex_lock(&m->lock);
+	if (resv && meta_ticket_valid(m, ticket))
+		meta_fill_children(m, mount, dir, d, m->clock(m->clock_arg), &resv);
+	pthread_mutex_unlock(&m->lock);
+	meta_unreserve(m, resv);
 }
 
 int ufs_meta_put_dir(struct ufs_meta *m, int mount, const char *dir, struct ufs_meta_dir *d)

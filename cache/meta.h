@@ -107,6 +107,16 @@ int ufs_meta_put_dir(struct ufs_meta *m, int mount, const char *dir, struct ufs_
 int ufs_meta_put_dir_since(struct ufs_meta *m, int mount, const char *dir, struct ufs_meta_dir *d,
 			   uint64_t ticket);
 
+/* Store the attributes of the typed entries of d (one page of a listing
+ * of dir, read in pages) as ufs_meta_put_dir does, and nothing else;
+ * nothing if something was invalidated since ticket, or if the budget has
+ * no room for them all. d may be changed afterwards. */
+void ufs_meta_put_children_since(struct ufs_meta *m, int mount, const char *dir,
+				 const struct ufs_meta_dir *d, uint64_t ticket);
+/* 1 if d is small enough to cache (ufs_meta_put_dir); 0 if not, counted
+ * as one listing not cached (lists_uncached). */
+int ufs_meta_dir_cacheable(struct ufs_meta *m, const struct ufs_meta_dir *d);
+
 /* Forget what is known about path (attributes, negative entry, listing) and
  * about its parent directory (its listing, and its attributes: its mtime
  * changed too). */

@@ -285,6 +285,8 @@ static int run_setup(struct ufs_fs *fs, int ready_fd, char *err, size_t errlen)
 	if (rc == 0) /* after the cache: clean blocks are reclaimed before listings */
 		rc = ufs_meta_set_budget(fs->meta, fs->budget);
 	if (rc == 0)
+		ufs_itab_set_budget(fs->itab, fs->budget);
+	if (rc == 0)
 		rc = run_create_backends(fs, err, errlen);
 	if (rc == 0)
 		rc = fs_offline_create(fs);

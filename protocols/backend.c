@@ -274,6 +274,75 @@ int ufs_be_list(struct ufs_backend *be, const char *dir, ufs_list_cb cb, void *a
 	return health_note(be, UFS_BE_OP_LIST, t0, be->ops->list(be, dir, cb, arg));
 }
 
+/* A listing in pages: the backend's cursor, or for a backend without the
+ * list_* slots the whole list() as one page (dir kept for it). */
+struct ufs_be_lister {
+	struct ufs_backend *be;
+	void *cur; /* the backend's cursor; NULL: one-shot */
+	char *dir; /* one-shot: the directory */
+	int done;  /* one-shot: listed */
+};
+
+int ufs_be_list_open(struct ufs_backend *be, const char *dir, const char *token,
+		     struct ufs_be_lister **pl)
+{
+	struct ufs_be_lister *l = calloc(1, sizeof(*l));
+	int rc = 0;
+
+	if (!l)
+		return -ENOMEM;
+	l->be = be;
+	if (be->ops->list_open)
+		rc = be->ops->list_open(be, dir, token, &l->cur);
+	else if (token)
+		rc = -EINVAL;
+	else if (!(l->dir = strdup(dir)))
+		rc = -ENOMEM;
+	if (rc < 0) {
+		free(l->dir);
+		free(l);
+		return rc;
+	}
+	*pl = l;
+	return 0;
+}
+
+int ufs_be_list_page(struct ufs_be_lister *l, ufs_list_cb cb, void *arg, int *pmore)
+{
+	struct ufs_backend *be = l->be;
+	const double t0 = ufs_mono_now();
+
+	*pmore = 0;
+	if (!l->cur) {
+		if (l->done)
+			return 0;
+		l->done = 1;
+		return ufs_be_list(be, l->dir, cb, arg);
+	}
+	GUARD_READ(be, list_page);
+	return health_note(be, UFS_BE_OP_LIST, t0, be->ops->list_page(be, l->cur, cb, arg, pmore));
+}
+
+const char *ufs_be_list_token(const struct ufs_be_lister *l)
+{
+	return l->cur ? l->be->ops->list_token(l->cur) : NULL;
+}
+
+int ufs_be_list_resumable(const struct ufs_be_lister *l)
+{
+	return l->cur != NULL;
+}
+
+void ufs_be_list_close(struct ufs_be_lister *l)
+{
+	if (!l)
+		return;
+	if (l->cur)
+		l->be->ops->list_close(l->be, l->cur);
+	free(l->dir);
+	free(l);
+}
+
 ssize_t ufs_be_read(struct ufs_backend *be, const struct ufs_obj *obj, uint64_t off, size_t len,
 		    void *buf)
 {

@@ -280,6 +280,22 @@ struct ufs_backend_ops {
 
 	int (*getattr)(struct ufs_backend *be, const char *path, struct ufs_attr *pattr);
 	int (*list)(struct ufs_backend *be, const char *dir, ufs_list_cb cb, void *arg);
+	/* Resumable listing, page by page (optional: all four or none; without
+	 * them the ufs_be_list_*() wrappers serve list() as one page).
+	 * list_open: a cursor on dir at token (NULL: the first page; else a
+	 * value list_token gave for this dir), no I/O; 0 or -errno.
+	 * list_page: the cursor's next page to cb (cb returns 0 or -errno);
+	 * *pmore = 1 while pages follow; 0, cb's value or -errno. The listing's
+	 * entries, each once, are the pages' in order, as list() gives them
+	 * (an empty directory that does not exist: -ENOENT from the last page
+	 * of a cursor opened at NULL).
+	 * list_token: where the cursor's next page starts (owned by it, valid
+	 * until its next call), NULL before the first page and after the last.
+	 * list_close: free the cursor. */
+	int (*list_open)(struct ufs_backend *be, const char *dir, const char *token, void **pcur);
+	int (*list_page)(struct ufs_backend *be, void *cur, ufs_list_cb cb, void *arg, int *pmore);
+	const char *(*list_token)(const void *cur);
+	void (*list_close)(struct ufs_backend *be, void *cur);
 	/* Read up to len bytes at off of obj's pinned version into buf; returns
 	 * bytes read (short only at end of object) or -errno (-ESTALE if changed). */
 	ssize_t (*read)(struct ufs_backend *be, const struct ufs_obj *obj, uint64_t off, size_t len,
@@ -413,6 +429,26 @@ int ufs_errno_is_unreachable(int err);
 int ufs_be_check(struct ufs_backend *be, char *err, size_t errlen);
 int ufs_be_getattr(struct ufs_backend *be, const char *path, struct ufs_attr *pattr);
 int ufs_be_list(struct ufs_backend *be, const char *dir, ufs_list_cb cb, void *arg);
+
+/* A listing read page by page (the list_* slots), or the whole list() as
+ * one page where the backend has no resume point (file, nfs). */
+struct ufs_be_lister;
+/* Start listing dir at token (NULL: the beginning; else a value
+ * ufs_be_list_token() gave for this dir). No I/O. 0, -ENOMEM, or -EINVAL
+ * for a token on a backend that cannot resume. */
+int ufs_be_list_open(struct ufs_backend *be, const char *dir, const char *token,
+		     struct ufs_be_lister **pl);
+/* The next page to cb (cb returns 0 or -errno), through the health guard
+ * and timed as one list call. *pmore = 1 while pages follow. 0, cb's value
+ * or -errno; after the last page: 0 with nothing listed. */
+int ufs_be_list_page(struct ufs_be_lister *l, ufs_list_cb cb, void *arg, int *pmore);
+/* Where the next page starts (borrowed, valid until the next call on l), or
+ * NULL (at the beginning, at the end, or a backend that cannot resume). */
+const char *ufs_be_list_token(const struct ufs_be_lister *l);
+/* 1 if l's backend can resume a listing at a token. */
+int ufs_be_list_resumable(const struct ufs_be_lister *l);
+/* Free l. NULL: no-op. */
+void ufs_be_list_close(struct ufs_be_lister *l);
 ssize_t ufs_be_read(struct ufs_backend *be, const struct ufs_obj *obj, uint64_t off, size_t len,
 		    void *buf);
 int ufs_be_open_writer(struct ufs_backend *be, const char *path, int flags, mode_t mode,

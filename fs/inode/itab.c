@@ -18,6 +18,14 @@
  * table when they were hashed, or was freed before them) is handled by
  * walking the whole table for the subtree.
  *
+ * Memory: with a budget set (ufs_itab_set_budget), each inode's bytes (the
+ * inode, its path, its share of the three tables' buckets) are reserved
+ * before the lock is taken, so the budget's reclaim hooks (blocks, cached
+ * listings and attributes) make room for it, and given back when the kernel
+ * forgets it. Inodes are the kernel's: one that finds no room is still
+ * made, uncounted, rather than fail the lookup (and it frees nothing when
+ * forgotten). The root is not counted.
+ *
  * States of an inode: hashed (reachable by key and by number) -> unhashed
  * (removed or replaced by a rename: reachable by number only) -> freed when
  * its lookup count reaches zero. The root is never freed.
@@ -31,6 +39,7 @@
 #include <sys/stat.h>
 #include <xxhash.h>
 
+#include "common/budget.h"
 #include "common/table.h"
 
 struct ufs_inode {
@@ -60,6 +69,7 @@ struct ufs_inode {
 	unsigned writers;
 	uint64_t wsize;
 	uint32_t wmode;
+	uint32_t charged; /* bytes reserved in the budget for this inode */
 };
 
 /* Buckets of each table at first, and their bound: none but memory. */
@@ -72,6 +82,8 @@ struct ufs_itab {
 	size_t n_orphans; /* hashed inodes of a mount whose parent is unknown */
 	uint64_t next_ino;
 	struct ufs_inode *root;
+	struct ufs_budget *budget; /* NULL: inodes not counted */
+	uint64_t bytes;		   /* reserved for the inodes alive */
 };
 
 #define ITAB_INODE(n, member) ufs_table_entry((n), struct ufs_inode, member)
@@ -291,21 +303,72 @@ void ufs_itab_destroy(struct ufs_itab *t)
 	free(t);
 }
 
+/* Bytes an inode for a path of len bytes holds: the inode and the path as
+ * malloc rounds them, and a bucket in each table (one per entry). */
+static uint32_t itab_inode_bytes(size_t len)
+{
+	uint64_t a = (sizeof(struct ufs_inode) + 8 + 15) & ~(uint64_t)15;
+	uint64_t b = (len + 1 + 8 + 15) & ~(uint64_t)15;
+
+	return (uint32_t)(a + (b < 32 ? 32 : b) + 3 * sizeof(void *));
+}
+
+void ufs_itab_set_budget(struct ufs_itab *t, struct ufs_budget *b)
+{
+	t->budget = b;
+}
+
+uint64_t ufs_itab_bytes(struct ufs_itab *t)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&t->lock);
+	n = t->bytes;
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}
+
+/* Count one lookup of the hashed inode of (mount, rel): its number, or 0
+ * when there is none. Lock held. */
+static uint64_t itab_ref_known(struct ufs_itab *t, int mount, const char *rel)
+{
+	struct ufs_inode *in = itab_find_key(t, mount, rel, strlen(rel));
+
+	if (!in)
+		return 0;
+	in->nlookup++;
+	return in->ino;
+}
+
 uint64_t ufs_itab_ref(struct ufs_itab *t, int mount, const char *path, size_t rel_off)
 {
 	const char *rel = path + rel_off;
+	uint32_t resv = 0;
 	struct ufs_inode *in;
-	uint64_t ino = 0;
+	uint64_t ino;
 
 	pthread_mutex_lock(&t->lock);
-	in = itab_find_key(t, mount, rel, strlen(rel));
-	if (!in)
-		in = itab_new_inode(t, mount, path, rel_off);
-	if (in) {
+	ino = itab_ref_known(t, mount, rel);
+	pthread_mutex_unlock(&t->lock);
+	if (ino)
+		return ino;
+	if (t->budget) { /* reserved unlocked: the reclaim hooks may take a while */
+		resv = itab_inode_bytes(strlen(path));
+		if (ufs_budget_acquire(t->budget, resv, 0) < 0)
+			resv = 0;
+	}
+	pthread_mutex_lock(&t->lock);
+	ino = itab_ref_known(t, mount, rel); /* made meanwhile by another lookup */
+	if (!ino && (in = itab_new_inode(t, mount, path, rel_off)) != NULL) {
+		in->charged = resv;
+		t->bytes += resv;
+		resv = 0;
 		in->nlookup++;
 		ino = in->ino;
 	}
 	pthread_mutex_unlock(&t->lock);
+	if (resv)
+		ufs_budget_release(t->budget, resv);
 	return ino;
 }
 
@@ -325,6 +388,7 @@ uint64_t ufs_itab_find(struct ufs_itab *t, int mount, const char *rel)
 void ufs_itab_forget(struct ufs_itab *t, uint64_t ino, uint64_t n)
 {
 	struct ufs_inode *in;
+	uint64_t back = 0;
 
 	pthread_mutex_lock(&t->lock);
 	in = itab_find(t, ino);
@@ -335,11 +399,15 @@ void ufs_itab_forget(struct ufs_itab *t, uint64_t ino, uint64_t n)
 			itab_unhash_key(t, in);
 			itab_unhash_fid(t, in);
 			itab_orphan_children(t, in);
+			back = in->charged;
+			t->bytes -= back;
 			free(in->path);
 			free(in);
 		}
 	}
 	pthread_mutex_unlock(&t->lock);
+	if (back)
+		ufs_budget_release(t->budget, back);
 }
 
 int ufs_itab_get(struct ufs_itab *t, uint64_t ino, struct ufs_iloc *ploc)

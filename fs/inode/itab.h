@@ -37,6 +37,7 @@
 #define UFS_ROOT_INO 1
 
 struct ufs_itab;
+struct ufs_budget;
 
 /* Where an inode lives: an owned copy made by ufs_itab_get(). */
 struct ufs_iloc {
@@ -48,8 +49,16 @@ struct ufs_iloc {
 /* New table holding the root (inode 1) at "/" served by root_mount (-1 when
  * no mount sits at "/"). NULL on ENOMEM. */
 struct ufs_itab *ufs_itab_create(int root_mount);
-/* Free the table and every inode. NULL: no-op. */
+/* Free the table and every inode (their bytes are not given back to the
+ * budget: it goes with the daemon). NULL: no-op. */
 void ufs_itab_destroy(struct ufs_itab *t);
+/* Count the inodes made from now on in b (call before the first lookup):
+ * an inode reserves its bytes when made (the budget's reclaim hooks make
+ * room; one that finds none is made uncounted rather than refused) and
+ * gives them back when the kernel forgets it. */
+void ufs_itab_set_budget(struct ufs_itab *t, struct ufs_budget *b);
+/* Bytes the inodes alive hold in the budget. */
+uint64_t ufs_itab_bytes(struct ufs_itab *t);
 
 /*
  * Find or add the inode of namespace path served by mount, whose

@@ -1,29 +1,29 @@
 /*
  * ops_dir.c — directories: opendir, readdir, readdirplus, releasedir.
  *
- * opendir takes a snapshot of the directory that the handle keeps until
- * releasedir, so offsets stay stable across readdir calls: the backend
- * listing (from the metadata cache, or one ufs_be_list that then fills the
- * cache, attributes of the children included) plus the synthetic children
- * of the namespace. Real entries are sorted by name: the order S3 and Blob
- * list in, and the one NFS and local directories are given to match, so
- * the "next file" prefetch follows the order programs open files in.
- * Offsets index one virtual sequence: ".", "..", the
- * synthetic names, then the real entries; a real entry whose name is also
- * synthetic is skipped (the synthetic one wins).
+ * An open directory is the synthetic children of the namespace plus the
+ * backend listing, read as a stream of pages (dir_stream.c): a directory
+ * of any size is served holding one page, from the backend's resume point
+ * (S3 continuation token, Azure marker; file and nfs list whole
+ * directories, so theirs is one page). A listing found in the metadata
+ * cache is served from there as one page; one read to its end that fits
+ * the cache is stored there (and in the disk tier, when there is one: with
+ * the server down, a remount lists from there, fs/inode/offline.c).
+ * Entries are sorted by name within a page (S3 and Blob pages follow one
+ * another in name order; NFS and local directories are one page), so the
+ * "next file" prefetch follows the order programs open files in.
  *
- * Each listing fetched is also kept in the disk tier (when there is one):
- * with the server down, a remount lists from there (fs/inode/offline.c).
+ * Offsets (telldir cookies) name one virtual sequence: ".", "..", the
+ * synthetic names, then real entry i of page p at base + p * 2^32 + i
+ * (base: the count before them). They stay valid for as long as the handle
+ * is open: seekdir to one re-reads its page when it is no longer the
+ * window. Offset 0 again (rewinddir) after the directory was read reads it
+ * again from the start. A real entry whose name is also synthetic is
+ * skipped (the synthetic one wins).
  *
- * Memory: a listing counts in the memory budget as it is built (entries
- * charged as they arrive; the budget reclaims clean blocks and other cached
- * listings first) and until the last handle on it closes. One larger than a
- * quarter of the budget is served to its opener but not cached (nor saved
- * to the disk tier). One that does not fit in the budget at all fails the
- * opendir with ENOMEM and a warning naming `memory`: backend listings are
- * one-shot walks (ufs_be_list has no resume point) and readdir offsets must
- * stay valid for as long as the handle is open, so a listing is never
- * served in pieces.
+ * Memory: a page counts in the memory budget while it is the window (a
+ * single page larger than the budget, a huge NFS directory, fails the
+ * opendir with ENOMEM and a warning naming `memory`).
  *
  * readdirplus hands the kernel the attributes from the listing, so `ls -l`
  * costs one listing and no per-entry request. An entry whose type the
@@ -35,21 +35,29 @@
 #include "fs/ops/ops_i.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cache/cache.h"
 #include "common/log.h"
+#include "fs/ops/dir_stream.h"
 
 struct fs_dir {
-	struct ufs_meta_dir *real; /* NULL: no backend listing */
-	char **syn;		   /* synthetic child names */
+	pthread_mutex_t lock;	 /* readdir calls on one handle, one at a time */
+	struct dir_stream *real; /* NULL: no backend listing */
+	char **syn;		 /* synthetic child names */
 	size_t n_syn, cap_syn;
 	char *path; /* namespace path of the directory */
+	struct ufs_fs *fs;
+	struct ufs_backend *be; /* for the disk tier's copy of a listing */
+	const char *rel;	/* backend-relative path, into path */
 	uint64_t ino;
+	int served; /* a readdir was answered: offset 0 again is a rewind */
 };
 
 enum { DIR_DOTS = 2 };
+#define DIR_PAGE_SHIFT 32 /* offset = base + page << DIR_PAGE_SHIFT + index */
 
 /* d_ino of an entry sent without an inode: never 0, which readdir(3)
  * would skip as a deleted entry. */
@@ -80,58 +88,57 @@ static void dir_free(struct fs_dir *d)
 	for (size_t i = 0; i < d->n_syn; i++)
 		free(d->syn[i]);
 	free(d->syn);
-	ufs_meta_dir_unref(d->real);
+	dir_stream_close(d->real);
+	pthread_mutex_destroy(&d->lock);
 	free(d->path);
 	free(d);
 }
 
-static int dir_list_cb(void *arg, const char *name, const struct ufs_attr *attr)
+/* dir_stream_done_fn: a whole listing went to the metadata cache; keep a
+ * copy in the disk tier too. */
+static void dir_listed(void *arg, struct ufs_meta_dir *listing)
 {
-	if (!*name || strchr(name, '/') || strlen(name) > FS_NAME_MAX || !strcmp(name, ".") ||
-	    !strcmp(name, ".."))
-		return 0; /* not representable as a POSIX name */
-	return ufs_meta_dir_add(arg, name, attr);
+	struct fs_dir *d = arg;
+
+	if (d->fs->cache)
+		ufs_cache_save_listing(d->fs->cache, d->be, d->rel, listing);
 }
 
-/* The listing of n: cached, or fetched (and cached). */
-static int dir_listing(struct ufs_fs *fs, struct fs_node *n, struct ufs_meta_dir **pd)
+/* The listing of n: cached, streamed from the backend, or (server down)
+ * the disk tier's copy. */
+static int dir_listing(struct ufs_fs *fs, struct fs_node *n, struct fs_dir *d)
 {
-	struct ufs_meta_dir *d = ufs_meta_get_dir(fs->meta, n->mount, n->rel);
-	uint64_t ticket = ufs_meta_ticket(fs->meta); /* a listing older than a change is not kept */
+	struct ufs_meta_dir *m = ufs_meta_get_dir(fs->meta, n->mount, n->rel);
 	int rc;
 
-	if (d) {
-		*pd = d;
-		return 0;
+	if (!m) {
+		rc = fs_offline_skip(fs, n->mount)
+			 ? -EHOSTDOWN
+			 : dir_stream_open(n->be, fs->meta, n->mount, n->rel, dir_listed, d,
+					   &d->real);
+		if (rc == -ENOMEM)
+			ufs_warn("%s: one page of the listing found no room in the memory "
+				 "budget (memory = %llu bytes); raise memory",
+				 n->path, (unsigned long long)fs->cfg->memory);
+		if (rc == 0)
+			return 0;
+		rc = fs_offline_listing(fs, n, rc, &m); /* server down: the kept copy */
+		if (rc < 0)
+			return rc;
 	}
-	d = ufs_meta_dir_create_for(fs->meta);
-	if (!d)
-		return -ENOMEM;
-	rc =
-	    fs_offline_skip(fs, n->mount) ? -EHOSTDOWN : ufs_be_list(n->be, n->rel, dir_list_cb, d);
-	if (rc == -ENOMEM)
-		ufs_warn("%s: listing stopped at %zu entries: no room in the memory budget "
-			 "(memory = %llu bytes); raise memory",
-			 n->path, ufs_meta_dir_count(d), (unsigned long long)fs->cfg->memory);
-	if (rc < 0) {
-		ufs_meta_dir_unref(d);
-		return fs_offline_listing(fs, n, rc, pd); /* server down: the kept copy */
-	}
-	ufs_meta_dir_sort(d);
-	if (ufs_meta_put_dir_since(fs->meta, n->mount, n->rel, d, ticket) == 0 && fs->cache)
-		ufs_cache_save_listing(fs->cache, n->be, n->rel, d);
-	*pd = d;
-	return 0;
+	d->real = dir_stream_of(m);
+	ufs_meta_dir_unref(m);
+	return d->real ? 0 : -ENOMEM;
 }
 
-/* Build the snapshot of n. A synthetic directory shows its synthetic
- * children even when its backend listing fails. */
+/* Build the directory handle of n. A synthetic directory shows its
+ * synthetic children even when its backend listing fails. */
 static int dir_snapshot(struct ufs_fs *fs, struct fs_node *n, struct fs_dir *d)
 {
 	int rc = 0;
 
 	if (n->mount >= 0)
-		rc = dir_listing(fs, n, &d->real);
+		rc = dir_listing(fs, n, d);
 	if (rc < 0 && n->synthetic) {
 		ufs_debug("%s: listing failed (%s); showing the mount points only", n->path,
 			  strerror(-rc));
@@ -149,10 +156,14 @@ static void ops_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 	struct fs_node n;
 	int rc = d ? fs_node_of_ino(fs, ino, &n) : -ENOMEM;
 
+	if (d)
+		pthread_mutex_init(&d->lock, NULL);
 	if (rc == 0) {
+		d->fs = fs;
+		d->be = n.be;
+		d->path = n.path; /* the handle owns the path; n is not freed below */
+		d->rel = n.rel;
 		rc = dir_snapshot(fs, &n, d);
-		d->path = n.path; /* keep the path; n is not freed below */
-		n.path = NULL;
 	}
 	if (rc < 0) {
 		if (d)
@@ -167,29 +178,57 @@ static void ops_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 		dir_free(d);
 }
 
-/* Name and attributes of virtual entry i; NULL past the end. *pskip is set
- * for a real entry hidden by a synthetic one. */
-static const char *dir_entry(struct ufs_fs *fs, struct fs_dir *d, size_t i,
-			     const struct ufs_attr **pattr, int *psyn, int *pskip)
-{
+/* A virtual entry: its name, its attributes (NULL: none) and whether it is
+ * synthetic, hidden by a synthetic name (skip), and the offset after it. */
+struct dir_ent {
 	const char *name;
+	const struct ufs_attr *attr;
+	int syn, skip;
+	uint64_t next;
+};
 
-	*pattr = NULL;
-	*psyn = 0;
-	*pskip = 0;
-	if (i < DIR_DOTS)
-		return i == 0 ? "." : "..";
-	i -= DIR_DOTS;
-	if (i < d->n_syn) {
-		*psyn = 1;
-		return d->syn[i];
+/* The entry at offset off into *e: 1, 0 past the end, or -errno (a page
+ * that could not be read). */
+static int dir_entry(struct ufs_fs *fs, struct fs_dir *d, uint64_t off, struct dir_ent *e)
+{
+	const uint64_t base = DIR_DOTS + d->n_syn;
+	uint64_t page, i;
+	int rc;
+
+	memset(e, 0, sizeof(*e));
+	e->next = off + 1;
+	if (off < DIR_DOTS) {
+		e->name = off == 0 ? "." : "..";
+		return 1;
 	}
-	i -= d->n_syn;
-	if (!d->real || i >= ufs_meta_dir_count(d->real))
-		return NULL;
-	name = ufs_meta_dir_entry(d->real, i, pattr);
-	*pskip = d->n_syn && ufs_ns_has_synthetic_child(fs->ns, d->path, name);
-	return name;
+	if (off < base) {
+		e->syn = 1;
+		e->name = d->syn[off - DIR_DOTS];
+		return 1;
+	}
+	if (!d->real)
+		return 0;
+	page = (off - base) >> DIR_PAGE_SHIFT;
+	i = (off - base) & ((1ULL << DIR_PAGE_SHIFT) - 1);
+	for (;;) {
+		if ((rc = dir_stream_seek(d->real, page)) < 0)
+			return rc;
+		if (dir_stream_page(d->real) != page)
+			return 0; /* past the last page */
+		if (i < dir_stream_count(d->real))
+			break;
+		if (dir_stream_last(d->real))
+			return 0;
+		page++; /* an empty page, or one that shrank since the offset was given */
+		i = 0;
+	}
+	e->name = dir_stream_entry(d->real, (size_t)i, &e->attr);
+	e->skip = d->n_syn && ufs_ns_has_synthetic_child(fs->ns, d->path, e->name);
+	if (i + 1 == dir_stream_count(d->real) && !dir_stream_last(d->real))
+		e->next = base + ((page + 1) << DIR_PAGE_SHIFT);
+	else
+		e->next = base + (page << DIR_PAGE_SHIFT) + i + 1;
+	return 1;
 }
 
 /* Add one entry in plain readdir form; returns its size, 0 if full. */
@@ -247,30 +286,35 @@ static void ops_readdir_common(fuse_req_t req, size_t size, off_t off, struct fs
 	struct ufs_fs *fs = fs_of(req);
 	char *buf = malloc(size);
 	size_t used = 0;
+	int rc = 0;
 
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	for (size_t i = (size_t)off;; i++) {
-		const struct ufs_attr *attr;
-		int syn, skip, counted = 0;
-		const char *name = dir_entry(fs, d, i, &attr, &syn, &skip);
+	pthread_mutex_lock(&d->lock);
+	if (off == 0 && d->served && d->real)
+		dir_stream_rewind(d->real);
+	d->served = 1;
+	for (uint64_t o = (uint64_t)off;;) {
 		struct fuse_entry_param e;
+		struct dir_ent de;
+		int counted = 0;
 		size_t sz;
 
-		if (!name)
+		if ((rc = dir_entry(fs, d, o, &de)) <= 0)
 			break;
-		if (skip)
+		o = de.next;
+		if (de.skip)
 			continue;
 		if (plus) {
-			counted = dir_plus_entry(fs, d, name, attr, syn, &e);
-			sz = fuse_add_direntry_plus(req, buf + used, size - used, name, &e,
-						    (off_t)i + 1);
+			counted = dir_plus_entry(fs, d, de.name, de.attr, de.syn, &e);
+			sz = fuse_add_direntry_plus(req, buf + used, size - used, de.name, &e,
+						    (off_t)de.next);
 			sz = sz > size - used ? 0 : sz;
 		} else {
-			sz = dir_add_plain(req, buf + used, size - used, name, attr, syn,
-					   (off_t)i + 1);
+			sz = dir_add_plain(req, buf + used, size - used, de.name, de.attr, de.syn,
+					   (off_t)de.next);
 		}
 		if (sz == 0) {
 			if (counted)
@@ -279,7 +323,11 @@ static void ops_readdir_common(fuse_req_t req, size_t size, off_t off, struct fs
 		}
 		used += sz;
 	}
-	fuse_reply_buf(req, buf, used);
+	pthread_mutex_unlock(&d->lock);
+	if (rc < 0 && used == 0)
+		fuse_reply_err(req, -rc); /* else the next call reads that page again */
+	else
+		fuse_reply_buf(req, buf, used);
 	free(buf);
 }
 

@@ -133,6 +133,12 @@ char *ufs_os_key(const struct ufs_os *os, const char *path);
 /* The ufs_backend_ops slots every object store shares (see backend.h). */
 int ufs_os_getattr(struct ufs_backend *be, const char *path, struct ufs_attr *pattr);
 int ufs_os_list(struct ufs_backend *be, const char *dir, ufs_list_cb cb, void *arg);
+/* The resumable listing slots (backend.h): pages of OS_LIST_MAX keys, the
+ * token is the store's continuation token / marker. */
+int ufs_os_list_open(struct ufs_backend *be, const char *dir, const char *token, void **pcur);
+int ufs_os_list_page(struct ufs_backend *be, void *cur, ufs_list_cb cb, void *arg, int *pmore);
+const char *ufs_os_list_token(const void *cur);
+void ufs_os_list_close(struct ufs_backend *be, void *cur);
 ssize_t ufs_os_read(struct ufs_backend *be, const struct ufs_obj *obj, uint64_t off, size_t len,
 		    void *buf);
 int ufs_os_open_writer(struct ufs_backend *be, const char *path, int flags, mode_t mode,
@@ -193,6 +199,8 @@ extern const struct ufs_cfg_key ufs_os_keys[];
 		.scheme = (SCHEME), .caps = 0, .url_help = (URL_HELP), .keys = (KEYS),             \
 		.family_keys = ufs_os_keys, .create = (CREATE), .check = (CHECK),                  \
 		.describe = ufs_os_describe, .getattr = ufs_os_getattr, .list = ufs_os_list,       \
+		.list_open = ufs_os_list_open, .list_page = ufs_os_list_page,                      \
+		.list_token = ufs_os_list_token, .list_close = ufs_os_list_close,                  \
 		.read = ufs_os_read, .open_writer = ufs_os_open_writer, .unlink = ufs_os_unlink,   \
 		.mkdir = ufs_os_mkdir, .rmdir = ufs_os_rmdir, .rename = ufs_os_rename,             \
 		.statfs = ufs_os_statfs, .destroy = (DESTROY),                                     \

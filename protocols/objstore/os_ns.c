@@ -11,6 +11,13 @@
  * getattr finds it first and listings drop the prefix (ufs_os_dedup_*), so
  * one name never shows two types.
  *
+ * Listings are read a page at a time through a cursor (the list_* slots):
+ * the store's continuation token (S3) or marker (Azure) is the resume
+ * point. The de-duplication of a page looks at the page before it, so a
+ * cursor opened at a token may show a prefix whose object ended the page
+ * before: a caller wanting the very same entries again opens one page
+ * earlier and drops that page (fs/ops/dir_stream.c does).
+ *
  * Attributes: objects carry no owner or mode; every entry gets the mount's
  * uid/gid (default: the mounting user) and file_mode/dir_mode (default
  * 0644/0755, or 0666/0777 less umask).
@@ -395,39 +402,108 @@ static int os_tokens_seen(struct os_tokens *t, const char *token)
 	return 0;
 }
 
-int ufs_os_list(struct ufs_backend *be, const char *dir, ufs_list_cb cb, void *arg)
+/* A listing in progress (the list_* slots): the page after token, the
+ * de-duplicator's names of the last pages, the tokens seen. */
+struct os_cursor {
+	char *dir, *prefix;
+	char *token; /* the next page's; NULL: first page (or done) */
+	int done;    /* the last page was listed */
+	int resumed; /* opened at a token: earlier pages are not ours to judge */
+	struct ufs_os_dedup d;
+	struct os_tokens seen;
+};
+
+int ufs_os_list_open(struct ufs_backend *be, const char *dir, const char *token, void **pcur)
 {
 	struct ufs_os *os = (struct ufs_os *)be;
-	struct ufs_os_dedup d;
-	struct os_tokens seen = {0};
-	char *prefix = NULL, *token = NULL;
+	struct os_cursor *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	c->dir = strdup(dir);
+	c->token = token ? strdup(token) : NULL;
+	c->resumed = token != NULL;
+	if (!c->dir || (token && !c->token) ||
+	    asprintf(&c->prefix, "%s%s%s", os->prefix, dir, *dir ? "/" : "") < 0) {
+		c->prefix = NULL;
+		ufs_os_list_close(be, c);
+		return -ENOMEM;
+	}
+	ufs_os_dedup_init(&c->d, os, c->dir, NULL, NULL);
+	*pcur = c;
+	return 0;
+}
+
+int ufs_os_list_page(struct ufs_backend *be, void *cur, ufs_list_cb cb, void *arg, int *pmore)
+{
+	struct ufs_os *os = (struct ufs_os *)be;
+	struct os_cursor *c = cur;
 	int rc;
 
-	if (asprintf(&prefix, "%s%s%s", os->prefix, dir, *dir ? "/" : "") < 0)
-		return -ENOMEM;
-	ufs_os_dedup_init(&d, os, dir, cb, arg);
-	do {
-		rc = os->prims->list_page(os, prefix, 1, OS_LIST_MAX, &token, ufs_os_dedup_entry,
-					  &d);
-		if (!rc)
-			rc = ufs_os_dedup_page(&d);
-		if (!rc && token && (rc = os_tokens_seen(&seen, token)) == 1) {
-			ufs_be_set_error(be,
-					 "listing of '%s' loops: the server repeated a "
-					 "continuation token after %zu pages",
-					 prefix, seen.n);
-			ufs_err("%s: listing of '%s' loops: the server repeated a continuation "
-				"token after %zu pages",
-				be->name, prefix, seen.n);
-			rc = -EIO;
-		}
-	} while (!rc && token);
-	if (!rc && !d.emitted && !d.skipped && *dir)
-		rc = os_list_empty_check(os, dir);
-	free(seen.h);
-	free(token);
-	ufs_os_dedup_fini(&d);
-	free(prefix);
+	*pmore = 0;
+	if (c->done)
+		return 0;
+	c->d.cb = cb;
+	c->d.arg = arg;
+	rc = os->prims->list_page(os, c->prefix, 1, OS_LIST_MAX, &c->token, ufs_os_dedup_entry,
+				  &c->d);
+	if (!rc)
+		rc = ufs_os_dedup_page(&c->d);
+	if (!rc && c->token && (rc = os_tokens_seen(&c->seen, c->token)) == 1) {
+		ufs_be_set_error(be,
+				 "listing of '%s' loops: the server repeated a "
+				 "continuation token after %zu pages",
+				 c->prefix, c->seen.n);
+		ufs_err("%s: listing of '%s' loops: the server repeated a continuation "
+			"token after %zu pages",
+			be->name, c->prefix, c->seen.n);
+		rc = -EIO;
+	}
+	if (rc)
+		return rc;
+	if (c->token) {
+		*pmore = 1;
+		return 0;
+	}
+	c->done = 1;
+	if (!c->resumed && !c->d.emitted && !c->d.skipped && *c->dir)
+		rc = os_list_empty_check(os, c->dir);
+	return rc;
+}
+
+const char *ufs_os_list_token(const void *cur)
+{
+	const struct os_cursor *c = cur;
+
+	return c->done ? NULL : c->token;
+}
+
+void ufs_os_list_close(struct ufs_backend *be, void *cur)
+{
+	struct os_cursor *c = cur;
+
+	(void)be;
+	if (!c)
+		return;
+	ufs_os_dedup_fini(&c->d);
+	free(c->seen.h);
+	free(c->token);
+	free(c->prefix);
+	free(c->dir);
+	free(c);
+}
+
+int ufs_os_list(struct ufs_backend *be, const char *dir, ufs_list_cb cb, void *arg)
+{
+	void *cur;
+	int more = 0, rc = ufs_os_list_open(be, dir, NULL, &cur);
+
+	if (rc < 0)
+		return rc;
+	do
+		rc = ufs_os_list_page(be, cur, cb, arg, &more);
+	while (!rc && more);
+	ufs_os_list_close(be, cur);
 	return rc;
 }
 

@@ -195,6 +195,38 @@ s3_put()
 	"$UFS_SERVERS/s3curl.sh" PUT "/$1" --data-binary "@$2" -o /dev/null || fail "s3 put $1"
 }
 
+# s3_bulk_put BUCKET PREFIX COUNT: create objects PREFIXf00001..PREFIXfCOUNT
+# (content "x\n") directly on the test S3 over 8 keep-alive connections,
+# signed with botocore's SigV4 (fast; independent of unifs).
+s3_bulk_put()
+{
+	python3 - "$@" <<'PY' || fail "s3_bulk_put $*"
+import concurrent.futures as cf, http.client, os, sys, threading, urllib.parse
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+bkt, prefix, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+base = os.environ.get("UFS_S3_ENDPOINT") or "http://127.0.0.1:4568"
+ep = urllib.parse.urlsplit(base)
+creds = Credentials(os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"])
+local = threading.local()
+def put(i):
+    if not hasattr(local, "c"):
+        local.c = http.client.HTTPConnection(ep.hostname, ep.port, timeout=120)
+    path = "/%s/%s" % (bkt, urllib.parse.quote("%sf%05d" % (prefix, i)))
+    req = AWSRequest("PUT", base + path, data=b"x\n",
+                     headers={"x-amz-content-sha256": "UNSIGNED-PAYLOAD"})
+    SigV4Auth(creds, "s3", "us-east-1").add_auth(req)
+    local.c.request("PUT", path, body=b"x\n", headers=dict(req.headers.items()))
+    r = local.c.getresponse()
+    r.read()
+    if r.status != 200:
+        raise SystemExit("s3_bulk_put: PUT %s: HTTP %d" % (path, r.status))
+with cf.ThreadPoolExecutor(8) as ex:
+    list(ex.map(put, range(1, count + 1)))
+PY
+}
+
 s3_get()
 {
 	"$UFS_SERVERS/s3curl.sh" GET "/$1" -o "$2"
@@ -316,6 +348,44 @@ ufs_umount()
 	timeout 10 fusermount3 -u "$mnt" >/dev/null 2>&1 && ! ufs_is_mounted "$mnt" && return 0
 	timeout 10 fusermount3 -uz "$mnt" >/dev/null 2>&1 || timeout 10 umount -l "$mnt" >/dev/null 2>&1
 	! ufs_is_mounted "$mnt"
+}
+
+# list_server_start: tests/bench/list_server.py (buckets of synthetic keys
+# for S3 and Azure, generated on the fly) on a free loopback port, stopped
+# at exit; LIST_SERVER is its base URL.
+list_server_start()
+{
+	python3 "$UFS_SRC/tests/bench/list_server.py" 0 >"$UFS_WORK/list_server.port" \
+		2>"$UFS_WORK/list_server.log" &
+	on_exit "kill $! 2>/dev/null"
+	for _ in $(seq 50); do
+		[[ -s $UFS_WORK/list_server.port ]] && break
+		sleep 0.1
+	done
+	[[ -s $UFS_WORK/list_server.port ]] || fail "list_server.py did not start"
+	LIST_SERVER=http://127.0.0.1:$(cat "$UFS_WORK/list_server.port")
+}
+
+# ufs_stats MNT KEY...: numbers from `unifs stats --json MNT`, KEY as
+# section.key (memory.peak, metadata.list_bytes, ...), on one line.
+ufs_stats()
+{
+	local mnt=$1
+	shift
+	"$UFS_BIN" stats --json "$mnt" | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+print(" ".join(str(j[k.split(".")[0]][k.split(".")[1]]) for k in sys.argv[1:]))' "$@"
+}
+
+# ufs_requests MNT MOUNT KIND: requests of KIND (LIST, HEAD, GET, ...) the
+# backend of mount prefix MOUNT made so far (`unifs stats --json`).
+ufs_requests()
+{
+	"$UFS_BIN" stats --json "$1" | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+print(next(b["requests"][sys.argv[2]] for b in j["backends"] if b["mount"] == sys.argv[1]))' "$2" "$3"
 }
 
 # ufs_config FILE <<EOF ... EOF: write a config file with mode 0600.

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/budget.h"
 #include "fs/inode/itab.h"
 
 /* Reference a path of mount 0 mounted at "/m" (rel_off 3). */
@@ -236,6 +237,45 @@ static void test_gen_and_identity(void **state)
 	ufs_itab_destroy(t);
 }
 
+/* Inodes count in the budget from creation to the kernel's FORGET, lookup
+ * counts exact; with no room they are still made, uncounted. */
+static void test_budget(void **state)
+{
+	struct ufs_budget *b = ufs_budget_create(1 << 20);
+	struct ufs_itab *t = ufs_itab_create(0);
+	uint64_t ino[100], bytes;
+	char path[64];
+
+	(void)state;
+	ufs_itab_set_budget(t, b);
+	for (int i = 0; i < 100; i++) {
+		snprintf(path, sizeof(path), "/d/file%03d", i);
+		ino[i] = ufs_itab_ref(t, 0, path, 1);
+		assert_true(ino[i] > UFS_ROOT_INO);
+	}
+	bytes = ufs_itab_bytes(t);
+	assert_true(bytes >= 100 * 100);
+	assert_int_equal(ufs_budget_used(b), bytes);
+	assert_int_equal(ufs_itab_ref(t, 0, "/d/file007", 1), ino[7]); /* known: no more bytes */
+	assert_int_equal(ufs_itab_bytes(t), bytes);
+	ufs_itab_forget(t, ino[7], 1); /* one lookup left */
+	assert_int_equal(ufs_itab_bytes(t), bytes);
+	for (int i = 0; i < 100; i++)
+		ufs_itab_forget(t, ino[i], 1);
+	assert_int_equal(ufs_itab_count(t), 1); /* the root */
+	assert_int_equal(ufs_itab_bytes(t), 0);
+	assert_int_equal(ufs_budget_used(b), 0);
+	/* no room: made all the same, uncounted, and nothing given back */
+	assert_int_equal(ufs_budget_acquire(b, 1 << 20, 0), 0);
+	ino[0] = ufs_itab_ref(t, 0, "/d/full", 1);
+	assert_true(ino[0] > UFS_ROOT_INO);
+	assert_int_equal(ufs_itab_bytes(t), 0);
+	ufs_itab_forget(t, ino[0], 1);
+	assert_int_equal(ufs_budget_used(b), 1 << 20);
+	ufs_itab_destroy(t);
+	ufs_budget_destroy(b);
+}
+
 static void test_pending(void **state)
 {
 	struct ufs_itab *t = ufs_itab_create(-1);
@@ -376,6 +416,7 @@ int main(void)
 	    cmocka_unit_test(test_unhash),
 	    cmocka_unit_test(test_gen_and_identity),
 	    cmocka_unit_test(test_pending),
+	    cmocka_unit_test(test_budget),
 	    cmocka_unit_test(test_growth),
 	    cmocka_unit_test(test_same_file_growth),
 	    cmocka_unit_test(test_threads),
